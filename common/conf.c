@@ -1,0 +1,277 @@
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int conf_load(struct conf *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	config_init(&c->cfg);
+	c->loaded = true;
+	if (config_read_file(&c->cfg, path) == CONFIG_TRUE)
+		return 0;
+	if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
+		snprintf(c->err, sizeof(c->err), "%s: cannot read the file", path);
+	else
+		snprintf(c->err, sizeof(c->err), "%s:%d: %s",
+			 config_error_file(&c->cfg) ? config_error_file(&c->cfg) : path,
+			 config_error_line(&c->cfg), config_error_text(&c->cfg));
+	return -1;
+}
+
+void conf_free(struct conf *c)
+{
+	if (c->loaded)
+		config_destroy(&c->cfg);
+	c->loaded = false;
+}
+
+const char *conf_error(const struct conf *c)
+{
+	return c->err;
+}
+
+const config_setting_t *conf_root(struct conf *c)
+{
+	return config_root_setting(&c->cfg);
+}
+
+/* "fa.keys.[2].spi": the setting's path from the root, for messages. */
+static void conf_setting_path(const config_setting_t *s, char *out, size_t len)
+{
+	char tmp[256];
+	const char *name;
+
+	out[0] = '\0';
+	for (; s != NULL && !config_setting_is_root(s); s = config_setting_parent(s)) {
+		name = config_setting_name(s);
+		if (name != NULL)
+			snprintf(tmp, sizeof(tmp), "%s%s%s", name, out[0] ? "." : "", out);
+		else
+			snprintf(tmp, sizeof(tmp), "[%d]%s%s", config_setting_index(s),
+				 out[0] ? "." : "", out);
+		snprintf(out, len, "%s", tmp);
+	}
+}
+
+int conf_fail(struct conf *c, const config_setting_t *s, const char *name, const char *fmt, ...)
+{
+	char path[256], what[256];
+	const char *file = c->path;
+	int line = 0;
+	va_list ap;
+
+	if (c->err[0] != '\0')
+		return -1; /* the first error is the one worth reading */
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	path[0] = '\0';
+	if (s != NULL) {
+		conf_setting_path(s, path, sizeof(path));
+		line = config_setting_source_line(s);
+		if (config_setting_source_file(s) != NULL)
+			file = config_setting_source_file(s);
+	}
+	if (name != NULL) {
+		size_t n = strlen(path);
+		snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", name);
+	}
+	snprintf(c->err, sizeof(c->err), "%s:%d: setting '%s': %s", file, line, path, what);
+	return -1;
+}
+
+static const config_setting_t *conf_member(struct conf *c, const config_setting_t *grp,
+					   const char *name, bool required, int *rc)
+{
+	const config_setting_t *s;
+
+	if (grp == NULL)
+		grp = conf_root(c);
+	s = config_setting_get_member(grp, name);
+	if (s == NULL)
+		*rc = required ? conf_fail(c, grp, name, "missing") : 1;
+	else
+		*rc = 0;
+	return s;
+}
+
+const config_setting_t *conf_group(struct conf *c, const config_setting_t *grp, const char *name,
+				   bool required)
+{
+	int rc;
+	const config_setting_t *s = conf_member(c, grp, name, required, &rc);
+
+	if (s != NULL && !config_setting_is_aggregate(s)) {
+		conf_fail(c, s, NULL, "expected a group or a list");
+		return NULL;
+	}
+	return s;
+}
+
+int conf_str(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     const char **out)
+{
+	int rc;
+	const config_setting_t *s = conf_member(c, grp, name, required, &rc);
+
+	if (s == NULL)
+		return rc;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_fail(c, s, NULL, "expected a string");
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+int conf_int(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     long long min, long long max, long long *out)
+{
+	int rc;
+	long long v;
+	const config_setting_t *s = conf_member(c, grp, name, required, &rc);
+
+	if (s == NULL)
+		return rc;
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else
+		return conf_fail(c, s, NULL, "expected an integer");
+	if (v < min || v > max)
+		return conf_fail(c, s, NULL, "%lld is outside %lld..%lld", v, min, max);
+	*out = v;
+	return 0;
+}
+
+int conf_bool(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	      bool *out)
+{
+	int rc;
+	const config_setting_t *s = conf_member(c, grp, name, required, &rc);
+
+	if (s == NULL)
+		return rc;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return conf_fail(c, s, NULL, "expected true or false");
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+int conf_addr(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	      struct in_addr *out)
+{
+	const char *v;
+	int rc = conf_str(c, grp, name, required, &v);
+
+	if (rc != 0)
+		return rc;
+	if (inet_pton(AF_INET, v, out) != 1)
+		return conf_fail(c, config_setting_get_member(grp ? grp : conf_root(c), name), NULL,
+				 "'%s' is not an IPv4 address", v);
+	return 0;
+}
+
+int conf_parse_prefix(const char *s, struct in_addr *addr, uint8_t *plen)
+{
+	char tmp[32];
+	char *slash, *end;
+	long n;
+
+	if (strlen(s) >= sizeof(tmp))
+		return -1;
+	strcpy(tmp, s);
+	slash = strchr(tmp, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	n = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || slash[1] == '\0' || n < 0 || n > 32)
+		return -1;
+	if (inet_pton(AF_INET, tmp, addr) != 1)
+		return -1;
+	*plen = (uint8_t)n;
+	return 0;
+}
+
+int conf_prefix(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+		struct in_addr *addr, uint8_t *plen)
+{
+	const char *v;
+	int rc = conf_str(c, grp, name, required, &v);
+
+	if (rc != 0)
+		return rc;
+	if (conf_parse_prefix(v, addr, plen) < 0)
+		return conf_fail(c, config_setting_get_member(grp ? grp : conf_root(c), name), NULL,
+				 "'%s' is not an IPv4 prefix (a.b.c.d/len)", v);
+	return 0;
+}
+
+int conf_parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	if (n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]))
+			return -1;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+int conf_hex(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     uint8_t *out, size_t min, size_t max, size_t *len)
+{
+	const char *v;
+	int rc = conf_str(c, grp, name, required, &v);
+
+	if (rc != 0)
+		return rc;
+	if (conf_parse_hex(v, out, max, len) < 0 || *len < min)
+		return conf_fail(c, config_setting_get_member(grp ? grp : conf_root(c), name), NULL,
+				 "expected %zu to %zu bytes of hex", min, max);
+	return 0;
+}
+
+int conf_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char extra;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &extra) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+int conf_mac(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     uint8_t mac[6])
+{
+	const char *v;
+	int rc = conf_str(c, grp, name, required, &v);
+
+	if (rc != 0)
+		return rc;
+	if (conf_parse_mac(v, mac) < 0)
+		return conf_fail(c, config_setting_get_member(grp ? grp : conf_root(c), name), NULL,
+				 "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", v);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * libconfig loading with errors that name the file, the line and the
+ * setting, e.g.  "fa.conf:12: setting 'fa.care_of_address': not an IPv4
+ * address".  Every getter records the first error in conf->err and returns
+ * -1, so a daemon can read all its settings and report once.
+ */
+#ifndef MIPSA_CONF_H
+#define MIPSA_CONF_H
+
+#include <libconfig.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf {
+	config_t cfg;
+	char path[256];
+	char err[512];
+	bool loaded;
+};
+
+int conf_load(struct conf *c, const char *path);
+void conf_free(struct conf *c);
+const char *conf_error(const struct conf *c);
+
+/* Record an error about setting s (or the file when s is NULL). Returns -1. */
+int conf_fail(struct conf *c, const config_setting_t *s, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A required group (or list) member of grp; NULL and an error when absent. */
+const config_setting_t *conf_group(struct conf *c, const config_setting_t *grp, const char *name,
+				   bool required);
+const config_setting_t *conf_root(struct conf *c);
+
+/* Getters: 0 when set, 1 when absent and optional (out untouched), -1 on error. */
+int conf_str(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     const char **out);
+int conf_int(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     long long min, long long max, long long *out);
+int conf_bool(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	      bool *out);
+int conf_addr(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	      struct in_addr *out);
+/* "198.18.0.0/15" */
+int conf_prefix(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+		struct in_addr *addr, uint8_t *plen);
+/* A hex string of min..max bytes, e.g. a key. */
+int conf_hex(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     uint8_t *out, size_t min, size_t max, size_t *len);
+/* "02:00:5e:00:01:01" */
+int conf_mac(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+	     uint8_t mac[6]);
+
+/* Parse helpers shared with command-line tools. */
+int conf_parse_hex(const char *s, uint8_t *out, size_t max, size_t *len);
+int conf_parse_mac(const char *s, uint8_t mac[6]);
+int conf_parse_prefix(const char *s, struct in_addr *addr, uint8_t *plen);
+
+#endif

@@ -1,0 +1,198 @@
+#include "ip4.h"
+
+#include <openssl/rand.h>
+#include <string.h>
+
+uint32_t inet_cksum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 1) {
+		sum += (uint32_t)p[0] << 8 | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len == 1)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+uint16_t inet_cksum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t inet_cksum(const void *data, size_t len)
+{
+	return inet_cksum_fold(inet_cksum_add(0, data, len));
+}
+
+const char *ip4_err_name(enum ip4_err e)
+{
+	static const char *const names[IP4_E_MAX] = {
+		[IP4_OK] = "ok",
+		[IP4_E_TRUNCATED] = "truncated",
+		[IP4_E_VERSION] = "not IPv4",
+		[IP4_E_HLEN] = "bad header length",
+		[IP4_E_LENGTH] = "bad total length",
+		[IP4_E_CHECKSUM] = "bad header checksum",
+		[IP4_E_FRAGMENT] = "fragment",
+		[IP4_E_PROTO] = "unexpected protocol",
+		[IP4_E_UDP] = "bad UDP header",
+	};
+	return e < IP4_E_MAX ? names[e] : "unknown error";
+}
+
+enum ip4_err ip4_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct buf *payload)
+{
+	struct buf b;
+	uint8_t vhl;
+	uint16_t cksum;
+
+	buf_init_read(&b, pkt, len);
+	if (buf_get_u8(&b, &vhl) != BUF_OK)
+		return IP4_E_TRUNCATED;
+	if (vhl >> 4 != 4)
+		return IP4_E_VERSION;
+	h->hlen = (uint8_t)((vhl & 0x0f) * 4);
+	if (h->hlen < IP4_HDR_LEN)
+		return IP4_E_HLEN;
+	if (buf_get_u8(&b, &h->tos) || buf_get_u16(&b, &h->total_len) || buf_get_u16(&b, &h->id) ||
+	    buf_get_u16(&b, &h->frag) || buf_get_u8(&b, &h->ttl) || buf_get_u8(&b, &h->proto) ||
+	    buf_get_u16(&b, &cksum) || buf_get_bytes(&b, &h->src.s_addr, 4) ||
+	    buf_get_bytes(&b, &h->dst.s_addr, 4))
+		return IP4_E_TRUNCATED;
+	if (h->hlen > len)
+		return IP4_E_TRUNCATED;
+	if (h->total_len < h->hlen || h->total_len > len)
+		return IP4_E_LENGTH;
+	if (inet_cksum(pkt, h->hlen) != 0)
+		return IP4_E_CHECKSUM;
+	if ((h->frag & (IP4_MF | IP4_OFFMASK)) != 0)
+		return IP4_E_FRAGMENT;
+	buf_init_read(payload, pkt + h->hlen, (size_t)h->total_len - h->hlen);
+	return IP4_OK;
+}
+
+static uint32_t ip4_pseudo_sum(struct in_addr src, struct in_addr dst, uint8_t proto,
+			       size_t len)
+{
+	uint32_t sum = inet_cksum_add(0, &src.s_addr, 4);
+
+	sum = inet_cksum_add(sum, &dst.s_addr, 4);
+	return sum + proto + (uint32_t)len;
+}
+
+enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, uint16_t *sport,
+			   uint16_t *dport, struct buf *udp)
+{
+	struct buf p;
+	uint16_t ulen, cksum;
+	enum ip4_err e = ip4_parse(pkt, len, h, &p);
+
+	if (e != IP4_OK)
+		return e;
+	if (h->proto != IP4_PROTO_UDP)
+		return IP4_E_PROTO;
+	const uint8_t *seg = buf_rptr(&p);
+	size_t seglen = buf_left(&p);
+	if (buf_get_u16(&p, sport) || buf_get_u16(&p, dport) || buf_get_u16(&p, &ulen) ||
+	    buf_get_u16(&p, &cksum))
+		return IP4_E_UDP;
+	if (ulen < UDP_HDR_LEN || ulen > seglen)
+		return IP4_E_UDP;
+	if (cksum != 0 &&
+	    inet_cksum_fold(inet_cksum_add(ip4_pseudo_sum(h->src, h->dst, IP4_PROTO_UDP, ulen),
+					   seg, ulen)) != 0)
+		return IP4_E_UDP;
+	buf_init_read(udp, seg + UDP_HDR_LEN, (size_t)ulen - UDP_HDR_LEN);
+	return IP4_OK;
+}
+
+int ip4_put_header(struct buf *b, const struct ip4_hdr *h)
+{
+	size_t start = buf_used(b);
+	uint8_t *hdr;
+
+	if (buf_put_u8(b, 0x45) || buf_put_u8(b, h->tos) || buf_put_u16(b, h->total_len) ||
+	    buf_put_u16(b, h->id) || buf_put_u16(b, h->frag) || buf_put_u8(b, h->ttl) ||
+	    buf_put_u8(b, h->proto) || buf_put_u16(b, 0) || buf_put_bytes(b, &h->src.s_addr, 4) ||
+	    buf_put_bytes(b, &h->dst.s_addr, 4))
+		return -1;
+	if (buf_wptr_at(b, start, IP4_HDR_LEN, &hdr) != BUF_OK)
+		return -1;
+	return buf_set_u16_at(b, start + 10, inet_cksum(hdr, IP4_HDR_LEN)) ? -1 : 0;
+}
+
+static uint16_t ip4_new_id(void)
+{
+	uint16_t id = 0;
+
+	RAND_bytes((unsigned char *)&id, sizeof(id));
+	return id;
+}
+
+int ip4_udp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint16_t sport,
+		uint16_t dport, uint8_t ttl, const uint8_t *payload, size_t plen)
+{
+	struct ip4_hdr h = {.tos = 0, .id = ip4_new_id(), .frag = 0, .ttl = ttl,
+			    .proto = IP4_PROTO_UDP, .src = src, .dst = dst};
+	size_t ulen = UDP_HDR_LEN + plen;
+	uint8_t hdr[UDP_HDR_LEN];
+	uint32_t sum;
+	uint16_t cksum;
+
+	if (ulen + IP4_HDR_LEN > IP4_MAX_PACKET)
+		return -1;
+	h.total_len = (uint16_t)(IP4_HDR_LEN + ulen);
+	hdr[0] = (uint8_t)(sport >> 8);
+	hdr[1] = (uint8_t)sport;
+	hdr[2] = (uint8_t)(dport >> 8);
+	hdr[3] = (uint8_t)dport;
+	hdr[4] = (uint8_t)(ulen >> 8);
+	hdr[5] = (uint8_t)ulen;
+	hdr[6] = hdr[7] = 0;
+	sum = ip4_pseudo_sum(src, dst, IP4_PROTO_UDP, ulen);
+	sum = inet_cksum_add(sum, hdr, UDP_HDR_LEN);
+	cksum = inet_cksum_fold(inet_cksum_add(sum, payload, plen));
+	if (cksum == 0)
+		cksum = 0xffff; /* RFC 768: a computed zero is sent as all ones */
+	hdr[6] = (uint8_t)(cksum >> 8);
+	hdr[7] = (uint8_t)cksum;
+	if (ip4_put_header(b, &h) || buf_put_bytes(b, hdr, UDP_HDR_LEN) ||
+	    buf_put_bytes(b, payload, plen))
+		return -1;
+	return 0;
+}
+
+int ip4_icmp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl,
+		 const uint8_t *icmp, size_t len)
+{
+	struct ip4_hdr h = {.tos = 0, .id = ip4_new_id(), .frag = 0, .ttl = ttl,
+			    .proto = IP4_PROTO_ICMP, .src = src, .dst = dst};
+
+	if (len + IP4_HDR_LEN > IP4_MAX_PACKET)
+		return -1;
+	h.total_len = (uint16_t)(IP4_HDR_LEN + len);
+	if (ip4_put_header(b, &h) || buf_put_bytes(b, icmp, len))
+		return -1;
+	return 0;
+}
+
+int ip4_encap(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl,
+	      const uint8_t *inner, size_t len)
+{
+	struct ip4_hdr h = {.id = ip4_new_id(), .ttl = ttl, .proto = IP4_PROTO_IPIP,
+			    .src = src, .dst = dst};
+
+	if (len < IP4_HDR_LEN || len + IP4_HDR_LEN > IP4_MAX_PACKET)
+		return -1;
+	h.tos = inner[1];
+	h.frag = (uint16_t)(((unsigned)inner[6] << 8 | inner[7]) & IP4_DF);
+	h.total_len = (uint16_t)(IP4_HDR_LEN + len);
+	if (ip4_put_header(b, &h) || buf_put_bytes(b, inner, len))
+		return -1;
+	return 0;
+}

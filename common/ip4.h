@@ -1,0 +1,83 @@
+/*
+ * IPv4, UDP and ICMP framing for the userspace data plane: Internet
+ * checksums, header parse with every length checked, header build, and
+ * IP-in-IP encapsulation (RFC 2003).
+ */
+#ifndef MIPSA_IP4_H
+#define MIPSA_IP4_H
+
+#include "buf.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IP4_HDR_LEN   20
+#define UDP_HDR_LEN   8
+#define IP4_PROTO_ICMP 1
+#define IP4_PROTO_IPIP 4
+#define IP4_PROTO_UDP  17
+#define IP4_PROTO_ESP  50
+#define IP4_DF        0x4000
+#define IP4_MF        0x2000
+#define IP4_OFFMASK   0x1fff
+#define IP4_MAX_PACKET 65535
+
+uint32_t inet_cksum_add(uint32_t sum, const void *data, size_t len);
+uint16_t inet_cksum_fold(uint32_t sum);
+/* The checksum of data; 0 when data already holds a correct checksum. */
+uint16_t inet_cksum(const void *data, size_t len);
+
+struct ip4_hdr {
+	uint8_t hlen; /* header length in bytes */
+	uint8_t tos;
+	uint16_t total_len;
+	uint16_t id;
+	uint16_t frag; /* flags and fragment offset */
+	uint8_t ttl;
+	uint8_t proto;
+	struct in_addr src, dst;
+};
+
+enum ip4_err {
+	IP4_OK = 0,
+	IP4_E_TRUNCATED,
+	IP4_E_VERSION,
+	IP4_E_HLEN,
+	IP4_E_LENGTH,   /* total length below the header or beyond the data */
+	IP4_E_CHECKSUM,
+	IP4_E_FRAGMENT, /* a fragment; this data plane does not reassemble */
+	IP4_E_PROTO,    /* not the protocol asked for */
+	IP4_E_UDP,      /* UDP length or checksum wrong */
+	IP4_E_MAX
+};
+
+const char *ip4_err_name(enum ip4_err e);
+
+/*
+ * Parse the IPv4 header of pkt.  Bytes after Total Length (link-layer
+ * padding) are ignored; payload covers exactly the IP payload.
+ */
+enum ip4_err ip4_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct buf *payload);
+/* Parse an IPv4 packet that must carry UDP; udp covers the UDP payload. */
+enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, uint16_t *sport,
+			   uint16_t *dport, struct buf *udp);
+
+/* Write a 20-byte header with h->total_len and a computed checksum. */
+int ip4_put_header(struct buf *b, const struct ip4_hdr *h);
+/* A whole IPv4/UDP packet around payload, UDP checksum included. */
+int ip4_udp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint16_t sport,
+		uint16_t dport, uint8_t ttl, const uint8_t *payload, size_t plen);
+/* A whole IPv4/ICMP packet around an ICMP message whose checksum is set. */
+int ip4_icmp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl,
+		 const uint8_t *icmp, size_t len);
+
+/*
+ * IP-in-IP (RFC 2003 3.1): outer header src -> dst, protocol 4, TOS and DF
+ * copied from the inner header, TTL ttl.
+ */
+int ip4_encap(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl,
+	      const uint8_t *inner, size_t len);
+
+#endif

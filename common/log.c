@@ -1,0 +1,122 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#define RL_PER_SEC 5
+#define RL_BURST   10
+
+static struct {
+	const char *ident;
+	enum log_level level;
+	bool use_syslog;
+} log_cfg = {"mipsa", LOG_LVL_INFO, false};
+
+static const char *const log_names[] = {"err", "warn", "notice", "info", "debug"};
+
+void log_init(const char *ident, enum log_level level, bool use_syslog)
+{
+	log_cfg.ident = ident;
+	log_cfg.level = level;
+	log_cfg.use_syslog = use_syslog;
+	if (use_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_level(enum log_level level)
+{
+	log_cfg.level = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_cfg.level;
+}
+
+int log_level_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++)
+		if (strcmp(name, log_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void log_vmsg(enum log_level level, const char *func, const char *suffix, const char *fmt,
+		     va_list ap)
+{
+	static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_cfg.use_syslog) {
+		syslog(syslog_prio[level], "%s: %s%s", func, line, suffix);
+		return;
+	}
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%02d:%02d:%02d.%06ld %s[%s] %s: %s%s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		ts.tv_nsec / 1000, log_cfg.ident, log_names[level], func, line, suffix);
+}
+
+void log_msg(enum log_level level, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_cfg.level)
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, func, "", fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t log_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Refill the bucket for the time passed and take one token if there is one. */
+static bool log_rl_take(struct log_ratelimit *rl)
+{
+	uint64_t now = log_now_ms();
+	uint64_t refill = (now - rl->last_ms) * RL_PER_SEC;
+
+	if (rl->last_ms == 0)
+		refill = RL_BURST * 1000;
+	rl->last_ms = now;
+	if (refill > RL_BURST * 1000 - rl->tokens_milli)
+		rl->tokens_milli = RL_BURST * 1000;
+	else
+		rl->tokens_milli += (uint32_t)refill;
+	if (rl->tokens_milli < 1000)
+		return false;
+	rl->tokens_milli -= 1000;
+	return true;
+}
+
+void log_msg_rl(struct log_ratelimit *rl, enum log_level level, const char *func, const char *fmt,
+		...)
+{
+	char suffix[64] = "";
+	va_list ap;
+
+	if (level > log_cfg.level)
+		return;
+	if (!log_rl_take(rl)) {
+		rl->suppressed++;
+		return;
+	}
+	if (rl->suppressed > 0)
+		snprintf(suffix, sizeof(suffix), " (%u similar lines suppressed)", rl->suppressed);
+	rl->suppressed = 0;
+	va_start(ap, fmt);
+	log_vmsg(level, func, suffix, fmt, ap);
+	va_end(ap);
+}
