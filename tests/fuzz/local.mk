@@ -1,0 +1,1 @@
+# libFuzzer targets, built with ./configure --enable-fuzz CC=clang

@@ -1,0 +1,1 @@
+# the hand-over probe
