@@ -1,6 +1,7 @@
 #include "ip4.h"
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <string.h>
 
 uint32_t inet_cksum_add(uint32_t sum, const void *data, size_t len)
@@ -195,4 +196,12 @@ int ip4_encap(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl
 	if (ip4_put_header(b, &h) || buf_put_bytes(b, inner, len))
 		return -1;
 	return 0;
+}
+
+const char *ip4_ntop(struct in_addr a, char *buf)
+{
+	const uint8_t *p = (const uint8_t *)&a.s_addr;
+
+	snprintf(buf, 16, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+	return buf;
 }

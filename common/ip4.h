@@ -80,4 +80,8 @@ int ip4_icmp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t 
 int ip4_encap(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl,
 	      const uint8_t *inner, size_t len);
 
+/* Format an address; IP4_STR gives each use its own buffer, so several can share one printf. */
+const char *ip4_ntop(struct in_addr a, char *buf);
+#define IP4_STR(a) ip4_ntop((a), (char[16]){0})
+
 #endif

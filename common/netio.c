@@ -1,0 +1,565 @@
+#include "netio.h"
+#include "ip4.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fib_rules.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MIPSA_RTPROT 99 /* routes we add carry this protocol, so operators can tell them apart */
+
+int netio_ifindex(const char *ifname)
+{
+	unsigned idx = if_nametoindex(ifname);
+
+	if (idx == 0) {
+		log_err("interface %s: %s", ifname, strerror(errno));
+		return -1;
+	}
+	return (int)idx;
+}
+
+/* An interface ioctl on a request the caller has filled in. */
+static int netio_ifreq_set(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r;
+
+	if (fd < 0) {
+		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(ifr->ifr_name, IFNAMSIZ, "%s", ifname);
+	r = ioctl(fd, req, ifr);
+	if (r < 0)
+		log_err("ioctl %#lx on %s: %s", req, ifname, strerror(errno));
+	close(fd);
+	return r;
+}
+
+/* An interface ioctl that reads into a zeroed ifreq. */
+static int netio_ifreq(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	return netio_ifreq_set(ifname, req, ifr);
+}
+
+int netio_ifmac(const char *ifname, uint8_t mac[NETIO_MAC_LEN])
+{
+	struct ifreq ifr;
+
+	if (netio_ifreq(ifname, SIOCGIFHWADDR, &ifr) < 0)
+		return -1;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, NETIO_MAC_LEN);
+	return 0;
+}
+
+int netio_ifaddr(const char *ifname, struct in_addr *addr)
+{
+	struct ifreq ifr;
+
+	if (netio_ifreq(ifname, SIOCGIFADDR, &ifr) < 0)
+		return -1;
+	*addr = ((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr;
+	return 0;
+}
+
+int netio_set_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		log_err("open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = write(fd, value, strlen(value));
+	close(fd);
+	if (n != (ssize_t)strlen(value)) {
+		log_err("write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+const char *netio_mac_str(const uint8_t mac[NETIO_MAC_LEN], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+	return out;
+}
+
+static int netio_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_err("fcntl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int netio_tun_open(const char *name)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_err("open /dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		log_err("TUNSETIFF %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (netio_nonblock(fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int netio_if_up(const char *ifname)
+{
+	struct ifreq ifr;
+
+	if (netio_ifreq(ifname, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return netio_ifreq_set(ifname, SIOCSIFFLAGS, &ifr);
+}
+
+int netio_if_addr_up(const char *ifname, struct in_addr addr, uint8_t plen)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ifr.ifr_addr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r = -1;
+
+	if (fd < 0) {
+		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	sin->sin_family = AF_INET;
+	sin->sin_addr = addr;
+	if (ioctl(fd, SIOCSIFADDR, &ifr) < 0) {
+		log_err("SIOCSIFADDR %s: %s", ifname, strerror(errno));
+		goto out;
+	}
+	sin->sin_addr.s_addr = plen == 0 ? 0 : htonl(~0u << (32 - plen));
+	if (ioctl(fd, SIOCSIFNETMASK, &ifr) < 0) {
+		log_err("SIOCSIFNETMASK %s: %s", ifname, strerror(errno));
+		goto out;
+	}
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		log_err("SIOCGIFFLAGS %s: %s", ifname, strerror(errno));
+		goto out;
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
+		log_err("SIOCSIFFLAGS %s: %s", ifname, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+int netio_pkt_open(int ifindex)
+{
+	/* Protocol 0: this socket only sends, it receives nothing. */
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex};
+
+	if (fd < 0) {
+		log_err("socket AF_PACKET: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		log_err("bind AF_PACKET ifindex %d: %s", ifindex, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+ssize_t netio_pkt_send(int fd, int ifindex, const uint8_t dst_mac[NETIO_MAC_LEN],
+		       const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = ifindex,
+		.sll_halen = NETIO_MAC_LEN,
+	};
+	ssize_t n;
+
+	memcpy(sll.sll_addr, dst_mac, NETIO_MAC_LEN);
+	n = sendto(fd, pkt, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+	if (n < 0)
+		log_rl_warn("sendto ifindex %d: %s", ifindex, strerror(errno));
+	return n;
+}
+
+struct netio_cap {
+	pcap_t *p;
+	int fd;
+	netio_cap_cb cb;
+	void *arg;
+};
+
+struct netio_cap *netio_cap_open(const char *ifname, const char *filter)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+	struct bpf_program prog;
+	struct netio_cap *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->p = pcap_create(ifname, err);
+	if (c->p == NULL) {
+		log_err("pcap_create %s: %s", ifname, err);
+		free(c);
+		return NULL;
+	}
+	/* Immediate mode: a frame reaches us when it arrives, not when a buffer fills. */
+	if (pcap_set_immediate_mode(c->p, 1) != 0 || pcap_set_snaplen(c->p, NETIO_FRAME_MAX) != 0 ||
+	    pcap_set_promisc(c->p, 0) != 0 || pcap_activate(c->p) < 0) {
+		log_err("pcap on %s: %s", ifname, pcap_geterr(c->p));
+		goto fail;
+	}
+	if (pcap_datalink(c->p) != DLT_EN10MB) {
+		log_err("pcap on %s: not an Ethernet link", ifname);
+		goto fail;
+	}
+	if (pcap_setdirection(c->p, PCAP_D_IN) != 0 ||
+	    pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		log_err("pcap filter '%s' on %s: %s", filter, ifname, pcap_geterr(c->p));
+		goto fail;
+	}
+	if (pcap_setfilter(c->p, &prog) != 0) {
+		log_err("pcap_setfilter on %s: %s", ifname, pcap_geterr(c->p));
+		pcap_freecode(&prog);
+		goto fail;
+	}
+	pcap_freecode(&prog);
+	if (pcap_setnonblock(c->p, 1, err) != 0) {
+		log_err("pcap_setnonblock on %s: %s", ifname, err);
+		goto fail;
+	}
+	c->fd = pcap_get_selectable_fd(c->p);
+	if (c->fd < 0) {
+		log_err("pcap on %s: no selectable fd", ifname);
+		goto fail;
+	}
+	return c;
+fail:
+	pcap_close(c->p);
+	free(c);
+	return NULL;
+}
+
+void netio_cap_close(struct netio_cap *c)
+{
+	if (c == NULL)
+		return;
+	pcap_close(c->p);
+	free(c);
+}
+
+int netio_cap_fd(const struct netio_cap *c)
+{
+	return c->fd;
+}
+
+static void netio_cap_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *frame)
+{
+	struct netio_cap *c = (struct netio_cap *)(void *)user;
+
+	/* dst MAC (6), src MAC (6), EtherType (2); the filter already chose IPv4 */
+	if (h->caplen < ETH_HLEN || h->caplen != h->len)
+		return;
+	c->cb(c->arg, frame + 6, frame + ETH_HLEN, h->caplen - ETH_HLEN);
+}
+
+int netio_cap_dispatch(struct netio_cap *c, netio_cap_cb cb, void *arg)
+{
+	int n;
+
+	c->cb = cb;
+	c->arg = arg;
+	n = pcap_dispatch(c->p, -1, netio_cap_frame, (u_char *)c);
+	if (n < 0)
+		log_rl_warn("pcap_dispatch: %s", pcap_geterr(c->p));
+	return n;
+}
+
+int netio_udp_open(struct in_addr addr, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = addr};
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		log_err("socket UDP: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		log_err("UDP %s:%u: %s", IP4_STR(addr), port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *meta)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_name = &meta->from, .msg_namelen = sizeof(meta->from),
+			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(fd, &mh, 0);
+
+	if (n < 0)
+		return -1;
+	meta->ifindex = 0;
+	meta->dst.s_addr = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			meta->ifindex = pi.ipi_ifindex;
+			meta->dst = pi.ipi_addr;
+		}
+	}
+	if (mh.msg_flags & MSG_TRUNC)
+		return -1;
+	return n;
+}
+
+ssize_t netio_udp_send(int fd, struct in_addr dst, uint16_t port, const uint8_t *msg, size_t len)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dst};
+	ssize_t n = sendto(fd, msg, len, 0, (struct sockaddr *)&sin, sizeof(sin));
+
+	if (n < 0)
+		log_rl_warn("sendto %s:%u: %s", IP4_STR(dst), port, strerror(errno));
+	return n;
+}
+
+int netio_raw_recv_open(int proto)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+
+	if (fd < 0)
+		log_err("socket raw proto %d: %s", proto, strerror(errno));
+	return fd;
+}
+
+int netio_raw_send_open(void)
+{
+	/* IPPROTO_RAW implies IP_HDRINCL and receives nothing. */
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	if (fd < 0)
+		log_err("socket IPPROTO_RAW: %s", strerror(errno));
+	return fd;
+}
+
+ssize_t netio_raw_send(int fd, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	ssize_t n;
+
+	if (len < 20)
+		return -1;
+	memcpy(&sin.sin_addr.s_addr, pkt + 16, 4);
+	n = sendto(fd, pkt, len, 0, (struct sockaddr *)&sin, sizeof(sin));
+	if (n < 0)
+		log_rl_warn("sendto %s: %s", IP4_STR(sin.sin_addr), strerror(errno));
+	return n;
+}
+
+/* ---- rtnetlink ---- */
+
+int netio_nl_open(unsigned groups)
+{
+	struct sockaddr_nl snl = {.nl_family = AF_NETLINK, .nl_groups = groups};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0),
+			NETLINK_ROUTE);
+
+	if (fd < 0) {
+		log_err("socket NETLINK_ROUTE: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&snl, sizeof(snl)) < 0) {
+		log_err("bind netlink: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct nl_req {
+	struct nlmsghdr nh;
+	union {
+		struct rtmsg rt;
+		struct fib_rule_hdr frh;
+	} u;
+	char attrs[256];
+};
+
+static int nl_attr(struct nl_req *r, unsigned short type, const void *data, size_t len)
+{
+	size_t off = NLMSG_ALIGN(r->nh.nlmsg_len);
+	struct rtattr *rta = (struct rtattr *)(void *)((char *)r + off);
+
+	if (off + RTA_SPACE(len) > sizeof(*r))
+		return -1;
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	r->nh.nlmsg_len = (uint32_t)(off + RTA_SPACE(len));
+	return 0;
+}
+
+/* Send one request and wait for its acknowledgement. */
+static int nl_talk(int fd, struct nl_req *r, const char *what)
+{
+	char buf[4096];
+	ssize_t n;
+
+	r->nh.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (send(fd, r, r->nh.nlmsg_len, 0) < 0) {
+		log_err("%s: send: %s", what, strerror(errno));
+		return -1;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		log_err("%s: recv: %s", what, strerror(errno));
+		return -1;
+	}
+	for (struct nlmsghdr *nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (size_t)n);
+	     nh = NLMSG_NEXT(nh, n)) {
+		if (nh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		int err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+		if (err != 0) {
+			errno = -err;
+			return -1;
+		}
+		return 0;
+	}
+	log_err("%s: no acknowledgement", what);
+	return -1;
+}
+
+int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifindex,
+		uint32_t table)
+{
+	struct nl_req r;
+	uint32_t oif = (uint32_t)ifindex;
+
+	memset(&r, 0, sizeof(r));
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	r.nh.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	r.nh.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+	r.u.rt.rtm_family = AF_INET;
+	r.u.rt.rtm_dst_len = plen;
+	r.u.rt.rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	r.u.rt.rtm_protocol = MIPSA_RTPROT;
+	r.u.rt.rtm_scope = RT_SCOPE_LINK;
+	r.u.rt.rtm_type = RTN_UNICAST;
+	if ((plen > 0 && nl_attr(&r, RTA_DST, &dst.s_addr, 4) < 0) ||
+	    nl_attr(&r, RTA_OIF, &oif, sizeof(oif)) < 0 ||
+	    nl_attr(&r, RTA_TABLE, &table, sizeof(table)) < 0)
+		return -1;
+	if (nl_talk(nlfd, &r, add ? "route add" : "route del") < 0) {
+		if (!add && errno == ESRCH)
+			return 0; /* already gone */
+		log_err("route %s %s/%u ifindex %d table %u: %s", add ? "add" : "del",
+			IP4_STR(dst), plen, ifindex, table, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int netio_rule_iif(int nlfd, bool add, const char *iifname, uint32_t table, uint32_t prio)
+{
+	struct nl_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct fib_rule_hdr));
+	r.nh.nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
+	r.nh.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
+	r.u.frh.family = AF_INET;
+	r.u.frh.action = FR_ACT_TO_TBL;
+	r.u.frh.table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	if (nl_attr(&r, FRA_IIFNAME, iifname, strlen(iifname) + 1) < 0 ||
+	    nl_attr(&r, FRA_TABLE, &table, sizeof(table)) < 0 ||
+	    nl_attr(&r, FRA_PRIORITY, &prio, sizeof(prio)) < 0)
+		return -1;
+	if (nl_talk(nlfd, &r, add ? "rule add" : "rule del") < 0) {
+		if ((add && errno == EEXIST) || (!add && errno == ENOENT))
+			return 0;
+		log_err("rule %s iif %s table %u: %s", add ? "add" : "del", iifname, table,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int netio_nl_link_event(int nlfd, int ifindex)
+{
+	char buf[8192];
+	int state = -2;
+	ssize_t n;
+
+	while ((n = recv(nlfd, buf, sizeof(buf), 0)) > 0) {
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (size_t)n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type != RTM_NEWLINK && nh->nlmsg_type != RTM_DELLINK)
+				continue;
+			struct ifinfomsg *ifi = NLMSG_DATA(nh);
+			if (ifi->ifi_index != ifindex)
+				continue;
+			state = nh->nlmsg_type == RTM_NEWLINK &&
+				(ifi->ifi_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+		}
+	}
+	return state;
+}
+
+int netio_link_running(const char *ifname)
+{
+	struct ifreq ifr;
+
+	if (netio_ifreq(ifname, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+}

@@ -1,0 +1,84 @@
+/*
+ * The operating-system side of the userspace data plane: TUN devices,
+ * packet sockets for link-layer delivery by MAC, libpcap captures that
+ * report the sender's MAC, raw IPv4 sockets for IP-in-IP, UDP sockets with
+ * the arrival interface, and rtnetlink for routes, policy rules and link
+ * state.  Every function logs its own failure with the function name and
+ * returns -1; callers decide whether that is fatal.
+ */
+#ifndef MIPSA_NETIO_H
+#define MIPSA_NETIO_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NETIO_MAC_LEN 6
+#define NETIO_FRAME_MAX 2048
+#define NETIO_TABLE_MAIN 254 /* RT_TABLE_MAIN */
+
+int netio_ifindex(const char *ifname);
+int netio_ifmac(const char *ifname, uint8_t mac[NETIO_MAC_LEN]);
+int netio_ifaddr(const char *ifname, struct in_addr *addr);
+int netio_set_sysctl(const char *path, const char *value);
+const char *netio_mac_str(const uint8_t mac[NETIO_MAC_LEN], char out[18]);
+
+/* Create (or attach to) TUN device name, IFF_TUN | IFF_NO_PI, non-blocking. */
+int netio_tun_open(const char *name);
+/* Bring ifname up (no address). */
+int netio_if_up(const char *ifname);
+/* Give ifname addr/plen and bring it up. */
+int netio_if_addr_up(const char *ifname, struct in_addr addr, uint8_t plen);
+
+/* A send-only packet socket for IPv4 frames on ifindex. */
+int netio_pkt_open(int ifindex);
+/* Send an IPv4 packet in a frame to dst_mac on ifindex. */
+ssize_t netio_pkt_send(int fd, int ifindex, const uint8_t dst_mac[NETIO_MAC_LEN],
+		       const uint8_t *pkt, size_t len);
+
+/* A libpcap capture on ifname, inbound only, immediate mode, with a BPF filter. */
+struct netio_cap;
+struct netio_cap *netio_cap_open(const char *ifname, const char *filter);
+void netio_cap_close(struct netio_cap *c);
+int netio_cap_fd(const struct netio_cap *c);
+/*
+ * Deliver each pending frame's IPv4 packet with the Ethernet source MAC.
+ * Returns the number of frames handled or -1.
+ */
+typedef void (*netio_cap_cb)(void *arg, const uint8_t src_mac[NETIO_MAC_LEN],
+			     const uint8_t *pkt, size_t len);
+int netio_cap_dispatch(struct netio_cap *c, netio_cap_cb cb, void *arg);
+
+/* UDP socket bound to addr:port (INADDR_ANY allowed) with IP_PKTINFO, non-blocking. */
+int netio_udp_open(struct in_addr addr, uint16_t port);
+struct netio_udp_meta {
+	struct sockaddr_in from;
+	struct in_addr dst; /* local address the datagram was sent to */
+	int ifindex;        /* interface it arrived on */
+};
+ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *meta);
+ssize_t netio_udp_send(int fd, struct in_addr dst, uint16_t port, const uint8_t *msg, size_t len);
+
+/* Raw IPv4 receive socket for one protocol (e.g. 4, IP-in-IP); packets include the IP header. */
+int netio_raw_recv_open(int proto);
+/* Raw IPv4 send socket (IP_HDRINCL): the caller builds the whole packet. */
+int netio_raw_send_open(void);
+ssize_t netio_raw_send(int fd, const uint8_t *pkt, size_t len);
+
+/* rtnetlink */
+int netio_nl_open(unsigned groups); /* groups: e.g. RTMGRP_LINK; 0 for requests only */
+int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifindex,
+		uint32_t table);
+int netio_rule_iif(int nlfd, bool add, const char *iifname, uint32_t table, uint32_t prio);
+/*
+ * Read link notifications; for each RTM_NEWLINK about ifindex report
+ * whether the link is up with carrier (IFF_RUNNING).  Returns the latest
+ * state seen (1 up, 0 down), or -2 when nothing about ifindex arrived.
+ */
+int netio_nl_link_event(int nlfd, int ifindex);
+/* 1 when ifname is up with carrier, 0 when not, -1 on error. */
+int netio_link_running(const char *ifname);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * mipsa-ha: the home agent daemon.  Opens the sockets and the TUN device,
+ * and wires them to the logic in ha_reg.c:
+ *   UDP 434            registration requests in, replies out
+ *   TUN (tunnel_device) packets for registered home addresses, routed there
+ *                       by a /32 route per binding
+ *   raw IPPROTO_IPIP    reverse-tunnelled packets from care-of addresses
+ *   raw IPPROTO_RAW     IP-in-IP packets out to care-of addresses
+ */
+#include "conf.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "evloop.h"
+#include "ha.h"
+#include "ip4.h"
+#include "log.h"
+#include "mip_ident.h"
+#include "netio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define HA_SWEEP_MS 1000
+
+struct ha_daemon {
+	struct ha ha;
+	struct ev_loop *loop;
+	struct ev_timer sweep;
+	struct ctl_server *ctl;
+	int udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd, tun_ifindex;
+};
+
+static void ha_route_up(void *arg, const struct ha_mn *mn)
+{
+	struct ha_daemon *d = arg;
+
+	netio_route(d->nl_fd, true, mn->home_addr, 32, d->tun_ifindex, NETIO_TABLE_MAIN);
+}
+
+static void ha_route_down(void *arg, const struct ha_mn *mn)
+{
+	struct ha_daemon *d = arg;
+
+	netio_route(d->nl_fd, false, mn->home_addr, 32, d->tun_ifindex, NETIO_TABLE_MAIN);
+}
+
+static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ha_daemon *d = arg;
+	uint8_t msg[NETIO_FRAME_MAX], reply[NETIO_FRAME_MAX];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		size_t rlen = ha_process_request(&d->ha, msg, (size_t)n, meta.from.sin_addr,
+						 ev_now_ms(), mip_ident_now(), reply, sizeof(reply));
+		if (rlen > 0)
+			netio_udp_send(fd, meta.from.sin_addr, ntohs(meta.from.sin_port), reply,
+				       rlen);
+	}
+}
+
+/* Captured packets for home addresses: into the tunnel. */
+static void ha_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ha_daemon *d = arg;
+	uint8_t pkt[IP4_MAX_PACKET], out[IP4_MAX_PACKET];
+	ssize_t n;
+
+	while ((n = read(fd, pkt, sizeof(pkt) - IP4_HDR_LEN)) > 0) {
+		size_t olen = ha_tunnel_out(&d->ha, pkt, (size_t)n, out, sizeof(out));
+		if (olen > 0)
+			netio_raw_send(d->raw_fd, out, olen);
+	}
+}
+
+/* Reverse-tunnelled packets: decapsulate and hand the inner packet to the kernel. */
+static void ha_on_ipip(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ha_daemon *d = arg;
+	uint8_t pkt[IP4_MAX_PACKET];
+	const uint8_t *inner;
+	size_t ilen;
+	ssize_t n;
+
+	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0) {
+		if (ha_tunnel_in(&d->ha, pkt, (size_t)n, &inner, &ilen) == 0 &&
+		    write(d->tun_fd, inner, ilen) < 0)
+			log_rl_warn("write to %s: %s", d->ha.cfg.tunnel_device, strerror(errno));
+	}
+}
+
+static void ha_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct ha_daemon *d = arg;
+
+	ha_expire(&d->ha, ev_now_ms());
+	ev_timer_start(loop, t, HA_SWEEP_MS);
+}
+
+static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+		     size_t errlen)
+{
+	struct ha_daemon *d = arg;
+
+	return ha_ctl(&d->ha, argc, argv, o, err, errlen, ev_now_ms());
+}
+
+static int ha_open(struct ha_daemon *d)
+{
+	struct in_addr any = {.s_addr = INADDR_ANY};
+
+	d->udp_fd = netio_udp_open(any, MIP_PORT);
+	d->tun_fd = netio_tun_open(d->ha.cfg.tunnel_device);
+	d->ipip_fd = netio_raw_recv_open(IP4_PROTO_IPIP);
+	d->raw_fd = netio_raw_send_open();
+	d->nl_fd = netio_nl_open(0);
+	if (d->udp_fd < 0 || d->tun_fd < 0 || d->ipip_fd < 0 || d->raw_fd < 0 || d->nl_fd < 0)
+		return -1;
+	if (netio_if_up(d->ha.cfg.tunnel_device) < 0)
+		return -1;
+	d->tun_ifindex = netio_ifindex(d->ha.cfg.tunnel_device);
+	if (d->tun_ifindex < 0)
+		return -1;
+	/* Decapsulated packets enter through the TUN with home-address sources. */
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+		 d->ha.cfg.tunnel_device);
+	netio_set_sysctl(path, "0");
+	if (ev_io_add(d->loop, d->udp_fd, EPOLLIN, ha_on_udp, d) < 0 ||
+	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, ha_on_tun, d) < 0 ||
+	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, ha_on_ipip, d) < 0)
+		return -1;
+	d->ctl = ctl_server_open(d->loop, d->ha.cfg.control_socket, ha_on_ctl, d);
+	return d->ctl == NULL ? -1 : 0;
+}
+
+static void ha_close(struct ha_daemon *d)
+{
+	/* Take our routes away with us: a stale /32 would black-hole the home address. */
+	for (size_t i = 0; i < d->ha.cfg.n_mns; i++)
+		if (d->ha.cfg.mns[i].b.active && d->nl_fd >= 0)
+			ha_route_down(d, &d->ha.cfg.mns[i]);
+	ctl_server_close(d->ctl);
+	int fds[] = {d->udp_fd, d->tun_fd, d->ipip_fd, d->raw_fd, d->nl_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_args args;
+	struct ha_daemon d = {.udp_fd = -1, .tun_fd = -1, .ipip_fd = -1, .raw_fd = -1, .nl_fd = -1};
+	struct ha_config cfg;
+	struct conf c;
+	struct ha_ops ops = {.binding_up = ha_route_up, .binding_down = ha_route_down, .arg = &d};
+	int status = 1;
+
+	daemon_parse_args(argc, argv, "mipsa-ha", &args);
+	log_init("mipsa-ha", LOG_LVL_INFO, false);
+	if (conf_load(&c, args.config) < 0 || ha_config_load(&c, &cfg) < 0) {
+		fprintf(stderr, "mipsa-ha: %s\n", conf_error(&c));
+		conf_free(&c);
+		return 1;
+	}
+	conf_free(&c);
+	if (args.check_only) {
+		printf("mipsa-ha: %s: configuration ok\n", args.config);
+		ha_config_free(&cfg);
+		return 0;
+	}
+	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
+	d.loop = ev_loop_new();
+	if (d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 || daemon_signals(d.loop) < 0 ||
+	    ha_open(&d) < 0)
+		goto out;
+	ev_timer_init(&d.sweep, ha_on_sweep, &d);
+	ev_timer_start(d.loop, &d.sweep, HA_SWEEP_MS);
+	log_notice("home agent %s serving %zu mobile nodes", IP4_STR(cfg.address), cfg.n_mns);
+	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+out:
+	ha_close(&d);
+	ha_free(&d.ha);
+	ha_config_free(&cfg);
+	ev_loop_free(d.loop);
+	return status;
+}
