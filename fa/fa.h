@@ -1,0 +1,170 @@
+/*
+ * The foreign agent's logic, without sockets (RFC 5944 3.7, RFC 3024):
+ * agent advertisements, the visitor list with pending registrations, relay
+ * of requests to the home agent and of replies to the mobile node, and the
+ * data plane between the home agent's tunnel and the visitors' link.
+ *
+ * Output goes through struct fa_ops so the daemon sends real packets and
+ * tests capture them in memory.
+ */
+#ifndef MIPSA_FA_H
+#define MIPSA_FA_H
+
+#include "mip_auth.h"
+#include "mip_msg.h"
+#include "u32map.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct conf;
+struct ctl_out;
+
+#define FA_COUNTERS(X)                                                                             \
+	X(solicitations)                                                                           \
+	X(advertisements)                                                                          \
+	X(reg_requests)                                                                            \
+	X(reg_relayed)                                                                             \
+	X(reg_replies)                                                                             \
+	X(reg_accepted)                                                                            \
+	X(reg_denied_by_ha)                                                                        \
+	X(reg_denied_by_fa)                                                                        \
+	X(deregistrations)                                                                         \
+	X(visitors_expired)                                                                        \
+	X(pending_expired)                                                                         \
+	X(delivered_packets)                                                                       \
+	X(reverse_tunnelled_packets)                                                               \
+	X(forwarded_packets)                                                                       \
+	X(drop_malformed)                                                                          \
+	X(drop_unknown_extension)                                                                  \
+	X(drop_not_for_us)                                                                         \
+	X(drop_reply_no_pending)                                                                   \
+	X(drop_reply_unknown_ha)                                                                   \
+	X(drop_not_visitor)                                                                        \
+	X(drop_tunnel_source)                                                                      \
+	X(drop_ttl)                                                                                \
+	X(drop_solicitation_rate)                                                                  \
+	X(deny_poorly_formed)                                                                      \
+	X(deny_mn_auth)                                                                            \
+	X(deny_ha_auth)                                                                            \
+	X(deny_lifetime)                                                                           \
+	X(deny_bad_coa)                                                                            \
+	X(deny_encapsulation)                                                                      \
+	X(deny_reverse_tunnel)                                                                     \
+	X(deny_delivery_style)                                                                     \
+	X(deny_missing)                                                                            \
+	X(deny_resources)
+
+struct fa_counters {
+#define FA_COUNTER_FIELD(n) uint64_t n;
+	FA_COUNTERS(FA_COUNTER_FIELD)
+#undef FA_COUNTER_FIELD
+};
+
+/* A registration relayed to the home agent and not yet answered (RFC 5944 3.7.1). */
+struct fa_pending {
+	bool active;
+	uint64_t id;
+	uint8_t mac[6];
+	struct in_addr home_agent;
+	struct in_addr dst; /* the address the MN sent its request to */
+	uint16_t mn_port;
+	uint16_t lifetime; /* requested */
+	uint8_t flags;
+	uint64_t expires_ms;
+};
+
+struct fa_visitor {
+	struct in_addr home_addr;
+	struct in_addr home_agent;
+	uint8_t mac[6];
+	uint16_t mn_port;
+	char nai[MIP_NAI_MAX + 1];
+	bool active; /* a registration the home agent accepted */
+	bool reverse_tunnel;
+	uint16_t lifetime;
+	uint64_t expires_ms;
+	uint64_t since_ms;
+	struct fa_pending pending;
+	uint64_t delivered_packets, reverse_packets;
+};
+
+struct fa_peer_key {
+	struct in_addr addr;
+	struct mip_key key;
+};
+
+struct fa_config {
+	char access_interface[16];
+	char tunnel_device[16];
+	char control_socket[108];
+	struct in_addr alias;    /* the domain's address on the access link */
+	uint8_t alias_plen;
+	struct in_addr coa;      /* this FA's care-of address */
+	uint32_t route_table;    /* policy table that sends visitors' traffic to the TUN */
+	uint32_t adv_interval_ms;
+	uint16_t adv_lifetime;   /* seconds */
+	uint16_t max_lifetime;
+	uint32_t pending_timeout_ms;
+	uint32_t max_visitors;
+	bool reverse_tunnel;     /* offered */
+	bool require_reverse_tunnel;
+	bool require_mn_auth;
+	bool require_ha_auth;
+	int log_level;
+	struct fa_peer_key *has; /* FA-HA keys, by home agent */
+	size_t n_has;
+	struct fa_peer_key *mns; /* MN-FA keys, by home address */
+	size_t n_mns;
+};
+
+struct fa_ops {
+	/* An IPv4 packet to a visitor's (or the all-nodes) link-layer address. */
+	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
+	/* A registration message (UDP payload) to a home agent, from the care-of address. */
+	void (*to_ha)(void *arg, struct in_addr ha, const uint8_t *msg, size_t len);
+	/* A whole IPv4 packet (IP-in-IP) to send as it is. */
+	void (*to_tunnel)(void *arg, const uint8_t *pkt, size_t len);
+	/* A visitor's packet to route normally (no reverse tunnel). */
+	void (*to_forward)(void *arg, const uint8_t *pkt, size_t len);
+	void *arg;
+};
+
+struct fa {
+	struct fa_config cfg;
+	struct fa_ops ops;
+	struct u32map visitors; /* home address -> struct fa_visitor */
+	struct fa_counters ctr;
+	uint16_t adv_seq;
+	uint64_t last_solicited_adv_ms;
+};
+
+int fa_config_load(struct conf *c, struct fa_config *cfg);
+void fa_config_free(struct fa_config *cfg);
+
+int fa_init(struct fa *fa, const struct fa_config *cfg, const struct fa_ops *ops);
+void fa_free(struct fa *fa);
+
+/* An IPv4 packet from the access link with its sender's MAC (registration or solicitation). */
+void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
+		  uint64_t now_ms);
+/* A registration reply (UDP payload) from src. */
+void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len,
+		uint64_t now_ms);
+/* Send an agent advertisement now. */
+void fa_advertise(struct fa *fa);
+/* Expire visitors and pending registrations. */
+void fa_expire(struct fa *fa, uint64_t now_ms);
+
+/* IP-in-IP from a home agent (outer header included): deliver to the visitor. */
+void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len);
+/* A visitor's packet captured by the TUN: reverse-tunnel or forward it. */
+void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len);
+
+struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr);
+
+int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
+	   uint64_t now_ms);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * Foreign agent data plane: packets from home agents' tunnels are
+ * decapsulated (RFC 2003) and delivered to the visitor by its link-layer
+ * address; visitors' packets are reverse-tunnelled to their home agent
+ * (RFC 3024) or forwarded as they are.
+ */
+#include "fa.h"
+#include "ip4.h"
+#include "log.h"
+
+#include <string.h>
+
+#define FA_TUNNEL_TTL 64
+
+/* Decrement the TTL as a router does, patching the checksum (RFC 1624). */
+static bool fa_ttl_decrement(uint8_t *ip)
+{
+	if (ip[8] <= 1)
+		return false;
+	ip[8]--;
+	uint32_t sum = (uint32_t)(ip[10] << 8 | ip[11]) + 0x0100;
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	return true;
+}
+
+void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
+{
+	struct ip4_hdr outer, inner;
+	struct buf payload, ip;
+	struct fa_visitor *v;
+
+	if (ip4_parse(pkt, len, &outer, &payload) != IP4_OK || outer.proto != IP4_PROTO_IPIP ||
+	    outer.dst.s_addr != fa->cfg.coa.s_addr) {
+		fa->ctr.drop_malformed++;
+		return;
+	}
+	uint8_t *in = pkt + outer.hlen;
+	if (ip4_parse(in, buf_left(&payload), &inner, &ip) != IP4_OK) {
+		fa->ctr.drop_malformed++;
+		return;
+	}
+	v = fa_find_visitor(fa, inner.dst);
+	if (v == NULL || !v->active) {
+		fa->ctr.drop_not_visitor++;
+		return;
+	}
+	/* Only the visitor's own home agent may tunnel to it. */
+	if (outer.src.s_addr != v->home_agent.s_addr) {
+		fa->ctr.drop_tunnel_source++;
+		log_rl_notice("tunnel from %s for %s, whose home agent is %s", IP4_STR(outer.src),
+			      IP4_STR(inner.dst), IP4_STR(v->home_agent));
+		return;
+	}
+	if (!fa_ttl_decrement(in)) {
+		fa->ctr.drop_ttl++;
+		return;
+	}
+	v->delivered_packets++;
+	fa->ctr.delivered_packets++;
+	fa->ops.to_link(fa->ops.arg, v->mac, in, inner.total_len);
+}
+
+void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
+{
+	struct ip4_hdr h;
+	struct buf payload, b;
+	struct fa_visitor *v;
+	uint8_t out[IP4_MAX_PACKET];
+
+	if (ip4_parse(pkt, len, &h, &payload) != IP4_OK) {
+		fa->ctr.drop_malformed++;
+		return;
+	}
+	v = fa_find_visitor(fa, h.src);
+	if (v == NULL || !v->active) {
+		fa->ctr.drop_not_visitor++;
+		log_rl_debug("packet from %s, not a registered visitor", IP4_STR(h.src));
+		return;
+	}
+	if (!v->reverse_tunnel) {
+		fa->ctr.forwarded_packets++;
+		fa->ops.to_forward(fa->ops.arg, pkt, h.total_len);
+		return;
+	}
+	buf_init_write(&b, out, sizeof(out));
+	if (ip4_encap(&b, fa->cfg.coa, v->home_agent, FA_TUNNEL_TTL, pkt, h.total_len) < 0) {
+		fa->ctr.drop_malformed++;
+		return;
+	}
+	v->reverse_packets++;
+	fa->ctr.reverse_tunnelled_packets++;
+	fa->ops.to_tunnel(fa->ops.arg, out, buf_used(&b));
+}

@@ -1,0 +1,252 @@
+/*
+ * mipsa-fa: the foreign agent daemon.  Wires the logic in fa_reg.c and
+ * fa_data.c to:
+ *   pcap on the access interface   registration requests and solicitations,
+ *                                  with the sender's MAC (RFC 5944 3.7.1)
+ *   packet socket on it            everything we send to visitors, by MAC
+ *   UDP 434                        replies from home agents
+ *   TUN + policy rule              visitors' packets the kernel would forward
+ *   raw IPPROTO_IPIP / IPPROTO_RAW tunnels from and to home agents
+ */
+#include "conf.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "evloop.h"
+#include "fa.h"
+#include "ip4.h"
+#include "log.h"
+#include "netio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define FA_SWEEP_MS 1000
+#define FA_RULE_PRIO 1000
+#define FA_CAPTURE_FILTER "ip and ((udp dst port 434) or (icmp and icmp[icmptype] == 10))"
+
+struct fa_daemon {
+	struct fa fa;
+	struct ev_loop *loop;
+	struct ev_timer adv, sweep;
+	struct ctl_server *ctl;
+	struct netio_cap *cap;
+	int access_ifindex, tun_ifindex;
+	int pkt_fd, udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd;
+	bool rule_added;
+};
+
+static void fa_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, len);
+}
+
+static void fa_out_ha(void *arg, struct in_addr ha, const uint8_t *msg, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	netio_udp_send(d->udp_fd, ha, MIP_PORT, msg, len);
+}
+
+static void fa_out_tunnel(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	netio_raw_send(d->raw_fd, pkt, len);
+}
+
+static void fa_out_forward(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	/* Written back into the TUN, the kernel routes it by the main table. */
+	if (write(d->tun_fd, pkt, len) < 0)
+		log_rl_warn("write to %s: %s", d->fa.cfg.tunnel_device, strerror(errno));
+}
+
+static void fa_on_frame(void *arg, const uint8_t src_mac[6], const uint8_t *pkt, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	fa_from_link(&d->fa, src_mac, pkt, len, ev_now_ms());
+}
+
+static void fa_on_cap(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+
+	netio_cap_dispatch(d->cap, fa_on_frame, d);
+}
+
+static void fa_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t msg[NETIO_FRAME_MAX];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		/* Requests from the access link come through the capture, with their MAC. */
+		if (meta.ifindex == d->access_ifindex)
+			continue;
+		fa_from_ha(&d->fa, meta.from.sin_addr, msg, (size_t)n, ev_now_ms());
+	}
+}
+
+static void fa_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t pkt[IP4_MAX_PACKET];
+	ssize_t n;
+
+	while ((n = read(fd, pkt, sizeof(pkt) - IP4_HDR_LEN)) > 0)
+		fa_from_visitor(&d->fa, pkt, (size_t)n);
+}
+
+static void fa_on_ipip(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t pkt[IP4_MAX_PACKET];
+	ssize_t n;
+
+	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0)
+		fa_from_tunnel(&d->fa, pkt, (size_t)n);
+}
+
+static void fa_on_adv(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct fa_daemon *d = arg;
+
+	fa_advertise(&d->fa);
+	ev_timer_start(loop, t, d->fa.cfg.adv_interval_ms);
+}
+
+static void fa_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct fa_daemon *d = arg;
+
+	fa_expire(&d->fa, ev_now_ms());
+	ev_timer_start(loop, t, FA_SWEEP_MS);
+}
+
+static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+		     size_t errlen)
+{
+	struct fa_daemon *d = arg;
+
+	return fa_ctl(&d->fa, argc, argv, o, err, errlen, ev_now_ms());
+}
+
+/* Visitors' packets that are not for us reach the TUN through a policy table. */
+static int fa_routing_setup(struct fa_daemon *d)
+{
+	const struct fa_config *cfg = &d->fa.cfg;
+	struct in_addr any = {0};
+	char path[128];
+
+	if (netio_if_up(cfg->tunnel_device) < 0)
+		return -1;
+	d->tun_ifindex = netio_ifindex(cfg->tunnel_device);
+	if (d->tun_ifindex < 0 ||
+	    netio_route(d->nl_fd, true, any, 0, d->tun_ifindex, cfg->route_table) < 0 ||
+	    netio_rule_iif(d->nl_fd, true, cfg->access_interface, cfg->route_table,
+			   FA_RULE_PRIO) < 0)
+		return -1;
+	d->rule_added = true;
+	/* Visitors' sources are home addresses that route elsewhere: no reverse-path filter. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", cfg->tunnel_device);
+	netio_set_sysctl(path, "0");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+		 cfg->access_interface);
+	netio_set_sysctl(path, "0");
+	return 0;
+}
+
+static int fa_open(struct fa_daemon *d)
+{
+	const struct fa_config *cfg = &d->fa.cfg;
+	struct in_addr any = {.s_addr = INADDR_ANY};
+
+	d->access_ifindex = netio_ifindex(cfg->access_interface);
+	if (d->access_ifindex < 0)
+		return -1;
+	d->pkt_fd = netio_pkt_open(d->access_ifindex);
+	d->udp_fd = netio_udp_open(any, MIP_PORT);
+	d->tun_fd = netio_tun_open(cfg->tunnel_device);
+	d->ipip_fd = netio_raw_recv_open(IP4_PROTO_IPIP);
+	d->raw_fd = netio_raw_send_open();
+	d->nl_fd = netio_nl_open(0);
+	d->cap = netio_cap_open(cfg->access_interface, FA_CAPTURE_FILTER);
+	if (d->pkt_fd < 0 || d->udp_fd < 0 || d->tun_fd < 0 || d->ipip_fd < 0 || d->raw_fd < 0 ||
+	    d->nl_fd < 0 || d->cap == NULL || fa_routing_setup(d) < 0)
+		return -1;
+	if (ev_io_add(d->loop, netio_cap_fd(d->cap), EPOLLIN, fa_on_cap, d) < 0 ||
+	    ev_io_add(d->loop, d->udp_fd, EPOLLIN, fa_on_udp, d) < 0 ||
+	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, fa_on_tun, d) < 0 ||
+	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, fa_on_ipip, d) < 0)
+		return -1;
+	d->ctl = ctl_server_open(d->loop, cfg->control_socket, fa_on_ctl, d);
+	return d->ctl == NULL ? -1 : 0;
+}
+
+static void fa_close(struct fa_daemon *d)
+{
+	if (d->rule_added)
+		netio_rule_iif(d->nl_fd, false, d->fa.cfg.access_interface, d->fa.cfg.route_table,
+			       FA_RULE_PRIO);
+	ctl_server_close(d->ctl);
+	netio_cap_close(d->cap);
+	int fds[] = {d->pkt_fd, d->udp_fd, d->tun_fd, d->ipip_fd, d->raw_fd, d->nl_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_args args;
+	struct fa_daemon d = {.pkt_fd = -1, .udp_fd = -1, .tun_fd = -1, .ipip_fd = -1,
+			      .raw_fd = -1, .nl_fd = -1};
+	struct fa_ops ops = {.to_link = fa_out_link, .to_ha = fa_out_ha,
+			     .to_tunnel = fa_out_tunnel, .to_forward = fa_out_forward, .arg = &d};
+	struct fa_config cfg;
+	struct conf c;
+	int status = 1;
+
+	daemon_parse_args(argc, argv, "mipsa-fa", &args);
+	log_init("mipsa-fa", LOG_LVL_INFO, false);
+	if (conf_load(&c, args.config) < 0 || fa_config_load(&c, &cfg) < 0) {
+		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));
+		conf_free(&c);
+		return 1;
+	}
+	conf_free(&c);
+	if (args.check_only) {
+		printf("mipsa-fa: %s: configuration ok\n", args.config);
+		fa_config_free(&cfg);
+		return 0;
+	}
+	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
+	d.loop = ev_loop_new();
+	if (d.loop == NULL || fa_init(&d.fa, &cfg, &ops) < 0 || daemon_signals(d.loop) < 0 ||
+	    fa_open(&d) < 0)
+		goto out;
+	ev_timer_init(&d.adv, fa_on_adv, &d);
+	ev_timer_init(&d.sweep, fa_on_sweep, &d);
+	ev_timer_start(d.loop, &d.adv, 0);
+	ev_timer_start(d.loop, &d.sweep, FA_SWEEP_MS);
+	log_notice("foreign agent: care-of address %s, alias %s on %s", IP4_STR(cfg.coa),
+		   IP4_STR(cfg.alias), cfg.access_interface);
+	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+out:
+	fa_close(&d);
+	fa_free(&d.fa);
+	fa_config_free(&cfg);
+	ev_loop_free(d.loop);
+	return status;
+}
