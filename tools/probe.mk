@@ -1,1 +1,10 @@
-# the hand-over probe
+# the hand-over probe (libc only) and the namespace testbed scripts
+bin_PROGRAMS += tools/mipsa-probe
+tools_mipsa_probe_SOURCES = tools/mipsa-probe.c
+tools_mipsa_probe_CFLAGS = $(AM_CFLAGS)
+
+# root-only integration tests, run by hand: see testbed/README.md
+EXTRA_DIST += \
+	testbed/lib.sh testbed/up.sh testbed/down.sh testbed/move.sh \
+	tests/testbed/test_topology.sh tests/testbed/test_probe.sh
+EXTRA_DIST += testbed/README.md
