@@ -362,11 +362,31 @@ ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *
 	return n;
 }
 
-ssize_t netio_udp_send(int fd, struct in_addr dst, uint16_t port, const uint8_t *msg, size_t len)
+ssize_t netio_udp_send(int fd, struct in_addr src, struct in_addr dst, uint16_t port,
+		       const uint8_t *msg, size_t len)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dst};
-	ssize_t n = sendto(fd, msg, len, 0, (struct sockaddr *)&sin, sizeof(sin));
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)msg, .iov_len = len};
+	struct msghdr mh = {.msg_name = &sin, .msg_namelen = sizeof(sin), .msg_iov = &iov,
+			    .msg_iovlen = 1};
+	ssize_t n;
 
+	if (src.s_addr != INADDR_ANY) {
+		struct in_pktinfo pi = {.ipi_spec_dst = src};
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	n = sendmsg(fd, &mh, 0);
 	if (n < 0)
 		log_rl_warn("sendto %s:%u: %s", IP4_STR(dst), port, strerror(errno));
 	return n;

@@ -59,7 +59,9 @@ struct netio_udp_meta {
 	int ifindex;        /* interface it arrived on */
 };
 ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *meta);
-ssize_t netio_udp_send(int fd, struct in_addr dst, uint16_t port, const uint8_t *msg, size_t len);
+/* Send to dst:port; src, when not INADDR_ANY, is the source address to use (IP_PKTINFO). */
+ssize_t netio_udp_send(int fd, struct in_addr src, struct in_addr dst, uint16_t port,
+		       const uint8_t *msg, size_t len);
 
 /* Raw IPv4 receive socket for one protocol (e.g. 4, IP-in-IP); packets include the IP header. */
 int netio_raw_recv_open(int proto);

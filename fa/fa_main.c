@@ -50,7 +50,7 @@ static void fa_out_ha(void *arg, struct in_addr ha, const uint8_t *msg, size_t l
 {
 	struct fa_daemon *d = arg;
 
-	netio_udp_send(d->udp_fd, ha, MIP_PORT, msg, len);
+	netio_udp_send(d->udp_fd, d->fa.cfg.coa, ha, MIP_PORT, msg, len);
 }
 
 static void fa_out_tunnel(void *arg, const uint8_t *pkt, size_t len)

@@ -59,8 +59,9 @@ static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		size_t rlen = ha_process_request(&d->ha, msg, (size_t)n, meta.from.sin_addr,
 						 ev_now_ms(), mip_ident_now(), reply, sizeof(reply));
 		if (rlen > 0)
-			netio_udp_send(fd, meta.from.sin_addr, ntohs(meta.from.sin_port), reply,
-				       rlen);
+			/* Answer from the address the request was sent to: the FA matches on it. */
+			netio_udp_send(fd, meta.dst, meta.from.sin_addr,
+				       ntohs(meta.from.sin_port), reply, rlen);
 	}
 }
 

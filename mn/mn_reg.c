@@ -97,11 +97,17 @@ static int mn_send_request(struct mn *mn, uint16_t lifetime)
 	return 0;
 }
 
-/* A fresh registration (new Identification) with the current agent. */
-static void mn_register(struct mn *mn, uint16_t lifetime, const char *why)
+/* Every request carries a later Identification than any before it (RFC 5944 5.7.1). */
+static void mn_new_id(struct mn *mn)
 {
 	mn->req_id = mip_ident_next(mn->last_id, mn->clock_offset_s);
 	mn->last_id = mn->req_id;
+}
+
+/* A fresh registration (new Identification) with the current agent. */
+static void mn_register(struct mn *mn, uint16_t lifetime, const char *why)
+{
+	mn_new_id(mn);
 	mn->req_lifetime = lifetime;
 	mn->retry_ms = mn->cfg.reg_retry_ms;
 	ev_timer_stop(mn->loop, &mn->rereg);
@@ -131,7 +137,11 @@ static void mn_on_retx(struct ev_loop *loop, struct ev_timer *t, void *arg)
 								   : mn->retry_ms * 2;
 	mn->ctr.reg_retransmits++;
 	log_info("no reply to registration, retransmitting (next try in %u ms)", mn->retry_ms);
-	/* The same request again: a new Identification is only needed after a 133. */
+	/*
+	 * A new Identification each time: if the home agent accepted the last
+	 * one and only the reply was lost, the same one again would be a replay.
+	 */
+	mn_new_id(mn);
 	mn_send_request(mn, mn->req_lifetime);
 }
 

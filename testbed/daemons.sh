@@ -1,0 +1,164 @@
+# shellcheck shell=bash
+#
+# testbed/daemons.sh -- configure, start and stop the mipsa daemons inside
+# the testbed namespaces.  Source after testbed/lib.sh.  Defines the
+# tb_start_daemons / tb_stop_daemons hooks of lib.sh and:
+#
+#   tb_gen_configs        write ha.conf, fa1..fa3.conf, mn.conf into $TB_RUN
+#   tb_ctl NODE ARGS...   mipsactl against NODE's control socket
+#   tb_wait_registered [FA] [TIMEOUT_S]
+#                         wait until the MN is registered (through FA)
+#
+# Keys are fresh random ones for every run.  Logs go to $TB_RUN/<node>.log.
+
+TB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TB_BIN=${MIPSA_BIN:-$TB_TOP}
+TB_RUN=${TB_RUN:-/tmp/${TB_PREFIX:-mipsa}-run}
+TB_MN_HOME=198.18.100.10
+TB_MN_NAI=mn1@home.example
+TB_MN_LIFETIME=${TB_MN_LIFETIME:-120}
+TB_LOG_LEVEL=${TB_LOG_LEVEL:-info}
+TB_DAEMON_NODES=(ha fa1 fa2 fa3 mn)
+
+_tb_hexkey() {
+	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
+}
+
+_tb_fa_conf() {
+	local fa=$1 coa=$2 alias=$3
+	cat >"$TB_RUN/$fa.conf" <<CONF
+fa: {
+  access_interface = "acc0";
+  alias_address = "$alias";
+  alias_prefix_length = 24;
+  care_of_address = "$coa";
+  control_socket = "$TB_RUN/$fa.sock";
+  advertisement_interval_ms = 1000;
+  advertisement_lifetime = 3;
+  max_lifetime = 600;
+  log_level = "$TB_LOG_LEVEL";
+  home_agents = ( { address = "$TB_HA_ADDR"; spi = 2001; key = "$TB_KEY_FAHA"; } );
+};
+CONF
+}
+
+tb_gen_configs() {
+	mkdir -p "$TB_RUN" || return 1
+	chmod 700 "$TB_RUN"
+	TB_KEY_MNHA=$(_tb_hexkey)
+	TB_KEY_FAHA=$(_tb_hexkey)
+	cat >"$TB_RUN/ha.conf" <<CONF
+ha: {
+  address = "$TB_HA_ADDR";
+  home_prefix = "$TB_HOME_NET";
+  control_socket = "$TB_RUN/ha.sock";
+  max_lifetime = 600;
+  log_level = "$TB_LOG_LEVEL";
+  mobile_nodes = (
+    { nai = "$TB_MN_NAI"; home_address = "$TB_MN_HOME"; spi = 1001; key = "$TB_KEY_MNHA"; }
+  );
+  foreign_agents = (
+    { address = "$TB_FA1_COA"; spi = 2001; key = "$TB_KEY_FAHA"; },
+    { address = "$TB_FA2_COA"; spi = 2001; key = "$TB_KEY_FAHA"; },
+    { address = "$TB_FA3_COA"; spi = 2001; key = "$TB_KEY_FAHA"; }
+  );
+};
+CONF
+	_tb_fa_conf fa1 "$TB_FA1_COA" "$TB_ALIAS_A"
+	_tb_fa_conf fa2 "$TB_FA2_COA" "$TB_ALIAS_A"
+	_tb_fa_conf fa3 "$TB_FA3_COA" "$TB_ALIAS_B"
+	cat >"$TB_RUN/mn.conf" <<CONF
+mn: {
+  interface = "eth0";
+  home_address = "$TB_MN_HOME";
+  home_agent = "$TB_HA_ADDR";
+  nai = "$TB_MN_NAI";
+  lifetime = $TB_MN_LIFETIME;
+  reverse_tunnel = true;
+  control_socket = "$TB_RUN/mn.sock";
+  log_level = "$TB_LOG_LEVEL";
+  ha_security = { spi = 1001; key = "$TB_KEY_MNHA"; };
+};
+CONF
+}
+
+tb_ctl() {
+	local node=$1
+	shift
+	"$TB_BIN/tools/mipsactl" -s "$TB_RUN/$node.sock" "$@"
+}
+
+# _tb_start NODE BINARY: start a daemon in NODE, wait for its control socket.
+_tb_start() {
+	local node=$1 bin=$2 i
+	rm -f "$TB_RUN/$node.sock"
+	ip netns exec "$(tb_ns "$node")" "$TB_BIN/$bin" -c "$TB_RUN/$node.conf" \
+		>>"$TB_RUN/$node.log" 2>&1 &
+	echo $! >"$TB_RUN/$node.pid"
+	for i in $(seq 100); do
+		[[ -S $TB_RUN/$node.sock ]] && return 0
+		if ! kill -0 "$(cat "$TB_RUN/$node.pid")" 2>/dev/null; then
+			_tb_err "$bin in $node exited; log:"
+			tail -20 "$TB_RUN/$node.log" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	_tb_err "$bin in $node did not open its control socket"
+	return 1
+}
+
+tb_start_daemons() {
+	mkdir -p "$TB_RUN" && rm -f "$TB_RUN"/*.log
+	tb_gen_configs || return 1
+	_tb_start ha ha/mipsa-ha || return 1
+	_tb_start fa1 fa/mipsa-fa || return 1
+	_tb_start fa2 fa/mipsa-fa || return 1
+	_tb_start fa3 fa/mipsa-fa || return 1
+	_tb_start mn mn/mipsa-mn || return 1
+}
+
+# _tb_stop NODE: SIGTERM and wait up to 3 s (the MN deregisters first).
+_tb_stop() {
+	local node=$1 pid i
+	[[ -f $TB_RUN/$node.pid ]] || return 0
+	pid=$(cat "$TB_RUN/$node.pid")
+	rm -f "$TB_RUN/$node.pid"
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 60); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	_tb_err "$node ($pid) did not stop, killing it"
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+tb_stop_daemons() {
+	local n
+	[[ -d $TB_RUN ]] || return 0
+	_tb_stop mn
+	for n in fa1 fa2 fa3 ha; do
+		_tb_stop "$n"
+	done
+}
+
+# tb_wait_registered [FA] [TIMEOUT_S]: the MN says "registered" (through FA's
+# care-of address when FA is given).
+tb_wait_registered() {
+	local fa=${1:-} timeout=${2:-10} coa="" i state
+	case $fa in
+	fa1) coa=$TB_FA1_COA ;;
+	fa2) coa=$TB_FA2_COA ;;
+	fa3) coa=$TB_FA3_COA ;;
+	esac
+	for i in $(seq $((timeout * 20))); do
+		state=$(tb_ctl mn --json state 2>/dev/null) || state=""
+		if [[ $state == *'"state":"registered"'* ]] &&
+			{ [[ -z $coa ]] || [[ $state == *"\"registration\":{\"care_of_address\":\"$coa\""* ]]; }; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	_tb_err "MN not registered${fa:+ through $fa} after ${timeout}s: $state"
+	return 1
+}
