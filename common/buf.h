@@ -31,10 +31,10 @@ enum buf_err {
 };
 
 struct buf {
-	uint8_t *d;   /* storage; never written through when readonly */
-	size_t cap;   /* bytes of storage */
-	size_t rpos;  /* next byte to read */
-	size_t wpos;  /* end of valid data, next byte to write */
+	uint8_t *d;  /* storage; never written through when readonly */
+	size_t cap;  /* bytes of storage */
+	size_t rpos; /* next byte to read */
+	size_t wpos; /* end of valid data, next byte to write */
 	bool readonly;
 };
 

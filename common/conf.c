@@ -82,7 +82,11 @@ int conf_fail(struct conf *c, const config_setting_t *s, const char *name, const
 		size_t n = strlen(path);
 		snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", name);
 	}
-	snprintf(c->err, sizeof(c->err), "%s:%d: setting '%s': %s", file, line, path, what);
+	/* A missing top-level setting has no line (libconfig says 0): name the file only. */
+	if (line > 0)
+		snprintf(c->err, sizeof(c->err), "%s:%d: setting '%s': %s", file, line, path, what);
+	else
+		snprintf(c->err, sizeof(c->err), "%s: setting '%s': %s", file, path, what);
 	return -1;
 }
 
@@ -190,8 +194,11 @@ int conf_parse_prefix(const char *s, struct in_addr *addr, uint8_t *plen)
 	if (slash == NULL)
 		return -1;
 	*slash = '\0';
+	/* strtol alone would also take " 8", "+8" and "-0": demand a digit first. */
+	if (!isdigit((unsigned char)slash[1]))
+		return -1;
 	n = strtol(slash + 1, &end, 10);
-	if (*end != '\0' || slash[1] == '\0' || n < 0 || n > 32)
+	if (*end != '\0' || n < 0 || n > 32)
 		return -1;
 	if (inet_pton(AF_INET, tmp, addr) != 1)
 		return -1;
@@ -254,6 +261,15 @@ int conf_parse_mac(const char *s, uint8_t mac[6])
 	unsigned v[6];
 	char extra;
 
+	/*
+	 * Exactly "xx:xx:xx:xx:xx:xx" first: sscanf's %2x alone also takes signs,
+	 * blanks and single digits, so "-1:00:00:00:00:00" read as ff:00:...
+	 */
+	if (strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -1;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
 		   &extra) != 6)
 		return -1;

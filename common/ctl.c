@@ -54,7 +54,8 @@ void ctl_out_free(struct ctl_out *o)
 	o->table = NULL;
 }
 
-static void ctl_append(struct ctl_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ctl_append(struct ctl_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void ctl_append(struct ctl_out *o, const char *fmt, ...)
 {
@@ -153,9 +154,10 @@ void ctl_obj_begin(struct ctl_out *o, const char *name)
 		struct ctl_table *t = o->table;
 		if (t->nrows == t->cap) {
 			size_t ncap = t->cap ? t->cap * 2 : 16;
-			char **nc = ncap <= CTL_MAX_ROWS
-					    ? realloc(t->cells, ncap * CTL_MAX_COLS * sizeof(char *))
-					    : NULL;
+			char **nc =
+				ncap <= CTL_MAX_ROWS
+					? realloc(t->cells, ncap * CTL_MAX_COLS * sizeof(char *))
+					: NULL;
 			if (nc == NULL) {
 				o->failed = true;
 				return;
@@ -416,8 +418,7 @@ static void ctl_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	close(cfd);
 }
 
-struct ctl_server *ctl_server_open(struct ev_loop *loop, const char *path, ctl_handler h,
-				   void *arg)
+struct ctl_server *ctl_server_open(struct ev_loop *loop, const char *path, ctl_handler h, void *arg)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct ctl_server *s;

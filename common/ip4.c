@@ -77,8 +77,7 @@ enum ip4_err ip4_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct
 	return IP4_OK;
 }
 
-static uint32_t ip4_pseudo_sum(struct in_addr src, struct in_addr dst, uint8_t proto,
-			       size_t len)
+static uint32_t ip4_pseudo_sum(struct in_addr src, struct in_addr dst, uint8_t proto, size_t len)
 {
 	uint32_t sum = inet_cksum_add(0, &src.s_addr, 4);
 
@@ -105,8 +104,8 @@ enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, ui
 	if (ulen < UDP_HDR_LEN || ulen > seglen)
 		return IP4_E_UDP;
 	if (cksum != 0 &&
-	    inet_cksum_fold(inet_cksum_add(ip4_pseudo_sum(h->src, h->dst, IP4_PROTO_UDP, ulen),
-					   seg, ulen)) != 0)
+	    inet_cksum_fold(inet_cksum_add(ip4_pseudo_sum(h->src, h->dst, IP4_PROTO_UDP, ulen), seg,
+					   ulen)) != 0)
 		return IP4_E_UDP;
 	buf_init_read(udp, seg + UDP_HDR_LEN, (size_t)ulen - UDP_HDR_LEN);
 	return IP4_OK;
@@ -138,15 +137,25 @@ static uint16_t ip4_new_id(void)
 int ip4_udp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint16_t sport,
 		uint16_t dport, uint8_t ttl, const uint8_t *payload, size_t plen)
 {
-	struct ip4_hdr h = {.tos = 0, .id = ip4_new_id(), .frag = 0, .ttl = ttl,
-			    .proto = IP4_PROTO_UDP, .src = src, .dst = dst};
-	size_t ulen = UDP_HDR_LEN + plen;
+	struct ip4_hdr h = {.tos = 0,
+			    .id = ip4_new_id(),
+			    .frag = 0,
+			    .ttl = ttl,
+			    .proto = IP4_PROTO_UDP,
+			    .src = src,
+			    .dst = dst};
+	size_t ulen;
 	uint8_t hdr[UDP_HDR_LEN];
 	uint32_t sum;
 	uint16_t cksum;
 
-	if (ulen + IP4_HDR_LEN > IP4_MAX_PACKET)
+	/*
+	 * Compare plen itself: "UDP_HDR_LEN + plen" wraps for a giant plen and
+	 * the checksum below would then read far beyond the payload.
+	 */
+	if (plen > IP4_MAX_PACKET - IP4_HDR_LEN - UDP_HDR_LEN)
 		return -1;
+	ulen = UDP_HDR_LEN + plen;
 	h.total_len = (uint16_t)(IP4_HDR_LEN + ulen);
 	hdr[0] = (uint8_t)(sport >> 8);
 	hdr[1] = (uint8_t)sport;
@@ -171,10 +180,16 @@ int ip4_udp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint16_t 
 int ip4_icmp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl,
 		 const uint8_t *icmp, size_t len)
 {
-	struct ip4_hdr h = {.tos = 0, .id = ip4_new_id(), .frag = 0, .ttl = ttl,
-			    .proto = IP4_PROTO_ICMP, .src = src, .dst = dst};
+	struct ip4_hdr h = {.tos = 0,
+			    .id = ip4_new_id(),
+			    .frag = 0,
+			    .ttl = ttl,
+			    .proto = IP4_PROTO_ICMP,
+			    .src = src,
+			    .dst = dst};
 
-	if (len + IP4_HDR_LEN > IP4_MAX_PACKET)
+	/* Not "len + IP4_HDR_LEN > max": that wraps for a giant len. */
+	if (len > IP4_MAX_PACKET - IP4_HDR_LEN)
 		return -1;
 	h.total_len = (uint16_t)(IP4_HDR_LEN + len);
 	if (ip4_put_header(b, &h) || buf_put_bytes(b, icmp, len))
@@ -185,10 +200,11 @@ int ip4_icmp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t 
 int ip4_encap(struct buf *b, struct in_addr src, struct in_addr dst, uint8_t ttl,
 	      const uint8_t *inner, size_t len)
 {
-	struct ip4_hdr h = {.id = ip4_new_id(), .ttl = ttl, .proto = IP4_PROTO_IPIP,
-			    .src = src, .dst = dst};
+	struct ip4_hdr h = {
+		.id = ip4_new_id(), .ttl = ttl, .proto = IP4_PROTO_IPIP, .src = src, .dst = dst};
 
-	if (len < IP4_HDR_LEN || len + IP4_HDR_LEN > IP4_MAX_PACKET)
+	/* Not "len + IP4_HDR_LEN > max": that wraps for a giant len. */
+	if (len < IP4_HDR_LEN || len > IP4_MAX_PACKET - IP4_HDR_LEN)
 		return -1;
 	h.tos = inner[1];
 	h.frag = (uint16_t)(((unsigned)inner[6] << 8 | inner[7]) & IP4_DF);

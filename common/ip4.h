@@ -13,15 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IP4_HDR_LEN   20
-#define UDP_HDR_LEN   8
+#define IP4_HDR_LEN    20
+#define UDP_HDR_LEN    8
 #define IP4_PROTO_ICMP 1
 #define IP4_PROTO_IPIP 4
 #define IP4_PROTO_UDP  17
 #define IP4_PROTO_ESP  50
-#define IP4_DF        0x4000
-#define IP4_MF        0x2000
-#define IP4_OFFMASK   0x1fff
+#define IP4_DF         0x4000
+#define IP4_MF         0x2000
+#define IP4_OFFMASK    0x1fff
 #define IP4_MAX_PACKET 65535
 
 uint32_t inet_cksum_add(uint32_t sum, const void *data, size_t len);
@@ -45,7 +45,7 @@ enum ip4_err {
 	IP4_E_TRUNCATED,
 	IP4_E_VERSION,
 	IP4_E_HLEN,
-	IP4_E_LENGTH,   /* total length below the header or beyond the data */
+	IP4_E_LENGTH, /* total length below the header or beyond the data */
 	IP4_E_CHECKSUM,
 	IP4_E_FRAGMENT, /* a fragment; this data plane does not reassemble */
 	IP4_E_PROTO,    /* not the protocol asked for */

@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MIP_ICMP_ADV       9
-#define MIP_ICMP_SOL       10
-#define MIP_ADV_CODE_ROUTE 0  /* also routes common traffic */
+#define MIP_ICMP_ADV             9
+#define MIP_ICMP_SOL             10
+#define MIP_ADV_CODE_ROUTE       0 /* also routes common traffic */
 #define MIP_ADV_CODE_MOBILE_ONLY 16
 
 #define MIP_ADV_EXT_PAD    0

@@ -40,7 +40,11 @@ enum mip_auth_result mip_auth_check(const uint8_t *msg, const struct mip_auth_ex
 
 	if (!ext->present)
 		return MIP_AUTH_MISSING;
-	if (key == NULL || key->spi != ext->spi)
+	/*
+	 * SPIs 0-255 are reserved (RFC 5944 3.5.1) and no security association
+	 * may use them: refuse them here rather than trust every key store.
+	 */
+	if (key == NULL || ext->spi < MIP_SPI_MIN || key->spi != ext->spi)
 		return MIP_AUTH_BAD_SPI;
 	if (ext->auth_len != MIP_AUTH_LEN)
 		return MIP_AUTH_BAD_LEN;

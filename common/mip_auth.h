@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MIP_AUTH_LEN    16 /* HMAC-MD5 */
-#define MIP_KEY_MAX     64
-#define MIP_SPI_MIN     256
+#define MIP_AUTH_LEN 16 /* HMAC-MD5 */
+#define MIP_KEY_MAX  64
+#define MIP_SPI_MIN  256
 
 struct mip_key {
 	uint32_t spi;
@@ -27,10 +27,10 @@ int mip_auth_hmac_md5(const uint8_t *key, size_t key_len, const uint8_t *data, s
 
 enum mip_auth_result {
 	MIP_AUTH_OK = 0,
-	MIP_AUTH_MISSING,   /* no such extension */
-	MIP_AUTH_BAD_SPI,   /* SPI unknown for this peer */
-	MIP_AUTH_BAD_LEN,   /* authenticator not 16 bytes */
-	MIP_AUTH_MISMATCH,  /* wrong authenticator */
+	MIP_AUTH_MISSING,  /* no such extension */
+	MIP_AUTH_BAD_SPI,  /* SPI unknown for this peer */
+	MIP_AUTH_BAD_LEN,  /* authenticator not 16 bytes */
+	MIP_AUTH_MISMATCH, /* wrong authenticator */
 };
 
 const char *mip_auth_result_name(enum mip_auth_result r);

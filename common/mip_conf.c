@@ -32,8 +32,8 @@ int mip_conf_log_level(struct conf *c, const config_setting_t *grp, int *level)
 	return 0;
 }
 
-int mip_conf_strcpy(struct conf *c, const config_setting_t *grp, const char *name,
-		    bool required, char *out, size_t cap)
+int mip_conf_strcpy(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+		    char *out, size_t cap)
 {
 	const char *v;
 	int r = conf_str(c, grp, name, required, &v);

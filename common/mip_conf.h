@@ -10,8 +10,8 @@ int mip_conf_key(struct conf *c, const config_setting_t *grp, struct mip_key *k)
 /* log_level = "err" | "warn" | "notice" | "info" | "debug" (default info). */
 int mip_conf_log_level(struct conf *c, const config_setting_t *grp, int *level);
 /* A string setting copied into a fixed buffer, with its length checked. */
-int mip_conf_strcpy(struct conf *c, const config_setting_t *grp, const char *name,
-		    bool required, char *out, size_t cap);
+int mip_conf_strcpy(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+		    char *out, size_t cap);
 
 /* An optional integer setting in min..max; *out keeps its default when absent. */
 int mip_conf_uint(struct conf *c, const config_setting_t *grp, const char *name, uint32_t min,

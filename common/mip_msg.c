@@ -25,42 +25,78 @@ bool mip_code_accepted(uint8_t code)
 const char *mip_code_name(uint8_t code)
 {
 	switch (code) {
-	case MIP_CODE_ACCEPTED: return "accepted";
-	case MIP_CODE_ACCEPTED_NO_SIMUL: return "accepted, no simultaneous bindings";
-	case MIP_CODE_FA_UNSPECIFIED: return "FA: reason unspecified";
-	case MIP_CODE_FA_PROHIBITED: return "FA: administratively prohibited";
-	case MIP_CODE_FA_RESOURCES: return "FA: insufficient resources";
-	case MIP_CODE_FA_MN_AUTH: return "FA: mobile node failed authentication";
-	case MIP_CODE_FA_HA_AUTH: return "FA: home agent failed authentication";
-	case MIP_CODE_FA_LIFETIME: return "FA: requested lifetime too long";
-	case MIP_CODE_FA_BAD_REQUEST: return "FA: poorly formed request";
-	case MIP_CODE_FA_BAD_REPLY: return "FA: poorly formed reply";
-	case MIP_CODE_FA_ENCAP: return "FA: requested encapsulation unavailable";
-	case MIP_CODE_FA_REVTUN_UNAVAIL: return "FA: requested reverse tunnel unavailable";
-	case MIP_CODE_FA_REVTUN_MANDATORY: return "FA: reverse tunnel is mandatory and T bit not set";
-	case MIP_CODE_FA_BAD_COA: return "FA: invalid care-of address";
-	case MIP_CODE_FA_TIMEOUT: return "FA: registration timeout";
-	case MIP_CODE_FA_DELIVERY_STYLE: return "FA: delivery style not supported";
-	case MIP_CODE_FA_HA_NET_UNREACH: return "FA: home network unreachable";
-	case MIP_CODE_FA_HA_HOST_UNREACH: return "FA: home agent host unreachable";
-	case MIP_CODE_FA_HA_PORT_UNREACH: return "FA: home agent port unreachable";
-	case MIP_CODE_FA_HA_UNREACH: return "FA: home agent unreachable";
-	case MIP_CODE_FA_MISSING_NAI: return "FA: missing NAI";
-	case MIP_CODE_FA_MISSING_HA: return "FA: missing home agent";
-	case MIP_CODE_FA_MISSING_HOME_ADDR: return "FA: missing home address";
-	case MIP_CODE_HA_UNSPECIFIED: return "HA: reason unspecified";
-	case MIP_CODE_HA_PROHIBITED: return "HA: administratively prohibited";
-	case MIP_CODE_HA_RESOURCES: return "HA: insufficient resources";
-	case MIP_CODE_HA_MN_AUTH: return "HA: mobile node failed authentication";
-	case MIP_CODE_HA_FA_AUTH: return "HA: foreign agent failed authentication";
-	case MIP_CODE_HA_ID_MISMATCH: return "HA: registration identification mismatch";
-	case MIP_CODE_HA_BAD_REQUEST: return "HA: poorly formed request";
-	case MIP_CODE_HA_TOO_MANY: return "HA: too many simultaneous bindings";
-	case MIP_CODE_HA_UNKNOWN_HA: return "HA: unknown home agent address";
-	case MIP_CODE_HA_REVTUN_UNAVAIL: return "HA: requested reverse tunnel unavailable";
-	case MIP_CODE_HA_REVTUN_MANDATORY: return "HA: reverse tunnel is mandatory and T bit not set";
-	case MIP_CODE_HA_ENCAP: return "HA: requested encapsulation unavailable";
-	default: return code < 64 ? "accepted (unknown code)" : "denied (unknown code)";
+	case MIP_CODE_ACCEPTED:
+		return "accepted";
+	case MIP_CODE_ACCEPTED_NO_SIMUL:
+		return "accepted, no simultaneous bindings";
+	case MIP_CODE_FA_UNSPECIFIED:
+		return "FA: reason unspecified";
+	case MIP_CODE_FA_PROHIBITED:
+		return "FA: administratively prohibited";
+	case MIP_CODE_FA_RESOURCES:
+		return "FA: insufficient resources";
+	case MIP_CODE_FA_MN_AUTH:
+		return "FA: mobile node failed authentication";
+	case MIP_CODE_FA_HA_AUTH:
+		return "FA: home agent failed authentication";
+	case MIP_CODE_FA_LIFETIME:
+		return "FA: requested lifetime too long";
+	case MIP_CODE_FA_BAD_REQUEST:
+		return "FA: poorly formed request";
+	case MIP_CODE_FA_BAD_REPLY:
+		return "FA: poorly formed reply";
+	case MIP_CODE_FA_ENCAP:
+		return "FA: requested encapsulation unavailable";
+	case MIP_CODE_FA_REVTUN_UNAVAIL:
+		return "FA: requested reverse tunnel unavailable";
+	case MIP_CODE_FA_REVTUN_MANDATORY:
+		return "FA: reverse tunnel is mandatory and T bit not set";
+	case MIP_CODE_FA_BAD_COA:
+		return "FA: invalid care-of address";
+	case MIP_CODE_FA_TIMEOUT:
+		return "FA: registration timeout";
+	case MIP_CODE_FA_DELIVERY_STYLE:
+		return "FA: delivery style not supported";
+	case MIP_CODE_FA_HA_NET_UNREACH:
+		return "FA: home network unreachable";
+	case MIP_CODE_FA_HA_HOST_UNREACH:
+		return "FA: home agent host unreachable";
+	case MIP_CODE_FA_HA_PORT_UNREACH:
+		return "FA: home agent port unreachable";
+	case MIP_CODE_FA_HA_UNREACH:
+		return "FA: home agent unreachable";
+	case MIP_CODE_FA_MISSING_NAI:
+		return "FA: missing NAI";
+	case MIP_CODE_FA_MISSING_HA:
+		return "FA: missing home agent";
+	case MIP_CODE_FA_MISSING_HOME_ADDR:
+		return "FA: missing home address";
+	case MIP_CODE_HA_UNSPECIFIED:
+		return "HA: reason unspecified";
+	case MIP_CODE_HA_PROHIBITED:
+		return "HA: administratively prohibited";
+	case MIP_CODE_HA_RESOURCES:
+		return "HA: insufficient resources";
+	case MIP_CODE_HA_MN_AUTH:
+		return "HA: mobile node failed authentication";
+	case MIP_CODE_HA_FA_AUTH:
+		return "HA: foreign agent failed authentication";
+	case MIP_CODE_HA_ID_MISMATCH:
+		return "HA: registration identification mismatch";
+	case MIP_CODE_HA_BAD_REQUEST:
+		return "HA: poorly formed request";
+	case MIP_CODE_HA_TOO_MANY:
+		return "HA: too many simultaneous bindings";
+	case MIP_CODE_HA_UNKNOWN_HA:
+		return "HA: unknown home agent address";
+	case MIP_CODE_HA_REVTUN_UNAVAIL:
+		return "HA: requested reverse tunnel unavailable";
+	case MIP_CODE_HA_REVTUN_MANDATORY:
+		return "HA: reverse tunnel is mandatory and T bit not set";
+	case MIP_CODE_HA_ENCAP:
+		return "HA: requested encapsulation unavailable";
+	default:
+		return code < 64 ? "accepted (unknown code)" : "denied (unknown code)";
 	}
 }
 
@@ -228,8 +264,7 @@ int mip_ext_put_encap_delivery(struct buf *b)
 	return 0;
 }
 
-int mip_ext_put_auth(struct buf *b, uint8_t type, uint32_t spi, const uint8_t *key,
-		     size_t key_len)
+int mip_ext_put_auth(struct buf *b, uint8_t type, uint32_t spi, const uint8_t *key, size_t key_len)
 {
 	uint8_t *mac;
 

@@ -87,8 +87,8 @@ enum mip_code {
 const char *mip_code_name(uint8_t code);
 bool mip_code_accepted(uint8_t code);
 
-#define MIP_NAI_MAX      255
-#define MIP_AUTH_MAX     255
+#define MIP_NAI_MAX  255
+#define MIP_AUTH_MAX 255
 
 /*
  * One authentication extension as found: its SPI, the authenticator bytes,
@@ -136,12 +136,12 @@ struct mip_reg_reply {
 /* Why a parse failed; each maps to a counter and, where the RFC says so, a reply code. */
 enum mip_perr {
 	MIP_PERR_OK = 0,
-	MIP_PERR_TRUNCATED,     /* fixed part or an extension runs past the end */
-	MIP_PERR_TYPE,          /* not the message type asked for */
-	MIP_PERR_UNKNOWN_EXT,   /* unrecognised extension 0-127: silently discard */
-	MIP_PERR_BAD_EXT,       /* a known extension with a wrong length */
-	MIP_PERR_DUP_EXT,       /* a known extension twice */
-	MIP_PERR_EXT_ORDER,     /* an extension where RFC 5944 3.6.1.3 forbids it */
+	MIP_PERR_TRUNCATED,   /* fixed part or an extension runs past the end */
+	MIP_PERR_TYPE,        /* not the message type asked for */
+	MIP_PERR_UNKNOWN_EXT, /* unrecognised extension 0-127: silently discard */
+	MIP_PERR_BAD_EXT,     /* a known extension with a wrong length */
+	MIP_PERR_DUP_EXT,     /* a known extension twice */
+	MIP_PERR_EXT_ORDER,   /* an extension where RFC 5944 3.6.1.3 forbids it */
 	MIP_PERR_MAX
 };
 
@@ -160,7 +160,6 @@ int mip_ext_put_encap_delivery(struct buf *b);
  * authenticator covers every byte of b written so far plus the extension's
  * Type, Length and SPI.
  */
-int mip_ext_put_auth(struct buf *b, uint8_t type, uint32_t spi, const uint8_t *key,
-		     size_t key_len);
+int mip_ext_put_auth(struct buf *b, uint8_t type, uint32_t spi, const uint8_t *key, size_t key_len);
 
 #endif

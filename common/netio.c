@@ -340,8 +340,11 @@ ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *
 {
 	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
-	struct msghdr mh = {.msg_name = &meta->from, .msg_namelen = sizeof(meta->from),
-			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = {.msg_name = &meta->from,
+			    .msg_namelen = sizeof(meta->from),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf)};
 	ssize_t n = recvmsg(fd, &mh, 0);
 
@@ -371,8 +374,8 @@ ssize_t netio_udp_send(int fd, struct in_addr src, struct in_addr dst, uint16_t 
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {.iov_base = (void *)(uintptr_t)msg, .iov_len = len};
-	struct msghdr mh = {.msg_name = &sin, .msg_namelen = sizeof(sin), .msg_iov = &iov,
-			    .msg_iovlen = 1};
+	struct msghdr mh = {
+		.msg_name = &sin, .msg_namelen = sizeof(sin), .msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	if (src.s_addr != INADDR_ANY) {
@@ -499,8 +502,7 @@ static int nl_talk(int fd, struct nl_req *r, const char *what)
 	return -1;
 }
 
-int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifindex,
-		uint32_t table)
+int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifindex, uint32_t table)
 {
 	struct nl_req r;
 	uint32_t oif = (uint32_t)ifindex;
@@ -522,8 +524,8 @@ int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifinde
 	if (nl_talk(nlfd, &r, add ? "route add" : "route del") < 0) {
 		if (!add && errno == ESRCH)
 			return 0; /* already gone */
-		log_err("route %s %s/%u ifindex %d table %u: %s", add ? "add" : "del",
-			IP4_STR(dst), plen, ifindex, table, strerror(errno));
+		log_err("route %s %s/%u ifindex %d table %u: %s", add ? "add" : "del", IP4_STR(dst),
+			plen, ifindex, table, strerror(errno));
 		return -1;
 	}
 	return 0;

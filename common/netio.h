@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define NETIO_MAC_LEN 6
-#define NETIO_FRAME_MAX 2048
+#define NETIO_MAC_LEN    6
+#define NETIO_FRAME_MAX  2048
 #define NETIO_TABLE_MAIN 254 /* RT_TABLE_MAIN */
 
 int netio_ifindex(const char *ifname);
@@ -47,8 +47,8 @@ int netio_cap_fd(const struct netio_cap *c);
  * Deliver each pending frame's IPv4 packet with the Ethernet source MAC.
  * Returns the number of frames handled or -1.
  */
-typedef void (*netio_cap_cb)(void *arg, const uint8_t src_mac[NETIO_MAC_LEN],
-			     const uint8_t *pkt, size_t len);
+typedef void (*netio_cap_cb)(void *arg, const uint8_t src_mac[NETIO_MAC_LEN], const uint8_t *pkt,
+			     size_t len);
 int netio_cap_dispatch(struct netio_cap *c, netio_cap_cb cb, void *arg);
 
 /* UDP socket bound to addr:port (INADDR_ANY allowed) with IP_PKTINFO, non-blocking. */
@@ -71,8 +71,7 @@ ssize_t netio_raw_send(int fd, const uint8_t *pkt, size_t len);
 
 /* rtnetlink */
 int netio_nl_open(unsigned groups); /* groups: e.g. RTMGRP_LINK; 0 for requests only */
-int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifindex,
-		uint32_t table);
+int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifindex, uint32_t table);
 int netio_rule_iif(int nlfd, bool add, const char *iifname, uint32_t table, uint32_t prio);
 /*
  * Read link notifications; for each RTM_NEWLINK about ifindex report

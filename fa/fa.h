@@ -99,16 +99,16 @@ struct fa_config {
 	char access_interface[16];
 	char tunnel_device[16];
 	char control_socket[108];
-	struct in_addr alias;    /* the domain's address on the access link */
+	struct in_addr alias; /* the domain's address on the access link */
 	uint8_t alias_plen;
-	struct in_addr coa;      /* this FA's care-of address */
-	uint32_t route_table;    /* policy table that sends visitors' traffic to the TUN */
+	struct in_addr coa;   /* this FA's care-of address */
+	uint32_t route_table; /* policy table that sends visitors' traffic to the TUN */
 	uint32_t adv_interval_ms;
-	uint16_t adv_lifetime;   /* seconds */
+	uint16_t adv_lifetime; /* seconds */
 	uint16_t max_lifetime;
 	uint32_t pending_timeout_ms;
 	uint32_t max_visitors;
-	bool reverse_tunnel;     /* offered */
+	bool reverse_tunnel; /* offered */
 	bool require_reverse_tunnel;
 	bool require_mn_auth;
 	bool require_ha_auth;
@@ -150,8 +150,7 @@ void fa_free(struct fa *fa);
 void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
 		  uint64_t now_ms);
 /* A registration reply (UDP payload) from src. */
-void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len,
-		uint64_t now_ms);
+void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len, uint64_t now_ms);
 /* Send an agent advertisement now. */
 void fa_advertise(struct fa *fa);
 /* Expire visitors and pending registrations. */

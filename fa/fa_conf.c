@@ -65,8 +65,8 @@ int fa_config_load(struct conf *c, struct fa_config *cfg)
 	    mip_conf_uint(c, fa, "alias_prefix_length", 8, 32, &plen) < 0 ||
 	    conf_addr(c, fa, "care_of_address", true, &cfg->coa) != 0 ||
 	    mip_conf_uint(c, fa, "route_table", 1, 252, &cfg->route_table) < 0 ||
-	    mip_conf_uint(c, fa, "advertisement_interval_ms", 10, 600000,
-			  &cfg->adv_interval_ms) < 0 ||
+	    mip_conf_uint(c, fa, "advertisement_interval_ms", 10, 600000, &cfg->adv_interval_ms) <
+		    0 ||
 	    mip_conf_uint(c, fa, "advertisement_lifetime", 1, 9000, &adv_lifetime) < 0 ||
 	    mip_conf_uint(c, fa, "max_lifetime", 1, 65534, &max_lifetime) < 0 ||
 	    mip_conf_uint(c, fa, "pending_timeout_ms", 100, 60000, &cfg->pending_timeout_ms) < 0 ||

@@ -24,8 +24,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define FA_SWEEP_MS 1000
-#define FA_RULE_PRIO 1000
+#define FA_SWEEP_MS       1000
+#define FA_RULE_PRIO      1000
 #define FA_CAPTURE_FILTER "ip and ((udp dst port 434) or (icmp and icmp[icmptype] == 10))"
 
 struct fa_daemon {
@@ -134,8 +134,7 @@ static void fa_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, FA_SWEEP_MS);
 }
 
-static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
-		     size_t errlen)
+static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct fa_daemon *d = arg;
 
@@ -154,15 +153,14 @@ static int fa_routing_setup(struct fa_daemon *d)
 	d->tun_ifindex = netio_ifindex(cfg->tunnel_device);
 	if (d->tun_ifindex < 0 ||
 	    netio_route(d->nl_fd, true, any, 0, d->tun_ifindex, cfg->route_table) < 0 ||
-	    netio_rule_iif(d->nl_fd, true, cfg->access_interface, cfg->route_table,
-			   FA_RULE_PRIO) < 0)
+	    netio_rule_iif(d->nl_fd, true, cfg->access_interface, cfg->route_table, FA_RULE_PRIO) <
+		    0)
 		return -1;
 	d->rule_added = true;
 	/* Visitors' sources are home addresses that route elsewhere: no reverse-path filter. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", cfg->tunnel_device);
 	netio_set_sysctl(path, "0");
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
-		 cfg->access_interface);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", cfg->access_interface);
 	netio_set_sysctl(path, "0");
 	return 0;
 }
@@ -210,10 +208,13 @@ static void fa_close(struct fa_daemon *d)
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
-	struct fa_daemon d = {.pkt_fd = -1, .udp_fd = -1, .tun_fd = -1, .ipip_fd = -1,
-			      .raw_fd = -1, .nl_fd = -1};
-	struct fa_ops ops = {.to_link = fa_out_link, .to_ha = fa_out_ha,
-			     .to_tunnel = fa_out_tunnel, .to_forward = fa_out_forward, .arg = &d};
+	struct fa_daemon d = {
+		.pkt_fd = -1, .udp_fd = -1, .tun_fd = -1, .ipip_fd = -1, .raw_fd = -1, .nl_fd = -1};
+	struct fa_ops ops = {.to_link = fa_out_link,
+			     .to_ha = fa_out_ha,
+			     .to_tunnel = fa_out_tunnel,
+			     .to_forward = fa_out_forward,
+			     .arg = &d};
 	struct fa_config cfg;
 	struct conf c;
 	int status = 1;

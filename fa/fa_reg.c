@@ -196,7 +196,8 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 			fa->ctr.drop_unknown_extension++;
 		else
 			fa->ctr.drop_malformed++;
-		log_rl_notice("request from %s: %s, discarded", IP4_STR(ip->src), mip_perr_name(pe));
+		log_rl_notice("request from %s: %s, discarded", IP4_STR(ip->src),
+			      mip_perr_name(pe));
 		return;
 	}
 	if (pe != MIP_PERR_OK || !rq.ext.mn_ha.present) {
@@ -228,8 +229,7 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 		memcpy(v->nai, rq.ext.nai, rq.ext.nai_len);
 		v->nai[rq.ext.nai_len] = '\0';
 	}
-	log_debug("request from %s relayed to %s", IP4_STR(rq.home_addr),
-		  IP4_STR(rq.home_agent));
+	log_debug("request from %s relayed to %s", IP4_STR(rq.home_addr), IP4_STR(rq.home_agent));
 	fa_relay_request(fa, msg, &rq);
 }
 
@@ -330,8 +330,7 @@ static void fa_pending_fail(struct fa *fa, struct fa_visitor *v, const struct mi
 		fa_visitor_free(fa, v, "reply refused");
 }
 
-void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len,
-		uint64_t now_ms)
+void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct mip_reg_reply rp;
 	enum mip_perr pe = mip_reply_parse(msg, len, &rp);
@@ -353,8 +352,8 @@ void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t le
 		return;
 	}
 	struct fa_pending p = v->pending;
-	struct mip_reg_request rq = {.home_addr = v->home_addr, .home_agent = p.home_agent,
-				     .id = p.id};
+	struct mip_reg_request rq = {
+		.home_addr = v->home_addr, .home_agent = p.home_agent, .id = p.id};
 	if (pe != MIP_PERR_OK) {
 		fa_pending_fail(fa, v, &rq, MIP_CODE_FA_BAD_REPLY);
 		return;
@@ -378,7 +377,8 @@ void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t le
 	const struct mip_key *mk = fa_peer_key(fa->cfg.mns, fa->cfg.n_mns, v->home_addr);
 	buf_init_write(&b, out, sizeof(out));
 	if (buf_put_bytes(&b, msg, fa_reply_keep(&rp, len)) == BUF_OK &&
-	    (mk == NULL || mip_ext_put_auth(&b, MIP_EXT_MN_FA_AUTH, mk->spi, mk->key, mk->len) == 0))
+	    (mk == NULL ||
+	     mip_ext_put_auth(&b, MIP_EXT_MN_FA_AUTH, mk->spi, mk->key, mk->len) == 0))
 		fa_send_to_mn(fa, p.mac, p.dst, v->home_addr, p.mn_port, out, buf_used(&b));
 	if (!v->active)
 		fa_visitor_free(fa, v, mip_code_accepted(rp.code) ? "deregistered" : "denied");

@@ -79,7 +79,7 @@ struct ha_fa_key {
 };
 
 struct ha_config {
-	struct in_addr address;     /* the home agent address */
+	struct in_addr address; /* the home agent address */
 	struct in_addr home_prefix;
 	uint8_t home_plen;
 	char tunnel_device[16];

@@ -56,12 +56,13 @@ static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
-		size_t rlen = ha_process_request(&d->ha, msg, (size_t)n, meta.from.sin_addr,
-						 ev_now_ms(), mip_ident_now(), reply, sizeof(reply));
+		size_t rlen =
+			ha_process_request(&d->ha, msg, (size_t)n, meta.from.sin_addr, ev_now_ms(),
+					   mip_ident_now(), reply, sizeof(reply));
 		if (rlen > 0)
 			/* Answer from the address the request was sent to: the FA matches on it. */
-			netio_udp_send(fd, meta.dst, meta.from.sin_addr,
-				       ntohs(meta.from.sin_port), reply, rlen);
+			netio_udp_send(fd, meta.dst, meta.from.sin_addr, ntohs(meta.from.sin_port),
+				       reply, rlen);
 	}
 }
 
@@ -103,8 +104,7 @@ static void ha_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, HA_SWEEP_MS);
 }
 
-static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
-		     size_t errlen)
+static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct ha_daemon *d = arg;
 

@@ -121,8 +121,8 @@ static size_t ha_build_reply(struct ha *ha, const struct ha_mn *mn,
 
 	buf_init_write(&b, out, cap);
 	if (mip_reply_put(&b, &rp) < 0 ||
-	    (rq->ext.nai_len > 0 && mip_ext_put_nai(&b, (const char *)rq->ext.nai,
-						    rq->ext.nai_len) < 0) ||
+	    (rq->ext.nai_len > 0 &&
+	     mip_ext_put_nai(&b, (const char *)rq->ext.nai, rq->ext.nai_len) < 0) ||
 	    mip_ext_put_auth(&b, MIP_EXT_MN_HA_AUTH, mn->key.spi, mn->key.key, mn->key.len) < 0 ||
 	    (fa_key != NULL && src.s_addr != rq->home_addr.s_addr &&
 	     mip_ext_put_auth(&b, MIP_EXT_FA_HA_AUTH, fa_key->spi, fa_key->key, fa_key->len) < 0)) {
@@ -240,7 +240,8 @@ size_t ha_process_request(struct ha *ha, const uint8_t *msg, size_t len, struct 
 					      reply, cap);
 		}
 	}
-	enum mip_ident_verdict iv = mip_ident_check(rq.id, now_ntp, mn->last_id, ha->cfg.tolerance_s);
+	enum mip_ident_verdict iv =
+		mip_ident_check(rq.id, now_ntp, mn->last_id, ha->cfg.tolerance_s);
 	if (iv != MIP_IDENT_OK) {
 		ha->ctr.deny_identification++;
 		log_rl_notice("request for %s: %s", IP4_STR(mn->home_addr),

@@ -110,8 +110,7 @@ static void mn_on_signal(struct ev_loop *loop, int signo, void *arg)
 	mn_shutdown(&d->mn);
 }
 
-static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
-		     size_t errlen)
+static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct mn_daemon *d = arg;
 
@@ -127,7 +126,8 @@ static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
 	if (netio_if_addr_up(cfg->tunnel_device, cfg->home_addr, 32) < 0)
 		return -1;
 	tun_ifindex = netio_ifindex(cfg->tunnel_device);
-	if (tun_ifindex < 0 || netio_route(d->nl_fd, true, any, 0, tun_ifindex, NETIO_TABLE_MAIN) < 0)
+	if (tun_ifindex < 0 ||
+	    netio_route(d->nl_fd, true, any, 0, tun_ifindex, NETIO_TABLE_MAIN) < 0)
 		return -1;
 	/* Packets to the home address arrive on the physical interface, not on the TUN. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", cfg->interface);
@@ -175,8 +175,8 @@ static void mn_close(struct mn_daemon *d)
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
-	struct mn_daemon d = {.pkt_fd = -1, .udp_fd = -1, .tun_fd = -1, .nl_fd = -1,
-			      .nl_link_fd = -1};
+	struct mn_daemon d = {
+		.pkt_fd = -1, .udp_fd = -1, .tun_fd = -1, .nl_fd = -1, .nl_link_fd = -1};
 	struct mn_ops ops = {.to_link = mn_out_link, .stopped = mn_out_stopped, .arg = &d};
 	struct mn_config cfg;
 	struct conf c;

@@ -123,7 +123,7 @@ static uint16_t mn_wanted_lifetime(const struct mn *mn)
 	uint16_t l = mn->cfg.lifetime;
 
 	return mn->agent.max_lifetime != 0 && mn->agent.max_lifetime < l ? mn->agent.max_lifetime
-									  : l;
+									 : l;
 }
 
 static void mn_on_retx(struct ev_loop *loop, struct ev_timer *t, void *arg)
