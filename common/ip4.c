@@ -46,7 +46,7 @@ const char *ip4_err_name(enum ip4_err e)
 	return e < IP4_E_MAX ? names[e] : "unknown error";
 }
 
-enum ip4_err ip4_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct buf *payload)
+enum ip4_err ip4_parse_fwd(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct buf *payload)
 {
 	struct buf b;
 	uint8_t vhl;
@@ -71,10 +71,17 @@ enum ip4_err ip4_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct
 		return IP4_E_LENGTH;
 	if (inet_cksum(pkt, h->hlen) != 0)
 		return IP4_E_CHECKSUM;
-	if ((h->frag & (IP4_MF | IP4_OFFMASK)) != 0)
-		return IP4_E_FRAGMENT;
 	buf_init_read(payload, pkt + h->hlen, (size_t)h->total_len - h->hlen);
 	return IP4_OK;
+}
+
+enum ip4_err ip4_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct buf *payload)
+{
+	enum ip4_err e = ip4_parse_fwd(pkt, len, h, payload);
+
+	if (e == IP4_OK && (h->frag & (IP4_MF | IP4_OFFMASK)) != 0)
+		return IP4_E_FRAGMENT;
+	return e;
 }
 
 static uint32_t ip4_pseudo_sum(struct in_addr src, struct in_addr dst, uint8_t proto, size_t len)

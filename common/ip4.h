@@ -60,6 +60,11 @@ const char *ip4_err_name(enum ip4_err e);
  * padding) are ignored; payload covers exactly the IP payload.
  */
 enum ip4_err ip4_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct buf *payload);
+/*
+ * The same checks, but a fragment is accepted: for packets we only forward
+ * or tunnel, which needs no reassembly (RFC 2003 carries fragments as they are).
+ */
+enum ip4_err ip4_parse_fwd(const uint8_t *pkt, size_t len, struct ip4_hdr *h, struct buf *payload);
 /* Parse an IPv4 packet that must carry UDP; udp covers the UDP payload. */
 enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, uint16_t *sport,
 			   uint16_t *dport, struct buf *udp);

@@ -37,7 +37,7 @@ void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
 		return;
 	}
 	uint8_t *in = pkt + outer.hlen;
-	if (ip4_parse(in, buf_left(&payload), &inner, &ip) != IP4_OK) {
+	if (ip4_parse_fwd(in, buf_left(&payload), &inner, &ip) != IP4_OK) {
 		fa->ctr.drop_malformed++;
 		return;
 	}
@@ -69,7 +69,7 @@ void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
 	struct fa_visitor *v;
 	uint8_t out[IP4_MAX_PACKET];
 
-	if (ip4_parse(pkt, len, &h, &payload) != IP4_OK) {
+	if (ip4_parse_fwd(pkt, len, &h, &payload) != IP4_OK) {
 		fa->ctr.drop_malformed++;
 		return;
 	}

@@ -73,7 +73,10 @@ static void fa_send_to_mn(struct fa *fa, const uint8_t mac[6], struct in_addr sr
 static void fa_deny(struct fa *fa, const uint8_t mac[6], struct in_addr dst, uint16_t port,
 		    const struct mip_reg_request *rq, uint8_t code)
 {
+	/* RFC 5944 3.7.2.3: with code 69 the Lifetime says what we would accept. */
 	struct mip_reg_reply rp = {.code = code,
+				   .lifetime =
+					   code == MIP_CODE_FA_LIFETIME ? fa->cfg.max_lifetime : 0,
 				   .home_addr = rq->home_addr,
 				   .home_agent = rq->home_agent,
 				   .id = rq->id};

@@ -273,7 +273,7 @@ size_t ha_tunnel_out(struct ha *ha, const uint8_t *pkt, size_t len, uint8_t *out
 	struct buf payload, b;
 	struct ha_mn *mn;
 
-	if (ip4_parse(pkt, len, &h, &payload) != IP4_OK) {
+	if (ip4_parse_fwd(pkt, len, &h, &payload) != IP4_OK) {
 		ha->ctr.drop_malformed++;
 		return 0;
 	}
@@ -304,7 +304,7 @@ int ha_tunnel_in(struct ha *ha, const uint8_t *pkt, size_t len, const uint8_t **
 		ha->ctr.drop_malformed++;
 		return -1;
 	}
-	if (ip4_parse(buf_rptr(&payload), buf_left(&payload), &ih, &ip) != IP4_OK) {
+	if (ip4_parse_fwd(buf_rptr(&payload), buf_left(&payload), &ih, &ip) != IP4_OK) {
 		ha->ctr.drop_tunnel_inner++;
 		return -1;
 	}

@@ -317,6 +317,7 @@ static void mn_accepted(struct mn *mn, const struct mip_reg_reply *rp)
 	ev_timer_stop(mn->loop, &mn->retx);
 	mn->ctr.reg_accepted++;
 	if (mn->state == MN_DEREGISTERING) {
+		ev_timer_stop(mn->loop, &mn->stop_timer);
 		mn->ctr.deregistrations++;
 		mn_set_state(mn, MN_STOPPED, "deregistered");
 		if (mn->ops.stopped)
@@ -362,6 +363,12 @@ void mn_from_reply(struct mn *mn, const uint8_t *msg, size_t len)
 		/* The home agent's clock is in the high 32 bits: adopt it and try again. */
 		mn->ctr.reg_id_resync++;
 		mn->clock_offset_s += mip_ident_offset(rp.id, mn->req_id);
+		/*
+		 * From now on our Identifications run on the agent's clock; when
+		 * it is behind ours, staying above the refused one would repeat
+		 * the mismatch for ever (RFC 5944 5.7.1: use the agent's time).
+		 */
+		mn->last_id = 0;
 		log_notice("identification mismatch: clock offset to the home agent now %lld s",
 			   (long long)mn->clock_offset_s);
 		mn_register(mn, mn->req_lifetime, "identification resync");
