@@ -40,7 +40,6 @@ struct ctl_out;
 	X(drop_unknown_extension)                                                                  \
 	X(drop_not_for_us)                                                                         \
 	X(drop_reply_no_pending)                                                                   \
-	X(drop_reply_unknown_ha)                                                                   \
 	X(drop_not_visitor)                                                                        \
 	X(drop_tunnel_source)                                                                      \
 	X(drop_ttl)                                                                                \
