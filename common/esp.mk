@@ -1,0 +1,1 @@
+# esp: sources, unit tests and fuzz targets (see the header of each file)

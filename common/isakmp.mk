@@ -1,0 +1,1 @@
+# isakmp: sources, unit tests and fuzz targets (see the header of each file)
