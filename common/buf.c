@@ -21,6 +21,15 @@ void buf_init_write(struct buf *b, void *storage, size_t cap)
 	b->readonly = false;
 }
 
+/*
+ * d + pos.  An empty buffer may have no storage at all (buf_init_read(b,
+ * NULL, 0)), and NULL + 0 is undefined behaviour in C: hand back NULL.
+ */
+static uint8_t *buf_at(const struct buf *b, size_t pos)
+{
+	return b->d != NULL ? b->d + pos : NULL;
+}
+
 size_t buf_left(const struct buf *b)
 {
 	return b->wpos - b->rpos;
@@ -38,7 +47,7 @@ size_t buf_room(const struct buf *b)
 
 const uint8_t *buf_rptr(const struct buf *b)
 {
-	return b->d + b->rpos;
+	return buf_at(b, b->rpos);
 }
 
 const uint8_t *buf_data(const struct buf *b)
@@ -59,7 +68,7 @@ static int buf_consume(struct buf *b, size_t n, const uint8_t **p)
 {
 	if (n > buf_left(b))
 		return BUF_E_SHORT;
-	*p = b->d + b->rpos;
+	*p = buf_at(b, b->rpos);
 	b->rpos += n;
 	return BUF_OK;
 }
@@ -159,7 +168,7 @@ int buf_reserve(struct buf *b, size_t n, uint8_t **p)
 		return BUF_E_READONLY;
 	if (n > buf_room(b))
 		return BUF_E_NOSPACE;
-	*p = b->d + b->wpos;
+	*p = buf_at(b, b->wpos);
 	b->wpos += n;
 	return BUF_OK;
 }
@@ -237,7 +246,7 @@ int buf_wptr_at(struct buf *b, size_t pos, size_t n, uint8_t **p)
 		return BUF_E_READONLY;
 	if (pos > b->wpos || n > b->wpos - pos)
 		return BUF_E_RANGE;
-	*p = b->d + pos;
+	*p = buf_at(b, pos);
 	return BUF_OK;
 }
 

@@ -139,7 +139,13 @@ static enum mip_perr mip_exts_parse(struct buf *b, size_t msg_len, struct mip_ex
 		size_t end = buf_consumed(b);
 		switch (type) {
 		case MIP_EXT_MN_HA_AUTH:
-			e = mip_auth_ext_parse(&ext, offset, end, &x->mn_ha);
+			/*
+			 * MN-FA covers MN-HA, never the reverse: once a reply may
+			 * carry MN-FA alone, an MN-HA after it must be refused.
+			 */
+			e = x->mn_fa.present && !x->mn_ha.present
+				    ? MIP_PERR_EXT_ORDER
+				    : mip_auth_ext_parse(&ext, offset, end, &x->mn_ha);
 			break;
 		case MIP_EXT_MN_FA_AUTH:
 			e = x->mn_ha.present ? mip_auth_ext_parse(&ext, offset, end, &x->mn_fa)
@@ -152,8 +158,8 @@ static enum mip_perr mip_exts_parse(struct buf *b, size_t msg_len, struct mip_ex
 		case MIP_EXT_NAI:
 			if (x->nai_len > 0)
 				e = MIP_PERR_DUP_EXT;
-			else if (x->mn_ha.present)
-				e = MIP_PERR_EXT_ORDER;
+			else if (x->mn_ha.present || x->mn_fa.present)
+				e = MIP_PERR_EXT_ORDER; /* before every authenticator */
 			else if (len == 0)
 				e = MIP_PERR_BAD_EXT;
 			else {

@@ -1,0 +1,100 @@
+#!/bin/sh
+# Build the libFuzzer targets with clang in a separate build tree and run
+# each one for a number of seconds (first argument, else $FUZZ_SECONDS, else
+# 30) starting from the seed corpora in tests/fuzz/corpus/<target>/.
+# Exits non-zero when any target crashes, leaks, times out or fails a CHECK;
+# the input that did it is saved under build/fuzz/artifacts/<target>/.
+#
+#   tests/fuzz/run.sh            # 30 s per target
+#   FUZZ_SECONDS=60 tests/fuzz/run.sh
+#   tests/fuzz/run.sh 5 fuzz_buf # 5 s, one target
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+secs=${1:-${FUZZ_SECONDS:-30}}
+[ $# -gt 0 ] && shift
+targets=${*:-fuzz_buf fuzz_ip4 fuzz_mip_request fuzz_mip_reply fuzz_mip_adv}
+out=${FUZZ_BUILD_DIR:-$top/build/fuzz}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+case $secs in
+'' | *[!0-9]*)
+	echo "run.sh: seconds must be a number, not '$secs'" >&2
+	exit 2
+	;;
+esac
+command -v clang >/dev/null 2>&1 || {
+	echo "run.sh: clang is needed for libFuzzer" >&2
+	exit 2
+}
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# configure refuses an out-of-tree build of a source tree that has been
+# configured in place ("source directory already configured").  In that
+# case build from a snapshot of the sources, without the in-tree results.
+if [ -f "$top/config.status" ]; then
+	src=$out/src
+	mkdir -p "$src"
+	(cd "$top" && tar -cf - --exclude=./build --exclude=./out --exclude=./.git \
+		--exclude=./autom4te.cache --exclude=./config.status --exclude=./config.h \
+		--exclude=./config.log --exclude=./stamp-h1 --exclude=./Makefile \
+		--exclude='*.o' --exclude='*.a' --exclude=.deps --exclude=.dirstamp \
+		--exclude='*.log' --exclude='*.trs' .) | (cd "$src" && tar -xf -)
+	bld=$src/build
+else
+	src=$top
+	bld=$out
+fi
+[ -x "$src/configure" ] || (cd "$src" && ./autogen.sh)
+
+mkdir -p "$bld"
+cd "$bld"
+if ! grep -q -- '--enable-fuzz' config.status 2>/dev/null; then
+	echo "run.sh: configuring a clang build in $bld"
+	"$src/configure" --enable-fuzz CC=clang >"$out/configure.log" 2>&1 || {
+		tail -30 "$out/configure.log" >&2
+		exit 1
+	}
+fi
+bins=""
+for t in $targets; do
+	bins="$bins tests/fuzz/$t"
+done
+# shellcheck disable=SC2086
+make -j"$jobs" $bins >"$out/build.log" 2>&1 || {
+	tail -40 "$out/build.log" >&2
+	exit 1
+}
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+failed=""
+for t in $targets; do
+	seeds=$top/tests/fuzz/corpus/$t
+	work=$out/corpus-run/$t
+	art=$out/artifacts/$t
+	mkdir -p "$work" "$art"
+	[ -d "$seeds" ] || seeds=""
+	echo "run.sh: $t for ${secs}s"
+	# The first directory receives new inputs; the committed seeds stay as they are.
+	# shellcheck disable=SC2086
+	if "$bld/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$art/" "$work" $seeds \
+		>"$out/$t.log" 2>&1; then
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
+		echo "run.sh: $t ok: ${runs:-?} executions in ${secs}s," \
+			"corpus $(ls "$work" | wc -l) inputs"
+	else
+		echo "run.sh: $t FAILED (log: $out/$t.log)"
+		grep -E 'ERROR|CHECK failed|runtime error|SUMMARY|Test unit written' \
+			"$out/$t.log" | head -20
+		failed="$failed $t"
+	fi
+done
+if [ -n "$failed" ]; then
+	echo "run.sh: failed:$failed" >&2
+	exit 1
+fi
+echo "run.sh: all fuzz targets ran ${secs}s without a finding"
