@@ -124,7 +124,7 @@ static enum mip_perr mip_auth_ext_parse(struct buf *ext, size_t offset, size_t e
  * after it.  Unknown types 0-127 make the whole message invalid; 128-255
  * are skipped (RFC 5944 1.9).
  */
-static enum mip_perr mip_exts_parse(struct buf *b, size_t msg_len, struct mip_exts *x)
+static enum mip_perr mip_exts_parse(struct buf *b, bool reply, struct mip_exts *x)
 {
 	memset(x, 0, sizeof(*x));
 	while (buf_left(b) > 0) {
@@ -148,8 +148,13 @@ static enum mip_perr mip_exts_parse(struct buf *b, size_t msg_len, struct mip_ex
 				    : mip_auth_ext_parse(&ext, offset, end, &x->mn_ha);
 			break;
 		case MIP_EXT_MN_FA_AUTH:
-			e = x->mn_ha.present ? mip_auth_ext_parse(&ext, offset, end, &x->mn_fa)
-					     : MIP_PERR_EXT_ORDER;
+			/*
+			 * A denial the FA makes itself has no MN-HA but may carry
+			 * MN-FA (RFC 5944 3.7.2.3); in a request MN-FA follows MN-HA.
+			 */
+			e = x->mn_ha.present || reply
+				    ? mip_auth_ext_parse(&ext, offset, end, &x->mn_fa)
+				    : MIP_PERR_EXT_ORDER;
 			break;
 		case MIP_EXT_FA_HA_AUTH:
 			e = x->mn_ha.present ? mip_auth_ext_parse(&ext, offset, end, &x->fa_ha)
@@ -183,7 +188,6 @@ static enum mip_perr mip_exts_parse(struct buf *b, size_t msg_len, struct mip_ex
 		if (e != MIP_PERR_OK)
 			return e;
 	}
-	(void)msg_len;
 	return MIP_PERR_OK;
 }
 
@@ -208,7 +212,7 @@ enum mip_perr mip_request_parse(const uint8_t *msg, size_t len, struct mip_reg_r
 	    mip_get_addr(&b, &rq->home_agent) != BUF_OK || mip_get_addr(&b, &rq->coa) != BUF_OK ||
 	    buf_get_u64(&b, &rq->id) != BUF_OK)
 		return MIP_PERR_TRUNCATED;
-	return mip_exts_parse(&b, len, &rq->ext);
+	return mip_exts_parse(&b, false, &rq->ext);
 }
 
 enum mip_perr mip_reply_parse(const uint8_t *msg, size_t len, struct mip_reg_reply *rp)
@@ -226,7 +230,7 @@ enum mip_perr mip_reply_parse(const uint8_t *msg, size_t len, struct mip_reg_rep
 	    mip_get_addr(&b, &rp->home_addr) != BUF_OK ||
 	    mip_get_addr(&b, &rp->home_agent) != BUF_OK || buf_get_u64(&b, &rp->id) != BUF_OK)
 		return MIP_PERR_TRUNCATED;
-	return mip_exts_parse(&b, len, &rp->ext);
+	return mip_exts_parse(&b, true, &rp->ext);
 }
 
 static int mip_put_addr(struct buf *b, struct in_addr a)
