@@ -159,12 +159,11 @@ int ike_dh_generate(struct ike_dh *dh, enum ike_group group)
 	if (name == NULL)
 		return -1;
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, group == IKE_GROUP_ECP256 ? "EC" : "DH", NULL);
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)(uintptr_t)name,
-						 0),
-		OSSL_PARAM_construct_end()};
-	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_CTX_set_params(ctx, params) != 1 ||
-	    EVP_PKEY_generate(ctx, &pkey) != 1) {
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+								(char *)(uintptr_t)name, 0),
+			       OSSL_PARAM_construct_end()};
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_params(ctx, params) != 1 || EVP_PKEY_generate(ctx, &pkey) != 1) {
 		log_err("cannot generate a %s key", ike_group_name(group));
 		EVP_PKEY_CTX_free(ctx);
 		return -1;
@@ -346,18 +345,18 @@ int ike_iv_phase2(enum ike_hash h, const uint8_t last_block[IKE_BLOCK], uint32_t
 	return 0;
 }
 
-int ike_keymat(const struct ike_keys *k, const uint8_t *gxy_qm, size_t gxy_qm_len,
-	       uint8_t protocol, uint32_t spi, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
-	       size_t nr_len, uint8_t *out, size_t out_len)
+int ike_keymat(const struct ike_keys *k, const uint8_t *gxy_qm, size_t gxy_qm_len, uint8_t protocol,
+	       uint32_t spi, const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
+	       uint8_t *out, size_t out_len)
 {
 	uint8_t spib[4] = {(uint8_t)(spi >> 24), (uint8_t)(spi >> 16), (uint8_t)(spi >> 8),
 			   (uint8_t)spi};
 	uint8_t block[IKE_MAX_HASH];
 	size_t hl = k->hash_len, have = 0;
 	/* Kn = prf(SKEYID_d, Kn-1 | [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b); K0 empty */
-	struct ike_chunk c[] = {IKE_CHUNK(block, 0),	     IKE_CHUNK(gxy_qm, gxy_qm_len),
-				IKE_CHUNK(&protocol, 1),     IKE_CHUNK(spib, 4),
-				IKE_CHUNK(ni, ni_len),	     IKE_CHUNK(nr, nr_len)};
+	struct ike_chunk c[] = {IKE_CHUNK(block, 0),     IKE_CHUNK(gxy_qm, gxy_qm_len),
+				IKE_CHUNK(&protocol, 1), IKE_CHUNK(spib, 4),
+				IKE_CHUNK(ni, ni_len),   IKE_CHUNK(nr, nr_len)};
 
 	while (have < out_len) {
 		if (ike_prf(k->hash, k->skeyid_d, hl, c, 6, block) < 0) {

@@ -103,9 +103,9 @@ int ike_iv_phase2(enum ike_hash h, const uint8_t last_block[IKE_BLOCK], uint32_t
  * KEYMAT for one direction (RFC 2409 5.5): prf(SKEYID_d, [g(qm)^xy |]
  * protocol | SPI | Ni_b | Nr_b), expanded K1 | K2 | ... to out_len bytes.
  */
-int ike_keymat(const struct ike_keys *k, const uint8_t *gxy_qm, size_t gxy_qm_len,
-	       uint8_t protocol, uint32_t spi, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
-	       size_t nr_len, uint8_t *out, size_t out_len);
+int ike_keymat(const struct ike_keys *k, const uint8_t *gxy_qm, size_t gxy_qm_len, uint8_t protocol,
+	       uint32_t spi, const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
+	       uint8_t *out, size_t out_len);
 
 /*
  * AES-CBC over whole blocks, no padding (the IKE layer pads); iv is updated
