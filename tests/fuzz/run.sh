@@ -13,7 +13,9 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-${FUZZ_SECONDS:-30}}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_buf fuzz_ip4 fuzz_mip_request fuzz_mip_reply fuzz_mip_adv}
+# every target there is a source for, unless named
+all=$(cd "$top/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//' | tr '\n' ' ')
+targets=${*:-$all}
 out=${FUZZ_BUILD_DIR:-$top/build/fuzz}
 jobs=$(nproc 2>/dev/null || echo 2)
 
