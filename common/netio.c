@@ -453,6 +453,7 @@ struct nl_req {
 	union {
 		struct rtmsg rt;
 		struct fib_rule_hdr frh;
+		struct ifaddrmsg ifa;
 	} u;
 	char attrs[256];
 };
@@ -526,6 +527,29 @@ int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifinde
 			return 0; /* already gone */
 		log_err("route %s %s/%u ifindex %d table %u: %s", add ? "add" : "del", IP4_STR(dst),
 			plen, ifindex, table, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int netio_addr_add(int nlfd, int ifindex, struct in_addr addr, uint8_t plen)
+{
+	struct nl_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	r.nh.nlmsg_type = RTM_NEWADDR;
+	r.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.u.ifa.ifa_family = AF_INET;
+	r.u.ifa.ifa_prefixlen = plen;
+	r.u.ifa.ifa_index = (unsigned)ifindex;
+	r.u.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+	if (nl_attr(&r, IFA_LOCAL, &addr.s_addr, 4) < 0 ||
+	    nl_attr(&r, IFA_ADDRESS, &addr.s_addr, 4) < 0)
+		return -1;
+	if (nl_talk(nlfd, &r, "address add") < 0 && errno != EEXIST) {
+		log_err("address %s/%u on ifindex %d: %s", IP4_STR(addr), plen, ifindex,
+			strerror(errno));
 		return -1;
 	}
 	return 0;

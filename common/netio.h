@@ -72,6 +72,8 @@ ssize_t netio_raw_send(int fd, const uint8_t *pkt, size_t len);
 /* rtnetlink */
 int netio_nl_open(unsigned groups); /* groups: e.g. RTMGRP_LINK; 0 for requests only */
 int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifindex, uint32_t table);
+/* Add addr/plen to ifindex (present already is fine). */
+int netio_addr_add(int nlfd, int ifindex, struct in_addr addr, uint8_t plen);
 int netio_rule_iif(int nlfd, bool add, const char *iifname, uint32_t table, uint32_t prio);
 /*
  * Read link notifications; for each RTM_NEWLINK about ifindex report

@@ -148,7 +148,9 @@ static int fa_routing_setup(struct fa_daemon *d)
 	struct in_addr any = {0};
 	char path[128];
 
-	if (netio_if_up(cfg->tunnel_device) < 0)
+	/* The alias is the address visitors talk to: make sure the access link has it. */
+	if (netio_addr_add(d->nl_fd, d->access_ifindex, cfg->alias, cfg->alias_plen) < 0 ||
+	    netio_if_up(cfg->tunnel_device) < 0)
 		return -1;
 	d->tun_ifindex = netio_ifindex(cfg->tunnel_device);
 	if (d->tun_ifindex < 0 ||
