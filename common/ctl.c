@@ -318,6 +318,12 @@ void ctl_mac(struct ctl_out *o, const char *name, const uint8_t mac[6])
 	ctl_str(o, name, s);
 }
 
+void ctl_raw(struct ctl_out *o, const char *s)
+{
+	if (!o->json)
+		ctl_append(o, "%s", s);
+}
+
 /* ---- server ---- */
 
 #define CTL_REQ_MAX  1024

@@ -49,6 +49,8 @@ void ctl_i64(struct ctl_out *o, const char *name, int64_t v);
 void ctl_bool(struct ctl_out *o, const char *name, bool v);
 void ctl_addr(struct ctl_out *o, const char *name, struct in_addr a);
 void ctl_mac(struct ctl_out *o, const char *name, const uint8_t mac[6]);
+/* Text mode only: append s as it is (a file's content, e.g. exported keys). */
+void ctl_raw(struct ctl_out *o, const char *s);
 
 /* Handler: fill o, return 0, or return -1 with a reason in err. */
 typedef int (*ctl_handler)(void *arg, int argc, char **argv, struct ctl_out *o, char *err,

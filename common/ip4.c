@@ -92,8 +92,9 @@ static uint32_t ip4_pseudo_sum(struct in_addr src, struct in_addr dst, uint8_t p
 	return sum + proto + (uint32_t)len;
 }
 
-enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, uint16_t *sport,
-			   uint16_t *dport, struct buf *udp)
+static enum ip4_err ip4_udp_parse_csum(const uint8_t *pkt, size_t len, struct ip4_hdr *h,
+				       uint16_t *sport, uint16_t *dport, struct buf *udp,
+				       bool check_sum)
 {
 	struct buf p;
 	uint16_t ulen, cksum;
@@ -110,12 +111,24 @@ enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, ui
 		return IP4_E_UDP;
 	if (ulen < UDP_HDR_LEN || ulen > seglen)
 		return IP4_E_UDP;
-	if (cksum != 0 &&
+	if (check_sum && cksum != 0 &&
 	    inet_cksum_fold(inet_cksum_add(ip4_pseudo_sum(h->src, h->dst, IP4_PROTO_UDP, ulen), seg,
 					   ulen)) != 0)
 		return IP4_E_UDP;
 	buf_init_read(udp, seg + UDP_HDR_LEN, (size_t)ulen - UDP_HDR_LEN);
 	return IP4_OK;
+}
+
+enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, uint16_t *sport,
+			   uint16_t *dport, struct buf *udp)
+{
+	return ip4_udp_parse_csum(pkt, len, h, sport, dport, udp, true);
+}
+
+enum ip4_err ip4_udp_parse_captured(const uint8_t *pkt, size_t len, struct ip4_hdr *h,
+				    uint16_t *sport, uint16_t *dport, struct buf *udp)
+{
+	return ip4_udp_parse_csum(pkt, len, h, sport, dport, udp, false);
 }
 
 int ip4_put_header(struct buf *b, const struct ip4_hdr *h)

@@ -69,6 +69,16 @@ enum ip4_err ip4_parse_fwd(const uint8_t *pkt, size_t len, struct ip4_hdr *h, st
 enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, uint16_t *sport,
 			   uint16_t *dport, struct buf *udp);
 
+/*
+ * The same for a frame captured on a link (libpcap, packet socket), without
+ * the UDP checksum: a locally generated packet crossing a veth is captured
+ * before checksum offload fills it in (CHECKSUM_PARTIAL), so the field holds
+ * only the pseudo-header sum.  The IP header checksum is still checked; the
+ * payloads we read this way carry their own authenticators.
+ */
+enum ip4_err ip4_udp_parse_captured(const uint8_t *pkt, size_t len, struct ip4_hdr *h,
+				    uint16_t *sport, uint16_t *dport, struct buf *udp);
+
 /* Write a 20-byte header with h->total_len and a computed checksum. */
 int ip4_put_header(struct buf *b, const struct ip4_hdr *h);
 /* A whole IPv4/UDP packet around payload, UDP checksum included. */

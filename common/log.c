@@ -83,7 +83,7 @@ static uint64_t log_now_ms(void)
 }
 
 /* Refill the bucket for the time passed and take one token if there is one. */
-static bool log_rl_take(struct log_ratelimit *rl)
+bool log_ratelimit_take(struct log_ratelimit *rl)
 {
 	uint64_t now = log_now_ms();
 	uint64_t refill = (now - rl->last_ms) * RL_PER_SEC;
@@ -109,7 +109,7 @@ void log_msg_rl(struct log_ratelimit *rl, enum log_level level, const char *func
 
 	if (level > log_cfg.level)
 		return;
-	if (!log_rl_take(rl)) {
+	if (!log_ratelimit_take(rl)) {
 		rl->suppressed++;
 		return;
 	}

@@ -45,6 +45,9 @@ struct log_ratelimit {
 	uint32_t suppressed;
 };
 
+/* Take one token from a limiter (also for budgets other than log lines). */
+bool log_ratelimit_take(struct log_ratelimit *rl);
+
 void log_msg_rl(struct log_ratelimit *rl, enum log_level level, const char *func, const char *fmt,
 		...) __attribute__((format(printf, 4, 5)));
 

@@ -223,6 +223,57 @@ ssize_t netio_pkt_send(int fd, int ifindex, const uint8_t dst_mac[NETIO_MAC_LEN]
 	return n;
 }
 
+int netio_arp_open(int ifindex)
+{
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP), .sll_ifindex = ifindex};
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		log_err("ARP socket on ifindex %d: %s", ifindex, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int netio_arp_request(int fd, int ifindex, const uint8_t mac[NETIO_MAC_LEN], struct in_addr ip,
+		      struct in_addr target)
+{
+	static const uint8_t bcast[NETIO_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	uint8_t p[28] = {0, 1, 8, 0, 6, 4, 0, 1}; /* Ethernet, IPv4, request (RFC 826) */
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ARP),
+				  .sll_ifindex = ifindex,
+				  .sll_halen = NETIO_MAC_LEN};
+
+	memcpy(p + 8, mac, 6);
+	memcpy(p + 14, &ip.s_addr, 4);
+	memcpy(p + 24, &target.s_addr, 4);
+	memcpy(sll.sll_addr, bcast, NETIO_MAC_LEN);
+	if (sendto(fd, p, sizeof(p), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		log_rl_warn("ARP request for %s: %s", IP4_STR(target), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int netio_arp_reply(int fd, struct in_addr target, uint8_t mac[NETIO_MAC_LEN])
+{
+	uint8_t p[64];
+	ssize_t n;
+	int found = 0;
+
+	while ((n = recv(fd, p, sizeof(p), 0)) > 0)
+		if (n >= 28 && p[0] == 0 && p[1] == 1 && p[2] == 8 && p[3] == 0 && p[4] == 6 &&
+		    p[5] == 4 && p[6] == 0 && p[7] == 2 && memcmp(p + 14, &target.s_addr, 4) == 0) {
+			memcpy(mac, p + 8, NETIO_MAC_LEN);
+			found = 1;
+		}
+	return found;
+}
+
 struct netio_cap {
 	pcap_t *p;
 	int fd;

@@ -51,6 +51,14 @@ typedef void (*netio_cap_cb)(void *arg, const uint8_t src_mac[NETIO_MAC_LEN], co
 			     size_t len);
 int netio_cap_dispatch(struct netio_cap *c, netio_cap_cb cb, void *arg);
 
+/* An ARP socket on ifindex (sends requests, receives replies). */
+int netio_arp_open(int ifindex);
+/* Ask who has target, from our mac/ip. */
+int netio_arp_request(int fd, int ifindex, const uint8_t mac[NETIO_MAC_LEN], struct in_addr ip,
+		      struct in_addr target);
+/* Read ARP packets; 1 and the MAC when one is a reply from target, 0 when none is. */
+int netio_arp_reply(int fd, struct in_addr target, uint8_t mac[NETIO_MAC_LEN]);
+
 /* UDP socket bound to addr:port (INADDR_ANY allowed) with IP_PKTINFO, non-blocking. */
 int netio_udp_open(struct in_addr addr, uint16_t port);
 struct netio_udp_meta {

@@ -44,6 +44,8 @@ struct ctl_out;
 	X(drop_tunnel_source)                                                                      \
 	X(drop_ttl)                                                                                \
 	X(drop_solicitation_rate)                                                                  \
+	X(drop_cleartext)                                                                          \
+	X(esp_packets)                                                                             \
 	X(deny_poorly_formed)                                                                      \
 	X(deny_mn_auth)                                                                            \
 	X(deny_ha_auth)                                                                            \
@@ -127,6 +129,8 @@ struct fa_ops {
 	void (*to_tunnel)(void *arg, const uint8_t *pkt, size_t len);
 	/* A visitor's packet to route normally (no reverse tunnel). */
 	void (*to_forward)(void *arg, const uint8_t *pkt, size_t len);
+	/* Optional: does this home address have IPsec SAs with us (so cleartext is refused)? */
+	bool (*secured)(void *arg, struct in_addr home_addr);
 	void *arg;
 };
 
@@ -148,6 +152,9 @@ void fa_free(struct fa *fa);
 /* An IPv4 packet from the access link with its sender's MAC (registration or solicitation). */
 void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
 		  uint64_t now_ms);
+/* An IPv4 packet that came out of a visitor's ESP SA (registration or data). */
+void fa_from_esp(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
+		 uint64_t now_ms);
 /* A registration reply (UDP payload) from src. */
 void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len, uint64_t now_ms);
 /* Send an agent advertisement now. */
@@ -159,6 +166,8 @@ void fa_expire(struct fa *fa, uint64_t now_ms);
 void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len);
 /* A visitor's packet captured by the TUN: reverse-tunnel or forward it. */
 void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len);
+/* The same, saying whether it came through IPsec. */
+void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool protected);
 
 struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr);
 

@@ -64,6 +64,11 @@ void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
 
 void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
 {
+	fa_visitor_packet(fa, pkt, len, false);
+}
+
+void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool protected)
+{
 	struct ip4_hdr h;
 	struct buf payload, b;
 	struct fa_visitor *v;
@@ -71,6 +76,11 @@ void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
 
 	if (ip4_parse_fwd(pkt, len, &h, &payload) != IP4_OK) {
 		fa->ctr.drop_malformed++;
+		return;
+	}
+	if (!protected && fa->ops.secured != NULL && fa->ops.secured(fa->ops.arg, h.src)) {
+		/* Its SAs exist: everything it sends must come through them. */
+		fa->ctr.drop_cleartext++;
 		return;
 	}
 	v = fa_find_visitor(fa, h.src);

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "evloop.h"
 #include "fa.h"
+#include "fa_daemon.h"
 #include "ip4.h"
 #include "log.h"
 #include "netio.h"
@@ -24,26 +25,18 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define FA_SWEEP_MS       1000
-#define FA_RULE_PRIO      1000
-#define FA_CAPTURE_FILTER "ip and ((udp dst port 434) or (icmp and icmp[icmptype] == 10))"
-
-struct fa_daemon {
-	struct fa fa;
-	struct ev_loop *loop;
-	struct ev_timer adv, sweep;
-	struct ctl_server *ctl;
-	struct netio_cap *cap;
-	int access_ifindex, tun_ifindex;
-	int pkt_fd, udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd;
-	bool rule_added;
-};
+#define FA_SWEEP_MS  1000
+#define FA_RULE_PRIO 1000
+/* Registrations, solicitations and IKE (500, or 4500 with the zero non-ESP marker). */
+#define FA_CAPTURE_FILTER                                                                          \
+	"ip and ((udp dst port 434) or (icmp and icmp[icmptype] == 10) or (udp dst port 500) or "  \
+	"(udp dst port 4500 and udp[8:4] == 0))"
 
 static void fa_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
 {
 	struct fa_daemon *d = arg;
 
-	netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, len);
+	fa_ipsec_to_link(d, mac, pkt, len);
 }
 
 static void fa_out_ha(void *arg, struct in_addr ha, const uint8_t *msg, size_t len)
@@ -73,7 +66,8 @@ static void fa_on_frame(void *arg, const uint8_t src_mac[6], const uint8_t *pkt,
 {
 	struct fa_daemon *d = arg;
 
-	fa_from_link(&d->fa, src_mac, pkt, len, ev_now_ms());
+	if (fa_ipsec_frame(d, src_mac, pkt, len) == 0)
+		fa_from_link(&d->fa, src_mac, pkt, len, ev_now_ms());
 }
 
 static void fa_on_cap(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -105,7 +99,8 @@ static void fa_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = read(fd, pkt, sizeof(pkt) - IP4_HDR_LEN)) > 0)
-		fa_from_visitor(&d->fa, pkt, (size_t)n);
+		if (fa_ipsec_from_tun(d, pkt, (size_t)n) == 0)
+			fa_from_visitor(&d->fa, pkt, (size_t)n);
 }
 
 static void fa_on_ipip(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -138,6 +133,8 @@ static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 {
 	struct fa_daemon *d = arg;
 
+	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
+		return fa_ipsec_ctl(d, argc, argv, o, err, errlen);
 	return fa_ctl(&d->fa, argc, argv, o, err, errlen, ev_now_ms());
 }
 
@@ -188,7 +185,7 @@ static int fa_open(struct fa_daemon *d)
 	if (ev_io_add(d->loop, netio_cap_fd(d->cap), EPOLLIN, fa_on_cap, d) < 0 ||
 	    ev_io_add(d->loop, d->udp_fd, EPOLLIN, fa_on_udp, d) < 0 ||
 	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, fa_on_tun, d) < 0 ||
-	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, fa_on_ipip, d) < 0)
+	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, fa_on_ipip, d) < 0 || fa_ipsec_open(d) < 0)
 		return -1;
 	d->ctl = ctl_server_open(d->loop, cfg->control_socket, fa_on_ctl, d);
 	return d->ctl == NULL ? -1 : 0;
@@ -199,6 +196,7 @@ static void fa_close(struct fa_daemon *d)
 	if (d->rule_added)
 		netio_rule_iif(d->nl_fd, false, d->fa.cfg.access_interface, d->fa.cfg.route_table,
 			       FA_RULE_PRIO);
+	fa_ipsec_close(d);
 	ctl_server_close(d->ctl);
 	netio_cap_close(d->cap);
 	int fds[] = {d->pkt_fd, d->udp_fd, d->tun_fd, d->ipip_fd, d->raw_fd, d->nl_fd};
@@ -210,8 +208,15 @@ static void fa_close(struct fa_daemon *d)
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
-	struct fa_daemon d = {
-		.pkt_fd = -1, .udp_fd = -1, .tun_fd = -1, .ipip_fd = -1, .raw_fd = -1, .nl_fd = -1};
+	struct fa_daemon d = {.pkt_fd = -1,
+			      .udp_fd = -1,
+			      .tun_fd = -1,
+			      .ipip_fd = -1,
+			      .raw_fd = -1,
+			      .nl_fd = -1,
+			      .ike_fd = -1,
+			      .natt_fd = -1,
+			      .esp_fd = -1};
 	struct fa_ops ops = {.to_link = fa_out_link,
 			     .to_ha = fa_out_ha,
 			     .to_tunnel = fa_out_tunnel,
@@ -223,7 +228,10 @@ int main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, "mipsa-fa", &args);
 	log_init("mipsa-fa", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || fa_config_load(&c, &cfg) < 0) {
+	/* A visitor's SAs cover its home address (remote) and anything on our side. */
+	struct in_addr any = {0};
+	if (conf_load(&c, args.config) < 0 || fa_config_load(&c, &cfg) < 0 ||
+	    ipsec_conf_load(&c, conf_group(&c, NULL, "fa", true), &d.ic, any, 0, any, 32) < 0) {
 		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
@@ -232,8 +240,11 @@ int main(int argc, char **argv)
 	if (args.check_only) {
 		printf("mipsa-fa: %s: configuration ok\n", args.config);
 		fa_config_free(&cfg);
+		ipsec_conf_free(&d.ic);
 		return 0;
 	}
+	if (d.ic.enabled)
+		ops.secured = fa_ipsec_secured;
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
 	if (d.loop == NULL || fa_init(&d.fa, &cfg, &ops) < 0 || daemon_signals(d.loop) < 0 ||
@@ -250,6 +261,7 @@ out:
 	fa_close(&d);
 	fa_free(&d.fa);
 	fa_config_free(&cfg);
+	ipsec_conf_free(&d.ic);
 	ev_loop_free(d.loop);
 	return status;
 }

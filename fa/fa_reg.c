@@ -255,20 +255,26 @@ static void fa_on_solicitation(struct fa *fa, const uint8_t *icmp, size_t len, u
 	fa_advertise(fa);
 }
 
-void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
-		  uint64_t now_ms)
+static bool fa_secured(struct fa *fa, struct in_addr home_addr)
+{
+	return fa->ops.secured != NULL && fa->ops.secured(fa->ops.arg, home_addr);
+}
+
+/* A registration request or solicitation, cleartext or out of ESP. */
+static void fa_link_packet(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
+			   uint64_t now_ms, bool protected)
 {
 	struct ip4_hdr ip;
 	struct buf payload;
 	uint16_t sport, dport;
 	enum ip4_err e = ip4_parse(pkt, len, &ip, &payload);
 
-	if (e == IP4_OK && ip.proto == IP4_PROTO_ICMP) {
+	if (e == IP4_OK && ip.proto == IP4_PROTO_ICMP && !protected) {
 		fa_on_solicitation(fa, buf_rptr(&payload), buf_left(&payload), now_ms);
 		return;
 	}
 	if (e == IP4_OK)
-		e = ip4_udp_parse(pkt, len, &ip, &sport, &dport, &payload);
+		e = ip4_udp_parse_captured(pkt, len, &ip, &sport, &dport, &payload);
 	if (e != IP4_OK) {
 		fa->ctr.drop_malformed++;
 		log_rl_notice("packet on the access link: %s", ip4_err_name(e));
@@ -278,7 +284,39 @@ void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_
 		fa->ctr.drop_not_for_us++;
 		return;
 	}
+	/* A node with IPsec SAs registers under them, never in the clear. */
+	if (!protected && fa_secured(fa, ip.src)) {
+		fa->ctr.drop_cleartext++;
+		log_rl_notice("cleartext registration from %s, which has IPsec SAs: dropped",
+			      IP4_STR(ip.src));
+		return;
+	}
 	fa_on_request(fa, mac, &ip, sport, buf_rptr(&payload), buf_left(&payload), now_ms);
+}
+
+void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
+		  uint64_t now_ms)
+{
+	fa_link_packet(fa, mac, pkt, len, now_ms, false);
+}
+
+void fa_from_esp(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
+		 uint64_t now_ms)
+{
+	struct ip4_hdr ip;
+	struct buf payload;
+
+	if (ip4_parse_fwd(pkt, len, &ip, &payload) != IP4_OK) {
+		fa->ctr.drop_malformed++;
+		return;
+	}
+	fa->ctr.esp_packets++;
+	if (ip.dst.s_addr == fa->cfg.alias.s_addr && ip.proto == IP4_PROTO_UDP)
+		fa_link_packet(fa, mac, pkt, len, now_ms, true);
+	else if (ip.dst.s_addr == fa->cfg.alias.s_addr || ip.dst.s_addr == fa->cfg.coa.s_addr)
+		fa->ops.to_forward(fa->ops.arg, pkt, ip.total_len); /* for us: to the kernel */
+	else
+		fa_visitor_packet(fa, pkt, len, true);
 }
 
 /* What to relay to the mobile node: the reply up to its MN-HA extension (3.7.3.2). */

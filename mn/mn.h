@@ -37,7 +37,8 @@ struct ctl_out;
 	X(drop_not_agent)                                                                          \
 	X(drop_reply_unmatched)                                                                    \
 	X(drop_reply_auth)                                                                         \
-	X(drop_unregistered)
+	X(drop_unregistered)                                                                       \
+	X(secure_failures)
 
 struct mn_counters {
 #define MN_COUNTER_FIELD(n) uint64_t n;
@@ -48,6 +49,7 @@ struct mn_counters {
 enum mn_state {
 	MN_LINK_DOWN,     /* no carrier */
 	MN_SOLICITING,    /* link up, no agent heard yet */
+	MN_SECURING,      /* agent heard; IPsec SAs with it are being negotiated */
 	MN_REGISTERING,   /* request sent to the current agent, waiting for the reply */
 	MN_REGISTERED,    /* the home agent accepted our binding through the current agent */
 	MN_DEREGISTERING, /* shutting down: lifetime 0 sent */
@@ -91,6 +93,12 @@ struct mn_ops {
 	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 	/* Called when the node has finished deregistering and may exit. */
 	void (*stopped)(void *arg);
+	/*
+	 * Optional: before registering with an agent (moved: its care-of
+	 * address is new), make sure traffic to it is protected.  1: go ahead;
+	 * 0: negotiating, mn_secure_done() follows; -1: this agent is refused.
+	 */
+	int (*secure)(void *arg, const struct mn_agent *agent, bool moved);
 	void *arg;
 };
 
@@ -132,6 +140,8 @@ void mn_from_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_
 void mn_from_reply(struct mn *mn, const uint8_t *msg, size_t len);
 /* A packet our stack sends (read from the TUN). */
 void mn_from_stack(struct mn *mn, const uint8_t *pkt, size_t len);
+/* The negotiation that secure() started has finished (ok) or failed. */
+void mn_secure_done(struct mn *mn, bool ok);
 /* Register again now (operator request). */
 int mn_reregister(struct mn *mn);
 /* Deregister and stop; ops.stopped runs when done (at once when not registered). */

@@ -16,6 +16,7 @@
 #include "ip4.h"
 #include "log.h"
 #include "mn.h"
+#include "mn_daemon.h"
 #include "netio.h"
 
 #include <errno.h>
@@ -29,21 +30,11 @@
 
 #define MN_ADV_FILTER "icmp and icmp[icmptype] == 9"
 
-struct mn_daemon {
-	struct mn mn;
-	struct ev_loop *loop;
-	struct ctl_server *ctl;
-	struct netio_cap *cap;
-	int ifindex;
-	int pkt_fd, udp_fd, tun_fd, nl_fd, nl_link_fd;
-	bool stopping;
-};
-
 static void mn_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
 {
 	struct mn_daemon *d = arg;
 
-	netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+	mn_ipsec_to_link(d, mac, pkt, len);
 }
 
 static void mn_out_stopped(void *arg)
@@ -84,8 +75,12 @@ static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	uint8_t pkt[IP4_MAX_PACKET];
 	ssize_t n;
 
-	while ((n = read(fd, pkt, sizeof(pkt))) > 0)
-		mn_from_stack(&d->mn, pkt, (size_t)n);
+	while ((n = read(fd, pkt, sizeof(pkt))) > 0) {
+		if (d->gateway.s_addr != 0)
+			mn_ipsec_gateway_out(d, pkt, (size_t)n);
+		else
+			mn_from_stack(&d->mn, pkt, (size_t)n);
+	}
 }
 
 static void mn_on_link(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -93,7 +88,9 @@ static void mn_on_link(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct mn_daemon *d = arg;
 	int up = netio_nl_link_event(fd, d->ifindex);
 
-	if (up >= 0)
+	if (up >= 0 && d->gateway.s_addr != 0)
+		mn_ipsec_gateway_link(d, up == 1);
+	else if (up >= 0)
 		mn_link_event(&d->mn, up == 1);
 }
 
@@ -114,6 +111,8 @@ static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 {
 	struct mn_daemon *d = arg;
 
+	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
+		return mn_ipsec_ctl(d, argc, argv, o, err, errlen);
 	return mn_ctl(&d->mn, argc, argv, o, err, errlen);
 }
 
@@ -155,7 +154,7 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, mn_on_tun, d) < 0 ||
 	    ev_io_add(d->loop, d->nl_link_fd, EPOLLIN, mn_on_link, d) < 0 ||
 	    ev_signal_add(d->loop, SIGINT, mn_on_signal, d) < 0 ||
-	    ev_signal_add(d->loop, SIGTERM, mn_on_signal, d) < 0)
+	    ev_signal_add(d->loop, SIGTERM, mn_on_signal, d) < 0 || mn_ipsec_open(d) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	d->ctl = ctl_server_open(d->loop, cfg->control_socket, mn_on_ctl, d);
@@ -164,6 +163,7 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 
 static void mn_close(struct mn_daemon *d)
 {
+	mn_ipsec_close(d);
 	ctl_server_close(d->ctl);
 	netio_cap_close(d->cap);
 	int fds[] = {d->pkt_fd, d->udp_fd, d->tun_fd, d->nl_fd, d->nl_link_fd};
@@ -175,8 +175,15 @@ static void mn_close(struct mn_daemon *d)
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
-	struct mn_daemon d = {
-		.pkt_fd = -1, .udp_fd = -1, .tun_fd = -1, .nl_fd = -1, .nl_link_fd = -1};
+	struct mn_daemon d = {.pkt_fd = -1,
+			      .udp_fd = -1,
+			      .tun_fd = -1,
+			      .nl_fd = -1,
+			      .nl_link_fd = -1,
+			      .ike_fd = -1,
+			      .natt_fd = -1,
+			      .esp_fd = -1,
+			      .arp_fd = -1};
 	struct mn_ops ops = {.to_link = mn_out_link, .stopped = mn_out_stopped, .arg = &d};
 	struct mn_config cfg;
 	struct conf c;
@@ -184,7 +191,12 @@ int main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, "mipsa-mn", &args);
 	log_init("mipsa-mn", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || mn_config_load(&c, &cfg) < 0) {
+	/* Our SAs cover the home address (local) and anything on the other side. */
+	struct in_addr any = {0};
+	if (conf_load(&c, args.config) < 0 || mn_config_load(&c, &cfg) < 0 ||
+	    conf_addr(&c, conf_group(&c, NULL, "mn", true), "gateway", false, &d.gateway) < 0 ||
+	    ipsec_conf_load(&c, conf_group(&c, NULL, "mn", true), &d.ic, cfg.home_addr, 32, any,
+			    0) < 0) {
 		fprintf(stderr, "mipsa-mn: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
@@ -193,21 +205,33 @@ int main(int argc, char **argv)
 	if (args.check_only) {
 		printf("mipsa-mn: %s: configuration ok\n", args.config);
 		mn_config_free(&cfg);
+		ipsec_conf_free(&d.ic);
 		return 0;
 	}
+	d.cfg = cfg;
+	if (d.ic.enabled && d.gateway.s_addr == 0)
+		ops.secure = mn_ipsec_secure;
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
 	if (d.loop == NULL || mn_open(&d, &cfg) < 0)
 		goto out;
 	int running = netio_link_running(cfg.interface);
-	mn_init(&d.mn, d.loop, &cfg, &ops, running == 1);
-	log_notice("mobile node %s, home agent %s, on %s", IP4_STR(cfg.home_addr),
-		   IP4_STR(cfg.home_agent), cfg.interface);
+	/* Gateway mode is a plain IPsec client: the Mobile IP machine stays idle. */
+	mn_init(&d.mn, d.loop, &cfg, &ops, running == 1 && d.gateway.s_addr == 0);
+	if (d.gateway.s_addr != 0) {
+		log_notice("IPsec client %s, gateway %s, on %s", IP4_STR(cfg.home_addr),
+			   IP4_STR(d.gateway), cfg.interface);
+		mn_ipsec_gateway_link(&d, running == 1);
+	} else {
+		log_notice("mobile node %s, home agent %s, on %s", IP4_STR(cfg.home_addr),
+			   IP4_STR(cfg.home_agent), cfg.interface);
+	}
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
 	mn_free(&d.mn);
 out:
 	mn_close(&d);
 	mn_config_free(&cfg);
+	ipsec_conf_free(&d.ic);
 	ev_loop_free(d.loop);
 	return status;
 }

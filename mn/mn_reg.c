@@ -19,9 +19,10 @@ static void mn_on_stop_timer(struct ev_loop *loop, struct ev_timer *t, void *arg
 const char *mn_state_name(enum mn_state s)
 {
 	static const char *const names[MN_STATE_MAX] = {
-		[MN_LINK_DOWN] = "link-down",         [MN_SOLICITING] = "soliciting",
-		[MN_REGISTERING] = "registering",     [MN_REGISTERED] = "registered",
-		[MN_DEREGISTERING] = "deregistering", [MN_STOPPED] = "stopped",
+		[MN_LINK_DOWN] = "link-down",   [MN_SOLICITING] = "soliciting",
+		[MN_SECURING] = "securing",     [MN_REGISTERING] = "registering",
+		[MN_REGISTERED] = "registered", [MN_DEREGISTERING] = "deregistering",
+		[MN_STOPPED] = "stopped",
 	};
 	return s < MN_STATE_MAX ? names[s] : "?";
 }
@@ -237,6 +238,44 @@ static bool mn_agent_changed(const struct mn *mn, const struct mip_agent_adv *ad
 	return adv->seq < 256 && adv->seq < mn->agent.seq;
 }
 
+/* Give up on this agent for now; its next advertisement (not a solicitation) retries. */
+static void mn_agent_refused(struct mn *mn, const char *why)
+{
+	mn->ctr.secure_failures++;
+	mn->agent.valid = false;
+	ev_timer_stop(mn->loop, &mn->retx);
+	ev_timer_stop(mn->loop, &mn->agent_expiry);
+	mn_set_state(mn, MN_SOLICITING, why);
+	ev_timer_start(mn->loop, &mn->solicit, mn->cfg.solicit_retry_ms);
+}
+
+/* A new (or re-heard) agent: secure the link to it if asked to, then register. */
+static void mn_attach(struct mn *mn, bool changed)
+{
+	const char *why = changed ? "new care-of address" : "agent heard";
+	int r = mn->ops.secure ? mn->ops.secure(mn->ops.arg, &mn->agent, changed) : 1;
+
+	ev_timer_stop(mn->loop, &mn->retx);
+	if (r > 0) {
+		mn_register(mn, mn_wanted_lifetime(mn), why);
+	} else if (r == 0) {
+		mn_set_state(mn, MN_SECURING, why);
+	} else {
+		mn_agent_refused(mn, "agent refused by IPsec policy");
+	}
+}
+
+void mn_secure_done(struct mn *mn, bool ok)
+{
+	if (mn->state != MN_SECURING)
+		return;
+	if (ok) {
+		mn_register(mn, mn_wanted_lifetime(mn), "IPsec SAs up");
+		return;
+	}
+	mn_agent_refused(mn, "IPsec negotiation failed");
+}
+
 static void mn_on_advertisement(struct mn *mn, const uint8_t mac[6], const struct ip4_hdr *ip,
 				const struct mip_agent_adv *adv)
 {
@@ -259,7 +298,7 @@ static void mn_on_advertisement(struct mn *mn, const uint8_t mac[6], const struc
 		mn->ctr.agent_changes++;
 	log_info("agent %s care-of address %s", IP4_STR(mn->agent.addr), IP4_STR(mn->agent.coa));
 	mn->last_move_ms = ev_now_ms();
-	mn_register(mn, mn_wanted_lifetime(mn), changed ? "new care-of address" : "agent heard");
+	mn_attach(mn, changed);
 }
 
 void mn_from_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_t len)

@@ -19,13 +19,37 @@ TB_MN_NAI=mn1@home.example
 TB_MN_LIFETIME=${TB_MN_LIFETIME:-120}
 TB_LOG_LEVEL=${TB_LOG_LEVEL:-info}
 TB_DAEMON_NODES=(ha fa1 fa2 fa3 mn)
+# IPsec on the access link: TB_IPSEC=1; proposals and the rest as in conf/*.conf
+TB_IPSEC=${TB_IPSEC:-0}
+TB_IKE_PROPOSAL=${TB_IKE_PROPOSAL:-aes128-sha1-modp2048}
+TB_ESP_PROPOSAL=${TB_ESP_PROPOSAL:-aes128-sha1}
+TB_UDP_ENCAP=${TB_UDP_ENCAP:-false}
 
 _tb_hexkey() {
 	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
 }
 
+# the ipsec group of a configuration: _tb_ipsec_conf LOCAL_ID PEER...
+# where each PEER is "address|id"
+_tb_ipsec_conf() {
+	local id=$1 p sep=""
+	shift
+	[[ $TB_IPSEC == 1 ]] || return 0
+	printf '  ipsec = {\n    local_id = "%s";\n' "$id"
+	printf '    ike_proposals = [ "%s" ];\n    esp_proposals = [ "%s" ];\n' \
+		"$TB_IKE_PROPOSAL" "$TB_ESP_PROPOSAL"
+	printf '    udp_encapsulation = %s;\n    peers = (\n' "$TB_UDP_ENCAP"
+	for p in "$@"; do
+		printf '%s      { address = "%s"; id = "%s"; psk = "%s"; }' "$sep" "${p%%|*}" \
+			"${p#*|}" "$TB_PSK"
+		sep=$',\n'
+	done
+	printf '\n    );\n  };\n'
+}
+
 _tb_fa_conf() {
-	local fa=$1 coa=$2 alias=$3
+	local fa=$1 coa=$2 alias=$3 domain=a
+	[[ $alias == "$TB_ALIAS_B" ]] && domain=b
 	cat >"$TB_RUN/$fa.conf" <<CONF
 fa: {
   access_interface = "acc0";
@@ -38,6 +62,7 @@ fa: {
   max_lifetime = 600;
   log_level = "$TB_LOG_LEVEL";
   home_agents = ( { address = "$TB_HA_ADDR"; spi = 2001; key = "$TB_KEY_FAHA"; } );
+$(_tb_ipsec_conf "fa.domain-$domain.example" "$TB_MN_HOME|$TB_MN_NAI")
 };
 CONF
 }
@@ -47,6 +72,7 @@ tb_gen_configs() {
 	chmod 700 "$TB_RUN"
 	TB_KEY_MNHA=$(_tb_hexkey)
 	TB_KEY_FAHA=$(_tb_hexkey)
+	TB_PSK=$(_tb_hexkey)
 	cat >"$TB_RUN/ha.conf" <<CONF
 ha: {
   address = "$TB_HA_ADDR";
@@ -78,6 +104,7 @@ mn: {
   control_socket = "$TB_RUN/mn.sock";
   log_level = "$TB_LOG_LEVEL";
   ha_security = { spi = 1001; key = "$TB_KEY_MNHA"; };
+$(_tb_ipsec_conf "$TB_MN_NAI" "$TB_ALIAS_A|fa.domain-a.example" "$TB_ALIAS_B|fa.domain-b.example")
 };
 CONF
 }

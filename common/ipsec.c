@@ -1,0 +1,251 @@
+#include "ipsec.h"
+#include "ip4.h"
+#include "isakmp.h"
+#include "log.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IPSEC_TTL 64
+
+void ipsec_init(struct ipsec *ip)
+{
+	u32map_init(&ip->by_spi);
+	u32map_init(&ip->by_key);
+}
+
+static void ipsec_pair_free(struct ipsec_pair *p)
+{
+	esp_sa_clear(&p->in);
+	esp_sa_clear(&p->out);
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+}
+
+void ipsec_free(struct ipsec *ip)
+{
+	size_t it = 0;
+	uint32_t k;
+	void *v;
+
+	while (u32map_next(&ip->by_spi, &it, &k, &v))
+		ipsec_pair_free(v);
+	u32map_free(&ip->by_spi);
+	u32map_free(&ip->by_key);
+}
+
+struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32_t key)
+{
+	struct ipsec_pair *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	/* AEAD (GCM) has no separate integrity key: pass none. */
+	if (esp_sa_init(&p->in, c->spi_in, c->alg, c->enc_in, c->enc_len,
+			c->auth_len ? c->auth_in : NULL, c->auth_len) != ESP_OK ||
+	    esp_sa_init(&p->out, c->spi_out, c->alg, c->enc_out, c->enc_len,
+			c->auth_len ? c->auth_out : NULL, c->auth_len) != ESP_OK ||
+	    u32map_put(&ip->by_spi, c->spi_in, p) < 0) {
+		log_err("cannot set up ESP SAs %08x/%08x", c->spi_in, c->spi_out);
+		ipsec_pair_free(p);
+		return NULL;
+	}
+	/* The newest pair carries what we send; older ones only finish receiving. */
+	if (u32map_put(&ip->by_key, key, p) < 0) {
+		u32map_del(&ip->by_spi, c->spi_in);
+		ipsec_pair_free(p);
+		return NULL;
+	}
+	p->key = key;
+	p->child = (struct ike_child *)(uintptr_t)c;
+	p->local = c->local;
+	p->peer = c->peer;
+	p->local_port = c->local_port;
+	p->peer_port = c->peer_port;
+	p->udp_encap = c->udp_encap;
+	p->remote_net = c->remote_net;
+	p->remote_plen = c->remote_plen;
+	return p;
+}
+
+void ipsec_del(struct ipsec *ip, uint32_t spi_in)
+{
+	struct ipsec_pair *p = u32map_del(&ip->by_spi, spi_in);
+
+	if (p == NULL)
+		return;
+	if (u32map_get(&ip->by_key, p->key) == p) {
+		/* Fall back to another pair of the same key, if a rekey left one. */
+		struct ipsec_pair *other = NULL;
+		size_t it = 0;
+		uint32_t k;
+		void *v;
+		while (u32map_next(&ip->by_spi, &it, &k, &v))
+			if (((struct ipsec_pair *)v)->key == p->key)
+				other = v;
+		if (other != NULL)
+			u32map_put(&ip->by_key, p->key, other);
+		else
+			u32map_del(&ip->by_key, p->key);
+	}
+	ipsec_pair_free(p);
+}
+
+struct ipsec_pair *ipsec_find(const struct ipsec *ip, uint32_t key)
+{
+	return u32map_get(&ip->by_key, key);
+}
+
+struct ipsec_pair *ipsec_find_spi(const struct ipsec *ip, uint32_t spi)
+{
+	return u32map_get(&ip->by_spi, spi);
+}
+
+enum esp_err ipsec_seal(struct ipsec_pair *p, const uint8_t *inner, size_t len, uint8_t *out,
+			size_t cap, size_t *out_len)
+{
+	size_t hdr = IP4_HDR_LEN + (p->udp_encap ? UDP_HDR_LEN : 0);
+	size_t esp_len = esp_encap_len(p->out.alg, len);
+	struct buf b;
+	enum esp_err e;
+
+	if (hdr + esp_len > cap || hdr + esp_len > IP4_MAX_PACKET)
+		return ESP_E_NOSPACE;
+	/* ESP first, after room for the headers, which depend on its length. */
+	buf_init_write(&b, out + hdr, cap - hdr);
+	e = esp_encap(&p->out, inner, len, &b);
+	if (e != ESP_OK)
+		return e;
+	esp_len = buf_used(&b);
+	if (p->udp_encap) {
+		/* RFC 3948 2.1: ESP in UDP, from and to port 4500. */
+		uint8_t tmp[IP4_MAX_PACKET];
+		memcpy(tmp, out + hdr, esp_len);
+		buf_init_write(&b, out, cap);
+		if (ip4_udp_put(&b, p->local, p->peer, p->local_port, p->peer_port, IPSEC_TTL, tmp,
+				esp_len) < 0)
+			return ESP_E_NOSPACE;
+	} else {
+		struct ip4_hdr h = {.ttl = IPSEC_TTL,
+				    .proto = IP4_PROTO_ESP,
+				    .src = p->local,
+				    .dst = p->peer,
+				    .total_len = (uint16_t)(IP4_HDR_LEN + esp_len)};
+		buf_init_write(&b, out, cap);
+		if (ip4_put_header(&b, &h) < 0)
+			return ESP_E_NOSPACE;
+	}
+	*out_len = hdr + esp_len;
+	return ESP_OK;
+}
+
+const char *ipsec_err_name(enum ipsec_err e)
+{
+	static const char *const names[IPSEC_E_MAX] = {
+		[IPSEC_OK] = "ok",
+		[IPSEC_E_SPI] = "unknown SPI",
+		[IPSEC_E_ESP] = "ESP check failed",
+		[IPSEC_E_INNER] = "inner packet not IPv4",
+		[IPSEC_E_POLICY] = "inner source outside the traffic selector",
+	};
+	return e < IPSEC_E_MAX ? names[e] : "?";
+}
+
+enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint8_t *inner,
+			  size_t cap, size_t *inner_len, struct ipsec_pair **pp)
+{
+	uint32_t spi;
+	struct ipsec_pair *p;
+	struct ip4_hdr h;
+	struct buf payload;
+
+	if (esp_peek_spi(esp, len, &spi) < 0 || (p = ipsec_find_spi(ip, spi)) == NULL)
+		return IPSEC_E_SPI;
+	*pp = p;
+	if (esp_decap(&p->in, esp, len, inner, cap, inner_len) != ESP_OK)
+		return IPSEC_E_ESP;
+	if (ip4_parse_fwd(inner, *inner_len, &h, &payload) != IP4_OK)
+		return IPSEC_E_INNER;
+	uint32_t m = p->remote_plen == 0 ? 0 : htonl(~0u << (32 - p->remote_plen));
+	if ((h.src.s_addr & m) != (p->remote_net.s_addr & m))
+		return IPSEC_E_POLICY;
+	return IPSEC_OK;
+}
+
+static const char *ipsec_ws_enc(enum esp_alg a)
+{
+	return a == ESP_ALG_AES_GCM_16 ? "AES-GCM with 16 octet ICV [RFC4106]"
+				       : "AES-CBC [RFC3602]";
+}
+
+static const char *ipsec_ws_auth(enum esp_alg a)
+{
+	switch (a) {
+	case ESP_ALG_AES_CBC_HMAC_SHA1_96:
+		return "HMAC-SHA-1-96 [RFC2404]";
+	case ESP_ALG_AES_CBC_HMAC_SHA256_128:
+		return "HMAC-SHA-256-128 [RFC4868]";
+	default:
+		return "NULL";
+	}
+}
+
+static size_t ipsec_hex(char *out, size_t cap, const uint8_t *p, size_t n)
+{
+	size_t l = 0;
+
+	if (n == 0)
+		return (size_t)snprintf(out, cap, "%s", "");
+	l += (size_t)snprintf(out, cap, "0x");
+	for (size_t i = 0; i < n && l < cap; i++)
+		l += (size_t)snprintf(out + l, cap - l, "%02x", p[i]);
+	return l;
+}
+
+/* One esp_sa line for one direction of a pair. */
+static int ipsec_export_sa(const struct esp_sa *sa, struct in_addr src, struct in_addr dst,
+			   char *out, size_t cap)
+{
+	char ek[2 * (ESP_MAX_KEY_LEN + ESP_GCM_SALT_LEN) + 3], ak[2 * ESP_MAX_AUTH_KEY + 3];
+	uint8_t key[ESP_MAX_KEY_LEN + ESP_GCM_SALT_LEN];
+	size_t klen = sa->enc_key_len;
+	int n;
+
+	memcpy(key, sa->enc_key, klen);
+	if (sa->alg == ESP_ALG_AES_GCM_16) {
+		memcpy(key + klen, sa->salt, ESP_GCM_SALT_LEN);
+		klen += ESP_GCM_SALT_LEN;
+	}
+	ipsec_hex(ek, sizeof(ek), key, klen);
+	ipsec_hex(ak, sizeof(ak), sa->auth_key, sa->auth_key_len);
+	n = snprintf(out, cap, "\"IPv4\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"%s\",\"%s\",\"%s\"\n",
+		     IP4_STR(src), IP4_STR(dst), sa->spi, ipsec_ws_enc(sa->alg), ek,
+		     ipsec_ws_auth(sa->alg), ak);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(ek, sizeof(ek));
+	OPENSSL_cleanse(ak, sizeof(ak));
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap)
+{
+	size_t it = 0, n = 0;
+	uint32_t k;
+	void *v;
+
+	out[0] = '\0';
+	while (u32map_next(&ip->by_spi, &it, &k, &v)) {
+		const struct ipsec_pair *p = v;
+		int a = ipsec_export_sa(&p->in, p->peer, p->local, out + n, cap - n);
+		if (a < 0)
+			return -1;
+		n += (size_t)a;
+		a = ipsec_export_sa(&p->out, p->local, p->peer, out + n, cap - n);
+		if (a < 0)
+			return -1;
+		n += (size_t)a;
+	}
+	return (int)n;
+}

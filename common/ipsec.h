@@ -1,0 +1,72 @@
+/*
+ * IPsec SA pairs in the daemons' data plane: an inbound and an outbound
+ * ESP SA made from one Quick Mode child, looked up by our inbound SPI (for
+ * what arrives) and by a key the daemon chooses (for what leaves: the
+ * visitor's home address on an FA, the gateway on an MN).  Sealing yields a
+ * whole IPv4 packet, raw ESP (protocol 50) or UDP-encapsulated on port 4500
+ * (RFC 3948), ready for a packet socket.
+ */
+#ifndef MIPSA_IPSEC_H
+#define MIPSA_IPSEC_H
+
+#include "esp.h"
+#include "ike.h"
+#include "u32map.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ipsec_pair {
+	struct esp_sa in, out;
+	uint32_t key; /* the by-key lookup key */
+	struct ike_child *child;
+	struct in_addr local, peer;
+	uint16_t local_port, peer_port;
+	bool udp_encap;
+	struct in_addr remote_net; /* what the peer may send from (inner source) */
+	uint8_t remote_plen;
+	uint64_t up_ms;
+};
+
+struct ipsec {
+	struct u32map by_spi; /* inbound SPI -> pair */
+	struct u32map by_key; /* newest pair for a key */
+};
+
+void ipsec_init(struct ipsec *ip);
+void ipsec_free(struct ipsec *ip);
+
+/* A pair from a child's keys, registered under key; NULL on failure. */
+struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32_t key);
+/* Remove the pair of a child (by its inbound SPI). */
+void ipsec_del(struct ipsec *ip, uint32_t spi_in);
+struct ipsec_pair *ipsec_find(const struct ipsec *ip, uint32_t key);
+struct ipsec_pair *ipsec_find_spi(const struct ipsec *ip, uint32_t spi);
+
+/* Seal an inner IPv4 packet into a whole outer IPv4 packet (ESP, or UDP 4500 + ESP). */
+enum esp_err ipsec_seal(struct ipsec_pair *p, const uint8_t *inner, size_t len, uint8_t *out,
+			size_t cap, size_t *out_len);
+/*
+ * Open an ESP payload (from the SPI on).  The inner packet's source must lie
+ * in the pair's remote traffic selector; *pp gets the pair.
+ */
+enum ipsec_err {
+	IPSEC_OK = 0,
+	IPSEC_E_SPI,    /* no pair for the SPI */
+	IPSEC_E_ESP,    /* esp_decap refused it (see the pair's ESP counters) */
+	IPSEC_E_INNER,  /* the inner packet is not IPv4 */
+	IPSEC_E_POLICY, /* inner source outside the traffic selector */
+	IPSEC_E_MAX
+};
+const char *ipsec_err_name(enum ipsec_err e);
+enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint8_t *inner,
+			  size_t cap, size_t *inner_len, struct ipsec_pair **pp);
+
+/*
+ * Wireshark's ESP SA table (esp_sa UAT) lines for every pair, both
+ * directions: "IPv4","src","dst","0xSPI","enc alg","0xkey","auth alg","0xkey".
+ */
+int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * mipsa-fa's IPsec side: IKEv1 responder on the alias address, and ESP
+ * between the alias and each visitor.  IKE arrives through the access-link
+ * capture (so we learn the sender's MAC, as for registrations); ESP through
+ * a UDP 4500 socket (RFC 3948) or a raw protocol-50 socket.  What we send
+ * to a visitor leaves by its MAC through the packet socket, sealed when it
+ * has SAs.
+ */
+#include "ctl.h"
+#include "fa_daemon.h"
+#include "ike.h"
+#include "ip4.h"
+#include "isakmp.h"
+#include "log.h"
+#include "netio.h"
+
+#include <openssl/crypto.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define FA_MAX_MACS 65536
+
+struct fa_mac {
+	uint8_t mac[6];
+};
+
+void fa_learn_mac(struct fa_daemon *d, struct in_addr addr, const uint8_t mac[6])
+{
+	struct fa_mac *m = u32map_get(&d->macs, addr.s_addr);
+
+	if (m == NULL) {
+		if (u32map_len(&d->macs) >= FA_MAX_MACS || (m = malloc(sizeof(*m))) == NULL)
+			return;
+		if (u32map_put(&d->macs, addr.s_addr, m) < 0) {
+			free(m);
+			return;
+		}
+	}
+	memcpy(m->mac, mac, 6);
+}
+
+static const uint8_t *fa_mac_of(struct fa_daemon *d, struct in_addr addr)
+{
+	struct fa_mac *m = u32map_get(&d->macs, addr.s_addr);
+	struct fa_visitor *v;
+
+	if (m != NULL)
+		return m->mac;
+	v = fa_find_visitor(&d->fa, addr);
+	return v != NULL && v->active ? v->mac : NULL;
+}
+
+/* ---- IKE ---- */
+
+static void fa_ike_send(void *arg, struct in_addr local, uint16_t lport, struct in_addr peer,
+			uint16_t pport, const uint8_t *msg, size_t len)
+{
+	struct fa_daemon *d = arg;
+	const uint8_t *mac = fa_mac_of(d, peer);
+	uint8_t pkt[IP4_HDR_LEN + UDP_HDR_LEN + 4200];
+	struct buf b;
+
+	if (mac == NULL) {
+		d->esp.ike_drop_no_mac++;
+		log_rl_notice("no link-layer address for %s: IKE message not sent", IP4_STR(peer));
+		return;
+	}
+	buf_init_write(&b, pkt, sizeof(pkt));
+	if (ip4_udp_put(&b, local, peer, lport, pport, 64, msg, len) == 0)
+		netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, buf_used(&b));
+}
+
+static const struct ike_peer *fa_ike_peer(void *arg, struct in_addr addr)
+{
+	struct fa_daemon *d = arg;
+
+	return ipsec_conf_peer(&d->ic, addr);
+}
+
+static void fa_ike_child_up(void *arg, struct ike_child *c)
+{
+	struct fa_daemon *d = arg;
+
+	if (ipsec_add(&d->ipsec, c, c->remote_net.s_addr) == NULL)
+		return;
+	/* Our own packets to the node (ICMP errors, pings to the alias) go through its SA. */
+	if (c->remote_plen == 32)
+		netio_route(d->nl_fd, true, c->remote_net, 32, d->tun_ifindex, NETIO_TABLE_MAIN);
+}
+
+static void fa_ike_child_down(void *arg, struct ike_child *c, const char *why)
+{
+	struct fa_daemon *d = arg;
+
+	ipsec_del(&d->ipsec, c->spi_in);
+	if (c->remote_plen == 32 && ipsec_find(&d->ipsec, c->remote_net.s_addr) == NULL)
+		netio_route(d->nl_fd, false, c->remote_net, 32, d->tun_ifindex, NETIO_TABLE_MAIN);
+}
+
+bool fa_ipsec_secured(void *arg, struct in_addr home_addr)
+{
+	struct fa_daemon *d = arg;
+
+	return ipsec_find(&d->ipsec, home_addr.s_addr) != NULL;
+}
+
+int fa_ipsec_frame(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+{
+	struct ip4_hdr ip;
+	struct buf udp;
+	uint16_t sport, dport;
+	const uint8_t *m;
+	size_t mlen;
+
+	if (d->ike == NULL ||
+	    ip4_udp_parse_captured(pkt, len, &ip, &sport, &dport, &udp) != IP4_OK ||
+	    (dport != ISAKMP_PORT && dport != ISAKMP_NATT_PORT))
+		return 0;
+	m = buf_rptr(&udp);
+	mlen = buf_left(&udp);
+	if (dport == ISAKMP_NATT_PORT) {
+		/* RFC 3948 2.2: a zero non-ESP marker says IKE; the filter let only those in. */
+		if (mlen < 4 || memcmp(m, "\0\0\0\0", 4) != 0)
+			return 1;
+		m += 4;
+		mlen -= 4;
+	}
+	fa_learn_mac(d, ip.src, mac);
+	ike_input(d->ike, ip.dst, dport, ip.src, sport, m, mlen);
+	return 1;
+}
+
+/* ---- ESP ---- */
+
+static void fa_esp_in(struct fa_daemon *d, const uint8_t *esp, size_t len)
+{
+	uint8_t inner[IP4_MAX_PACKET];
+	struct ipsec_pair *p = NULL;
+	size_t ilen;
+	enum ipsec_err e = ipsec_open(&d->ipsec, esp, len, inner, sizeof(inner), &ilen, &p);
+	const uint8_t *mac;
+
+	switch (e) {
+	case IPSEC_OK:
+		break;
+	case IPSEC_E_SPI:
+		d->esp.esp_drop_spi++;
+		log_rl_notice("ESP with an unknown SPI dropped");
+		return;
+	case IPSEC_E_ESP:
+		d->esp.esp_drop_check++;
+		log_rl_notice("ESP from %s failed its checks (replay, ICV or padding)",
+			      IP4_STR(p->peer));
+		return;
+	case IPSEC_E_INNER:
+		d->esp.esp_drop_inner++;
+		return;
+	default:
+		d->esp.esp_drop_policy++;
+		log_rl_notice("ESP from %s: %s", IP4_STR(p->peer), ipsec_err_name(e));
+		return;
+	}
+	d->esp.esp_in++;
+	if (p->child != NULL)
+		ike_child_bytes(d->ike, p->child, len);
+	mac = fa_mac_of(d, p->peer);
+	if (mac == NULL) {
+		d->esp.ike_drop_no_mac++;
+		return;
+	}
+	fa_from_esp(&d->fa, mac, inner, ilen, ev_now_ms());
+}
+
+static void fa_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t msg[IP4_MAX_PACKET];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		/* IKE (zero marker) came through the capture; NAT keepalives are one 0xff. */
+		if (n < 8 || memcmp(msg, "\0\0\0\0", 4) == 0)
+			continue;
+		fa_esp_in(d, msg, (size_t)n);
+	}
+}
+
+static void fa_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t pkt[IP4_MAX_PACKET];
+	struct ip4_hdr h;
+	struct buf payload;
+	ssize_t n;
+
+	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0)
+		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK &&
+		    h.dst.s_addr == d->fa.cfg.alias.s_addr)
+			fa_esp_in(d, buf_rptr(&payload), buf_left(&payload));
+}
+
+/* The port-500 socket only keeps the kernel from answering "port unreachable". */
+static void fa_on_ike_sock(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	uint8_t msg[4096];
+	struct netio_udp_meta meta;
+
+	while (netio_udp_recv(fd, msg, sizeof(msg), &meta) >= 0)
+		;
+}
+
+static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const uint8_t *mac,
+			      const uint8_t *pkt, size_t len)
+{
+	uint8_t out[IP4_MAX_PACKET];
+	size_t olen;
+	enum esp_err e = ipsec_seal(p, pkt, len, out, sizeof(out), &olen);
+
+	if (e != ESP_OK) {
+		d->esp.esp_drop_seal++;
+		log_rl_warn("cannot seal for %s: %s", IP4_STR(p->peer), esp_err_name(e));
+		if (e == ESP_E_SEQ_OVERFLOW && p->child != NULL)
+			ike_child_delete(d->ike, p->child, "sequence numbers used up");
+		return -1;
+	}
+	d->esp.esp_out++;
+	if (p->child != NULL)
+		ike_child_bytes(d->ike, p->child, olen);
+	netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, out, olen);
+	return 0;
+}
+
+void fa_ipsec_to_link(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+{
+	struct in_addr dst;
+	struct ipsec_pair *p;
+
+	memcpy(&dst.s_addr, pkt + 16, 4);
+	p = len >= IP4_HDR_LEN ? ipsec_find(&d->ipsec, dst.s_addr) : NULL;
+	if (p == NULL) {
+		netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, len);
+		return;
+	}
+	fa_ipsec_seal_send(d, p, mac, pkt, len);
+}
+
+int fa_ipsec_from_tun(struct fa_daemon *d, const uint8_t *pkt, size_t len)
+{
+	struct in_addr dst;
+	struct ipsec_pair *p;
+	const uint8_t *mac;
+
+	if (len < IP4_HDR_LEN)
+		return 0;
+	memcpy(&dst.s_addr, pkt + 16, 4);
+	p = ipsec_find(&d->ipsec, dst.s_addr);
+	if (p == NULL)
+		return 0;
+	mac = fa_mac_of(d, p->peer);
+	if (mac != NULL)
+		fa_ipsec_seal_send(d, p, mac, pkt, len);
+	return 1;
+}
+
+int fa_ipsec_open(struct fa_daemon *d)
+{
+	struct ike_ops ops = {.send = fa_ike_send,
+			      .peer_lookup = fa_ike_peer,
+			      .child_up = fa_ike_child_up,
+			      .child_down = fa_ike_child_down,
+			      .arg = d};
+	struct in_addr any = {.s_addr = INADDR_ANY};
+
+	ipsec_init(&d->ipsec);
+	u32map_init(&d->macs);
+	if (!d->ic.enabled)
+		return 0;
+	d->ike = ike_engine_new(d->loop, &d->ic.ike, &ops);
+	d->ike_fd = netio_udp_open(any, ISAKMP_PORT);
+	d->natt_fd = netio_udp_open(any, ISAKMP_NATT_PORT);
+	d->esp_fd = netio_raw_recv_open(IP4_PROTO_ESP);
+	if (d->ike == NULL || d->ike_fd < 0 || d->natt_fd < 0 || d->esp_fd < 0 ||
+	    ev_io_add(d->loop, d->ike_fd, EPOLLIN, fa_on_ike_sock, d) < 0 ||
+	    ev_io_add(d->loop, d->natt_fd, EPOLLIN, fa_on_natt, d) < 0 ||
+	    ev_io_add(d->loop, d->esp_fd, EPOLLIN, fa_on_esp, d) < 0)
+		return -1;
+	log_notice("IPsec: IKEv1 responder on %s for %zu peers", IP4_STR(d->fa.cfg.alias),
+		   d->ic.n_peers);
+	return 0;
+}
+
+void fa_ipsec_close(struct fa_daemon *d)
+{
+	size_t it = 0;
+	uint32_t k;
+	void *v;
+
+	ike_engine_free(d->ike); /* sends Delete for what is up, calls child_down */
+	d->ike = NULL;
+	ipsec_free(&d->ipsec);
+	while (u32map_next(&d->macs, &it, &k, &v))
+		free(v);
+	u32map_free(&d->macs);
+	int fds[] = {d->ike_fd, d->natt_fd, d->esp_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] > 0)
+			close(fds[i]);
+}
+
+int fa_ipsec_ctl(struct fa_daemon *d, int argc, char **argv, struct ctl_out *o, char *err,
+		 size_t errlen)
+{
+	if (strcmp(argv[0], "keys") == 0) {
+		size_t cap = 1 << 20;
+		char *buf = calloc(1, cap);
+		if (buf == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		bool esp = argc > 1 && strcmp(argv[1], "esp") == 0;
+		int n = d->ike == NULL ? 0
+			: esp          ? ipsec_export_esp(&d->ipsec, buf, cap)
+				       : ike_export_ikev1_keys(d->ike, buf, cap);
+		if (n < 0) {
+			free(buf);
+			snprintf(err, errlen, "too many keys to export");
+			return -1;
+		}
+		/* The text form is exactly Wireshark's table file. */
+		if (o->json) {
+			ctl_obj_begin(o, NULL);
+			ctl_str(o, esp ? "esp_sa" : "ikev1_decryption_table", buf);
+			ctl_obj_end(o);
+		} else {
+			ctl_raw(o, buf);
+		}
+		OPENSSL_cleanse(buf, cap);
+		free(buf);
+		return 0;
+	}
+	ctl_obj_begin(o, NULL);
+	ctl_str(o, "daemon", "mipsa-fa");
+	ctl_bool(o, "ipsec", d->ike != NULL);
+	if (d->ike != NULL)
+		ike_ctl_sas(d->ike, o);
+	ctl_obj_begin(o, "esp_counters");
+#define FA_ESP_CTL(n) ctl_u64(o, #n, d->esp.n);
+	FA_ESP_COUNTERS(FA_ESP_CTL)
+#undef FA_ESP_CTL
+	ctl_obj_end(o);
+	ctl_obj_end(o);
+	return 0;
+}

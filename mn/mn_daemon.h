@@ -1,0 +1,65 @@
+/* The mipsa-mn process: its sockets and state, shared by mn_main.c and mn_ipsec.c. */
+#ifndef MIPSA_MN_DAEMON_H
+#define MIPSA_MN_DAEMON_H
+
+#include "ipsec.h"
+#include "ipsec_conf.h"
+#include "mn.h"
+
+struct ctl_server;
+struct netio_cap;
+struct ike_engine;
+
+#define MN_ESP_COUNTERS(X)                                                                         \
+	X(esp_in)                                                                                  \
+	X(esp_out)                                                                                 \
+	X(esp_drop_spi)                                                                            \
+	X(esp_drop_check)                                                                          \
+	X(esp_drop_inner)                                                                          \
+	X(esp_drop_policy)                                                                         \
+	X(esp_drop_seal)                                                                           \
+	X(drop_no_gateway)
+
+struct mn_esp_counters {
+#define MN_ESP_FIELD(n) uint64_t n;
+	MN_ESP_COUNTERS(MN_ESP_FIELD)
+#undef MN_ESP_FIELD
+};
+
+struct mn_daemon {
+	struct mn mn;
+	struct mn_config cfg;
+	struct ev_loop *loop;
+	struct ctl_server *ctl;
+	struct netio_cap *cap;
+	int ifindex;
+	uint8_t mac[6];
+	int pkt_fd, udp_fd, tun_fd, nl_fd, nl_link_fd;
+	bool stopping;
+	/* IPsec with the agent's alias (or a fixed gateway) */
+	struct ipsec_conf ic;
+	struct ike_engine *ike;
+	struct ipsec ipsec;
+	int ike_fd, natt_fd, esp_fd, arp_fd;
+	struct in_addr gateway; /* gateway mode: IPsec to this address, no Mobile IP */
+	uint8_t gateway_mac[6];
+	bool gateway_mac_known;
+	struct ev_timer arp_timer;
+	struct in_addr securing; /* the agent address a negotiation runs with */
+	struct mn_esp_counters esp;
+};
+
+/* mn_ipsec.c */
+int mn_ipsec_open(struct mn_daemon *d);
+void mn_ipsec_close(struct mn_daemon *d);
+int mn_ipsec_secure(void *arg, const struct mn_agent *agent, bool moved);
+/* Send an IPv4 packet to mac, through the SA with its destination's gateway when there is one. */
+void mn_ipsec_to_link(struct mn_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len);
+/* Gateway mode: our stack's packet (from the TUN). */
+void mn_ipsec_gateway_out(struct mn_daemon *d, const uint8_t *pkt, size_t len);
+/* Gateway mode: carrier came (back). */
+void mn_ipsec_gateway_link(struct mn_daemon *d, bool up);
+int mn_ipsec_ctl(struct mn_daemon *d, int argc, char **argv, struct ctl_out *o, char *err,
+		 size_t errlen);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * mipsa-mn's IPsec side: IKEv1 initiator towards the agent's alias address
+ * (or a fixed gateway), ESP for everything the node sends to it.  IKE and
+ * ESP go out by the agent's MAC through the packet socket like every other
+ * frame; they come back to the home address, where the kernel hands them
+ * to our UDP 500/4500 and raw protocol-50 sockets.  Decrypted packets go
+ * into the TUN, so the node's stack receives them as if they had arrived.
+ *
+ * Gateway mode (mn.gateway set) is a plain IPsec client without Mobile IP:
+ * on carrier it resolves the gateway's MAC with ARP and negotiates.
+ */
+#include "ctl.h"
+#include "ike.h"
+#include "ip4.h"
+#include "isakmp.h"
+#include "log.h"
+#include "mn_daemon.h"
+#include "netio.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define MN_ARP_RETRY_MS 200
+
+/* The MAC frames for addr go to: the gateway's, or the current agent's. */
+static const uint8_t *mn_peer_mac(struct mn_daemon *d, struct in_addr addr)
+{
+	if (d->gateway.s_addr != 0)
+		return d->gateway_mac_known && addr.s_addr == d->gateway.s_addr ? d->gateway_mac
+										: NULL;
+	return d->mn.agent.valid ? d->mn.agent.mac : NULL;
+}
+
+static void mn_ike_send(void *arg, struct in_addr local, uint16_t lport, struct in_addr peer,
+			uint16_t pport, const uint8_t *msg, size_t len)
+{
+	struct mn_daemon *d = arg;
+	const uint8_t *mac = mn_peer_mac(d, peer);
+	uint8_t pkt[IP4_HDR_LEN + UDP_HDR_LEN + 4200];
+	struct buf b;
+
+	if (mac == NULL) {
+		d->esp.drop_no_gateway++;
+		return;
+	}
+	buf_init_write(&b, pkt, sizeof(pkt));
+	if (ip4_udp_put(&b, local, peer, lport, pport, 64, msg, len) == 0)
+		netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, buf_used(&b));
+}
+
+static const struct ike_peer *mn_ike_peer(void *arg, struct in_addr addr)
+{
+	struct mn_daemon *d = arg;
+
+	return ipsec_conf_peer(&d->ic, addr);
+}
+
+static void mn_ike_child_up(void *arg, struct ike_child *c)
+{
+	struct mn_daemon *d = arg;
+
+	if (ipsec_add(&d->ipsec, c, c->peer.s_addr) == NULL)
+		return;
+	if (d->gateway.s_addr == 0 && c->peer.s_addr == d->securing.s_addr) {
+		d->securing.s_addr = 0;
+		mn_secure_done(&d->mn, true);
+	}
+}
+
+static void mn_ike_child_down(void *arg, struct ike_child *c, const char *why)
+{
+	struct mn_daemon *d = arg;
+
+	ipsec_del(&d->ipsec, c->spi_in);
+}
+
+static void mn_ike_down(void *arg, struct ike_sa *sa, const char *why)
+{
+	struct mn_daemon *d = arg;
+
+	/* A negotiation we were waiting for failed. */
+	if (d->securing.s_addr != 0 && ike_sa_find_peer(d->ike, d->securing) == NULL &&
+	    ipsec_find(&d->ipsec, d->securing.s_addr) == NULL && !ike_sa_established(sa)) {
+		d->securing.s_addr = 0;
+		mn_secure_done(&d->mn, false);
+	}
+}
+
+int mn_ipsec_secure(void *arg, const struct mn_agent *agent, bool moved)
+{
+	struct mn_daemon *d = arg;
+	const struct ike_peer *pc = ipsec_conf_peer(&d->ic, agent->addr);
+
+	if (d->ike == NULL || pc == NULL) {
+		if (d->ike != NULL)
+			log_notice(
+				"no IPsec peer configured for agent %s: registering in the clear",
+				IP4_STR(agent->addr));
+		return 1;
+	}
+	/*
+	 * Without SA reuse, SAs belong to the foreign agent that negotiated
+	 * them, even though every agent of the domain answers at the alias:
+	 * a new care-of address means new SAs.
+	 */
+	if (moved)
+		ike_peer_delete(d->ike, agent->addr, "moved to another foreign agent");
+	if (ipsec_find(&d->ipsec, agent->addr.s_addr) != NULL)
+		return 1;
+	d->securing = agent->addr;
+	if (ike_initiate(d->ike, pc, d->cfg.home_addr) == NULL)
+		return -1;
+	return 0;
+}
+
+/* ---- ESP ---- */
+
+static void mn_esp_in(struct mn_daemon *d, const uint8_t *esp, size_t len)
+{
+	uint8_t inner[IP4_MAX_PACKET];
+	struct ipsec_pair *p = NULL;
+	size_t ilen;
+	enum ipsec_err e = ipsec_open(&d->ipsec, esp, len, inner, sizeof(inner), &ilen, &p);
+
+	if (e != IPSEC_OK) {
+		if (e == IPSEC_E_SPI)
+			d->esp.esp_drop_spi++;
+		else if (e == IPSEC_E_ESP)
+			d->esp.esp_drop_check++;
+		else if (e == IPSEC_E_INNER)
+			d->esp.esp_drop_inner++;
+		else
+			d->esp.esp_drop_policy++;
+		log_rl_notice("ESP dropped: %s", ipsec_err_name(e));
+		return;
+	}
+	d->esp.esp_in++;
+	if (p->child != NULL)
+		ike_child_bytes(d->ike, p->child, len);
+	if (write(d->tun_fd, inner, ilen) < 0)
+		log_rl_warn("write to %s: %s", d->cfg.tunnel_device, strerror(errno));
+}
+
+static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+	uint8_t msg[IP4_MAX_PACKET];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		if (n >= 4 && memcmp(msg, "\0\0\0\0", 4) == 0)
+			ike_input(d->ike, meta.dst, ISAKMP_NATT_PORT, meta.from.sin_addr,
+				  ntohs(meta.from.sin_port), msg + 4, (size_t)n - 4);
+		else if (n >= 8)
+			mn_esp_in(d, msg, (size_t)n);
+	}
+}
+
+static void mn_on_ike(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+	uint8_t msg[4096];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0)
+		ike_input(d->ike, meta.dst, ISAKMP_PORT, meta.from.sin_addr,
+			  ntohs(meta.from.sin_port), msg, (size_t)n);
+}
+
+static void mn_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+	uint8_t pkt[IP4_MAX_PACKET];
+	struct ip4_hdr h;
+	struct buf payload;
+	ssize_t n;
+
+	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0)
+		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK &&
+		    h.dst.s_addr == d->cfg.home_addr.s_addr)
+			mn_esp_in(d, buf_rptr(&payload), buf_left(&payload));
+}
+
+static void mn_seal_send(struct mn_daemon *d, struct ipsec_pair *p, const uint8_t *mac,
+			 const uint8_t *pkt, size_t len)
+{
+	uint8_t out[IP4_MAX_PACKET];
+	size_t olen;
+	enum esp_err e = ipsec_seal(p, pkt, len, out, sizeof(out), &olen);
+
+	if (e != ESP_OK) {
+		d->esp.esp_drop_seal++;
+		if (e == ESP_E_SEQ_OVERFLOW && p->child != NULL)
+			ike_child_delete(d->ike, p->child, "sequence numbers used up");
+		return;
+	}
+	d->esp.esp_out++;
+	if (p->child != NULL)
+		ike_child_bytes(d->ike, p->child, olen);
+	netio_pkt_send(d->pkt_fd, d->ifindex, mac, out, olen);
+}
+
+void mn_ipsec_to_link(struct mn_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+{
+	struct ipsec_pair *p = NULL;
+
+	/* Unicast to the current agent goes through its SA; multicast never can. */
+	if (d->ike != NULL && d->mn.agent.valid && len >= IP4_HDR_LEN && !(mac[0] & 1))
+		p = ipsec_find(&d->ipsec, d->mn.agent.addr.s_addr);
+	if (p == NULL) {
+		netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+		return;
+	}
+	mn_seal_send(d, p, mac, pkt, len);
+}
+
+/* ---- gateway mode ---- */
+
+static void mn_arp_ask(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct mn_daemon *d = arg;
+
+	if (d->gateway_mac_known)
+		return;
+	netio_arp_request(d->arp_fd, d->ifindex, d->mac, d->cfg.home_addr, d->gateway);
+	ev_timer_start(loop, t, MN_ARP_RETRY_MS);
+}
+
+static void mn_on_arp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+	const struct ike_peer *pc;
+
+	if (netio_arp_reply(fd, d->gateway, d->gateway_mac) != 1 || d->gateway_mac_known)
+		return;
+	d->gateway_mac_known = true;
+	ev_timer_stop(loop, &d->arp_timer);
+	pc = ipsec_conf_peer(&d->ic, d->gateway);
+	log_info("gateway %s is at %02x:%02x:%02x:%02x:%02x:%02x", IP4_STR(d->gateway),
+		 d->gateway_mac[0], d->gateway_mac[1], d->gateway_mac[2], d->gateway_mac[3],
+		 d->gateway_mac[4], d->gateway_mac[5]);
+	if (pc != NULL && ipsec_find(&d->ipsec, d->gateway.s_addr) == NULL &&
+	    ike_sa_find_peer(d->ike, d->gateway) == NULL)
+		ike_initiate(d->ike, pc, d->cfg.home_addr);
+}
+
+void mn_ipsec_gateway_link(struct mn_daemon *d, bool up)
+{
+	d->gateway_mac_known = false;
+	if (up)
+		mn_arp_ask(d->loop, &d->arp_timer, d);
+	else
+		ev_timer_stop(d->loop, &d->arp_timer);
+}
+
+void mn_ipsec_gateway_out(struct mn_daemon *d, const uint8_t *pkt, size_t len)
+{
+	struct ipsec_pair *p = ipsec_find(&d->ipsec, d->gateway.s_addr);
+
+	if (p == NULL || !d->gateway_mac_known) {
+		d->esp.drop_no_gateway++;
+		return;
+	}
+	mn_seal_send(d, p, d->gateway_mac, pkt, len);
+}
+
+/* ---- setup ---- */
+
+int mn_ipsec_open(struct mn_daemon *d)
+{
+	struct ike_ops ops = {.send = mn_ike_send,
+			      .peer_lookup = mn_ike_peer,
+			      .child_up = mn_ike_child_up,
+			      .child_down = mn_ike_child_down,
+			      .ike_down = mn_ike_down,
+			      .arg = d};
+
+	ipsec_init(&d->ipsec);
+	ev_timer_init(&d->arp_timer, mn_arp_ask, d);
+	if (!d->ic.enabled)
+		return 0;
+	d->ike = ike_engine_new(d->loop, &d->ic.ike, &ops);
+	d->ike_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_PORT);
+	d->natt_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_NATT_PORT);
+	d->esp_fd = netio_raw_recv_open(IP4_PROTO_ESP);
+	if (d->ike == NULL || d->ike_fd < 0 || d->natt_fd < 0 || d->esp_fd < 0 ||
+	    ev_io_add(d->loop, d->ike_fd, EPOLLIN, mn_on_ike, d) < 0 ||
+	    ev_io_add(d->loop, d->natt_fd, EPOLLIN, mn_on_natt, d) < 0 ||
+	    ev_io_add(d->loop, d->esp_fd, EPOLLIN, mn_on_esp, d) < 0)
+		return -1;
+	if (d->gateway.s_addr != 0) {
+		d->arp_fd = netio_arp_open(d->ifindex);
+		if (d->arp_fd < 0 || netio_ifmac(d->cfg.interface, d->mac) < 0 ||
+		    ev_io_add(d->loop, d->arp_fd, EPOLLIN, mn_on_arp, d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void mn_ipsec_close(struct mn_daemon *d)
+{
+	ev_timer_stop(d->loop, &d->arp_timer);
+	ike_engine_free(d->ike);
+	d->ike = NULL;
+	ipsec_free(&d->ipsec);
+	int fds[] = {d->ike_fd, d->natt_fd, d->esp_fd, d->arp_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] > 0)
+			close(fds[i]);
+}
+
+int mn_ipsec_ctl(struct mn_daemon *d, int argc, char **argv, struct ctl_out *o, char *err,
+		 size_t errlen)
+{
+	if (strcmp(argv[0], "keys") == 0) {
+		size_t cap = 1 << 20;
+		char *buf = calloc(1, cap);
+		bool esp = argc > 1 && strcmp(argv[1], "esp") == 0;
+		int n;
+		if (buf == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		n = d->ike == NULL ? 0
+		    : esp          ? ipsec_export_esp(&d->ipsec, buf, cap)
+				   : ike_export_ikev1_keys(d->ike, buf, cap);
+		if (n < 0) {
+			free(buf);
+			snprintf(err, errlen, "too many keys to export");
+			return -1;
+		}
+		if (o->json) {
+			ctl_obj_begin(o, NULL);
+			ctl_str(o, esp ? "esp_sa" : "ikev1_decryption_table", buf);
+			ctl_obj_end(o);
+		} else {
+			ctl_raw(o, buf);
+		}
+		OPENSSL_cleanse(buf, cap);
+		free(buf);
+		return 0;
+	}
+	ctl_obj_begin(o, NULL);
+	ctl_str(o, "daemon", "mipsa-mn");
+	ctl_bool(o, "ipsec", d->ike != NULL);
+	if (d->ike != NULL)
+		ike_ctl_sas(d->ike, o);
+	ctl_obj_begin(o, "esp_counters");
+#define MN_ESP_CTL(n) ctl_u64(o, #n, d->esp.n);
+	MN_ESP_COUNTERS(MN_ESP_CTL)
+#undef MN_ESP_CTL
+	ctl_obj_end(o);
+	ctl_obj_end(o);
+	return 0;
+}

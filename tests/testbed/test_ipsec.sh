@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+#
+# IKEv1 and ESP between the mobile node and the foreign agents in the
+# testbed, for each ESP algorithm and both encapsulations:
+#  - at first attach the MN negotiates Main Mode + Quick Mode with the alias,
+#    then registers under ESP: no registration crosses the access link in
+#    the clear;
+#  - CN <-> MN traffic flows through the SAs;
+#  - a hand-over to fa2 renegotiates (no SA reuse here) and traffic resumes;
+#  - the keys mipsactl exports let tshark decrypt the capture (IKE and ESP)
+#    and find the inner packets, with nothing malformed;
+#  - cleartext from a node that has SAs is dropped and counted;
+#  - a forged ESP packet (replayed) is dropped and counted.
+set -euo pipefail
+[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+export TB_PREFIX=mi$$ TB_IPSEC=1
+source "$top/testbed/lib.sh"
+source "$top/testbed/daemons.sh"
+tb_trap_cleanup
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$TB_RUN"/*.log; do
+		echo "--- $f" >&2
+		tail -n 12 "$f" >&2
+	done
+	exit 1
+}
+jqa() {
+	local node=$1 cmd=$2 filter=$3 out
+	out=$(tb_ctl "$node" --json "$cmd") || fail "mipsactl $node $cmd"
+	jq -e "$filter" >/dev/null <<<"$out" || fail "$node $cmd: expected $filter, got $out"
+}
+# decrypt CAPTURE with the keys NODE exports; prints tshark's one-line summary
+decrypt() {
+	local node=$1 cap=$2 home
+	home="$TB_RUN/home-$node"
+	mkdir -p "$home/.config/wireshark"
+	tb_ctl "$node" keys esp >"$home/.config/wireshark/esp_sa"
+	tb_ctl "$node" keys ikev1 >"$home/.config/wireshark/ikev1_decryption_table"
+	HOME=$home tshark -r "$cap" -o esp.enable_encryption_decode:TRUE "${@:3}" 2>/dev/null
+}
+
+run_case() {
+	local esp=$1 encap=$2 cap
+	echo "--- ESP $esp, UDP encapsulation $encap"
+	export TB_ESP_PROPOSAL=$esp TB_UDP_ENCAP=$encap
+	tb_up
+	mkdir -p "$TB_RUN"
+	cap="$TB_RUN/acc-$esp.pcapng"
+	ip netns exec "$(tb_ns fa1)" tshark -i acc0 -w "$cap" -q 2>/dev/null &
+	local cap_pid=$!
+	for _ in $(seq 50); do [[ -s $cap ]] && break; sleep 0.1; done
+	sleep 0.3
+	tb_start_daemons
+	tb_wait_registered fa1 10 || fail "no registration through fa1"
+	jqa mn sas '[.isakmp_sas[] | select(.state == "established")] | length == 1'
+	jqa mn sas "[.ipsec_sas[] | select(.udp_encap == $encap)] | length == 1"
+	jqa fa1 sas '[.ipsec_sas[] | select(.remote_ts == "198.18.100.10/32")] | length == 1'
+	tb_exec cn ping -c 3 -i 0.1 -W 1 -q "$TB_MN_HOME" >/dev/null || fail "ping CN -> MN"
+	tb_exec mn ping -c 3 -i 0.1 -W 1 -q "$TB_CN_ADDR" >/dev/null || fail "ping MN -> CN"
+	jqa fa1 sas '.esp_counters.esp_in >= 4 and .esp_counters.esp_out >= 4'
+	sleep 0.3
+	kill -TERM "$cap_pid"
+	wait "$cap_pid" || true
+
+	# no Mobile IP in the clear on the access link, only IKE, ESP and advertisements
+	local clear
+	clear=$(tshark -r "$cap" -Y "mip || (icmp.type == 0 || icmp.type == 8)" 2>/dev/null | wc -l)
+	[[ $clear -eq 0 ]] || fail "$clear registration or data packets in the clear"
+	[[ $(tshark -r "$cap" -Y esp 2>/dev/null | wc -l) -ge 8 ]] || fail "no ESP on the link"
+	# with the exported keys tshark finds the registration and the pings inside
+	[[ $(decrypt fa1 "$cap" -Y "mip.type == 1" | wc -l) -ge 1 ]] ||
+		fail "tshark cannot decrypt the registration request"
+	[[ $(decrypt fa1 "$cap" -Y "icmp.type == 8" | wc -l) -ge 3 ]] ||
+		fail "tshark cannot decrypt the pings"
+	[[ $(decrypt fa1 "$cap" -Y "isakmp.id.type" | wc -l) -ge 2 ]] ||
+		fail "tshark cannot decrypt Main Mode messages 5 and 6"
+	[[ $(decrypt fa1 "$cap" -Y "_ws.malformed || _ws.expert.severity >= error" | wc -l) -eq 0 ]] ||
+		fail "tshark finds malformed packets: $(decrypt fa1 "$cap" -Y _ws.malformed)"
+}
+
+run_case aes128-sha1 false
+
+# hand-over to fa2: the MN renegotiates there (no reuse), traffic resumes
+tb_move fa2 >/dev/null
+tb_wait_registered fa2 10 || fail "no registration through fa2"
+jqa fa2 sas '[.isakmp_sas[] | select(.state == "established")] | length == 1'
+tb_exec cn ping -c 3 -i 0.1 -W 1 -q "$TB_MN_HOME" >/dev/null || fail "ping via fa2"
+
+# cleartext from a node with SAs: a registration and a data packet, both dropped
+inject="$TB_BIN/tools/mipsa-inject"
+forged=01020078c612640ac6126401c6120c020000000100000001
+forged+=2014000003e9000102030405060708090a0b0c0d0e0f
+tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
+	--dst "$TB_ALIAS_A" --sport 434 --dport 434 --hex "$forged"
+tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
+	--dst "$TB_CN_ADDR" --sport 9 --dport 9 --hex 00
+sleep 0.3
+jqa fa2 counters '.counters.drop_cleartext >= 2'
+# an ESP packet with a known SPI but a forged ICV is dropped, counted
+spi=$(tb_ctl fa2 --json sas | jq -r '.ipsec_sas[0].spi_in')
+tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
+	--dst "$TB_ALIAS_A" --sport 4500 --dport 4500 \
+	--hex "${spi}0000000100112233445566778899aabbccddeeff00112233445566778899aabbcc"
+tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
+	--dst "$TB_ALIAS_A" --sport 4500 --dport 4500 --hex "deadbeef00000001aabbccdd"
+sleep 0.3
+jqa fa2 sas '.esp_counters.esp_drop_check >= 1 and .esp_counters.esp_drop_spi >= 1'
+tb_exec cn ping -c 2 -i 0.1 -W 1 -q "$TB_MN_HOME" >/dev/null || fail "ping after hostile input"
+tb_down
+
+run_case aes256-sha256 true
+tb_down
+run_case aes128gcm16 false
+echo "test_ipsec: ok"
