@@ -52,6 +52,8 @@ echo "captured $total packets: $requests requests, $replies replies, $adverts_an
 unknown=$(tshark -r "$cap" -V 2>/dev/null | grep -i -E "unknown|undecoded|trailing" || true)
 [[ -z $unknown ]] || fail "fields tshark does not know: $unknown"
 # the advertisement carries the mobility agent extension with our care-of address
-tshark -r "$cap" -Y "icmp.type == 9" -V 2>/dev/null | grep -q "Care-Of-Address: $TB_FA1_COA" ||
-	fail "advertisement without fa1's care-of address"
+# (grep -c reads to the end: grep -q would close the pipe under tshark and, with
+# pipefail, fail the pipeline when tshark still had output to write)
+[[ $(tshark -r "$cap" -Y "icmp.type == 9" -V 2>/dev/null | grep -c "Care-Of-Address: $TB_FA1_COA") \
+	-ge 1 ]] || fail "advertisement without fa1's care-of address"
 echo "test_capture: ok"
