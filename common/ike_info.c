@@ -280,6 +280,7 @@ void ike_info_input(struct ike_sa *sa, uint8_t *msg, size_t len)
 			log_rl_notice("Informational from %s: bad HASH(1)", IP4_STR(sa->peer));
 			return;
 		}
+		ike_sa_float(sa);
 	}
 	for (size_t i = 0; i < c.n; i++) {
 		struct isakmp_notify n;

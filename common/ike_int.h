@@ -77,6 +77,8 @@ struct ike_sa {
 	uint8_t icookie[ISAKMP_COOKIE_LEN], rcookie[ISAKMP_COOKIE_LEN];
 	struct in_addr local, peer;
 	uint16_t local_port, peer_port;
+	struct in_addr rx_peer;      /* where the message being handled came from ... */
+	uint16_t rx_lport, rx_pport; /* ... ports taken only once it authenticates */
 	const struct ike_peer *peer_cfg;
 	struct ike_id peer_id;
 	/* what was negotiated */
@@ -125,6 +127,8 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state next, const char *why);
 struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr local,
 			  uint16_t lport, struct in_addr peer, uint16_t pport);
 void ike_sa_fail(struct ike_sa *sa, const char *why);
+/* The message being handled authenticated: adopt the ports it came on (RFC 3947). */
+void ike_sa_float(struct ike_sa *sa);
 void ike_sa_up(struct ike_sa *sa);
 void ike_sa_destroy(struct ike_sa *sa, const char *why);
 /* Send a message as built (marker added on 4500); remember it for retransmission. */

@@ -442,7 +442,8 @@ static int ike_mm_send_auth(struct ike_sa *sa)
 		isakmp_put_cert(&bld, ISAKMP_PL_CERT, &cert);
 		isakmp_put_data(&bld, ISAKMP_PL_SIG, sig, sig_len);
 	}
-	if (sa->initiator && cfg->initial_contact) {
+	/* Not when this is a rekey: our own older SA with the peer must live on. */
+	if (sa->initiator && cfg->initial_contact && ike_sa_find_peer(sa->eng, sa->peer) == NULL) {
 		/* RFC 2407 4.6.3.3: forget whatever SAs an earlier incarnation of us left. */
 		struct isakmp_notify n = {.doi = ISAKMP_DOI_IPSEC,
 					  .proto = ISAKMP_PROTO_ISAKMP,
@@ -548,6 +549,7 @@ static void ike_mm_auth_input(struct ike_sa *sa, const struct isakmp_hdr *hdr, u
 		return;
 	}
 	memcpy(sa->iv, next_iv, IKE_BLOCK);
+	ike_sa_float(sa);
 	if (!sa->initiator) {
 		/* INITIAL-CONTACT: the peer restarted; its older SAs are stale. */
 		const struct isakmp_pl *npl;

@@ -22,7 +22,7 @@
 #include <string.h>
 
 static void ike_qm_reap(struct ev_loop *loop, struct ev_timer *t, void *arg);
-static void ike_qm_finish(struct ike_qm *qm);
+static void ike_qm_finish(struct ike_qm *qm, const char *why);
 
 struct ike_qm *ike_qm_find(struct ike_sa *sa, uint32_t msgid)
 {
@@ -83,14 +83,33 @@ static void ike_qm_reap(struct ev_loop *loop, struct ev_timer *t, void *arg)
 
 void ike_qm_give_up(struct ike_qm *qm)
 {
-	log_notice("Quick Mode %08x with %s: no answer, giving up", qm->msgid,
-		   IP4_STR(qm->sa->peer));
-	ike_qm_finish(qm);
+	ike_qm_finish(qm, "no answer, giving up");
 }
 
-static void ike_qm_finish(struct ike_qm *qm)
+static const char *ike_qm_state_name(enum ike_qm_state st)
 {
-	qm->state = IKE_QM_DONE;
+	switch (st) {
+	case IKE_QM_I1:
+		return "QM-I1";
+	case IKE_QM_R2:
+		return "QM-R2";
+	case IKE_QM_DONE:
+		return "done";
+	}
+	return "?";
+}
+
+/* The one place a Quick Mode changes state. */
+static void ike_qm_set_state(struct ike_qm *qm, enum ike_qm_state next, const char *why)
+{
+	log_info("Quick Mode %08x with %s: %s -> %s (%s)", qm->msgid, IP4_STR(qm->sa->peer),
+		 ike_qm_state_name(qm->state), ike_qm_state_name(next), why);
+	qm->state = next;
+}
+
+static void ike_qm_finish(struct ike_qm *qm, const char *why)
+{
+	ike_qm_set_state(qm, IKE_QM_DONE, why);
 	ev_timer_start(qm->sa->eng->loop, &qm->reap, IKE_QM_KEEP_MS);
 }
 
@@ -548,6 +567,7 @@ static int ike_qm_open(struct ike_qm *qm, uint8_t *msg, size_t len, struct isakm
 		return -1;
 	}
 	memcpy(qm->iv, next_iv, IKE_BLOCK);
+	ike_sa_float(sa);
 	return 0;
 }
 
@@ -660,7 +680,7 @@ static void ike_qm_r1(struct ike_sa *sa, uint8_t *msg, size_t len, uint32_t msgi
 			 offered_life) < 0 ||
 	    ike_qm_send(qm, chain, clen, first, true) < 0)
 		goto fail;
-	qm->state = IKE_QM_R2;
+	ike_qm_set_state(qm, IKE_QM_R2, "proposal chosen");
 	return;
 fail:
 	ike_qm_unlink(qm);
@@ -736,7 +756,7 @@ static void ike_qm_i2(struct ike_qm *qm, uint8_t *msg, size_t len)
 		log_err("Quick Mode %08x with %s: cannot finish", qm->msgid, IP4_STR(sa->peer));
 		return;
 	}
-	ike_qm_finish(qm);
+	ike_qm_finish(qm, "HASH(3) sent, SAs up");
 }
 
 static void ike_qm_r3(struct ike_qm *qm, uint8_t *msg, size_t len)
@@ -760,11 +780,12 @@ static void ike_qm_r3(struct ike_qm *qm, uint8_t *msg, size_t len)
 		return;
 	}
 	memcpy(qm->iv, next_iv, IKE_BLOCK);
+	ike_sa_float(sa);
 	ike_xmit_done(sa, &qm->x);
 	if (ike_qm_child(qm) < 0)
 		log_err("Quick Mode %08x with %s: cannot derive keys", qm->msgid,
 			IP4_STR(sa->peer));
-	ike_qm_finish(qm);
+	ike_qm_finish(qm, "HASH(3) checked, SAs up");
 }
 
 void ike_qm_input(struct ike_sa *sa, struct ike_qm *qm, uint8_t *msg, size_t len)

@@ -528,14 +528,26 @@ void ike_input(struct ike_engine *eng, struct in_addr local, uint16_t lport, str
 		ike_input_new(eng, &h, local, lport, peer, pport, copy, len);
 		return;
 	}
-	/* RFC 3947: the peer may move to port 4500 (or its NAT may change ports). */
-	if (sa->state != IKE_DEAD && (sa->peer_port != pport || sa->local_port != lport) &&
-	    sa->peer.s_addr == peer.s_addr) {
-		log_info("ISAKMP SA with %s: now %u -> %u", IP4_STR(peer), lport, pport);
-		sa->peer_port = pport;
-		sa->local_port = lport;
-	}
+	/*
+	 * RFC 3947: the peer may move to port 4500 (or its NAT may change
+	 * ports), but only a message that authenticates may move us: see
+	 * ike_sa_float().
+	 */
+	sa->rx_lport = lport;
+	sa->rx_pport = pport;
+	sa->rx_peer = peer;
 	ike_input_sa(sa, &h, copy, len);
+}
+
+void ike_sa_float(struct ike_sa *sa)
+{
+	if (sa->rx_peer.s_addr != sa->peer.s_addr ||
+	    (sa->rx_pport == sa->peer_port && sa->rx_lport == sa->local_port))
+		return;
+	log_info("ISAKMP SA with %s: ports now %u -> %u", IP4_STR(sa->peer), sa->rx_lport,
+		 sa->rx_pport);
+	sa->peer_port = sa->rx_pport;
+	sa->local_port = sa->rx_lport;
 }
 
 /* ---- initiating and introspection ---- */

@@ -33,6 +33,7 @@ const char *isakmp_err_name(enum isakmp_err e)
 		[ISAKMP_E_WRONG_TYPE] = "wrong payload type",
 		[ISAKMP_E_NOSPACE] = "no space",
 		[ISAKMP_E_INVALID] = "cannot be encoded",
+		[ISAKMP_E_MISSING] = "payload missing",
 	};
 	return (unsigned)e < ISAKMP_E_MAX ? names[e] : "unknown error";
 }

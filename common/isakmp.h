@@ -413,6 +413,7 @@ enum isakmp_err {
 	ISAKMP_E_WRONG_TYPE,     /* a payload parser given another payload type */
 	ISAKMP_E_NOSPACE,        /* builder: the buffer is full */
 	ISAKMP_E_INVALID,        /* builder: a value that cannot be encoded */
+	ISAKMP_E_MISSING,        /* a payload parser given no payload (not in the message) */
 	ISAKMP_E_MAX
 };
 

@@ -32,7 +32,8 @@ static bool isakmp_data_limits(uint8_t type, size_t *min, size_t *max)
 	}
 }
 
-int isakmp_data_parse(const struct isakmp_pl *pl, struct isakmp_data *d, struct isakmp_error *err)
+static int isakmp_data_parse_pl(const struct isakmp_pl *pl, struct isakmp_data *d,
+				struct isakmp_error *err)
 {
 	struct buf b = pl->body;
 	size_t min, max, n = buf_left(&b);
@@ -51,6 +52,15 @@ int isakmp_data_parse(const struct isakmp_pl *pl, struct isakmp_data *d, struct 
 	if (buf_get_ptr(&b, &d->p, n) != BUF_OK)
 		return isakmp_fail(err, ISAKMP_E_TRUNCATED, pl->type, pl->offset, n, 0, "data");
 	return isakmp_ok(err);
+}
+
+int isakmp_data_parse(const struct isakmp_pl *pl, struct isakmp_data *d, struct isakmp_error *err)
+{
+	if (pl == NULL) {
+		memset(d, 0, sizeof(*d));
+		return isakmp_fail(err, ISAKMP_E_MISSING, 0, 0, 0, 0, "payload");
+	}
+	return isakmp_data_parse_pl(pl, d, err);
 }
 
 /* ---- ID ---- */
@@ -96,7 +106,8 @@ static bool isakmp_id_len_ok(uint8_t type, size_t len, size_t *expected)
 	return len == *expected;
 }
 
-int isakmp_id_parse(const struct isakmp_pl *pl, struct isakmp_id *id, struct isakmp_error *err)
+static int isakmp_id_parse_pl(const struct isakmp_pl *pl, struct isakmp_id *id,
+			      struct isakmp_error *err)
 {
 	struct buf b = pl->body;
 	size_t expected;
@@ -142,6 +153,15 @@ int isakmp_id_parse(const struct isakmp_pl *pl, struct isakmp_id *id, struct isa
 		break;
 	}
 	return isakmp_ok(err);
+}
+
+int isakmp_id_parse(const struct isakmp_pl *pl, struct isakmp_id *id, struct isakmp_error *err)
+{
+	if (pl == NULL) {
+		memset(id, 0, sizeof(*id));
+		return isakmp_fail(err, ISAKMP_E_MISSING, 0, 0, 0, 0, "payload");
+	}
+	return isakmp_id_parse_pl(pl, id, err);
 }
 
 /* The body length of id, or 0 and err when it cannot be encoded. */
@@ -225,7 +245,8 @@ int isakmp_mask_plen(struct in_addr mask)
 
 /* ---- CERT, CR ---- */
 
-int isakmp_cert_parse(const struct isakmp_pl *pl, struct isakmp_cert *c, struct isakmp_error *err)
+static int isakmp_cert_parse_pl(const struct isakmp_pl *pl, struct isakmp_cert *c,
+				struct isakmp_error *err)
 {
 	struct buf b = pl->body;
 
@@ -246,10 +267,19 @@ int isakmp_cert_parse(const struct isakmp_pl *pl, struct isakmp_cert *c, struct 
 	return isakmp_ok(err);
 }
 
+int isakmp_cert_parse(const struct isakmp_pl *pl, struct isakmp_cert *c, struct isakmp_error *err)
+{
+	if (pl == NULL) {
+		memset(c, 0, sizeof(*c));
+		return isakmp_fail(err, ISAKMP_E_MISSING, 0, 0, 0, 0, "payload");
+	}
+	return isakmp_cert_parse_pl(pl, c, err);
+}
+
 /* ---- N ---- */
 
-int isakmp_notify_parse(const struct isakmp_pl *pl, struct isakmp_notify *n,
-			struct isakmp_error *err)
+static int isakmp_notify_parse_pl(const struct isakmp_pl *pl, struct isakmp_notify *n,
+				  struct isakmp_error *err)
 {
 	struct buf b = pl->body;
 	size_t left = buf_left(&b);
@@ -275,6 +305,16 @@ int isakmp_notify_parse(const struct isakmp_pl *pl, struct isakmp_notify *n,
 	return isakmp_ok(err);
 }
 
+int isakmp_notify_parse(const struct isakmp_pl *pl, struct isakmp_notify *n,
+			struct isakmp_error *err)
+{
+	if (pl == NULL) {
+		memset(n, 0, sizeof(*n));
+		return isakmp_fail(err, ISAKMP_E_MISSING, 0, 0, 0, 0, "payload");
+	}
+	return isakmp_notify_parse_pl(pl, n, err);
+}
+
 bool isakmp_dpd_seq(const struct isakmp_notify *n, uint32_t *seq)
 {
 	if ((n->type != ISAKMP_N_R_U_THERE && n->type != ISAKMP_N_R_U_THERE_ACK) ||
@@ -287,8 +327,8 @@ bool isakmp_dpd_seq(const struct isakmp_notify *n, uint32_t *seq)
 
 /* ---- D ---- */
 
-int isakmp_delete_parse(const struct isakmp_pl *pl, struct isakmp_delete *d,
-			struct isakmp_error *err)
+static int isakmp_delete_parse_pl(const struct isakmp_pl *pl, struct isakmp_delete *d,
+				  struct isakmp_error *err)
 {
 	struct buf b = pl->body;
 	size_t left = buf_left(&b), need;
@@ -320,6 +360,16 @@ int isakmp_delete_parse(const struct isakmp_pl *pl, struct isakmp_delete *d,
 	return isakmp_ok(err);
 }
 
+int isakmp_delete_parse(const struct isakmp_pl *pl, struct isakmp_delete *d,
+			struct isakmp_error *err)
+{
+	if (pl == NULL) {
+		memset(d, 0, sizeof(*d));
+		return isakmp_fail(err, ISAKMP_E_MISSING, 0, 0, 0, 0, "payload");
+	}
+	return isakmp_delete_parse_pl(pl, d, err);
+}
+
 const uint8_t *isakmp_delete_spi(const struct isakmp_delete *d, size_t i)
 {
 	if (i >= d->nspi || d->spis == NULL)
@@ -329,8 +379,8 @@ const uint8_t *isakmp_delete_spi(const struct isakmp_delete *d, size_t i)
 
 /* ---- NAT-OA ---- */
 
-int isakmp_natoa_parse(const struct isakmp_pl *pl, struct isakmp_natoa *oa,
-		       struct isakmp_error *err)
+static int isakmp_natoa_parse_pl(const struct isakmp_pl *pl, struct isakmp_natoa *oa,
+				 struct isakmp_error *err)
 {
 	struct buf b = pl->body;
 	size_t left = buf_left(&b);
@@ -368,6 +418,16 @@ int isakmp_natoa_parse(const struct isakmp_pl *pl, struct isakmp_natoa *oa,
 	if (oa->addr_len == 4)
 		memcpy(&oa->in4.s_addr, oa->addr, 4);
 	return isakmp_ok(err);
+}
+
+int isakmp_natoa_parse(const struct isakmp_pl *pl, struct isakmp_natoa *oa,
+		       struct isakmp_error *err)
+{
+	if (pl == NULL) {
+		memset(oa, 0, sizeof(*oa));
+		return isakmp_fail(err, ISAKMP_E_MISSING, 0, 0, 0, 0, "payload");
+	}
+	return isakmp_natoa_parse_pl(pl, oa, err);
 }
 
 /* ---- build ---- */

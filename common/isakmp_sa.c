@@ -177,7 +177,8 @@ static int isakmp_prop_parse(struct buf *sb, size_t off, struct isakmp_proposal 
 	return ISAKMP_OK;
 }
 
-int isakmp_sa_parse(const struct isakmp_pl *pl, struct isakmp_sa *sa, struct isakmp_error *err)
+static int isakmp_sa_parse_pl(const struct isakmp_pl *pl, struct isakmp_sa *sa,
+			      struct isakmp_error *err)
 {
 	struct buf b = pl->body;
 	size_t base = pl->offset + ISAKMP_GEN_LEN;
@@ -224,6 +225,15 @@ int isakmp_sa_parse(const struct isakmp_pl *pl, struct isakmp_sa *sa, struct isa
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
 	return ISAKMP_OK;
+}
+
+int isakmp_sa_parse(const struct isakmp_pl *pl, struct isakmp_sa *sa, struct isakmp_error *err)
+{
+	if (pl == NULL) {
+		memset(sa, 0, sizeof(*sa));
+		return isakmp_fail(err, ISAKMP_E_MISSING, 0, 0, 0, 0, "payload");
+	}
+	return isakmp_sa_parse_pl(pl, sa, err);
 }
 
 /* ---- build ---- */

@@ -80,6 +80,16 @@ run_case() {
 		fail "tshark cannot decrypt Main Mode messages 5 and 6"
 	[[ $(decrypt fa1 "$cap" -Y "_ws.malformed || _ws.expert.severity >= error" | wc -l) -eq 0 ]] ||
 		fail "tshark finds malformed packets: $(decrypt fa1 "$cap" -Y _ws.malformed)"
+	# no secret in any log line: not the PSK, not a single exported key
+	local secret
+	for secret in "$TB_PSK" $( { tb_ctl fa1 keys esp; tb_ctl mn keys esp; } |
+		tr ',' '\n' | tr -d '"' | grep '^0x' | sed 's/^0x//'
+		{ tb_ctl fa1 keys ikev1; tb_ctl mn keys ikev1; } | cut -d, -f2); do
+		[[ ${#secret} -ge 16 ]] || continue
+		if grep -rqi -- "$secret" "$TB_RUN"/*.log; then
+			fail "a secret appears in a log: $(grep -rli -- "$secret" "$TB_RUN"/*.log)"
+		fi
+	done
 }
 
 run_case aes128-sha1 false
