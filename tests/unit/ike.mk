@@ -1,0 +1,9 @@
+# The IKEv1 engine (common/ike_*.c): two engines in one process through
+# tests/unit/ike_pair.c; test certificates in tests/data/ike (gen.sh).
+check_PROGRAMS += tests/unit/test_ike
+TESTS += tests/unit/test_ike
+EXTRA_DIST += tests/data/ike
+tests_unit_test_ike_SOURCES = tests/unit/test_ike.c tests/unit/ike_pair.c tests/unit/ike_pair.h
+tests_unit_test_ike_CPPFLAGS = $(AM_CPPFLAGS) -DIKE_DATA_DIR='"$(abs_top_srcdir)/tests/data/ike"'
+tests_unit_test_ike_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ike_LDADD = $(TEST_LIBS)

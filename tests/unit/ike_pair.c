@@ -1,0 +1,257 @@
+#include "ike_pair.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct ike_pair_side *side_of(void *arg)
+{
+	return arg;
+}
+
+static struct ike_pair *pair_of(struct ike_pair_side *s)
+{
+	/* side[0] or side[1] of a pair: step back to the pair. */
+	return s->addr.s_addr == htonl(0x0a090001)
+		       ? (struct ike_pair *)(void *)((char *)s - offsetof(struct ike_pair, side))
+		       : (struct ike_pair *)(void *)((char *)(s - 1) -
+						     offsetof(struct ike_pair, side));
+}
+
+static void pair_send(void *arg, struct in_addr local, uint16_t lport, struct in_addr peer,
+		      uint16_t pport, const uint8_t *msg, size_t len)
+{
+	struct ike_pair_side *s = side_of(arg);
+	struct ike_pair *p = pair_of(s);
+	struct ike_pair_msg *m;
+	size_t nth = p->sent++;
+	bool drop;
+
+	if (p->qlen == IKE_PAIR_QUEUE || len > sizeof(m->data))
+		return;
+	m = &p->q[p->qlen];
+	memset(m, 0, offsetof(struct ike_pair_msg, data));
+	m->to = s == &p->side[0] ? 1 : 0;
+	m->src = local;
+	m->dst = peer;
+	m->sport = lport;
+	m->dport = pport;
+	memcpy(m->data, msg, len);
+	m->len = len;
+	m->nth = nth;
+	drop = p->filter != NULL && p->filter(p, nth, m);
+	if (p->log != NULL && p->nlog < p->log_cap) {
+		p->log[p->nlog] = *m;
+		p->log[p->nlog++].dropped = drop;
+	}
+	if (!drop)
+		p->qlen++;
+}
+
+static const struct ike_peer *pair_lookup(void *arg, struct in_addr addr)
+{
+	struct ike_pair_side *s = side_of(arg);
+
+	return s->peer.addr.s_addr == addr.s_addr || s->peer.addr.s_addr == 0 ? &s->peer : NULL;
+}
+
+static void pair_child_up(void *arg, struct ike_child *c)
+{
+	struct ike_pair_side *s = side_of(arg);
+
+	if (s->n_up < IKE_PAIR_MAX_CHILDREN)
+		s->children[s->n_up] = *c;
+	s->n_up++;
+}
+
+static void pair_child_down(void *arg, struct ike_child *c, const char *why)
+{
+	struct ike_pair_side *s = side_of(arg);
+
+	if (s->n_down < IKE_PAIR_MAX_CHILDREN) {
+		s->down_spi[s->n_down] = c->spi_in;
+		s->down_spi_out[s->n_down] = c->spi_out;
+		snprintf(s->down_why[s->n_down], IKE_PAIR_WHY_LEN, "%s", why ? why : "");
+	}
+	s->n_down++;
+}
+
+static void pair_ike_up(void *arg, struct ike_sa *sa)
+{
+	(void)sa;
+	side_of(arg)->ike_up++;
+}
+
+static void pair_ike_down(void *arg, struct ike_sa *sa, const char *why)
+{
+	(void)sa;
+	(void)why;
+	side_of(arg)->ike_down++;
+}
+
+void ike_pair_init(struct ike_pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < 2; i++) {
+		struct ike_pair_side *s = &p->side[i];
+		ike_config_defaults(&s->cfg);
+		s->cfg.retrans_ms = 100;
+		s->addr.s_addr = htonl(0x0a090001 + (uint32_t)i);
+		s->peer.addr.s_addr = htonl(0x0a090002 - (uint32_t)i);
+		snprintf(s->peer.name, sizeof(s->peer.name), "%s", i == 0 ? "fa" : "mn");
+		memcpy(s->peer.psk, "secret", 6);
+		s->peer.psk_len = 6;
+	}
+	ike_id_parse("mn@test", &p->side[0].cfg.local_id);
+	ike_id_parse("fa.test", &p->side[1].cfg.local_id);
+	ike_id_parse("fa.test", &p->side[0].peer.id);
+	ike_id_parse("mn@test", &p->side[1].peer.id);
+	inet_pton(AF_INET, "10.7.0.10", &p->side[0].peer.local_net);
+	p->side[0].peer.local_plen = 32;
+	inet_pton(AF_INET, "10.7.0.10", &p->side[1].peer.remote_net);
+	p->side[1].peer.remote_plen = 32;
+}
+
+static void side_start(struct ike_pair *p, int i)
+{
+	struct ike_pair_side *s = &p->side[i];
+	struct ike_ops ops = {.send = pair_send,
+			      .peer_lookup = pair_lookup,
+			      .child_up = pair_child_up,
+			      .child_down = pair_child_down,
+			      .ike_up = pair_ike_up,
+			      .ike_down = pair_ike_down,
+			      .arg = s};
+
+	s->eng = ike_engine_new(p->loop, &s->cfg, &ops);
+}
+
+void ike_pair_start(struct ike_pair *p)
+{
+	p->loop = ev_loop_new();
+	for (int i = 0; i < 2; i++)
+		side_start(p, i);
+}
+
+static bool drop_all(struct ike_pair *p, size_t nth, struct ike_pair_msg *m)
+{
+	(void)p;
+	(void)nth;
+	(void)m;
+	return true;
+}
+
+void ike_pair_restart(struct ike_pair *p, int i)
+{
+	bool (*filter)(struct ike_pair *, size_t, struct ike_pair_msg *) = p->filter;
+	struct ike_pair_msg *log = p->log;
+
+	/* A crash: whatever the old engine would say on its way out is lost. */
+	p->filter = drop_all;
+	p->log = NULL;
+	ike_engine_free(p->side[i].eng);
+	p->filter = filter;
+	p->log = log;
+	side_start(p, i);
+}
+
+void ike_pair_free(struct ike_pair *p)
+{
+	/* What the engines send while shutting down goes nowhere. */
+	p->filter = NULL;
+	p->log = NULL;
+	for (int i = 0; i < 2; i++) {
+		ike_engine_free(p->side[i].eng);
+		p->side[i].eng = NULL;
+	}
+	ev_loop_free(p->loop);
+	p->loop = NULL;
+	p->qlen = 0;
+}
+
+void ike_pair_pump(struct ike_pair *p)
+{
+	for (int rounds = 0; p->qlen > 0 && rounds < 1000; rounds++) {
+		struct ike_pair_msg m = p->q[0];
+		memmove(&p->q[0], &p->q[1], (p->qlen - 1) * sizeof(p->q[0]));
+		p->qlen--;
+		const uint8_t *data = m.data;
+		size_t len = m.len;
+		if (m.dport == 4500) {
+			/* what the daemons do: strip the non-ESP marker (a shorter datagram is not
+			 * IKE) */
+			if (len < 4)
+				continue;
+			data += 4;
+			len -= 4;
+		}
+		p->delivered++;
+		ike_input(p->side[m.to].eng, m.dst, m.dport, m.src, m.sport, data, len);
+	}
+}
+
+static void pair_stop(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	ev_loop_stop(loop);
+}
+
+static void pair_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct ike_pair *p = arg;
+
+	ike_pair_pump(p);
+	if (p->done != NULL && p->done(p)) {
+		p->done_seen = true;
+		ev_loop_stop(loop);
+		return;
+	}
+	ev_timer_start(loop, t, 5);
+}
+
+static bool pair_run(struct ike_pair *p, uint64_t ms, bool (*done)(struct ike_pair *p))
+{
+	struct ev_timer stop, tick;
+
+	p->done = done;
+	p->done_seen = false;
+	ike_pair_pump(p);
+	if (done != NULL && done(p)) {
+		p->done = NULL;
+		return true;
+	}
+	ev_timer_init(&stop, pair_stop, p);
+	ev_timer_init(&tick, pair_tick, p);
+	ev_timer_start(p->loop, &stop, ms);
+	ev_timer_start(p->loop, &tick, 5);
+	ev_loop_run(p->loop);
+	ev_timer_stop(p->loop, &tick);
+	ev_timer_stop(p->loop, &stop);
+	p->done = NULL;
+	if (!p->done_seen)
+		ike_pair_pump(p);
+	return p->done_seen || (done != NULL && done(p));
+}
+
+void ike_pair_run(struct ike_pair *p, uint64_t ms)
+{
+	pair_run(p, ms, NULL);
+}
+
+bool ike_pair_run_until(struct ike_pair *p, uint64_t max_ms, bool (*done)(struct ike_pair *p))
+{
+	return pair_run(p, max_ms, done);
+}
+
+void ike_pair_establish(struct ike_pair *p)
+{
+	ike_initiate(p->side[0].eng, &p->side[0].peer, p->side[0].addr);
+	ike_pair_pump(p);
+}
+
+void ike_pair_flush(struct ike_pair *p)
+{
+	p->qlen = 0;
+}

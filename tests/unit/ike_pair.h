@@ -1,0 +1,81 @@
+/*
+ * Two IKEv1 engines in one process, talking through an in-memory queue:
+ * an initiator at 10.9.0.1 and a responder at 10.9.0.2.  Messages can be
+ * dropped or tampered with on the way, and the loop's timers run for real.
+ */
+#ifndef MIPSA_IKE_PAIR_H
+#define MIPSA_IKE_PAIR_H
+
+#include "evloop.h"
+#include "ike.h"
+
+#define IKE_PAIR_QUEUE        64
+#define IKE_PAIR_MAX_CHILDREN 8
+#define IKE_PAIR_WHY_LEN      48
+
+struct ike_pair_msg {
+	int to; /* 0 initiator, 1 responder */
+	struct in_addr src, dst;
+	uint16_t sport, dport;
+	uint8_t data[4096];
+	size_t len;
+	bool dropped; /* in the log: the filter dropped it */
+	size_t nth;   /* in the log: its number as the filter saw it */
+};
+
+struct ike_pair_side {
+	struct ike_engine *eng;
+	struct ike_config cfg;
+	struct ike_peer peer;
+	struct in_addr addr;
+	struct ike_child children[IKE_PAIR_MAX_CHILDREN]; /* copies made in child_up */
+	size_t n_up, n_down;
+	uint32_t down_spi[IKE_PAIR_MAX_CHILDREN];     /* spi_in of each pair taken down */
+	uint32_t down_spi_out[IKE_PAIR_MAX_CHILDREN]; /* and its spi_out */
+	char down_why[IKE_PAIR_MAX_CHILDREN][IKE_PAIR_WHY_LEN];
+	int ike_up, ike_down;
+};
+
+struct ike_pair {
+	struct ev_loop *loop;
+	struct ike_pair_side side[2];
+	struct ike_pair_msg q[IKE_PAIR_QUEUE];
+	size_t qlen;
+	size_t delivered;
+	/* return true to drop the nth message (counted from 0); it may change *m */
+	bool (*filter)(struct ike_pair *p, size_t nth, struct ike_pair_msg *m);
+	void *filter_arg;
+	size_t sent;
+	/* optional: every message sent (after the filter) is copied here while there is room */
+	struct ike_pair_msg *log;
+	size_t log_cap, nlog;
+	bool (*done)(struct ike_pair *p); /* ike_pair_run_until's condition */
+	bool done_seen;
+};
+
+/* Both sides: PSK "secret", initiator ID mn@test, responder ID fa.test, TS 10.7.0.10/32 <-> 0/0. */
+void ike_pair_init(struct ike_pair *p);
+/* Create the engines (after the caller changed side[i].cfg / peer). */
+void ike_pair_start(struct ike_pair *p);
+void ike_pair_free(struct ike_pair *p);
+/*
+ * Side i restarts as if it had crashed: its engine goes without a message
+ * on the wire (the callbacks still count what it takes down), a new one
+ * with side[i].cfg takes its place.
+ */
+void ike_pair_restart(struct ike_pair *p, int i);
+/* Deliver queued messages until none is left (or max rounds). */
+void ike_pair_pump(struct ike_pair *p);
+/* Run the event loop (timers, retransmissions) for ms, pumping messages. */
+void ike_pair_run(struct ike_pair *p, uint64_t ms);
+/*
+ * The same, but stop as soon as done(p) holds after a delivery round; true
+ * when it did, false when max_ms passed first.
+ */
+bool ike_pair_run_until(struct ike_pair *p, uint64_t max_ms, bool (*done)(struct ike_pair *p));
+/* The initiator starts Main Mode with the responder, then the queue is pumped. */
+void ike_pair_establish(struct ike_pair *p);
+/* Forget whatever is queued. */
+void ike_pair_flush(struct ike_pair *p);
+
+#endif
