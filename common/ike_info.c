@@ -125,6 +125,14 @@ void ike_delete_send(struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_
 
 /* ---- IPsec SA pairs ---- */
 
+bool ike_peer_has_children(struct ike_engine *eng, struct in_addr peer)
+{
+	for (struct ike_child *c = eng->children; c != NULL; c = c->next)
+		if (c->peer.s_addr == peer.s_addr && !c->rekeyed)
+			return true;
+	return false;
+}
+
 static void ike_child_unlink(struct ike_engine *eng, struct ike_child *c)
 {
 	for (struct ike_child **pp = &eng->children; *pp != NULL; pp = &(*pp)->next)
@@ -147,6 +155,11 @@ static void ike_child_remove(struct ike_engine *eng, struct ike_child *c, const 
 		eng->ops.child_down(eng->ops.arg, c, why);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
+}
+
+void ike_child_forget(struct ike_engine *eng, struct ike_child *c, const char *why)
+{
+	ike_child_remove(eng, c, why);
 }
 
 void ike_child_delete(struct ike_engine *eng, struct ike_child *c, const char *why)
@@ -188,8 +201,19 @@ static void ike_info_delete(struct ike_sa *sa, const struct isakmp_delete *d)
 
 	eng->ctr.deletes_received++;
 	if (d->proto == ISAKMP_PROTO_ISAKMP) {
-		log_info("ISAKMP SA with %s deleted by the peer", IP4_STR(sa->peer));
-		ike_sa_destroy(sa, "deleted by the peer");
+		/* The SPI is the cookie pair of the SA to delete: this one, or another. */
+		for (size_t i = 0; i < d->nspi && d->spi_size == 16; i++) {
+			const uint8_t *ck = isakmp_delete_spi(d, i);
+			for (struct ike_sa *o = eng->sas; o != NULL; o = o->next)
+				if (o->peer.s_addr == sa->peer.s_addr &&
+				    memcmp(ck, o->icookie, 8) == 0 &&
+				    memcmp(ck + 8, o->rcookie, 8) == 0) {
+					log_info("ISAKMP SA with %s deleted by the peer",
+						 IP4_STR(sa->peer));
+					ike_sa_destroy(o, "deleted by the peer");
+					break;
+				}
+		}
 		return;
 	}
 	if (d->proto != ISAKMP_PROTO_IPSEC_ESP || d->spi_size != 4)

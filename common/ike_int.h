@@ -176,6 +176,7 @@ void ike_notify_plain(struct ike_engine *eng, const struct isakmp_hdr *h, struct
 		      uint16_t lport, struct in_addr peer, uint16_t pport, uint16_t type);
 void ike_delete_send(struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_t spi_len);
 void ike_dpd_start(struct ike_sa *sa);
+bool ike_peer_has_children(struct ike_engine *eng, struct in_addr peer);
 
 /* ike_cert.c */
 int ike_cert_sign(const struct ike_creds *cr, const uint8_t *hash, size_t hlen, uint8_t *sig,

@@ -460,6 +460,23 @@ static int ike_mm_send_auth(struct ike_sa *sa)
 	return 0;
 }
 
+/* RFC 2407 4.6.3.3: the peer restarted; everything older we have with it is stale. */
+static void ike_initial_contact(struct ike_sa *sa)
+{
+	struct ike_engine *eng = sa->eng;
+
+	for (struct ike_child *c = eng->children, *n; c != NULL; c = n) {
+		n = c->next;
+		if (c->peer.s_addr == sa->peer.s_addr)
+			ike_child_forget(eng, c, "peer sent INITIAL-CONTACT");
+	}
+	for (struct ike_sa *o = eng->sas, *n; o != NULL; o = n) {
+		n = o->next;
+		if (o != sa && o->peer.s_addr == sa->peer.s_addr)
+			ike_sa_destroy(o, "peer sent INITIAL-CONTACT");
+	}
+}
+
 /* Check the peer's ID and HASH (or certificate and signature); a Notify type on failure. */
 static uint16_t ike_mm_verify(struct ike_sa *sa, const struct isakmp_chain *c)
 {
@@ -557,11 +574,7 @@ static void ike_mm_auth_input(struct ike_sa *sa, const struct isakmp_hdr *hdr, u
 		for (size_t i = 0; (npl = isakmp_chain_find(&c, ISAKMP_PL_N, i)) != NULL; i++)
 			if (isakmp_notify_parse(npl, &n, NULL) == ISAKMP_OK &&
 			    n.type == ISAKMP_N_INITIAL_CONTACT)
-				for (struct ike_sa *o = sa->eng->sas, *nx; o != NULL; o = nx) {
-					nx = o->next;
-					if (o != sa && o->peer.s_addr == sa->peer.s_addr)
-						ike_sa_destroy(o, "peer sent INITIAL-CONTACT");
-				}
+				ike_initial_contact(sa);
 		if (ike_mm_send_auth(sa) < 0) {
 			ike_sa_fail(sa, "cannot build Main Mode message 6");
 			return;
@@ -572,7 +585,8 @@ static void ike_mm_auth_input(struct ike_sa *sa, const struct isakmp_hdr *hdr, u
 	/* Phase-2 IVs start from the last CBC block of phase 1. */
 	memcpy(sa->p1_last, sa->iv, IKE_BLOCK);
 	ike_sa_up(sa);
-	if (sa->initiator)
+	/* A phase-1 rekey: the IPsec SA pairs we have stay; no new Quick Mode. */
+	if (sa->initiator && !ike_peer_has_children(sa->eng, sa->peer))
 		ike_qm_start(sa, NULL);
 }
 

@@ -83,6 +83,10 @@ static void ike_qm_reap(struct ev_loop *loop, struct ev_timer *t, void *arg)
 
 void ike_qm_give_up(struct ike_qm *qm)
 {
+	/* No pair came of it: its inbound SPI is free again. */
+	if (qm->spi_in != 0)
+		ike_spi_free(qm->sa->eng, qm->spi_in);
+	qm->spi_in = 0;
 	ike_qm_finish(qm, "no answer, giving up");
 }
 

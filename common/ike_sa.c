@@ -544,6 +544,9 @@ void ike_sa_float(struct ike_sa *sa)
 	if (sa->rx_peer.s_addr != sa->peer.s_addr ||
 	    (sa->rx_pport == sa->peer_port && sa->rx_lport == sa->local_port))
 		return;
+	/* RFC 3947 7: the host behind a NAT does not follow the peer to new ports. */
+	if (sa->nat_here && sa->local_port == ISAKMP_NATT_PORT)
+		return;
 	log_info("ISAKMP SA with %s: ports now %u -> %u", IP4_STR(sa->peer), sa->rx_lport,
 		 sa->rx_pport);
 	sa->peer_port = sa->rx_pport;
