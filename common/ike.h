@@ -15,6 +15,7 @@
 #include "esp.h"
 #include "evloop.h"
 #include "ike_crypto.h"
+#include "sax.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -164,7 +165,7 @@ struct ike_ops {
 		     uint16_t pport, const uint8_t *msg, size_t len);
 	/* Responder: the configured peer for a source address (NULL: refuse). */
 	const struct ike_peer *(*peer_lookup)(void *arg, struct in_addr addr);
-	/* An IPsec SA pair is ready; keys are in c (wiped after the call returns). */
+	/* An IPsec SA pair is ready; its keys are in c (the engine keeps them for export). */
 	void (*child_up)(void *arg, struct ike_child *c);
 	/* The pair is gone (Delete, expiry, or its ISAKMP SA failed). */
 	void (*child_down)(void *arg, struct ike_child *c, const char *why);
@@ -193,6 +194,27 @@ struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer *peer,
 void ike_child_delete(struct ike_engine *eng, struct ike_child *c, const char *why);
 /* Delete every SA with a peer address (sends Delete). */
 void ike_peer_delete(struct ike_engine *eng, struct in_addr peer, const char *why);
+/* A new Quick Mode under the newest established ISAKMP SA with peer; -1 when there is none. */
+int ike_quick_mode(struct ike_engine *eng, struct in_addr peer);
+/* Take an IPsec SA pair away without a Delete (it lives on elsewhere, or never will again). */
+void ike_child_forget(struct ike_engine *eng, struct ike_child *c, const char *why);
+
+/*
+ * SA transfer between foreign agents (common/ike_xfer.c).  ike_export
+ * fills rec with the newest established ISAKMP SA with peer and, when
+ * children is set, its IPsec SA pairs (keys, SPIs, lifetimes; the caller
+ * adds sequence-number state).  ike_import installs them as established
+ * (the pairs through ops.child_up), replacing whatever we had with that
+ * peer; NULL when the record has ended or is unusable.  ike_forget_peer
+ * drops every SA with a peer without telling it (the SAs moved on).
+ */
+int ike_export(struct ike_engine *eng, struct in_addr peer, bool children, struct sax_record *rec);
+struct ike_sa *ike_import(struct ike_engine *eng, const struct sax_record *rec,
+			  const struct ike_peer *pc, bool children);
+void ike_forget_peer(struct ike_engine *eng, struct in_addr peer, const char *why);
+/* The node's proof that it holds an ISAKMP SA: prf(SKEYID_a, data) of the SA's hash. */
+int ike_possession_mac(const struct sax_isakmp *x, const uint8_t *data, size_t len, uint8_t *out);
+
 /* Count the kilobytes an SA carried, for volume lifetimes. */
 void ike_child_bytes(struct ike_engine *eng, struct ike_child *c, uint64_t bytes);
 

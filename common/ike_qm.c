@@ -814,3 +814,13 @@ void ike_qm_input(struct ike_sa *sa, struct ike_qm *qm, uint8_t *msg, size_t len
 		return;
 	}
 }
+
+int ike_quick_mode(struct ike_engine *eng, struct in_addr peer)
+{
+	struct ike_sa *sa = ike_sa_find_peer(eng, peer);
+
+	if (sa == NULL)
+		return -1;
+	ike_qm_start(sa, NULL);
+	return 0;
+}
