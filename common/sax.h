@@ -100,8 +100,8 @@ struct sax_child {
 	uint64_t expires_ms;  /* wall clock, ms since 1970 */
 	uint32_t lifetime_kb; /* 0: none */
 	uint64_t bytes;
-	uint64_t seq_out;      /* the last sequence number this FA sent (or reserved) */
-	uint64_t replay_top;   /* the highest sequence number received */
+	uint64_t seq_out;    /* the last sequence number this FA sent (or reserved) */
+	uint64_t replay_top; /* the highest sequence number received */
 	bool udp_encap;
 	uint16_t local_port, peer_port;
 	struct in_addr local_net, remote_net;
@@ -160,13 +160,13 @@ enum sax_err {
 	SAX_E_VERSION,
 	SAX_E_TYPE,
 	SAX_E_TRAILING,
-	SAX_E_MAC,       /* HMAC-SHA-256 (K_DB) does not verify */
-	SAX_E_STALE,     /* timestamp outside the window */
-	SAX_E_REPLAY,    /* (sender, nonce) seen before */
-	SAX_E_SEALED,    /* GCM open failed, or the TLVs inside are malformed */
-	SAX_E_ATTR,      /* an attribute with a bad length or value */
-	SAX_E_NOSPACE,   /* builder: buffer too small */
-	SAX_E_CRYPTO,    /* OpenSSL failed (local) */
+	SAX_E_MAC,     /* HMAC-SHA-256 (K_DB) does not verify */
+	SAX_E_STALE,   /* timestamp outside the window */
+	SAX_E_REPLAY,  /* (sender, nonce) seen before */
+	SAX_E_SEALED,  /* GCM open failed, or the TLVs inside are malformed */
+	SAX_E_ATTR,    /* an attribute with a bad length or value */
+	SAX_E_NOSPACE, /* builder: buffer too small */
+	SAX_E_CRYPTO,  /* OpenSSL failed (local) */
 	SAX_E_MAX
 };
 
