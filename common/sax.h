@@ -33,10 +33,16 @@
  * K_SA is known to the domain's FAs only: the store keeps records it
  * cannot read.  K_DB is shared by the FAs and the store: anyone may check
  * who wrote a message, nobody outside can forge one.  The GCM additional
- * data is every byte before the Sealed field, so header and sealed part
- * cannot be mixed between messages.  A message is fresh when its timestamp
- * is within a window of the receiver's clock and its (sender, nonce) has
- * not been seen within that window (struct sax_replay).
+ * data binds the sealed part to the header fields a store keeps when it
+ * hands a record on (Version, Expires, MN ID length and MN identity: see
+ * sax_aad_len() and doc/sa-transfer.md), so a sealed part cannot be moved
+ * to another node's message nor given a longer life.  Type, Timestamp,
+ * Nonce and Sender are left out on purpose: the store answers a STORE_GET
+ * with a RECORD of its own (new type, time, nonce and sender) around the
+ * Sealed field an FA put, which it cannot re-seal; the HMAC covers them.
+ * A message is fresh when its timestamp is within a window of the
+ * receiver's clock and its (sender, nonce) has not been seen within that
+ * window (struct sax_replay).
  *
  * Pure functions: no sockets, no globals; the parser can be fuzzed alone.
  */
@@ -60,6 +66,70 @@
 #define SAX_ID_MAX       255
 #define SAX_MSG_MAX      8192
 #define SAX_MAX_CHILDREN 4
+#define SAX_HDR_LEN      41 /* Version .. MN ID length */
+#define SAX_SEALED_MIN   (SAX_GCM_IV_LEN + SAX_GCM_TAG_LEN)
+/* The largest Sealed field: any message then fits in SAX_MSG_MAX. */
+#define SAX_SEALED_MAX (SAX_MSG_MAX - SAX_HDR_LEN - SAX_ID_MAX - 2 - SAX_MAC_LEN)
+#define SAX_AAD_MAX    (1 + 8 + 1 + SAX_ID_MAX)
+
+/*
+ * The TLVs inside the Sealed field (doc/sa-transfer.md has the table):
+ * 16-bit type, 16-bit length, value.  The record's list holds the ISAKMP
+ * SA's fields, the home address, the previous CoA and up to
+ * SAX_MAX_CHILDREN CHILD TLVs, each of them a list of SAX_C_* TLVs.  Every
+ * known TLV appears exactly once (CHILD 0..SAX_MAX_CHILDREN times), in any
+ * order; an unknown type is skipped when it has SAX_TLV_OPTIONAL set and
+ * refused otherwise.
+ */
+#define SAX_TLV_OPTIONAL 0x8000
+enum sax_tlv {
+	SAX_T_ICOOKIE = 1,
+	SAX_T_RCOOKIE = 2,
+	SAX_T_HASH = 3,
+	SAX_T_KEY_BITS = 4,
+	SAX_T_GROUP = 5,
+	SAX_T_AUTH = 6,
+	SAX_T_SKEYID_D = 7,
+	SAX_T_SKEYID_A = 8,
+	SAX_T_ENC_KEY = 9,
+	SAX_T_P1_LAST = 10,
+	SAX_T_EXPIRES = 11,
+	SAX_T_DPD_SEQ = 12,
+	SAX_T_PEER_ID_TYPE = 13,
+	SAX_T_PEER_ID = 14,
+	SAX_T_PEER = 15,
+	SAX_T_LOCAL = 16,
+	SAX_T_PEER_PORT = 17,
+	SAX_T_LOCAL_PORT = 18,
+	SAX_T_NAT = 19,
+	SAX_T_HOME_ADDR = 20,
+	SAX_T_PREV_COA = 21,
+	SAX_T_CHILD = 22,
+	SAX_T_MAX
+};
+enum sax_child_tlv {
+	SAX_C_SPI_IN = 1,
+	SAX_C_SPI_OUT = 2,
+	SAX_C_ALG = 3,
+	SAX_C_KEY_BITS = 4,
+	SAX_C_ENC_IN = 5,
+	SAX_C_ENC_OUT = 6,
+	SAX_C_AUTH_IN = 7,
+	SAX_C_AUTH_OUT = 8,
+	SAX_C_EXPIRES = 9,
+	SAX_C_LIFETIME_KB = 10,
+	SAX_C_BYTES = 11,
+	SAX_C_SEQ_OUT = 12,
+	SAX_C_REPLAY_TOP = 13,
+	SAX_C_UDP_ENCAP = 14,
+	SAX_C_LOCAL_PORT = 15,
+	SAX_C_PEER_PORT = 16,
+	SAX_C_LOCAL_NET = 17,
+	SAX_C_REMOTE_NET = 18,
+	SAX_C_LOCAL_PLEN = 19,
+	SAX_C_REMOTE_PLEN = 20,
+	SAX_C_MAX
+};
 
 enum sax_type {
 	SAX_REQUEST = 1,   /* new FA -> previous FA: the SAs of this node, please */
@@ -210,5 +280,47 @@ enum sax_err sax_replay_check(struct sax_replay *rc, struct in_addr sender,
 /* Wipe keys and records. */
 void sax_record_wipe(struct sax_record *r);
 void sax_keys_wipe(struct sax_keys *k);
+
+/*
+ * Notes on the functions above (doc/sa-transfer.md has the details):
+ *
+ * sax_build: m->version 0 means SAX_VERSION.  For RECORD and STORE_PUT,
+ * with k->have_k_sa and m->has_record, m->rec is sealed afresh (m->sealed
+ * is ignored); otherwise m->sealed (sealed_len bytes, SAX_SEALED_MIN ..
+ * SAX_SEALED_MAX) is copied as it is.  Other types must have neither.
+ * Flags must be 0 except in REFUSED and STORE_ACK.  The builder refuses
+ * (SAX_E_ATTR) every value the parser would refuse.  On failure b is as it
+ * was (what had been written is wiped).
+ *
+ * sax_parse checks, in this order: the structure in wire order (VERSION,
+ * TYPE, ATTR for a header value out of range, TRUNCATED, TRAILING); the
+ * HMAC (MAC); the timestamp and Expires (STALE; with window_ms > 0 an
+ * Expires that is given must also be in the future); the Sealed field
+ * when k->have_k_sa (SEALED for the GCM tag or broken TLV framing, ATTR
+ * for a TLV with a bad length or value, a duplicate, a missing one, an
+ * unknown one without SAX_TLV_OPTIONAL or a fifth CHILD); last the replay
+ * cache (REPLAY).  For RECORD and STORE_PUT has_record is true and
+ * sealed / sealed_len point into msg whether or not rec could be filled.
+ * On failure m->rec is wiped; on success the caller wipes it after use
+ * (sax_record_wipe).  The replay cache's window must be at least window_ms.
+ */
+
+/* The GCM additional data of a message: Version, Expires, MN ID length, MN ID. */
+size_t sax_aad_len(size_t mn_id_len);
+
+/*
+ * Test hooks, not for the agents.  sax_build_iv: sax_build with the GCM IV
+ * given (the caller then owns its uniqueness), for known-answer vectors.
+ * sax_build_raw: a RECORD or STORE_PUT whose Sealed field seals
+ * pt[0..pt_len) as the TLV list, whatever it holds (m->rec and m->sealed
+ * are not used; K_SA needed; iv may be NULL to draw one), so a test can
+ * build authentic messages with malformed TLVs.
+ */
+enum sax_err sax_build_iv(struct buf *b, const struct sax_msg *m, const struct sax_keys *k,
+			  const uint8_t iv[SAX_GCM_IV_LEN]);
+enum sax_err sax_build_raw(struct buf *b, const struct sax_msg *m, const struct sax_keys *k,
+			   const uint8_t *iv, const uint8_t *pt, size_t pt_len);
+/* (sender, nonce) pairs the cache holds. */
+size_t sax_replay_size(const struct sax_replay *rc);
 
 #endif
