@@ -1,0 +1,1000 @@
+/*
+ * The SA store client (see store.h): requests with their own timers, a
+ * dbs back-end over a connected non-blocking UDP socket, and a Redis
+ * back-end on hiredis's asynchronous API with an adapter for evloop.
+ *
+ * Why hiredis async and not a non-blocking redisContext: the async API
+ * already keeps the reply callbacks in order and pipelines commands on one
+ * connection; all it needs from us is "tell me when the fd is readable or
+ * writable", which is five small hooks on ev_io_add/ev_io_mod.  hiredis
+ * 0.14 (Debian 12) has no async timeouts, so every request carries an
+ * ev_timer; a request that timed out stays known to hiredis (its privdata)
+ * until hiredis calls back, and is freed only then.
+ */
+#include "store.h"
+#include "buf.h"
+#include "evloop.h"
+#include "log.h"
+#include "mip_conf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_REPLAY_ENTRIES 4096
+#define STORE_RETRY_MS       500 /* after a failed Redis connection, fail fast this long */
+#define STORE_KEY_FILE_MAX   256
+
+struct store_req {
+	struct store_req *prev, *next; /* pending list, in the order sent */
+	struct store_client *sc;
+	uint64_t seq;
+	enum store_op op;
+	char mn_id[SAX_ID_MAX + 1];
+	size_t mn_id_len;
+	struct ev_timer timer;
+	uint64_t start_us;
+	store_cb cb;
+	void *arg;
+	bool linked;       /* in the pending list (not done yet) */
+	bool in_redis;     /* hiredis still holds it as a callback's privdata */
+	bool failed_early; /* the timer reports early_status instead of a timeout */
+	enum store_status early_status;
+	enum sax_reason early_reason;
+};
+
+struct store_client {
+	struct ev_loop *loop;
+	struct store_config cfg;
+	struct store_counters ctr;
+	struct store_req *head, *tail;
+	size_t n_pending;
+	size_t n_zombies; /* timed out, still held by hiredis */
+	uint64_t next_seq;
+	bool closing;
+	/* dbs */
+	int fd;
+	struct sax_keys keys;
+	struct sax_replay *replay;
+	/* redis */
+	redisAsyncContext *ac;
+	uint64_t gen; /* bumped per connection: tells a new context from a freed one */
+	char redis_ip[INET_ADDRSTRLEN];
+	int ev_fd;
+	uint32_t ev_mask;
+	uint64_t retry_after_ms;
+};
+
+/* ---- names, clock ---- */
+
+const char *store_status_name(enum store_status s)
+{
+	switch (s) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOT_FOUND:
+		return "not_found";
+	case STORE_REFUSED:
+		return "refused";
+	case STORE_TIMEOUT:
+		return "timeout";
+	case STORE_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+const char *store_op_name(enum store_op op)
+{
+	switch (op) {
+	case STORE_OP_PUT:
+		return "put";
+	case STORE_OP_GET:
+		return "get";
+	case STORE_OP_DEL:
+		return "del";
+	}
+	return "?";
+}
+
+const char *store_backend_name(enum store_backend b)
+{
+	return b == STORE_DBS ? "dbs" : b == STORE_REDIS ? "redis" : "?";
+}
+
+const char *store_reason_name(enum sax_reason r)
+{
+	switch (r) {
+	case SAX_OK:
+		return "ok";
+	case SAX_R_UNKNOWN:
+		return "unknown";
+	case SAX_R_NOT_MEMBER:
+		return "not_member";
+	case SAX_R_EXPIRED:
+		return "expired";
+	case SAX_R_BAD_MESSAGE:
+		return "bad_message";
+	case SAX_R_STORE_ERROR:
+		return "store_error";
+	}
+	return "?";
+}
+
+uint64_t store_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- key files ---- */
+
+static bool store_is_hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit(p[i]))
+			return false;
+	return true;
+}
+
+static int store_hexval(uint8_t c)
+{
+	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+int store_parse_key(const uint8_t *data, size_t len, uint8_t key[SAX_KEY_LEN], char *err,
+		    size_t errlen)
+{
+	size_t a = 0, b = len;
+
+	/* Exactly 32 bytes that are not all hex digits: a raw key. */
+	if (len == SAX_KEY_LEN && !store_is_hex(data, len)) {
+		memcpy(key, data, SAX_KEY_LEN);
+		return 0;
+	}
+	while (a < b && isspace(data[a]))
+		a++;
+	while (b > a && isspace(data[b - 1]))
+		b--;
+	if (b - a != 2 * SAX_KEY_LEN || !store_is_hex(data + a, b - a)) {
+		snprintf(err, errlen, "expected 64 hex digits or 32 raw bytes, found %zu bytes%s",
+			 len, b - a == 2 * SAX_KEY_LEN ? " with a character that is not hex" : "");
+		return -1;
+	}
+	for (size_t i = 0; i < SAX_KEY_LEN; i++)
+		key[i] = (uint8_t)(store_hexval(data[a + 2 * i]) << 4 |
+				   store_hexval(data[a + 2 * i + 1]));
+	return 0;
+}
+
+int store_read_key_file(const char *path, uint8_t key[SAX_KEY_LEN], char *err, size_t errlen)
+{
+	uint8_t data[STORE_KEY_FILE_MAX];
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > STORE_KEY_FILE_MAX) {
+		snprintf(err, errlen,
+			 "%s: expected 64 hex digits or 32 raw bytes, found %lld bytes", path,
+			 (long long)st.st_size);
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0)
+		log_warn("%s is readable by group or others; keys belong in mode 0600 files", path);
+	while (len < sizeof(data) && (n = read(fd, data + len, sizeof(data) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	int r = store_parse_key(data, len, key, err, errlen);
+	explicit_bzero(data, sizeof(data));
+	if (r < 0) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, why);
+	}
+	return r;
+}
+
+/* ---- configuration ---- */
+
+static int store_conf_key_file(struct conf *c, const config_setting_t *grp, const char *name,
+			       uint8_t key[SAX_KEY_LEN])
+{
+	const char *path;
+	char why[320];
+
+	if (conf_str(c, grp, name, true, &path) != 0)
+		return -1;
+	if (store_read_key_file(path, key, why, sizeof(why)) < 0)
+		return conf_fail(c, config_setting_get_member(grp, name), NULL, "%s", why);
+	return 0;
+}
+
+/* A password file: its first line, 1..STORE_PASS_MAX-1 bytes. */
+static int store_conf_password(struct conf *c, const config_setting_t *grp, char *out, size_t cap)
+{
+	const config_setting_t *s = config_setting_get_member(grp, "password_file");
+	const char *path;
+	FILE *f;
+
+	if (conf_str(c, grp, "password_file", true, &path) != 0)
+		return -1;
+	f = fopen(path, "re");
+	if (f == NULL)
+		return conf_fail(c, s, NULL, "%s: %s", path, strerror(errno));
+	bool got = fgets(out, (int)cap, f) != NULL;
+	fclose(f);
+	size_t n = got ? strcspn(out, "\r\n") : 0;
+	out[n] = '\0';
+	if (n == 0 || n >= cap - 1)
+		return conf_fail(c, s, NULL,
+				 "%s: expected a password of 1 to %zu bytes on its first line",
+				 path, cap - 2);
+	return 0;
+}
+
+static int store_conf_dbs(struct conf *c, const config_setting_t *grp, struct store_config *cfg)
+{
+	uint32_t port = SAX_PORT;
+
+	if (conf_addr(c, grp, "address", true, &cfg->dbs_addr) != 0 ||
+	    conf_addr(c, grp, "local_address", true, &cfg->local) != 0 ||
+	    mip_conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
+	    mip_conf_uint(c, grp, "freshness_window_ms", 100, 600000, &cfg->window_ms) < 0)
+		return -1;
+	cfg->dbs_port = (uint16_t)port;
+	return store_conf_key_file(c, grp, "k_db_file", cfg->k_db);
+}
+
+static int store_conf_redis(struct conf *c, const config_setting_t *grp, struct store_config *cfg)
+{
+	uint32_t port = STORE_REDIS_PORT;
+	const char *s;
+
+	if (conf_str(c, grp, "host", true, &s) != 0)
+		return -1;
+	if (strlen(s) == 0 || strlen(s) >= sizeof(cfg->redis_host))
+		return conf_fail(c, config_setting_get_member(grp, "host"), NULL,
+				 "must be 1 to %zu characters", sizeof(cfg->redis_host) - 1);
+	snprintf(cfg->redis_host, sizeof(cfg->redis_host), "%s", s);
+	if (mip_conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
+	    conf_str(c, grp, "user", true, &s) != 0)
+		return -1;
+	if (strlen(s) == 0 || strlen(s) >= sizeof(cfg->redis_user))
+		return conf_fail(c, config_setting_get_member(grp, "user"), NULL,
+				 "must be 1 to %zu characters", sizeof(cfg->redis_user) - 1);
+	snprintf(cfg->redis_user, sizeof(cfg->redis_user), "%s", s);
+	cfg->redis_port = (uint16_t)port;
+	int r = conf_str(c, grp, "key_prefix", false, &s);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		if (strlen(s) >= sizeof(cfg->key_prefix))
+			return conf_fail(c, config_setting_get_member(grp, "key_prefix"), NULL,
+					 "at most %zu characters", sizeof(cfg->key_prefix) - 1);
+		snprintf(cfg->key_prefix, sizeof(cfg->key_prefix), "%s", s);
+	}
+	return store_conf_password(c, grp, cfg->redis_pass, sizeof(cfg->redis_pass));
+}
+
+int store_conf_load(struct conf *c, const config_setting_t *grp, struct store_config *cfg)
+{
+	const char *backend;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dbs_port = SAX_PORT;
+	cfg->window_ms = STORE_DEFAULT_WINDOW_MS;
+	cfg->redis_port = STORE_REDIS_PORT;
+	cfg->max_pending = STORE_MAX_PENDING;
+	snprintf(cfg->key_prefix, sizeof(cfg->key_prefix), "mipsa:sa:");
+	if (conf_str(c, grp, "backend", true, &backend) != 0 ||
+	    mip_conf_uint(c, grp, "max_pending", 1, 65536, &cfg->max_pending) < 0)
+		return -1;
+	if (strcmp(backend, "dbs") == 0) {
+		cfg->backend = STORE_DBS;
+		return store_conf_dbs(c, grp, cfg);
+	}
+	if (strcmp(backend, "redis") == 0) {
+		cfg->backend = STORE_REDIS;
+		return store_conf_redis(c, grp, cfg);
+	}
+	return conf_fail(c, config_setting_get_member(grp, "backend"), NULL,
+			 "'%s' is not one of dbs, redis", backend);
+}
+
+void store_config_wipe(struct store_config *cfg)
+{
+	explicit_bzero(cfg->k_db, sizeof(cfg->k_db));
+	explicit_bzero(cfg->redis_pass, sizeof(cfg->redis_pass));
+}
+
+/* ---- requests ---- */
+
+static void store_req_free(struct store_req *r)
+{
+	ev_timer_stop(r->sc->loop, &r->timer);
+	free(r);
+}
+
+static void store_unlink(struct store_client *sc, struct store_req *r)
+{
+	if (!r->linked)
+		return;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		sc->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		sc->tail = r->prev;
+	r->prev = r->next = NULL;
+	r->linked = false;
+	sc->n_pending--;
+}
+
+static void store_count(struct store_counters *c, enum store_status s)
+{
+	switch (s) {
+	case STORE_OK:
+		c->ok++;
+		break;
+	case STORE_NOT_FOUND:
+		c->not_found++;
+		break;
+	case STORE_REFUSED:
+		c->refused++;
+		break;
+	case STORE_TIMEOUT:
+		c->timeouts++;
+		break;
+	case STORE_ERROR:
+		c->errors++;
+		break;
+	}
+}
+
+/* Report the result once and forget the request (unless hiredis still holds it). */
+static void store_complete(struct store_req *r, enum store_status status, enum sax_reason reason,
+			   const uint8_t *msg, size_t len)
+{
+	struct store_client *sc = r->sc;
+
+	if (!r->linked)
+		return;
+	struct store_result res = {
+		.op = r->op,
+		.status = status,
+		.reason = reason,
+		.mn_id = r->mn_id,
+		.msg = status == STORE_OK ? msg : NULL,
+		.len = status == STORE_OK ? len : 0,
+		.elapsed_us = ev_now_us() - r->start_us,
+	};
+	store_unlink(sc, r);
+	ev_timer_stop(sc->loop, &r->timer);
+	store_count(&sc->ctr, status);
+	log_debug("%s %s: %s (%" PRIu64 " us)", store_op_name(r->op), r->mn_id,
+		  store_status_name(status), res.elapsed_us);
+	r->cb(r->arg, &res);
+	if (r->in_redis)
+		sc->n_zombies++;
+	else
+		free(r);
+}
+
+static void store_redis_drop(struct store_client *sc);
+
+static void store_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct store_req *r = arg;
+	struct store_client *sc = r->sc;
+
+	if (r->failed_early) {
+		store_complete(r, r->early_status, r->early_reason, NULL, 0);
+		return;
+	}
+	store_complete(r, STORE_TIMEOUT, SAX_R_STORE_ERROR, NULL, 0);
+	if (sc->cfg.backend != STORE_REDIS || sc->ac == NULL)
+		return;
+	/*
+	 * A connection still not made when a request ran out, or one that has
+	 * left max_pending requests unanswered: start afresh next time (and
+	 * bound what the timed-out requests hold meanwhile).
+	 */
+	bool stuck = sc->n_zombies >= sc->cfg.max_pending;
+	if (!(sc->ac->c.flags & REDIS_CONNECTED) || stuck) {
+		log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->cfg.redis_port,
+			    stuck ? "too many requests unanswered: reconnecting"
+				  : "no connection within the request timeout");
+		store_redis_drop(sc);
+	}
+}
+
+static struct store_req *store_req_new(struct store_client *sc, enum store_op op, const char *mn_id,
+				       uint32_t timeout_ms, store_cb cb, void *arg)
+{
+	size_t idlen = mn_id ? strlen(mn_id) : 0;
+	struct store_req *r;
+
+	if (cb == NULL || idlen == 0 || idlen > SAX_ID_MAX || sc->n_pending >= sc->cfg.max_pending)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->sc = sc;
+	r->op = op;
+	r->seq = ++sc->next_seq;
+	memcpy(r->mn_id, mn_id, idlen);
+	r->mn_id_len = idlen;
+	r->cb = cb;
+	r->arg = arg;
+	r->start_us = ev_now_us();
+	ev_timer_init(&r->timer, store_on_timer, r);
+	if (ev_timer_start(sc->loop, &r->timer, timeout_ms) < 0) {
+		free(r);
+		return NULL;
+	}
+	r->linked = true;
+	r->prev = sc->tail;
+	if (sc->tail)
+		sc->tail->next = r;
+	else
+		sc->head = r;
+	sc->tail = r;
+	sc->n_pending++;
+	sc->ctr.requests++;
+	return r;
+}
+
+/* Fail a request from the loop, not from inside the caller's call. */
+static void store_fail_soon(struct store_req *r, enum store_status status, enum sax_reason reason)
+{
+	r->failed_early = true;
+	r->early_status = status;
+	r->early_reason = reason;
+	ev_timer_start(r->sc->loop, &r->timer, 0);
+}
+
+/* Every request sent so far (not those its callbacks add) ends with status. */
+static void store_fail_all(struct store_client *sc, enum store_status status)
+{
+	uint64_t last = sc->next_seq;
+
+	while (sc->head != NULL && sc->head->seq <= last)
+		store_complete(sc->head, status, SAX_R_STORE_ERROR, NULL, 0);
+}
+
+/* ---- dbs back-end ---- */
+
+static bool store_dbs_matches(const struct store_req *r, const struct sax_msg *m)
+{
+	bool ack = m->type == SAX_STORE_ACK;
+	bool get = m->type == SAX_RECORD || m->type == SAX_REFUSED;
+
+	if (!((ack && (r->op == STORE_OP_PUT || r->op == STORE_OP_DEL)) ||
+	      (get && r->op == STORE_OP_GET)))
+		return false;
+	return m->mn_id_len == r->mn_id_len && memcmp(m->mn_id, r->mn_id, r->mn_id_len) == 0;
+}
+
+static void store_dbs_result(struct store_req *r, const struct sax_msg *m, const uint8_t *msg,
+			     size_t len)
+{
+	enum sax_reason why = (enum sax_reason)m->flags;
+
+	if (m->type == SAX_RECORD)
+		store_complete(r, STORE_OK, SAX_OK, msg, len);
+	else if (m->type == SAX_REFUSED && (why == SAX_R_UNKNOWN || why == SAX_R_EXPIRED))
+		store_complete(r, STORE_NOT_FOUND, why, NULL, 0);
+	else if (why == SAX_OK)
+		store_complete(r, STORE_OK, SAX_OK, NULL, 0);
+	else
+		store_complete(r, STORE_REFUSED, why, NULL, 0);
+}
+
+static void store_dbs_answer(struct store_client *sc, const uint8_t *msg, size_t len)
+{
+	struct sax_msg m;
+	enum sax_err e =
+		sax_parse(msg, len, &sc->keys, store_wall_ms(), sc->cfg.window_ms, sc->replay, &m);
+
+	if (e == SAX_E_OK && m.sender.s_addr != sc->cfg.dbs_addr.s_addr)
+		e = SAX_E_ATTR;
+	if (e != SAX_E_OK) {
+		sc->ctr.bad_answers++;
+		log_rl_info("answer from the store dropped: %s", sax_err_name(e));
+		return;
+	}
+	for (struct store_req *r = sc->head; r != NULL; r = r->next) {
+		if (store_dbs_matches(r, &m)) {
+			store_dbs_result(r, &m, msg, len);
+			return;
+		}
+	}
+	sc->ctr.late_answers++;
+	log_rl_debug("%s for %s matches no pending request", sax_type_name(m.type), m.mn_id);
+}
+
+static void store_dbs_read(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct store_client *sc = arg;
+	uint8_t msg[SAX_MSG_MAX];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, msg, sizeof(msg), 0);
+		if (n >= 0) {
+			store_dbs_answer(sc, msg, (size_t)n);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		/* ICMP port unreachable and the like: nobody will answer what is pending. */
+		log_rl_warn("store %s:%u: %s", inet_ntoa(sc->cfg.dbs_addr), sc->cfg.dbs_port,
+			    strerror(errno));
+		store_fail_all(sc, STORE_ERROR);
+	}
+}
+
+static int store_dbs_open(struct store_client *sc)
+{
+	struct sockaddr_in local = {.sin_family = AF_INET, .sin_addr = sc->cfg.local};
+	struct sockaddr_in peer = {.sin_family = AF_INET,
+				   .sin_addr = sc->cfg.dbs_addr,
+				   .sin_port = htons(sc->cfg.dbs_port)};
+
+	if (sc->cfg.local.s_addr == INADDR_ANY || sc->cfg.dbs_addr.s_addr == INADDR_ANY) {
+		log_err("the dbs store needs its address and our own (the Sender) address");
+		return -1;
+	}
+	sc->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (sc->fd < 0 || bind(sc->fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
+	    connect(sc->fd, (struct sockaddr *)&peer, sizeof(peer)) < 0) {
+		log_err("UDP socket %s -> %s:%u: %s", inet_ntoa(sc->cfg.local),
+			inet_ntoa(sc->cfg.dbs_addr), sc->cfg.dbs_port, strerror(errno));
+		return -1;
+	}
+	memcpy(sc->keys.k_db, sc->cfg.k_db, SAX_KEY_LEN);
+	sc->keys.have_k_sa = false;
+	sc->replay = sax_replay_new(STORE_REPLAY_ENTRIES, sc->cfg.window_ms);
+	if (sc->replay == NULL)
+		return -1;
+	return ev_io_add(sc->loop, sc->fd, EPOLLIN, store_dbs_read, sc);
+}
+
+static void store_dbs_send(struct store_req *r, const uint8_t *msg, size_t len)
+{
+	if (send(r->sc->fd, msg, len, 0) == (ssize_t)len)
+		return;
+	log_rl_warn("send to the store: %s", strerror(errno));
+	store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+}
+
+/* A STORE_GET or STORE_DEL, which need no K_SA: the client builds them itself. */
+static void store_dbs_request(struct store_req *r, uint8_t type)
+{
+	struct store_client *sc = r->sc;
+	uint8_t out[SAX_MSG_MAX];
+	struct sax_msg m;
+	struct buf b;
+
+	memset(&m, 0, sizeof(m));
+	m.version = SAX_VERSION;
+	m.type = type;
+	sax_stamp(&m);
+	m.sender = sc->cfg.local;
+	memcpy(m.mn_id, r->mn_id, r->mn_id_len);
+	m.mn_id_len = r->mn_id_len;
+	buf_init_write(&b, out, sizeof(out));
+	enum sax_err e = sax_build(&b, &m, &sc->keys);
+	if (e != SAX_E_OK) {
+		log_rl_warn("cannot build %s: %s", sax_type_name(type), sax_err_name(e));
+		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+		return;
+	}
+	store_dbs_send(r, buf_data(&b), buf_used(&b));
+}
+
+/* ---- redis back-end: the evloop adapter ---- */
+
+static void store_redis_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
+
+static void store_ev_set(struct store_client *sc, uint32_t mask)
+{
+	int r = 0;
+
+	if (mask == sc->ev_mask)
+		return;
+	/*
+	 * Registered only while hiredis wants something: epoll reports
+	 * EPOLLHUP even with an empty mask, which would spin on a socket
+	 * nobody reads.
+	 */
+	if (sc->ev_mask == 0)
+		r = ev_io_add(sc->loop, sc->ev_fd, mask, store_redis_io, sc);
+	else if (mask == 0)
+		ev_io_del(sc->loop, sc->ev_fd);
+	else
+		r = ev_io_mod(sc->loop, sc->ev_fd, mask);
+	if (r < 0)
+		log_rl_warn("redis fd %d: %s", sc->ev_fd, strerror(errno));
+	sc->ev_mask = r < 0 ? sc->ev_mask : mask;
+}
+
+static void store_ev_add_read(void *p)
+{
+	struct store_client *sc = p;
+
+	store_ev_set(sc, sc->ev_mask | EPOLLIN);
+}
+
+static void store_ev_del_read(void *p)
+{
+	struct store_client *sc = p;
+
+	store_ev_set(sc, sc->ev_mask & ~(uint32_t)EPOLLIN);
+}
+
+static void store_ev_add_write(void *p)
+{
+	struct store_client *sc = p;
+
+	store_ev_set(sc, sc->ev_mask | EPOLLOUT);
+}
+
+static void store_ev_del_write(void *p)
+{
+	struct store_client *sc = p;
+
+	store_ev_set(sc, sc->ev_mask & ~(uint32_t)EPOLLOUT);
+}
+
+/* hiredis is freeing the context: forget its fd. */
+static void store_ev_cleanup(void *p)
+{
+	struct store_client *sc = p;
+
+	store_ev_set(sc, 0);
+	sc->ac = NULL;
+	sc->ev_fd = -1;
+}
+
+static void store_redis_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct store_client *sc = arg;
+	uint64_t gen = sc->gen;
+
+	if (sc->ac != NULL && (sc->ev_mask & EPOLLIN) && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		redisAsyncHandleRead(sc->ac);
+	/* The read may have freed the context, and a callback opened another. */
+	if (sc->ac != NULL && sc->gen == gen && (sc->ev_mask & EPOLLOUT) &&
+	    (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		redisAsyncHandleWrite(sc->ac);
+}
+
+/* ---- redis back-end: connection ---- */
+
+static void store_redis_on_connect(const redisAsyncContext *ac, int status)
+{
+	struct store_client *sc = ac->data;
+
+	if (status == REDIS_OK) {
+		log_info("connected to redis %s:%u", sc->redis_ip, sc->cfg.redis_port);
+		return;
+	}
+	log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->cfg.redis_port, ac->errstr);
+	sc->retry_after_ms = ev_now_ms() + STORE_RETRY_MS;
+}
+
+static void store_redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct store_client *sc = ac->data;
+
+	/* No back-off here: Redis closes idle clients, the next request just reconnects. */
+	if (status != REDIS_OK && !sc->closing)
+		log_rl_info("redis %s:%u: connection lost: %s", sc->redis_ip, sc->cfg.redis_port,
+			    ac->errstr);
+}
+
+static void store_redis_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_client *sc = privdata;
+	redisReply *rep = reply;
+
+	/* The password is never logged; Redis does not echo it either. */
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR)
+		log_rl_warn("redis refused AUTH as '%s': %s", sc->cfg.redis_user, rep->str);
+}
+
+static void store_redis_drop(struct store_client *sc)
+{
+	if (sc->ac == NULL)
+		return;
+	sc->retry_after_ms = ev_now_ms() + STORE_RETRY_MS;
+	redisAsyncFree(sc->ac); /* pending callbacks run with no reply, cleanup clears sc->ac */
+}
+
+static int store_redis_auth(struct store_client *sc)
+{
+	const char *argv[] = {"AUTH", sc->cfg.redis_user, sc->cfg.redis_pass};
+	size_t lens[] = {4, strlen(sc->cfg.redis_user), strlen(sc->cfg.redis_pass)};
+
+	return redisAsyncCommandArgv(sc->ac, store_redis_on_auth, sc, 3, argv, lens);
+}
+
+static int store_redis_connect(struct store_client *sc)
+{
+	redisAsyncContext *ac;
+
+	if (sc->ac != NULL)
+		return 0;
+	if (ev_now_ms() < sc->retry_after_ms)
+		return -1;
+	ac = redisAsyncConnect(sc->redis_ip, sc->cfg.redis_port);
+	if (ac == NULL || ac->err) {
+		log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->cfg.redis_port,
+			    ac ? ac->errstr : "out of memory");
+		if (ac)
+			redisAsyncFree(ac);
+		sc->retry_after_ms = ev_now_ms() + STORE_RETRY_MS;
+		return -1;
+	}
+	sc->ac = ac;
+	sc->gen++;
+	sc->ev_fd = ac->c.fd;
+	sc->ev_mask = 0;
+	ac->data = sc;
+	ac->ev.data = sc;
+	ac->ev.addRead = store_ev_add_read;
+	ac->ev.delRead = store_ev_del_read;
+	ac->ev.addWrite = store_ev_add_write;
+	ac->ev.delWrite = store_ev_del_write;
+	ac->ev.cleanup = store_ev_cleanup;
+	/* After the hooks: setting the connect callback asks for the first write event. */
+	redisAsyncSetConnectCallback(ac, store_redis_on_connect);
+	redisAsyncSetDisconnectCallback(ac, store_redis_on_disconnect);
+	sc->ctr.connects++;
+	/* Pipelined: Redis runs AUTH before the commands queued behind it. */
+	if (store_redis_auth(sc) != REDIS_OK) {
+		store_redis_drop(sc);
+		return -1;
+	}
+	return 0;
+}
+
+static bool store_redis_refusal(const char *s)
+{
+	return strncmp(s, "NOPERM", 6) == 0 || strncmp(s, "NOAUTH", 6) == 0 ||
+	       strncmp(s, "WRONGPASS", 9) == 0;
+}
+
+static void store_redis_result(struct store_req *r, const redisReply *rep)
+{
+	if (rep == NULL) {
+		store_complete(r, STORE_ERROR, SAX_R_STORE_ERROR, NULL, 0);
+	} else if (rep->type == REDIS_REPLY_ERROR) {
+		bool refused = store_redis_refusal(rep->str);
+		if (!refused)
+			log_rl_warn("redis: %s %s: %s", store_op_name(r->op), r->mn_id, rep->str);
+		store_complete(r, refused ? STORE_REFUSED : STORE_ERROR,
+			       refused ? SAX_R_NOT_MEMBER : SAX_R_STORE_ERROR, NULL, 0);
+	} else if (r->op == STORE_OP_GET && rep->type == REDIS_REPLY_STRING) {
+		store_complete(r, STORE_OK, SAX_OK, (const uint8_t *)rep->str, rep->len);
+	} else if (r->op == STORE_OP_GET && rep->type == REDIS_REPLY_NIL) {
+		store_complete(r, STORE_NOT_FOUND, SAX_R_UNKNOWN, NULL, 0);
+	} else if ((r->op == STORE_OP_PUT && rep->type == REDIS_REPLY_STATUS) ||
+		   (r->op == STORE_OP_DEL && rep->type == REDIS_REPLY_INTEGER)) {
+		store_complete(r, STORE_OK, SAX_OK, NULL, 0);
+	} else {
+		log_rl_warn("redis: %s %s: unexpected reply type %d", store_op_name(r->op),
+			    r->mn_id, rep->type);
+		store_complete(r, STORE_ERROR, SAX_R_STORE_ERROR, NULL, 0);
+	}
+}
+
+static void store_redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_req *r = privdata;
+	struct store_client *sc = r->sc;
+
+	r->in_redis = false;
+	if (!r->linked)
+		sc->n_zombies--;
+	if (!r->linked || sc->closing) {
+		/* Timed out earlier, or the client is going away: nobody waits for it. */
+		store_unlink(sc, r);
+		store_req_free(r);
+		return;
+	}
+	store_redis_result(r, reply);
+}
+
+static void store_redis_command(struct store_req *r, int argc, const char **argv,
+				const size_t *lens)
+{
+	struct store_client *sc = r->sc;
+
+	if (store_redis_connect(sc) < 0) {
+		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+		return;
+	}
+	if (redisAsyncCommandArgv(sc->ac, store_redis_on_reply, r, argc, argv, lens) != REDIS_OK) {
+		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+		return;
+	}
+	r->in_redis = true;
+}
+
+/* prefix + mn_id into key; its length. */
+static size_t store_redis_key(const struct store_client *sc, const struct store_req *r, char *key,
+			      size_t cap)
+{
+	int n = snprintf(key, cap, "%s%s", sc->cfg.key_prefix, r->mn_id);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
+static int store_redis_resolve(struct store_client *sc)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	int e = getaddrinfo(sc->cfg.redis_host, NULL, &hints, &res);
+
+	/* Once, at start: hiredis would otherwise resolve (blocking) on every connect. */
+	if (e != 0 || res == NULL) {
+		log_err("redis host %s: %s", sc->cfg.redis_host, gai_strerror(e));
+		return -1;
+	}
+	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, sc->redis_ip,
+		  sizeof(sc->redis_ip));
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* ---- the API ---- */
+
+struct store_client *store_client_new(struct ev_loop *loop, const struct store_config *cfg)
+{
+	struct store_client *sc = calloc(1, sizeof(*sc));
+
+	if (sc == NULL)
+		return NULL;
+	sc->loop = loop;
+	sc->cfg = *cfg;
+	sc->fd = -1;
+	sc->ev_fd = -1;
+	if (sc->cfg.max_pending == 0)
+		sc->cfg.max_pending = STORE_MAX_PENDING;
+	if (sc->cfg.window_ms == 0)
+		sc->cfg.window_ms = STORE_DEFAULT_WINDOW_MS;
+	if (sc->cfg.dbs_port == 0)
+		sc->cfg.dbs_port = SAX_PORT;
+	if (sc->cfg.redis_port == 0)
+		sc->cfg.redis_port = STORE_REDIS_PORT;
+	int r = cfg->backend == STORE_DBS     ? store_dbs_open(sc)
+		: cfg->backend == STORE_REDIS ? store_redis_resolve(sc)
+					      : -1;
+	if (r < 0) {
+		store_client_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void store_client_free(struct store_client *sc)
+{
+	if (sc == NULL)
+		return;
+	sc->closing = true;
+	if (sc->ac != NULL)
+		redisAsyncFree(sc->ac); /* frees the requests it holds */
+	while (sc->head != NULL) {
+		struct store_req *r = sc->head;
+		store_unlink(sc, r);
+		store_req_free(r);
+	}
+	if (sc->fd >= 0) {
+		ev_io_del(sc->loop, sc->fd);
+		close(sc->fd);
+	}
+	sax_replay_free(sc->replay);
+	sax_keys_wipe(&sc->keys);
+	store_config_wipe(&sc->cfg);
+	free(sc);
+}
+
+int store_put(struct store_client *sc, const char *mn_id, uint64_t expires_ms, const uint8_t *msg,
+	      size_t len, uint32_t timeout_ms, store_cb cb, void *arg)
+{
+	struct store_req *r;
+	uint64_t now = store_wall_ms();
+
+	if (msg == NULL || len == 0 || len > SAX_MSG_MAX)
+		return -1;
+	r = store_req_new(sc, STORE_OP_PUT, mn_id, timeout_ms, cb, arg);
+	if (r == NULL)
+		return -1;
+	if (expires_ms <= now) {
+		store_fail_soon(r, STORE_REFUSED, SAX_R_EXPIRED);
+		return 0;
+	}
+	if (sc->cfg.backend == STORE_DBS) {
+		store_dbs_send(r, msg, len);
+		return 0;
+	}
+	char key[STORE_PREFIX_MAX + SAX_ID_MAX + 1], px[24];
+	const char *argv[] = {"SET", key, (const char *)msg, "PX", px};
+	size_t lens[] = {3, store_redis_key(sc, r, key, sizeof(key)), len, 2, 0};
+	lens[4] = (size_t)snprintf(px, sizeof(px), "%" PRIu64, expires_ms - now);
+	store_redis_command(r, 5, argv, lens);
+	return 0;
+}
+
+static int store_simple(struct store_client *sc, enum store_op op, const char *mn_id,
+			uint32_t timeout_ms, store_cb cb, void *arg)
+{
+	struct store_req *r = store_req_new(sc, op, mn_id, timeout_ms, cb, arg);
+
+	if (r == NULL)
+		return -1;
+	if (sc->cfg.backend == STORE_DBS) {
+		store_dbs_request(r, op == STORE_OP_GET ? SAX_STORE_GET : SAX_STORE_DEL);
+		return 0;
+	}
+	char key[STORE_PREFIX_MAX + SAX_ID_MAX + 1];
+	const char *argv[] = {op == STORE_OP_GET ? "GET" : "DEL", key};
+	size_t lens[] = {3, store_redis_key(sc, r, key, sizeof(key))};
+	store_redis_command(r, 2, argv, lens);
+	return 0;
+}
+
+int store_get(struct store_client *sc, const char *mn_id, uint32_t timeout_ms, store_cb cb,
+	      void *arg)
+{
+	return store_simple(sc, STORE_OP_GET, mn_id, timeout_ms, cb, arg);
+}
+
+int store_del(struct store_client *sc, const char *mn_id, uint32_t timeout_ms, store_cb cb,
+	      void *arg)
+{
+	return store_simple(sc, STORE_OP_DEL, mn_id, timeout_ms, cb, arg);
+}
+
+const struct store_counters *store_client_counters(const struct store_client *sc)
+{
+	return &sc->ctr;
+}
+
+size_t store_client_pending(const struct store_client *sc)
+{
+	return sc->n_pending;
+}

@@ -1,0 +1,176 @@
+/*
+ * mipsa-dbs: the embedded store of a domain's sealed SA records.
+ *
+ * The logic lives in dbs/libdbs.a and never touches a socket: feed
+ * dbs_handle() a datagram, where it came from and the wall clock, and get
+ * the answer bytes back; call dbs_tick() now and then to expire records
+ * and compact the log.  The daemon (dbs_main.c) only moves bytes.
+ *
+ * What it accepts: STORE_PUT / STORE_GET / STORE_DEL with a valid K_DB
+ * HMAC, a timestamp within the freshness window, an unseen (sender,
+ * nonce), from a member of the domain (the Sender field names a member and
+ * the datagram comes from that address).  Bad MAC, stale, replayed and
+ * malformed messages are dropped and counted, without an answer; an
+ * authenticated sender outside the domain is told SAX_R_NOT_MEMBER.
+ *
+ * What it keeps: per mn_id the Sealed field as received (it cannot read
+ * it: no K_SA here), the writer, Expires and the message timestamp.  Later
+ * beats earlier by message timestamp: a PUT replaces a record only with a
+ * newer timestamp, a DEL leaves a tombstone for one freshness window so a
+ * delayed older PUT cannot bring the record back.
+ *
+ * Durability: an append-only log (dbs_log.c); a PUT or DEL is answered only
+ * after its log entry has been written and fdatasync'ed.
+ */
+#ifndef MIPSA_DBS_H
+#define MIPSA_DBS_H
+
+#include "conf.h"
+#include "sax.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ctl_out;
+
+#define DBS_DEFAULT_WINDOW_MS   30000
+#define DBS_DEFAULT_MAX_RECORDS 10000
+#define DBS_DEFAULT_COMPACT     (1024 * 1024) /* log bytes before compaction is considered */
+#define DBS_PATH_MAX            256
+#define DBS_MAX_MEMBERS         256
+#define DBS_LOG_NAME            "dbs.log"
+
+struct dbs_config {
+	struct in_addr address; /* bound to, and the Sender of our answers */
+	uint16_t port;          /* SAX_PORT unless set (tests) */
+	char control_socket[108];
+	char data_dir[DBS_PATH_MAX];
+	char k_db_file[DBS_PATH_MAX];
+	uint8_t k_db[SAX_KEY_LEN];
+	struct in_addr members[DBS_MAX_MEMBERS];
+	size_t n_members;
+	bool have_prefix;
+	struct in_addr member_prefix;
+	uint8_t member_plen;
+	uint32_t freshness_window_ms;
+	uint32_t max_records;
+	uint64_t compact_min_bytes;
+	int log_level;
+};
+
+/* Defaults, then the dbs group of c; errors name file, line and setting. */
+int dbs_config_load(struct conf *c, struct dbs_config *cfg);
+/* Defaults only (tests, tools). */
+void dbs_config_defaults(struct dbs_config *cfg);
+void dbs_config_wipe(struct dbs_config *cfg);
+bool dbs_is_member(const struct dbs_config *cfg, struct in_addr a);
+
+#define DBS_COUNTERS(X)                                                                            \
+	X(puts)               /* STORE_PUT accepted for processing */                              \
+	X(gets)               /* STORE_GET accepted */                                             \
+	X(dels)               /* STORE_DEL accepted */                                             \
+	X(hits)               /* GET answered with a RECORD */                                     \
+	X(misses)             /* GET answered unknown or expired */                                \
+	X(stored)             /* PUT written, synced and kept */                                   \
+	X(superseded)         /* PUT or DEL older than what we hold: ignored, acknowledged */      \
+	X(put_expired)        /* PUT whose Expires had passed */                                   \
+	X(refused_mac)        /* HMAC (K_DB) did not verify */                                     \
+	X(refused_stale)      /* timestamp outside the window */                                   \
+	X(refused_replay)     /* (sender, nonce) seen before */                                    \
+	X(refused_not_member) /* sender outside the domain, or not where the datagram came from */ \
+	X(refused_malformed)  /* could not be parsed, or a type a store does not take */           \
+	X(refused_full)       /* max_records live records already */                               \
+	X(store_errors)       /* a log write or sync failed: STORE_ERROR answered */               \
+	X(expired)            /* records dropped because their Expires passed */                   \
+	X(synced_writes)      /* log entries written and fdatasync'ed */                           \
+	X(compactions)        /* log rewrites */                                                   \
+	X(loaded)             /* live records found in the log at start */                         \
+	X(log_dropped_bytes)  /* a torn or corrupt tail cut off the log at start */
+
+struct dbs_counters {
+#define DBS_COUNTER_FIELD(n) uint64_t n;
+	DBS_COUNTERS(DBS_COUNTER_FIELD)
+#undef DBS_COUNTER_FIELD
+};
+
+struct dbs;
+
+/*
+ * Open the store: create data_dir if missing, load its log (dropping
+ * expired records, cutting a torn tail).  NULL on failure (logged), e.g.
+ * a log file that is not ours.
+ */
+struct dbs *dbs_open(const struct dbs_config *cfg, uint64_t now_ms);
+void dbs_close(struct dbs *d);
+
+/* One datagram from src; the answer goes into out.  Returns its length, 0 for none. */
+size_t dbs_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,
+		  uint64_t now_ms, uint8_t *out, size_t cap);
+
+/* Expire records and tombstones; compact the log when it has outgrown its bound. */
+void dbs_tick(struct dbs *d, uint64_t now_ms);
+/* Rewrite the log with the live records only.  0 or -1 (the old log stays). */
+int dbs_compact(struct dbs *d, uint64_t now_ms);
+
+const struct dbs_counters *dbs_counters(const struct dbs *d);
+size_t dbs_n_records(const struct dbs *d); /* live records (not tombstones) */
+size_t dbs_n_tombstones(const struct dbs *d);
+uint64_t dbs_log_bytes(const struct dbs *d);
+
+/* What one record looks like from outside: no key material (we hold none). */
+struct dbs_record_info {
+	const char *mn_id;
+	struct in_addr writer;
+	uint64_t timestamp_ms, expires_ms;
+	size_t sealed_len;
+};
+/* Visit the live records, in no particular order. */
+void dbs_foreach(const struct dbs *d, void (*fn)(void *arg, const struct dbs_record_info *r),
+		 void *arg);
+
+/* Control socket: status, counters, records. */
+int dbs_ctl(struct dbs *d, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
+	    uint64_t now_ms);
+
+/* Tests: make the next n log writes fail (as a full disk would), 0 to stop. */
+void dbs_inject_write_errors(struct dbs *d, unsigned n);
+
+/* ---- the log format (dbs_log.c), exposed for its unit tests ---- */
+
+#define DBS_LOG_MAGIC      "MIPSADBS"
+#define DBS_LOG_HDR_LEN    16 /* magic, u32 version, u32 reserved */
+#define DBS_LOG_VERSION    1
+#define DBS_ENTRY_HDR_LEN  8 /* u32 body length, u32 CRC-32 of the body */
+#define DBS_ENTRY_BODY_MAX (1 + 8 + 8 + 4 + 1 + SAX_ID_MAX + 2 + SAX_MSG_MAX)
+
+enum dbs_entry_op {
+	DBS_OP_PUT = 1,
+	DBS_OP_DEL = 2,
+};
+
+struct dbs_entry {
+	uint8_t op;
+	uint64_t ts_ms;
+	uint64_t expires_ms;
+	struct in_addr writer;
+	const char *mn_id; /* not NUL-terminated when decoded: use mn_id_len */
+	size_t mn_id_len;
+	const uint8_t *sealed;
+	size_t sealed_len;
+};
+
+enum dbs_decode {
+	DBS_DEC_OK = 0,
+	DBS_DEC_SHORT,   /* fewer bytes than the entry says: a torn write, or more to read */
+	DBS_DEC_CORRUPT, /* bad length, CRC or content */
+};
+
+uint32_t dbs_crc32(const uint8_t *p, size_t n);
+/* Header and body into out; the entry's length, or 0 when it does not fit. */
+size_t dbs_entry_encode(const struct dbs_entry *e, uint8_t *out, size_t cap);
+/* One entry from p; *used is its length on DBS_DEC_OK.  e points into p. */
+enum dbs_decode dbs_entry_decode(const uint8_t *p, size_t len, struct dbs_entry *e, size_t *used);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * mipsa-dbs: the domain's SA store daemon.  Moves datagrams between UDP
+ * SAX_PORT and the engine in libdbs, runs the expiry/compaction timer and
+ * the control socket.  Everything else is in dbs_store.c and dbs_log.c.
+ */
+#include "conf.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "dbs.h"
+#include "evloop.h"
+#include "ip4.h"
+#include "log.h"
+#include "netio.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define DBS_TICK_MS 1000
+
+struct dbs_daemon {
+	struct dbs *db;
+	struct ev_loop *loop;
+	struct ev_timer tick;
+	struct ctl_server *ctl;
+	int udp_fd;
+};
+
+static void dbs_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct dbs_daemon *d = arg;
+	static uint8_t msg[SAX_MSG_MAX + 1], reply[SAX_MSG_MAX];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		size_t rlen = dbs_handle(d->db, msg, (size_t)n, meta.from.sin_addr, store_wall_ms(),
+					 reply, sizeof(reply));
+		if (rlen > 0)
+			netio_udp_send(fd, meta.dst, meta.from.sin_addr, ntohs(meta.from.sin_port),
+				       reply, rlen);
+	}
+}
+
+static void dbs_on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct dbs_daemon *d = arg;
+
+	dbs_tick(d->db, store_wall_ms());
+	ev_timer_start(loop, t, DBS_TICK_MS);
+}
+
+static int dbs_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
+{
+	struct dbs_daemon *d = arg;
+
+	return dbs_ctl(d->db, argc, argv, o, err, errlen, store_wall_ms());
+}
+
+static int dbs_daemon_open(struct dbs_daemon *d, const struct dbs_config *cfg)
+{
+	d->udp_fd = netio_udp_open(cfg->address, cfg->port);
+	if (d->udp_fd < 0 || ev_io_add(d->loop, d->udp_fd, EPOLLIN, dbs_on_udp, d) < 0)
+		return -1;
+	d->ctl = ctl_server_open(d->loop, cfg->control_socket, dbs_on_ctl, d);
+	if (d->ctl == NULL)
+		return -1;
+	ev_timer_init(&d->tick, dbs_on_tick, d);
+	return ev_timer_start(d->loop, &d->tick, DBS_TICK_MS);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_args args;
+	struct dbs_daemon d = {.udp_fd = -1};
+	struct dbs_config cfg;
+	struct conf c;
+	int status = 1;
+
+	daemon_parse_args(argc, argv, "mipsa-dbs", &args);
+	log_init("mipsa-dbs", LOG_LVL_INFO, false);
+	if (conf_load(&c, args.config) < 0 || dbs_config_load(&c, &cfg) < 0) {
+		fprintf(stderr, "mipsa-dbs: %s\n", conf_error(&c));
+		conf_free(&c);
+		return 1;
+	}
+	conf_free(&c);
+	if (args.check_only) {
+		printf("mipsa-dbs: %s: configuration ok\n", args.config);
+		dbs_config_wipe(&cfg);
+		return 0;
+	}
+	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
+	d.loop = ev_loop_new();
+	if (d.loop == NULL || daemon_signals(d.loop) < 0)
+		goto out;
+	d.db = dbs_open(&cfg, store_wall_ms());
+	if (d.db == NULL || dbs_daemon_open(&d, &cfg) < 0)
+		goto out;
+	log_notice("store %s:%u: %zu records loaded from %s/%s", IP4_STR(cfg.address), cfg.port,
+		   dbs_n_records(d.db), cfg.data_dir, DBS_LOG_NAME);
+	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+out:
+	ctl_server_close(d.ctl);
+	if (d.udp_fd >= 0)
+		close(d.udp_fd);
+	dbs_close(d.db);
+	dbs_config_wipe(&cfg);
+	ev_loop_free(d.loop);
+	return status;
+}

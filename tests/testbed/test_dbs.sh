@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+#
+# mipsa-dbs in the namespace testbed (namespace dbs, 198.18.3.2), written
+# to by tools/mipsa-store from the FA namespaces: fa1 is a member by
+# address, fa2 by prefix, fa3 is not a member.  Checks: records put from
+# fa1/fa2 are read back (sealed part opens), survive a restart of the
+# daemon; fa3 is refused and counted; a wrong K_DB gets no answer; a
+# short-lived record is gone after its Expires; a torn log tail (a crash
+# in the middle of a write) and garbage after the last entry are cut off
+# at start and the daemon goes on; mipsactl status/counters/records in
+# text and JSON, with no key material in the listing.
+set -euo pipefail
+[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${MIPSA_BIN:-$top}
+export TB_PREFIX=db$$
+# shellcheck disable=SC1091 # testbed/lib.sh, found at run time
+source "$top/testbed/lib.sh"
+
+run=$(mktemp -d /tmp/mipsa-dbs-test.XXXXXX)
+chmod 700 "$run"
+dbs_pid=
+
+stop_dbs() {
+	if [[ -n $dbs_pid ]]; then
+		kill -TERM "$dbs_pid" 2>/dev/null || true
+		wait "$dbs_pid" 2>/dev/null || true
+		dbs_pid=
+	fi
+}
+cleanup() {
+	stop_dbs
+	rm -rf "$run"
+}
+tb_trap_cleanup cleanup
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- mipsa-dbs log" >&2
+	tail -n 30 "$run/dbs.log" >&2 || true
+	exit 1
+}
+
+ctl() {
+	"$bin/tools/mipsactl" -s "$run/dbs.sock" "$@"
+}
+# jqa CMD FILTER: the jq FILTER holds on `mipsactl --json CMD`
+jqa() {
+	local out
+	out=$(ctl --json "$1") || fail "mipsactl $1"
+	jq -e "$2" >/dev/null <<<"$out" || fail "$1: expected $2, got $out"
+}
+
+start_dbs() {
+	# not through tb_exec (a function: $! would be a subshell): ip netns exec execs the daemon
+	ip netns exec "$(tb_ns dbs)" "$bin/dbs/mipsa-dbs" -c "$run/dbs.conf" >>"$run/dbs.log" 2>&1 &
+	dbs_pid=$!
+	for _ in $(seq 50); do
+		ctl status >/dev/null 2>&1 && return 0
+		kill -0 "$dbs_pid" 2>/dev/null || fail "mipsa-dbs exited"
+		sleep 0.1
+	done
+	fail "mipsa-dbs did not come up"
+}
+
+# store NODE SENDER [options] OP ARGS...: mipsa-store from NODE as SENDER, JSON out
+store() {
+	local node=$1 sender=$2
+	shift 2
+	tb_exec "$node" "$bin/tools/mipsa-store" -j -a "$TB_DBS_ADDR" -l "$sender" \
+		-k "$run/k_db" -K "$run/k_sa" -t 1000 "$@"
+}
+# expect_store STATUS NODE SENDER ARGS...: exit status and JSON status both as STATUS says
+expect_store() {
+	local want=$1 out rc=0 code
+	shift
+	out=$(store "$@") || rc=$?
+	case $want in ok) code=0 ;; not_found) code=1 ;; refused) code=2 ;; *) code=3 ;; esac
+	[[ $rc -eq $code ]] || fail "mipsa-store $*: exit $rc, want $code ($out)"
+	jq -e ".status == \"$want\"" >/dev/null <<<"$out" || fail "mipsa-store $*: $out"
+	printf '%s\n' "$out"
+}
+
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$run/k_db"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$run/k_sa"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$run/k_wrong"
+chmod 600 "$run"/k_*
+cat >"$run/dbs.conf" <<CONF
+dbs: {
+  address = "$TB_DBS_ADDR";
+  control_socket = "$run/dbs.sock";
+  data_dir = "$run/data";
+  k_db_file = "$run/k_db";
+  members = ( "$TB_FA1_COA" );
+  member_prefix = "198.18.12.0/24";
+  freshness_window_ms = 30000;
+  max_records = 100;
+  log_level = "info";
+};
+CONF
+"$bin/dbs/mipsa-dbs" -t -c "$run/dbs.conf" >/dev/null || fail "configuration check"
+
+tb_up
+start_dbs
+jqa status '.daemon == "mipsa-dbs" and .records == 0 and .members == 1'
+
+# ---- members write, any member reads ----
+expect_store ok fa1 "$TB_FA1_COA" put mn1@home.example 198.18.100.10 >/dev/null
+expect_store ok fa2 "$TB_FA2_COA" put mn2@home.example 198.18.100.20 >/dev/null
+expect_store ok fa1 "$TB_FA1_COA" -L 2 put short@home.example 198.18.100.30 >/dev/null
+out=$(expect_store ok fa2 "$TB_FA2_COA" get mn1@home.example)
+jq -e '.verified and .home_address == "198.18.100.10" and .prev_coa == "198.18.11.2" and
+	.sender == "198.18.3.2"' >/dev/null <<<"$out" || fail "get mn1: $out"
+jqa records '[.records[].mn_id] == ["mn1@home.example", "mn2@home.example", "short@home.example"]'
+jqa records '.records[0].writer == "198.18.11.2" and .records[1].writer == "198.18.12.2"'
+# what a record shows: who wrote it and until when, no key material
+jqa records '[.records[] | keys] | unique ==
+	[["expires_ms", "mn_id", "remaining", "sealed_bytes", "writer", "written_ms"]]'
+ctl records | grep -q "mn1@home.example" || fail "text records listing"
+ctl status | grep -q "synced_writes" || fail "text status"
+
+# ---- outsiders ----
+expect_store refused fa3 "$TB_FA3_COA" put mn9@home.example 198.18.100.90 >/dev/null
+expect_store refused fa3 "$TB_FA3_COA" get mn1@home.example >/dev/null
+out=$(tb_exec fa1 "$bin/tools/mipsa-store" -j -a "$TB_DBS_ADDR" -l "$TB_FA1_COA" \
+	-k "$run/k_wrong" -t 200 get mn1@home.example) && fail "wrong K_DB answered: $out"
+jq -e '.status == "timeout"' >/dev/null <<<"$out" || fail "wrong K_DB: $out"
+jqa counters '.counters.refused_not_member >= 2 and .counters.refused_mac == 1 and
+	.counters.stored == 3'
+
+# ---- expiry ----
+sleep 2.5
+expect_store not_found fa1 "$TB_FA1_COA" get short@home.example >/dev/null
+jqa status '.records == 2 and .counters.expired == 1'
+
+# ---- restart: the records survive ----
+stop_dbs
+start_dbs
+jqa status '.records == 2 and .counters.loaded == 2 and .counters.log_dropped_bytes == 0'
+out=$(expect_store ok fa1 "$TB_FA1_COA" get mn2@home.example)
+jq -e '.home_address == "198.18.100.20"' >/dev/null <<<"$out" || fail "mn2 after restart: $out"
+
+# ---- a torn write at a crash: the daemon starts, without the torn record ----
+expect_store ok fa1 "$TB_FA1_COA" put torn@home.example 198.18.100.40 >/dev/null
+kill -KILL "$dbs_pid"
+wait "$dbs_pid" 2>/dev/null || true
+dbs_pid=
+truncate -s -7 "$run/data/dbs.log"
+start_dbs
+jqa status '.records == 2 and .counters.log_dropped_bytes > 0'
+expect_store not_found fa1 "$TB_FA1_COA" get torn@home.example >/dev/null
+expect_store ok fa1 "$TB_FA1_COA" get mn1@home.example >/dev/null
+# appends after the cut are read back; garbage after the last entry is cut too
+expect_store ok fa2 "$TB_FA2_COA" put after@home.example 198.18.100.50 >/dev/null
+stop_dbs
+head -c 100 /dev/urandom >>"$run/data/dbs.log"
+start_dbs
+jqa status '.records == 3 and .counters.log_dropped_bytes == 100'
+expect_store ok fa1 "$TB_FA1_COA" get after@home.example >/dev/null
+
+# ---- delete ----
+expect_store ok fa2 "$TB_FA2_COA" del mn1@home.example >/dev/null
+expect_store not_found fa1 "$TB_FA1_COA" get mn1@home.example >/dev/null
+stop_dbs
+start_dbs
+jqa records '[.records[].mn_id] == ["after@home.example", "mn2@home.example"]'
+kill -0 "$dbs_pid" || fail "mipsa-dbs died"
+echo "PASS: test_dbs"

@@ -1,0 +1,923 @@
+/*
+ * Unit tests for the store client (common/store.c).
+ *
+ * dbs: the in-process engine (dbs/libdbs.a) behind a loopback UDP socket
+ * on the same event loop as the clients; the clients send from 127.0.0.1
+ * and 127.0.0.2 (members) and 127.0.0.3 (not a member).
+ *
+ * redis: when redis-server is installed, a Redis started by the test on a
+ * free port in a temporary directory with an ACL file: users fa1 and fa2
+ * (set/get/del on mipsa:sa:*), reader (get only) and admin (to look at
+ * TTLs); the default user is off.  Without redis-server that case is
+ * skipped (said on stdout).
+ *
+ * Both: put/get/del, a record written by one client read by another,
+ * expiry, refusals, timeouts when nothing answers (bounded, the callback
+ * gets STORE_TIMEOUT), errors when nobody listens, argument checks.
+ */
+#include "dbs.h"
+#include "evloop.h"
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WINDOW 30000u
+#define TMO    1000u /* a generous timeout where an answer is expected */
+
+static char tmpdir[96];
+static struct ev_loop *loop;
+static struct sax_keys keys; /* as the FAs have them */
+
+static struct in_addr ip(const char *s)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[300];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void make_tmpdir(const char *name)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/%s.XXXXXX", base && strlen(base) < 60 ? base : "/tmp",
+		 name);
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+/* ---- results collected from callbacks ---- */
+
+struct got {
+	enum store_op op;
+	enum store_status status;
+	enum sax_reason reason;
+	char mn_id[SAX_ID_MAX + 1];
+	uint8_t msg[SAX_MSG_MAX];
+	size_t len;
+	uint64_t elapsed_us;
+};
+
+static struct got got[64];
+static int n_got, want_got;
+
+static void on_result(void *arg, const struct store_result *r)
+{
+	struct got *g = &got[n_got++];
+
+	ck_assert_int_lt(n_got, 64);
+	g->op = r->op;
+	g->status = r->status;
+	g->reason = r->reason;
+	snprintf(g->mn_id, sizeof(g->mn_id), "%s", r->mn_id);
+	g->len = r->len;
+	if (r->len)
+		memcpy(g->msg, r->msg, r->len);
+	g->elapsed_us = r->elapsed_us;
+	if (n_got >= want_got)
+		ev_loop_stop(loop);
+}
+
+static void on_guard(struct ev_loop *l, struct ev_timer *t, void *arg)
+{
+	ev_loop_stop(l);
+}
+
+/* Run the loop until n more results came in, or max_ms passed. */
+static void wait_results(int n, uint64_t max_ms)
+{
+	struct ev_timer guard;
+
+	want_got = n_got + n;
+	ev_timer_init(&guard, on_guard, NULL);
+	ev_timer_start(loop, &guard, max_ms);
+	ev_loop_run(loop);
+	ev_timer_stop(loop, &guard);
+	ck_assert_int_eq(n_got, want_got);
+}
+
+/* Let the loop run for ms (e.g. for a record to expire). */
+static void run_for(uint64_t ms)
+{
+	want_got = 1 << 30;
+	struct ev_timer guard;
+	ev_timer_init(&guard, on_guard, NULL);
+	ev_timer_start(loop, &guard, ms);
+	ev_loop_run(loop);
+}
+
+static void expect_got(int i, enum store_op op, enum store_status st, enum sax_reason why)
+{
+	ck_assert_int_eq(got[i].op, op);
+	ck_assert_msg(got[i].status == st, "result %d: %s, want %s", i,
+		      store_status_name(got[i].status), store_status_name(st));
+	ck_assert_int_eq(got[i].reason, why);
+}
+
+/* ---- messages ---- */
+
+/* The SAX_STORE_PUT an FA at sender builds for id. */
+static size_t build_put(const char *id, const char *sender, const char *home, uint64_t expires,
+			uint8_t *out, size_t cap)
+{
+	struct sax_msg m;
+	struct buf b;
+
+	memset(&m, 0, sizeof(m));
+	m.version = SAX_VERSION;
+	m.type = SAX_STORE_PUT;
+	sax_stamp(&m);
+	m.sender = ip(sender);
+	m.expires_ms = expires;
+	m.mn_id_len = strlen(id);
+	memcpy(m.mn_id, id, m.mn_id_len);
+	m.has_record = true;
+	m.rec.isakmp.hash = 2;
+	m.rec.isakmp.key_bits = 128;
+	m.rec.isakmp.group = 14;
+	m.rec.isakmp.auth = 1;
+	m.rec.isakmp.hash_len = 20;
+	m.rec.isakmp.enc_key_len = 16;
+	m.rec.isakmp.expires_ms = expires;
+	m.rec.home_addr = ip(home);
+	m.rec.prev_coa = ip(sender);
+	buf_init_write(&b, out, cap);
+	ck_assert_int_eq(sax_build(&b, &m, &keys), SAX_E_OK);
+	return buf_used(&b);
+}
+
+static int put(struct store_client *sc, const char *id, const char *sender, const char *home,
+	       uint64_t lifetime_ms, uint32_t tmo)
+{
+	uint8_t msg[SAX_MSG_MAX];
+	uint64_t expires = store_wall_ms() + lifetime_ms;
+	size_t n = build_put(id, sender, home, expires, msg, sizeof(msg));
+
+	return store_put(sc, id, expires, msg, n, tmo, on_result, NULL);
+}
+
+/* A get's message opens (window 0, as the FA parses it) to a record of home. */
+static void expect_home(int i, const char *id, const char *home)
+{
+	struct sax_msg m;
+
+	ck_assert_uint_gt(got[i].len, 0);
+	ck_assert_int_eq(sax_parse(got[i].msg, got[i].len, &keys, store_wall_ms(), 0, NULL, &m),
+			 SAX_E_OK);
+	ck_assert_str_eq(m.mn_id, id);
+	ck_assert_uint_eq(m.rec.home_addr.s_addr, ip(home).s_addr);
+	sax_record_wipe(&m.rec);
+}
+
+static void keys_init(void)
+{
+	memset(&keys, 0, sizeof(keys));
+	memset(keys.k_db, 0x42, SAX_KEY_LEN);
+	memset(keys.k_sa, 0x17, SAX_KEY_LEN);
+	keys.have_k_sa = true;
+}
+
+/* ================= dbs ================= */
+
+static struct dbs *db;
+static int db_fd = -1;
+static uint16_t db_port;
+
+static void db_on_udp(struct ev_loop *l, int fd, uint32_t events, void *arg)
+{
+	uint8_t in[SAX_MSG_MAX + 1], out[SAX_MSG_MAX];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ssize_t n;
+
+	while ((n = recvfrom(fd, in, sizeof(in), 0, (struct sockaddr *)&from, &flen)) >= 0) {
+		size_t a = dbs_handle(db, in, (size_t)n, from.sin_addr, store_wall_ms(), out,
+				      sizeof(out));
+		if (a > 0)
+			sendto(fd, out, a, 0, (struct sockaddr *)&from, flen);
+		flen = sizeof(from);
+	}
+}
+
+/* A UDP socket on 127.0.0.1 and a free port; its port. */
+static int udp_socket(uint16_t *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = ip("127.0.0.1")};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void dbs_setup(void)
+{
+	struct dbs_config cfg;
+
+	keys_init();
+	make_tmpdir("test_store");
+	loop = ev_loop_new();
+	ck_assert_ptr_nonnull(loop);
+	dbs_config_defaults(&cfg);
+	cfg.address = ip("127.0.0.1");
+	cfg.members[0] = ip("127.0.0.1");
+	cfg.members[1] = ip("127.0.0.2");
+	cfg.n_members = 2;
+	cfg.freshness_window_ms = WINDOW;
+	memcpy(cfg.k_db, keys.k_db, SAX_KEY_LEN);
+	snprintf(cfg.data_dir, sizeof(cfg.data_dir), "%s/data", tmpdir);
+	db = dbs_open(&cfg, store_wall_ms());
+	ck_assert_ptr_nonnull(db);
+	db_fd = udp_socket(&db_port);
+	ck_assert_int_eq(ev_io_add(loop, db_fd, EPOLLIN, db_on_udp, NULL), 0);
+	n_got = 0;
+}
+
+static void dbs_teardown(void)
+{
+	ev_io_del(loop, db_fd);
+	close(db_fd);
+	dbs_close(db);
+	ev_loop_free(loop);
+	rm_tree(tmpdir);
+}
+
+static struct store_client *dbs_client(const char *local, uint16_t port)
+{
+	struct store_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.backend = STORE_DBS;
+	c.dbs_addr = ip("127.0.0.1");
+	c.dbs_port = port;
+	c.local = ip(local);
+	c.window_ms = WINDOW;
+	memcpy(c.k_db, keys.k_db, SAX_KEY_LEN);
+	struct store_client *sc = store_client_new(loop, &c);
+	ck_assert_ptr_nonnull(sc);
+	return sc;
+}
+
+START_TEST(test_dbs_put_get_del)
+{
+	struct store_client *fa1 = dbs_client("127.0.0.1", db_port);
+	struct store_client *fa2 = dbs_client("127.0.0.2", db_port);
+
+	ck_assert_int_eq(put(fa1, "mn1@home.example", "127.0.0.1", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 2000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	ck_assert_uint_eq(dbs_n_records(db), 1);
+	/* written by one FA, read by the other */
+	ck_assert_int_eq(store_get(fa2, "mn1@home.example", TMO, on_result, NULL), 0);
+	wait_results(1, 2000);
+	expect_got(1, STORE_OP_GET, STORE_OK, SAX_OK);
+	expect_home(1, "mn1@home.example", "198.18.100.10");
+	ck_assert_int_eq(store_del(fa2, "mn1@home.example", TMO, on_result, NULL), 0);
+	wait_results(1, 2000);
+	expect_got(2, STORE_OP_DEL, STORE_OK, SAX_OK);
+	ck_assert_int_eq(store_get(fa1, "mn1@home.example", TMO, on_result, NULL), 0);
+	wait_results(1, 2000);
+	expect_got(3, STORE_OP_GET, STORE_NOT_FOUND, SAX_R_UNKNOWN);
+	ck_assert_uint_eq(got[3].len, 0);
+	const struct store_counters *c = store_client_counters(fa1);
+	ck_assert_uint_eq(c->requests, 2);
+	ck_assert_uint_eq(c->ok, 1);
+	ck_assert_uint_eq(c->not_found, 1);
+	ck_assert_uint_eq(store_client_pending(fa1), 0);
+	store_client_free(fa1);
+	store_client_free(fa2);
+}
+END_TEST
+
+START_TEST(test_dbs_expiry)
+{
+	struct store_client *fa1 = dbs_client("127.0.0.1", db_port);
+
+	ck_assert_int_eq(put(fa1, "short", "127.0.0.1", "198.18.100.10", 300, TMO), 0);
+	wait_results(1, 2000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	run_for(400);
+	ck_assert_int_eq(store_get(fa1, "short", TMO, on_result, NULL), 0);
+	wait_results(1, 2000);
+	expect_got(1, STORE_OP_GET, STORE_NOT_FOUND, SAX_R_EXPIRED);
+	/* an Expires already past is refused here, from the loop, without asking */
+	uint8_t msg[SAX_MSG_MAX];
+	size_t n = build_put("dead", "127.0.0.1", "198.18.100.10", store_wall_ms() + 60000, msg,
+			     sizeof(msg));
+	ck_assert_int_eq(store_put(fa1, "dead", store_wall_ms() - 1, msg, n, TMO, on_result, NULL),
+			 0);
+	ck_assert_int_eq(n_got, 2); /* not from inside the call */
+	wait_results(1, 500);
+	expect_got(2, STORE_OP_PUT, STORE_REFUSED, SAX_R_EXPIRED);
+	store_client_free(fa1);
+}
+END_TEST
+
+START_TEST(test_dbs_not_member)
+{
+	struct store_client *out = dbs_client("127.0.0.3", db_port);
+
+	ck_assert_int_eq(put(out, "mn1", "127.0.0.3", "198.18.100.10", 60000, TMO), 0);
+	ck_assert_int_eq(store_get(out, "mn1", TMO, on_result, NULL), 0);
+	wait_results(2, 2000);
+	expect_got(0, STORE_OP_PUT, STORE_REFUSED, SAX_R_NOT_MEMBER);
+	expect_got(1, STORE_OP_GET, STORE_REFUSED, SAX_R_NOT_MEMBER);
+	ck_assert_uint_eq(dbs_n_records(db), 0);
+	ck_assert_uint_eq(dbs_counters(db)->refused_not_member, 2);
+	store_client_free(out);
+}
+END_TEST
+
+START_TEST(test_dbs_wrong_key_times_out)
+{
+	struct store_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.backend = STORE_DBS;
+	c.dbs_addr = ip("127.0.0.1");
+	c.dbs_port = db_port;
+	c.local = ip("127.0.0.1");
+	memset(c.k_db, 0x43, SAX_KEY_LEN);
+	struct store_client *sc = store_client_new(loop, &c);
+	ck_assert_ptr_nonnull(sc);
+	/* the store drops what it cannot authenticate: the FA learns it by the timeout */
+	ck_assert_int_eq(store_get(sc, "mn1", 50, on_result, NULL), 0);
+	wait_results(1, 1000);
+	expect_got(0, STORE_OP_GET, STORE_TIMEOUT, SAX_R_STORE_ERROR);
+	ck_assert_uint_eq(dbs_counters(db)->refused_mac, 1);
+	store_client_free(sc);
+}
+END_TEST
+
+START_TEST(test_dbs_timeout_bounded)
+{
+	uint16_t port;
+	int silent = udp_socket(&port); /* bound, never read: nothing answers */
+	struct store_client *sc = dbs_client("127.0.0.1", port);
+
+	ck_assert_int_eq(store_get(sc, "mn1", 50, on_result, NULL), 0);
+	ck_assert_int_eq(put(sc, "mn2", "127.0.0.1", "198.18.100.10", 60000, 80), 0);
+	wait_results(2, 1000);
+	expect_got(0, STORE_OP_GET, STORE_TIMEOUT, SAX_R_STORE_ERROR);
+	expect_got(1, STORE_OP_PUT, STORE_TIMEOUT, SAX_R_STORE_ERROR);
+	ck_assert_uint_ge(got[0].elapsed_us, 49000); /* ms timers: up to 1 ms early */
+	ck_assert_uint_lt(got[0].elapsed_us, 300000);
+	ck_assert_uint_ge(got[1].elapsed_us, 79000);
+	ck_assert_uint_lt(got[1].elapsed_us, 330000);
+	ck_assert_uint_eq(store_client_counters(sc)->timeouts, 2);
+	ck_assert_uint_eq(store_client_pending(sc), 0);
+	store_client_free(sc);
+	close(silent);
+}
+END_TEST
+
+START_TEST(test_dbs_nobody_listens)
+{
+	uint16_t port;
+	int fd = udp_socket(&port);
+
+	close(fd); /* the port is free again: ICMP port unreachable */
+	struct store_client *sc = dbs_client("127.0.0.1", port);
+	ck_assert_int_eq(store_get(sc, "mn1", 500, on_result, NULL), 0);
+	wait_results(1, 1000);
+	ck_assert_int_eq(got[0].status, STORE_ERROR);
+	ck_assert_uint_lt(got[0].elapsed_us, 400000); /* failed fast, not by the timeout */
+	store_client_free(sc);
+}
+END_TEST
+
+START_TEST(test_dbs_pipelined)
+{
+	struct store_client *fa1 = dbs_client("127.0.0.1", db_port);
+	struct store_client *fa2 = dbs_client("127.0.0.2", db_port);
+	char id[32], home[32];
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "mn%d", i);
+		snprintf(home, sizeof(home), "198.18.100.%d", 10 + i);
+		ck_assert_int_eq(put(fa1, id, "127.0.0.1", home, 60000, TMO), 0);
+	}
+	wait_results(20, 3000);
+	for (int i = 0; i < 20; i++)
+		expect_got(i, STORE_OP_PUT, STORE_OK, SAX_OK);
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "mn%d", i);
+		ck_assert_int_eq(store_get(fa2, id, TMO, on_result, NULL), 0);
+	}
+	wait_results(20, 3000);
+	/* every answer went to its own request */
+	for (int i = 20; i < 40; i++) {
+		expect_got(i, STORE_OP_GET, STORE_OK, SAX_OK);
+		snprintf(home, sizeof(home), "198.18.100.%d", 10 + atoi(got[i].mn_id + 2));
+		expect_home(i, got[i].mn_id, home);
+	}
+	ck_assert_uint_eq(store_client_counters(fa2)->late_answers, 0);
+	store_client_free(fa1);
+	store_client_free(fa2);
+}
+END_TEST
+
+START_TEST(test_dbs_arguments)
+{
+	struct store_config c;
+	uint8_t msg[8] = {0};
+	char long_id[SAX_ID_MAX + 2];
+
+	memset(&c, 0, sizeof(c));
+	c.backend = STORE_DBS;
+	c.dbs_addr = ip("127.0.0.1");
+	c.dbs_port = db_port;
+	c.local = ip("127.0.0.1");
+	c.max_pending = 2;
+	memcpy(c.k_db, keys.k_db, SAX_KEY_LEN);
+	struct store_client *sc = store_client_new(loop, &c);
+	ck_assert_ptr_nonnull(sc);
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	ck_assert_int_eq(store_get(sc, "", TMO, on_result, NULL), -1);
+	ck_assert_int_eq(store_get(sc, NULL, TMO, on_result, NULL), -1);
+	ck_assert_int_eq(store_get(sc, long_id, TMO, on_result, NULL), -1);
+	ck_assert_int_eq(store_get(sc, "mn1", TMO, NULL, NULL), -1);
+	ck_assert_int_eq(
+		store_put(sc, "mn1", store_wall_ms() + 1000, NULL, 0, TMO, on_result, NULL), -1);
+	ck_assert_int_eq(store_put(sc, "mn1", store_wall_ms() + 1000, msg, SAX_MSG_MAX + 1, TMO,
+				   on_result, NULL),
+			 -1);
+	/* at most max_pending in flight */
+	ck_assert_int_eq(store_get(sc, "mn1", TMO, on_result, NULL), 0);
+	ck_assert_int_eq(store_get(sc, "mn2", TMO, on_result, NULL), 0);
+	ck_assert_int_eq(store_get(sc, "mn3", TMO, on_result, NULL), -1);
+	ck_assert_uint_eq(store_client_pending(sc), 2);
+	/* freed with requests in flight: no callback, nothing left behind */
+	store_client_free(sc);
+	run_for(100);
+	ck_assert_int_eq(n_got, 0);
+	/* a dbs client needs both addresses */
+	c.local.s_addr = INADDR_ANY;
+	ck_assert_ptr_null(store_client_new(loop, &c));
+}
+END_TEST
+
+/* ================= redis ================= */
+
+static pid_t redis_pid = -1;
+static uint16_t redis_port;
+
+/* A TCP port nobody uses right now. */
+static uint16_t free_tcp_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = ip("127.0.0.1")};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static redisContext *redis_admin(void)
+{
+	struct timeval tv = {0, 200000};
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+
+	if (c == NULL || c->err) {
+		if (c)
+			redisFree(c);
+		return NULL;
+	}
+	redisReply *r = redisCommand(c, "AUTH admin pass-admin");
+	bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+	if (r)
+		freeReplyObject(r);
+	if (!ok) {
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void redis_start(void)
+{
+	char acl[200], port[8];
+	FILE *f;
+
+	keys_init();
+	make_tmpdir("test_store_redis");
+	snprintf(acl, sizeof(acl), "%s/users.acl", tmpdir);
+	f = fopen(acl, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("user default off\n"
+	      "user fa1 on >pass-fa1 ~mipsa:sa:* +set +get +del +ping\n"
+	      "user fa2 on >pass-fa2 ~mipsa:sa:* +set +get +del +ping\n"
+	      "user reader on >pass-reader ~mipsa:sa:* +get +ping\n"
+	      "user admin on >pass-admin ~* +@all\n",
+	      f);
+	fclose(f);
+	redis_port = free_tcp_port();
+	snprintf(port, sizeof(port), "%u", redis_port);
+	redis_pid = fork();
+	ck_assert_int_ge(redis_pid, 0);
+	if (redis_pid == 0) {
+		char log[200];
+		snprintf(log, sizeof(log), "%s/redis.log", tmpdir);
+		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
+		       "--dir", tmpdir, "--save", "", "--appendonly", "no", "--aclfile", acl,
+		       "--daemonize", "no", "--logfile", log, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) { /* up to 5 s */
+		redisContext *c = redis_admin();
+		if (c != NULL) {
+			redisFree(c);
+			return;
+		}
+		usleep(50000);
+	}
+	ck_abort_msg("redis-server did not come up on port %u", redis_port);
+}
+
+static void redis_stop(void)
+{
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGTERM);
+		waitpid(redis_pid, NULL, 0);
+		redis_pid = -1;
+	}
+	rm_tree(tmpdir);
+}
+
+static void redis_setup(void)
+{
+	loop = ev_loop_new();
+	ck_assert_ptr_nonnull(loop);
+	n_got = 0;
+}
+
+static void redis_teardown(void)
+{
+	ev_loop_free(loop);
+}
+
+static struct store_client *redis_client(const char *user, const char *pass, const char *prefix,
+					 uint16_t port)
+{
+	struct store_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.backend = STORE_REDIS;
+	snprintf(c.redis_host, sizeof(c.redis_host), "localhost");
+	c.redis_port = port;
+	snprintf(c.redis_user, sizeof(c.redis_user), "%s", user);
+	snprintf(c.redis_pass, sizeof(c.redis_pass), "%s", pass);
+	snprintf(c.key_prefix, sizeof(c.key_prefix), "%s", prefix);
+	struct store_client *sc = store_client_new(loop, &c);
+	ck_assert_ptr_nonnull(sc);
+	return sc;
+}
+
+START_TEST(test_redis_put_get_del)
+{
+	struct store_client *fa1 = redis_client("fa1", "pass-fa1", "mipsa:sa:", redis_port);
+	struct store_client *fa2 = redis_client("fa2", "pass-fa2", "mipsa:sa:", redis_port);
+	uint8_t msg[SAX_MSG_MAX];
+	uint64_t expires = store_wall_ms() + 60000;
+	size_t n = build_put("mn1@home.example", "198.18.11.2", "198.18.100.10", expires, msg,
+			     sizeof(msg));
+
+	ck_assert_int_eq(store_put(fa1, "mn1@home.example", expires, msg, n, TMO, on_result, NULL),
+			 0);
+	wait_results(1, 3000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	/* read back by the other FA: the bytes that were put */
+	ck_assert_int_eq(store_get(fa2, "mn1@home.example", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(1, STORE_OP_GET, STORE_OK, SAX_OK);
+	ck_assert_uint_eq(got[1].len, n);
+	ck_assert_mem_eq(got[1].msg, msg, n);
+	expect_home(1, "mn1@home.example", "198.18.100.10");
+	/* two connections: no order between them, so one after the other */
+	ck_assert_int_eq(store_del(fa2, "mn1@home.example", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(2, STORE_OP_DEL, STORE_OK, SAX_OK);
+	ck_assert_int_eq(store_get(fa1, "mn1@home.example", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(3, STORE_OP_GET, STORE_NOT_FOUND, SAX_R_UNKNOWN);
+	ck_assert_uint_eq(store_client_counters(fa1)->connects, 1);
+	store_client_free(fa1);
+	store_client_free(fa2);
+}
+END_TEST
+
+START_TEST(test_redis_expiry)
+{
+	struct store_client *fa1 = redis_client("fa1", "pass-fa1", "mipsa:sa:", redis_port);
+
+	ck_assert_int_eq(put(fa1, "short", "198.18.11.2", "198.18.100.10", 400, TMO), 0);
+	wait_results(1, 3000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	/* Redis holds it for Expires - now, no longer */
+	redisContext *admin = redis_admin();
+	ck_assert_ptr_nonnull(admin);
+	redisReply *r = redisCommand(admin, "PTTL mipsa:sa:short");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	ck_assert_int_gt(r->integer, 0);
+	ck_assert_int_le(r->integer, 400);
+	freeReplyObject(r);
+	redisFree(admin);
+	run_for(500);
+	ck_assert_int_eq(store_get(fa1, "short", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(1, STORE_OP_GET, STORE_NOT_FOUND, SAX_R_UNKNOWN);
+	store_client_free(fa1);
+}
+END_TEST
+
+START_TEST(test_redis_permissions)
+{
+	struct store_client *rd = redis_client("reader", "pass-reader", "mipsa:sa:", redis_port);
+	struct store_client *bad = redis_client("fa1", "wrong", "mipsa:sa:", redis_port);
+	struct store_client *other = redis_client("fa1", "pass-fa1", "other:", redis_port);
+
+	/* a user without +set, a wrong password, a key outside the user's pattern */
+	ck_assert_int_eq(put(rd, "mn1", "198.18.11.2", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 3000);
+	expect_got(0, STORE_OP_PUT, STORE_REFUSED, SAX_R_NOT_MEMBER);
+	ck_assert_int_eq(store_get(rd, "mn1", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(1, STORE_OP_GET, STORE_NOT_FOUND, SAX_R_UNKNOWN);
+	ck_assert_int_eq(store_get(bad, "mn1", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(2, STORE_OP_GET, STORE_REFUSED, SAX_R_NOT_MEMBER);
+	ck_assert_int_eq(put(other, "mn1", "198.18.11.2", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 3000);
+	expect_got(3, STORE_OP_PUT, STORE_REFUSED, SAX_R_NOT_MEMBER);
+	store_client_free(rd);
+	store_client_free(bad);
+	store_client_free(other);
+}
+END_TEST
+
+START_TEST(test_redis_timeout)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = ip("127.0.0.1")};
+	socklen_t len = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	/* listens (the kernel completes connections) but never says a word */
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
+	struct store_client *sc = redis_client("fa1", "pass-fa1", "mipsa:sa:", ntohs(a.sin_port));
+	ck_assert_int_eq(store_get(sc, "mn1", 50, on_result, NULL), 0);
+	ck_assert_int_eq(put(sc, "mn2", "198.18.11.2", "198.18.100.10", 60000, 80), 0);
+	wait_results(2, 1000);
+	expect_got(0, STORE_OP_GET, STORE_TIMEOUT, SAX_R_STORE_ERROR);
+	expect_got(1, STORE_OP_PUT, STORE_TIMEOUT, SAX_R_STORE_ERROR);
+	ck_assert_uint_lt(got[0].elapsed_us, 300000);
+	ck_assert_uint_lt(got[1].elapsed_us, 330000);
+	store_client_free(sc);
+	close(lfd);
+}
+END_TEST
+
+/* Requests that time out stay with hiredis until it answers: a bound, then a new connection. */
+START_TEST(test_redis_stuck_reconnects)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = ip("127.0.0.1")};
+	socklen_t len = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct store_config c;
+
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
+	memset(&c, 0, sizeof(c));
+	c.backend = STORE_REDIS;
+	snprintf(c.redis_host, sizeof(c.redis_host), "127.0.0.1");
+	c.redis_port = ntohs(a.sin_port);
+	snprintf(c.redis_user, sizeof(c.redis_user), "fa1");
+	snprintf(c.redis_pass, sizeof(c.redis_pass), "pass-fa1");
+	snprintf(c.key_prefix, sizeof(c.key_prefix), "mipsa:sa:");
+	c.max_pending = 2;
+	struct store_client *sc = store_client_new(loop, &c);
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_int_eq(store_get(sc, "mn1", 50, on_result, NULL), 0);
+	ck_assert_int_eq(store_get(sc, "mn2", 60, on_result, NULL), 0);
+	wait_results(2, 1000);
+	/* dropped: a short back-off fails fast, then a new connection */
+	ck_assert_int_eq(store_get(sc, "mn3", 50, on_result, NULL), 0);
+	wait_results(1, 1000);
+	expect_got(2, STORE_OP_GET, STORE_ERROR, SAX_R_STORE_ERROR);
+	run_for(600);
+	ck_assert_int_eq(store_get(sc, "mn4", 50, on_result, NULL), 0);
+	wait_results(1, 1000);
+	expect_got(3, STORE_OP_GET, STORE_TIMEOUT, SAX_R_STORE_ERROR);
+	ck_assert_uint_eq(store_client_counters(sc)->connects, 2);
+	ck_assert_uint_eq(store_client_counters(sc)->timeouts, 3);
+	store_client_free(sc);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(test_redis_nobody_listens)
+{
+	struct store_client *sc = redis_client("fa1", "pass-fa1", "mipsa:sa:", free_tcp_port());
+
+	ck_assert_int_eq(store_get(sc, "mn1", 500, on_result, NULL), 0);
+	wait_results(1, 1000);
+	expect_got(0, STORE_OP_GET, STORE_ERROR, SAX_R_STORE_ERROR);
+	ck_assert_uint_lt(got[0].elapsed_us, 400000);
+	/* right after a failed connection: fail fast, still through the loop */
+	ck_assert_int_eq(store_get(sc, "mn1", 500, on_result, NULL), 0);
+	ck_assert_int_eq(n_got, 1);
+	wait_results(1, 1000);
+	expect_got(1, STORE_OP_GET, STORE_ERROR, SAX_R_STORE_ERROR);
+	ck_assert_uint_lt(got[1].elapsed_us, 100000);
+	store_client_free(sc);
+}
+END_TEST
+
+START_TEST(test_redis_reconnect)
+{
+	struct store_client *fa1 = redis_client("fa1", "pass-fa1", "mipsa:sa:", redis_port);
+	redisContext *admin = redis_admin();
+
+	ck_assert_int_eq(put(fa1, "mn1", "198.18.11.2", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 3000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	/* the server drops our (idle) connection: the next request just reconnects */
+	ck_assert_ptr_nonnull(admin);
+	redisReply *r = redisCommand(admin, "CLIENT KILL USER fa1");
+	ck_assert_ptr_nonnull(r);
+	freeReplyObject(r);
+	redisFree(admin);
+	run_for(100);
+	ck_assert_int_eq(store_get(fa1, "mn1", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(1, STORE_OP_GET, STORE_OK, SAX_OK);
+	ck_assert_uint_eq(store_client_counters(fa1)->connects, 2);
+	store_client_free(fa1);
+}
+END_TEST
+
+/* ================= config ================= */
+
+START_TEST(test_store_conf)
+{
+	char p[200], kp[200], pp[200], err[600];
+	struct store_config c;
+	struct conf cf;
+	FILE *f;
+
+	make_tmpdir("test_store_conf");
+	snprintf(kp, sizeof(kp), "%s/k_db", tmpdir);
+	f = fopen(kp, "w");
+	fputs("4242424242424242424242424242424242424242424242424242424242424242\n", f);
+	fclose(f);
+	chmod(kp, 0600);
+	snprintf(pp, sizeof(pp), "%s/pass", tmpdir);
+	f = fopen(pp, "w");
+	fputs("s3cret\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/fa.conf", tmpdir);
+	const char *cases[][2] = {
+		{"store = { backend = \"dbs\"; address = \"198.18.3.2\"; local_address = "
+		 "\"198.18.11.2\"; k_db_file = \"@\"; };",
+		 ""},
+		{"store = { backend = \"redis\"; host = \"127.0.0.1\"; port = 6380; user = "
+		 "\"fa1\"; "
+		 "password_file = \"@\"; key_prefix = \"x:\"; };",
+		 ""},
+		{"store = { backend = \"etcd\"; k_db_file = \"@\"; };",
+		 ":1: setting 'store.backend': 'etcd' is not one of dbs, redis"},
+		{"store = { backend = \"dbs\"; address = \"198.18.3.2\"; k_db_file = \"@\"; };",
+		 "setting 'store.local_address': missing"},
+		{"store = { backend = \"redis\"; host = \"127.0.0.1\"; user = \"fa1\";\n"
+		 " password_file = \"@.none\"; };",
+		 ":2: setting 'store.password_file': "},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* '@' stands for the key or password file */
+		const char *t = cases[i][0], *at = strchr(t, '@');
+		f = fopen(p, "w");
+		fprintf(f, "%.*s%s%s\n", (int)(at - t), t, i == 1 || i == 4 ? pp : kp, at + 1);
+		fclose(f);
+		err[0] = '\0';
+		if (conf_load(&cf, p) < 0 ||
+		    store_conf_load(&cf, conf_group(&cf, NULL, "store", true), &c) < 0)
+			snprintf(err, sizeof(err), "%s", conf_error(&cf));
+		conf_free(&cf);
+		if (cases[i][1][0] == '\0')
+			ck_assert_msg(err[0] == '\0', "case %zu: %s", i, err);
+		else
+			ck_assert_msg(strstr(err, cases[i][1]) != NULL, "case %zu: %s", i, err);
+		if (i == 0) {
+			ck_assert_int_eq(c.backend, STORE_DBS);
+			ck_assert_uint_eq(c.dbs_port, SAX_PORT);
+			ck_assert_uint_eq(c.k_db[3], 0x42);
+			ck_assert_uint_eq(c.local.s_addr, ip("198.18.11.2").s_addr);
+		}
+		if (i == 1) {
+			ck_assert_int_eq(c.backend, STORE_REDIS);
+			ck_assert_str_eq(c.redis_pass, "s3cret");
+			ck_assert_str_eq(c.key_prefix, "x:");
+			ck_assert_uint_eq(c.redis_port, 6380);
+		}
+		store_config_wipe(&c);
+	}
+	rm_tree(tmpdir);
+}
+END_TEST
+
+static bool have_redis_server(void)
+{
+	return system("command -v redis-server >/dev/null 2>&1") == 0;
+}
+
+static Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *d = tcase_create("dbs");
+	TCase *cf = tcase_create("config");
+
+	tcase_add_checked_fixture(d, dbs_setup, dbs_teardown);
+	tcase_add_test(d, test_dbs_put_get_del);
+	tcase_add_test(d, test_dbs_expiry);
+	tcase_add_test(d, test_dbs_not_member);
+	tcase_add_test(d, test_dbs_wrong_key_times_out);
+	tcase_add_test(d, test_dbs_timeout_bounded);
+	tcase_add_test(d, test_dbs_nobody_listens);
+	tcase_add_test(d, test_dbs_pipelined);
+	tcase_add_test(d, test_dbs_arguments);
+	suite_add_tcase(s, d);
+
+	tcase_add_test(cf, test_store_conf);
+	suite_add_tcase(s, cf);
+
+	if (!have_redis_server()) {
+		printf("test_store: redis-server not installed: the Redis case is skipped\n");
+		return s;
+	}
+	TCase *r = tcase_create("redis");
+	tcase_add_unchecked_fixture(r, redis_start, redis_stop);
+	tcase_add_checked_fixture(r, redis_setup, redis_teardown);
+	tcase_set_timeout(r, 20);
+	tcase_add_test(r, test_redis_put_get_del);
+	tcase_add_test(r, test_redis_expiry);
+	tcase_add_test(r, test_redis_permissions);
+	tcase_add_test(r, test_redis_timeout);
+	tcase_add_test(r, test_redis_stuck_reconnects);
+	tcase_add_test(r, test_redis_nobody_listens);
+	tcase_add_test(r, test_redis_reconnect);
+	suite_add_tcase(s, r);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
