@@ -30,6 +30,12 @@ static uint8_t *buf_at(const struct buf *b, size_t pos)
 	return b->d != NULL ? b->d + pos : NULL;
 }
 
+void buf_init_append(struct buf *b, void *storage, size_t cap, size_t used)
+{
+	buf_init_write(b, storage, cap);
+	b->wpos = used <= cap ? used : cap;
+}
+
 size_t buf_left(const struct buf *b)
 {
 	return b->wpos - b->rpos;

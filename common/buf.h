@@ -42,6 +42,8 @@ struct buf {
 void buf_init_read(struct buf *b, const void *data, size_t len);
 /* An empty writable buffer over cap bytes of storage. */
 void buf_init_write(struct buf *b, void *storage, size_t cap);
+/* A writable buffer whose first used bytes are already written (used <= cap). */
+void buf_init_append(struct buf *b, void *storage, size_t cap, size_t used);
 
 /* Bytes left to read. */
 size_t buf_left(const struct buf *b);

@@ -27,6 +27,16 @@ struct ipsec_pair {
 	struct in_addr remote_net; /* what the peer may send from (inner source) */
 	uint8_t remote_plen;
 	uint64_t up_ms;
+	/*
+	 * SA reuse: another FA may send on this SA above reserved_seq, so we
+	 * send up to it (0: no limit).  reserve_pending is a renewal the store
+	 * has not acknowledged yet; handed_over: the record went to the next FA
+	 * and the limit is final.
+	 */
+	uint64_t reserved_seq;
+	uint64_t reserve_pending;
+	bool handed_over;
+	uint64_t last_in_ms; /* when the peer last sent us something that authenticated */
 };
 
 struct ipsec {

@@ -117,6 +117,59 @@ static enum mip_perr mip_auth_ext_parse(struct buf *ext, size_t offset, size_t e
 	return MIP_PERR_OK;
 }
 
+/* Our SA reuse request: everything fixed-size, then the authenticator. */
+static enum mip_perr mip_reuse_parse(struct buf *v, size_t body_offset, struct mip_reuse_req *r)
+{
+	uint8_t reserved;
+
+	if (r->present)
+		return MIP_PERR_DUP_EXT;
+	if (buf_get_u8(v, &r->flags) || buf_get_u8(v, &reserved) ||
+	    buf_get_bytes(v, &r->prev_coa.s_addr, 4) || buf_get_bytes(v, r->icookie, 8) ||
+	    buf_get_bytes(v, r->rcookie, 8) || buf_get_u64(v, &r->mn_sent) ||
+	    buf_get_u64(v, &r->mn_received))
+		return MIP_PERR_BAD_EXT;
+	/* v reads the extension's body, which starts after its Type and Length */
+	r->covered_len = body_offset + buf_consumed(v);
+	r->auth_len = buf_left(v);
+	/* HMAC-SHA1 or HMAC-SHA-256, the ISAKMP SA's PRF */
+	if ((r->auth_len != 20 && r->auth_len != 32) ||
+	    buf_get_ptr(v, &r->auth, r->auth_len) != BUF_OK)
+		return MIP_PERR_BAD_EXT;
+	r->present = true;
+	return MIP_PERR_OK;
+}
+
+/*
+ * RFC 3115 NVSE: Reserved (2), Vendor ID (4), NVSE type (2), value.  Only
+ * ours is read; anything else (another vendor's, or too short to say whose)
+ * is skipped, as the type (134) allows.
+ */
+static enum mip_perr mip_nvse_parse(struct buf *ext, size_t offset, struct mip_exts *x)
+{
+	uint16_t reserved, type;
+	uint32_t vendor;
+
+	if (buf_get_u16(ext, &reserved) || buf_get_u32(ext, &vendor) || buf_get_u16(ext, &type) ||
+	    vendor != MIP_NVSE_VENDOR) {
+		x->skipped++;
+		return MIP_PERR_OK;
+	}
+	if (type == MIP_NVSE_SA_REUSE)
+		return mip_reuse_parse(ext, offset + 2, &x->reuse);
+	if (type == MIP_NVSE_SA_REUSE_STATUS) {
+		if (x->reuse_status.present)
+			return MIP_PERR_DUP_EXT;
+		if (buf_get_u8(ext, &x->reuse_status.status) ||
+		    buf_get_u8(ext, &x->reuse_status.reason) || buf_expect_end(ext))
+			return MIP_PERR_BAD_EXT;
+		x->reuse_status.present = true;
+		return MIP_PERR_OK;
+	}
+	x->skipped++;
+	return MIP_PERR_OK;
+}
+
 /*
  * Walk the extensions after the fixed part.  Known ones are checked for
  * length, duplicates and the order of RFC 5944 3.6.1.3 / 3.7.2.2: the NAI
@@ -171,6 +224,9 @@ static enum mip_perr mip_exts_parse(struct buf *b, bool reply, struct mip_exts *
 				x->nai_len = len;
 				buf_get_ptr(&ext, &x->nai, len);
 			}
+			break;
+		case MIP_EXT_NVSE:
+			e = mip_nvse_parse(&ext, offset, x);
 			break;
 		case MIP_EXT_ENCAP_DELIVERY:
 			if (x->encap_delivery)
@@ -286,4 +342,34 @@ int mip_ext_put_auth(struct buf *b, uint8_t type, uint32_t spi, const uint8_t *k
 	if (buf_reserve(b, MIP_AUTH_LEN, &mac) != BUF_OK)
 		return -1;
 	return mip_auth_hmac_md5(key, key_len, buf_data(b), covered, mac);
+}
+
+static int mip_nvse_head(struct buf *b, uint8_t len, uint16_t type)
+{
+	if (buf_put_u8(b, MIP_EXT_NVSE) || buf_put_u8(b, len) || buf_put_u16(b, 0) ||
+	    buf_put_u32(b, MIP_NVSE_VENDOR) || buf_put_u16(b, type))
+		return -1;
+	return 0;
+}
+
+int mip_ext_put_reuse(struct buf *b, const struct mip_reuse_req *r, size_t auth_len, uint8_t **auth,
+		      size_t *covered)
+{
+	/* Reserved, vendor, type (8) and the fixed value (38) before the authenticator */
+	if (auth_len > 32 || mip_nvse_head(b, (uint8_t)(8 + 38 + auth_len), MIP_NVSE_SA_REUSE) ||
+	    buf_put_u8(b, r->flags) || buf_put_u8(b, 0) ||
+	    buf_put_bytes(b, &r->prev_coa.s_addr, 4) || buf_put_bytes(b, r->icookie, 8) ||
+	    buf_put_bytes(b, r->rcookie, 8) || buf_put_u64(b, r->mn_sent) ||
+	    buf_put_u64(b, r->mn_received))
+		return -1;
+	*covered = buf_used(b);
+	return buf_reserve(b, auth_len, auth) == BUF_OK ? 0 : -1;
+}
+
+int mip_ext_put_reuse_status(struct buf *b, uint8_t status, uint8_t reason)
+{
+	if (mip_nvse_head(b, 8 + 2, MIP_NVSE_SA_REUSE_STATUS) || buf_put_u8(b, status) ||
+	    buf_put_u8(b, reason))
+		return -1;
+	return 0;
 }

@@ -41,6 +41,45 @@ enum mip_ext_type {
 	MIP_EXT_FA_HA_AUTH = 34,
 	MIP_EXT_ENCAP_DELIVERY = 130, /* RFC 3024 */
 	MIP_EXT_NAI = 131,            /* RFC 2794 */
+	MIP_EXT_NVSE = 134,           /* RFC 3115: Normal Vendor/Organization Specific */
+};
+
+/*
+ * SA reuse rides in an NVSE (RFC 3115) under the documentation enterprise
+ * number (RFC 5612): skippable, so any other agent passes it over.
+ *
+ * Request (MN -> FA, after MN-HA), NVSE type 1:
+ *   flags (1), reserved (1), previous FA care-of address (4),
+ *   ISAKMP initiator and responder cookies (8 + 8),
+ *   the node's ESP counters: last sequence number sent, highest received (8 + 8),
+ *   authenticator: prf(SKEYID_a, every byte of the request before it) (20 or 32)
+ * Status (FA -> MN, after MN-HA), NVSE type 2: status (1), reason (1).
+ */
+#define MIP_NVSE_VENDOR          32473
+#define MIP_NVSE_SA_REUSE        1
+#define MIP_NVSE_SA_REUSE_STATUS 2
+
+enum mip_reuse_status_code {
+	MIP_REUSE_FULL = 0,    /* ISAKMP and IPsec SAs taken over: carry on */
+	MIP_REUSE_PARTIAL = 1, /* ISAKMP SA taken over: run Quick Mode */
+	MIP_REUSE_REFUSED = 2, /* nothing taken over: negotiate from scratch */
+};
+
+struct mip_reuse_req {
+	bool present;
+	uint8_t flags;
+	struct in_addr prev_coa;
+	uint8_t icookie[8], rcookie[8];
+	uint64_t mn_sent, mn_received;
+	const uint8_t *auth;
+	size_t auth_len;
+	size_t covered_len; /* bytes of the message the authenticator covers */
+};
+
+struct mip_reuse_status {
+	bool present;
+	uint8_t status;
+	uint8_t reason;
 };
 
 /* Reply codes (RFC 5944 3.4, RFC 3024, RFC 2794). */
@@ -111,6 +150,8 @@ struct mip_exts {
 	size_t nai_len; /* 0 when absent */
 	bool encap_delivery;
 	struct mip_auth_ext mn_ha, mn_fa, fa_ha;
+	struct mip_reuse_req reuse;
+	struct mip_reuse_status reuse_status;
 	unsigned skipped; /* unknown skippable (128-255) extensions passed over */
 };
 
@@ -155,6 +196,13 @@ int mip_request_put(struct buf *b, const struct mip_reg_request *rq);
 int mip_reply_put(struct buf *b, const struct mip_reg_reply *rp);
 int mip_ext_put_nai(struct buf *b, const char *nai, size_t len);
 int mip_ext_put_encap_delivery(struct buf *b);
+/*
+ * The SA reuse request with room for an auth_len-byte authenticator:
+ * *auth points at it, *covered is how many bytes of b it must cover.
+ */
+int mip_ext_put_reuse(struct buf *b, const struct mip_reuse_req *r, size_t auth_len, uint8_t **auth,
+		      size_t *covered);
+int mip_ext_put_reuse_status(struct buf *b, uint8_t status, uint8_t reason);
 /*
  * Append an authentication extension of the given type whose HMAC-MD5
  * authenticator covers every byte of b written so far plus the extension's

@@ -131,6 +131,16 @@ struct fa_ops {
 	void (*to_forward)(void *arg, const uint8_t *pkt, size_t len);
 	/* Optional: does this home address have IPsec SAs with us (so cleartext is refused)? */
 	bool (*secured)(void *arg, struct in_addr home_addr);
+	/* Optional: a registration (msg, len) asks to reuse the node's SAs (SA reuse extension). */
+	void (*reuse_request)(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
+			      const struct mip_reg_request *rq);
+	/*
+	 * Optional: an accepted reply (up to its MN-HA extension) is about to go
+	 * to the node.  Append extensions within cap and return 0 to send now,
+	 * or return 1 to send it later with fa_send_reply().
+	 */
+	int (*reply_filter)(void *arg, struct in_addr home_addr, uint8_t *msg, size_t *len,
+			    size_t cap);
 	void *arg;
 };
 
@@ -157,6 +167,8 @@ void fa_from_esp(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t
 		 uint64_t now_ms);
 /* A registration reply (UDP payload) from src. */
 void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len, uint64_t now_ms);
+/* A reply a reply_filter held: finish (MN-FA) and send it to the registered visitor. */
+void fa_send_reply(struct fa *fa, struct in_addr home_addr, uint8_t *msg, size_t len, size_t cap);
 /* Send an agent advertisement now. */
 void fa_advertise(struct fa *fa);
 /* Expire visitors and pending registrations. */

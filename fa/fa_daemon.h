@@ -4,6 +4,7 @@
 
 #include "evloop.h"
 #include "fa.h"
+#include "fa_reuse.h"
 #include "ipsec.h"
 #include "ipsec_conf.h"
 #include "u32map.h"
@@ -20,6 +21,7 @@ struct ike_engine;
 	X(esp_drop_inner)                                                                          \
 	X(esp_drop_policy)                                                                         \
 	X(esp_drop_seal)                                                                           \
+	X(esp_drop_reserved)                                                                       \
 	X(ike_drop_no_mac)
 
 struct fa_esp_counters {
@@ -44,6 +46,15 @@ struct fa_daemon {
 	struct u32map macs; /* peer address -> learned MAC (struct fa_mac) */
 	int ike_fd, natt_fd, esp_fd;
 	struct fa_esp_counters esp;
+	/* SA reuse within the domain */
+	struct fa_domain dom;
+	struct fa_reuse_counters reuse;
+	int sax_fd;
+	struct sax_replay *replay;
+	struct store_client *store;
+	struct u32map xfers;  /* home address -> transfer in progress */
+	struct u32map handed; /* home address -> the FA we handed its SAs to (struct fa_handed) */
+	struct fa_put *puts;  /* store writes awaiting their answer */
 };
 
 /* fa_ipsec.c */

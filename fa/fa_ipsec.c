@@ -85,11 +85,18 @@ static void fa_ike_child_up(void *arg, struct ike_child *c)
 {
 	struct fa_daemon *d = arg;
 
-	if (ipsec_add(&d->ipsec, c, c->remote_net.s_addr) == NULL)
+	struct ipsec_pair *p = ipsec_add(&d->ipsec, c, c->remote_net.s_addr);
+
+	if (p == NULL)
 		return;
+	p->last_in_ms = ev_now_ms();
 	/* Our own packets to the node (ICMP errors, pings to the alias) go through its SA. */
 	if (c->remote_plen == 32)
 		netio_route(d->nl_fd, true, c->remote_net, 32, d->tun_ifindex, NETIO_TABLE_MAIN);
+	/* Pairs a transfer installs are stored by fa_reuse once their numbers are set. */
+	if (c->initiator || c->ike == NULL || d->xfers.len == 0 ||
+	    u32map_get(&d->xfers, c->remote_net.s_addr) == NULL)
+		fa_reuse_note_pair(d, c->remote_net);
 }
 
 static void fa_ike_child_down(void *arg, struct ike_child *c, const char *why)
@@ -165,6 +172,7 @@ static void fa_esp_in(struct fa_daemon *d, const uint8_t *esp, size_t len)
 		return;
 	}
 	d->esp.esp_in++;
+	p->last_in_ms = ev_now_ms();
 	if (p->child != NULL)
 		ike_child_bytes(d->ike, p->child, len);
 	mac = fa_mac_of(d, p->peer);
@@ -219,8 +227,16 @@ static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const u
 {
 	uint8_t out[IP4_MAX_PACKET];
 	size_t olen;
-	enum esp_err e = ipsec_seal(p, pkt, len, out, sizeof(out), &olen);
+	enum esp_err e;
 
+	/* Numbers above reserved_seq may be another FA's (SA reuse): never send them. */
+	if (p->reserved_seq != 0 && p->out.seq_out >= p->reserved_seq) {
+		d->esp.esp_drop_reserved++;
+		log_rl_notice("SA to %s: sequence numbers above %llu may be another FA's",
+			      IP4_STR(p->peer), (unsigned long long)p->reserved_seq);
+		return -1;
+	}
+	e = ipsec_seal(p, pkt, len, out, sizeof(out), &olen);
 	if (e != ESP_OK) {
 		d->esp.esp_drop_seal++;
 		log_rl_warn("cannot seal for %s: %s", IP4_STR(p->peer), esp_err_name(e));
@@ -231,6 +247,15 @@ static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const u
 	d->esp.esp_out++;
 	if (p->child != NULL)
 		ike_child_bytes(d->ike, p->child, olen);
+	/*
+	 * The store's copy reserves our outbound numbers below reserved_seq:
+	 * renew it half-way, one write at a time, but only while the node is
+	 * still with us (it sent lately) and the SAs are still ours.
+	 */
+	if (p->reserved_seq != 0 && !p->handed_over && p->reserve_pending == 0 &&
+	    p->out.seq_out + d->dom.seq_reserve / 2 > p->reserved_seq &&
+	    ev_now_ms() - p->last_in_ms < 10000)
+		fa_reuse_note_pair(d, p->remote_net);
 	netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, out, olen);
 	return 0;
 }
@@ -353,6 +378,7 @@ int fa_ipsec_ctl(struct fa_daemon *d, int argc, char **argv, struct ctl_out *o, 
 	FA_ESP_COUNTERS(FA_ESP_CTL)
 #undef FA_ESP_CTL
 	ctl_obj_end(o);
+	fa_reuse_ctl(d, o);
 	ctl_obj_end(o);
 	return 0;
 }

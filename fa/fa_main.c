@@ -185,7 +185,8 @@ static int fa_open(struct fa_daemon *d)
 	if (ev_io_add(d->loop, netio_cap_fd(d->cap), EPOLLIN, fa_on_cap, d) < 0 ||
 	    ev_io_add(d->loop, d->udp_fd, EPOLLIN, fa_on_udp, d) < 0 ||
 	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, fa_on_tun, d) < 0 ||
-	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, fa_on_ipip, d) < 0 || fa_ipsec_open(d) < 0)
+	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, fa_on_ipip, d) < 0 || fa_ipsec_open(d) < 0 ||
+	    fa_reuse_open(d) < 0)
 		return -1;
 	d->ctl = ctl_server_open(d->loop, cfg->control_socket, fa_on_ctl, d);
 	return d->ctl == NULL ? -1 : 0;
@@ -196,6 +197,7 @@ static void fa_close(struct fa_daemon *d)
 	if (d->rule_added)
 		netio_rule_iif(d->nl_fd, false, d->fa.cfg.access_interface, d->fa.cfg.route_table,
 			       FA_RULE_PRIO);
+	fa_reuse_close(d);
 	fa_ipsec_close(d);
 	ctl_server_close(d->ctl);
 	netio_cap_close(d->cap);
@@ -216,7 +218,8 @@ int main(int argc, char **argv)
 			      .nl_fd = -1,
 			      .ike_fd = -1,
 			      .natt_fd = -1,
-			      .esp_fd = -1};
+			      .esp_fd = -1,
+			      .sax_fd = -1};
 	struct fa_ops ops = {.to_link = fa_out_link,
 			     .to_ha = fa_out_ha,
 			     .to_tunnel = fa_out_tunnel,
@@ -231,7 +234,8 @@ int main(int argc, char **argv)
 	/* A visitor's SAs cover its home address (remote) and anything on our side. */
 	struct in_addr any = {0};
 	if (conf_load(&c, args.config) < 0 || fa_config_load(&c, &cfg) < 0 ||
-	    ipsec_conf_load(&c, conf_group(&c, NULL, "fa", true), &d.ic, any, 0, any, 32) < 0) {
+	    ipsec_conf_load(&c, conf_group(&c, NULL, "fa", true), &d.ic, any, 0, any, 32) < 0 ||
+	    fa_domain_load(&c, conf_group(&c, NULL, "fa", true), &d.dom) < 0) {
 		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
@@ -245,6 +249,10 @@ int main(int argc, char **argv)
 	}
 	if (d.ic.enabled)
 		ops.secured = fa_ipsec_secured;
+	if (d.ic.enabled && d.dom.enabled) {
+		ops.reuse_request = fa_reuse_request;
+		ops.reply_filter = fa_reuse_reply_filter;
+	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
 	if (d.loop == NULL || fa_init(&d.fa, &cfg, &ops) < 0 || daemon_signals(d.loop) < 0 ||
@@ -262,6 +270,7 @@ out:
 	fa_free(&d.fa);
 	fa_config_free(&cfg);
 	ipsec_conf_free(&d.ic);
+	fa_domain_free(&d.dom);
 	ev_loop_free(d.loop);
 	return status;
 }

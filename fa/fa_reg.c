@@ -233,6 +233,9 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 		v->nai[rq.ext.nai_len] = '\0';
 	}
 	log_debug("request from %s relayed to %s", IP4_STR(rq.home_addr), IP4_STR(rq.home_agent));
+	/* SA reuse: fetch the node's SAs while the home agent answers (in parallel). */
+	if (rq.ext.reuse.present && fa->ops.reuse_request != NULL)
+		fa->ops.reuse_request(fa->ops.arg, mac, msg, len, &rq);
 	fa_relay_request(fa, msg, &rq);
 }
 
@@ -359,6 +362,28 @@ static void fa_apply_reply(struct fa *fa, struct fa_visitor *v, const struct mip
 		 IP4_STR(v->home_agent), v->lifetime, v->reverse_tunnel ? ", reverse tunnel" : "");
 }
 
+/* Append MN-FA where we share a key with the node (it covers all before it) and send. */
+static void fa_finish_reply(struct fa *fa, struct in_addr home, const uint8_t mac[6],
+			    struct in_addr src, uint16_t port, uint8_t *msg, size_t len, size_t cap)
+{
+	const struct mip_key *mk = fa_peer_key(fa->cfg.mns, fa->cfg.n_mns, home);
+	struct buf b;
+
+	buf_init_append(&b, msg, cap, len);
+	if (mk != NULL && mip_ext_put_auth(&b, MIP_EXT_MN_FA_AUTH, mk->spi, mk->key, mk->len) < 0)
+		return;
+	fa_send_to_mn(fa, mac, src, home, port, msg, buf_used(&b));
+}
+
+void fa_send_reply(struct fa *fa, struct in_addr home, uint8_t *msg, size_t len, size_t cap)
+{
+	struct fa_visitor *v = fa_find_visitor(fa, home);
+
+	if (v == NULL || !v->active)
+		return;
+	fa_finish_reply(fa, home, v->mac, fa->cfg.alias, v->mn_port, msg, len, cap);
+}
+
 /* The FA rejects a reply: tell the node, and forget a visitor that has nothing left. */
 static void fa_pending_fail(struct fa *fa, struct fa_visitor *v, const struct mip_reg_request *rq,
 			    uint8_t code)
@@ -414,13 +439,17 @@ void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t le
 	fa_apply_reply(fa, v, &rp, now_ms);
 
 	uint8_t out[1024];
+	size_t olen;
 	struct buf b;
-	const struct mip_key *mk = fa_peer_key(fa->cfg.mns, fa->cfg.n_mns, v->home_addr);
 	buf_init_write(&b, out, sizeof(out));
-	if (buf_put_bytes(&b, msg, fa_reply_keep(&rp, len)) == BUF_OK &&
-	    (mk == NULL ||
-	     mip_ext_put_auth(&b, MIP_EXT_MN_FA_AUTH, mk->spi, mk->key, mk->len) == 0))
-		fa_send_to_mn(fa, p.mac, p.dst, v->home_addr, p.mn_port, out, buf_used(&b));
+	if (buf_put_bytes(&b, msg, fa_reply_keep(&rp, len)) != BUF_OK)
+		return;
+	olen = buf_used(&b);
+	/* The daemon may add extensions for the node, or hold the reply a moment (SA reuse). */
+	if (v->active && fa->ops.reply_filter != NULL &&
+	    fa->ops.reply_filter(fa->ops.arg, v->home_addr, out, &olen, sizeof(out)) == 1)
+		return;
+	fa_finish_reply(fa, v->home_addr, p.mac, p.dst, p.mn_port, out, olen, sizeof(out));
 	if (!v->active)
 		fa_visitor_free(fa, v, mip_code_accepted(rp.code) ? "deregistered" : "denied");
 }

@@ -99,6 +99,10 @@ struct mn_ops {
 	 * 0: negotiating, mn_secure_done() follows; -1: this agent is refused.
 	 */
 	int (*secure)(void *arg, const struct mn_agent *agent, bool moved);
+	/* Optional: append extensions for the agent after MN-HA (SA reuse); -1 on failure. */
+	int (*extend)(void *arg, struct buf *b);
+	/* Optional: an accepted reply (the agent's extensions in rp->ext). */
+	void (*accepted)(void *arg, const struct mip_reg_reply *rp);
 	void *arg;
 };
 

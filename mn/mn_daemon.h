@@ -18,13 +18,19 @@ struct ike_engine;
 	X(esp_drop_inner)                                                                          \
 	X(esp_drop_policy)                                                                         \
 	X(esp_drop_seal)                                                                           \
-	X(drop_no_gateway)
+	X(drop_no_gateway)                                                                         \
+	X(drop_no_sa)                                                                              \
+	X(reuse_full)                                                                              \
+	X(reuse_partial)                                                                           \
+	X(reuse_refused)
 
 struct mn_esp_counters {
 #define MN_ESP_FIELD(n) uint64_t n;
 	MN_ESP_COUNTERS(MN_ESP_FIELD)
 #undef MN_ESP_FIELD
 };
+
+#define MN_MAX_DOMAINS 8
 
 struct mn_daemon {
 	struct mn mn;
@@ -46,6 +52,15 @@ struct mn_daemon {
 	bool gateway_mac_known;
 	struct ev_timer arp_timer;
 	struct in_addr securing; /* the agent address a negotiation runs with */
+	/* SA reuse: carry our SAs to the next FA of the same domain */
+	bool sa_reuse;
+	bool reuse_pending;        /* the next registration asks the new FA to take them over */
+	struct in_addr reuse_prev; /* the FA (care-of address) that has them */
+	/* per alias, the care-of address we last registered through: a
+	 * re-association names the FA of that domain, not the last one */
+	struct {
+		struct in_addr alias, coa;
+	} last_coa[MN_MAX_DOMAINS];
 	struct mn_esp_counters esp;
 };
 
@@ -53,6 +68,8 @@ struct mn_daemon {
 int mn_ipsec_open(struct mn_daemon *d);
 void mn_ipsec_close(struct mn_daemon *d);
 int mn_ipsec_secure(void *arg, const struct mn_agent *agent, bool moved);
+int mn_ipsec_extend(void *arg, struct buf *b);
+void mn_ipsec_accepted(void *arg, const struct mip_reg_reply *rp);
 /* Send an IPv4 packet to mac, through the SA with its destination's gateway when there is one. */
 void mn_ipsec_to_link(struct mn_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 /* Gateway mode: our stack's packet (from the TUN). */

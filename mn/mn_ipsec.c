@@ -15,6 +15,7 @@
 #include "isakmp.h"
 #include "log.h"
 #include "mn_daemon.h"
+#include "mip_msg.h"
 #include "netio.h"
 
 #include <errno.h>
@@ -90,10 +91,33 @@ static void mn_ike_down(void *arg, struct ike_sa *sa, const char *why)
 	}
 }
 
+/* The care-of address of our last registration through alias (0: none). */
+static struct in_addr mn_last_coa(const struct mn_daemon *d, struct in_addr alias)
+{
+	for (size_t i = 0; i < MN_MAX_DOMAINS; i++)
+		if (d->last_coa[i].alias.s_addr == alias.s_addr)
+			return d->last_coa[i].coa;
+	return (struct in_addr){0};
+}
+
+/* Remember it; the oldest domain makes room. */
+static void mn_note_coa(struct mn_daemon *d, struct in_addr alias, struct in_addr coa)
+{
+	size_t i;
+
+	for (i = 0; i < MN_MAX_DOMAINS - 1; i++)
+		if (d->last_coa[i].alias.s_addr == alias.s_addr)
+			break;
+	memmove(&d->last_coa[1], &d->last_coa[0], i * sizeof(d->last_coa[0]));
+	d->last_coa[0].alias = alias;
+	d->last_coa[0].coa = coa;
+}
+
 int mn_ipsec_secure(void *arg, const struct mn_agent *agent, bool moved)
 {
 	struct mn_daemon *d = arg;
 	const struct ike_peer *pc = ipsec_conf_peer(&d->ic, agent->addr);
+	struct in_addr prev;
 
 	if (d->ike == NULL || pc == NULL) {
 		if (d->ike != NULL)
@@ -103,10 +127,23 @@ int mn_ipsec_secure(void *arg, const struct mn_agent *agent, bool moved)
 		return 1;
 	}
 	/*
+	 * A move within the domain (same alias, new care-of address): with SA
+	 * reuse we register at once, in the clear, asking the new FA to take
+	 * our SAs over (mn_ipsec_extend); it cannot read ESP before it has them.
+	 */
+	prev = mn_last_coa(d, agent->addr);
+	if (moved && d->sa_reuse && ike_sa_find_peer(d->ike, agent->addr) != NULL &&
+	    prev.s_addr != 0 && prev.s_addr != agent->coa.s_addr) {
+		d->reuse_pending = true;
+		d->reuse_prev = prev;
+		return 1;
+	}
+	/*
 	 * Without SA reuse, SAs belong to the foreign agent that negotiated
 	 * them, even though every agent of the domain answers at the alias:
 	 * a new care-of address means new SAs.
 	 */
+	d->reuse_pending = false;
 	if (moved)
 		ike_peer_delete(d->ike, agent->addr, "moved to another foreign agent");
 	if (ipsec_find(&d->ipsec, agent->addr.s_addr) != NULL)
@@ -115,6 +152,92 @@ int mn_ipsec_secure(void *arg, const struct mn_agent *agent, bool moved)
 	if (ike_initiate(d->ike, pc, d->cfg.home_addr) == NULL)
 		return -1;
 	return 0;
+}
+
+/* ---- SA reuse ---- */
+
+int mn_ipsec_extend(void *arg, struct buf *b)
+{
+	struct mn_daemon *d = arg;
+	struct in_addr alias = d->mn.agent.addr;
+	struct ipsec_pair *p = ipsec_find(&d->ipsec, alias.s_addr);
+	struct mip_reuse_req req = {.prev_coa = d->reuse_prev};
+	struct sax_record *rec;
+	struct esp_sa_state in, out;
+	uint8_t *auth;
+	size_t covered;
+	int r = -1;
+
+	if (!d->reuse_pending)
+		return 0;
+	rec = calloc(1, sizeof(*rec));
+	if (rec == NULL || ike_export(d->ike, alias, false, rec) < 0)
+		goto out;
+	memcpy(req.icookie, rec->isakmp.icookie, 8);
+	memcpy(req.rcookie, rec->isakmp.rcookie, 8);
+	/* Our counters: the new FA starts its windows from them (design brief 3). */
+	if (p != NULL) {
+		esp_sa_export_state(&p->out, &out);
+		esp_sa_export_state(&p->in, &in);
+		req.mn_sent = out.seq_out;
+		req.mn_received = in.replay.top;
+	}
+	/* The proof of possession covers the whole request so far, Identification included. */
+	if (mip_ext_put_reuse(b, &req, rec->isakmp.hash_len, &auth, &covered) == 0 &&
+	    ike_possession_mac(&rec->isakmp, buf_data(b), covered, auth) == 0)
+		r = 0;
+out:
+	if (rec != NULL) {
+		sax_record_wipe(rec);
+		free(rec);
+	}
+	return r;
+}
+
+void mn_ipsec_accepted(void *arg, const struct mip_reg_reply *rp)
+{
+	struct mn_daemon *d = arg;
+	struct in_addr alias = d->mn.agent.addr;
+	uint8_t status =
+		rp->ext.reuse_status.present ? rp->ext.reuse_status.status : MIP_REUSE_REFUSED;
+	const struct ike_peer *pc;
+
+	mn_note_coa(d, alias, d->mn.reg_coa);
+	if (!d->reuse_pending)
+		return;
+	d->reuse_pending = false;
+	switch (status) {
+	case MIP_REUSE_FULL:
+		d->esp.reuse_full++;
+		log_info("SA reuse: the new FA has our ISAKMP and IPsec SAs");
+		return;
+	case MIP_REUSE_PARTIAL:
+		d->esp.reuse_partial++;
+		log_info("SA reuse: the new FA has our ISAKMP SA; Quick Mode");
+		for (struct ike_child *c = ike_children(d->ike), *n; c != NULL; c = n) {
+			n = c->next;
+			if (c->peer.s_addr == alias.s_addr)
+				ike_child_forget(d->ike, c, "the new FA has no copy");
+		}
+		if (ike_quick_mode(d->ike, alias) == 0)
+			return;
+		break;
+	default:
+		d->esp.reuse_refused++;
+		log_info("SA reuse refused by the new FA: negotiating");
+		break;
+	}
+	ike_forget_peer(d->ike, alias, "the new FA did not take them over");
+	pc = ipsec_conf_peer(&d->ic, alias);
+	if (pc != NULL)
+		ike_initiate(d->ike, pc, d->cfg.home_addr);
+}
+
+/* A registration request (UDP to port 434): the only thing that may go in the clear. */
+static bool mn_is_registration(const uint8_t *pkt, size_t len)
+{
+	return len >= IP4_HDR_LEN + UDP_HDR_LEN && pkt[9] == IP4_PROTO_UDP &&
+	       (pkt[0] & 0x0f) == 5 && pkt[22] == (MIP_PORT >> 8) && pkt[23] == (MIP_PORT & 0xff);
 }
 
 /* ---- ESP ---- */
@@ -211,10 +334,20 @@ void mn_ipsec_to_link(struct mn_daemon *d, const uint8_t mac[6], const uint8_t *
 	struct ipsec_pair *p = NULL;
 
 	/* Unicast to the current agent goes through its SA; multicast never can. */
-	if (d->ike != NULL && d->mn.agent.valid && len >= IP4_HDR_LEN && !(mac[0] & 1))
-		p = ipsec_find(&d->ipsec, d->mn.agent.addr.s_addr);
-	if (p == NULL) {
+	if (d->ike == NULL || !d->mn.agent.valid || len < IP4_HDR_LEN || (mac[0] & 1) ||
+	    ipsec_conf_peer(&d->ic, d->mn.agent.addr) == NULL) {
 		netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+		return;
+	}
+	/* The registration that starts a reuse hand-over goes in the clear (brief, pitfall 3). */
+	if (d->reuse_pending && mn_is_registration(pkt, len)) {
+		netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+		return;
+	}
+	p = ipsec_find(&d->ipsec, d->mn.agent.addr.s_addr);
+	if (p == NULL) {
+		/* IPsec is configured for this agent: nothing else leaves unprotected. */
+		d->esp.drop_no_sa++;
 		return;
 	}
 	mn_seal_send(d, p, mac, pkt, len);

@@ -195,6 +195,7 @@ int main(int argc, char **argv)
 	struct in_addr any = {0};
 	if (conf_load(&c, args.config) < 0 || mn_config_load(&c, &cfg) < 0 ||
 	    conf_addr(&c, conf_group(&c, NULL, "mn", true), "gateway", false, &d.gateway) < 0 ||
+	    conf_bool(&c, conf_group(&c, NULL, "mn", true), "sa_reuse", false, &d.sa_reuse) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "mn", true), &d.ic, cfg.home_addr, 32, any,
 			    0) < 0) {
 		fprintf(stderr, "mipsa-mn: %s\n", conf_error(&c));
@@ -209,8 +210,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	d.cfg = cfg;
-	if (d.ic.enabled && d.gateway.s_addr == 0)
+	if (d.ic.enabled && d.gateway.s_addr == 0) {
 		ops.secure = mn_ipsec_secure;
+		ops.extend = mn_ipsec_extend;
+		ops.accepted = mn_ipsec_accepted;
+	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
 	if (d.loop == NULL || mn_open(&d, &cfg) < 0)

@@ -83,6 +83,7 @@ static int mn_send_request(struct mn *mn, uint16_t lifetime)
 	    (nai_len > 0 && mip_ext_put_nai(&bm, mn->cfg.nai, nai_len) < 0) ||
 	    mip_ext_put_auth(&bm, MIP_EXT_MN_HA_AUTH, mn->cfg.ha_key.spi, mn->cfg.ha_key.key,
 			     mn->cfg.ha_key.len) < 0 ||
+	    (mn->ops.extend != NULL && mn->ops.extend(mn->ops.arg, &bm) < 0) ||
 	    (mn->cfg.fa_key.len > 0 &&
 	     mip_ext_put_auth(&bm, MIP_EXT_MN_FA_AUTH, mn->cfg.fa_key.spi, mn->cfg.fa_key.key,
 			      mn->cfg.fa_key.len) < 0) ||
@@ -371,6 +372,8 @@ static void mn_accepted(struct mn *mn, const struct mip_reg_reply *rp)
 		mn->link_up_us = 0;
 	}
 	mn_set_state(mn, MN_REGISTERED, mip_code_name(rp->code));
+	if (mn->ops.accepted != NULL)
+		mn->ops.accepted(mn->ops.arg, rp);
 	/* Re-register when 3/4 of the lifetime has passed (RFC 5944 3.6.1.1). */
 	ev_timer_start(mn->loop, &mn->rereg, (uint64_t)rp->lifetime * 750);
 }

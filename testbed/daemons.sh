@@ -24,6 +24,12 @@ TB_IPSEC=${TB_IPSEC:-0}
 TB_IKE_PROPOSAL=${TB_IKE_PROPOSAL:-aes128-sha1-modp2048}
 TB_ESP_PROPOSAL=${TB_ESP_PROPOSAL:-aes128-sha1}
 TB_UDP_ENCAP=${TB_UDP_ENCAP:-false}
+# SA reuse in domain A: TB_REUSE=none|partial|full, TB_TECHNIQUE=direct|store|both,
+# TB_STORE=dbs|redis (the store runs in the dbs namespace)
+TB_REUSE=${TB_REUSE:-none}
+TB_TECHNIQUE=${TB_TECHNIQUE:-direct}
+TB_STORE=${TB_STORE:-dbs}
+TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-100}
 
 _tb_hexkey() {
 	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
@@ -63,8 +69,61 @@ fa: {
   log_level = "$TB_LOG_LEVEL";
   home_agents = ( { address = "$TB_HA_ADDR"; spi = 2001; key = "$TB_KEY_FAHA"; } );
 $(_tb_ipsec_conf "fa.domain-$domain.example" "$TB_MN_HOME|$TB_MN_NAI")
+$(_tb_domain_conf "$domain" "$coa")
 };
 CONF
+}
+
+# the domain group of an FA: _tb_domain_conf DOMAIN COA
+_tb_domain_conf() {
+	local domain=$1 coa=$2 members tech=$TB_TECHNIQUE
+	[[ $TB_IPSEC == 1 && $TB_REUSE != none ]] || return 0
+	members=${TB_MEMBERS_A:-"\"$TB_FA1_COA\", \"$TB_FA2_COA\""}
+	# domain B is fa3 alone, without a store
+	[[ $domain == b ]] && members="\"$TB_FA3_COA\"" tech=direct
+	printf '  domain = {\n    reuse = "%s";\n    technique = "%s";\n' "$TB_REUSE" "$tech"
+	printf '    members = [ %s ];\n' "$members"
+	printf '    k_sa_file = "%s/k_sa.%s";\n    k_db_file = "%s/k_db.%s";\n' \
+		"$TB_RUN" "$domain" "$TB_RUN" "$domain"
+	printf '    transfer_timeout_ms = %s;\n' "$TB_XFER_TIMEOUT_MS"
+	if [[ $tech != direct ]]; then
+		if [[ $TB_STORE == redis ]]; then
+			printf '    store = { backend = "redis"; host = "%s"; port = 6379;\n' \
+				"$TB_DBS_ADDR"
+			printf '              user = "fa-%s"; password_file = "%s/redis-pass.%s"; };\n' \
+				"$coa" "$TB_RUN" "$coa"
+		else
+			printf '    store = { backend = "dbs"; address = "%s"; local_address = "%s";\n' \
+				"$TB_DBS_ADDR" "$coa"
+			printf '              k_db_file = "%s/k_db.%s"; };\n' "$TB_RUN" "$domain"
+		fi
+	fi
+	printf '  };\n'
+}
+
+# the store of domain A: mipsa-dbs, or redis-server with one ACL user per FA
+_tb_store_conf() {
+	local fa
+	cat >"$TB_RUN/dbs.conf" <<CONF
+dbs: {
+  address = "$TB_DBS_ADDR";
+  control_socket = "$TB_RUN/dbs.sock";
+  data_dir = "$TB_RUN/dbs-data";
+  k_db_file = "$TB_RUN/k_db.a";
+  members = ( "$TB_FA1_COA", "$TB_FA2_COA" );
+  log_level = "$TB_LOG_LEVEL";
+};
+CONF
+	{
+		printf 'bind %s\nport 6379\nprotected-mode yes\nsave ""\nappendonly no\n' "$TB_DBS_ADDR"
+		printf 'dir %s\nuser default off\n' "$TB_RUN"
+		for fa in "$TB_FA1_COA" "$TB_FA2_COA"; do
+			_tb_hexkey >"$TB_RUN/redis-pass.$fa"
+			printf 'user fa-%s on >%s ~mipsa:sa:* +set +get +del +ping +auth +hello\n' "$fa" \
+				"$(cat "$TB_RUN/redis-pass.$fa")"
+		done
+	} >"$TB_RUN/redis.conf"
+	chmod 600 "$TB_RUN"/redis-pass.* "$TB_RUN/redis.conf"
 }
 
 tb_gen_configs() {
@@ -73,6 +132,13 @@ tb_gen_configs() {
 	TB_KEY_MNHA=$(_tb_hexkey)
 	TB_KEY_FAHA=$(_tb_hexkey)
 	TB_PSK=$(_tb_hexkey)
+	local d
+	for d in a b; do
+		{ _tb_hexkey; _tb_hexkey; } | tr -d '\n' >"$TB_RUN/k_sa.$d"
+		{ _tb_hexkey; _tb_hexkey; } | tr -d '\n' >"$TB_RUN/k_db.$d"
+	done
+	chmod 600 "$TB_RUN"/k_sa.* "$TB_RUN"/k_db.*
+	_tb_store_conf
 	cat >"$TB_RUN/ha.conf" <<CONF
 ha: {
   address = "$TB_HA_ADDR";
@@ -103,6 +169,7 @@ mn: {
   reverse_tunnel = true;
   control_socket = "$TB_RUN/mn.sock";
   log_level = "$TB_LOG_LEVEL";
+  sa_reuse = $([[ $TB_REUSE != none ]] && echo true || echo false);
   ha_security = { spi = 1001; key = "$TB_KEY_MNHA"; };
 $(_tb_ipsec_conf "$TB_MN_NAI" "$TB_ALIAS_A|fa.domain-a.example" "$TB_ALIAS_B|fa.domain-b.example")
 };
@@ -135,9 +202,29 @@ _tb_start() {
 	return 1
 }
 
+# the store, when domain A uses one
+_tb_start_store() {
+	[[ $TB_IPSEC == 1 && $TB_REUSE != none && $TB_TECHNIQUE != direct ]] || return 0
+	if [[ $TB_STORE == redis ]]; then
+		ip netns exec "$(tb_ns dbs)" redis-server "$TB_RUN/redis.conf" \
+			>>"$TB_RUN/redis.log" 2>&1 &
+		echo $! >"$TB_RUN/redis.pid"
+		local i
+		for i in $(seq 100); do
+			ip netns exec "$(tb_ns dbs)" bash -c "echo >/dev/tcp/$TB_DBS_ADDR/6379" \
+				2>/dev/null && return 0
+			sleep 0.05
+		done
+		_tb_err "redis-server did not start"
+		return 1
+	fi
+	_tb_start dbs dbs/mipsa-dbs
+}
+
 tb_start_daemons() {
 	mkdir -p "$TB_RUN" && rm -f "$TB_RUN"/*.log
 	tb_gen_configs || return 1
+	_tb_start_store || return 1
 	_tb_start ha ha/mipsa-ha || return 1
 	_tb_start fa1 fa/mipsa-fa || return 1
 	_tb_start fa2 fa/mipsa-fa || return 1
@@ -164,7 +251,7 @@ tb_stop_daemons() {
 	local n
 	[[ -d $TB_RUN ]] || return 0
 	_tb_stop mn
-	for n in fa1 fa2 fa3 ha; do
+	for n in fa1 fa2 fa3 ha dbs redis; do
 		_tb_stop "$n"
 	done
 }

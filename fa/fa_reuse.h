@@ -1,0 +1,87 @@
+/*
+ * SA reuse between the foreign agents of a domain (mipsa-fa's side):
+ * domain policy, fetching a node's SAs from the FA it left (direct) or
+ * from the store, serving such requests, keeping the store's copy and its
+ * sequence-number reservation current, and every fallback.
+ */
+#ifndef MIPSA_FA_REUSE_H
+#define MIPSA_FA_REUSE_H
+
+#include "conf.h"
+#include "sax.h"
+#include "store.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fa_daemon;
+struct ctl_out;
+struct mip_reg_request;
+
+enum fa_reuse_mode {
+	FA_REUSE_NONE = 0, /* full Main Mode + Quick Mode at every FA */
+	FA_REUSE_PARTIAL,  /* the ISAKMP SA moves; Quick Mode only */
+	FA_REUSE_FULL,     /* ISAKMP and IPsec SAs move; no IKE at all */
+};
+
+#define FA_MAX_MEMBERS 64
+
+struct fa_domain {
+	bool enabled;
+	enum fa_reuse_mode reuse;
+	bool direct, store; /* techniques; with both, the store is the fallback */
+	struct in_addr members[FA_MAX_MEMBERS];
+	size_t n_members;
+	struct in_addr member_net;
+	uint8_t member_plen; /* 0: no prefix */
+	struct sax_keys keys;
+	uint32_t timeout_ms; /* per technique */
+	uint32_t window_ms;
+	uint64_t seq_reserve;
+	struct store_config store_cfg;
+};
+
+/* Reasons a reuse fell back to negotiation: each is logged and counted. */
+#define FA_REUSE_COUNTERS(X)                                                                       \
+	X(reuse_requests)                                                                          \
+	X(reuse_full)                                                                              \
+	X(reuse_partial)                                                                           \
+	X(reuse_refused)                                                                           \
+	X(fallback_policy)                                                                         \
+	X(fallback_no_identity)                                                                    \
+	X(fallback_prev_silent)                                                                    \
+	X(fallback_prev_refused)                                                                   \
+	X(fallback_not_member)                                                                     \
+	X(fallback_store_down)                                                                     \
+	X(fallback_store_miss)                                                                     \
+	X(fallback_bad_record)                                                                     \
+	X(fallback_possession)                                                                     \
+	X(fallback_expired)                                                                        \
+	X(served_records)                                                                          \
+	X(served_refused)                                                                          \
+	X(served_not_member)                                                                       \
+	X(sax_bad_messages)                                                                        \
+	X(store_puts)                                                                              \
+	X(store_put_failures)
+
+struct fa_reuse_counters {
+#define FA_REUSE_FIELD(n) uint64_t n;
+	FA_REUSE_COUNTERS(FA_REUSE_FIELD)
+#undef FA_REUSE_FIELD
+};
+
+int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain *dom);
+void fa_domain_free(struct fa_domain *dom);
+
+int fa_reuse_open(struct fa_daemon *d);
+void fa_reuse_close(struct fa_daemon *d);
+/* fa_ops hooks */
+void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
+		      const struct mip_reg_request *rq);
+int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *len, size_t cap);
+/* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
+void fa_reuse_note_pair(struct fa_daemon *d, struct in_addr home);
+void fa_reuse_ctl(struct fa_daemon *d, struct ctl_out *o);
+
+#endif
