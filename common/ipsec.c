@@ -249,3 +249,77 @@ int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap)
 	}
 	return (int)n;
 }
+
+/* ---- sequence numbers across foreign agents ---- */
+
+static uint64_t ipsec_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+uint64_t ipsec_next_seq(const struct ipsec_pair *p, uint64_t reserve)
+{
+	struct esp_sa_state out;
+
+	if (p->handed_over)
+		return p->reserved_seq;
+	esp_sa_export_state(&p->out, &out);
+	return ipsec_max(out.seq_out + reserve, ipsec_max(p->reserved_seq, p->reserve_pending));
+}
+
+void ipsec_hand_over(struct ipsec_pair *p, uint64_t seq)
+{
+	p->reserved_seq = seq;
+	p->reserve_pending = 0;
+	p->handed_over = true;
+}
+
+void ipsec_reserve(struct ipsec_pair *p, uint64_t seq)
+{
+	if (p->handed_over)
+		return;
+	if (p->reserved_seq == 0)
+		p->reserved_seq = seq;
+	p->reserve_pending = seq;
+}
+
+void ipsec_reserve_done(struct ipsec_pair *p, uint64_t seq, bool kept)
+{
+	/* An answer to an older write, or the SAs went on: nothing to learn. */
+	if (p->handed_over || p->reserve_pending != seq)
+		return;
+	if (kept)
+		p->reserved_seq = ipsec_max(p->reserved_seq, seq);
+	p->reserve_pending = 0;
+}
+
+enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_t rec_replay_top,
+			     uint64_t mn_sent, uint64_t mn_received, bool hold)
+{
+	struct esp_sa_state in, out;
+	enum esp_err e;
+
+	esp_sa_export_state(&p->in, &in);
+	esp_sa_export_state(&p->out, &out);
+	esp_replay_init(&in.replay, ipsec_max(mn_sent, rec_replay_top));
+	out.seq_out = ipsec_max(rec_seq_out, mn_received);
+	e = esp_sa_import_state(&p->in, &in);
+	if (e == ESP_OK)
+		e = esp_sa_import_state(&p->out, &out);
+	if (e != ESP_OK)
+		return e;
+	p->reserved_seq = hold ? out.seq_out : 0;
+	p->reserve_pending = 0;
+	p->handed_over = false;
+	return ESP_OK;
+}
+
+bool ipsec_may_send(const struct ipsec_pair *p)
+{
+	struct esp_sa_state out;
+
+	if (p->reserved_seq == 0)
+		return true;
+	esp_sa_export_state(&p->out, &out);
+	return out.seq_out < p->reserved_seq;
+}

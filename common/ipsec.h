@@ -79,4 +79,34 @@ enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint
  */
 int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap);
 
+/*
+ * Sequence numbers across foreign agents (SA reuse, design brief 3).  No
+ * (key, sequence number) pair may be used twice, whichever FA holds the
+ * SA, also when one dies in the middle of a hand-over:
+ *
+ *  - ipsec_next_seq: where the next holder of p starts (the record's
+ *    seq_out): reserve numbers above what p sent, and never below what a
+ *    copy in the store may already promise (reserved_seq, reserve_pending);
+ *    once handed over, always the same number.
+ *  - ipsec_hand_over: the record went to the next FA; p sends up to seq.
+ *  - ipsec_reserve / ipsec_reserve_done: a store write promising seq is
+ *    under way / was kept or not.  Before any copy was kept the first
+ *    promise limits p at once: the store may keep it even if its answer
+ *    is lost.
+ *  - ipsec_take_over: the new FA's side.  Its inbound window starts at
+ *    what the node reports it sent (or the record's replay top, whichever
+ *    is higher: nothing captured before can be replayed into it); it sends
+ *    above the record's seq_out and above what the node has received.
+ *    hold: send nothing until a store write replaces the previous FA's
+ *    copy (whose reader would start where we start).
+ *  - ipsec_may_send: the next number is ours to use.
+ */
+uint64_t ipsec_next_seq(const struct ipsec_pair *p, uint64_t reserve);
+void ipsec_hand_over(struct ipsec_pair *p, uint64_t seq);
+void ipsec_reserve(struct ipsec_pair *p, uint64_t seq);
+void ipsec_reserve_done(struct ipsec_pair *p, uint64_t seq, bool kept);
+enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_t rec_replay_top,
+			     uint64_t mn_sent, uint64_t mn_received, bool hold);
+bool ipsec_may_send(const struct ipsec_pair *p);
+
 #endif

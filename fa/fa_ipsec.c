@@ -230,7 +230,7 @@ static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const u
 	enum esp_err e;
 
 	/* Numbers above reserved_seq may be another FA's (SA reuse): never send them. */
-	if (p->reserved_seq != 0 && p->out.seq_out >= p->reserved_seq) {
+	if (!ipsec_may_send(p)) {
 		d->esp.esp_drop_reserved++;
 		log_rl_notice("SA to %s: sequence numbers above %llu may be another FA's",
 			      IP4_STR(p->peer), (unsigned long long)p->reserved_seq);

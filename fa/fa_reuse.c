@@ -209,45 +209,27 @@ static int fa_sax_send(struct fa_daemon *d, struct in_addr to, struct sax_msg *m
 /* ---- the store's copy ---- */
 
 /*
- * Fill the sequence-number state of each exported pair.  seq_out is where
- * the next holder starts sending: above everything we sent and every
- * number the store's copy may already promise (reserved_seq,
- * reserve_pending); a pair already handed over keeps its number, so a
- * repeated answer says the same.  The numbers go into put (a store write,
- * applied when the store acknowledges it) or, when hand is set, become our
- * final limit.
+ * The sequence-number state of each exported pair (ipsec_next_seq): into
+ * put, a store write, or, when hand is set, the record for the next FA.
  */
 static void fa_record_seq(struct fa_daemon *d, struct sax_record *rec, uint64_t reserve, bool hand,
 			  struct fa_put *put)
 {
 	for (size_t i = 0; i < rec->n_children; i++) {
-		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, rec->children[i].spi_in);
-		struct esp_sa_state in, out;
-		uint64_t seq;
+		struct sax_child *c = &rec->children[i];
+		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
+		struct esp_sa_state in;
 		if (p == NULL)
 			continue;
 		esp_sa_export_state(&p->in, &in);
-		esp_sa_export_state(&p->out, &out);
-		seq = out.seq_out + reserve;
-		if (p->reserved_seq > seq)
-			seq = p->reserved_seq;
-		if (p->reserve_pending > seq)
-			seq = p->reserve_pending;
-		if (p->handed_over)
-			seq = p->reserved_seq;
-		rec->children[i].replay_top = in.replay.top;
-		rec->children[i].seq_out = seq;
+		c->replay_top = in.replay.top;
+		c->seq_out = ipsec_next_seq(p, reserve);
 		if (hand) {
-			p->reserved_seq = seq;
-			p->handed_over = true;
+			ipsec_hand_over(p, c->seq_out);
 		} else if (put != NULL && put->n < SAX_MAX_CHILDREN) {
-			/* The first copy limits us at once: the store may keep it even if its
-			 * answer is lost. */
-			if (p->reserved_seq == 0)
-				p->reserved_seq = seq;
-			p->reserve_pending = seq;
+			ipsec_reserve(p, c->seq_out);
 			put->spi[put->n] = p->in.spi;
-			put->seq[put->n++] = seq;
+			put->seq[put->n++] = c->seq_out;
 		}
 	}
 }
@@ -269,12 +251,8 @@ static void fa_store_put_done(void *arg, const struct store_result *r)
 	fa_put_unlink(pp);
 	for (size_t i = 0; i < pp->n; i++) {
 		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, pp->spi[i]);
-		if (p == NULL || p->handed_over || p->reserve_pending != pp->seq[i])
-			continue;
-		/* Kept: the store's copy now promises the next holder numbers from seq on. */
-		if (r->status == STORE_OK && pp->seq[i] > p->reserved_seq)
-			p->reserved_seq = pp->seq[i];
-		p->reserve_pending = 0;
+		if (p != NULL)
+			ipsec_reserve_done(p, pp->seq[i], r->status == STORE_OK);
 	}
 	if (r->status != STORE_OK) {
 		d->reuse.store_put_failures++;
@@ -292,8 +270,8 @@ static void fa_put_abandon(struct fa_daemon *d, struct fa_put *pp)
 	d->reuse.store_put_failures++;
 	for (size_t i = 0; i < pp->n; i++) {
 		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, pp->spi[i]);
-		if (p != NULL && p->reserve_pending == pp->seq[i])
-			p->reserve_pending = 0;
+		if (p != NULL)
+			ipsec_reserve_done(p, pp->seq[i], false);
 	}
 	pp->n = 0;
 }
@@ -473,38 +451,19 @@ static bool fa_xfer_possession(struct fa_xfer *x, const struct sax_record *rec)
 	return ok;
 }
 
-/*
- * Sequence numbers (design brief 3): what the node sent last starts our
- * inbound window (nothing captured before can be replayed into it); we
- * send above everything the previous FA used or reserved, and above what
- * the node has seen.
- */
+/* Sequence numbers and replay windows of the pairs taken over (ipsec_take_over). */
 static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
 {
 	struct fa_daemon *d = x->d;
+	bool hold = d->dom.store && d->store != NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < rec->n_children; i++) {
 		const struct sax_child *c = &rec->children[i];
 		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
-		struct esp_sa_state in, out;
-		if (p == NULL)
-			continue;
-		esp_sa_export_state(&p->in, &in);
-		esp_sa_export_state(&p->out, &out);
-		esp_replay_init(&in.replay,
-				x->req.mn_sent > c->replay_top ? x->req.mn_sent : c->replay_top);
-		out.seq_out = c->seq_out > x->req.mn_received ? c->seq_out : x->req.mn_received;
-		if (esp_sa_import_state(&p->in, &in) != ESP_OK ||
-		    esp_sa_import_state(&p->out, &out) != ESP_OK)
-			continue;
-		/*
-		 * The store may still hold the previous FA's copy, which starts its
-		 * reader where we start: send nothing until ours replaces it.
-		 */
-		if (d->dom.store && d->store != NULL)
-			p->reserved_seq = out.seq_out;
-		n++;
+		if (p != NULL && ipsec_take_over(p, c->seq_out, c->replay_top, x->req.mn_sent,
+						 x->req.mn_received, hold) == ESP_OK)
+			n++;
 	}
 	return n;
 }
