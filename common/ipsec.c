@@ -147,6 +147,7 @@ const char *ipsec_err_name(enum ipsec_err e)
 		[IPSEC_OK] = "ok",
 		[IPSEC_E_SPI] = "unknown SPI",
 		[IPSEC_E_ESP] = "ESP check failed",
+		[IPSEC_E_REPLAY] = "ESP replayed or too old",
 		[IPSEC_E_INNER] = "inner packet not IPv4",
 		[IPSEC_E_POLICY] = "inner source outside the traffic selector",
 	};
@@ -160,12 +161,14 @@ enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint
 	struct ipsec_pair *p;
 	struct ip4_hdr h;
 	struct buf payload;
+	enum esp_err e;
 
 	if (esp_peek_spi(esp, len, &spi) < 0 || (p = ipsec_find_spi(ip, spi)) == NULL)
 		return IPSEC_E_SPI;
 	*pp = p;
-	if (esp_decap(&p->in, esp, len, inner, cap, inner_len) != ESP_OK)
-		return IPSEC_E_ESP;
+	e = esp_decap(&p->in, esp, len, inner, cap, inner_len);
+	if (e != ESP_OK)
+		return e == ESP_E_REPLAY ? IPSEC_E_REPLAY : IPSEC_E_ESP;
 	if (ip4_parse_fwd(inner, *inner_len, &h, &payload) != IP4_OK)
 		return IPSEC_E_INNER;
 	uint32_t m = p->remote_plen == 0 ? 0 : htonl(~0u << (32 - p->remote_plen));

@@ -65,6 +65,7 @@ enum ipsec_err {
 	IPSEC_OK = 0,
 	IPSEC_E_SPI,    /* no pair for the SPI */
 	IPSEC_E_ESP,    /* esp_decap refused it (see the pair's ESP counters) */
+	IPSEC_E_REPLAY, /* authentic or not, its sequence number was seen or is too old */
 	IPSEC_E_INNER,  /* the inner packet is not IPv4 */
 	IPSEC_E_POLICY, /* inner source outside the traffic selector */
 	IPSEC_E_MAX

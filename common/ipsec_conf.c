@@ -190,7 +190,7 @@ int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_co
 	    ipsec_conf_proposals(c, g, "ike_proposals", false, &ic->ike) < 0 ||
 	    ipsec_conf_proposals(c, g, "esp_proposals", true, &ic->ike) < 0 ||
 	    conf_str(c, g, "pfs", false, &pfs) < 0 ||
-	    mip_conf_uint(c, g, "ike_lifetime", 60, 86400 * 7, &ic->ike.p1_lifetime_s) < 0 ||
+	    mip_conf_uint(c, g, "ike_lifetime", 20, 86400 * 7, &ic->ike.p1_lifetime_s) < 0 ||
 	    mip_conf_uint(c, g, "ipsec_lifetime", 10, 86400 * 7, &ic->ike.p2_lifetime_s) < 0 ||
 	    mip_conf_uint(c, g, "ipsec_lifetime_kb", 0, UINT32_MAX, &ic->ike.p2_lifetime_kb) < 0 ||
 	    mip_conf_uint(c, g, "rekey_margin", 1, 3600, &ic->ike.rekey_margin_s) < 0 ||

@@ -18,10 +18,12 @@ struct ike_engine;
 	X(esp_out)                                                                                 \
 	X(esp_drop_spi)                                                                            \
 	X(esp_drop_check)                                                                          \
+	X(esp_drop_replay)                                                                         \
 	X(esp_drop_inner)                                                                          \
 	X(esp_drop_policy)                                                                         \
 	X(esp_drop_seal)                                                                           \
 	X(esp_drop_reserved)                                                                       \
+	X(drop_no_sa)                                                                              \
 	X(ike_drop_no_mac)
 
 struct fa_esp_counters {

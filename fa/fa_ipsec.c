@@ -158,10 +158,13 @@ static void fa_esp_in(struct fa_daemon *d, const uint8_t *esp, size_t len)
 		d->esp.esp_drop_spi++;
 		log_rl_notice("ESP with an unknown SPI dropped");
 		return;
+	case IPSEC_E_REPLAY:
+		d->esp.esp_drop_replay++;
+		log_rl_notice("ESP from %s dropped: %s", IP4_STR(p->peer), ipsec_err_name(e));
+		return;
 	case IPSEC_E_ESP:
 		d->esp.esp_drop_check++;
-		log_rl_notice("ESP from %s failed its checks (replay, ICV or padding)",
-			      IP4_STR(p->peer));
+		log_rl_notice("ESP from %s failed its checks (ICV or padding)", IP4_STR(p->peer));
 		return;
 	case IPSEC_E_INNER:
 		d->esp.esp_drop_inner++;
@@ -260,18 +263,40 @@ static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const u
 	return 0;
 }
 
+/* A registration reply (UDP from port 434). */
+static bool fa_is_reg_reply(const uint8_t *pkt, size_t len)
+{
+	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+
+	return pkt[9] == IP4_PROTO_UDP && len >= ihl + UDP_HDR_LEN && pkt[ihl] == (MIP_PORT >> 8) &&
+	       pkt[ihl + 1] == (MIP_PORT & 0xff);
+}
+
 void fa_ipsec_to_link(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len)
 {
 	struct in_addr dst;
 	struct ipsec_pair *p;
 
-	memcpy(&dst.s_addr, pkt + 16, 4);
-	p = len >= IP4_HDR_LEN ? ipsec_find(&d->ipsec, dst.s_addr) : NULL;
-	if (p == NULL) {
+	if (len < IP4_HDR_LEN || (mac[0] & 1)) {
 		netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, len);
 		return;
 	}
-	fa_ipsec_seal_send(d, p, mac, pkt, len);
+	memcpy(&dst.s_addr, pkt + 16, 4);
+	p = ipsec_find(&d->ipsec, dst.s_addr);
+	if (p != NULL) {
+		fa_ipsec_seal_send(d, p, mac, pkt, len);
+		return;
+	}
+	/*
+	 * A node we must protect but have no SAs with yet (negotiating, or Quick
+	 * Mode after a partial hand-over): only our registration reply may go
+	 * in the clear, never its data.
+	 */
+	if (d->ike != NULL && ipsec_conf_peer(&d->ic, dst) != NULL && !fa_is_reg_reply(pkt, len)) {
+		d->esp.drop_no_sa++;
+		return;
+	}
+	netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, len);
 }
 
 int fa_ipsec_from_tun(struct fa_daemon *d, const uint8_t *pkt, size_t len)

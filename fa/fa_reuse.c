@@ -488,8 +488,13 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 		fa_xfer_fail(x, &d->reuse.fallback_expired, "the ISAKMP SA has ended");
 		return;
 	}
-	if (full && fa_xfer_seq(x, rec) == 0)
-		full = false; /* every pair had ended: Quick Mode under the ISAKMP SA */
+	if (full && fa_xfer_seq(x, rec) == 0) {
+		/* Every pair had ended: Quick Mode under the ISAKMP SA. */
+		full = false;
+		d->reuse.fallback_expired++;
+		log_rl_notice("SA reuse for %s: the IPsec SAs have ended; partial instead",
+			      IP4_STR(x->home));
+	}
 	/*
 	 * With a store, the previous FA's copy there starts its reader where we
 	 * start: ours must replace it before we send anything (fa_xfer_stored).
@@ -573,7 +578,9 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 	/* A record read back is old by nature: no window, its Expires must lie ahead. */
 	enum sax_err e = sax_parse(r->msg, r->len, &d->dom.keys, store_wall_ms(), 0, NULL, m);
 	/* The store is the Sender of its answers: the writer is named inside, under K_SA. */
-	if (e != SAX_E_OK || !fa_member(&d->dom, m->rec.prev_coa))
+	if (e == SAX_E_STALE)
+		fa_xfer_fail(x, &d->reuse.fallback_expired, "the store's record has expired");
+	else if (e != SAX_E_OK || !fa_member(&d->dom, m->rec.prev_coa))
 		fa_xfer_fail(x, &d->reuse.fallback_bad_record,
 			     e != SAX_E_OK ? sax_err_name(e) : "written by a non-member");
 	else

@@ -15,6 +15,7 @@ struct ike_engine;
 	X(esp_out)                                                                                 \
 	X(esp_drop_spi)                                                                            \
 	X(esp_drop_check)                                                                          \
+	X(esp_drop_replay)                                                                         \
 	X(esp_drop_inner)                                                                          \
 	X(esp_drop_policy)                                                                         \
 	X(esp_drop_seal)                                                                           \

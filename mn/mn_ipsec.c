@@ -252,6 +252,8 @@ static void mn_esp_in(struct mn_daemon *d, const uint8_t *esp, size_t len)
 	if (e != IPSEC_OK) {
 		if (e == IPSEC_E_SPI)
 			d->esp.esp_drop_spi++;
+		else if (e == IPSEC_E_REPLAY)
+			d->esp.esp_drop_replay++;
 		else if (e == IPSEC_E_ESP)
 			d->esp.esp_drop_check++;
 		else if (e == IPSEC_E_INNER)

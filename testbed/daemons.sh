@@ -44,6 +44,9 @@ _tb_ipsec_conf() {
 	printf '  ipsec = {\n    local_id = "%s";\n' "$id"
 	printf '    ike_proposals = [ "%s" ];\n    esp_proposals = [ "%s" ];\n' \
 		"$TB_IKE_PROPOSAL" "$TB_ESP_PROPOSAL"
+	[[ -z ${TB_IKE_LIFETIME:-} ]] || printf '    ike_lifetime = %s;\n' "$TB_IKE_LIFETIME"
+	[[ -z ${TB_IPSEC_LIFETIME:-} ]] || printf '    ipsec_lifetime = %s;\n' "$TB_IPSEC_LIFETIME"
+	[[ -z ${TB_REKEY_MARGIN:-} ]] || printf '    rekey_margin = %s;\n' "$TB_REKEY_MARGIN"
 	printf '    udp_encapsulation = %s;\n    peers = (\n' "$TB_UDP_ENCAP"
 	for p in "$@"; do
 		printf '%s      { address = "%s"; id = "%s"; psk = "%s"; }' "$sep" "${p%%|*}" \
@@ -122,6 +125,9 @@ CONF
 			printf 'user fa-%s on >%s ~mipsa:sa:* +set +get +del +ping +auth +hello\n' "$fa" \
 				"$(cat "$TB_RUN/redis-pass.$fa")"
 		done
+		# the operator (and the tests): everything
+		_tb_hexkey >"$TB_RUN/redis-pass.admin"
+		printf 'user admin on >%s ~* +@all\n' "$(cat "$TB_RUN/redis-pass.admin")"
 	} >"$TB_RUN/redis.conf"
 	chmod 600 "$TB_RUN"/redis-pass.* "$TB_RUN/redis.conf"
 }

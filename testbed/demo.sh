@@ -8,6 +8,12 @@
 #   plain Mobile IP     no IPsec: the floor every secured mode is compared with
 #   IPsec, no reuse     IKEv1 Main Mode + Quick Mode with each new FA, then the
 #                       registration under ESP
+#   partial reuse       the new FA takes the ISAKMP SA over; Quick Mode only
+#   full reuse          the new FA takes ISAKMP and IPsec SAs over; no IKE
+#
+# each reuse mode with each transfer technique: direct (the new FA asks the
+# previous one), store (mipsa-dbs; full reuse also through Redis) and both
+# (direct, the store as fallback).
 #
 #   testbed/demo.sh [-n HANDOVERS]
 #
@@ -52,16 +58,16 @@ ike_messages() {
 		jq -r 'if .ipsec then .ike_counters.rx_messages + .ike_counters.tx_messages else 0 end'
 }
 
-# run_mode NAME LABEL: daemons with the current TB_* settings, N hand-overs, one row
+# run_mode NAME LABEL [TECHNIQUE]: daemons with the current TB_* settings, N hand-overs, one row
 run_mode() {
-	local name=$1 label=$2 before after
+	local name=$1 label=$2 tech=${3:--} before after
 	tb_start_daemons
 	tb_wait_registered fa1 10
 	before=$(ike_messages)
 	echo "$label: registered through fa1; $N hand-overs fa1 <-> fa2 under 1 ms probes ..."
 	tb_measure "$name" "$N" fa2 fa1
 	after=$(ike_messages)
-	ROWS+=("$(printf '%-22s %-10s %-5s %-22s %-22s %-10s %-10s' "$label" "-" \
+	ROWS+=("$(printf '%-16s %-14s %-5s %-22s %-22s %-10s %-10s' "$label" "$tech" \
 		"$(((after - before) / N))" \
 		"$(tb_gap_field "$name" cn2mn median_gap_ms)/$(tb_gap_field "$name" cn2mn worst_gap_ms) ms" \
 		"$(tb_gap_field "$name" mn2cn median_gap_ms)/$(tb_gap_field "$name" mn2cn worst_gap_ms) ms" \
@@ -73,8 +79,18 @@ run_mode() {
 
 TB_IPSEC=0 run_mode plain "plain Mobile IP"
 TB_IPSEC=1 run_mode ipsec-none "IPsec, no reuse"
+for reuse in partial full; do
+	for tech in direct store both; do
+		label=$tech
+		[[ $tech == direct ]] || label="$tech (dbs)"
+		TB_IPSEC=1 TB_REUSE=$reuse TB_TECHNIQUE=$tech TB_STORE=dbs \
+			run_mode "$reuse-$tech" "$reuse reuse" "$label"
+	done
+done
+TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=store TB_STORE=redis \
+	run_mode full-redis "full reuse" "store (redis)"
 
-printf '\n%-22s %-10s %-5s %-22s %-22s %-10s %-10s\n' "mode" "technique" "IKE" \
+printf '\n%-16s %-14s %-5s %-22s %-22s %-10s %-10s\n' "mode" "technique" "IKE" \
 	"gap CN->MN med/worst" "gap MN->CN med/worst" "link med" "resume med"
 printf '%s\n' "${ROWS[@]}"
 echo

@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+#
+# SA reuse across domain A (fa1, fa2; fa3 is domain B) in the testbed:
+#
+#  1. every mode x technique (partial, full) x (direct, store, both), with
+#     mipsa-dbs and with Redis: after each hand-over the MN exchanged no IKE
+#     message (full) or only a Quick Mode (partial), traffic flows both ways,
+#     the new FA counted the reuse and no fallback, the old FA gave the SAs
+#     up;
+#  2. captures: no ESP sequence number repeats on an SPI across the FAs of
+#     the domain, and a packet captured before the hand-over and replayed
+#     into the new FA (and one replayed to the MN) is dropped;
+#  3. fallbacks, each counted under its reason: previous FA silent (and, with
+#     the store as fallback, the old FA dead in the middle of the hand-over),
+#     store down, a record that fails its authenticator, previous FA outside
+#     the domain, IPsec SAs expired (partial instead);
+#  4. re-association: fa1 -> fa3 (domain B: negotiation) -> fa2 reuses domain
+#     A's SAs from the store; after the ISAKMP lifetime it negotiates.
+set -euo pipefail
+[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+export TB_PREFIX=ru$$ TB_IPSEC=1
+source "$top/testbed/lib.sh"
+source "$top/testbed/daemons.sh"
+source "$here/helpers.sh"
+tb_trap_cleanup
+inject="$TB_BIN/tools/mipsa-inject"
+command -v redis-server >/dev/null || { echo "redis-server missing (scripts/deps)"; exit 1; }
+
+# start daemons with the TB_* settings in force and register through fa1
+start() {
+	echo "--- $*"
+	tb_up
+	tb_start_daemons
+	tb_wait_registered fa1 15 || fail "no registration through fa1"
+	pings
+}
+
+pings() {
+	tb_exec cn ping -c 2 -i 0.1 -W 2 -q "$TB_MN_HOME" >/dev/null || fail "ping CN -> MN"
+	tb_exec mn ping -c 2 -i 0.1 -W 2 -q "$TB_CN_ADDR" >/dev/null || fail "ping MN -> CN"
+}
+
+# handover FA IKE_MSGS: move, registered through FA, traffic both ways, and
+# exactly IKE_MSGS IKE messages on the access link meanwhile (- : any)
+handover() {
+	local to=$1 want=$2 before after
+	before=$(ike_msgs)
+	tb_move "$to" >/dev/null
+	tb_wait_registered "$to" 15 || fail "no registration through $to"
+	pings
+	after=$(ike_msgs)
+	[[ $want == - || $((after - before)) -eq $want ]] ||
+		fail "hand-over to $to: $((after - before)) IKE messages, expected $want"
+}
+
+# the reuse counters of an FA, all zero but the ones named (name=value ...)
+counters() {
+	local node=$1 filter="(.reuse_counters | to_entries | map(select(.key | startswith(\"fallback_\")) | .value) | add) == 0"
+	shift
+	local kv
+	for kv in "$@"; do
+		filter+=" and .reuse_counters.${kv%%=*} == ${kv#*=}"
+	done
+	jqa "$node" sas "$filter"
+}
+
+no_sas() {
+	jqa "$1" sas '([.isakmp_sas[] | select(.state == "established")] | length == 0) and (.ipsec_sas | length == 0)'
+}
+has_sas() {
+	jqa "$1" sas "([.isakmp_sas[] | select(.state == \"established\")] | length == 1) and ([.ipsec_sas[] | select(.remote_ts == \"$TB_MN_HOME/32\")] | length == 1)"
+}
+
+# ---- 1. every mode x technique ----
+matrix_case() {
+	local reuse=$1 tech=$2 store=$3 qm=0 kind=reuse_full
+	[[ $reuse == partial ]] && qm=3 kind=reuse_partial
+	export TB_REUSE=$reuse TB_TECHNIQUE=$tech TB_STORE=$store
+	start "$reuse reuse, technique $tech, store $store"
+	handover fa2 "$qm"
+	counters fa2 "$kind=1" reuse_refused=0
+	has_sas fa2
+	no_sas fa1
+	jqa mn sas ".esp_counters.$kind == 1 and .esp_counters.reuse_refused == 0"
+	[[ $tech == store ]] || counters fa1 served_records=1
+	[[ $tech == direct ]] || jqa fa1 sas '.reuse_counters.store_puts >= 1 and .reuse_counters.store_put_failures == 0'
+	handover fa1 "$qm"
+	counters fa1 "$kind=1"
+	no_sas fa2
+	jqa mn sas ".esp_counters.$kind == 2"
+	tb_down
+}
+for reuse in partial full; do
+	for tech in direct store both; do
+		matrix_case "$reuse" "$tech" dbs
+	done
+done
+matrix_case full store redis
+matrix_case partial both redis
+
+# ---- 2. captures: sequence numbers across FAs, replays ----
+echo "--- captures: full reuse, both, UDP encapsulation"
+export TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs TB_UDP_ENCAP=true
+tb_up
+mkdir -p "$TB_RUN"
+cap_pids=()
+for fa in fa1 fa2; do
+	ip netns exec "$(tb_ns "$fa")" tshark -i acc0 -w "$TB_RUN/$fa.pcapng" -q 2>/dev/null &
+	cap_pids+=($!)
+done
+for _ in $(seq 50); do [[ -s $TB_RUN/fa1.pcapng && -s $TB_RUN/fa2.pcapng ]] && break; sleep 0.1; done
+sleep 0.3
+tb_start_daemons
+tb_wait_registered fa1 15 || fail "no registration through fa1"
+# steady traffic both ways across three hand-overs
+tb_exec cn ping -i 0.01 -W 1 -q "$TB_MN_HOME" >/dev/null 2>&1 &
+ping_cn=$!
+tb_exec mn ping -i 0.01 -W 1 -q "$TB_CN_ADDR" >/dev/null 2>&1 &
+ping_mn=$!
+sleep 0.5
+for to in fa2 fa1 fa2; do
+	tb_move "$to" >/dev/null
+	tb_wait_registered "$to" 15 || fail "no registration through $to"
+	sleep 0.5
+done
+kill "$ping_cn" "$ping_mn" 2>/dev/null || true
+wait "$ping_cn" "$ping_mn" 2>/dev/null || true
+sleep 0.3
+kill -TERM "${cap_pids[@]}"
+wait "${cap_pids[@]}" || true
+counters fa2 reuse_full=2
+counters fa1 reuse_full=1
+
+# every (SPI, sequence number) the FAs sent to the MN, from both access links
+fields() {
+	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2" -T fields -e esp.spi -e esp.sequence \
+		2>/dev/null
+}
+fields fa1 "$TB_ALIAS_A" >"$TB_RUN/seq.fa1"
+fields fa2 "$TB_ALIAS_A" >"$TB_RUN/seq.fa2"
+spi=$(sort "$TB_RUN/seq.fa1" | awk 'NR == 1 { print $1 }')
+[[ -n $spi ]] || fail "no ESP from fa1 in the capture"
+grep -q "^$spi" "$TB_RUN/seq.fa2" || fail "fa2 never sent on fa1's SPI $spi: no reuse to check"
+n=$(cat "$TB_RUN/seq.fa1" "$TB_RUN/seq.fa2" | wc -l)
+dups=$(cat "$TB_RUN/seq.fa1" "$TB_RUN/seq.fa2" | sort | uniq -d | wc -l)
+[[ $n -ge 200 ]] || fail "only $n ESP packets from the FAs captured"
+[[ $dups -eq 0 ]] || fail "$dups (SPI, sequence number) pairs used twice across the FAs"
+echo "    $n ESP packets from fa1 and fa2 on SPI $spi and others: no sequence number used twice"
+# and what the MN sent: every number once, whichever FA received it
+fields fa1 "$TB_MN_HOME" >"$TB_RUN/mnseq.fa1"
+fields fa2 "$TB_MN_HOME" >"$TB_RUN/mnseq.fa2"
+dups=$(cat "$TB_RUN/mnseq.fa1" "$TB_RUN/mnseq.fa2" | sort | uniq -d | wc -l)
+[[ $dups -eq 0 ]] || fail "the MN used $dups (SPI, sequence number) pairs twice"
+
+# a packet the MN sent to fa1 before the first hand-over, replayed into fa2
+old_mn=$(tshark -r "$TB_RUN/fa1.pcapng" -Y "esp && ip.src == $TB_MN_HOME" -T fields \
+	-e udp.payload 2>/dev/null | sed -n 5p)
+[[ -n $old_mn ]] || fail "no ESP from the MN in fa1's capture"
+before=$(jqv fa2 sas '.esp_counters.esp_drop_replay')
+tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
+	--dst "$TB_ALIAS_A" --sport 4500 --dport 4500 --hex "${old_mn//:/}"
+sleep 0.3
+jqa fa2 sas ".esp_counters.esp_drop_replay == $((before + 1))"
+# a packet fa1 sent to the MN before the hand-over, replayed to the MN from fa2's link
+old_fa=$(tshark -r "$TB_RUN/fa1.pcapng" -Y "esp && ip.src == $TB_ALIAS_A" -T fields \
+	-e udp.payload 2>/dev/null | sed -n 5p)
+mn_mac=$(ip -n "$(tb_ns mn)" -j link show eth0 | jq -r '.[0].address')
+before=$(jqv mn sas '.esp_counters.esp_drop_replay')
+tb_exec fa2 "$inject" udp --dev acc0 --dst-mac "$mn_mac" --src "$TB_ALIAS_A" \
+	--dst "$TB_MN_HOME" --sport 4500 --dport 4500 --hex "${old_fa//:/}"
+sleep 0.3
+jqa mn sas ".esp_counters.esp_drop_replay == $((before + 1))"
+pings
+echo "    replayed ESP dropped by the new FA and by the MN"
+tb_down
+export TB_UDP_ENCAP=false
+
+# ---- 3. fallbacks ----
+# the move after the caller broke something: it must still end registered, with traffic
+fallback_move() {
+	local t0 t1
+	t0=$(date +%s%N)
+	handover fa2 -
+	t1=$(date +%s%N)
+	echo "    registered through fa2 and traffic flowing $(((t1 - t0) / 1000000)) ms after the move"
+}
+
+export TB_REUSE=full TB_TECHNIQUE=direct TB_STORE=dbs TB_XFER_TIMEOUT_MS=200
+start "fallback: previous FA silent (direct only)"
+kill -STOP "$(cat "$TB_RUN/fa1.pid")"
+fallback_move
+kill -CONT "$(cat "$TB_RUN/fa1.pid")"
+jqa fa2 sas '.reuse_counters.fallback_prev_silent == 1 and .reuse_counters.reuse_refused == 1'
+jqa mn sas '.esp_counters.reuse_refused == 1'
+has_sas fa2
+grep -q "falls back to negotiation: the previous FA did not answer in time" "$TB_RUN/fa2.log" ||
+	fail "fa2 did not log the reason"
+# the fallback came within the configured time: the log gives the transfer's duration
+us=$(grep -o 'refused: negotiation follows ([^,]*, [0-9]* us)' "$TB_RUN/fa2.log" | grep -o '[0-9]* us' | tr -dc 0-9)
+[[ -n $us && $us -lt 400000 ]] || fail "fallback after ${us:-?} us, transfer_timeout_ms is 200"
+tb_down
+
+export TB_TECHNIQUE=both
+start "fallback: the old FA dies in the middle of the hand-over (direct, then the store)"
+kill -KILL "$(cat "$TB_RUN/fa1.pid")"
+handover fa2 0
+jqa fa2 sas '.reuse_counters.reuse_full == 1 and .reuse_counters.fallback_prev_silent == 0'
+has_sas fa2
+tb_down
+
+export TB_TECHNIQUE=store
+start "fallback: store down"
+kill -KILL "$(cat "$TB_RUN/dbs.pid")"
+fallback_move
+jqa fa2 sas '.reuse_counters.fallback_store_down == 1 and .reuse_counters.reuse_refused == 1'
+has_sas fa2
+tb_down
+
+export TB_STORE=redis
+start "fallback: a record that fails its authenticator (tampered in Redis)"
+pass=$(cat "$TB_RUN/redis-pass.admin")
+rcli() {
+	tb_exec dbs redis-cli --no-auth-warning -h "$TB_DBS_ADDR" --user admin --pass "$pass" "$@"
+}
+[[ $(rcli EXISTS "mipsa:sa:$TB_MN_NAI") == 1 ]] || fail "fa1 kept no record in Redis"
+rcli SETRANGE "mipsa:sa:$TB_MN_NAI" 120 X >/dev/null
+fallback_move
+jqa fa2 sas '.reuse_counters.fallback_bad_record == 1 and .reuse_counters.reuse_refused == 1'
+has_sas fa2
+tb_down
+
+export TB_STORE=dbs TB_TECHNIQUE=direct TB_MEMBERS_A="\"$TB_FA2_COA\""
+start "fallback: previous FA outside the domain"
+fallback_move
+jqa fa2 sas '.reuse_counters.fallback_not_member == 1 and .reuse_counters.reuse_refused == 1'
+jqa fa1 sas '.reuse_counters.served_records == 0'
+has_sas fa2
+tb_down
+unset TB_MEMBERS_A
+
+export TB_TECHNIQUE=store TB_IPSEC_LIFETIME=10 TB_REKEY_MARGIN=3
+start "fallback: IPsec SAs expired while away (partial instead)"
+tb_move fa3 >/dev/null
+tb_wait_registered fa3 15 || fail "no registration through fa3"
+sleep 11
+handover fa2 3
+jqa fa2 sas '.reuse_counters.fallback_expired == 1 and .reuse_counters.reuse_partial == 1'
+has_sas fa2
+tb_down
+unset TB_IPSEC_LIFETIME TB_REKEY_MARGIN
+
+# ---- 4. re-association ----
+export TB_TECHNIQUE=store TB_IKE_LIFETIME=20 TB_REKEY_MARGIN=4
+start "re-association: fa1 -> fa3 (domain B) -> fa2 within the lifetime"
+handover fa3 -
+has_sas fa3
+handover fa2 0
+counters fa2 reuse_full=1
+has_sas fa2
+no_sas fa1
+echo "--- re-association after the ISAKMP lifetime"
+handover fa3 -
+sleep 21
+jqa mn sas "[.isakmp_sas[] | select(.peer == \"$TB_ALIAS_A\" and .state == \"established\")] | length == 0"
+handover fa1 -
+jqa fa1 sas '.reuse_counters.reuse_requests == 0'
+has_sas fa1
+tb_down
+
+echo "test_reuse: ok"
