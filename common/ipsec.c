@@ -265,24 +265,32 @@ uint64_t ipsec_next_seq(const struct ipsec_pair *p, uint64_t reserve)
 	struct esp_sa_state out;
 
 	if (p->handed_over)
-		return p->reserved_seq;
+		return p->handed_seq;
 	esp_sa_export_state(&p->out, &out);
 	return ipsec_max(out.seq_out + reserve, ipsec_max(p->reserved_seq, p->reserve_pending));
 }
 
 void ipsec_hand_over(struct ipsec_pair *p, uint64_t seq)
 {
-	p->reserved_seq = seq;
+	/*
+	 * A copy in the store keeps its promise until the next holder's own
+	 * copy replaces it, and that holder may die first: the lower limit stays.
+	 */
+	if (!p->seq_limited || seq < p->reserved_seq)
+		p->reserved_seq = seq;
+	p->seq_limited = true;
 	p->reserve_pending = 0;
 	p->handed_over = true;
+	p->handed_seq = seq;
 }
 
 void ipsec_reserve(struct ipsec_pair *p, uint64_t seq)
 {
 	if (p->handed_over)
 		return;
-	if (p->reserved_seq == 0)
+	if (!p->seq_limited)
 		p->reserved_seq = seq;
+	p->seq_limited = true;
 	p->reserve_pending = seq;
 }
 
@@ -300,18 +308,25 @@ enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_
 			     uint64_t mn_sent, uint64_t mn_received, bool hold)
 {
 	struct esp_sa_state in, out;
+	uint64_t seq = ipsec_max(rec_seq_out, mn_received);
+	uint64_t top = ipsec_max(mn_sent, rec_replay_top);
 	enum esp_err e;
 
-	esp_sa_export_state(&p->in, &in);
+	/* Check everything first: a counter never goes back, and a refusal changes nothing. */
 	esp_sa_export_state(&p->out, &out);
-	esp_replay_init(&in.replay, ipsec_max(mn_sent, rec_replay_top));
-	out.seq_out = ipsec_max(rec_seq_out, mn_received);
+	if (seq < out.seq_out || seq > ESP_SEQ_MAX || top > ESP_SEQ_MAX)
+		return ESP_E_INVAL;
+	out.seq_out = seq;
+	e = esp_sa_import_state(&p->out, &out);
+	if (e != ESP_OK)
+		return e;
+	esp_sa_export_state(&p->in, &in);
+	esp_replay_init(&in.replay, top);
 	e = esp_sa_import_state(&p->in, &in);
-	if (e == ESP_OK)
-		e = esp_sa_import_state(&p->out, &out);
 	if (e != ESP_OK)
 		return e;
 	p->reserved_seq = hold ? out.seq_out : 0;
+	p->seq_limited = hold;
 	p->reserve_pending = 0;
 	p->handed_over = false;
 	return ESP_OK;
@@ -321,7 +336,7 @@ bool ipsec_may_send(const struct ipsec_pair *p)
 {
 	struct esp_sa_state out;
 
-	if (p->reserved_seq == 0)
+	if (!p->seq_limited)
 		return true;
 	esp_sa_export_state(&p->out, &out);
 	return out.seq_out < p->reserved_seq;

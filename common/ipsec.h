@@ -28,14 +28,16 @@ struct ipsec_pair {
 	uint8_t remote_plen;
 	uint64_t up_ms;
 	/*
-	 * SA reuse: another FA may send on this SA above reserved_seq, so we
-	 * send up to it (0: no limit).  reserve_pending is a renewal the store
-	 * has not acknowledged yet; handed_over: the record went to the next FA
-	 * and the limit is final.
+	 * SA reuse: another FA may send on this SA above reserved_seq, so,
+	 * when seq_limited, we send up to it.  reserve_pending is a renewal the
+	 * store has not acknowledged yet; handed_over: the record went to the
+	 * next FA and the limit is final.
 	 */
 	uint64_t reserved_seq;
+	bool seq_limited;
 	uint64_t reserve_pending;
 	bool handed_over;
+	uint64_t handed_seq; /* what the record promised the next FA */
 	uint64_t last_in_ms; /* when the peer last sent us something that authenticated */
 };
 
@@ -89,7 +91,8 @@ int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap);
  *    seq_out): reserve numbers above what p sent, and never below what a
  *    copy in the store may already promise (reserved_seq, reserve_pending);
  *    once handed over, always the same number.
- *  - ipsec_hand_over: the record went to the next FA; p sends up to seq.
+ *  - ipsec_hand_over: the record went to the next FA promising seq; p
+ *    sends up to seq, or up to a lower promise a store copy still makes.
  *  - ipsec_reserve / ipsec_reserve_done: a store write promising seq is
  *    under way / was kept or not.  Before any copy was kept the first
  *    promise limits p at once: the store may keep it even if its answer

@@ -255,7 +255,7 @@ static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const u
 	 * renew it half-way, one write at a time, but only while the node is
 	 * still with us (it sent lately) and the SAs are still ours.
 	 */
-	if (p->reserved_seq != 0 && !p->handed_over && p->reserve_pending == 0 &&
+	if (p->seq_limited && !p->handed_over && p->reserve_pending == 0 &&
 	    p->out.seq_out + d->dom.seq_reserve / 2 > p->reserved_seq &&
 	    ev_now_ms() - p->last_in_ms < 10000)
 		fa_reuse_note_pair(d, p->remote_net);

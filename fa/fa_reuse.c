@@ -461,9 +461,14 @@ static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
 	for (size_t i = 0; i < rec->n_children; i++) {
 		const struct sax_child *c = &rec->children[i];
 		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
-		if (p != NULL && ipsec_take_over(p, c->seq_out, c->replay_top, x->req.mn_sent,
-						 x->req.mn_received, hold) == ESP_OK)
+		if (p == NULL)
+			continue;
+		if (ipsec_take_over(p, c->seq_out, c->replay_top, x->req.mn_sent,
+				    x->req.mn_received, hold) == ESP_OK)
 			n++;
+		else if (p->child != NULL)
+			ike_child_forget(d->ike, p->child,
+					 "its sequence numbers cannot be taken over");
 	}
 	return n;
 }

@@ -1,0 +1,1602 @@
+/*
+ * Tests of SA reuse across the foreign agents of a domain, below the
+ * daemons: what fa/fa_reuse.c and mn/mn_ipsec.c do with the library, done
+ * here step by step so that every piece runs for real.
+ *
+ *  1. seq_table: a numbered table of cases for the sequence-number
+ *     hand-off (ipsec_next_seq, ipsec_hand_over, ipsec_reserve,
+ *     ipsec_reserve_done, ipsec_take_over, ipsec_may_send) on an ESP pair
+ *     built by hand (FA side and node side), with ESP seal/open for real.
+ *  2. hand_over: three agents in one process.  The node (initiator) and
+ *     FA1 (responder) negotiate through tests/unit/ike_pair.c; FA1 exports
+ *     the SAs as fa_record_seq does, the record crosses the sax codec, FA2
+ *     (a third engine) imports it and takes the pairs over with the
+ *     node's counters (what mn_ipsec_extend reports).
+ *  3. dying: the old FA dies after a store write (its copy, and what it
+ *     sent after it, never reach anyone); the next FA starts from the
+ *     store's copy.  And the new FA dying before it replaced the store's
+ *     copy, so a third FA reads the old one.
+ *  4. possession: the registration request with the SA reuse extension,
+ *     built as mn_ipsec_extend does and checked as fa_xfer_possession
+ *     does; the extension parser's length rules.
+ *
+ * A case or test whose message starts with "regression:" guards a bug this
+ * test found in common/ipsec.c (fixed since): a store copy's lower promise
+ * outliving a hand-over, a limit of 0 read as no limit, a refused take-over
+ * that moved the inbound window.
+ */
+#include "esp.h"
+#include "ike.h"
+#include "ike_pair.h"
+#include "ip4.h"
+#include "ipsec.h"
+#include "log.h"
+#include "mip_msg.h"
+#include "sax.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ike_pair's addresses: the node's IKE address and the FAs' alias. */
+#define MN_ADDR  "10.9.0.1"
+#define FA_ALIAS "10.9.0.2"
+#define MN_HOME  "10.7.0.10" /* the node's traffic selector */
+#define CN_ADDR  "192.0.2.1" /* a correspondent */
+#define FA1_COA  "10.9.1.1"
+#define FA2_COA  "10.9.1.2"
+#define MN_ID    "mn@test"
+
+#define RESERVE     64   /* the table's reservation */
+#define DOM_RESERVE 1024 /* the smallest seq_reserve fa.conf allows */
+#define MAX_SENT    4096
+
+static struct in_addr ip(const char *s)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Everything a test allocates goes on this list and the checked teardown
+ * releases it, last first: also after a failed assertion, which with
+ * CK_FORK=no leaves the test by longjmp (valgrind stays clean either way).
+ */
+#define MAX_CLEANUPS 32
+static struct {
+	void (*fn)(void *);
+	void *p;
+} cleanups[MAX_CLEANUPS];
+static size_t n_cleanups;
+
+static void *defer(void (*fn)(void *), void *p)
+{
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_lt(n_cleanups, MAX_CLEANUPS);
+	cleanups[n_cleanups].fn = fn;
+	cleanups[n_cleanups++].p = p;
+	return p;
+}
+
+/* Release p now (an agent that dies in the middle of a test). */
+static void release(void *p)
+{
+	for (size_t i = n_cleanups; i-- > 0;) {
+		if (cleanups[i].p != p)
+			continue;
+		void (*fn)(void *) = cleanups[i].fn;
+		memmove(&cleanups[i], &cleanups[i + 1], (n_cleanups - i - 1) * sizeof(cleanups[0]));
+		n_cleanups--;
+		fn(p);
+		return;
+	}
+	ck_abort_msg("release of something never deferred");
+}
+
+static void teardown(void)
+{
+	while (n_cleanups > 0) {
+		n_cleanups--;
+		cleanups[n_cleanups].fn(cleanups[n_cleanups].p);
+	}
+}
+
+static void *zalloc(size_t n)
+{
+	return defer(free, calloc(1, n));
+}
+
+static void ipsec_release(void *p)
+{
+	ipsec_free(p);
+	free(p);
+}
+
+/* An SA table (one agent's data plane). */
+static struct ipsec *ipsec_new(void)
+{
+	struct ipsec *t = calloc(1, sizeof(*t));
+
+	ck_assert_ptr_nonnull(t);
+	ipsec_init(t);
+	return defer(ipsec_release, t);
+}
+
+static void record_release(void *p)
+{
+	sax_record_wipe(p);
+	free(p);
+}
+
+static struct sax_record *record_new(void)
+{
+	return defer(record_release, calloc(1, sizeof(struct sax_record)));
+}
+
+/* ---- packets ---- */
+
+/* One sealed packet: a whole outer IPv4 packet, or (off 0) a bare ESP packet. */
+struct pkt {
+	uint8_t b[256];
+	size_t len;
+	size_t off; /* where ESP starts */
+	uint32_t seq;
+};
+
+/* A small valid inner IPv4/UDP packet: from the node's home address, or to it. */
+static size_t inner_packet(uint8_t *out, size_t cap, bool from_mn)
+{
+	static uint32_t tag;
+	uint8_t payload[16] = {0};
+	struct buf b;
+
+	tag++;
+	memcpy(payload, &tag, sizeof(tag));
+	buf_init_write(&b, out, cap);
+	ck_assert_int_eq(ip4_udp_put(&b, ip(from_mn ? MN_HOME : CN_ADDR),
+				     ip(from_mn ? CN_ADDR : MN_HOME), 4000, 5000, 64, payload,
+				     sizeof(payload)),
+			 0);
+	return buf_used(&b);
+}
+
+/* p seals a packet; the outer header must carry ESP. */
+static void seal(struct ipsec_pair *p, bool from_mn, struct pkt *k)
+{
+	uint8_t inner[128];
+	size_t n = inner_packet(inner, sizeof(inner), from_mn);
+	struct ip4_hdr h;
+	struct buf payload;
+
+	ck_assert_int_eq(ipsec_seal(p, inner, n, k->b, sizeof(k->b), &k->len), ESP_OK);
+	ck_assert_int_eq(ip4_parse(k->b, k->len, &h, &payload), IP4_OK);
+	ck_assert_uint_eq(h.proto, IP4_PROTO_ESP);
+	ck_assert_uint_eq(h.src.s_addr, p->local.s_addr);
+	ck_assert_uint_eq(h.dst.s_addr, p->peer.s_addr);
+	k->off = k->len - buf_left(&payload);
+	k->seq = be32(k->b + k->off + 4);
+	ck_assert_uint_eq(be32(k->b + k->off), p->out.spi);
+}
+
+static enum ipsec_err open_at(struct ipsec *at, const struct pkt *k)
+{
+	uint8_t inner[256];
+	size_t n;
+	struct ipsec_pair *pp = NULL;
+
+	return ipsec_open(at, k->b + k->off, k->len - k->off, inner, sizeof(inner), &n, &pp);
+}
+
+/*
+ * k must be refused at `at` as a replay: not opened, and counted by the
+ * receiving pair's anti-replay check (whichever code ipsec_open gives it).
+ */
+static void check_replayed(struct ipsec *at, const struct pkt *k, const char *what)
+{
+	struct ipsec_pair *p = ipsec_find_spi(at, be32(k->b + k->off));
+	uint64_t drops;
+	enum ipsec_err e;
+
+	ck_assert_ptr_nonnull(p);
+	drops = p->in.stats.in_drop_replay;
+	e = open_at(at, k);
+	ck_assert_msg(e != IPSEC_OK && p->in.stats.in_drop_replay == drops + 1,
+		      "%s (%u): %s, want refused as a replay", what, k->seq, ipsec_err_name(e));
+}
+
+static uint64_t last_sent(const struct ipsec_pair *p)
+{
+	struct esp_sa_state st;
+
+	esp_sa_export_state(&p->out, &st);
+	return st.seq_out;
+}
+
+static uint64_t replay_top(const struct ipsec_pair *p)
+{
+	struct esp_sa_state st;
+
+	esp_sa_export_state(&p->in, &st);
+	return st.replay.top;
+}
+
+/* Sequence numbers an agent put on the wire. */
+struct seqs {
+	size_t n;
+	uint32_t v[MAX_SENT];
+};
+
+static struct seqs *seqs_new(void)
+{
+	return zalloc(sizeof(struct seqs));
+}
+
+static bool seqs_has(const struct seqs *s, uint32_t x)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == x)
+			return true;
+	return false;
+}
+
+static uint32_t seqs_max(const struct seqs *s)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		m = s->v[i] > m ? s->v[i] : m;
+	return m;
+}
+
+/*
+ * p sends one packet (it must be allowed to), numbered one above what it
+ * sent before; delivered to `to` (NULL: lost on the link), where it must open.
+ */
+static void send_one(struct ipsec_pair *p, bool from_mn, struct ipsec *to, struct seqs *log,
+		     struct pkt *keep)
+{
+	struct pkt k;
+	uint64_t before = last_sent(p);
+
+	ck_assert_msg(ipsec_may_send(p), "sending %" PRIu64 " is not allowed", before + 1);
+	seal(p, from_mn, &k);
+	ck_assert_uint_eq(k.seq, (uint32_t)(before + 1));
+	if (log != NULL) {
+		ck_assert_uint_lt(log->n, MAX_SENT);
+		log->v[log->n++] = k.seq;
+	}
+	if (to != NULL)
+		ck_assert_msg(open_at(to, &k) == IPSEC_OK, "packet %u refused", k.seq);
+	if (keep != NULL)
+		*keep = k;
+}
+
+static void send_n(struct ipsec_pair *p, bool from_mn, size_t n, struct ipsec *to, struct seqs *log)
+{
+	for (size_t i = 0; i < n; i++)
+		send_one(p, from_mn, to, log, NULL);
+}
+
+/* Send while ipsec_may_send allows (at most cap + 1 packets); how many went. */
+static size_t send_to_limit(struct ipsec_pair *p, bool from_mn, size_t cap, struct ipsec *to,
+			    struct seqs *log)
+{
+	size_t n = 0;
+
+	while (ipsec_may_send(p) && n <= cap) {
+		send_one(p, from_mn, to, log, NULL);
+		n++;
+	}
+	return n;
+}
+
+/* ---- 1. the sequence-number table ---- */
+
+/* One Quick Mode's pair, built by hand: the FA's view and the node's. */
+struct duo {
+	struct ipsec fa, mn;
+	struct ike_child cf, cm;
+	struct ipsec_pair *f, *m;
+};
+
+static void duo_release(void *p)
+{
+	struct duo *d = p;
+
+	ipsec_free(&d->fa);
+	ipsec_free(&d->mn);
+	free(d);
+}
+
+static struct duo *duo_new(enum esp_alg alg)
+{
+	struct duo *d = calloc(1, sizeof(*d));
+	size_t enc = alg == ESP_ALG_AES_GCM_16 ? 16 + ESP_GCM_SALT_LEN : 16;
+	size_t auth = alg == ESP_ALG_AES_CBC_HMAC_SHA1_96      ? 20
+		      : alg == ESP_ALG_AES_CBC_HMAC_SHA256_128 ? 32
+							       : 0;
+	struct ike_child *f, *m;
+
+	ck_assert_ptr_nonnull(d);
+	ipsec_init(&d->fa);
+	ipsec_init(&d->mn);
+	defer(duo_release, d);
+	f = &d->cf;
+	m = &d->cm;
+	f->spi_in = 0x1000;
+	f->spi_out = 0x2000;
+	f->alg = alg;
+	f->enc_len = enc;
+	f->auth_len = auth;
+	memset(f->enc_in, 0xa1, enc);
+	memset(f->enc_out, 0xb2, enc);
+	memset(f->auth_in, 0xc3, auth);
+	memset(f->auth_out, 0xd4, auth);
+	f->local = ip(FA_ALIAS);
+	f->peer = ip(MN_ADDR);
+	f->remote_net = ip(MN_HOME);
+	f->remote_plen = 32;
+	/* the node: the same keys the other way round */
+	*m = *f;
+	m->spi_in = f->spi_out;
+	m->spi_out = f->spi_in;
+	memcpy(m->enc_in, f->enc_out, enc);
+	memcpy(m->enc_out, f->enc_in, enc);
+	memcpy(m->auth_in, f->auth_out, auth);
+	memcpy(m->auth_out, f->auth_in, auth);
+	m->local = f->peer;
+	m->peer = f->local;
+	m->local_net = ip(MN_HOME);
+	m->local_plen = 32;
+	m->remote_net.s_addr = 0;
+	m->remote_plen = 0;
+	d->f = ipsec_add(&d->fa, f, ip(MN_HOME).s_addr);
+	d->m = ipsec_add(&d->mn, m, ip(FA_ALIAS).s_addr);
+	ck_assert_ptr_nonnull(d->f);
+	ck_assert_ptr_nonnull(d->m);
+	return d;
+}
+
+/* The node sends one packet numbered seq (its own counter set there). */
+static void node_packet_at(const struct ike_child *c, uint64_t seq, struct pkt *k)
+{
+	struct esp_sa sa;
+	struct esp_sa_state st;
+	uint8_t inner[128];
+	size_t n = inner_packet(inner, sizeof(inner), true);
+	struct buf b;
+
+	ck_assert_int_eq(esp_sa_init(&sa, c->spi_out, c->alg, c->enc_out, c->enc_len,
+				     c->auth_len ? c->auth_out : NULL, c->auth_len),
+			 ESP_OK);
+	esp_sa_export_state(&sa, &st);
+	st.seq_out = seq - 1;
+	ck_assert_int_eq(esp_sa_import_state(&sa, &st), ESP_OK);
+	buf_init_write(&b, k->b, sizeof(k->b));
+	ck_assert_int_eq(esp_encap(&sa, inner, n, &b), ESP_OK);
+	k->len = buf_used(&b);
+	k->off = 0;
+	k->seq = be32(k->b + 4);
+	ck_assert_uint_eq(k->seq, (uint32_t)seq);
+	esp_sa_clear(&sa);
+}
+
+enum seq_op {
+	S_END = 0,
+	S_SEND,       /* v0 packets, each allowed, numbered on, opened by the node */
+	S_SEND_LIMIT, /* send while ipsec_may_send: exactly v0 packets */
+	S_NEXT,       /* ipsec_next_seq(p, v0) == v1 */
+	S_RESERVE,    /* ipsec_reserve(p, v0) */
+	S_DONE,       /* ipsec_reserve_done(p, v0, flag) */
+	S_HAND,       /* ipsec_hand_over(p, v0) */
+	S_TAKE,       /* ipsec_take_over(p, v0..v3, flag) == err; refused: nothing changed */
+	S_MAY,        /* ipsec_may_send(p) == flag */
+	S_LAST,       /* the last number p sent == v0 */
+	S_PEER,       /* the node sends number v0: the FA accepts it iff flag */
+};
+
+struct seq_step {
+	enum seq_op op;
+	uint64_t v[4];
+	bool flag;
+	enum esp_err err;
+};
+
+#define MAX_STEPS 24
+struct seq_case {
+	const char *name;
+	bool bug; /* guards a bug found here (see the header) */
+	struct seq_step s[MAX_STEPS];
+};
+
+/* clang-format off */
+#define SEND(n)       {.op = S_SEND, .v = {(n)}}
+#define SEND_LIMIT(n) {.op = S_SEND_LIMIT, .v = {(n)}}
+#define NEXT(r, want) {.op = S_NEXT, .v = {(r), (want)}}
+#define RESERVE_(s)   {.op = S_RESERVE, .v = {(s)}}
+#define KEPT(s)       {.op = S_DONE, .v = {(s)}, .flag = true}
+#define LOST(s)       {.op = S_DONE, .v = {(s)}, .flag = false}
+#define HAND(s)       {.op = S_HAND, .v = {(s)}}
+#define TAKE(so, top, sent, recv, hold, e) \
+	{.op = S_TAKE, .v = {(so), (top), (sent), (recv)}, .flag = (hold), .err = (e)}
+#define MAY(b)        {.op = S_MAY, .flag = (b)}
+#define LAST(n)       {.op = S_LAST, .v = {(n)}}
+#define PEER(seq, b)  {.op = S_PEER, .v = {(seq)}, .flag = (b)}
+/* clang-format on */
+
+#define R       RESERVE
+#define TOO_BIG ((uint64_t)ESP_SEQ_MAX + 1)
+
+static const struct seq_case seq_cases[] = {
+	/* 0 */
+	{"fresh pair: no limit; next_seq is what it sent plus the reserve",
+	 false,
+	 {MAY(true), NEXT(0, 0), NEXT(R, R), SEND(5), LAST(5), NEXT(R, 5 + R), NEXT(0, 5),
+	  SEND(200), LAST(205), MAY(true)}},
+	/* 1 */
+	{"first store write limits at once, before any answer",
+	 false,
+	 {SEND(3), NEXT(R, 3 + R), RESERVE_(3 + R), MAY(true), NEXT(0, 3 + R), NEXT(R, 3 + R),
+	  SEND_LIMIT(R), LAST(3 + R), MAY(false), NEXT(R, 3 + 2 * R)}},
+	/* 2 */
+	{"write kept; a renewal keeps the old limit until it is kept too",
+	 false,
+	 {SEND(2), NEXT(R, 2 + R), RESERVE_(2 + R), KEPT(2 + R), MAY(true), SEND_LIMIT(R),
+	  LAST(2 + R), MAY(false), NEXT(R, 2 + 2 * R), RESERVE_(2 + 2 * R), MAY(false),
+	  NEXT(0, 2 + 2 * R), SEND_LIMIT(0), KEPT(2 + 2 * R), MAY(true), SEND_LIMIT(R),
+	  LAST(2 + 2 * R)}},
+	/* 3 */
+	{"write lost: the first promise still limits (the store may have kept it)",
+	 false,
+	 {SEND(2), RESERVE_(2 + R), LOST(2 + R), MAY(true), NEXT(0, 2 + R), SEND_LIMIT(R),
+	  MAY(false), NEXT(R, 2 + 2 * R), RESERVE_(2 + 2 * R), LOST(2 + 2 * R), MAY(false),
+	  SEND_LIMIT(0), NEXT(R, 2 + 2 * R), RESERVE_(2 + 2 * R), KEPT(2 + 2 * R), SEND_LIMIT(R),
+	  LAST(2 + 2 * R)}},
+	/* 4 */
+	{"answers out of order: an older write's answer changes nothing",
+	 false,
+	 {SEND(1), RESERVE_(1 + R), SEND(10), NEXT(R, 11 + R), RESERVE_(11 + R), KEPT(1 + R),
+	  NEXT(0, 11 + R), LOST(1 + R), NEXT(0, 11 + R), SEND_LIMIT(R - 10), MAY(false),
+	  KEPT(11 + R), MAY(true), SEND_LIMIT(10), LAST(11 + R), KEPT(1 + R), MAY(false)}},
+	/* 5 */
+	{"handed over: always the same number, never sending past it",
+	 false,
+	 {SEND(5), NEXT(R, 5 + R), HAND(5 + R), NEXT(0, 5 + R), NEXT(R, 5 + R), NEXT(100000, 5 + R),
+	  RESERVE_(500), KEPT(500), NEXT(R, 5 + R), MAY(true), SEND_LIMIT(R), LAST(5 + R),
+	  MAY(false), NEXT(R, 5 + R), NEXT(0, 5 + R)}},
+	/* 6 */
+	{"handed over with a store write pending: the record is not below its promise",
+	 false,
+	 {SEND(5), RESERVE_(5 + R), SEND(10), NEXT(0, 5 + R), NEXT(R, 15 + R), HAND(15 + R),
+	  KEPT(5 + R), NEXT(0, 15 + R), NEXT(R, 15 + R), LOST(15 + R), NEXT(R, 15 + R)}},
+	/* 7 */
+	{"regression: handed over at 0 (reserve 0 on an unused pair) must send nothing",
+	 true,
+	 {NEXT(0, 0), HAND(0), NEXT(R, 0), MAY(false), SEND_LIMIT(0)}},
+	/* 8 */
+	{"take over: the node sent more than the record's replay top",
+	 false,
+	 {TAKE(100, 20, 30, 0, false, ESP_OK), PEER(20, false), PEER(25, false), PEER(30, false),
+	  PEER(31, true), PEER(31, false), PEER(29, false), LAST(100), MAY(true), SEND(1),
+	  LAST(101)}},
+	/* 9 */
+	{"take over: the node sent less than the record's replay top",
+	 false,
+	 {TAKE(100, 20, 10, 0, false, ESP_OK), PEER(11, false), PEER(15, false), PEER(20, false),
+	  PEER(21, true), PEER(22, true), PEER(21, false)}},
+	/* 10 */
+	{"take over: the node received above the record's seq_out",
+	 false,
+	 {TAKE(100, 0, 0, 150, false, ESP_OK), LAST(150), NEXT(0, 150), NEXT(R, 150 + R), MAY(true),
+	  SEND(1), LAST(151), SEND(200), MAY(true), PEER(1, true)}},
+	/* 11 */
+	{"take over: the node received below the record's seq_out",
+	 false,
+	 {TAKE(100, 0, 0, 50, false, ESP_OK), LAST(100), SEND(1), LAST(101), MAY(true)}},
+	/* 12 */
+	{"take over with hold: nothing goes out until a kept write raises the limit",
+	 false,
+	 {TAKE(100, 0, 0, 0, true, ESP_OK), MAY(false), SEND_LIMIT(0), NEXT(R, 100 + R),
+	  RESERVE_(100 + R), MAY(false), LOST(100 + R), MAY(false), SEND_LIMIT(0), NEXT(R, 100 + R),
+	  RESERVE_(100 + R), KEPT(100 + R), MAY(true), SEND_LIMIT(R), LAST(100 + R)}},
+	/* 13 */
+	{"regression: take over with hold on an SA nobody sent on yet must hold too",
+	 true,
+	 {TAKE(0, 0, 0, 0, true, ESP_OK), MAY(false), SEND_LIMIT(0)}},
+	/* 14 */
+	{"a counter never goes back: take over below it is refused",
+	 false,
+	 {SEND(50), TAKE(10, 0, 0, 20, false, ESP_E_INVAL), LAST(50), MAY(true), SEND(1), LAST(51),
+	  TAKE(51, 0, 0, 0, false, ESP_OK), LAST(51), TAKE(TOO_BIG, 0, 0, 0, false, ESP_E_INVAL),
+	  TAKE(60, TOO_BIG, 0, 0, false, ESP_E_INVAL), TAKE(60, 0, TOO_BIG, 0, false, ESP_E_INVAL),
+	  TAKE(60, 0, 0, TOO_BIG, false, ESP_E_INVAL), LAST(51), SEND(1), LAST(52)}},
+	/* 15 */
+	{"regression: a refused take over leaves the inbound window where it was",
+	 true,
+	 {PEER(40, true), SEND(50), TAKE(10, 5, 5, 20, false, ESP_E_INVAL), PEER(40, false),
+	  PEER(41, true)}},
+	/* 16 */
+	{"take over of a handed-over pair (the SAs came back) starts afresh",
+	 false,
+	 {SEND(5), HAND(5 + R), TAKE(200, 0, 0, 0, false, ESP_OK), MAY(true), NEXT(R, 200 + R),
+	  SEND(1), LAST(201), RESERVE_(200 + R), MAY(true), SEND_LIMIT(R - 1), LAST(200 + R)}},
+};
+
+#define N_SEQ_CASES ((int)(sizeof(seq_cases) / sizeof(seq_cases[0])))
+
+static void seq_step(struct duo *d, int ci, size_t si, const struct seq_step *s)
+{
+	const struct seq_case *c = &seq_cases[ci];
+	struct ipsec_pair *p = d->f;
+	struct pkt k;
+
+#define WHERE "%scase %d (%s) step %zu: "
+#define AT    c->bug ? "regression: " : "", ci, c->name, si
+	switch (s->op) {
+	case S_END:
+		break;
+	case S_SEND:
+		for (uint64_t i = 0; i < s->v[0]; i++) {
+			uint64_t before = last_sent(p);
+			ck_assert_msg(ipsec_may_send(p), WHERE "may not send %" PRIu64, AT,
+				      before + 1);
+			seal(p, false, &k);
+			ck_assert_msg(k.seq == (uint32_t)(before + 1),
+				      WHERE "sent %u after %" PRIu64, AT, k.seq, before);
+			ck_assert_msg(open_at(&d->mn, &k) == IPSEC_OK, WHERE "the node refused %u",
+				      AT, k.seq);
+		}
+		break;
+	case S_SEND_LIMIT: {
+		uint64_t n = 0;
+		while (ipsec_may_send(p) && n <= s->v[0]) {
+			uint64_t before = last_sent(p);
+			seal(p, false, &k);
+			ck_assert_msg(k.seq == (uint32_t)(before + 1),
+				      WHERE "sent %u after %" PRIu64, AT, k.seq, before);
+			ck_assert_msg(open_at(&d->mn, &k) == IPSEC_OK, WHERE "the node refused %u",
+				      AT, k.seq);
+			n++;
+		}
+		ck_assert_msg(n == s->v[0],
+			      WHERE "sent %" PRIu64 " packets before the limit, want %" PRIu64
+				    " (last %" PRIu64 ")",
+			      AT, n, s->v[0], last_sent(p));
+		break;
+	}
+	case S_NEXT: {
+		uint64_t got = ipsec_next_seq(p, s->v[0]);
+		ck_assert_msg(got == s->v[1],
+			      WHERE "next_seq(%" PRIu64 ") = %" PRIu64 ", want %" PRIu64, AT,
+			      s->v[0], got, s->v[1]);
+		break;
+	}
+	case S_RESERVE:
+		ipsec_reserve(p, s->v[0]);
+		break;
+	case S_DONE:
+		ipsec_reserve_done(p, s->v[0], s->flag);
+		break;
+	case S_HAND:
+		ipsec_hand_over(p, s->v[0]);
+		break;
+	case S_TAKE: {
+		struct ipsec_pair before = *p;
+		enum esp_err e = ipsec_take_over(p, s->v[0], s->v[1], s->v[2], s->v[3], s->flag);
+		ck_assert_msg(e == s->err, WHERE "take_over: %s, want %s", AT, esp_err_name(e),
+			      esp_err_name(s->err));
+		if (e != ESP_OK) {
+			ck_assert_msg(last_sent(p) == last_sent(&before) &&
+					      p->reserved_seq == before.reserved_seq &&
+					      p->reserve_pending == before.reserve_pending &&
+					      p->handed_over == before.handed_over,
+				      WHERE "a refused take_over changed the outbound state", AT);
+		}
+		break;
+	}
+	case S_MAY:
+		ck_assert_msg(ipsec_may_send(p) == s->flag,
+			      WHERE "may_send %d, want %d (last %" PRIu64 ", reserved %" PRIu64
+				    ", handed over %d)",
+			      AT, ipsec_may_send(p), s->flag, last_sent(p), p->reserved_seq,
+			      p->handed_over);
+		break;
+	case S_LAST:
+		ck_assert_msg(last_sent(p) == s->v[0], WHERE "last sent %" PRIu64 ", want %" PRIu64,
+			      AT, last_sent(p), s->v[0]);
+		break;
+	case S_PEER: {
+		uint64_t drops = p->in.stats.in_drop_replay;
+		node_packet_at(&d->cm, s->v[0], &k);
+		enum ipsec_err e = open_at(&d->fa, &k);
+		bool replayed = e != IPSEC_OK && p->in.stats.in_drop_replay == drops + 1;
+		ck_assert_msg(s->flag ? e == IPSEC_OK : replayed,
+			      WHERE "the node's %" PRIu64 ": %s, want %s", AT, s->v[0],
+			      ipsec_err_name(e), s->flag ? "accepted" : "refused as a replay");
+		break;
+	}
+	}
+#undef WHERE
+#undef AT
+}
+
+START_TEST(test_seq_table)
+{
+	const struct seq_case *c = &seq_cases[_i];
+	struct duo *d = duo_new((enum esp_alg)(_i % ESP_ALG_MAX));
+
+	for (size_t si = 0; si < MAX_STEPS && c->s[si].op != S_END; si++)
+		seq_step(d, _i, si, &c->s[si]);
+}
+END_TEST
+
+/* ---- agents: IKE engines, their pairs, records ---- */
+
+static void pair_release(void *p)
+{
+	ike_pair_free(p);
+	free(p);
+}
+
+/* The node and FA1 negotiate: one proposal each phase, so the test knows what it got. */
+static struct ike_pair *negotiate(enum esp_alg alg, enum ike_hash hash)
+{
+	struct ike_pair *p = calloc(1, sizeof(*p));
+
+	ck_assert_ptr_nonnull(p);
+	ike_pair_init(p);
+	for (int i = 0; i < 2; i++) {
+		struct ike_config *c = &p->side[i].cfg;
+		c->p1[0] = (struct ike_p1_prop){128, hash, IKE_GROUP_ECP256};
+		c->n_p1 = 1;
+		c->p2[0] = (struct ike_p2_prop){alg, 128};
+		c->n_p2 = 1;
+	}
+	ike_pair_start(p);
+	defer(pair_release, p);
+	ike_pair_establish(p);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(p->side[i].n_up, 1);
+		ck_assert_int_eq(p->side[i].children[0].alg, alg);
+	}
+	return p;
+}
+
+/* Another FA of the domain: its own IKE engine, configured like FA1. */
+struct agent {
+	struct ike_engine *eng;
+	struct ike_peer peer; /* the node, as this FA's configuration names it */
+	struct ike_child children[4];
+	size_t n_up, n_down, n_sent;
+	struct ipsec ip;
+	struct ipsec_pair *pair;
+};
+
+static void ag_send(void *arg, struct in_addr local, uint16_t lport, struct in_addr peer,
+		    uint16_t pport, const uint8_t *msg, size_t len)
+{
+	((struct agent *)arg)->n_sent++;
+}
+
+static const struct ike_peer *ag_lookup(void *arg, struct in_addr addr)
+{
+	struct agent *a = arg;
+
+	return a->peer.addr.s_addr == addr.s_addr ? &a->peer : NULL;
+}
+
+static void ag_child_up(void *arg, struct ike_child *c)
+{
+	struct agent *a = arg;
+
+	if (a->n_up < sizeof(a->children) / sizeof(a->children[0]))
+		a->children[a->n_up] = *c;
+	a->n_up++;
+}
+
+static void ag_child_down(void *arg, struct ike_child *c, const char *why)
+{
+	((struct agent *)arg)->n_down++;
+}
+
+static void agent_release(void *p)
+{
+	struct agent *a = p;
+
+	ipsec_free(&a->ip);
+	ike_engine_free(a->eng);
+	free(a);
+}
+
+static struct agent *agent_new(struct ike_pair *p)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	struct ike_ops ops = {.send = ag_send,
+			      .peer_lookup = ag_lookup,
+			      .child_up = ag_child_up,
+			      .child_down = ag_child_down,
+			      .arg = a};
+
+	ck_assert_ptr_nonnull(a);
+	a->peer = p->side[1].peer;
+	a->eng = ike_engine_new(p->loop, &p->side[1].cfg, &ops);
+	ck_assert_ptr_nonnull(a->eng);
+	ipsec_init(&a->ip);
+	return defer(agent_release, a);
+}
+
+/*
+ * What the new FA does with a record whose proof checked out (fa_xfer_install,
+ * fa_xfer_seq): import, a pair from the child, take it over with the
+ * node's counters.
+ */
+static void agent_take(struct agent *a, const struct sax_record *rec, uint64_t mn_sent,
+		       uint64_t mn_received, bool hold)
+{
+	const struct sax_child *c = &rec->children[0];
+
+	ck_assert_ptr_nonnull(ike_import(a->eng, rec, &a->peer, true));
+	ck_assert_uint_eq(a->n_up, 1);
+	ck_assert_uint_eq(a->children[0].spi_in, c->spi_in);
+	a->pair = ipsec_add(&a->ip, &a->children[0], ip(MN_HOME).s_addr);
+	ck_assert_ptr_nonnull(a->pair);
+	ck_assert_int_eq(
+		ipsec_take_over(a->pair, c->seq_out, c->replay_top, mn_sent, mn_received, hold),
+		ESP_OK);
+	ck_assert_uint_eq(a->n_sent, 0); /* full reuse: no IKE message */
+}
+
+static const struct sax_keys *dom_keys(void)
+{
+	static struct sax_keys k;
+
+	memset(k.k_sa, 0x5a, sizeof(k.k_sa));
+	memset(k.k_db, 0xdb, sizeof(k.k_db));
+	k.have_k_sa = true;
+	return &k;
+}
+
+/* A sax message on the wire (or kept by the store) and the number it promises. */
+struct wire {
+	uint8_t b[SAX_MSG_MAX];
+	size_t len;
+	uint64_t seq;
+};
+
+static void sax_encode(const struct sax_record *rec, uint8_t type, struct in_addr sender,
+		       struct wire *w)
+{
+	static struct sax_msg msg;
+	struct sax_msg *m = &msg;
+	struct buf b;
+
+	memset(m, 0, sizeof(*m));
+	m->version = SAX_VERSION;
+	m->type = type;
+	m->sender = sender;
+	m->has_record = true;
+	m->rec = *rec;
+	memcpy(m->mn_id, MN_ID, strlen(MN_ID));
+	m->mn_id_len = strlen(MN_ID);
+	m->expires_ms = rec->isakmp.expires_ms;
+	sax_stamp(m);
+	buf_init_write(&b, w->b, sizeof(w->b));
+	ck_assert_int_eq(sax_build(&b, m, dom_keys()), SAX_E_OK);
+	w->len = buf_used(&b);
+	w->seq = rec->children[0].seq_out;
+	sax_record_wipe(&m->rec);
+}
+
+/* window 0: a record read back from the store (fa_xfer_store_done). */
+static void sax_decode(const struct wire *w, uint8_t type, uint32_t window_ms,
+		       struct sax_record *rec)
+{
+	static struct sax_msg msg;
+	struct sax_msg *m = &msg;
+
+	ck_assert_int_eq(sax_parse(w->b, w->len, dom_keys(), wall_ms(), window_ms, NULL, m),
+			 SAX_E_OK);
+	ck_assert_uint_eq(m->type, type);
+	ck_assert(m->has_record);
+	ck_assert_uint_eq(m->rec.n_children, 1);
+	ck_assert_uint_eq(m->rec.children[0].seq_out, w->seq);
+	*rec = m->rec;
+	sax_record_wipe(&m->rec);
+}
+
+/*
+ * FA1's record of the node's SAs with the sequence-number state
+ * fa_record_seq adds: into the record for the next FA (hand) or a store
+ * write (the write's promise is reserved).
+ */
+static void fa_export(struct ike_engine *eng, struct ipsec *fa_ip, uint64_t reserve, bool hand,
+		      struct sax_record *rec)
+{
+	ck_assert_int_eq(ike_export(eng, ip(MN_ADDR), true, rec), 0);
+	ck_assert_uint_eq(rec->n_children, 1);
+	for (size_t i = 0; i < rec->n_children; i++) {
+		struct sax_child *c = &rec->children[i];
+		struct ipsec_pair *p = ipsec_find_spi(fa_ip, c->spi_in);
+		ck_assert_ptr_nonnull(p);
+		c->replay_top = replay_top(p);
+		c->seq_out = ipsec_next_seq(p, reserve);
+		if (hand)
+			ipsec_hand_over(p, c->seq_out);
+		else
+			ipsec_reserve(p, c->seq_out);
+	}
+	rec->home_addr = ip(MN_HOME);
+	rec->prev_coa = ip(FA1_COA);
+}
+
+/* What mn_ipsec_extend reports: the last number sent, the highest received. */
+static void mn_counters(const struct ipsec_pair *m, uint64_t *sent, uint64_t *received)
+{
+	*sent = last_sent(m);
+	*received = replay_top(m);
+}
+
+/* No number in b was ever in a. */
+static void check_disjoint(const struct seqs *a, const struct seqs *b, const char *what)
+{
+	for (size_t i = 0; i < b->n; i++)
+		ck_assert_msg(!seqs_has(a, b->v[i]), "%s: sequence number %u used twice", what,
+			      b->v[i]);
+}
+
+/* ---- 2. a hand-over between three agents ---- */
+
+START_TEST(test_hand_over_e2e)
+{
+	enum esp_alg alg = (enum esp_alg)_i;
+	struct ike_pair *p = negotiate(alg, IKE_HASH_SHA1);
+	struct ipsec *mn_ip = ipsec_new(), *fa1_ip = ipsec_new();
+	struct ipsec_pair *m, *f1;
+	struct seqs *fa1_sent = seqs_new(), *fa2_sent = seqs_new();
+	struct sax_record *rec = record_new(), *got = record_new();
+	struct wire *w = zalloc(sizeof(*w));
+	struct pkt *late = zalloc((DOM_RESERVE + 1) * sizeof(*late));
+	struct pkt mn_old, mn_lost, fa1_old, k;
+	uint64_t mn_sent, mn_received, seq_h;
+	struct agent *fa2;
+	size_t n_late = 0;
+
+	memset(&mn_old, 0, sizeof(mn_old));
+	memset(&mn_lost, 0, sizeof(mn_lost));
+	memset(&fa1_old, 0, sizeof(fa1_old));
+	m = ipsec_add(mn_ip, &p->side[0].children[0], ip(FA_ALIAS).s_addr);
+	f1 = ipsec_add(fa1_ip, &p->side[1].children[0], ip(MN_HOME).s_addr);
+	ck_assert(m != NULL && f1 != NULL);
+
+	/* Before: the node sends 20 (every fourth lost on the link, the last too) ... */
+	for (int i = 0; i < 20; i++) {
+		bool lost = i % 4 == 3;
+		send_one(m, true, lost ? NULL : fa1_ip, NULL, &k);
+		if (i == 5)
+			mn_old = k;
+		if (i == 19)
+			mn_lost = k;
+	}
+	ck_assert_uint_eq(replay_top(f1), 19);
+	/* ... and FA1 sends 20, all received. */
+	for (int i = 0; i < 20; i++)
+		send_one(f1, false, mn_ip, fa1_sent, i == 7 ? &fa1_old : NULL);
+
+	/* The node registers at FA2 with its counters. */
+	mn_counters(m, &mn_sent, &mn_received);
+	ck_assert_uint_eq(mn_sent, 20);
+	ck_assert_uint_eq(mn_received, 20);
+
+	/* FA1 serves FA2's request (fa_serve_request): the record crosses the codec. */
+	fa_export(p->side[1].eng, fa1_ip, DOM_RESERVE, true, rec);
+	seq_h = rec->children[0].seq_out;
+	ck_assert_uint_eq(seq_h, 20 + DOM_RESERVE);
+	ck_assert_uint_eq(rec->children[0].replay_top, 19);
+	sax_encode(rec, SAX_RECORD, ip(FA1_COA), w);
+	sax_decode(w, SAX_RECORD, 30000, got);
+	ck_assert_uint_eq(got->children[0].replay_top, 19);
+	ck_assert_mem_eq(got->isakmp.icookie, rec->isakmp.icookie, 8);
+
+	/* FA2 takes over (direct, no store: no hold). */
+	fa2 = agent_new(p);
+	agent_take(fa2, got, mn_sent, mn_received, false);
+	ck_assert(ipsec_may_send(fa2->pair));
+
+	/* FA1 still sends what was tunnelled to it, up to its reservation and no further. */
+	while (ipsec_may_send(f1) && n_late <= DOM_RESERVE)
+		send_one(f1, false, NULL, fa1_sent, &late[n_late++]);
+	ck_assert_uint_eq(n_late, seq_h - 20);
+	ck_assert(!ipsec_may_send(f1));
+	ck_assert_uint_eq(last_sent(f1), seq_h);
+	ck_assert_uint_eq(ipsec_next_seq(f1, DOM_RESERVE), seq_h);
+
+	/* Traffic flows between the node and FA2, both ways. */
+	for (int i = 0; i < 20; i++) {
+		send_one(fa2->pair, false, mn_ip, fa2_sent, NULL);
+		send_one(m, true, &fa2->ip, NULL, NULL);
+	}
+	ck_assert_uint_eq(fa2->pair->in.stats.in_packets, 20);
+	/* The traffic selector came along: an inner source beside the node's is refused. */
+	{
+		uint8_t inner[128], payload[8] = {0};
+		struct buf b;
+		buf_init_write(&b, inner, sizeof(inner));
+		ck_assert_int_eq(ip4_udp_put(&b, ip("10.7.0.11"), ip(CN_ADDR), 4000, 5000, 64,
+					     payload, sizeof(payload)),
+				 0);
+		ck_assert_int_eq(ipsec_seal(m, inner, buf_used(&b), k.b, sizeof(k.b), &k.len),
+				 ESP_OK);
+		k.off = IP4_HDR_LEN;
+		ck_assert_int_eq(open_at(&fa2->ip, &k), IPSEC_E_POLICY);
+	}
+	/* Every number FA2 sent is above every number FA1 sent. */
+	ck_assert_uint_gt(fa2_sent->v[0], seqs_max(fa1_sent));
+	ck_assert_uint_eq(fa2_sent->v[0], seq_h + 1);
+	check_disjoint(fa1_sent, fa2_sent, "FA1 and FA2");
+	/* FA1's late packets still reach the node: distinct numbers, inside its window. */
+	for (size_t i = 0; i < n_late; i++)
+		ck_assert_int_eq(open_at(mn_ip, &late[i]), IPSEC_OK);
+
+	/* Replays: what the node sent FA1 (received or lost) is dead at FA2 ... */
+	check_replayed(&fa2->ip, &mn_old, "the node's packet FA1 had");
+	check_replayed(&fa2->ip, &mn_lost, "the node's packet lost before FA1");
+	ck_assert_uint_eq(fa2->pair->in.stats.in_drop_replay, 2);
+	/* ... and what FA1 sent the node is dead at the node. */
+	check_replayed(mn_ip, &fa1_old, "FA1's packet from before");
+	check_replayed(mn_ip, &late[0], "FA1's packet from after");
+}
+END_TEST
+
+/* ---- 3. an FA dying in the middle of a hand-over ---- */
+
+enum dying {
+	DIE_KEPT,         /* its copy was kept; it sent more, below the limit */
+	DIE_ANSWER_LOST,  /* the store kept its copy, the answer was lost */
+	DIE_RENEWAL_LOST, /* copy kept; a renewal under way never reached the store */
+	DIE_RENEWAL_KEPT, /* copy kept; the renewal reached the store, no answer yet */
+	DIE_OLDER_ANSWER, /* the first write's answer came after the renewal's */
+	DIE_MAX
+};
+
+static const char *const dying_name[DIE_MAX] = {"copy kept", "answer lost", "renewal lost",
+						"renewal kept, unanswered", "older answer late"};
+
+START_TEST(test_old_fa_dies)
+{
+	enum dying v = (enum dying)_i;
+	struct ike_pair *p = negotiate((enum esp_alg)(_i % ESP_ALG_MAX), IKE_HASH_SHA1);
+	struct ipsec *mn_ip = ipsec_new(), *fa1_ip = ipsec_new();
+	struct ipsec_pair *m, *f1;
+	struct seqs *fa1_sent = seqs_new(), *fa2_sent = seqs_new();
+	struct sax_record *rec = record_new();
+	struct wire *store = zalloc(sizeof(*store)), *w1 = zalloc(sizeof(*w1)),
+		    *w2 = zalloc(sizeof(*w2));
+	uint64_t mn_sent, mn_received, s;
+	struct agent *fa2;
+
+	m = ipsec_add(mn_ip, &p->side[0].children[0], ip(FA_ALIAS).s_addr);
+	f1 = ipsec_add(fa1_ip, &p->side[1].children[0], ip(MN_HOME).s_addr);
+	ck_assert(m != NULL && f1 != NULL);
+	send_n(m, true, 10, fa1_ip, NULL);
+	send_n(f1, false, 10, mn_ip, fa1_sent);
+
+	/* FA1 writes its copy (fa_store_write): the record crosses the codec to the store. */
+	fa_export(p->side[1].eng, fa1_ip, DOM_RESERVE, false, rec);
+	sax_encode(rec, SAX_STORE_PUT, ip(FA1_COA), w1);
+	ck_assert_uint_eq(w1->seq, 10 + DOM_RESERVE);
+	/*
+	 * From here on FA1's packets never reach the node (it dies with them in
+	 * its queues, or the node has left): only the reservation keeps them apart.
+	 */
+	switch (v) {
+	case DIE_KEPT:
+		*store = *w1;
+		ipsec_reserve_done(f1, w1->seq, true);
+		send_n(f1, false, 100, NULL, fa1_sent);
+		break;
+	case DIE_ANSWER_LOST:
+		*store = *w1;
+		ipsec_reserve_done(f1, w1->seq, false);
+		ck_assert_uint_eq(send_to_limit(f1, false, 2 * DOM_RESERVE, NULL, fa1_sent),
+				  DOM_RESERVE);
+		break;
+	case DIE_RENEWAL_LOST:
+	case DIE_RENEWAL_KEPT:
+		*store = *w1;
+		ipsec_reserve_done(f1, w1->seq, true);
+		send_n(f1, false, 500, NULL, fa1_sent);
+		fa_export(p->side[1].eng, fa1_ip, DOM_RESERVE, false, rec);
+		sax_encode(rec, SAX_STORE_PUT, ip(FA1_COA), w2);
+		ck_assert_uint_eq(w2->seq, 510 + DOM_RESERVE);
+		if (v == DIE_RENEWAL_KEPT)
+			*store = *w2;
+		ck_assert_uint_eq(send_to_limit(f1, false, 2 * DOM_RESERVE, NULL, fa1_sent),
+				  w1->seq - 510);
+		break;
+	case DIE_OLDER_ANSWER:
+		*store = *w1;
+		send_n(f1, false, 500, NULL, fa1_sent);
+		fa_export(p->side[1].eng, fa1_ip, DOM_RESERVE, false, rec);
+		sax_encode(rec, SAX_STORE_PUT, ip(FA1_COA), w2);
+		*store = *w2;
+		ipsec_reserve_done(f1, w2->seq, true);
+		ipsec_reserve_done(f1, w1->seq, true);
+		ck_assert_uint_eq(send_to_limit(f1, false, 2 * DOM_RESERVE, NULL, fa1_sent),
+				  w2->seq - 510);
+		break;
+	case DIE_MAX:
+		break;
+	}
+	ck_assert_msg(!ipsec_may_send(f1) || v == DIE_KEPT, "%s", dying_name[v]);
+	/* FA1 dies. */
+	release(fa1_ip);
+
+	/* The node registers at FA2; FA1 does not answer; FA2 reads the store. */
+	mn_counters(m, &mn_sent, &mn_received);
+	ck_assert_uint_eq(mn_received, 10);
+	sax_decode(store, SAX_STORE_PUT, 0, rec);
+	fa2 = agent_new(p);
+	agent_take(fa2, rec, mn_sent, mn_received, true);
+	/* hold: the store's copy is FA1's, whose reader would start where FA2 starts */
+	ck_assert(!ipsec_may_send(fa2->pair));
+	s = ipsec_next_seq(fa2->pair, DOM_RESERVE);
+	ipsec_reserve(fa2->pair, s);
+	ck_assert(!ipsec_may_send(fa2->pair));
+	ipsec_reserve_done(fa2->pair, s, true);
+	ck_assert(ipsec_may_send(fa2->pair));
+
+	send_n(fa2->pair, false, 50, mn_ip, fa2_sent);
+	send_n(m, true, 10, &fa2->ip, NULL);
+	check_disjoint(fa1_sent, fa2_sent, dying_name[v]);
+	ck_assert_uint_gt(fa2_sent->v[0], seqs_max(fa1_sent));
+}
+END_TEST
+
+/*
+ * Regression: the new FA dies before it replaced the store's copy.  FA1 has a
+ * kept copy in the store promising s_k, hands the SAs over directly with a
+ * record promising more (seq_out + reserve), and ipsec_hand_over lets it
+ * send up to that record's number, above s_k.  FA2 (hold: store
+ * configured) dies before its own write; FA3 reads the store, finds FA1's
+ * copy and starts at s_k + 1: numbers FA1 sent after the hand-over (to a
+ * link the node had left, so the node's counters do not cover them) are
+ * used again with the same key.
+ */
+START_TEST(test_new_fa_dies_before_store_write)
+{
+	struct ike_pair *p = negotiate(ESP_ALG_AES_GCM_16, IKE_HASH_SHA1);
+	struct ipsec *mn_ip = ipsec_new(), *fa1_ip = ipsec_new();
+	struct ipsec_pair *m, *f1;
+	struct seqs *fa1_sent = seqs_new(), *fa3_sent = seqs_new();
+	struct sax_record *rec = record_new();
+	struct wire *store = zalloc(sizeof(*store)), *w = zalloc(sizeof(*w));
+	uint64_t mn_sent, mn_received, s_k, seq_h, s;
+	struct agent *fa2, *fa3;
+	size_t n_after;
+
+	m = ipsec_add(mn_ip, &p->side[0].children[0], ip(FA_ALIAS).s_addr);
+	f1 = ipsec_add(fa1_ip, &p->side[1].children[0], ip(MN_HOME).s_addr);
+	ck_assert(m != NULL && f1 != NULL);
+	send_n(m, true, 10, fa1_ip, NULL);
+	send_n(f1, false, 10, mn_ip, fa1_sent);
+
+	/* FA1's copy is kept by the store. */
+	fa_export(p->side[1].eng, fa1_ip, DOM_RESERVE, false, rec);
+	sax_encode(rec, SAX_STORE_PUT, ip(FA1_COA), store);
+	s_k = store->seq;
+	ipsec_reserve_done(f1, s_k, true);
+	send_n(f1, false, 500, mn_ip, fa1_sent);
+
+	/* The node moves to FA2; FA1 answers FA2's request with the record. */
+	mn_counters(m, &mn_sent, &mn_received);
+	fa_export(p->side[1].eng, fa1_ip, DOM_RESERVE, true, rec);
+	seq_h = rec->children[0].seq_out;
+	ck_assert_uint_ge(seq_h, s_k);
+	sax_encode(rec, SAX_RECORD, ip(FA1_COA), w);
+	sax_decode(w, SAX_RECORD, 30000, rec);
+	fa2 = agent_new(p);
+	agent_take(fa2, rec, mn_sent, mn_received, true);
+	ck_assert(!ipsec_may_send(fa2->pair));
+	/* FA2 dies before its store write: it sent nothing. */
+	release(fa2);
+
+	/* FA1 sends what the home agent tunnelled before the binding moved: lost. */
+	n_after = send_to_limit(f1, false, 2 * DOM_RESERVE, NULL, fa1_sent);
+
+	/* The node moves to FA3: FA2 is silent, the store still has FA1's copy. */
+	sax_decode(store, SAX_STORE_PUT, 0, rec);
+	fa3 = agent_new(p);
+	agent_take(fa3, rec, mn_sent, mn_received, true);
+	s = ipsec_next_seq(fa3->pair, DOM_RESERVE);
+	ipsec_reserve(fa3->pair, s);
+	ipsec_reserve_done(fa3->pair, s, true);
+	send_n(fa3->pair, false, 50, mn_ip, fa3_sent);
+
+	ck_assert_msg(seqs_max(fa1_sent) <= s_k,
+		      "regression: after the hand-over FA1 sent up to %u (%zu packets), above the "
+		      "%" PRIu64 " its store copy promises (record: %" PRIu64 ")",
+		      seqs_max(fa1_sent), n_after, s_k, seq_h);
+	check_disjoint(fa1_sent, fa3_sent, "regression: FA1 and FA3");
+}
+END_TEST
+
+/* ---- 4. proof of possession ---- */
+
+static const enum ike_hash hashes[] = {IKE_HASH_SHA1, IKE_HASH_SHA2_256};
+#define N_HASHES ((int)(sizeof(hashes) / sizeof(hashes[0])))
+
+/* A registration request with the SA reuse extension last. */
+struct reg {
+	uint8_t b[512];
+	size_t len;
+	size_t covered; /* what the builder said the proof covers */
+	size_t auth_off;
+	struct mip_reuse_req req;
+};
+
+enum cookie_fault { CF_NONE, CF_ICOOKIE, CF_RCOOKIE, CF_SWAP };
+
+/*
+ * As mn_ipsec_extend does, after the NAI and the MN-HA authenticator: the
+ * extension keyed from the node's exported ISAKMP SA, its proof over every
+ * byte before the authenticator.  auth_len 0: the PRF's length; a longer
+ * one is padded with zeros, a shorter one is the PRF output cut.
+ */
+static void build_request(struct reg *r, struct ike_pair *p, enum cookie_fault cf, size_t auth_len)
+{
+	static struct sax_record mn_rec;
+	struct sax_record *rec = &mn_rec;
+	struct mip_reg_request rq = {.flags = MIP_RQ_T,
+				     .lifetime = 600,
+				     .home_addr = ip(MN_HOME),
+				     .home_agent = ip("10.8.0.1"),
+				     .coa = ip(FA2_COA),
+				     .id = 0x1122334455667788ull};
+	static const uint8_t mn_ha_key[17] = "0123456789abcdef";
+	uint8_t mac[IKE_MAX_HASH] = {0}, *auth;
+	struct buf b;
+
+	ck_assert_int_eq(ike_export(p->side[0].eng, ip(FA_ALIAS), false, rec), 0);
+	memset(r, 0, sizeof(*r));
+	r->req.flags = 0;
+	r->req.prev_coa = ip(FA1_COA);
+	memcpy(r->req.icookie, rec->isakmp.icookie, 8);
+	memcpy(r->req.rcookie, rec->isakmp.rcookie, 8);
+	r->req.mn_sent = 0x0102030405ull;
+	r->req.mn_received = 0x0a0b0c0dull;
+	switch (cf) {
+	case CF_NONE:
+		break;
+	case CF_ICOOKIE:
+		r->req.icookie[3] ^= 0x10;
+		break;
+	case CF_RCOOKIE:
+		r->req.rcookie[7] ^= 0x01;
+		break;
+	case CF_SWAP:
+		memcpy(r->req.icookie, rec->isakmp.rcookie, 8);
+		memcpy(r->req.rcookie, rec->isakmp.icookie, 8);
+		break;
+	}
+	if (auth_len == 0)
+		auth_len = rec->isakmp.hash_len;
+	buf_init_write(&b, r->b, sizeof(r->b));
+	ck_assert_int_eq(mip_request_put(&b, &rq), 0);
+	ck_assert_int_eq(mip_ext_put_nai(&b, MN_ID, strlen(MN_ID)), 0);
+	ck_assert_int_eq(mip_ext_put_auth(&b, MIP_EXT_MN_HA_AUTH, 0x100, mn_ha_key, 16), 0);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &r->req, auth_len, &auth, &r->covered), 0);
+	ck_assert_int_eq(ike_possession_mac(&rec->isakmp, buf_data(&b), r->covered, mac), 0);
+	memcpy(auth, mac, auth_len);
+	r->auth_off = r->covered;
+	r->len = buf_used(&b);
+	ck_assert_uint_eq(r->len, r->covered + auth_len);
+	sax_record_wipe(rec);
+}
+
+enum verdict { V_OK, V_PARSE, V_ABSENT, V_COOKIES, V_LEN, V_MAC };
+static const char *const verdict_name[] = {"ok", "parse", "absent", "cookies", "length", "mac"};
+
+/* fa_reuse_request and fa_xfer_possession: the request against a record. */
+static enum verdict verify(const uint8_t *msg, size_t len, const struct sax_record *rec)
+{
+	struct mip_reg_request rq;
+	const struct mip_reuse_req *r = &rq.ext.reuse;
+	uint8_t mac[IKE_MAX_HASH];
+	bool ok;
+
+	if (mip_request_parse(msg, len, &rq) != MIP_PERR_OK)
+		return V_PARSE;
+	if (!r->present)
+		return V_ABSENT;
+	ck_assert_uint_le(r->covered_len + r->auth_len, len);
+	if (memcmp(rec->isakmp.icookie, r->icookie, 8) != 0 ||
+	    memcmp(rec->isakmp.rcookie, r->rcookie, 8) != 0)
+		return V_COOKIES;
+	if (r->auth_len != rec->isakmp.hash_len)
+		return V_LEN;
+	if (ike_possession_mac(&rec->isakmp, msg, r->covered_len, mac) < 0)
+		return V_MAC;
+	ok = CRYPTO_memcmp(mac, r->auth, r->auth_len) == 0;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ok ? V_OK : V_MAC;
+}
+
+#define ck_verdict(got, want)                                                                      \
+	do {                                                                                       \
+		enum verdict got_ = (got), want_ = (want);                                         \
+		ck_assert_msg(got_ == want_, "verdict %s, want %s", verdict_name[got_],            \
+			      verdict_name[want_]);                                                \
+	} while (0)
+
+/* FA1's record of the node's ISAKMP SA (what FA2 gets). */
+static struct sax_record *fa_record(struct ike_pair *p)
+{
+	struct sax_record *rec = record_new();
+
+	ck_assert_int_eq(ike_export(p->side[1].eng, ip(MN_ADDR), true, rec), 0);
+	return rec;
+}
+
+START_TEST(test_possession_verifies)
+{
+	struct ike_pair *p = negotiate(ESP_ALG_AES_CBC_HMAC_SHA1_96, hashes[_i]);
+	struct sax_record *rec = fa_record(p);
+	struct mip_reg_request rq;
+	struct reg r;
+
+	build_request(&r, p, CF_NONE, 0);
+	ck_assert_int_eq(mip_request_parse(r.b, r.len, &rq), MIP_PERR_OK);
+	ck_assert(rq.ext.reuse.present);
+	ck_assert_uint_eq(rq.ext.reuse.covered_len, r.covered);
+	ck_assert_uint_eq(rq.ext.reuse.auth_len, hashes[_i] == IKE_HASH_SHA1 ? 20 : 32);
+	ck_assert_ptr_eq(rq.ext.reuse.auth, r.b + r.auth_off);
+	ck_assert_uint_eq(rq.ext.reuse.prev_coa.s_addr, ip(FA1_COA).s_addr);
+	ck_assert_mem_eq(rq.ext.reuse.icookie, r.req.icookie, 8);
+	ck_assert_mem_eq(rq.ext.reuse.rcookie, r.req.rcookie, 8);
+	ck_assert_uint_eq(rq.ext.reuse.mn_sent, r.req.mn_sent);
+	ck_assert_uint_eq(rq.ext.reuse.mn_received, r.req.mn_received);
+	ck_assert(rq.ext.mn_ha.present);
+	ck_assert_uint_eq(rq.ext.nai_len, strlen(MN_ID));
+	ck_assert_uint_eq(rec->isakmp.hash_len, rq.ext.reuse.auth_len);
+	ck_verdict(verify(r.b, r.len, rec), V_OK);
+}
+END_TEST
+
+/* One flipped bit anywhere, covered bytes and authenticator alike, and it fails. */
+START_TEST(test_possession_bit_flips)
+{
+	struct ike_pair *p = negotiate(ESP_ALG_AES_CBC_HMAC_SHA1_96, hashes[_i]);
+	struct sax_record *rec = fa_record(p);
+	struct reg r;
+	size_t n = 0;
+
+	build_request(&r, p, CF_NONE, 0);
+	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	for (size_t i = 0; i < r.len; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			r.b[i] ^= (uint8_t)(1u << bit);
+			enum verdict v = verify(r.b, r.len, rec);
+			ck_assert_msg(v != V_OK, "byte %zu bit %d flipped: still verifies", i, bit);
+			r.b[i] ^= (uint8_t)(1u << bit);
+			n++;
+		}
+	ck_assert_uint_eq(n, 8 * r.len);
+	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	/* The record's side: its key, its cookies. */
+	rec->isakmp.skeyid_a[0] ^= 0x80;
+	ck_verdict(verify(r.b, r.len, rec), V_MAC);
+	rec->isakmp.skeyid_a[0] ^= 0x80;
+	rec->isakmp.rcookie[0] ^= 0x02;
+	ck_verdict(verify(r.b, r.len, rec), V_COOKIES);
+	rec->isakmp.rcookie[0] ^= 0x02;
+	ck_verdict(verify(r.b, r.len, rec), V_OK);
+}
+END_TEST
+
+/* The record of another ISAKMP SA (a second negotiation) never verifies the proof. */
+START_TEST(test_possession_other_sa)
+{
+	struct ike_pair *p = negotiate(ESP_ALG_AES_CBC_HMAC_SHA1_96, hashes[_i]);
+	struct ike_pair *q = negotiate(ESP_ALG_AES_CBC_HMAC_SHA1_96, hashes[_i]);
+	struct sax_record *rec = fa_record(p), *other = fa_record(q);
+	struct reg r, rq2;
+
+	build_request(&r, p, CF_NONE, 0);
+	build_request(&rq2, q, CF_NONE, 0);
+	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	ck_verdict(verify(rq2.b, rq2.len, other), V_OK);
+	ck_assert(memcmp(rec->isakmp.icookie, other->isakmp.icookie, 8) != 0);
+	/* crossed */
+	ck_verdict(verify(r.b, r.len, other), V_COOKIES);
+	ck_verdict(verify(rq2.b, rq2.len, rec), V_COOKIES);
+	/* the other SA's record with this one's cookies: the key tells */
+	memcpy(other->isakmp.icookie, rec->isakmp.icookie, 8);
+	memcpy(other->isakmp.rcookie, rec->isakmp.rcookie, 8);
+	ck_verdict(verify(r.b, r.len, other), V_MAC);
+}
+END_TEST
+
+/* Cookies that are not the record's, the proof computed over them by the key holder. */
+START_TEST(test_possession_wrong_cookies)
+{
+	struct ike_pair *p = negotiate(ESP_ALG_AES_CBC_HMAC_SHA1_96, hashes[_i]);
+	struct sax_record *rec = fa_record(p);
+	static const enum cookie_fault faults[] = {CF_ICOOKIE, CF_RCOOKIE, CF_SWAP};
+	struct reg r;
+
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		build_request(&r, p, faults[i], 0);
+		ck_verdict(verify(r.b, r.len, rec), V_COOKIES);
+	}
+}
+END_TEST
+
+/* An authenticator shorter or longer than the SA's PRF, or cut off. */
+START_TEST(test_possession_truncated_auth)
+{
+	struct ike_pair *p = negotiate(ESP_ALG_AES_CBC_HMAC_SHA1_96, hashes[_i]);
+	struct sax_record *rec = fa_record(p);
+	size_t hl = rec->isakmp.hash_len;
+	struct reg r;
+
+	/* the other length the parser accepts: PRF cut to 20, or padded to 32 */
+	build_request(&r, p, CF_NONE, hl == 32 ? 20 : 32);
+	ck_verdict(verify(r.b, r.len, rec), V_LEN);
+	/* lengths the parser refuses */
+	build_request(&r, p, CF_NONE, hl - 1);
+	ck_verdict(verify(r.b, r.len, rec), V_PARSE);
+	build_request(&r, p, CF_NONE, 12);
+	ck_verdict(verify(r.b, r.len, rec), V_PARSE);
+	/* the message cut anywhere inside the extension */
+	build_request(&r, p, CF_NONE, 0);
+	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	for (size_t cut = 1; cut < 2 + 8 + 38 + hl; cut++)
+		ck_assert_msg(verify(r.b, r.len - cut, rec) == V_PARSE, "cut by %zu: %s", cut,
+			      verdict_name[verify(r.b, r.len - cut, rec)]);
+	/* cut off whole: a request without the extension */
+	ck_verdict(verify(r.b, r.len - (2 + 8 + 38 + hl), rec), V_ABSENT);
+}
+END_TEST
+
+/* ---- the extension parser's length rules (table) ---- */
+
+struct ext_case {
+	const char *name;
+	int ext_len;     /* the NVSE's Length byte */
+	int present_len; /* bytes that follow it in the message (-1: ext_len) */
+	uint32_t vendor; /* 0: ours */
+	uint16_t type;   /* 0: SA reuse request */
+	enum mip_perr want;
+	bool present;
+};
+
+/* Head: Reserved (2), Vendor (4), NVSE type (2) = 8; fixed value 38; authenticator. */
+static const struct ext_case ext_cases[] = {
+	/* 0 */ {"NVSE head only", 8, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 1 */ {"fixed value one byte short", 8 + 37, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 2 */ {"fixed value, no authenticator", 8 + 38, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 3 */ {"authenticator 19", 8 + 38 + 19, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 4 */ {"authenticator 20 (HMAC-SHA1)", 8 + 38 + 20, -1, 0, 0, MIP_PERR_OK, true},
+	/* 5 */ {"authenticator 21", 8 + 38 + 21, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 6 */ {"authenticator 31", 8 + 38 + 31, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 7 */ {"authenticator 32 (HMAC-SHA-256)", 8 + 38 + 32, -1, 0, 0, MIP_PERR_OK, true},
+	/* 8 */ {"authenticator 33", 8 + 38 + 33, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 9 */ {"authenticator 209 (Length 255)", 255, -1, 0, 0, MIP_PERR_BAD_EXT, false},
+	/* 10 */ {"Length past the end", 8 + 38 + 20, 8 + 38 + 19, 0, 0, MIP_PERR_TRUNCATED, false},
+	/* 11 */ {"Length 78, nothing after it", 8 + 38 + 32, 0, 0, 0, MIP_PERR_TRUNCATED, false},
+	/* 12 */ {"too short to name a vendor: skipped", 5, -1, 0, 0, MIP_PERR_OK, false},
+	/* 13 */ {"another vendor's type 1: skipped", 8 + 38 + 20, -1, 1234, 0, MIP_PERR_OK, false},
+	/* 14 */ {"our vendor, unknown type: skipped", 8 + 38 + 20, -1, 0, 9, MIP_PERR_OK, false},
+};
+#define N_EXT_CASES ((int)(sizeof(ext_cases) / sizeof(ext_cases[0])))
+
+/* A request whose last extension is an NVSE as the case describes; its length. */
+static size_t request_with_nvse(uint8_t *out, size_t cap, const struct ext_case *c)
+{
+	struct mip_reg_request rq = {.lifetime = 600, .home_addr = ip(MN_HOME)};
+	uint8_t body[255];
+	uint32_t vendor = c->vendor ? c->vendor : MIP_NVSE_VENDOR;
+	uint16_t type = c->type ? c->type : MIP_NVSE_SA_REUSE;
+	size_t present = c->present_len < 0 ? (size_t)c->ext_len : (size_t)c->present_len;
+	struct buf b;
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(0x40 + i);
+	body[0] = body[1] = 0;
+	body[2] = (uint8_t)(vendor >> 24);
+	body[3] = (uint8_t)(vendor >> 16);
+	body[4] = (uint8_t)(vendor >> 8);
+	body[5] = (uint8_t)vendor;
+	body[6] = (uint8_t)(type >> 8);
+	body[7] = (uint8_t)type;
+	buf_init_write(&b, out, cap);
+	ck_assert_int_eq(mip_request_put(&b, &rq), 0);
+	ck_assert_int_eq(buf_put_u8(&b, MIP_EXT_NVSE), BUF_OK);
+	ck_assert_int_eq(buf_put_u8(&b, (uint8_t)c->ext_len), BUF_OK);
+	ck_assert_int_eq(buf_put_bytes(&b, body, present), BUF_OK);
+	return buf_used(&b);
+}
+
+START_TEST(test_reuse_ext_lengths)
+{
+	const struct ext_case *c = &ext_cases[_i];
+	uint8_t msg[512];
+	size_t len = request_with_nvse(msg, sizeof(msg), c);
+	struct mip_reg_request rq;
+	enum mip_perr e = mip_request_parse(msg, len, &rq);
+
+	ck_assert_msg(e == c->want, "case %d (%s): %s, want %s", _i, c->name, mip_perr_name(e),
+		      mip_perr_name(c->want));
+	ck_assert_msg(rq.ext.reuse.present == c->present, "case %d (%s): present %d", _i, c->name,
+		      rq.ext.reuse.present);
+	if (c->present) {
+		size_t fixed = len - 2 - (size_t)c->ext_len;
+		ck_assert_uint_eq(rq.ext.reuse.covered_len, fixed + 2 + 8 + 38);
+		ck_assert_uint_eq(rq.ext.reuse.auth_len, (size_t)c->ext_len - 8 - 38);
+		ck_assert_ptr_eq(rq.ext.reuse.auth, msg + fixed + 2 + 8 + 38);
+	}
+}
+END_TEST
+
+/* Every Length 0..255: only 66 and 78 carry a request; below 8 it is someone else's. */
+START_TEST(test_reuse_ext_every_length)
+{
+	uint8_t msg[512];
+	struct mip_reg_request rq;
+
+	for (int l = 0; l <= 255; l++) {
+		struct ext_case c = {"sweep", l, -1, 0, 0, MIP_PERR_OK, false};
+		size_t len = request_with_nvse(msg, sizeof(msg), &c);
+		enum mip_perr e = mip_request_parse(msg, len, &rq);
+		bool ok = l == 8 + 38 + 20 || l == 8 + 38 + 32;
+		enum mip_perr want = l < 8 || ok ? MIP_PERR_OK : MIP_PERR_BAD_EXT;
+		ck_assert_msg(e == want, "Length %d: %s, want %s", l, mip_perr_name(e),
+			      mip_perr_name(want));
+		ck_assert_msg(rq.ext.reuse.present == ok, "Length %d: present %d", l,
+			      rq.ext.reuse.present);
+		if (l < 8)
+			ck_assert_uint_eq(rq.ext.skipped, 1);
+	}
+}
+END_TEST
+
+START_TEST(test_reuse_ext_builder)
+{
+	struct mip_reuse_req req = {.prev_coa = ip(FA1_COA), .mn_sent = 7, .mn_received = 9};
+	struct mip_reg_request rq = {.lifetime = 600, .home_addr = ip(MN_HOME)};
+	struct mip_reg_request got;
+	uint8_t msg[512], *auth;
+	size_t covered, fixed;
+	struct buf b;
+
+	/* oversized: refused by the builder */
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(mip_request_put(&b, &rq), 0);
+	fixed = buf_used(&b);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &req, 33, &auth, &covered), -1);
+	/* no room */
+	buf_init_write(&b, msg, fixed + 2 + 8 + 38 + 19);
+	ck_assert_int_eq(mip_request_put(&b, &rq), 0);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &req, 20, &auth, &covered), -1);
+	/* twice: the parser refuses the duplicate */
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(mip_request_put(&b, &rq), 0);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &req, 20, &auth, &covered), 0);
+	ck_assert_uint_eq(covered, fixed + 2 + 8 + 38);
+	memset(auth, 0xaa, 20);
+	ck_assert_int_eq(mip_request_parse(msg, buf_used(&b), &got), MIP_PERR_OK);
+	ck_assert(got.ext.reuse.present);
+	ck_assert_uint_eq(got.ext.reuse.mn_sent, 7);
+	ck_assert_uint_eq(got.ext.reuse.mn_received, 9);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &req, 32, &auth, &covered), 0);
+	memset(auth, 0xbb, 32);
+	ck_assert_int_eq(mip_request_parse(msg, buf_used(&b), &got), MIP_PERR_DUP_EXT);
+}
+END_TEST
+
+/* The FA's answer in the reply: status and reason, exactly two bytes. */
+START_TEST(test_reuse_status_ext)
+{
+	struct mip_reg_reply rp = {
+		.code = MIP_CODE_ACCEPTED, .lifetime = 600, .home_addr = ip(MN_HOME)};
+	struct mip_reg_reply got;
+	uint8_t msg[256];
+	struct buf b;
+	size_t fixed;
+
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(mip_reply_put(&b, &rp), 0);
+	fixed = buf_used(&b);
+	ck_assert_int_eq(mip_ext_put_reuse_status(&b, MIP_REUSE_PARTIAL, 7), 0);
+	ck_assert_uint_eq(buf_used(&b), fixed + 2 + 8 + 2);
+	ck_assert_int_eq(mip_reply_parse(msg, buf_used(&b), &got), MIP_PERR_OK);
+	ck_assert(got.ext.reuse_status.present);
+	ck_assert_uint_eq(got.ext.reuse_status.status, MIP_REUSE_PARTIAL);
+	ck_assert_uint_eq(got.ext.reuse_status.reason, 7);
+	ck_assert(!got.ext.reuse.present);
+	/* truncated: one byte of value (Length and the message both shortened) */
+	msg[fixed + 1] = 8 + 1;
+	ck_assert_int_eq(mip_reply_parse(msg, fixed + 2 + 8 + 1, &got), MIP_PERR_BAD_EXT);
+	ck_assert(!got.ext.reuse_status.present);
+	/* oversized: three bytes */
+	msg[fixed + 1] = 8 + 3;
+	msg[fixed + 2 + 8 + 2] = 0;
+	ck_assert_int_eq(mip_reply_parse(msg, fixed + 2 + 8 + 3, &got), MIP_PERR_BAD_EXT);
+	/* twice */
+	msg[fixed + 1] = 8 + 2;
+	buf_init_append(&b, msg, sizeof(msg), fixed + 2 + 8 + 2);
+	ck_assert_int_eq(mip_ext_put_reuse_status(&b, MIP_REUSE_FULL, 0), 0);
+	ck_assert_int_eq(mip_reply_parse(msg, buf_used(&b), &got), MIP_PERR_DUP_EXT);
+}
+END_TEST
+
+static Suite *reuse_suite(void)
+{
+	Suite *s = suite_create("reuse");
+	TCase *tc;
+
+	tc = tcase_create("seq_table");
+	tcase_add_loop_test(tc, test_seq_table, 0, N_SEQ_CASES);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hand_over");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_hand_over_e2e, 0, ESP_ALG_MAX);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dying");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_old_fa_dies, 0, DIE_MAX);
+	tcase_add_test(tc, test_new_fa_dies_before_store_write);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("possession");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_possession_verifies, 0, N_HASHES);
+	tcase_add_loop_test(tc, test_possession_bit_flips, 0, N_HASHES);
+	tcase_add_loop_test(tc, test_possession_other_sa, 0, N_HASHES);
+	tcase_add_loop_test(tc, test_possession_wrong_cookies, 0, N_HASHES);
+	tcase_add_loop_test(tc, test_possession_truncated_auth, 0, N_HASHES);
+	tcase_add_loop_test(tc, test_reuse_ext_lengths, 0, N_EXT_CASES);
+	tcase_add_test(tc, test_reuse_ext_every_length);
+	tcase_add_test(tc, test_reuse_ext_builder);
+	tcase_add_test(tc, test_reuse_status_ext);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(reuse_suite());
+	int failed;
+
+	log_set_level(LOG_LVL_ERR);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
