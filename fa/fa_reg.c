@@ -255,6 +255,7 @@ static void fa_on_solicitation(struct fa *fa, const uint8_t *icmp, size_t len, u
 		return;
 	}
 	fa->last_solicited_adv_ms = now_ms;
+	log_debug("agent solicitation: advertising");
 	fa_advertise(fa);
 }
 

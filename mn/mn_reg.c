@@ -49,6 +49,7 @@ static void mn_send_solicitation(struct mn *mn)
 	    ip4_icmp_put(&bp, mn->cfg.home_addr, agents, 1, icmp, buf_used(&bi)) < 0)
 		return;
 	mn->ctr.solicitations_sent++;
+	log_debug("agent solicitation sent");
 	mn->ops.to_link(mn->ops.arg, agents_mac, pkt, buf_used(&bp));
 	ev_timer_start(mn->loop, &mn->solicit, mn->cfg.solicit_retry_ms);
 }
@@ -282,6 +283,8 @@ static void mn_on_advertisement(struct mn *mn, const uint8_t mac[6], const struc
 {
 	bool changed = mn_agent_changed(mn, adv);
 
+	log_debug("advertisement from %s, care-of address %s, sequence %u", IP4_STR(ip->src),
+		  IP4_STR(adv->coa[0]), adv->seq);
 	mn->ctr.advertisements++;
 	mn->agent.valid = true;
 	mn->agent.addr = adv->n_routers > 0 ? adv->routers[0].addr : ip->src;

@@ -164,6 +164,13 @@ _tb_fa() {
 	_tb_do ip -n "$ns" link set acc0 address "$mac" || return 1
 	_tb_do ip -n "$ns" addr add "$alias/24" dev acc0 || return 1
 	_tb_do ip -n "$ns" link set acc0 up || return 1
+	# The access link stays up while no MN is on it, as an access point's
+	# does.  A bridge without ports loses carrier and drops what it sends
+	# until the kernel's link watch sees the next port come up: the FA's
+	# answer to the MN's solicitation would vanish there.
+	_tb_do ip -n "$ns" link add accstub type veth peer name accstub-peer || return 1
+	_tb_do ip -n "$ns" link set accstub master acc0 up || return 1
+	_tb_do ip -n "$ns" link set accstub-peer up || return 1
 	_tb_sysctl "$fa" net.ipv4.ip_forward=1 net.ipv4.conf.acc0.rp_filter=0 \
 		net.ipv4.conf.all.accept_local=1 net.ipv4.conf.acc0.accept_local=1 || return 1
 }
