@@ -403,6 +403,7 @@ ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *
 		return -1;
 	meta->ifindex = 0;
 	meta->dst.s_addr = 0;
+	meta->truncated = (mh.msg_flags & MSG_TRUNC) != 0;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
@@ -411,9 +412,7 @@ ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *
 			meta->dst = pi.ipi_addr;
 		}
 	}
-	if (mh.msg_flags & MSG_TRUNC)
-		return -1;
-	return n;
+	return meta->truncated ? 0 : n;
 }
 
 ssize_t netio_udp_send(int fd, struct in_addr src, struct in_addr dst, uint16_t port,

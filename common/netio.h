@@ -65,7 +65,13 @@ struct netio_udp_meta {
 	struct sockaddr_in from;
 	struct in_addr dst; /* local address the datagram was sent to */
 	int ifindex;        /* interface it arrived on */
+	bool truncated;     /* it was larger than the buffer */
 };
+/*
+ * One datagram: its length, or -1 when none is waiting.  A datagram larger
+ * than cap comes back as 0 bytes with truncated set: every parser refuses
+ * it (and counts it), and the caller's read loop goes on.
+ */
 ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *meta);
 /* Send to dst:port; src, when not INADDR_ANY, is the source address to use (IP_PKTINFO). */
 ssize_t netio_udp_send(int fd, struct in_addr src, struct in_addr dst, uint16_t port,

@@ -15,6 +15,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -909,6 +910,22 @@ enum sax_err sax_replay_check(struct sax_replay *rc, struct in_addr sender,
 }
 
 /* ---- wiping ---- */
+
+int sax_fa_keys(const uint8_t k_sa[SAX_KEY_LEN], struct sax_keys *out)
+{
+	static const char label[] = "mipsa sax FA to FA authentication";
+	unsigned int len = 0;
+
+	memcpy(out->k_sa, k_sa, SAX_KEY_LEN);
+	out->have_k_sa = true;
+	if (HMAC(EVP_sha256(), k_sa, SAX_KEY_LEN, (const uint8_t *)label, sizeof(label) - 1,
+		 out->k_db, &len) == NULL ||
+	    len != SAX_KEY_LEN) {
+		sax_keys_wipe(out);
+		return -1;
+	}
+	return 0;
+}
 
 void sax_record_wipe(struct sax_record *r)
 {

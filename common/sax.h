@@ -277,6 +277,15 @@ void sax_replay_free(struct sax_replay *rc);
 enum sax_err sax_replay_check(struct sax_replay *rc, struct in_addr sender,
 			      const uint8_t nonce[SAX_NONCE_LEN], uint64_t ts_ms, uint64_t now_ms);
 
+/*
+ * The keys of messages between the FAs of a domain (REQUEST, RECORD,
+ * REFUSED, STORE_DEL from FA to FA): K_SA, and in place of K_DB a key
+ * derived from K_SA, HMAC-SHA-256(K_SA, "mipsa sax FA to FA
+ * authentication").  The store holds K_DB, so K_DB alone must not let it
+ * ask an FA for a node's SAs or make one drop them.  0, or -1 (out wiped).
+ */
+int sax_fa_keys(const uint8_t k_sa[SAX_KEY_LEN], struct sax_keys *out);
+
 /* Wipe keys and records. */
 void sax_record_wipe(struct sax_record *r);
 void sax_keys_wipe(struct sax_keys *k);

@@ -14,6 +14,7 @@
 #include "store.h"
 #include "buf.h"
 #include "evloop.h"
+#include "ip4.h"
 #include "log.h"
 #include "mip_conf.h"
 
@@ -559,7 +560,7 @@ static void store_dbs_read(struct ev_loop *loop, int fd, uint32_t events, void *
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
 		/* ICMP port unreachable and the like: nobody will answer what is pending. */
-		log_rl_warn("store %s:%u: %s", inet_ntoa(sc->cfg.dbs_addr), sc->cfg.dbs_port,
+		log_rl_warn("store %s:%u: %s", IP4_STR(sc->cfg.dbs_addr), sc->cfg.dbs_port,
 			    strerror(errno));
 		store_fail_all(sc, STORE_ERROR);
 	}
@@ -579,8 +580,8 @@ static int store_dbs_open(struct store_client *sc)
 	sc->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (sc->fd < 0 || bind(sc->fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
 	    connect(sc->fd, (struct sockaddr *)&peer, sizeof(peer)) < 0) {
-		log_err("UDP socket %s -> %s:%u: %s", inet_ntoa(sc->cfg.local),
-			inet_ntoa(sc->cfg.dbs_addr), sc->cfg.dbs_port, strerror(errno));
+		log_err("UDP socket %s -> %s:%u: %s", IP4_STR(sc->cfg.local),
+			IP4_STR(sc->cfg.dbs_addr), sc->cfg.dbs_port, strerror(errno));
 		return -1;
 	}
 	memcpy(sc->keys.k_db, sc->cfg.k_db, SAX_KEY_LEN);

@@ -98,6 +98,9 @@ static int fa_domain_keys(struct conf *c, const config_setting_t *g, struct fa_d
 	if (store_read_key_file(f, dom->keys.k_sa, err, sizeof(err)) < 0)
 		return conf_fail(c, config_setting_get_member(g, "k_sa_file"), NULL, "%s", err);
 	dom->keys.have_k_sa = true;
+	/* Between FAs, not K_DB: the store holds that (sax_fa_keys). */
+	if (sax_fa_keys(dom->keys.k_sa, &dom->fa_keys) < 0)
+		return conf_fail(c, g, "k_sa_file", "key derivation failed");
 	return 0;
 }
 
@@ -121,6 +124,9 @@ static int fa_domain_members(struct conf *c, const config_setting_t *g, struct f
 	r = conf_prefix(c, g, "member_prefix", false, &dom->member_net, &dom->member_plen);
 	if (r < 0)
 		return -1;
+	if (r == 0 && dom->member_plen == 0)
+		return conf_fail(c, config_setting_get_member(g, "member_prefix"), NULL,
+				 "a /0 prefix would make every address a member");
 	if (dom->n_members == 0 && r == 1)
 		return conf_fail(c, g, "members",
 				 "name the domain's FAs (members or member_prefix)");
@@ -171,6 +177,7 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 void fa_domain_free(struct fa_domain *dom)
 {
 	sax_keys_wipe(&dom->keys);
+	sax_keys_wipe(&dom->fa_keys);
 	store_config_wipe(&dom->store_cfg);
 }
 
@@ -196,7 +203,7 @@ static int fa_sax_send(struct fa_daemon *d, struct in_addr to, struct sax_msg *m
 	m->sender = d->fa.cfg.coa;
 	sax_stamp(m);
 	buf_init_write(&b, out, sizeof(out));
-	e = sax_build(&b, m, &d->dom.keys);
+	e = sax_build(&b, m, &d->dom.fa_keys);
 	if (e != SAX_E_OK) {
 		log_err("cannot build a %s: %s", sax_type_name(m->type), sax_err_name(e));
 		return -1;
@@ -822,7 +829,7 @@ static void fa_on_sax(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	if (m == NULL)
 		return;
 	while ((n = netio_udp_recv(fd, buf, sizeof(buf), &meta)) >= 0) {
-		enum sax_err e = sax_parse(buf, (size_t)n, &d->dom.keys, store_wall_ms(),
+		enum sax_err e = sax_parse(buf, (size_t)n, &d->dom.fa_keys, store_wall_ms(),
 					   d->dom.window_ms, d->replay, m);
 		if (e != SAX_E_OK || m->sender.s_addr != meta.from.sin_addr.s_addr) {
 			d->reuse.sax_bad_messages++;
@@ -850,7 +857,8 @@ int fa_reuse_open(struct fa_daemon *d)
 	u32map_init(&d->handed);
 	d->puts = NULL;
 	d->sax_fd = -1;
-	if (!d->dom.enabled || d->ike == NULL)
+	/* Without reuse there is no K_SA, and nothing to serve. */
+	if (!d->dom.enabled || d->ike == NULL || d->dom.reuse == FA_REUSE_NONE)
 		return 0;
 	d->replay = sax_replay_new(65536, d->dom.window_ms);
 	d->sax_fd = netio_udp_open(d->fa.cfg.coa, SAX_PORT);

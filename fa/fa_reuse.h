@@ -34,8 +34,10 @@ struct fa_domain {
 	struct in_addr members[FA_MAX_MEMBERS];
 	size_t n_members;
 	struct in_addr member_net;
-	uint8_t member_plen; /* 0: no prefix */
-	struct sax_keys keys;
+	uint8_t member_plen;  /* 0: no prefix */
+	struct sax_keys keys; /* K_SA, K_DB: the store's messages */
+	struct sax_keys
+		fa_keys;     /* K_SA and a key from it: FA to FA, which the store cannot forge */
 	uint32_t timeout_ms; /* per technique */
 	uint32_t window_ms;
 	uint64_t seq_reserve;

@@ -228,7 +228,8 @@ _tb_start_store() {
 }
 
 tb_start_daemons() {
-	mkdir -p "$TB_RUN" && rm -f "$TB_RUN"/*.log
+	# every start is a fresh domain: no records from an earlier run in the store
+	mkdir -p "$TB_RUN" && rm -rf "$TB_RUN"/*.log "$TB_RUN/dbs-data"
 	tb_gen_configs || return 1
 	_tb_start_store || return 1
 	_tb_start ha ha/mipsa-ha || return 1

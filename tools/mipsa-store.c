@@ -1,18 +1,33 @@
 /*
  * mipsa-store: put, get or delete a node's SA record in the domain's store
  * (mipsa-dbs or Redis) from the command line, through the same client the
- * FAs use (common/store.c).  For operators and the testbed.
+ * FAs use (common/store.c); or ask a foreign agent for a node's SAs the way
+ * a new FA of the domain does.  For operators and the testbed.
  *
  *   mipsa-store [options] put MN_ID [HOME_ADDRESS]
  *   mipsa-store [options] get MN_ID
  *   mipsa-store [options] del MN_ID
+ *   mipsa-store [options] request MN_ID
  *
  * put stores a synthetic record (random cookies and keys, no children)
  * sealed under K_SA, so it needs both keys.  get prints who sent the
  * message, its Expires and the size of the sealed part; with K_SA it also
- * opens it and prints the home address and the previous CoA.  Key material
- * is never printed.  Exit status: 0 ok, 1 not found, 2 refused, 3 timeout
- * or error, 64 usage.
+ * opens it and prints the home address, the previous CoA and the number
+ * of IPsec SA pairs.  Key material is never printed.  Exit status: 0 ok,
+ * 1 not found, 2 refused, 3 timeout or error, 64 usage.
+ *
+ * request sends a SAX_REQUEST (Sender -l) to the FA at -a: with -K as an
+ * FA of the domain does (sax_fa_keys: a key derived from K_SA), else
+ * under K_DB -k alone, as the store could, which FAs refuse.  It prints
+ * the answer: a RECORD (shown as get shows one), REFUSED with
+ * its reason, or nothing within the timeout.  An FA answers the Sender's
+ * UDP port 4434, so that is where we listen; when a daemon already holds
+ * that port here (mipsa-fa or mipsa-dbs in the same namespace), a raw
+ * socket watches for the answer instead (CAP_NET_RAW), and the daemon gets
+ * its own copy.  -R sends the very same bytes a second time once the first
+ * copy is answered or timed out: a replay, which a receiver must drop.
+ * Exit status: 0 record, 2 refused, 3 timeout or error (with -R, those of
+ * the second copy), 64 usage.
  */
 #include "buf.h"
 #include "evloop.h"
@@ -22,18 +37,24 @@
 #include "store.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 struct tool {
 	struct store_config cfg;
 	struct sax_keys keys;
 	bool have_k_db;
 	bool json;
+	bool replay; /* request: send the same bytes twice */
 	uint32_t lifetime_s;
 	uint32_t timeout_ms;
 	struct ev_loop *loop;
@@ -44,12 +65,16 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: mipsa-store [options] put MN_ID [HOME_ADDRESS] | get MN_ID | del MN_ID\n"
+		"       mipsa-store [options] request MN_ID\n"
 		"  -b dbs|redis    back-end (default dbs)\n"
-		"  -a ADDRESS      the store (dbs) or the Redis host\n"
-		"  -p PORT         its port (default 4434 for dbs, 6379 for Redis)\n"
-		"  -l ADDRESS      our own address, the Sender of our messages (dbs: required)\n"
+		"  -a ADDRESS      the store (dbs) or the Redis host; request: the FA's care-of "
+		"address\n"
+		"  -p PORT         its port (default 4434 for dbs and FAs, 6379 for Redis)\n"
+		"  -l ADDRESS      our own address, the Sender of our messages (dbs, request: "
+		"required)\n"
 		"  -k FILE         K_DB (64 hex digits or 32 raw bytes)\n"
-		"  -K FILE         K_SA: put seals with it, get opens with it\n"
+		"  -K FILE         K_SA: put seals with it, get and request open with it\n"
+		"  -R              request: send the same request bytes twice (a replay)\n"
 		"  -u USER         Redis ACL user\n"
 		"  -P FILE         Redis password file\n"
 		"  -x PREFIX       Redis key prefix (default mipsa:sa:)\n"
@@ -94,7 +119,7 @@ static void tool_args(struct tool *t, int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+b:a:p:l:k:K:u:P:x:L:t:jdh")) != -1) {
+	while ((ch = getopt(argc, argv, "+b:a:p:l:k:K:u:P:x:L:t:Rjdh")) != -1) {
 		switch (ch) {
 		case 'b':
 			t->cfg.backend = strcmp(optarg, "redis") == 0 ? STORE_REDIS
@@ -135,6 +160,9 @@ static void tool_args(struct tool *t, int argc, char **argv)
 			break;
 		case 't':
 			t->timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'R':
+			t->replay = true;
 			break;
 		case 'j':
 			t->json = true;
@@ -210,13 +238,21 @@ static size_t tool_build_put(struct tool *t, const char *mn_id, struct in_addr h
 	return buf_used(&b);
 }
 
-static void tool_print_msg(struct tool *t, const struct store_result *r)
+/*
+ * A RECORD: who sent it (K_DB) and until when; with K_SA, what it holds:
+ * home address, previous CoA, IPsec SA pairs.  Never key material.
+ */
+static void tool_print_msg(struct tool *t, const uint8_t *msg, size_t len)
 {
+	struct sax_keys auth = {.have_k_sa = false};
 	struct sax_msg m;
 	uint64_t now = store_wall_ms();
-	enum sax_err e =
-		t->have_k_db ? sax_parse(r->msg, r->len, &t->keys, now, 0, NULL, &m) : SAX_E_MAC;
+	enum sax_err e = SAX_E_MAC;
 
+	memcpy(auth.k_db, t->keys.k_db, SAX_KEY_LEN);
+	if (t->have_k_db)
+		e = sax_parse(msg, len, &auth, now, 0, NULL, &m);
+	sax_keys_wipe(&auth);
 	if (e != SAX_E_OK) {
 		printf(t->json ? ",\"verified\":false,\"error\":\"%s\"" : ", not verified (%s)",
 		       t->have_k_db ? sax_err_name(e) : "no K_DB");
@@ -230,10 +266,19 @@ static void tool_print_msg(struct tool *t, const struct store_result *r)
 	else
 		printf(", sender %s, expires in %" PRIu64 " s, sealed %zu bytes", IP4_STR(m.sender),
 		       left, m.sealed_len);
-	if (t->keys.have_k_sa)
-		printf(t->json ? ",\"home_address\":\"%s\",\"prev_coa\":\"%s\",\"children\":%zu"
-			       : ", home %s, prev_coa %s, children %zu",
-		       IP4_STR(m.rec.home_addr), IP4_STR(m.rec.prev_coa), m.rec.n_children);
+	if (!t->keys.have_k_sa)
+		return;
+	/* Authentic, but sealed under another K_SA or malformed inside: say so apart. */
+	e = sax_parse(msg, len, &t->keys, now, 0, NULL, &m);
+	if (e != SAX_E_OK) {
+		printf(t->json ? ",\"opened\":false,\"error\":\"%s\"" : ", not opened (%s)",
+		       sax_err_name(e));
+		return;
+	}
+	printf(t->json ? ",\"opened\":true,\"home_address\":\"%s\",\"prev_coa\":\"%s\","
+			 "\"children\":%zu"
+		       : ", home %s, prev_coa %s, children %zu",
+	       IP4_STR(m.rec.home_addr), IP4_STR(m.rec.prev_coa), m.rec.n_children);
 	sax_record_wipe(&m.rec);
 }
 
@@ -268,13 +313,263 @@ static void tool_done(void *arg, const struct store_result *r)
 		       r->elapsed_us / 1000.0);
 	}
 	if (r->status == STORE_OK && r->msg != NULL)
-		tool_print_msg(t, r);
+		tool_print_msg(t, r->msg, r->len);
 	printf(t->json ? "}\n" : "\n");
 	t->exit_status = r->status == STORE_OK          ? 0
 			 : r->status == STORE_NOT_FOUND ? 1
 			 : r->status == STORE_REFUSED   ? 2
 							: 3;
 	ev_loop_stop(t->loop);
+}
+
+/* ---- request: ask an FA for a node's SAs, as a new FA of the domain would ---- */
+
+struct tool_req {
+	struct tool *t;
+	const char *mn_id;
+	struct in_addr fa;
+	uint16_t port;
+	int fd;     /* sends; bound to our SAX_PORT, where the FA answers, unless that is taken */
+	int raw_fd; /* that port taken (a daemon runs here): a copy of every UDP datagram for us */
+	struct sax_keys auth; /* K_DB only: an answer is authenticated before anything else */
+	struct sax_replay *replay;
+	struct ev_timer timer;
+	unsigned copy;    /* 1, then 2 with -R */
+	unsigned ignored; /* datagrams from the FA that were not the answer */
+	uint64_t sent_us;
+	bool answered;
+	int status;
+};
+
+static void tool_req_head(struct tool_req *q, const char *status, const char *reason)
+{
+	struct tool *t = q->t;
+	uint64_t us = ev_now_us() - q->sent_us;
+
+	if (t->json) {
+		printf("{\"op\":\"request\",\"copy\":%u,\"fa\":\"%s\",\"mn_id\":", q->copy,
+		       IP4_STR(q->fa));
+		tool_json_str(q->mn_id);
+		printf(",\"status\":\"%s\",\"reason\":\"%s\",\"elapsed_us\":%" PRIu64
+		       ",\"ignored\":%u",
+		       status, reason, us, q->ignored);
+	} else {
+		printf("%s %s from %s: %s (%s, %.1f ms", q->copy > 1 ? "replay" : "request",
+		       q->mn_id, IP4_STR(q->fa), status,
+		       strcmp(status, "timeout") == 0 ? "no answer" : reason, us / 1000.0);
+		if (q->ignored > 0)
+			printf(", %u other datagrams from the FA ignored", q->ignored);
+		printf(")");
+	}
+}
+
+static void tool_req_end(struct tool_req *q, int status)
+{
+	printf(q->t->json ? "}\n" : "\n");
+	fflush(stdout);
+	q->status = status;
+	ev_timer_stop(q->t->loop, &q->timer);
+	ev_loop_stop(q->t->loop);
+}
+
+static void tool_req_timeout(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	struct tool_req *q = arg;
+
+	tool_req_head(q, "timeout", "none");
+	tool_req_end(q, 3);
+}
+
+/* A datagram for our SAX_PORT from src: the answer, or something to ignore. */
+static void tool_req_datagram(struct tool_req *q, struct in_addr src, const uint8_t *msg,
+			      size_t len)
+{
+	struct sax_msg m;
+	enum sax_err e;
+
+	if (src.s_addr != q->fa.s_addr) {
+		log_debug("%zu bytes from %s: not from the FA", len, IP4_STR(src));
+		return;
+	}
+	if (q->answered) {
+		q->ignored++;
+		return;
+	}
+	e = sax_parse(msg, len, &q->auth, store_wall_ms(), STORE_DEFAULT_WINDOW_MS, q->replay, &m);
+	/* The FA answers as itself, about the node we asked for, with one of two types. */
+	if (e == SAX_E_OK &&
+	    (m.sender.s_addr != src.s_addr || (m.type != SAX_RECORD && m.type != SAX_REFUSED) ||
+	     m.mn_id_len != strlen(q->mn_id) || memcmp(m.mn_id, q->mn_id, m.mn_id_len) != 0))
+		e = SAX_E_ATTR;
+	if (e != SAX_E_OK) {
+		q->ignored++;
+		log_debug("%zu bytes from %s ignored: %s", len, IP4_STR(src), sax_err_name(e));
+		return;
+	}
+	q->answered = true;
+	if (m.type == SAX_REFUSED) {
+		tool_req_head(q, "refused", store_reason_name((enum sax_reason)m.flags));
+		tool_req_end(q, 2);
+		return;
+	}
+	tool_req_head(q, "ok", "ok");
+	tool_print_msg(q->t, msg, len);
+	tool_req_end(q, 0);
+	sax_record_wipe(&m.rec);
+}
+
+static void tool_req_read(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct tool_req *q = arg;
+	uint8_t msg[SAX_MSG_MAX];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ssize_t n;
+
+	while ((n = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from, &flen)) >= 0) {
+		tool_req_datagram(q, from.sin_addr, msg, (size_t)n);
+		flen = sizeof(from);
+	}
+	OPENSSL_cleanse(msg, sizeof(msg));
+}
+
+/* The raw socket sees every UDP datagram delivered here: ours are those for our SAX_PORT. */
+static void tool_req_read_raw(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct tool_req *q = arg;
+	uint8_t pkt[IP4_HDR_LEN + 40 + UDP_HDR_LEN + SAX_MSG_MAX];
+	struct ip4_hdr h;
+	struct buf udp;
+	uint16_t sport, dport;
+	ssize_t n;
+
+	while ((n = recv(fd, pkt, sizeof(pkt), 0)) >= 0) {
+		/* Crossing a veth, the UDP checksum may still be partial: sax has its own HMAC. */
+		if (ip4_udp_parse_captured(pkt, (size_t)n, &h, &sport, &dport, &udp) != IP4_OK ||
+		    h.dst.s_addr != q->t->cfg.local.s_addr || dport != SAX_PORT)
+			continue;
+		tool_req_datagram(q, h.src, buf_rptr(&udp), buf_left(&udp));
+	}
+	OPENSSL_cleanse(pkt, sizeof(pkt));
+}
+
+static int tool_req_open(struct tool_req *q)
+{
+	struct tool *t = q->t;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(SAX_PORT), .sin_addr = t->cfg.local};
+
+	q->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (q->fd < 0) {
+		fprintf(stderr, "mipsa-store: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	/* No SO_REUSEADDR: sharing a daemon's port would take its datagrams away from it. */
+	if (bind(q->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		return ev_io_add(t->loop, q->fd, EPOLLIN, tool_req_read, q);
+	if (errno != EADDRINUSE) {
+		fprintf(stderr, "mipsa-store: UDP %s:%u: %s\n", IP4_STR(t->cfg.local), SAX_PORT,
+			strerror(errno));
+		return -1;
+	}
+	sin.sin_port = 0;
+	q->raw_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (bind(q->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || q->raw_fd < 0) {
+		fprintf(stderr,
+			"mipsa-store: %s:%u is taken and the answer cannot be watched for: %s\n",
+			IP4_STR(t->cfg.local), SAX_PORT, strerror(errno));
+		return -1;
+	}
+	log_debug("%s:%u is taken: watching for the answer with a raw socket",
+		  IP4_STR(t->cfg.local), SAX_PORT);
+	return ev_io_add(t->loop, q->raw_fd, EPOLLIN, tool_req_read_raw, q);
+}
+
+/* The SAX_REQUEST a new FA would send; its length, or 0. */
+static size_t tool_build_request(struct tool_req *q, uint8_t *out, size_t cap)
+{
+	struct sax_msg m;
+	struct buf b;
+
+	memset(&m, 0, sizeof(m));
+	m.version = SAX_VERSION;
+	m.type = SAX_REQUEST;
+	sax_stamp(&m);
+	m.sender = q->t->cfg.local;
+	m.mn_id_len = strlen(q->mn_id);
+	memcpy(m.mn_id, q->mn_id, m.mn_id_len);
+	buf_init_write(&b, out, cap);
+	enum sax_err e = sax_build(&b, &m, &q->auth);
+	if (e != SAX_E_OK) {
+		fprintf(stderr, "mipsa-store: cannot build the request: %s\n", sax_err_name(e));
+		return 0;
+	}
+	return buf_used(&b);
+}
+
+/* Send one copy and wait for its answer or the timeout; the exit status it earns. */
+static int tool_req_send(struct tool_req *q, unsigned copy, const uint8_t *msg, size_t len)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(q->port), .sin_addr = q->fa};
+
+	if (copy > 1) {
+		/* Whatever is still queued answers an earlier copy, not this one. */
+		q->answered = true;
+		if (q->raw_fd >= 0)
+			tool_req_read_raw(q->t->loop, q->raw_fd, EPOLLIN, q);
+		else
+			tool_req_read(q->t->loop, q->fd, EPOLLIN, q);
+	}
+	q->copy = copy;
+	q->ignored = 0;
+	q->answered = false;
+	q->status = 3;
+	q->sent_us = ev_now_us();
+	if (sendto(q->fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len) {
+		fprintf(stderr, "mipsa-store: send to %s:%u: %s\n", IP4_STR(q->fa), q->port,
+			strerror(errno));
+		return 3;
+	}
+	ev_timer_init(&q->timer, tool_req_timeout, q);
+	if (ev_timer_start(q->t->loop, &q->timer, q->t->timeout_ms) < 0 ||
+	    ev_loop_run(q->t->loop) < 0)
+		return 3;
+	return q->status;
+}
+
+static int tool_request(struct tool *t, int argc, char **argv)
+{
+	struct tool_req q = {.t = t, .mn_id = argv[1], .fd = -1, .raw_fd = -1};
+	uint8_t msg[SAX_MSG_MAX];
+	size_t len;
+	int status = 3;
+
+	if (argc != 2 || t->cfg.backend != STORE_DBS || t->cfg.local.s_addr == INADDR_ANY)
+		usage(64);
+	q.fa = t->cfg.dbs_addr;
+	q.port = t->cfg.dbs_port != 0 ? t->cfg.dbs_port : SAX_PORT;
+	/*
+	 * With K_SA we ask as an FA of the domain does (sax_fa_keys); with K_DB
+	 * alone, as the store or anyone else holding it could, which FAs refuse.
+	 */
+	if (t->keys.have_k_sa && sax_fa_keys(t->keys.k_sa, &t->keys) < 0)
+		return 3;
+	memcpy(q.auth.k_db, t->keys.k_db, SAX_KEY_LEN);
+	q.replay = sax_replay_new(64, STORE_DEFAULT_WINDOW_MS);
+	len = strlen(q.mn_id) <= SAX_ID_MAX ? tool_build_request(&q, msg, sizeof(msg)) : 0;
+	if (q.replay != NULL && len > 0 && tool_req_open(&q) == 0) {
+		status = tool_req_send(&q, 1, msg, len);
+		if (t->replay)
+			status = tool_req_send(&q, 2, msg, len);
+	}
+	if (q.fd >= 0)
+		close(q.fd);
+	if (q.raw_fd >= 0)
+		close(q.raw_fd);
+	sax_replay_free(q.replay);
+	sax_keys_wipe(&q.auth);
+	return status;
 }
 
 static int tool_run(struct tool *t, struct store_client *sc, int argc, char **argv)
@@ -307,7 +602,17 @@ int main(int argc, char **argv)
 	tool_args(&t, argc, argv);
 	if (argc - optind < 2)
 		usage(64);
+	bool request = strcmp(argv[optind], "request") == 0;
+	if (t.replay && !request)
+		usage(64);
 	t.loop = ev_loop_new();
+	if (t.loop != NULL && request) {
+		t.exit_status = tool_request(&t, argc - optind, argv + optind);
+		ev_loop_free(t.loop);
+		sax_keys_wipe(&t.keys);
+		store_config_wipe(&t.cfg);
+		return t.exit_status;
+	}
 	sc = t.loop ? store_client_new(t.loop, &t.cfg) : NULL;
 	if (sc == NULL) {
 		fprintf(stderr, "mipsa-store: cannot set up the %s client\n",

@@ -9,5 +9,6 @@ EXTRA_DIST += \
 	testbed/measure.sh testbed/demo.sh testbed/charon.sh \
 	tests/testbed/run-all.sh tests/testbed/helpers.sh tests/testbed/test_topology.sh \
 	tests/testbed/test_probe.sh tests/testbed/test_mip.sh tests/testbed/test_capture.sh \
-	tests/testbed/test_ipsec.sh tests/testbed/test_interop.sh tests/testbed/test_reuse.sh
+	tests/testbed/test_ipsec.sh tests/testbed/test_interop.sh tests/testbed/test_reuse.sh \
+	tests/testbed/test_reuse_hostile.sh
 EXTRA_DIST += testbed/README.md

@@ -117,6 +117,190 @@ mn: {
   home_agent = "198.18.100.1";
 };
 CONF
+expect mn sa-reuse "$tmp/sa-reuse.conf:5: setting 'mn.sa_reuse': expected true or false" <<CONF
+mn: {
+  interface = "eth0";
+  home_address = "198.18.100.10";
+  home_agent = "198.18.100.1";
+  sa_reuse = "yes";
+  ha_security = { spi = 1001; key = "$K"; };
+};
+CONF
+
+# ---- SA reuse: mipsa-fa's domain group, the store, mipsa-dbs ----
+key() {
+	od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$tmp/$1"
+	chmod 600 "$tmp/$1"
+}
+key k_sa
+key k_db
+printf '0123' >"$tmp/k_short"
+printf '%064d' 0 | tr 0 g >"$tmp/k_nothex"
+printf 'a redis password\n' >"$tmp/redis-pass"
+chmod 600 "$tmp/k_short" "$tmp/k_nothex" "$tmp/redis-pass"
+
+# conf/fa.conf's domain group, uncommented, with real key files: valid, and read
+sed -e '/^  #domain = {$/,/^  #};$/ s/^  #/  /' -e "s|/etc/mipsa/|$tmp/|g" \
+	"$top/conf/fa.conf" >"$tmp/fa-example-domain.conf"
+if ! grep -q '^  domain = {$' "$tmp/fa-example-domain.conf" ||
+	! grep -q '^    store = {$' "$tmp/fa-example-domain.conf"; then
+	echo "FAIL: conf/fa.conf has no commented-out domain group (with a store) to try"
+	fails=$((fails + 1))
+fi
+check_ok fa "$tmp/fa-example-domain.conf"
+line=$(grep -n '^    reuse = ' "$tmp/fa-example-domain.conf" | cut -d: -f1)
+sed 's/^    reuse = "full";/    reuse = "most";/' "$tmp/fa-example-domain.conf" |
+	expect fa example-domain "$tmp/example-domain.conf:$line: setting 'fa.domain.reuse': 'most' is not"
+# conf/dbs.conf with a key file that exists
+sed "s|/etc/mipsa/k_db|$tmp/k_db|" "$top/conf/dbs.conf" >"$tmp/dbs-example.conf"
+check_ok dbs "$tmp/dbs-example.conf"
+
+# fa_domain NAME: an FA configuration whose domain group (line 5) holds stdin
+fa_domain() {
+	{
+		printf 'fa: {\n  access_interface = "acc0";\n  alias_address = "198.19.0.1";\n'
+		printf '  care_of_address = "198.18.11.2";\n  domain = {\n'
+		cat
+		printf '  };\n};\n'
+	} >"$tmp/$1.conf"
+}
+# every setting, the store on mipsa-dbs
+fa_domain domain-dbs <<CONF
+    reuse = "full";
+    technique = "both";
+    members = [ "198.18.11.2", "198.18.12.2" ];
+    member_prefix = "198.18.16.0/24";
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    transfer_timeout_ms = 200;
+    freshness_window_ms = 10000;
+    seq_reserve = 4096;
+    store = { backend = "dbs"; address = "198.18.3.2"; local_address = "198.18.11.2";
+              k_db_file = "$tmp/k_db"; port = 4434; freshness_window_ms = 5000;
+              max_pending = 16; };
+CONF
+check_ok fa "$tmp/domain-dbs.conf"
+# the store on Redis, members by prefix only
+fa_domain domain-redis <<CONF
+    reuse = "partial";
+    technique = "store";
+    member_prefix = "198.18.0.0/16";
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    store = { backend = "redis"; host = "198.18.3.2"; port = 6379; user = "fa1";
+              password_file = "$tmp/redis-pass"; key_prefix = "mipsa:sa:"; };
+CONF
+check_ok fa "$tmp/domain-redis.conf"
+# no reuse: K_DB alone
+fa_domain domain-none <<CONF
+    reuse = "none";
+    members = [ "198.18.11.2" ];
+    k_db_file = "$tmp/k_db";
+CONF
+check_ok fa "$tmp/domain-none.conf"
+
+# expect_domain NAME PATTERN < domain group: as expect, for an FA with that domain group
+expect_domain() {
+	fa_domain "$1.in"
+	expect fa "$1" "$2" <"$tmp/$1.in.conf"
+}
+expect_domain reuse-mode "$tmp/reuse-mode.conf:6: setting 'fa.domain.reuse': 'most' is not none, partial or full" <<CONF
+    reuse = "most";
+    members = [ "198.18.11.2" ];
+    k_db_file = "$tmp/k_db";
+CONF
+expect_domain technique "$tmp/technique.conf:7: setting 'fa.domain.technique': 'cache' is not direct, store or both" <<CONF
+    reuse = "full";
+    technique = "cache";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+CONF
+expect_domain no-key-file "$tmp/no-key-file.conf:9: setting 'fa.domain.k_sa_file': $tmp/k_missing: No such file or directory" <<CONF
+    reuse = "partial";
+    members = [ "198.18.11.2" ];
+    k_db_file = "$tmp/k_db";
+    k_sa_file = "$tmp/k_missing";
+CONF
+expect_domain bad-key "$tmp/bad-key.conf:7: setting 'fa.domain.k_db_file': $tmp/k_short: expected 64 hex digits or 32 raw bytes, found 4 bytes" <<CONF
+    reuse = "full";
+    k_db_file = "$tmp/k_short";
+    k_sa_file = "$tmp/k_sa";
+    members = [ "198.18.11.2" ];
+CONF
+expect_domain not-hex-key "$tmp/not-hex-key.conf:7: setting 'fa.domain.k_sa_file': $tmp/k_nothex: .* with a character that is not hex" <<CONF
+    reuse = "full";
+    k_sa_file = "$tmp/k_nothex";
+    k_db_file = "$tmp/k_db";
+    members = [ "198.18.11.2" ];
+CONF
+expect_domain store-bad-key "$tmp/store-bad-key.conf:12: setting 'fa.domain.store.k_db_file': $tmp/k_short: expected 64 hex digits" <<CONF
+    reuse = "full";
+    technique = "both";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    store = { backend = "dbs"; address = "198.18.3.2"; local_address = "198.18.11.2";
+              k_db_file = "$tmp/k_short"; };
+CONF
+expect_domain prefix-zero "$tmp/prefix-zero.conf:8: setting 'fa.domain.member_prefix': a /0 prefix would make every address a member" <<CONF
+    reuse = "full";
+    k_sa_file = "$tmp/k_sa";
+    member_prefix = "0.0.0.0/0";
+    k_db_file = "$tmp/k_db";
+CONF
+expect_domain no-store "$tmp/no-store.conf:5: setting 'fa.domain.store': missing" <<CONF
+    reuse = "full";
+    technique = "store";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+CONF
+expect_domain store-backend "$tmp/store-backend.conf:11: setting 'fa.domain.store.backend': 'memcached' is not one of dbs, redis" <<CONF
+    reuse = "full";
+    technique = "both";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    store = { backend = "memcached"; };
+CONF
+expect_domain member "$tmp/member.conf:6: setting 'fa.domain.members.\[1\]': not an IPv4 address" <<CONF
+    members = [ "198.18.11.2", "fa2.domain-a.example" ];
+    k_db_file = "$tmp/k_db";
+CONF
+expect_domain no-members "$tmp/no-members.conf:5: setting 'fa.domain.members': name the domain's FAs" <<CONF
+    reuse = "none";
+    k_db_file = "$tmp/k_db";
+CONF
+expect_domain timeout-low "$tmp/timeout-low.conf:10: setting 'fa.domain.transfer_timeout_ms': 0 is outside 1..10000" <<CONF
+    reuse = "full";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    transfer_timeout_ms = 0;
+CONF
+expect_domain timeout-high "$tmp/timeout-high.conf:10: setting 'fa.domain.transfer_timeout_ms': 10001 is outside 1..10000" <<CONF
+    reuse = "full";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    transfer_timeout_ms = 10001;
+CONF
+expect_domain window "$tmp/window.conf:10: setting 'fa.domain.freshness_window_ms': 50 is outside 100..3600000" <<CONF
+    reuse = "full";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    freshness_window_ms = 50;
+CONF
+expect_domain reserve "$tmp/reserve.conf:10: setting 'fa.domain.seq_reserve': 100 is outside 1024..1073741824" <<CONF
+    reuse = "full";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    seq_reserve = 100;
+CONF
+
 # a file that cannot be read
 out=$("$bin/mn/mipsa-mn" -c "$tmp/nonexistent.conf" 2>&1)
 rc=$?

@@ -1666,6 +1666,52 @@ END_TEST
 
 /* ---- odds and ends ---- */
 
+/*
+ * The FA-to-FA key: HMAC-SHA-256(K_SA, label), the value from
+ *   printf '%s' "mipsa sax FA to FA authentication" |
+ *     openssl dgst -sha256 -mac HMAC -macopt hexkey:000102...1f
+ * and a message under it does not verify under K_DB, nor the other way.
+ */
+START_TEST(test_fa_keys)
+{
+	static const uint8_t want[SAX_KEY_LEN] = {0xb0, 0x9c, 0x3f, 0x3d, 0xe8, 0x4d, 0x55, 0x06,
+						  0xad, 0xfa, 0x78, 0x2b, 0x97, 0xd0, 0x24, 0xf1,
+						  0x92, 0x3e, 0xc7, 0x9e, 0x37, 0xec, 0x93, 0x70,
+						  0xd1, 0x41, 0x4e, 0xc8, 0xdb, 0xfb, 0x03, 0xa1};
+	struct sax_keys db = {.have_k_sa = true}, fa;
+	struct sax_msg m, out;
+	uint8_t msg[SAX_MSG_MAX];
+	struct buf b;
+
+	for (size_t i = 0; i < SAX_KEY_LEN; i++) {
+		db.k_sa[i] = (uint8_t)i;
+		db.k_db[i] = (uint8_t)(0xa0 + i);
+	}
+	ck_assert_int_eq(sax_fa_keys(db.k_sa, &fa), 0);
+	ck_assert_mem_eq(fa.k_db, want, SAX_KEY_LEN);
+	ck_assert_mem_eq(fa.k_sa, db.k_sa, SAX_KEY_LEN);
+	ck_assert(fa.have_k_sa);
+
+	memset(&m, 0, sizeof(m));
+	m.type = SAX_STORE_DEL;
+	m.sender.s_addr = htonl(0xc6120b02);
+	m.mn_id_len = 3;
+	memcpy(m.mn_id, "mn1", 3);
+	sax_stamp(&m);
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(sax_build(&b, &m, &db), SAX_E_OK);
+	ck_assert_int_eq(sax_parse(msg, buf_used(&b), &fa, m.timestamp_ms, 1000, NULL, &out),
+			 SAX_E_MAC);
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(sax_build(&b, &m, &fa), SAX_E_OK);
+	ck_assert_int_eq(sax_parse(msg, buf_used(&b), &db, m.timestamp_ms, 1000, NULL, &out),
+			 SAX_E_MAC);
+	ck_assert_int_eq(sax_parse(msg, buf_used(&b), &fa, m.timestamp_ms, 1000, NULL, &out),
+			 SAX_E_OK);
+	sax_keys_wipe(&fa);
+}
+END_TEST
+
 START_TEST(test_wipe)
 {
 	static struct sax_record r;
@@ -1774,6 +1820,7 @@ static Suite *sax_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("wipe and stamp");
+	tcase_add_test(tc, test_fa_keys);
 	tcase_add_test(tc, test_wipe);
 	tcase_add_test(tc, test_stamp);
 	suite_add_tcase(s, tc);
