@@ -66,7 +66,15 @@ EOF
 	local base=${creds:-$dir/swanctl}
 	mkdir -p "$base"/x509 "$base"/x509ca "$base"/private
 	cp "$conf" "$base/swanctl.conf"
-	tb_swanctl "$name" --load-all --file "$base/swanctl.conf" >"$dir/swanctl.out" 2>&1
+	# the socket may be there a little before charon answers on it (a loaded machine)
+	for i in $(seq 20); do
+		tb_swanctl "$name" --load-all --file "$base/swanctl.conf" >"$dir/swanctl.out" 2>&1 &&
+			return 0
+		sleep 0.2
+	done
+	_tb_err "swanctl --load-all for charon $name failed:"
+	cat "$dir/swanctl.out" >&2
+	return 1
 }
 
 tb_swanctl() {
