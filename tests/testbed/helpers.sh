@@ -7,14 +7,18 @@
 #   jqa NODE CMD FILTER       mipsactl NODE --json CMD must satisfy the jq FILTER
 #   jqv NODE CMD FILTER       print the value of FILTER over mipsactl NODE --json CMD
 #   ike_msgs                  IKE messages the MN has sent and received so far
+#   pings                     two pings CN -> MN and MN -> CN must come back
+#   has_sas FA / no_sas FA    the FA has (one ISAKMP SA and one IPsec SA pair
+#                             with the MN) / has no SAs at all
 
 fail() {
 	echo "FAIL: $*" >&2
 	local f
-	for f in "$TB_RUN"/*.log; do
+	# charon's packet dumps left out
+	for f in "$TB_RUN"/*.log "$TB_RUN"/charon-*/charon.log; do
 		[[ -f $f ]] || continue
 		echo "--- $f" >&2
-		tail -n 15 "$f" >&2
+		grep -v "=>\|\[[A-Z]*\] *[0-9]*: " "$f" | tail -n 15 >&2
 	done
 	exit 1
 }
@@ -33,4 +37,17 @@ jqv() {
 
 ike_msgs() {
 	jqv mn sas '.ike_counters.rx_messages + .ike_counters.tx_messages'
+}
+
+pings() {
+	tb_exec cn ping -c 2 -i 0.1 -W 2 -q "$TB_MN_HOME" >/dev/null || fail "ping CN -> MN"
+	tb_exec mn ping -c 2 -i 0.1 -W 2 -q "$TB_CN_ADDR" >/dev/null || fail "ping MN -> CN"
+}
+
+has_sas() {
+	jqa "$1" sas "([.isakmp_sas[] | select(.state == \"established\")] | length == 1) and ([.ipsec_sas[] | select(.remote_ts == \"$TB_MN_HOME/32\")] | length == 1)"
+}
+
+no_sas() {
+	jqa "$1" sas '([.isakmp_sas[] | select(.state == "established")] | length == 0) and (.ipsec_sas | length == 0)'
 }

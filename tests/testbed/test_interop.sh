@@ -19,6 +19,7 @@ top=$(cd "$here/../.." && pwd)
 export TB_PREFIX=mx$$
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
+source "$here/helpers.sh"
 source "$top/testbed/charon.sh"
 stop_all() {
 	tb_charon_stop A || true
@@ -26,20 +27,6 @@ stop_all() {
 }
 tb_trap_cleanup stop_all
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$TB_RUN"/*.log "$TB_RUN"/charon-*/charon.log; do
-		[[ -f $f ]] || continue
-		echo "--- $f" >&2
-		grep -v "=>\|\[[A-Z]*\] *[0-9]*: " "$f" | tail -n 15 >&2
-	done
-	exit 1
-}
-jqa() {
-	local node=$1 cmd=$2 filter=$3 out
-	out=$(tb_ctl "$node" --json "$cmd") || fail "mipsactl $node $cmd"
-	jq -e "$filter" >/dev/null <<<"$out" || fail "$node $cmd: expected $filter, got $out"
-}
 # quiet check for wait_for: true when the jq filter holds
 jqq() {
 	tb_ctl "$1" --json "$2" 2>/dev/null | jq -e "$3" >/dev/null 2>&1

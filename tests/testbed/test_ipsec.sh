@@ -18,21 +18,9 @@ top=$(cd "$here/../.." && pwd)
 export TB_PREFIX=mi$$ TB_IPSEC=1
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
+source "$here/helpers.sh"
 tb_trap_cleanup
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$TB_RUN"/*.log; do
-		echo "--- $f" >&2
-		tail -n 12 "$f" >&2
-	done
-	exit 1
-}
-jqa() {
-	local node=$1 cmd=$2 filter=$3 out
-	out=$(tb_ctl "$node" --json "$cmd") || fail "mipsactl $node $cmd"
-	jq -e "$filter" >/dev/null <<<"$out" || fail "$node $cmd: expected $filter, got $out"
-}
 # decrypt CAPTURE with the keys NODE exports; prints tshark's one-line summary
 decrypt() {
 	local node=$1 cap=$2 home

@@ -12,23 +12,10 @@ top=$(cd "$here/../.." && pwd)
 export TB_PREFIX=mt$$
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
+source "$here/helpers.sh"
 source "$top/testbed/measure.sh"
 tb_trap_cleanup
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$TB_RUN"/*.log; do
-		echo "--- $f" >&2
-		tail -n 15 "$f" >&2
-	done
-	exit 1
-}
-# jqa NODE CMD FILTER: assert that the jq FILTER holds on NODE's CMD output
-jqa() {
-	local node=$1 cmd=$2 filter=$3 out
-	out=$(tb_ctl "$node" --json "$cmd") || fail "mipsactl $node $cmd"
-	jq -e "$filter" >/dev/null <<<"$out" || fail "$node $cmd: expected $filter, got $out"
-}
 coa_of() {
 	case $1 in fa1) echo "$TB_FA1_COA" ;; fa2) echo "$TB_FA2_COA" ;; fa3) echo "$TB_FA3_COA" ;; esac
 }

@@ -37,10 +37,6 @@ start() {
 	pings
 }
 
-pings() {
-	tb_exec cn ping -c 2 -i 0.1 -W 2 -q "$TB_MN_HOME" >/dev/null || fail "ping CN -> MN"
-	tb_exec mn ping -c 2 -i 0.1 -W 2 -q "$TB_CN_ADDR" >/dev/null || fail "ping MN -> CN"
-}
 
 # handover FA IKE_MSGS: move, registered through FA, traffic both ways, and
 # exactly IKE_MSGS IKE messages on the access link meanwhile (- : any)
@@ -66,12 +62,6 @@ counters() {
 	jqa "$node" sas "$filter"
 }
 
-no_sas() {
-	jqa "$1" sas '([.isakmp_sas[] | select(.state == "established")] | length == 0) and (.ipsec_sas | length == 0)'
-}
-has_sas() {
-	jqa "$1" sas "([.isakmp_sas[] | select(.state == \"established\")] | length == 1) and ([.ipsec_sas[] | select(.remote_ts == \"$TB_MN_HOME/32\")] | length == 1)"
-}
 
 # ---- 1. every mode x technique ----
 matrix_case() {

@@ -72,14 +72,7 @@ start() {
 	settle "fa1 store put" jqa_q fa1 sas '.reuse_counters.store_puts >= 1'
 }
 
-pings() {
-	tb_exec cn ping -c 2 -i 0.1 -W 2 -q "$TB_MN_HOME" >/dev/null || fail "ping CN -> MN"
-	tb_exec mn ping -c 2 -i 0.1 -W 2 -q "$TB_CN_ADDR" >/dev/null || fail "ping MN -> CN"
-}
 
-has_sas() {
-	jqa "$1" sas "([.isakmp_sas[] | select(.state == \"established\")] | length == 1) and ([.ipsec_sas[] | select(.remote_ts == \"$TB_MN_HOME/32\")] | length == 1)"
-}
 
 # jqa without failing: true when the filter holds
 jqa_q() {

@@ -38,3 +38,4 @@ tests_unit_test_mip_adv_LDADD = $(TEST_LIBS)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
 tests_unit_test_conf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_conf_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/unit/check_main.h

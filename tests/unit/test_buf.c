@@ -5,6 +5,7 @@
  * leave the buffer (struct and storage) exactly as it was.
  */
 #include "buf.h"
+#include "check_main.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -1023,11 +1024,5 @@ static Suite *buf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(buf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(buf_suite());
 }

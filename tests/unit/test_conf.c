@@ -3,6 +3,7 @@
  * full setting path (groups and list elements, e.g. 'mn.keys.[1].spi').
  * Each test writes its configuration into a fresh temporary directory.
  */
+#include "check_main.h"
 #include "conf.h"
 
 #include <arpa/inet.h>
@@ -621,11 +622,5 @@ static Suite *conf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(conf_suite());
 }

@@ -6,6 +6,7 @@
  * errors, compaction, max_records, the log entry codec, the key file
  * parser, the configuration and the control output.
  */
+#include "check_main.h"
 #include "ctl.h"
 #include "dbs.h"
 #include "store.h"
@@ -1204,11 +1205,5 @@ static Suite *dbs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dbs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(dbs_suite());
 }

@@ -22,6 +22,7 @@
  *     draft's AES-256 packet).  None of it came from this code.
  */
 #include "buf.h"
+#include "check_main.h"
 #include "esp.h"
 #include "log.h"
 
@@ -1513,13 +1514,5 @@ static Suite *esp_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(esp_suite());
-	int failed;
-
-	/* The drops and refusals the tests provoke are logged at warn and below. */
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(esp_suite());
 }

@@ -8,6 +8,7 @@
  * one.
  */
 #include "agent_harness.h"
+#include "check_main.h"
 #include "fa.h"
 #include "ha.h"
 #include "log.h"
@@ -896,12 +897,5 @@ static Suite *fa_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fa_suite());
-	int failed;
-
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(fa_suite());
 }

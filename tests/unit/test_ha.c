@@ -7,6 +7,7 @@
  * checked with the keys of the security associations.
  */
 #include "agent_harness.h"
+#include "check_main.h"
 #include "ha.h"
 #include "log.h"
 #include "mip_ident.h"
@@ -818,12 +819,5 @@ static Suite *ha_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ha_suite());
-	int failed;
-
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(ha_suite());
 }

@@ -24,6 +24,7 @@
  * through ike_int.h).  A test marked "BUG:" asserts what the RFC requires
  * where the engine currently does otherwise.
  */
+#include "check_main.h"
 #include "ike.h"
 #include "ike_creds.h"
 #include "ike_crypto.h"
@@ -2350,12 +2351,5 @@ static Suite *ike_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ike_suite());
-	int failed;
-
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(ike_suite());
 }

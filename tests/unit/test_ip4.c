@@ -8,6 +8,7 @@
  * implementation (a few lines of Python), not with this code.
  */
 #include "buf.h"
+#include "check_main.h"
 #include "ip4.h"
 
 #include <arpa/inet.h>
@@ -735,11 +736,5 @@ static Suite *ip4_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ip4_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(ip4_suite());
 }

@@ -9,6 +9,7 @@
  * produced by the builder; the builder must reproduce them byte for byte.
  */
 #include "buf.h"
+#include "check_main.h"
 #include "isakmp.h"
 
 #include <arpa/inet.h>
@@ -928,11 +929,5 @@ static Suite *isakmp_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(isakmp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(isakmp_suite());
 }

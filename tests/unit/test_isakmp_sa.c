@@ -9,6 +9,7 @@
  * RFC 2408 layout field by field), never by the builder under test.
  */
 #include "buf.h"
+#include "check_main.h"
 #include "isakmp.h"
 
 #include <arpa/inet.h>
@@ -856,11 +857,5 @@ static Suite *isakmp_sa_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(isakmp_sa_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(isakmp_sa_suite());
 }

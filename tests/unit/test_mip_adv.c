@@ -6,6 +6,7 @@
  * checksums were computed offline with an independent implementation.
  */
 #include "buf.h"
+#include "check_main.h"
 #include "mip_adv.h"
 
 #include <arpa/inet.h>
@@ -583,11 +584,5 @@ static Suite *mip_adv_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mip_adv_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(mip_adv_suite());
 }

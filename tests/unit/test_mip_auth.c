@@ -4,6 +4,7 @@
  * registration messages (RFC 5944 3.5).
  */
 #include "buf.h"
+#include "check_main.h"
 #include "mip_auth.h"
 #include "mip_msg.h"
 
@@ -365,11 +366,5 @@ static Suite *mip_auth_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mip_auth_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(mip_auth_suite());
 }

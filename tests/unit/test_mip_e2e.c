@@ -11,6 +11,7 @@
  *   MN -> CN data   -> mn_from_stack -> fa_from_visitor -> ha_tunnel_in
  */
 #include "agent_harness.h"
+#include "check_main.h"
 #include "fa.h"
 #include "ha.h"
 #include "log.h"
@@ -431,12 +432,5 @@ static Suite *e2e_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(e2e_suite());
-	int failed;
-
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(e2e_suite());
 }

@@ -3,6 +3,7 @@
  * 5.7.1), the tolerance and replay checks, and resynchronisation after a
  * code-133 reply.
  */
+#include "check_main.h"
 #include "mip_ident.h"
 
 #include <check.h>
@@ -210,11 +211,5 @@ static Suite *mip_ident_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mip_ident_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(mip_ident_suite());
 }

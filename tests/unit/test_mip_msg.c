@@ -5,6 +5,7 @@
  * (RFC 3024).  The vectors are written out by hand from the RFC layouts.
  */
 #include "buf.h"
+#include "check_main.h"
 #include "mip_auth.h"
 #include "mip_msg.h"
 
@@ -773,11 +774,5 @@ static Suite *mip_msg_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mip_msg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(mip_msg_suite());
 }

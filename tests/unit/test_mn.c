@@ -9,6 +9,7 @@
  * milliseconds where a test needs them to fire.
  */
 #include "agent_harness.h"
+#include "check_main.h"
 #include "fa.h"
 #include "log.h"
 #include "mip_adv.h"
@@ -666,12 +667,5 @@ static Suite *mn_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mn_suite());
-	int failed;
-
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(mn_suite());
 }

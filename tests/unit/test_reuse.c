@@ -25,6 +25,7 @@
  * outliving a hand-over, a limit of 0 read as no limit, a refused take-over
  * that moved the inbound window.
  */
+#include "check_main.h"
 #include "esp.h"
 #include "ike.h"
 #include "ike_pair.h"
@@ -1591,12 +1592,5 @@ static Suite *reuse_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reuse_suite());
-	int failed;
-
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(reuse_suite());
 }

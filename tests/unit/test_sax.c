@@ -18,6 +18,7 @@
  * EVP AES-256-GCM call, not with sax.c.
  */
 #include "buf.h"
+#include "check_main.h"
 #include "log.h"
 #include "sax.h"
 
@@ -1829,12 +1830,5 @@ static Suite *sax_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sax_suite());
-	int failed;
-
-	log_set_level(LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(sax_suite());
 }

@@ -15,6 +15,7 @@
  * expiry, refusals, timeouts when nothing answers (bounded, the callback
  * gets STORE_TIMEOUT), errors when nobody listens, argument checks.
  */
+#include "check_main.h"
 #include "dbs.h"
 #include "evloop.h"
 #include "store.h"
@@ -913,11 +914,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main(store_suite());
 }
