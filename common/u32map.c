@@ -16,9 +16,19 @@ void u32map_free(struct u32map *m)
 }
 
 /* A multiplicative hash: keys like consecutive addresses spread out. */
+/*
+ * Every bit of the key reaches the index (murmur3's finaliser): keys are
+ * often addresses in network order, whose varying octet is the top byte,
+ * and a multiply-and-mask of the low product bits never saw it.
+ */
 static size_t u32map_hash(uint32_t key, size_t cap)
 {
-	return (size_t)((key * 2654435761u) >> 7) & (cap - 1);
+	key ^= key >> 16;
+	key *= 0x85ebca6bu;
+	key ^= key >> 13;
+	key *= 0xc2b2ae35u;
+	key ^= key >> 16;
+	return (size_t)key & (cap - 1);
 }
 
 static struct u32map_slot *u32map_find(const struct u32map *m, uint32_t key)

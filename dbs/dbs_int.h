@@ -48,10 +48,9 @@ void dbs_table_set(struct dbs_table *t, struct dbs_rec *r);
 void dbs_table_remove(struct dbs_table *t, const char *id, size_t id_len);
 struct dbs_rec *dbs_rec_new(const struct dbs_entry *e);
 size_t dbs_rec_log_bytes(const struct dbs_rec *r);
-/* Apply a log entry or an accepted message: later timestamps win. */
+/* Apply a log entry at load time: in log order, the last entry for a node wins. */
 enum dbs_apply {
 	DBS_APPLIED,
-	DBS_OLDER, /* we hold something newer: ignored */
 	DBS_NO_MEM,
 };
 enum dbs_apply dbs_apply(struct dbs *d, const struct dbs_entry *e, uint64_t now_ms);

@@ -101,8 +101,14 @@ static enum dbs_decode dbs_body_decode(struct buf *b, struct dbs_entry *e)
 	e->mn_id = (const char *)id;
 	e->mn_id_len = idlen;
 	e->sealed_len = slen;
-	/* A put carries a sealed record, a delete none. */
-	if (!((e->op == DBS_OP_PUT && slen > 0) || (e->op == DBS_OP_DEL && slen == 0)))
+	/*
+	 * A put carries a sealed record the size sax_parse lets through, a
+	 * delete none, and a node's name has no NUL: anything else is no entry
+	 * the store could have written.
+	 */
+	if (!((e->op == DBS_OP_PUT && slen >= SAX_SEALED_MIN && slen <= SAX_SEALED_MAX) ||
+	      (e->op == DBS_OP_DEL && slen == 0)) ||
+	    memchr(id, '\0', idlen) != NULL)
 		return DBS_DEC_CORRUPT;
 	return DBS_DEC_OK;
 }

@@ -150,8 +150,12 @@ enum dbs_apply dbs_apply(struct dbs *d, const struct dbs_entry *in, uint64_t now
 	struct dbs_entry e = *in;
 	struct dbs_rec *r;
 
-	if (dbs_is_older(d, e.mn_id, e.mn_id_len, e.ts_ms))
-		return DBS_OLDER;
+	/*
+	 * No timestamp comparison here: the store appended the entry because it
+	 * accepted it, perhaps after forgetting an expired record or tombstone
+	 * with a later timestamp that is still in the log.  In log order, the
+	 * last entry is what was acknowledged last.
+	 */
 	dbs_entry_tomb_expiry(d, &e);
 	r = dbs_rec_new(&e);
 	if (r == NULL)

@@ -1,0 +1,23 @@
+# Benchmarks for the design brief's targets (section 7); they print figures
+# and never fail on timing, so they are not in TESTS.
+
+# FA state per mobile node: visitor + ISAKMP SA + IPsec SA pair (heap, RSS),
+# install and lookup times; exits 1 only when the state it built is wrong
+noinst_PROGRAMS += tools/bench_state
+tools_bench_state_SOURCES = tools/bench_state.c
+tools_bench_state_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fa
+tools_bench_state_LDADD = fa/libfa.a $(MIPSA_LIBS)
+
+# The mobile node's work per hand-over: full negotiation (Main Mode + Quick
+# Mode) against full SA reuse (mn/mn_ipsec.c's extend and accepted), times
+# and, with --callgrind-a / --callgrind-b under valgrind, instructions.  The
+# --wrap options count every DH and public-key operation the engine starts.
+noinst_PROGRAMS += tools/bench_handover
+tools_bench_handover_SOURCES = tools/bench_handover.c mn/mn_ipsec.c
+tools_bench_handover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mn
+tools_bench_handover_LDFLAGS = \
+	-Wl,--wrap=ike_dh_generate,--wrap=ike_dh_shared \
+	-Wl,--wrap=ike_cert_sign,--wrap=ike_cert_verify \
+	-Wl,--wrap=EVP_PKEY_generate,--wrap=EVP_PKEY_keygen,--wrap=EVP_PKEY_derive \
+	-Wl,--wrap=EVP_PKEY_sign,--wrap=EVP_PKEY_verify
+tools_bench_handover_LDADD = mn/libmn.a $(MIPSA_LIBS)
