@@ -121,6 +121,9 @@ struct ike_child {
 	struct ev_timer rekey, expiry;
 	void *owner; /* for the engine's user */
 	struct ike_child *next;
+	/* the engine's: the list's back link, the chain of the same peer's pairs */
+	struct ike_child *prev;
+	void *peer_next;
 };
 
 #define IKE_COUNTERS(X)                                                                            \

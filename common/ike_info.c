@@ -127,19 +127,10 @@ void ike_delete_send(struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_
 
 bool ike_peer_has_children(struct ike_engine *eng, struct in_addr peer)
 {
-	for (struct ike_child *c = eng->children; c != NULL; c = c->next)
-		if (c->peer.s_addr == peer.s_addr && !c->rekeyed)
+	for (struct ike_child *c = ike_child_first_of(eng, peer); c != NULL; c = c->peer_next)
+		if (!c->rekeyed)
 			return true;
 	return false;
-}
-
-static void ike_child_unlink(struct ike_engine *eng, struct ike_child *c)
-{
-	for (struct ike_child **pp = &eng->children; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			return;
-		}
 }
 
 static void ike_child_remove(struct ike_engine *eng, struct ike_child *c, const char *why)
@@ -204,9 +195,9 @@ static void ike_info_delete(struct ike_sa *sa, const struct isakmp_delete *d)
 		/* The SPI is the cookie pair of the SA to delete: this one, or another. */
 		for (size_t i = 0; i < d->nspi && d->spi_size == 16; i++) {
 			const uint8_t *ck = isakmp_delete_spi(d, i);
-			for (struct ike_sa *o = eng->sas; o != NULL; o = o->next)
-				if (o->peer.s_addr == sa->peer.s_addr &&
-				    memcmp(ck, o->icookie, 8) == 0 &&
+			for (struct ike_sa *o = ike_sa_first_of(eng, sa->peer); o != NULL;
+			     o = o->peer_next)
+				if (memcmp(ck, o->icookie, 8) == 0 &&
 				    memcmp(ck + 8, o->rcookie, 8) == 0) {
 					log_info("ISAKMP SA with %s deleted by the peer",
 						 IP4_STR(sa->peer));
@@ -223,8 +214,9 @@ static void ike_info_delete(struct ike_sa *sa, const struct isakmp_delete *d)
 		memcpy(&spi, isakmp_delete_spi(d, i), 4);
 		spi = ntohl(spi);
 		/* The peer names its inbound SPI: our outbound one. */
-		for (struct ike_child *c = eng->children; c != NULL; c = c->next)
-			if (c->spi_out == spi && c->peer.s_addr == sa->peer.s_addr) {
+		for (struct ike_child *c = ike_child_first_of(eng, sa->peer); c != NULL;
+		     c = c->peer_next)
+			if (c->spi_out == spi) {
 				ike_child_remove(eng, c, "deleted by the peer");
 				break;
 			}

@@ -107,7 +107,8 @@ struct ike_sa {
 	uint64_t up_ms;
 	bool rekeyed;
 	struct ev_timer expiry, rekey, dpd_timer;
-	struct ike_sa *next;
+	struct ike_sa *next, *prev;
+	void *peer_next, *cookie_next; /* chains of the engine's indexes */
 };
 
 struct ike_engine {
@@ -117,6 +118,12 @@ struct ike_engine {
 	struct ike_sa *sas;
 	struct ike_child *children;
 	struct u32map spis; /* our inbound SPIs in use */
+	/*
+	 * Indexes, so that nothing walks every SA with 10,000 nodes: SAs by
+	 * peer address and by the first four bytes of the initiator cookie,
+	 * pairs by peer address (each a chain through the items' links).
+	 */
+	struct u32map sa_by_peer, sa_by_cookie, child_by_peer;
 	struct ike_counters ctr;
 	struct log_ratelimit notify_budget; /* unprotected notifies to strangers */
 };
@@ -124,8 +131,16 @@ struct ike_engine {
 /* ike_sa.c */
 const char *ike_state_name(enum ike_state s);
 void ike_sa_set_state(struct ike_sa *sa, enum ike_state next, const char *why);
+/* icookie NULL: a fresh random one (we initiate). */
 struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr local,
-			  uint16_t lport, struct in_addr peer, uint16_t pport);
+			  uint16_t lport, struct in_addr peer, uint16_t pport,
+			  const uint8_t icookie[ISAKMP_COOKIE_LEN]);
+/* The first SA / pair with peer; the next ones follow ->peer_next. */
+struct ike_sa *ike_sa_first_of(struct ike_engine *eng, struct in_addr peer);
+struct ike_child *ike_child_first_of(struct ike_engine *eng, struct in_addr peer);
+/* Enter a new pair in the engine's list and index (-1: out of memory); take it out. */
+int ike_child_link(struct ike_engine *eng, struct ike_child *c);
+void ike_child_unlink(struct ike_engine *eng, struct ike_child *c);
 void ike_sa_fail(struct ike_sa *sa, const char *why);
 /* The message being handled authenticated: adopt the ports it came on (RFC 3947). */
 void ike_sa_float(struct ike_sa *sa);

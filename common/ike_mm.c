@@ -465,14 +465,13 @@ static void ike_initial_contact(struct ike_sa *sa)
 {
 	struct ike_engine *eng = sa->eng;
 
-	for (struct ike_child *c = eng->children, *n; c != NULL; c = n) {
-		n = c->next;
-		if (c->peer.s_addr == sa->peer.s_addr)
-			ike_child_forget(eng, c, "peer sent INITIAL-CONTACT");
+	for (struct ike_child *c = ike_child_first_of(eng, sa->peer), *n; c != NULL; c = n) {
+		n = c->peer_next;
+		ike_child_forget(eng, c, "peer sent INITIAL-CONTACT");
 	}
-	for (struct ike_sa *o = eng->sas, *n; o != NULL; o = n) {
-		n = o->next;
-		if (o != sa && o->peer.s_addr == sa->peer.s_addr)
+	for (struct ike_sa *o = ike_sa_first_of(eng, sa->peer), *n; o != NULL; o = n) {
+		n = o->peer_next;
+		if (o != sa)
 			ike_sa_destroy(o, "peer sent INITIAL-CONTACT");
 	}
 }

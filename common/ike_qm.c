@@ -519,8 +519,11 @@ static int ike_qm_child(struct ike_qm *qm)
 	c->initiator = qm->initiator;
 	c->ike = sa;
 	c->eng = eng;
-	c->next = eng->children;
-	eng->children = c;
+	if (ike_child_link(eng, c) < 0) {
+		OPENSSL_cleanse(c, sizeof(*c));
+		free(c);
+		return -1;
+	}
 	ike_child_schedule(eng, c);
 	eng->ctr.children_established++;
 	log_info("IPsec SA pair with %s up: in %08x out %08x, %s %u, %s, lifetime %u s",
@@ -530,7 +533,8 @@ static int ike_qm_child(struct ike_qm *qm)
 		eng->ops.child_up(eng->ops.arg, c);
 	if (qm->rekey_of != NULL) {
 		/* The successor is up: the old pair goes, with a Delete to the peer. */
-		for (struct ike_child *o = eng->children; o != NULL; o = o->next)
+		for (struct ike_child *o = ike_child_first_of(eng, sa->peer); o != NULL;
+		     o = o->peer_next)
 			if (o == qm->rekey_of) {
 				o->rekeyed = true;
 				ike_child_delete(eng, o, "rekeyed");

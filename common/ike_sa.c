@@ -89,6 +89,9 @@ struct ike_engine *ike_engine_new(struct ev_loop *loop, const struct ike_config 
 	eng->cfg = *cfg;
 	eng->ops = *ops;
 	u32map_init(&eng->spis);
+	u32map_init(&eng->sa_by_peer);
+	u32map_init(&eng->sa_by_cookie);
+	u32map_init(&eng->child_by_peer);
 	return eng;
 }
 
@@ -101,6 +104,9 @@ void ike_engine_free(struct ike_engine *eng)
 	while (eng->sas != NULL)
 		ike_sa_destroy(eng->sas, "shutdown");
 	u32map_free(&eng->spis);
+	u32map_free(&eng->sa_by_peer);
+	u32map_free(&eng->sa_by_cookie);
+	u32map_free(&eng->child_by_peer);
 	free(eng);
 }
 
@@ -164,13 +170,134 @@ static void ike_on_rekey(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ike_initiate(sa->eng, sa->peer_cfg, sa->local);
 }
 
+/* ---- indexes: a chain per key, the map holding its first item ---- */
+
+/* The link of an item: a void * member at offset off (peer_next, cookie_next). */
+static void **ike_chain_link(void *item, size_t off)
+{
+	return (void **)(void *)((char *)item + off);
+}
+
+static int ike_chain_add(struct u32map *m, uint32_t key, void *item, size_t off)
+{
+	*ike_chain_link(item, off) = u32map_get(m, key);
+	return u32map_put(m, key, item);
+}
+
+static void ike_chain_del(struct u32map *m, uint32_t key, void *item, size_t off)
+{
+	void *first = u32map_get(m, key);
+
+	if (first == item) {
+		void *next = *ike_chain_link(item, off);
+		if (next != NULL)
+			u32map_put(m, key,
+				   next); /* the key is there: a replacement, no allocation */
+		else
+			u32map_del(m, key);
+		return;
+	}
+	for (void *p = first; p != NULL; p = *ike_chain_link(p, off)) {
+		void **link = ike_chain_link(p, off);
+		if (*link == item) {
+			*link = *ike_chain_link(item, off);
+			return;
+		}
+	}
+}
+
+static uint32_t ike_cookie_key(const uint8_t cookie[ISAKMP_COOKIE_LEN])
+{
+	uint32_t k;
+
+	memcpy(&k, cookie, sizeof(k));
+	return k;
+}
+
+struct ike_sa *ike_sa_first_of(struct ike_engine *eng, struct in_addr peer)
+{
+	return u32map_get(&eng->sa_by_peer, peer.s_addr);
+}
+
+struct ike_child *ike_child_first_of(struct ike_engine *eng, struct in_addr peer)
+{
+	return u32map_get(&eng->child_by_peer, peer.s_addr);
+}
+
+int ike_child_link(struct ike_engine *eng, struct ike_child *c)
+{
+	if (ike_chain_add(&eng->child_by_peer, c->peer.s_addr, c,
+			  offsetof(struct ike_child, peer_next)) < 0)
+		return -1;
+	c->prev = NULL;
+	c->next = eng->children;
+	if (c->next != NULL)
+		c->next->prev = c;
+	eng->children = c;
+	return 0;
+}
+
+void ike_child_unlink(struct ike_engine *eng, struct ike_child *c)
+{
+	ike_chain_del(&eng->child_by_peer, c->peer.s_addr, c,
+		      offsetof(struct ike_child, peer_next));
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		eng->children = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+}
+
+static int ike_sa_link(struct ike_engine *eng, struct ike_sa *sa)
+{
+	if (ike_chain_add(&eng->sa_by_peer, sa->peer.s_addr, sa,
+			  offsetof(struct ike_sa, peer_next)) < 0)
+		return -1;
+	if (ike_chain_add(&eng->sa_by_cookie, ike_cookie_key(sa->icookie), sa,
+			  offsetof(struct ike_sa, cookie_next)) < 0) {
+		ike_chain_del(&eng->sa_by_peer, sa->peer.s_addr, sa,
+			      offsetof(struct ike_sa, peer_next));
+		return -1;
+	}
+	sa->next = eng->sas;
+	if (sa->next != NULL)
+		sa->next->prev = sa;
+	eng->sas = sa;
+	return 0;
+}
+
+static void ike_sa_unlink(struct ike_engine *eng, struct ike_sa *sa)
+{
+	ike_chain_del(&eng->sa_by_peer, sa->peer.s_addr, sa, offsetof(struct ike_sa, peer_next));
+	ike_chain_del(&eng->sa_by_cookie, ike_cookie_key(sa->icookie), sa,
+		      offsetof(struct ike_sa, cookie_next));
+	if (sa->prev != NULL)
+		sa->prev->next = sa->next;
+	else
+		eng->sas = sa->next;
+	if (sa->next != NULL)
+		sa->next->prev = sa->prev;
+}
+
 struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr local,
-			  uint16_t lport, struct in_addr peer, uint16_t pport)
+			  uint16_t lport, struct in_addr peer, uint16_t pport,
+			  const uint8_t icookie[ISAKMP_COOKIE_LEN])
 {
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
 
 	if (sa == NULL)
 		return NULL;
+	if (icookie != NULL)
+		memcpy(sa->icookie, icookie, ISAKMP_COOKIE_LEN);
+	else
+		ike_random(sa->icookie, ISAKMP_COOKIE_LEN);
+	sa->peer = peer;
+	if (ike_sa_link(eng, sa) < 0) {
+		free(sa);
+		return NULL;
+	}
 	sa->eng = eng;
 	sa->initiator = initiator;
 	sa->state = initiator ? IKE_MM_I1 : IKE_MM_R0;
@@ -184,8 +311,6 @@ struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr
 	ev_timer_init(&sa->dpd_timer, NULL, sa);
 	/* A negotiation that does not finish within a minute is abandoned. */
 	ev_timer_start(eng->loop, &sa->expiry, 60000);
-	sa->next = eng->sas;
-	eng->sas = sa;
 	return sa;
 }
 
@@ -211,17 +336,12 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 {
 	struct ike_engine *eng = sa->eng;
 
-	for (struct ike_sa **pp = &eng->sas; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == sa) {
-			*pp = sa->next;
-			break;
-		}
-	}
+	ike_sa_unlink(eng, sa);
 	ike_sa_set_state(sa, IKE_DEAD, why);
 	if (eng->ops.ike_down)
 		eng->ops.ike_down(eng->ops.arg, sa, why);
 	/* Children outlive their ISAKMP SA in IKEv1; they just lose their parent. */
-	for (struct ike_child *c = eng->children; c != NULL; c = c->next)
+	for (struct ike_child *c = ike_child_first_of(eng, sa->peer); c != NULL; c = c->peer_next)
 		if (c->ike == sa)
 			c->ike = NULL;
 	while (sa->qms != NULL) {
@@ -384,7 +504,8 @@ static struct ike_sa *ike_sa_lookup(struct ike_engine *eng, const struct isakmp_
 {
 	static const uint8_t zero[ISAKMP_COOKIE_LEN];
 
-	for (struct ike_sa *sa = eng->sas; sa != NULL; sa = sa->next) {
+	for (struct ike_sa *sa = u32map_get(&eng->sa_by_cookie, ike_cookie_key(h->icookie));
+	     sa != NULL; sa = sa->cookie_next) {
 		if (memcmp(sa->icookie, h->icookie, ISAKMP_COOKIE_LEN) != 0)
 			continue;
 		/* An initiator learns the responder cookie from the first answer. */
@@ -431,11 +552,10 @@ static void ike_input_new(struct ike_engine *eng, const struct isakmp_hdr *h, st
 			ike_notify_plain(eng, h, local, lport, peer, pport, err.notify);
 		return;
 	}
-	sa = ike_sa_new(eng, false, local, lport, peer, pport);
+	sa = ike_sa_new(eng, false, local, lport, peer, pport, h->icookie);
 	if (sa == NULL)
 		return;
 	sa->peer_cfg = pc;
-	memcpy(sa->icookie, h->icookie, ISAKMP_COOKIE_LEN);
 	ike_random(sa->rcookie, ISAKMP_COOKIE_LEN);
 	if (ike_duplicate(sa, &sa->x, msg, len))
 		return;
@@ -558,12 +678,12 @@ void ike_sa_float(struct ike_sa *sa)
 struct ike_sa *ike_initiate(struct ike_engine *eng, const struct ike_peer *peer,
 			    struct in_addr local)
 {
-	struct ike_sa *sa = ike_sa_new(eng, true, local, ISAKMP_PORT, peer->addr, ISAKMP_PORT);
+	struct ike_sa *sa =
+		ike_sa_new(eng, true, local, ISAKMP_PORT, peer->addr, ISAKMP_PORT, NULL);
 
 	if (sa == NULL)
 		return NULL;
 	sa->peer_cfg = peer;
-	ike_random(sa->icookie, ISAKMP_COOKIE_LEN);
 	ike_mm_start(sa);
 	return sa;
 }
@@ -577,9 +697,8 @@ struct ike_sa *ike_sa_find_peer(struct ike_engine *eng, struct in_addr peer)
 {
 	struct ike_sa *best = NULL;
 
-	for (struct ike_sa *sa = eng->sas; sa != NULL; sa = sa->next)
-		if (sa->peer.s_addr == peer.s_addr && sa->state == IKE_ESTABLISHED &&
-		    (best == NULL || sa->up_ms > best->up_ms))
+	for (struct ike_sa *sa = ike_sa_first_of(eng, peer); sa != NULL; sa = sa->peer_next)
+		if (sa->state == IKE_ESTABLISHED && (best == NULL || sa->up_ms > best->up_ms))
 			best = sa;
 	return best;
 }
@@ -593,15 +712,12 @@ void ike_peer_delete(struct ike_engine *eng, struct in_addr peer, const char *wh
 {
 	struct ike_child *c, *next;
 
-	for (c = eng->children; c != NULL; c = next) {
-		next = c->next;
-		if (c->peer.s_addr == peer.s_addr)
-			ike_child_delete(eng, c, why);
+	for (c = ike_child_first_of(eng, peer); c != NULL; c = next) {
+		next = c->peer_next;
+		ike_child_delete(eng, c, why);
 	}
-	for (struct ike_sa *sa = eng->sas, *n; sa != NULL; sa = n) {
-		n = sa->next;
-		if (sa->peer.s_addr != peer.s_addr)
-			continue;
+	for (struct ike_sa *sa = ike_sa_first_of(eng, peer), *n; sa != NULL; sa = n) {
+		n = sa->peer_next;
 		if (sa->state == IKE_ESTABLISHED)
 			ike_delete_send(sa, ISAKMP_PROTO_ISAKMP, NULL, 0);
 		ike_sa_destroy(sa, why);

@@ -89,9 +89,8 @@ int ike_export(struct ike_engine *eng, struct in_addr peer, bool children, struc
 	x->nat = sa->nat_here || sa->nat_there;
 	if (!children)
 		return 0;
-	for (struct ike_child *c = eng->children; c != NULL; c = c->next)
-		if (c->peer.s_addr == peer.s_addr && !c->rekeyed &&
-		    rec->n_children < SAX_MAX_CHILDREN)
+	for (struct ike_child *c = ike_child_first_of(eng, peer); c != NULL; c = c->peer_next)
+		if (!c->rekeyed && rec->n_children < SAX_MAX_CHILDREN)
 			ike_export_child(c, &rec->children[rec->n_children++]);
 	return 0;
 }
@@ -107,11 +106,10 @@ static struct ike_sa *ike_import_isakmp(struct ike_engine *eng, const struct sax
 	    x->hash_len != ike_hash_len(x->hash) || x->enc_key_len != x->key_bits / 8 ||
 	    (x->key_bits != 128 && x->key_bits != 256))
 		return NULL;
-	sa = ike_sa_new(eng, false, x->local, x->local_port, x->peer, x->peer_port);
+	sa = ike_sa_new(eng, false, x->local, x->local_port, x->peer, x->peer_port, x->icookie);
 	if (sa == NULL)
 		return NULL;
 	sa->peer_cfg = pc;
-	memcpy(sa->icookie, x->icookie, 8);
 	memcpy(sa->rcookie, x->rcookie, 8);
 	sa->prop =
 		(struct ike_p1_prop){x->key_bits, (enum ike_hash)x->hash, (enum ike_group)x->group};
@@ -177,8 +175,12 @@ static struct ike_child *ike_import_child(struct ike_engine *eng, struct ike_sa 
 	c->initiator = false; /* the node rekeys its pairs; we answer */
 	c->ike = sa;
 	c->eng = eng;
-	c->next = eng->children;
-	eng->children = c;
+	if (ike_child_link(eng, c) < 0) {
+		ike_spi_free(eng, c->spi_in);
+		OPENSSL_cleanse(c, sizeof(*c));
+		free(c);
+		return NULL;
+	}
 	ike_child_schedule(eng, c);
 	eng->ctr.children_established++;
 	return c;
@@ -190,15 +192,14 @@ struct ike_sa *ike_import(struct ike_engine *eng, const struct sax_record *rec,
 	struct ike_sa *sa;
 
 	/* A stale copy of the same SA here (the node came back): the record wins. */
-	for (struct ike_sa *o = eng->sas, *n; o != NULL; o = n) {
-		n = o->next;
-		if (o->peer.s_addr == rec->isakmp.peer.s_addr)
-			ike_sa_destroy(o, "superseded by a transferred SA");
+	for (struct ike_sa *o = ike_sa_first_of(eng, rec->isakmp.peer), *n; o != NULL; o = n) {
+		n = o->peer_next;
+		ike_sa_destroy(o, "superseded by a transferred SA");
 	}
-	for (struct ike_child *c = eng->children, *n; c != NULL; c = n) {
-		n = c->next;
-		if (c->peer.s_addr == rec->isakmp.peer.s_addr)
-			ike_child_forget(eng, c, "superseded by a transferred SA");
+	for (struct ike_child *c = ike_child_first_of(eng, rec->isakmp.peer), *n; c != NULL;
+	     c = n) {
+		n = c->peer_next;
+		ike_child_forget(eng, c, "superseded by a transferred SA");
 	}
 	sa = ike_import_isakmp(eng, &rec->isakmp, pc);
 	if (sa == NULL || !children)
@@ -220,15 +221,13 @@ struct ike_sa *ike_import(struct ike_engine *eng, const struct sax_record *rec,
 
 void ike_forget_peer(struct ike_engine *eng, struct in_addr peer, const char *why)
 {
-	for (struct ike_child *c = eng->children, *n; c != NULL; c = n) {
-		n = c->next;
-		if (c->peer.s_addr == peer.s_addr)
-			ike_child_forget(eng, c, why);
+	for (struct ike_child *c = ike_child_first_of(eng, peer), *n; c != NULL; c = n) {
+		n = c->peer_next;
+		ike_child_forget(eng, c, why);
 	}
-	for (struct ike_sa *sa = eng->sas, *n; sa != NULL; sa = n) {
-		n = sa->next;
-		if (sa->peer.s_addr == peer.s_addr)
-			ike_sa_destroy(sa, why);
+	for (struct ike_sa *sa = ike_sa_first_of(eng, peer), *n; sa != NULL; sa = n) {
+		n = sa->peer_next;
+		ike_sa_destroy(sa, why);
 	}
 }
 

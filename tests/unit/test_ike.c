@@ -1473,7 +1473,8 @@ START_TEST(test_msg5_missing_payload)
 	struct isakmp_msg m2;
 	struct isakmp_builder bld;
 	struct buf b;
-	uint8_t chain[1024], out[4096], gxi[400], gxr[400], iv[32], key[32], ick[8];
+	uint8_t chain[1024] = {0}, out[4096] = {0}, gxi[400] = {0}, gxr[400] = {0}, iv[32] = {0},
+		key[32] = {0}, ick[8] = {0};
 	size_t len, klen, li, lr;
 
 	if (cases[_i].rsa) {
