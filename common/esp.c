@@ -182,34 +182,38 @@ void esp_sa_clear(struct esp_sa *sa)
 	EVP_CIPHER_CTX_free(sa->enc);
 	EVP_CIPHER_CTX_free(sa->dec);
 	EVP_MAC_CTX_free(sa->mac);
+	free(sa->iv_pool);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 }
 
 /* Key the cipher contexts (and the HMAC context) once for the life of the SA. */
-static int esp_sa_key(struct esp_sa *sa)
+static int esp_sa_key(struct esp_sa *sa, enum esp_dir dir)
 {
 	char name[16];
 	EVP_CIPHER *cipher;
 	EVP_MAC *hmac = NULL;
+	bool out = dir != ESP_DIR_IN, in = dir != ESP_DIR_OUT;
 	int r = -1;
 
 	snprintf(name, sizeof(name), "AES-%zu-%s", sa->enc_key_len * 8,
 		 esp_is_gcm(sa->alg) ? "GCM" : "CBC");
 	cipher = EVP_CIPHER_fetch(NULL, name, NULL);
-	sa->enc = EVP_CIPHER_CTX_new();
-	sa->dec = EVP_CIPHER_CTX_new();
-	if (cipher == NULL || sa->enc == NULL || sa->dec == NULL ||
-	    EVP_EncryptInit_ex2(sa->enc, cipher, sa->enc_key, NULL, NULL) != 1 ||
-	    EVP_DecryptInit_ex2(sa->dec, cipher, sa->enc_key, NULL, NULL) != 1)
-		goto out;
+	sa->enc = out ? EVP_CIPHER_CTX_new() : NULL;
+	sa->dec = in ? EVP_CIPHER_CTX_new() : NULL;
+	if (cipher == NULL || (out && sa->enc == NULL) || (in && sa->dec == NULL) ||
+	    (out && EVP_EncryptInit_ex2(sa->enc, cipher, sa->enc_key, NULL, NULL) != 1) ||
+	    (in && EVP_DecryptInit_ex2(sa->dec, cipher, sa->enc_key, NULL, NULL) != 1))
+		goto done;
 	if (esp_is_gcm(sa->alg)) {
 		r = 0;
-		goto out;
+		goto done;
 	}
 	/* ESP pads by its own rules (RFC 4303 2.4), not PKCS#7. */
-	if (EVP_CIPHER_CTX_set_padding(sa->enc, 0) != 1 ||
-	    EVP_CIPHER_CTX_set_padding(sa->dec, 0) != 1)
-		goto out;
+	if ((out && EVP_CIPHER_CTX_set_padding(sa->enc, 0) != 1) ||
+	    (in && EVP_CIPHER_CTX_set_padding(sa->dec, 0) != 1))
+		goto done;
+	if (out && (sa->iv_pool = malloc(ESP_IV_POOL)) == NULL)
+		goto done;
 	const char *md = sa->alg == ESP_ALG_AES_CBC_HMAC_SHA1_96 ? "SHA1" : "SHA256";
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)md, 0),
@@ -217,9 +221,9 @@ static int esp_sa_key(struct esp_sa *sa)
 	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	sa->mac = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
 	if (sa->mac == NULL || EVP_MAC_init(sa->mac, sa->auth_key, sa->auth_key_len, params) != 1)
-		goto out;
+		goto done;
 	r = 0;
-out:
+done:
 	if (r != 0)
 		log_err("SPI 0x%08" PRIx32 ": cannot set up %s for %s", sa->spi, name,
 			esp_alg_name(sa->alg));
@@ -231,10 +235,18 @@ out:
 enum esp_err esp_sa_init(struct esp_sa *sa, uint32_t spi, enum esp_alg alg, const uint8_t *enc_key,
 			 size_t enc_len, const uint8_t *auth_key, size_t auth_len)
 {
+	return esp_sa_init_dir(sa, ESP_DIR_BOTH, spi, alg, enc_key, enc_len, auth_key, auth_len);
+}
+
+enum esp_err esp_sa_init_dir(struct esp_sa *sa, enum esp_dir dir, uint32_t spi, enum esp_alg alg,
+			     const uint8_t *enc_key, size_t enc_len, const uint8_t *auth_key,
+			     size_t auth_len)
+{
 	size_t key_len = enc_len;
 
 	memset(sa, 0, sizeof(*sa));
-	if ((unsigned)alg >= ESP_ALG_MAX || spi < ESP_SPI_MIN || enc_key == NULL)
+	if ((unsigned)alg >= ESP_ALG_MAX || spi < ESP_SPI_MIN || enc_key == NULL ||
+	    (unsigned)dir > ESP_DIR_IN)
 		return ESP_E_INVAL;
 	if (esp_is_gcm(alg)) {
 		/* RFC 4106 8.1: the key material is the AES key followed by a 4-byte salt. */
@@ -261,7 +273,7 @@ enum esp_err esp_sa_init(struct esp_sa *sa, uint32_t spi, enum esp_alg alg, cons
 	sa->icv_len = esp_icv_len(alg);
 	sa->align = esp_align(alg);
 	sa->iv_pool_pos = ESP_IV_POOL; /* empty: filled on the first CBC packet */
-	if (esp_sa_key(sa) != 0) {
+	if (esp_sa_key(sa, dir) != 0) {
 		esp_sa_clear(sa);
 		return ESP_E_CRYPTO;
 	}
@@ -389,6 +401,8 @@ enum esp_err esp_aead_open(struct esp_sa *sa, const uint8_t iv8[8], const uint8_
 /* The next random CBC IV, from a block of RAND output drawn ESP_IV_POOL bytes at a time. */
 static int esp_cbc_iv(struct esp_sa *sa, uint8_t iv[ESP_CBC_BLOCK])
 {
+	if (sa->iv_pool == NULL)
+		return -1;
 	if (sa->iv_pool_pos > ESP_IV_POOL - ESP_CBC_BLOCK) {
 		if (RAND_bytes(sa->iv_pool, ESP_IV_POOL) != 1)
 			return -1;
@@ -524,7 +538,7 @@ enum esp_err esp_decap(struct esp_sa *sa, const uint8_t *esp, size_t len, uint8_
 	uint8_t nh;
 
 	*inner_len = 0;
-	if (sa->enc == NULL) {
+	if (sa->dec == NULL) {
 		sa->stats.in_errors++;
 		return ESP_E_INVAL;
 	}

@@ -56,10 +56,10 @@
 #define ESP_MAX_IV_LEN   16
 #define ESP_MAX_ICV_LEN  16
 #define ESP_MAX_INNER    65535 /* an inner IPv4 packet */
-#define ESP_IV_POOL      1024  /* random bytes drawn at once for CBC IVs */
+#define ESP_IV_POOL      256   /* random bytes drawn at once for CBC IVs: 16 packets */
 
 /* The anti-replay window: a ring of 64-bit words (RFC 6479). */
-#define ESP_REPLAY_WORDS 64
+#define ESP_REPLAY_WORDS 17 /* a window of 1024 */
 #define ESP_REPLAY_BITS  (ESP_REPLAY_WORDS * 64)
 /* Packets tracked behind the highest one seen: one word less than the ring. */
 #define ESP_REPLAY_WINDOW (ESP_REPLAY_BITS - 64)
@@ -140,11 +140,22 @@ struct esp_sa {
 	uint64_t seq_out;    /* the last sequence number sent; 0 before the first */
 	struct esp_replay replay;
 	struct esp_stats stats;
-	EVP_CIPHER_CTX *enc; /* keyed once; a packet only sets its IV */
-	EVP_CIPHER_CTX *dec;
-	EVP_MAC_CTX *mac; /* keyed HMAC; re-initialised per packet without re-keying */
-	uint8_t iv_pool[ESP_IV_POOL];
+	EVP_CIPHER_CTX *enc; /* keyed once; a packet only sets its IV (NULL: inbound only) */
+	EVP_CIPHER_CTX *dec; /* NULL: outbound only */
+	EVP_MAC_CTX *mac;    /* keyed HMAC; re-initialised per packet without re-keying */
+	uint8_t *iv_pool;    /* ESP_IV_POOL random bytes for CBC IVs; outbound CBC only */
 	size_t iv_pool_pos;
+};
+
+/*
+ * What an SA is for: a pair's inbound and outbound SAs each key only their
+ * own direction's cipher context and keep only what it needs (a few KB per
+ * mobile node at an FA with thousands of them).  BOTH is for tests and tools.
+ */
+enum esp_dir {
+	ESP_DIR_BOTH = 0,
+	ESP_DIR_OUT,
+	ESP_DIR_IN,
 };
 
 /*
@@ -156,6 +167,11 @@ struct esp_sa {
  */
 enum esp_err esp_sa_init(struct esp_sa *sa, uint32_t spi, enum esp_alg alg, const uint8_t *enc_key,
 			 size_t enc_len, const uint8_t *auth_key, size_t auth_len);
+/* The same for one direction: esp_encap on an inbound SA (or esp_decap on an outbound one) is
+ * ESP_E_INVAL. */
+enum esp_err esp_sa_init_dir(struct esp_sa *sa, enum esp_dir dir, uint32_t spi, enum esp_alg alg,
+			     const uint8_t *enc_key, size_t enc_len, const uint8_t *auth_key,
+			     size_t auth_len);
 /* Free the OpenSSL contexts and wipe the whole struct (keys included).  Safe twice. */
 void esp_sa_clear(struct esp_sa *sa);
 

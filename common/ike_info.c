@@ -49,6 +49,7 @@ static void ike_info_send(struct ike_sa *sa, const struct isakmp_notify *n,
 	memset(&tmp, 0, sizeof(tmp));
 	ike_xmit_init(sa, &tmp);
 	ike_send(sa, &tmp, out, olen, false);
+	ike_xmit_free(sa, &tmp);
 }
 
 void ike_notify_send(struct ike_sa *sa, uint16_t type, uint8_t proto, const uint8_t *spi,

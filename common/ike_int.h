@@ -35,7 +35,7 @@ enum ike_qm_state {
 
 /* A message we may have to send again, and what we last received. */
 struct ike_xmit {
-	uint8_t out[IKE_MSG_MAX];
+	uint8_t *out; /* the last message sent, for retransmission (heap, its size) */
 	size_t out_len;
 	bool awaiting; /* a reply is due: retransmit on timeout */
 	unsigned tries;
@@ -70,6 +70,17 @@ struct ike_qm {
 	struct ike_qm *next;
 };
 
+/* Main Mode's working material: gone once the SA is up (it is 3 KB of 3.5). */
+struct ike_mm_data {
+	struct ike_dh dh;
+	uint8_t gxi[IKE_MAX_DH], gxr[IKE_MAX_DH];
+	size_t ke_len;
+	uint8_t ni[256], nr[256];
+	size_t ni_len, nr_len;
+	uint8_t sai_b[1024]; /* the initiator's SA body, for HASH_I/HASH_R */
+	size_t sai_b_len;
+};
+
 struct ike_sa {
 	struct ike_engine *eng;
 	bool initiator;
@@ -84,18 +95,11 @@ struct ike_sa {
 	/* what was negotiated */
 	struct ike_p1_prop prop;
 	uint32_t lifetime_s;
-	bool natt;      /* both sent the RFC 3947 vendor ID */
-	bool dpd;       /* the peer sent the DPD vendor ID */
-	bool nat_here;  /* NAT-D says we are behind a NAT (or we pretend) */
-	bool nat_there; /* NAT-D says the peer is */
-	/* Main Mode material */
-	struct ike_dh dh;
-	uint8_t gxi[IKE_MAX_DH], gxr[IKE_MAX_DH];
-	size_t ke_len;
-	uint8_t ni[256], nr[256];
-	size_t ni_len, nr_len;
-	uint8_t sai_b[1024]; /* the initiator's SA body, for HASH_I/HASH_R */
-	size_t sai_b_len;
+	bool natt;              /* both sent the RFC 3947 vendor ID */
+	bool dpd;               /* the peer sent the DPD vendor ID */
+	bool nat_here;          /* NAT-D says we are behind a NAT (or we pretend) */
+	bool nat_there;         /* NAT-D says the peer is */
+	struct ike_mm_data *mm; /* while Main Mode runs */
 	struct ike_keys keys;
 	bool have_keys;
 	uint8_t iv[IKE_BLOCK];      /* phase 1 CBC chain */
@@ -150,6 +154,8 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why);
 void ike_send(struct ike_sa *sa, struct ike_xmit *x, const uint8_t *msg, size_t len,
 	      bool await_reply);
 void ike_xmit_init(struct ike_sa *sa, struct ike_xmit *x);
+/* Stop its timer and free what it keeps. */
+void ike_xmit_free(struct ike_sa *sa, struct ike_xmit *x);
 void ike_xmit_done(struct ike_sa *sa, struct ike_xmit *x);
 /* Has this exact message been received before? Re-sends our answer if so. */
 bool ike_duplicate(struct ike_sa *sa, struct ike_xmit *x, const uint8_t *msg, size_t len);

@@ -65,11 +65,11 @@ static int ike_mm_put_sa(struct ike_sa *sa, struct isakmp_builder *bld,
 	}
 	if (isakmp_put_sa(bld, s) == ISAKMP_OK &&
 	    isakmp_build_last(bld, &body, &len) == ISAKMP_OK &&
-	    (one != NULL || len <= sizeof(sa->sai_b))) {
+	    (one != NULL || len <= sizeof(sa->mm->sai_b))) {
 		/* HASH_I and HASH_R cover the initiator's SA body: keep what we offered. */
 		if (one == NULL) {
-			memcpy(sa->sai_b, body, len);
-			sa->sai_b_len = len;
+			memcpy(sa->mm->sai_b, body, len);
+			sa->mm->sai_b_len = len;
 		}
 		r = 0;
 	}
@@ -238,13 +238,13 @@ static void ike_mm_r1(struct ike_sa *sa, const struct isakmp_msg *m)
 		ike_sa_fail(sa, "message 1 has no usable SA payload");
 		return;
 	}
-	if (pl->len - ISAKMP_GEN_LEN > sizeof(sa->sai_b)) {
+	if (pl->len - ISAKMP_GEN_LEN > sizeof(sa->mm->sai_b)) {
 		free(s);
 		ike_sa_fail(sa, "SA payload too large");
 		return;
 	}
-	memcpy(sa->sai_b, s->body, s->body_len);
-	sa->sai_b_len = s->body_len;
+	memcpy(sa->mm->sai_b, s->body, s->body_len);
+	sa->mm->sai_b_len = s->body_len;
 	for (size_t i = 0; i < s->prop[0].nxf && chosen == 0; i++)
 		if (ike_p1_match(&sa->eng->cfg, &s->prop[0].xf[i], &sa->prop, &sa->lifetime_s) == 0)
 			chosen = s->prop[0].xf[i].num;
@@ -297,20 +297,20 @@ static int ike_mm_i2_sa(struct ike_sa *sa, const struct isakmp_msg *m)
 
 static int ike_mm_put_ke_nonce(struct ike_sa *sa, struct isakmp_builder *bld)
 {
-	uint8_t *nonce = sa->initiator ? sa->ni : sa->nr;
+	uint8_t *nonce = sa->initiator ? sa->mm->ni : sa->mm->nr;
 
-	if (ike_dh_generate(&sa->dh, sa->prop.group) < 0)
+	if (ike_dh_generate(&sa->mm->dh, sa->prop.group) < 0)
 		return -1;
 	ike_random(nonce, IKE_NONCE_SEND);
 	if (sa->initiator) {
-		sa->ni_len = IKE_NONCE_SEND;
-		memcpy(sa->gxi, sa->dh.pub, sa->dh.pub_len);
+		sa->mm->ni_len = IKE_NONCE_SEND;
+		memcpy(sa->mm->gxi, sa->mm->dh.pub, sa->mm->dh.pub_len);
 	} else {
-		sa->nr_len = IKE_NONCE_SEND;
-		memcpy(sa->gxr, sa->dh.pub, sa->dh.pub_len);
+		sa->mm->nr_len = IKE_NONCE_SEND;
+		memcpy(sa->mm->gxr, sa->mm->dh.pub, sa->mm->dh.pub_len);
 	}
-	sa->ke_len = sa->dh.pub_len;
-	if (isakmp_put_data(bld, ISAKMP_PL_KE, sa->dh.pub, sa->dh.pub_len) != ISAKMP_OK ||
+	sa->mm->ke_len = sa->mm->dh.pub_len;
+	if (isakmp_put_data(bld, ISAKMP_PL_KE, sa->mm->dh.pub, sa->mm->dh.pub_len) != ISAKMP_OK ||
 	    isakmp_put_data(bld, ISAKMP_PL_NONCE, nonce, IKE_NONCE_SEND) != ISAKMP_OK)
 		return -1;
 	if (sa->eng->cfg.auth == IKE_AUTH_RSA_SIG) {
@@ -343,13 +343,13 @@ static int ike_mm_send_ke(struct ike_sa *sa)
 static int ike_mm_take_ke(struct ike_sa *sa, const struct isakmp_chain *c)
 {
 	struct isakmp_data ke, n;
-	uint8_t *peer_ke = sa->initiator ? sa->gxr : sa->gxi;
-	uint8_t *peer_n = sa->initiator ? sa->nr : sa->ni;
-	size_t *peer_nlen = sa->initiator ? &sa->nr_len : &sa->ni_len;
+	uint8_t *peer_ke = sa->initiator ? sa->mm->gxr : sa->mm->gxi;
+	uint8_t *peer_n = sa->initiator ? sa->mm->nr : sa->mm->ni;
+	size_t *peer_nlen = sa->initiator ? &sa->mm->nr_len : &sa->mm->ni_len;
 
 	if (isakmp_data_parse(isakmp_chain_find(c, ISAKMP_PL_KE, 0), &ke, NULL) != ISAKMP_OK ||
 	    isakmp_data_parse(isakmp_chain_find(c, ISAKMP_PL_NONCE, 0), &n, NULL) != ISAKMP_OK ||
-	    ke.len != ike_group_ke_len(sa->prop.group) || n.len > sizeof(sa->ni))
+	    ke.len != ike_group_ke_len(sa->prop.group) || n.len > sizeof(sa->mm->ni))
 		return -1;
 	memcpy(peer_ke, ke.p, ke.len);
 	memcpy(peer_n, n.p, n.len);
@@ -366,19 +366,21 @@ static int ike_mm_keys(struct ike_sa *sa)
 	int r = -1;
 
 	sa->keys.hash = sa->prop.hash;
-	if (ike_dh_shared(&sa->dh, sa->initiator ? sa->gxr : sa->gxi, sa->ke_len, gxy, &gxy_len) <
-	    0)
+	if (ike_dh_shared(&sa->mm->dh, sa->initiator ? sa->mm->gxr : sa->mm->gxi, sa->mm->ke_len,
+			  gxy, &gxy_len) < 0)
 		return -1;
 	if (sa->eng->cfg.auth == IKE_AUTH_PSK)
-		r = ike_skeyid_psk(&sa->keys, pc->psk, pc->psk_len, sa->ni, sa->ni_len, sa->nr,
-				   sa->nr_len);
+		r = ike_skeyid_psk(&sa->keys, pc->psk, pc->psk_len, sa->mm->ni, sa->mm->ni_len,
+				   sa->mm->nr, sa->mm->nr_len);
 	else
-		r = ike_skeyid_sig(&sa->keys, sa->ni, sa->ni_len, sa->nr, sa->nr_len, gxy, gxy_len);
+		r = ike_skeyid_sig(&sa->keys, sa->mm->ni, sa->mm->ni_len, sa->mm->nr,
+				   sa->mm->nr_len, gxy, gxy_len);
 	if (r == 0)
 		r = ike_skeyid_derive(&sa->keys, gxy, gxy_len, sa->icookie, sa->rcookie,
 				      sa->prop.key_bits / 8);
 	if (r == 0)
-		r = ike_iv_phase1(sa->prop.hash, sa->gxi, sa->ke_len, sa->gxr, sa->ke_len, sa->iv);
+		r = ike_iv_phase1(sa->prop.hash, sa->mm->gxi, sa->mm->ke_len, sa->mm->gxr,
+				  sa->mm->ke_len, sa->iv);
 	OPENSSL_cleanse(gxy, sizeof(gxy));
 	sa->have_keys = r == 0;
 	return r;
@@ -398,14 +400,16 @@ static void ike_id_to_isakmp(const struct ike_id *id, struct isakmp_id *out)
 static int ike_mm_hash(struct ike_sa *sa, bool for_initiator, const uint8_t *id_b, size_t id_len,
 		       uint8_t *out)
 {
-	const uint8_t *g1 = for_initiator ? sa->gxi : sa->gxr,
-		      *g2 = for_initiator ? sa->gxr : sa->gxi;
+	const uint8_t *g1 = for_initiator ? sa->mm->gxi : sa->mm->gxr,
+		      *g2 = for_initiator ? sa->mm->gxr : sa->mm->gxi;
 	const uint8_t *c1 = for_initiator ? sa->icookie : sa->rcookie;
 	const uint8_t *c2 = for_initiator ? sa->rcookie : sa->icookie;
-	struct ike_chunk c[] = {
-		IKE_CHUNK(g1, sa->ke_len),           IKE_CHUNK(g2, sa->ke_len),
-		IKE_CHUNK(c1, ISAKMP_COOKIE_LEN),    IKE_CHUNK(c2, ISAKMP_COOKIE_LEN),
-		IKE_CHUNK(sa->sai_b, sa->sai_b_len), IKE_CHUNK(id_b, id_len)};
+	struct ike_chunk c[] = {IKE_CHUNK(g1, sa->mm->ke_len),
+				IKE_CHUNK(g2, sa->mm->ke_len),
+				IKE_CHUNK(c1, ISAKMP_COOKIE_LEN),
+				IKE_CHUNK(c2, ISAKMP_COOKIE_LEN),
+				IKE_CHUNK(sa->mm->sai_b, sa->mm->sai_b_len),
+				IKE_CHUNK(id_b, id_len)};
 
 	return ike_prf(sa->keys.hash, sa->keys.skeyid, sa->keys.hash_len, c, 6, out);
 }
@@ -593,6 +597,11 @@ void ike_mm_input(struct ike_sa *sa, const struct isakmp_msg *m, const uint8_t *
 {
 	bool encrypted = (m->hdr.flags & ISAKMP_FLAG_E) != 0;
 
+	if (sa->mm == NULL) {
+		/* Main Mode is over for this SA: nothing to continue. */
+		sa->eng->ctr.drop_state++;
+		return;
+	}
 	switch (sa->state) {
 	case IKE_MM_R0:
 		if (!encrypted)

@@ -36,7 +36,7 @@ void ike_qm_free(struct ike_qm *qm)
 {
 	struct ike_engine *eng = qm->sa->eng;
 
-	ev_timer_stop(eng->loop, &qm->x.timer);
+	ike_xmit_free(qm->sa, &qm->x);
 	ev_timer_stop(eng->loop, &qm->reap);
 	ike_dh_free(&qm->dh);
 	/* An inbound SPI we allocated but never handed out as a child is free again. */

@@ -147,6 +147,25 @@ void ike_xmit_init(struct ike_sa *sa, struct ike_xmit *x)
 	ev_timer_init(&x->timer, ike_on_retx, sa);
 }
 
+void ike_xmit_free(struct ike_sa *sa, struct ike_xmit *x)
+{
+	ev_timer_stop(sa->eng->loop, &x->timer);
+	free(x->out);
+	x->out = NULL;
+	x->out_len = 0;
+}
+
+/* Main Mode's material goes once the SA is up or gone: the DH private key with it. */
+static void ike_mm_data_free(struct ike_sa *sa)
+{
+	if (sa->mm == NULL)
+		return;
+	ike_dh_free(&sa->mm->dh);
+	OPENSSL_cleanse(sa->mm, sizeof(*sa->mm));
+	free(sa->mm);
+	sa->mm = NULL;
+}
+
 static void ike_on_expiry(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct ike_sa *sa = arg;
@@ -289,12 +308,18 @@ struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr
 
 	if (sa == NULL)
 		return NULL;
+	sa->mm = calloc(1, sizeof(*sa->mm));
+	if (sa->mm == NULL) {
+		free(sa);
+		return NULL;
+	}
 	if (icookie != NULL)
 		memcpy(sa->icookie, icookie, ISAKMP_COOKIE_LEN);
 	else
 		ike_random(sa->icookie, ISAKMP_COOKIE_LEN);
 	sa->peer = peer;
 	if (ike_sa_link(eng, sa) < 0) {
+		free(sa->mm);
 		free(sa);
 		return NULL;
 	}
@@ -322,7 +347,7 @@ void ike_sa_up(struct ike_sa *sa)
 	ike_sa_set_state(sa, IKE_ESTABLISHED, "authenticated");
 	sa->up_ms = ev_now_ms();
 	eng->ctr.ike_established++;
-	ike_dh_free(&sa->dh);
+	ike_mm_data_free(sa);
 	ev_timer_start(eng->loop, &sa->expiry, (uint64_t)life * 1000);
 	if (sa->initiator && life > eng->cfg.rekey_margin_s)
 		ev_timer_start(eng->loop, &sa->rekey,
@@ -349,11 +374,11 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 		sa->qms = qm->next;
 		ike_qm_free(qm);
 	}
-	ev_timer_stop(eng->loop, &sa->x.timer);
+	ike_xmit_free(sa, &sa->x);
 	ev_timer_stop(eng->loop, &sa->expiry);
 	ev_timer_stop(eng->loop, &sa->rekey);
 	ev_timer_stop(eng->loop, &sa->dpd_timer);
-	ike_dh_free(&sa->dh);
+	ike_mm_data_free(sa);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -387,11 +412,19 @@ static void ike_send_raw(struct ike_sa *sa, const uint8_t *msg, size_t len)
 void ike_send(struct ike_sa *sa, struct ike_xmit *x, const uint8_t *msg, size_t len,
 	      bool await_reply)
 {
-	if (len > sizeof(x->out)) {
+	uint8_t *keep;
+
+	if (len > IKE_MSG_MAX) {
 		log_err("message of %zu bytes too large", len);
 		return;
 	}
-	memcpy(x->out, msg, len);
+	keep = realloc(x->out, len);
+	if (keep == NULL) {
+		log_err("no memory to keep a message for retransmission");
+		return;
+	}
+	memcpy(keep, msg, len);
+	x->out = keep;
 	x->out_len = len;
 	x->awaiting = await_reply;
 	x->tries = 0;

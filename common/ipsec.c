@@ -43,10 +43,10 @@ struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32
 	if (p == NULL)
 		return NULL;
 	/* AEAD (GCM) has no separate integrity key: pass none. */
-	if (esp_sa_init(&p->in, c->spi_in, c->alg, c->enc_in, c->enc_len,
-			c->auth_len ? c->auth_in : NULL, c->auth_len) != ESP_OK ||
-	    esp_sa_init(&p->out, c->spi_out, c->alg, c->enc_out, c->enc_len,
-			c->auth_len ? c->auth_out : NULL, c->auth_len) != ESP_OK ||
+	if (esp_sa_init_dir(&p->in, ESP_DIR_IN, c->spi_in, c->alg, c->enc_in, c->enc_len,
+			    c->auth_len ? c->auth_in : NULL, c->auth_len) != ESP_OK ||
+	    esp_sa_init_dir(&p->out, ESP_DIR_OUT, c->spi_out, c->alg, c->enc_out, c->enc_len,
+			    c->auth_len ? c->auth_out : NULL, c->auth_len) != ESP_OK ||
 	    u32map_put(&ip->by_spi, c->spi_in, p) < 0) {
 		log_err("cannot set up ESP SAs %08x/%08x", c->spi_in, c->spi_out);
 		ipsec_pair_free(p);

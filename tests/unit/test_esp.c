@@ -1038,7 +1038,8 @@ static const struct replay_step {
 	/* 21 */ {100000, true, "far ahead: every word cleared"},
 	/* 22 */ {100000 - W, false, "just outside after the far jump"},
 	/* 23 */ {100000 - W + 1, true, "just inside after the far jump"},
-	/* 24 */ {24 * B + 1, true, "shares its bit with B + 1 (seen): cleared by the jump"},
+	/* 24 */
+	{100000 / B * B + 1, true, "shares its bit with B + 1 (seen): cleared by the jump"},
 	/* 25 */ {99999, true, "reordered, one behind the top"},
 	/* 26 */ {99999, false, "a duplicate of it"},
 	/* 27 */ {100000, false, "a duplicate of the top"},
