@@ -59,13 +59,27 @@ static const char *ike_md_name(enum ike_hash h)
 	return h == IKE_HASH_SHA2_256 ? "SHA256" : "SHA1";
 }
 
+/*
+ * HMAC, fetched from the provider once for the process: a fetch takes a
+ * lock and a name lookup, most of what one prf over a short message costs
+ * (the MN's whole SA-reuse step is a single prf).  Read-only once set.
+ */
+static EVP_MAC *ike_hmac(void)
+{
+	static EVP_MAC *mac;
+
+	if (mac == NULL)
+		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	return mac;
+}
+
 int ike_prf(enum ike_hash h, const uint8_t *key, size_t key_len, const struct ike_chunk *c,
 	    size_t n, uint8_t *out)
 {
 	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
 				       OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)ike_md_name(h), 0),
 			       OSSL_PARAM_construct_end()};
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC *mac = ike_hmac();
 	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 	size_t outl = 0;
 	int r = -1;
@@ -82,7 +96,6 @@ out:
 	if (r < 0)
 		log_err("HMAC-%s failed", ike_md_name(h));
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return r;
 }
 
