@@ -168,11 +168,11 @@ static void fuzz_msg3(struct ike_pair *p, unsigned var, const uint8_t *d, size_t
 /* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b) (RFC 2409 5). */
 static void hash_i(const struct ike_sa *sa, const uint8_t *idb, size_t idb_len, uint8_t *out)
 {
-	struct ike_chunk c[] = {IKE_CHUNK(sa->gxi, sa->ke_len),
-				IKE_CHUNK(sa->gxr, sa->ke_len),
+	struct ike_chunk c[] = {IKE_CHUNK(sa->mm->gxi, sa->mm->ke_len),
+				IKE_CHUNK(sa->mm->gxr, sa->mm->ke_len),
 				IKE_CHUNK(sa->icookie, ISAKMP_COOKIE_LEN),
 				IKE_CHUNK(sa->rcookie, ISAKMP_COOKIE_LEN),
-				IKE_CHUNK(sa->sai_b, sa->sai_b_len),
+				IKE_CHUNK(sa->mm->sai_b, sa->mm->sai_b_len),
 				IKE_CHUNK(idb, idb_len)};
 
 	CHECK(ike_prf(sa->keys.hash, sa->keys.skeyid, sa->keys.hash_len, c, 6, out) == 0);
