@@ -21,3 +21,4 @@ tools_bench_handover_LDFLAGS = \
 	-Wl,--wrap=EVP_PKEY_generate,--wrap=EVP_PKEY_keygen,--wrap=EVP_PKEY_derive \
 	-Wl,--wrap=EVP_PKEY_sign,--wrap=EVP_PKEY_verify
 tools_bench_handover_LDADD = mn/libmn.a $(MIPSA_LIBS)
+EXTRA_DIST += tools/bench.h

@@ -10,6 +10,7 @@
  *
  * MB/s counts inner-packet bytes, 10^6 bytes to the MB.
  */
+#include "bench.h"
 #include "buf.h"
 #include "esp.h"
 
@@ -34,14 +35,6 @@ static const struct {
 	{"AES-128-GCM-16", ESP_ALG_AES_GCM_16, 16},
 	{"AES-256-GCM-16", ESP_ALG_AES_GCM_16, 32},
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int setup(int c, struct esp_sa *sa)
 {

@@ -46,6 +46,7 @@
  *   callgrind_annotate cg.a | grep 'PROG TOTALS'   (divide by -n)
  *   callgrind_annotate --inclusive=yes cg.b | grep -Ei 'pkey|dh|ec_|bn_|rsa'
  */
+#include "bench.h"
 #include "buf.h"
 #include "esp.h"
 #include "evloop.h"
@@ -77,23 +78,6 @@
 #define MN_NAI  "mn1@home.example"
 #define FA_ID   "fa.domain-a.example"
 #define PSK     "a long random pre-shared key"
-
-static struct in_addr ip(const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		abort();
-	return a;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- DH and public-key operations, counted per side (ld --wrap) ---- */
 

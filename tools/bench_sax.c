@@ -9,6 +9,7 @@
  *
  *   bench_sax [-n transfers]
  */
+#include "bench.h"
 #include "buf.h"
 #include "sax.h"
 
@@ -18,22 +19,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void fill_record(struct sax_record *r, uint64_t expires)
 {

@@ -24,6 +24,7 @@
  *
  *   bench_state [-n nodes] [-a cbc|gcm|both]
  */
+#include "bench.h"
 #include "buf.h"
 #include "esp.h"
 #include "evloop.h"
@@ -54,31 +55,6 @@
 #define CN_ADDR      "203.0.113.5"
 #define MN_PORT      434
 #define LIFETIME     600
-
-static struct in_addr ip(const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		abort();
-	return a;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Bytes the allocator hands out: small chunks and mmapped ones. */
 static double heap(void)
