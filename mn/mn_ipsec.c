@@ -453,34 +453,9 @@ void mn_ipsec_close(struct mn_daemon *d)
 int mn_ipsec_ctl(struct mn_daemon *d, int argc, char **argv, struct ctl_out *o, char *err,
 		 size_t errlen)
 {
-	if (strcmp(argv[0], "keys") == 0) {
-		size_t cap = 1 << 20;
-		char *buf = calloc(1, cap);
-		bool esp = argc > 1 && strcmp(argv[1], "esp") == 0;
-		int n;
-		if (buf == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		n = d->ike == NULL ? 0
-		    : esp          ? ipsec_export_esp(&d->ipsec, buf, cap)
-				   : ike_export_ikev1_keys(d->ike, buf, cap);
-		if (n < 0) {
-			free(buf);
-			snprintf(err, errlen, "too many keys to export");
-			return -1;
-		}
-		if (o->json) {
-			ctl_obj_begin(o, NULL);
-			ctl_str(o, esp ? "esp_sa" : "ikev1_decryption_table", buf);
-			ctl_obj_end(o);
-		} else {
-			ctl_raw(o, buf);
-		}
-		OPENSSL_cleanse(buf, cap);
-		free(buf);
-		return 0;
-	}
+	if (strcmp(argv[0], "keys") == 0)
+		return ipsec_ctl_keys(d->ike, &d->ipsec, argc > 1 && strcmp(argv[1], "esp") == 0, o,
+				      err, errlen);
 	ctl_obj_begin(o, NULL);
 	ctl_str(o, "daemon", "mipsa-mn");
 	ctl_bool(o, "ipsec", d->ike != NULL);
