@@ -75,7 +75,6 @@ struct fa_put {
 /* The previous FA: whom it handed a node's SAs to, until that FA confirms. */
 struct fa_handed {
 	struct in_addr to;
-	uint64_t at_ms;
 };
 
 static void fa_xfer_stored(struct fa_xfer *x, bool kept);
@@ -585,8 +584,10 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 		return;
 	}
 	m = calloc(1, sizeof(*m));
-	if (m == NULL)
+	if (m == NULL) {
+		fa_xfer_fail(x, &d->reuse.fallback_local, "out of memory");
 		return;
+	}
 	/* A record read back is old by nature: no window, its Expires must lie ahead. */
 	enum sax_err e = sax_parse(r->msg, r->len, &d->dom.keys, store_wall_ms(), 0, NULL, m);
 	/* The store is the Sender of its answers: the writer is named inside, under K_SA. */
@@ -651,8 +652,10 @@ void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_
 		return;
 	}
 	struct sax_msg *m = calloc(1, sizeof(*m));
-	if (m == NULL)
+	if (m == NULL) {
+		fa_xfer_fail(x, &d->reuse.fallback_local, "out of memory");
 		return;
+	}
 	m->type = SAX_REQUEST;
 	memcpy(m->mn_id, x->mn_id, rq->ext.nai_len);
 	m->mn_id_len = rq->ext.nai_len;
@@ -729,7 +732,6 @@ static void fa_note_handed(struct fa_daemon *d, struct in_addr home, struct in_a
 		}
 	}
 	h->to = to;
-	h->at_ms = ev_now_ms();
 }
 
 /*

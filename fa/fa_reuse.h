@@ -60,6 +60,7 @@ struct fa_domain {
 	X(fallback_bad_record)                                                                     \
 	X(fallback_possession)                                                                     \
 	X(fallback_expired)                                                                        \
+	X(fallback_local)                                                                          \
 	X(served_records)                                                                          \
 	X(served_refused)                                                                          \
 	X(served_not_member)                                                                       \
