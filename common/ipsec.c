@@ -284,6 +284,37 @@ void ipsec_hand_over(struct ipsec_pair *p, uint64_t seq)
 	p->reserve_pending = 0;
 	p->handed_over = true;
 	p->handed_seq = seq;
+	p->lent_cap = 0;
+}
+
+uint64_t ipsec_lend(struct ipsec_pair *p, uint64_t seq, uint64_t block)
+{
+	ipsec_hand_over(p, seq);
+	p->lent_cap = seq < ESP_SEQ_MAX && block < ESP_SEQ_MAX - seq ? seq + block : ESP_SEQ_MAX;
+	return p->lent_cap;
+}
+
+enum esp_err ipsec_reclaim(struct ipsec_pair *p, bool hold)
+{
+	struct esp_sa_state out;
+	enum esp_err e;
+
+	if (!p->handed_over || p->lent_cap == 0)
+		return ESP_E_INVAL;
+	if (p->lent_cap >= ESP_SEQ_MAX)
+		return ESP_E_SEQ_OVERFLOW;
+	esp_sa_export_state(&p->out, &out);
+	out.seq_out = ipsec_max(out.seq_out, p->lent_cap);
+	e = esp_sa_import_state(&p->out, &out);
+	if (e != ESP_OK)
+		return e;
+	p->handed_over = false;
+	p->handed_seq = 0;
+	p->lent_cap = 0;
+	p->reserved_seq = hold ? out.seq_out : 0;
+	p->seq_limited = hold;
+	p->reserve_pending = 0;
+	return ESP_OK;
 }
 
 void ipsec_reserve(struct ipsec_pair *p, uint64_t seq)
@@ -307,7 +338,7 @@ void ipsec_reserve_done(struct ipsec_pair *p, uint64_t seq, bool kept)
 }
 
 enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_t rec_replay_top,
-			     uint64_t mn_sent, uint64_t mn_received, bool hold)
+			     uint64_t mn_sent, uint64_t mn_received, bool hold, uint64_t loan_cap)
 {
 	struct esp_sa_state in, out;
 	uint64_t seq = ipsec_max(rec_seq_out, mn_received);
@@ -316,7 +347,8 @@ enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_
 
 	/* Check everything first: a counter never goes back, and a refusal changes nothing. */
 	esp_sa_export_state(&p->out, &out);
-	if (seq < out.seq_out || seq > ESP_SEQ_MAX || top > ESP_SEQ_MAX)
+	if (seq < out.seq_out || seq > ESP_SEQ_MAX || top > ESP_SEQ_MAX ||
+	    (loan_cap != 0 && loan_cap < rec_seq_out))
 		return ESP_E_INVAL;
 	out.seq_out = seq;
 	e = esp_sa_import_state(&p->out, &out);
@@ -331,17 +363,24 @@ enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_
 	p->seq_limited = hold;
 	p->reserve_pending = 0;
 	p->handed_over = false;
+	p->lent_cap = 0;
+	p->loan_cap = loan_cap;
 	return ESP_OK;
+}
+
+void ipsec_released(struct ipsec_pair *p)
+{
+	p->loan_cap = 0;
 }
 
 bool ipsec_may_send(const struct ipsec_pair *p)
 {
 	struct esp_sa_state out;
 
-	if (!p->seq_limited)
-		return true;
 	esp_sa_export_state(&p->out, &out);
-	return out.seq_out < p->reserved_seq;
+	if (p->loan_cap != 0 && out.seq_out >= p->loan_cap)
+		return false;
+	return !p->seq_limited || out.seq_out < p->reserved_seq;
 }
 
 int ipsec_ctl_keys(struct ike_engine *eng, const struct ipsec *ip, bool esp, struct ctl_out *o,

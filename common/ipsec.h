@@ -38,6 +38,14 @@ struct ipsec_pair {
 	uint64_t reserve_pending;
 	bool handed_over;
 	uint64_t handed_seq; /* what the record promised the next FA */
+	/*
+	 * A hand-over not yet confirmed is a loan (ipsec_lend, ipsec_reclaim):
+	 * the lender's lent_cap is the last number the next FA may use before
+	 * we release the SAs; the taker's loan_cap the last it may use until we
+	 * hear that they were released (0: no loan).
+	 */
+	uint64_t lent_cap;
+	uint64_t loan_cap;
 	uint64_t last_in_ms; /* when the peer last sent us something that authenticated */
 };
 
@@ -113,14 +121,27 @@ int ipsec_ctl_keys(struct ike_engine *eng, const struct ipsec *ip, bool esp, str
  *    above the record's seq_out and above what the node has received.
  *    hold: send nothing until a store write replaces the previous FA's
  *    copy (whose reader would start where we start).
+ *    loan_cap (0: none): send no number above it until ipsec_released.
+ *  - ipsec_lend: ipsec_hand_over to an FA that has not confirmed yet; it
+ *    may use the block of numbers above seq, the last of them returned
+ *    (its loan_cap: seq + block, or ESP_SEQ_MAX).
+ *  - ipsec_reclaim: the loan was not confirmed in time: the SAs are ours
+ *    again and we go on above cap, skipping the block we lent, so no
+ *    number is used twice whatever the other FA did with it.  hold: as
+ *    for ipsec_take_over.  ESP_E_SEQ_OVERFLOW when nothing is left above
+ *    cap; ESP_E_INVAL when p is not on loan.
+ *  - ipsec_released: the taker heard that the lender let go: no cap.
  *  - ipsec_may_send: the next number is ours to use.
  */
 uint64_t ipsec_next_seq(const struct ipsec_pair *p, uint64_t reserve);
 void ipsec_hand_over(struct ipsec_pair *p, uint64_t seq);
+uint64_t ipsec_lend(struct ipsec_pair *p, uint64_t seq, uint64_t block);
+enum esp_err ipsec_reclaim(struct ipsec_pair *p, bool hold);
 void ipsec_reserve(struct ipsec_pair *p, uint64_t seq);
 void ipsec_reserve_done(struct ipsec_pair *p, uint64_t seq, bool kept);
 enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_t rec_replay_top,
-			     uint64_t mn_sent, uint64_t mn_received, bool hold);
+			     uint64_t mn_sent, uint64_t mn_received, bool hold, uint64_t loan_cap);
+void ipsec_released(struct ipsec_pair *p);
 bool ipsec_may_send(const struct ipsec_pair *p);
 
 #endif

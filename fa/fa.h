@@ -87,6 +87,8 @@ struct fa_visitor {
 	uint16_t lifetime;
 	uint64_t expires_ms;
 	uint64_t since_ms;
+	/* The Identification of the last registration the home agent accepted (SA reuse). */
+	uint64_t accepted_id;
 	struct fa_pending pending;
 	uint64_t delivered_packets, reverse_packets;
 };
@@ -135,9 +137,10 @@ struct fa_ops {
 	void (*reuse_request)(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
 			      const struct mip_reg_request *rq);
 	/*
-	 * Optional: an accepted reply (up to its MN-HA extension) is about to go
-	 * to the node.  Append extensions within cap and return 0 to send now,
-	 * or return 1 to send it later with fa_send_reply().
+	 * Optional: the home agent's reply (up to its MN-HA extension) is about
+	 * to go to the node.  Append extensions within cap and return 0 to send
+	 * now, or, for an accepted one only, return 1 to send it later with
+	 * fa_send_reply().  A denial must not be held: the visitor goes with it.
 	 */
 	int (*reply_filter)(void *arg, struct in_addr home_addr, uint8_t *msg, size_t *len,
 			    size_t cap);

@@ -283,7 +283,11 @@ void fa_ipsec_to_link(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *
 	}
 	memcpy(&dst.s_addr, pkt + 16, 4);
 	p = ipsec_find(&d->ipsec, dst.s_addr);
-	if (p != NULL) {
+	/*
+	 * The reply to a hand-over's cleartext registration may go before the
+	 * SAs taken over may carry anything (our store copy is on its way).
+	 */
+	if (p != NULL && (ipsec_may_send(p) || !fa_is_reg_reply(pkt, len))) {
 		fa_ipsec_seal_send(d, p, mac, pkt, len);
 		return;
 	}

@@ -345,6 +345,7 @@ static void fa_apply_reply(struct fa *fa, struct fa_visitor *v, const struct mip
 		return;
 	}
 	fa->ctr.reg_accepted++;
+	v->accepted_id = p->id;
 	if (rp->lifetime == 0) {
 		fa->ctr.deregistrations++;
 		v->active = false;
@@ -446,9 +447,13 @@ void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t le
 	if (buf_put_bytes(&b, msg, fa_reply_keep(&rp, len)) != BUF_OK)
 		return;
 	olen = buf_used(&b);
-	/* The daemon may add extensions for the node, or hold the reply a moment (SA reuse). */
-	if (v->active && fa->ops.reply_filter != NULL &&
-	    fa->ops.reply_filter(fa->ops.arg, v->home_addr, out, &olen, sizeof(out)) == 1)
+	/*
+	 * The daemon may add extensions for the node, or hold an accepted reply
+	 * a moment (SA reuse); it sees denials too, to drop what it took in.
+	 */
+	if (fa->ops.reply_filter != NULL &&
+	    fa->ops.reply_filter(fa->ops.arg, v->home_addr, out, &olen, sizeof(out)) == 1 &&
+	    v->active)
 		return;
 	fa_finish_reply(fa, v->home_addr, p.mac, p.dst, p.mn_port, out, olen, sizeof(out));
 	if (!v->active)

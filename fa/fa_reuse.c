@@ -4,17 +4,29 @@
  * New FA: a visitor without SAs here registers in the clear with the SA
  * reuse extension (previous FA, ISAKMP cookies, its ESP counters, a proof
  * of possession keyed from the ISAKMP SA).  While the registration goes on
- * to the home agent, we fetch the SAs: a SAX_REQUEST to the previous FA
- * (direct) and/or a STORE_GET (store), each with a bounded wait.  The
- * record installs only when the node's proof checks out against it; the
- * home agent's reply waits for the outcome and tells the node: full reuse,
- * partial (run Quick Mode), or refused (negotiate).  Every fallback has a
- * reason, a log line and a counter.
+ * to the home agent, we fetch the SAs: a SAX_REQUEST carrying the node's
+ * registration to the previous FA (direct) and/or a STORE_GET (store),
+ * each with a bounded wait.  The record installs only when the node's
+ * proof checks out against it, and nothing goes out on it yet; the home
+ * agent's reply waits for the outcome and tells the node: full reuse,
+ * partial (run Quick Mode), or refused (negotiate).  Only once the home
+ * agent accepted does the take-over count: we write our copy to the store
+ * (and send on the SAs when the store has it), and tell the previous FA,
+ * which answers RELEASED; until then the SAs are a loan capped at the
+ * numbers the previous FA lent us.  A denied or unanswered registration
+ * drops what we took in.  Every fallback has a reason, a log line and a
+ * counter.
  *
  * Previous FA: a SAX_REQUEST from a member of the domain gets the record
- * (exact sequence numbers) and we stop using the SAs at once.  With the
- * store, we keep a copy there whose outbound sequence numbers are reserved
- * ahead, so whoever takes the SAs next starts above anything we may send.
+ * only when the node's registration inside it proves possession of our
+ * ISAKMP SA, names us and the node, and carries an Identification newer
+ * than the node's last registration the home agent accepted through us.
+ * We then lend the SAs: we send up to the record's numbers, the next FA
+ * above them up to a cap, until its confirmation (STORE_DEL) makes us
+ * forget them; without one within lend_timeout_ms we take them back and go
+ * on above the cap.  With the store, we keep a copy there whose outbound
+ * sequence numbers are reserved ahead, so whoever takes the SAs next
+ * starts above anything we may send.
  */
 #include "fa_reuse.h"
 #include "ctl.h"
@@ -24,8 +36,10 @@
 #include "isakmp.h"
 #include "log.h"
 #include "mip_conf.h"
+#include "mip_ident.h"
 #include "mip_msg.h"
 #include "netio.h"
+#include "reuse_claim.h"
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
@@ -34,14 +48,15 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define FA_XFER_KEEP_MS 5000 /* a finished transfer waits this long for the HA's reply */
-#define FA_REPLY_MAX    1024
+#define FA_XFER_KEEP_MS  5000 /* a finished transfer waits this long for the HA's reply */
+#define FA_REPLY_MAX     1024
+#define FA_CONFIRM_TRIES 8 /* confirmations sent to the previous FA before we give up */
 
 enum fa_xfer_state {
-	FA_XF_DIRECT, /* asking the previous FA */
-	FA_XF_STORE,  /* reading the store */
-	FA_XF_PUT,    /* full reuse: writing our copy before we send on the SAs */
-	FA_XF_DONE,
+	FA_XF_DIRECT,  /* asking the previous FA */
+	FA_XF_STORE,   /* reading the store */
+	FA_XF_DONE,    /* the outcome is known: waiting for the home agent's reply */
+	FA_XF_CONFIRM, /* accepted: our store copy and the previous FA's RELEASED to come */
 };
 
 /* One hand-over in progress at the new FA. */
@@ -50,11 +65,14 @@ struct fa_xfer {
 	struct in_addr home;
 	char mn_id[SAX_ID_MAX + 1];
 	struct mip_reuse_req req;
-	uint8_t covered[FA_REPLY_MAX];
-	size_t covered_len;
-	uint8_t auth[32];
+	uint8_t reg[SAX_REG_MAX]; /* the request through its SA reuse extension */
+	size_t reg_len;
 	enum fa_xfer_state state;
 	uint8_t status, reason;
+	bool denied;       /* the home agent said no before the transfer ended */
+	bool loan;         /* the previous FA lent the pairs: RELEASED lifts their cap */
+	bool storing;      /* our first store copy is being written */
+	unsigned confirms; /* confirmations sent */
 	bool reply_held;
 	uint8_t reply[FA_REPLY_MAX];
 	size_t reply_len;
@@ -66,15 +84,21 @@ struct fa_xfer {
 struct fa_put {
 	struct fa_daemon *d;
 	struct fa_put *next;
-	struct fa_xfer *x; /* a hand-over that completes with this write */
+	struct fa_xfer *x; /* the hand-over whose first copy this is */
 	size_t n;
 	uint32_t spi[SAX_MAX_CHILDREN];
 	uint64_t seq[SAX_MAX_CHILDREN];
 };
 
-/* The previous FA: whom it handed a node's SAs to, until that FA confirms. */
+/*
+ * The previous FA: whom it lent a node's SAs to, until that FA confirms or
+ * the loan ends (then reclaimed: a late confirmation is refused).
+ */
 struct fa_handed {
-	struct in_addr to;
+	struct fa_daemon *d;
+	struct in_addr home, to;
+	bool reclaimed;
+	struct ev_timer timer;
 };
 
 static void fa_xfer_stored(struct fa_xfer *x, bool kept);
@@ -141,6 +165,7 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 	memset(dom, 0, sizeof(*dom));
 	dom->timeout_ms = 100;
 	dom->window_ms = 30000;
+	dom->lend_ms = 10000;
 	g = conf_group(c, fa, "domain", false);
 	if (g == NULL)
 		return c->err[0] ? -1 : 0;
@@ -165,7 +190,8 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 	if (fa_domain_members(c, g, dom) < 0 || fa_domain_keys(c, g, dom) < 0 ||
 	    mip_conf_uint(c, g, "transfer_timeout_ms", 1, 10000, &dom->timeout_ms) < 0 ||
 	    mip_conf_uint(c, g, "freshness_window_ms", 100, 3600000, &dom->window_ms) < 0 ||
-	    mip_conf_uint(c, g, "seq_reserve", 1024, 1u << 30, &reserve) < 0)
+	    mip_conf_uint(c, g, "seq_reserve", 1024, 1u << 30, &reserve) < 0 ||
+	    mip_conf_uint(c, g, "lend_timeout_ms", 1000, 600000, &dom->lend_ms) < 0)
 		return -1;
 	dom->seq_reserve = reserve;
 	if (dom->store && store_conf_load(c, conf_group(c, g, "store", true), &dom->store_cfg) < 0)
@@ -216,9 +242,10 @@ static int fa_sax_send(struct fa_daemon *d, struct in_addr to, struct sax_msg *m
 
 /*
  * The sequence-number state of each exported pair (ipsec_next_seq): into
- * put, a store write, or, when hand is set, the record for the next FA.
+ * put, a store write, or, when lend is set, the record for the next FA,
+ * which may use the numbers above seq_out up to loan_cap until it confirms.
  */
-static void fa_record_seq(struct fa_daemon *d, struct sax_record *rec, uint64_t reserve, bool hand,
+static void fa_record_seq(struct fa_daemon *d, struct sax_record *rec, uint64_t reserve, bool lend,
 			  struct fa_put *put)
 {
 	for (size_t i = 0; i < rec->n_children; i++) {
@@ -230,8 +257,8 @@ static void fa_record_seq(struct fa_daemon *d, struct sax_record *rec, uint64_t 
 		esp_sa_export_state(&p->in, &in);
 		c->replay_top = in.replay.top;
 		c->seq_out = ipsec_next_seq(p, reserve);
-		if (hand) {
-			ipsec_hand_over(p, c->seq_out);
+		if (lend) {
+			c->loan_cap = ipsec_lend(p, c->seq_out, d->dom.seq_reserve);
 		} else if (put != NULL && put->n < SAX_MAX_CHILDREN) {
 			ipsec_reserve(p, c->seq_out);
 			put->spi[put->n] = p->in.spi;
@@ -289,7 +316,7 @@ static const struct ike_peer *fa_peer_of(struct fa_daemon *d, struct in_addr hom
 
 /*
  * Write our copy of a node's SAs to the store.  0: under way, its
- * callback follows (and finishes x, a hand-over waiting for it, if any).
+ * callback follows (and tells x, a hand-over waiting for it, if any).
  */
 static int fa_store_write(struct fa_daemon *d, struct in_addr home, struct fa_xfer *x,
 			  uint32_t timeout_ms)
@@ -341,10 +368,28 @@ out:
 	return r;
 }
 
+static bool fa_uses_store(const struct fa_daemon *d)
+{
+	return d->dom.enabled && d->dom.store && d->store != NULL && d->dom.reuse != FA_REUSE_NONE;
+}
+
 void fa_reuse_note_pair(struct fa_daemon *d, struct in_addr home)
 {
-	if (d->dom.enabled && d->dom.store && d->store != NULL && d->dom.reuse != FA_REUSE_NONE)
+	/* A hand-over in progress writes its first copy itself, once it counts. */
+	if (fa_uses_store(d) && u32map_get(&d->xfers, home.s_addr) == NULL)
 		fa_store_write(d, home, NULL, 1000);
+}
+
+/* New IPsec SAs with the node in place of ones we cannot send on (Quick Mode, as responder too). */
+static void fa_rekey_node(struct fa_daemon *d, struct in_addr home, const char *why)
+{
+	for (struct ike_child *c = ike_children(d->ike), *n; c != NULL; c = n) {
+		n = c->next;
+		if (c->peer.s_addr == home.s_addr)
+			ike_child_delete(d->ike, c, why);
+	}
+	if (ike_quick_mode(d->ike, home) < 0)
+		log_notice("no ISAKMP SA with %s for new IPsec SAs: it negotiates", IP4_STR(home));
 }
 
 /* ---- the new FA: finishing a transfer ---- */
@@ -357,9 +402,26 @@ static void fa_xfer_free(struct fa_xfer *x)
 	free(x);
 }
 
+/* Drop what a hand-over that never counted took in. */
+static void fa_xfer_undo(struct fa_xfer *x, const char *why)
+{
+	struct fa_daemon *d = x->d;
+
+	if (x->status == MIP_REUSE_REFUSED)
+		return;
+	d->reuse.taken_denied++;
+	log_info("SA reuse for %s: %s: dropping the SAs taken over", IP4_STR(x->home), why);
+	ike_forget_peer(d->ike, x->home, why);
+	x->status = MIP_REUSE_REFUSED;
+}
+
+/* The home agent's reply never came: the registration did not count. */
 static void fa_xfer_reap(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
-	fa_xfer_free(arg);
+	struct fa_xfer *x = arg;
+
+	fa_xfer_undo(x, "no answer from the home agent");
+	fa_xfer_free(x);
 }
 
 /* Append the status for the node; 0 when it fits. */
@@ -374,34 +436,102 @@ static int fa_xfer_status_ext(struct fa_xfer *x, uint8_t *msg, size_t *len, size
 	return 0;
 }
 
-/*
- * The home agent's reply goes to the node: the moment the hand-over counts.
- * Accepted, the SAs are ours and the FA that had them forgets them;
- * refused (a replayed registration, say), what we took in goes again.
- */
-static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
+static bool fa_xfer_has_prev(const struct fa_xfer *x)
+{
+	const struct fa_daemon *d = x->d;
+
+	return fa_member(&d->dom, x->req.prev_coa) &&
+	       x->req.prev_coa.s_addr != d->fa.cfg.coa.s_addr;
+}
+
+/* Tell the previous FA the SAs are ours now (STORE_DEL); it answers RELEASED. */
+static void fa_xfer_confirm(struct fa_xfer *x)
 {
 	struct fa_daemon *d = x->d;
-	struct sax_msg *m;
+	struct sax_msg *m = calloc(1, sizeof(*m));
 
-	if (x->status == MIP_REUSE_REFUSED)
-		return;
-	if (len < 2 || reply[1] > 1) {
-		log_info("registration of %s refused (code %u): dropping the SAs taken over",
-			 IP4_STR(x->home), len < 2 ? 0 : reply[1]);
-		ike_forget_peer(d->ike, x->home, "registration refused");
-		return;
-	}
-	if (!fa_member(&d->dom, x->req.prev_coa) || x->req.prev_coa.s_addr == d->fa.cfg.coa.s_addr)
-		return;
-	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return;
 	m->type = SAX_STORE_DEL;
 	memcpy(m->mn_id, x->mn_id, strlen(x->mn_id));
 	m->mn_id_len = strlen(x->mn_id);
+	x->confirms++;
 	fa_sax_send(d, x->req.prev_coa, m);
 	free(m);
+}
+
+/* Nothing more to wait for: the store has our copy (or none is kept) and the loan is settled. */
+static void fa_xfer_settled(struct fa_xfer *x)
+{
+	if (x->state == FA_XF_CONFIRM && !x->storing && !x->loan)
+		fa_xfer_free(x);
+}
+
+static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct fa_xfer *x = arg;
+	struct fa_daemon *d = x->d;
+
+	if (x->loan && x->confirms < FA_CONFIRM_TRIES) {
+		fa_xfer_confirm(x);
+		ev_timer_start(loop, &x->timer, d->dom.timeout_ms);
+		return;
+	}
+	if (x->loan) {
+		/* Safe as it is: we stay below the numbers the previous FA lent. */
+		d->reuse.taken_unconfirmed++;
+		log_rl_notice("SA reuse for %s: %s never answered our confirmation; "
+			      "sending stays below the numbers it lent",
+			      IP4_STR(x->home), IP4_STR(x->req.prev_coa));
+		x->loan = false;
+	}
+	if (x->storing)
+		return; /* the store client's own timeout ends the write */
+	fa_xfer_free(x);
+}
+
+/*
+ * The home agent's reply goes to the node: the moment the hand-over counts.
+ * Accepted, the SAs are ours: our copy goes to the store (we send once it
+ * is there) and the previous FA forgets them; refused (a replayed or
+ * forged registration, say), what we took in goes again.
+ */
+static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
+{
+	struct fa_daemon *d = x->d;
+	bool full = x->status == MIP_REUSE_FULL;
+
+	if (x->status == MIP_REUSE_REFUSED) {
+		fa_xfer_free(x);
+		return;
+	}
+	if (len < 2 || !mip_code_accepted(reply[1])) {
+		fa_xfer_undo(x, "registration refused");
+		fa_xfer_free(x);
+		return;
+	}
+	ev_timer_stop(d->loop, &x->timer);
+	x->state = FA_XF_CONFIRM;
+	x->loan = x->loan && full && fa_xfer_has_prev(x);
+	if (full && fa_uses_store(d)) {
+		x->storing = fa_store_write(d, x->home, x, d->dom.timeout_ms) == 0;
+		if (!x->storing)
+			fa_xfer_stored(x, false);
+	}
+	if (fa_xfer_has_prev(x))
+		fa_xfer_confirm(x);
+	ev_timer_init(&x->timer, fa_xfer_confirm_timer, x);
+	ev_timer_start(d->loop, &x->timer, d->dom.timeout_ms);
+	fa_xfer_settled(x);
+}
+
+/* Our first copy is in the store, or could not be written: new IPsec SAs then. */
+static void fa_xfer_stored(struct fa_xfer *x, bool kept)
+{
+	x->storing = false;
+	if (!kept)
+		fa_rekey_node(x->d, x->home, "the store kept no copy: new IPsec SAs instead");
+	fa_xfer_settled(x);
 }
 
 static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, const char *why)
@@ -422,12 +552,17 @@ static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, co
 		 : status == MIP_REUSE_PARTIAL ? "partial: Quick Mode follows"
 					       : "refused: negotiation follows",
 		 why, (unsigned long long)(ev_now_us() - x->started_us));
+	ev_timer_stop(d->loop, &x->timer);
+	if (x->denied) {
+		fa_xfer_undo(x, "registration refused");
+		fa_xfer_free(x);
+		return;
+	}
 	if (x->reply_held) {
 		x->reply_held = false;
-		fa_xfer_commit(x, x->reply, x->reply_len);
 		if (fa_xfer_status_ext(x, x->reply, &x->reply_len, sizeof(x->reply)) == 0)
 			fa_send_reply(&d->fa, x->home, x->reply, x->reply_len, sizeof(x->reply));
-		fa_xfer_free(x);
+		fa_xfer_commit(x, x->reply, x->reply_len);
 		return;
 	}
 	ev_timer_init(&x->timer, fa_xfer_reap, x);
@@ -441,27 +576,14 @@ static void fa_xfer_fail(struct fa_xfer *x, uint64_t *counter, const char *why)
 	fa_xfer_finish(x, MIP_REUSE_REFUSED, 0, why);
 }
 
-/* The node proves it holds the ISAKMP SA the record carries. */
-static bool fa_xfer_possession(struct fa_xfer *x, const struct sax_record *rec)
-{
-	uint8_t mac[IKE_MAX_HASH];
-	bool ok;
-
-	if (memcmp(rec->isakmp.icookie, x->req.icookie, 8) != 0 ||
-	    memcmp(rec->isakmp.rcookie, x->req.rcookie, 8) != 0 ||
-	    x->req.auth_len != rec->isakmp.hash_len ||
-	    ike_possession_mac(&rec->isakmp, x->covered, x->covered_len, mac) < 0)
-		return false;
-	ok = CRYPTO_memcmp(mac, x->auth, x->req.auth_len) == 0;
-	OPENSSL_cleanse(mac, sizeof(mac));
-	return ok;
-}
-
-/* Sequence numbers and replay windows of the pairs taken over (ipsec_take_over). */
+/*
+ * Sequence numbers and replay windows of the pairs taken over
+ * (ipsec_take_over): nothing goes out until the take-over counts, with a
+ * store until our copy is there, and on a loan below its cap.
+ */
 static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
 {
 	struct fa_daemon *d = x->d;
-	bool hold = d->dom.store && d->store != NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < rec->n_children; i++) {
@@ -470,11 +592,13 @@ static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
 		if (p == NULL)
 			continue;
 		if (ipsec_take_over(p, c->seq_out, c->replay_top, x->req.mn_sent,
-				    x->req.mn_received, hold) == ESP_OK)
+				    x->req.mn_received, fa_uses_store(d), c->loan_cap) == ESP_OK) {
 			n++;
-		else if (p->child != NULL)
+			x->loan = x->loan || c->loan_cap != 0;
+		} else if (p->child != NULL) {
 			ike_child_forget(d->ike, p->child,
 					 "its sequence numbers cannot be taken over");
+		}
 	}
 	return n;
 }
@@ -485,14 +609,16 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 	const struct sax_record *rec = &m->rec;
 	const struct ike_peer *pc = fa_peer_of(d, x->home);
 	bool full = d->dom.reuse == FA_REUSE_FULL && rec->n_children > 0;
+	struct mip_reg_request rq;
+	enum reuse_verdict v;
 
 	if (!m->has_record || rec->home_addr.s_addr != x->home.s_addr || pc == NULL) {
 		fa_xfer_fail(x, &d->reuse.fallback_bad_record, "record for another node");
 		return;
 	}
-	if (!fa_xfer_possession(x, rec)) {
-		fa_xfer_fail(x, &d->reuse.fallback_possession,
-			     "the node's proof of possession does not verify");
+	v = reuse_claim_check(x->reg, x->reg_len, &rec->isakmp, &rq);
+	if (v != REUSE_OK) {
+		fa_xfer_fail(x, &d->reuse.fallback_possession, reuse_verdict_name(v));
 		return;
 	}
 	if (ike_import(d->ike, rec, pc, full) == NULL) {
@@ -506,40 +632,8 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 		log_rl_notice("SA reuse for %s: the IPsec SAs have ended; partial instead",
 			      IP4_STR(x->home));
 	}
-	/*
-	 * With a store, the previous FA's copy there starts its reader where we
-	 * start: ours must replace it before we send anything (fa_xfer_stored).
-	 */
-	if (full && d->dom.store && d->store != NULL) {
-		x->state = FA_XF_PUT;
-		if (fa_store_write(d, x->home, x, d->dom.timeout_ms) == 0)
-			return;
-		fa_xfer_stored(x, false);
-		return;
-	}
 	fa_xfer_finish(x, full ? MIP_REUSE_FULL : MIP_REUSE_PARTIAL, 0,
 		       full ? "ISAKMP and IPsec SAs taken over" : "ISAKMP SA taken over");
-}
-
-/* Our copy of a full hand-over is in the store, or could not be written: Quick Mode then. */
-static void fa_xfer_stored(struct fa_xfer *x, bool kept)
-{
-	struct fa_daemon *d = x->d;
-
-	if (x->state != FA_XF_PUT)
-		return;
-	if (kept) {
-		fa_xfer_finish(x, MIP_REUSE_FULL, 0,
-			       "ISAKMP and IPsec SAs taken over, store updated");
-		return;
-	}
-	for (struct ike_child *c = ike_children(d->ike), *n; c != NULL; c = n) {
-		n = c->next;
-		if (c->peer.s_addr == x->home.s_addr)
-			ike_child_forget(d->ike, c,
-					 "the store kept no copy: new IPsec SAs instead");
-	}
-	fa_xfer_finish(x, MIP_REUSE_PARTIAL, 0, "ISAKMP SA taken over; the store kept no copy");
 }
 
 /* ---- the new FA: fetching ---- */
@@ -602,10 +696,35 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 	free(m);
 }
 
+/* Ask the previous FA, with the node's registration so it can check the claim itself. */
+static void fa_xfer_ask(struct fa_xfer *x)
+{
+	struct fa_daemon *d = x->d;
+	struct sax_msg *m = calloc(1, sizeof(*m));
+
+	if (m == NULL) {
+		fa_xfer_fail(x, &d->reuse.fallback_local, "out of memory");
+		return;
+	}
+	m->type = SAX_REQUEST;
+	m->mn_id_len = strlen(x->mn_id);
+	memcpy(m->mn_id, x->mn_id, m->mn_id_len);
+	memcpy(m->req.reg, x->reg, x->reg_len);
+	m->req.reg_len = (uint16_t)x->reg_len;
+	x->state = FA_XF_DIRECT;
+	if (fa_sax_send(d, x->req.prev_coa, m) == 0)
+		ev_timer_start(d->loop, &x->timer, d->dom.timeout_ms);
+	else
+		fa_xfer_try_store(x, "cannot ask the previous FA");
+	OPENSSL_cleanse(m, sizeof(*m));
+	free(m);
+}
+
 void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
 		      const struct mip_reg_request *rq)
 {
 	struct fa_daemon *d = arg;
+	size_t reg_len = rq->ext.reuse.covered_len + rq->ext.reuse.auth_len;
 	struct fa_xfer *x;
 	bool member;
 
@@ -624,13 +743,12 @@ void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_
 	x->req.auth = NULL;
 	x->started_us = ev_now_us();
 	ev_timer_init(&x->timer, fa_xfer_timeout, x);
-	if (rq->ext.reuse.covered_len > sizeof(x->covered)) {
+	if (reg_len > sizeof(x->reg) || reg_len > len) {
 		fa_xfer_fail(x, &d->reuse.fallback_possession, "request too large");
 		return;
 	}
-	memcpy(x->covered, msg, rq->ext.reuse.covered_len);
-	x->covered_len = rq->ext.reuse.covered_len;
-	memcpy(x->auth, rq->ext.reuse.auth, rq->ext.reuse.auth_len);
+	memcpy(x->reg, msg, reg_len);
+	x->reg_len = reg_len;
 	if (!d->dom.enabled || d->dom.reuse == FA_REUSE_NONE || d->ike == NULL) {
 		fa_xfer_fail(x, &d->reuse.fallback_policy, "the domain does not reuse SAs");
 		return;
@@ -651,20 +769,7 @@ void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_
 		fa_xfer_try_store(x, "no previous FA to ask");
 		return;
 	}
-	struct sax_msg *m = calloc(1, sizeof(*m));
-	if (m == NULL) {
-		fa_xfer_fail(x, &d->reuse.fallback_local, "out of memory");
-		return;
-	}
-	m->type = SAX_REQUEST;
-	memcpy(m->mn_id, x->mn_id, rq->ext.nai_len);
-	m->mn_id_len = rq->ext.nai_len;
-	x->state = FA_XF_DIRECT;
-	if (fa_sax_send(d, x->req.prev_coa, m) == 0)
-		ev_timer_start(d->loop, &x->timer, d->dom.timeout_ms);
-	else
-		fa_xfer_try_store(x, "cannot ask the previous FA");
-	free(m);
+	fa_xfer_ask(x);
 }
 
 int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *len, size_t cap)
@@ -672,12 +777,21 @@ int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *
 	struct fa_daemon *d = arg;
 	struct fa_xfer *x = u32map_get(&d->xfers, home.s_addr);
 
-	if (x == NULL)
+	if (x == NULL || x->state == FA_XF_CONFIRM)
 		return 0;
+	if (*len < 2 || !mip_code_accepted(msg[1])) {
+		/* Nothing we take in may outlive a denial; the node hears it now. */
+		if (x->state == FA_XF_DONE) {
+			fa_xfer_commit(x, msg, *len);
+		} else {
+			x->denied = true;
+			x->reply_held = false;
+		}
+		return 0;
+	}
 	if (x->state == FA_XF_DONE) {
-		fa_xfer_commit(x, msg, *len);
 		fa_xfer_status_ext(x, msg, len, cap);
-		fa_xfer_free(x);
+		fa_xfer_commit(x, msg, *len);
 		return 0;
 	}
 	/* The home agent was faster than the transfer: the reply waits for its outcome. */
@@ -703,6 +817,13 @@ static bool fa_home_of(struct fa_daemon *d, const struct sax_msg *m, struct in_a
 	return false;
 }
 
+static void fa_handed_free(struct fa_handed *h)
+{
+	ev_timer_stop(h->d->loop, &h->timer);
+	u32map_del(&h->d->handed, h->home.s_addr);
+	free(h);
+}
+
 /*
  * A node's SAs went to an FA that has not confirmed taking them: only that
  * FA may have them (again); entries go with the SAs.
@@ -714,10 +835,40 @@ static bool fa_handed_elsewhere(struct fa_daemon *d, struct in_addr home, struct
 	if (h == NULL)
 		return false;
 	if (ike_sa_find_peer(d->ike, home) == NULL) {
-		free(u32map_del(&d->handed, home.s_addr));
+		fa_handed_free(h);
 		return false;
 	}
-	return h->to.s_addr != asker.s_addr;
+	return !h->reclaimed && h->to.s_addr != asker.s_addr;
+}
+
+/*
+ * The loan was not confirmed in time: the SAs are ours again.  Sending goes
+ * on above the numbers we lent (with a store, once our copy there promises
+ * more); a pair with nothing left above them is dropped.
+ */
+static void fa_reclaim(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct fa_handed *h = arg;
+	struct fa_daemon *d = h->d;
+	bool held = fa_uses_store(d);
+	size_t n = 0;
+
+	for (struct ike_child *c = ike_children(d->ike), *nx; c != NULL; c = nx) {
+		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
+		nx = c->next;
+		if (c->peer.s_addr != h->home.s_addr || p == NULL || !p->handed_over)
+			continue;
+		if (ipsec_reclaim(p, held) == ESP_OK)
+			n++;
+		else
+			ike_child_delete(d->ike, c, "nothing left above the numbers it lent");
+	}
+	h->reclaimed = true;
+	d->reuse.served_reclaimed++;
+	log_notice("SAs of %s lent to %s: not confirmed within %u ms, taken back (%zu pairs)",
+		   IP4_STR(h->home), IP4_STR(h->to), d->dom.lend_ms, n);
+	if (held && n > 0)
+		fa_store_write(d, h->home, NULL, 1000);
 }
 
 static void fa_note_handed(struct fa_daemon *d, struct in_addr home, struct in_addr to)
@@ -730,16 +881,55 @@ static void fa_note_handed(struct fa_daemon *d, struct in_addr home, struct in_a
 			free(h);
 			return;
 		}
+		h->d = d;
+		h->home = home;
+		ev_timer_init(&h->timer, fa_reclaim, h);
 	}
 	h->to = to;
+	h->reclaimed = false;
+	ev_timer_stop(d->loop, &h->timer);
+	ev_timer_start(d->loop, &h->timer, d->dom.lend_ms);
+}
+
+/*
+ * The node's claim, as the request carries it: it proves possession of our
+ * ISAKMP SA, names the node and us, and its Identification is newer than
+ * the node's last registration the home agent accepted through us.
+ * SAX_OK, or the reason for a REFUSED (counted and logged).
+ */
+static uint16_t fa_serve_claim(struct fa_daemon *d, const struct sax_msg *req,
+			       const struct sax_record *rec, struct in_addr home)
+{
+	const struct fa_visitor *v = fa_find_visitor(&d->fa, home);
+	struct reuse_holder h = {.sa = &rec->isakmp,
+				 .home = home,
+				 .id = req->mn_id,
+				 .id_len = req->mn_id_len,
+				 .us = d->fa.cfg.coa,
+				 .last_accepted = v != NULL ? v->accepted_id : 0,
+				 .now_ntp = mip_ident_now(),
+				 .window_s = d->dom.window_ms / 1000};
+	enum reuse_verdict r = reuse_claim_serve(req->req.reg, req->req.reg_len, &h);
+	bool stale = r == REUSE_STALE || r == REUSE_REPLAY;
+
+	if (r == REUSE_OK)
+		return SAX_OK;
+	if (stale)
+		d->reuse.served_stale++;
+	else
+		d->reuse.served_bad_proof++;
+	log_rl_notice("SA request from %s for %s: %s", IP4_STR(req->sender), IP4_STR(home),
+		      reuse_verdict_name(r));
+	return stale ? SAX_R_STALE_REG : SAX_R_PROOF;
 }
 
 /*
  * The record goes out with exact replay state and our outbound numbers
  * reserved ahead: we may still send up to them (a packet the home agent
- * tunnelled before the binding moved) and the new FA starts above.  We keep
- * the SAs until the new FA confirms (SAX_STORE_DEL, fa_taken): if the node
- * could not prove possession there, it is still ours.
+ * tunnelled before the binding moved) and the new FA starts above, below a
+ * cap until it confirms.  We keep the SAs until then (SAX_STORE_DEL,
+ * fa_taken), and take them back if no confirmation comes.  Nothing changes
+ * here for a request that fails a check.
  */
 static void fa_serve_request(struct fa_daemon *d, const struct sax_msg *req)
 {
@@ -763,7 +953,7 @@ static void fa_serve_request(struct fa_daemon *d, const struct sax_msg *req)
 		log_rl_info("SA request from %s for %.*s: none to give", IP4_STR(req->sender),
 			    (int)req->mn_id_len, req->mn_id);
 		m->flags = SAX_R_UNKNOWN;
-	} else {
+	} else if ((m->flags = fa_serve_claim(d, req, &m->rec, home)) == SAX_OK) {
 		fa_record_seq(d, &m->rec, d->dom.seq_reserve, true, NULL);
 		m->rec.home_addr = home;
 		m->rec.prev_coa = d->fa.cfg.coa;
@@ -772,41 +962,115 @@ static void fa_serve_request(struct fa_daemon *d, const struct sax_msg *req)
 		m->has_record = true;
 		fa_note_handed(d, home, req->sender);
 		d->reuse.served_records++;
-		log_info("SAs of %s handed to %s", IP4_STR(home), IP4_STR(req->sender));
+		log_info("SAs of %s lent to %s until it confirms", IP4_STR(home),
+			 IP4_STR(req->sender));
 	}
+	if (m->type == SAX_REFUSED)
+		sax_record_wipe(&m->rec);
 	fa_sax_send(d, req->sender, m);
 	sax_record_wipe(&m->rec);
 	free(m);
 }
 
-/* The new FA has the node (possession proved, registration accepted): the SAs are its alone. */
-static void fa_taken(struct fa_daemon *d, const struct sax_msg *m)
+/* Answer a confirmation: RELEASED, or REFUSED with why. */
+static void fa_taken_answer(struct fa_daemon *d, const struct sax_msg *del, uint16_t refused)
 {
-	struct in_addr home;
+	struct sax_msg *m = calloc(1, sizeof(*m));
 
-	if (!fa_member(&d->dom, m->sender) || d->ike == NULL || !fa_home_of(d, m, &home) ||
-	    ike_sa_find_peer(d->ike, home) == NULL)
+	if (m == NULL)
 		return;
-	free(u32map_del(&d->handed, home.s_addr));
-	ike_forget_peer(d->ike, home, "taken over by the next foreign agent");
-	log_info("SAs of %s now with %s", IP4_STR(home), IP4_STR(m->sender));
+	memcpy(m->mn_id, del->mn_id, del->mn_id_len);
+	m->mn_id_len = del->mn_id_len;
+	m->type = refused != SAX_OK ? SAX_REFUSED : SAX_RELEASED;
+	m->flags = refused;
+	fa_sax_send(d, del->sender, m);
+	free(m);
 }
 
-static void fa_take_answer(struct fa_daemon *d, const struct sax_msg *m)
+/*
+ * The new FA has the node (possession proved, registration accepted): the
+ * SAs are its alone, unless we took a loan to it back, or lent them to
+ * another FA meanwhile.  Without SAs for the node we have nothing to send
+ * on, and say so (RELEASED) however often it asks.
+ */
+static void fa_taken(struct fa_daemon *d, const struct sax_msg *m)
 {
-	struct fa_xfer *x = NULL;
+	struct fa_handed *h;
+	struct in_addr home;
+
+	if (!fa_member(&d->dom, m->sender) || d->ike == NULL || !fa_home_of(d, m, &home))
+		return;
+	h = u32map_get(&d->handed, home.s_addr);
+	if (ike_sa_find_peer(d->ike, home) != NULL && h != NULL &&
+	    (h->reclaimed || h->to.s_addr != m->sender.s_addr)) {
+		d->reuse.served_late_confirm++;
+		log_rl_notice("%s confirms taking the SAs of %s, %s", IP4_STR(m->sender),
+			      IP4_STR(home),
+			      h->reclaimed ? "but we took them back" : "lent to another FA");
+		fa_taken_answer(d, m, h->reclaimed ? SAX_R_RECLAIMED : SAX_R_UNKNOWN);
+		return;
+	}
+	if (h != NULL)
+		fa_handed_free(h);
+	if (ike_sa_find_peer(d->ike, home) != NULL) {
+		ike_forget_peer(d->ike, home, "taken over by the next foreign agent");
+		log_info("SAs of %s now with %s", IP4_STR(home), IP4_STR(m->sender));
+	}
+	d->reuse.served_released++;
+	fa_taken_answer(d, m, SAX_OK);
+}
+
+/* A transfer at this FA that an answer from sender for the node m names belongs to. */
+static struct fa_xfer *fa_xfer_for(struct fa_daemon *d, const struct sax_msg *m,
+				   enum fa_xfer_state state)
+{
 	size_t it = 0;
 	uint32_t k;
 	void *v;
 
 	while (u32map_next(&d->xfers, &it, &k, &v)) {
 		struct fa_xfer *c = v;
-		if (c->state == FA_XF_DIRECT && strlen(c->mn_id) == m->mn_id_len &&
+		if (c->state == state && strlen(c->mn_id) == m->mn_id_len &&
 		    memcmp(c->mn_id, m->mn_id, m->mn_id_len) == 0 &&
 		    c->req.prev_coa.s_addr == m->sender.s_addr)
-			x = c;
+			return c;
 	}
-	if (x == NULL) {
+	return NULL;
+}
+
+/* The previous FA's answer to our confirmation. */
+static void fa_confirm_answer(struct fa_daemon *d, struct fa_xfer *x, const struct sax_msg *m)
+{
+	if (!x->loan)
+		return;
+	x->loan = false;
+	if (m->type == SAX_RELEASED) {
+		for (struct ike_child *c = ike_children(d->ike); c != NULL; c = c->next) {
+			struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
+			if (c->peer.s_addr == x->home.s_addr && p != NULL)
+				ipsec_released(p);
+		}
+		d->reuse.taken_released++;
+		log_info("SA reuse for %s: %s released the SAs", IP4_STR(x->home),
+			 IP4_STR(m->sender));
+	} else {
+		d->reuse.taken_reclaimed++;
+		log_notice("SA reuse for %s: %s kept the SAs (%s)", IP4_STR(x->home),
+			   IP4_STR(m->sender), store_reason_name((enum sax_reason)m->flags));
+		fa_rekey_node(d, x->home, "the previous FA took them back");
+	}
+	fa_xfer_settled(x);
+}
+
+static void fa_take_answer(struct fa_daemon *d, const struct sax_msg *m)
+{
+	struct fa_xfer *x = fa_xfer_for(d, m, FA_XF_DIRECT);
+
+	if (x == NULL && (x = fa_xfer_for(d, m, FA_XF_CONFIRM)) != NULL && m->type != SAX_RECORD) {
+		fa_confirm_answer(d, x, m);
+		return;
+	}
+	if (x == NULL || x->state != FA_XF_DIRECT || m->type == SAX_RELEASED) {
 		log_rl_debug("late or unexpected %s from %s", sax_type_name(m->type),
 			     IP4_STR(m->sender));
 		return;
@@ -814,6 +1078,8 @@ static void fa_take_answer(struct fa_daemon *d, const struct sax_msg *m)
 	ev_timer_stop(d->loop, &x->timer);
 	if (m->type == SAX_REFUSED) {
 		d->reuse.fallback_prev_refused++;
+		log_rl_notice("SA reuse for %s: %s refused (%s)", IP4_STR(x->home),
+			      IP4_STR(m->sender), store_reason_name((enum sax_reason)m->flags));
 		fa_xfer_try_store(x, "the previous FA has no SAs for the node");
 		return;
 	}
@@ -840,12 +1106,14 @@ static void fa_on_sax(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 				      e != SAX_E_OK ? sax_err_name(e) : "sender is not the source");
 		} else if (m->type == SAX_REQUEST) {
 			fa_serve_request(d, m);
-		} else if (m->type == SAX_RECORD || m->type == SAX_REFUSED) {
+		} else if (m->type == SAX_RECORD || m->type == SAX_REFUSED ||
+			   m->type == SAX_RELEASED) {
 			fa_take_answer(d, m);
 		} else if (m->type == SAX_STORE_DEL) {
 			fa_taken(d, m);
 		}
 		sax_record_wipe(&m->rec);
+		OPENSSL_cleanse(&m->req, sizeof(m->req));
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
 	free(m);
@@ -896,8 +1164,11 @@ void fa_reuse_close(struct fa_daemon *d)
 	}
 	u32map_free(&d->xfers);
 	it = 0;
-	while (u32map_next(&d->handed, &it, &k, &v))
-		free(v);
+	while (u32map_next(&d->handed, &it, &k, &v)) {
+		struct fa_handed *h = v;
+		ev_timer_stop(d->loop, &h->timer);
+		free(h);
+	}
 	u32map_free(&d->handed);
 	/* The client drops pending writes without their callbacks. */
 	store_client_free(d->store);

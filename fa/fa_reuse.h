@@ -40,6 +40,7 @@ struct fa_domain {
 		fa_keys;     /* K_SA and a key from it: FA to FA, which the store cannot forge */
 	uint32_t timeout_ms; /* per technique */
 	uint32_t window_ms;
+	uint32_t lend_ms; /* a hand-over not confirmed by then is taken back */
 	uint64_t seq_reserve;
 	struct store_config store_cfg;
 };
@@ -64,6 +65,15 @@ struct fa_domain {
 	X(served_records)                                                                          \
 	X(served_refused)                                                                          \
 	X(served_not_member)                                                                       \
+	X(served_bad_proof)                                                                        \
+	X(served_stale)                                                                            \
+	X(served_released)                                                                         \
+	X(served_reclaimed)                                                                        \
+	X(served_late_confirm)                                                                     \
+	X(taken_released)                                                                          \
+	X(taken_reclaimed)                                                                         \
+	X(taken_unconfirmed)                                                                       \
+	X(taken_denied)                                                                            \
 	X(sax_bad_messages)                                                                        \
 	X(store_puts)                                                                              \
 	X(store_put_failures)

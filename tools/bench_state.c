@@ -604,7 +604,7 @@ static int run(size_t n, enum esp_alg alg)
 		struct ike_child *c = s.children[i];
 		t = now();
 		struct ipsec_pair *p = ipsec_add(&s.ipsec, c, c->remote_net.s_addr);
-		if (p == NULL || ipsec_take_over(p, 5000, 4000, 4100, 4900, false) != ESP_OK) {
+		if (p == NULL || ipsec_take_over(p, 5000, 4000, 4100, 4900, false, 0) != ESP_OK) {
 			fail("ipsec_add / ipsec_take_over", i);
 			goto out;
 		}

@@ -33,6 +33,7 @@
 #include "ipsec.h"
 #include "log.h"
 #include "mip_msg.h"
+#include "reuse_claim.h"
 #include "sax.h"
 
 #include <arpa/inet.h>
@@ -168,16 +169,20 @@ struct pkt {
 static size_t inner_packet(uint8_t *out, size_t cap, bool from_mn)
 {
 	static uint32_t tag;
+	static struct in_addr home, cn;
 	uint8_t payload[16] = {0};
 	struct buf b;
 
+	if (home.s_addr == 0) {
+		home = ip(MN_HOME);
+		cn = ip(CN_ADDR);
+	}
 	tag++;
 	memcpy(payload, &tag, sizeof(tag));
 	buf_init_write(&b, out, cap);
-	ck_assert_int_eq(ip4_udp_put(&b, ip(from_mn ? MN_HOME : CN_ADDR),
-				     ip(from_mn ? CN_ADDR : MN_HOME), 4000, 5000, 64, payload,
-				     sizeof(payload)),
-			 0);
+	if (ip4_udp_put(&b, from_mn ? home : cn, from_mn ? cn : home, 4000, 5000, 64, payload,
+			sizeof(payload)) != 0)
+		ck_abort_msg("cannot build an inner packet");
 	return buf_used(&b);
 }
 
@@ -410,7 +415,10 @@ enum seq_op {
 	S_RESERVE,    /* ipsec_reserve(p, v0) */
 	S_DONE,       /* ipsec_reserve_done(p, v0, flag) */
 	S_HAND,       /* ipsec_hand_over(p, v0) */
-	S_TAKE,       /* ipsec_take_over(p, v0..v3, flag) == err; refused: nothing changed */
+	S_LEND,       /* ipsec_lend(p, v0, v1) == v2 */
+	S_RECLAIM,    /* ipsec_reclaim(p, flag) == err */
+	S_RELEASED,   /* ipsec_released(p) */
+	S_TAKE,       /* ipsec_take_over(p, v0..v3, flag, cap) == err; refused: nothing changed */
 	S_MAY,        /* ipsec_may_send(p) == flag */
 	S_LAST,       /* the last number p sent == v0 */
 	S_PEER,       /* the node sends number v0: the FA accepts it iff flag */
@@ -420,6 +428,7 @@ struct seq_step {
 	enum seq_op op;
 	uint64_t v[4];
 	bool flag;
+	uint64_t cap;
 	enum esp_err err;
 };
 
@@ -440,6 +449,11 @@ struct seq_case {
 #define HAND(s)       {.op = S_HAND, .v = {(s)}}
 #define TAKE(so, top, sent, recv, hold, e) \
 	{.op = S_TAKE, .v = {(so), (top), (sent), (recv)}, .flag = (hold), .err = (e)}
+#define TAKE_CAP(so, hold, lc, e) \
+	{.op = S_TAKE, .v = {(so)}, .flag = (hold), .cap = (lc), .err = (e)}
+#define LEND(s, block, want) {.op = S_LEND, .v = {(s), (block), (want)}}
+#define RECLAIM(hold, e) {.op = S_RECLAIM, .flag = (hold), .err = (e)}
+#define RELEASED     {.op = S_RELEASED}
 #define MAY(b)        {.op = S_MAY, .flag = (b)}
 #define LAST(n)       {.op = S_LAST, .v = {(n)}}
 #define PEER(seq, b)  {.op = S_PEER, .v = {(seq)}, .flag = (b)}
@@ -541,6 +555,48 @@ static const struct seq_case seq_cases[] = {
 	 false,
 	 {SEND(5), HAND(5 + R), TAKE(200, 0, 0, 0, false, ESP_OK), MAY(true), NEXT(R, 200 + R),
 	  SEND(1), LAST(201), RESERVE_(200 + R), MAY(true), SEND_LIMIT(R - 1), LAST(200 + R)}},
+	/* 17 */
+	{"lent: the record's number is final for us, as when handed over",
+	 false,
+	 {SEND(5), LEND(5 + R, R, 5 + 2 * R), NEXT(0, 5 + R), NEXT(R, 5 + R), MAY(true),
+	  SEND_LIMIT(R), LAST(5 + R), MAY(false)}},
+	/* 18 */
+	{"loan not confirmed: we go on above the block we lent",
+	 false,
+	 {SEND(5), LEND(5 + R, R, 5 + 2 * R), SEND(3), RECLAIM(false, ESP_OK), LAST(5 + 2 * R),
+	  MAY(true), SEND(1), LAST(6 + 2 * R), NEXT(R, 6 + 3 * R), RECLAIM(false, ESP_E_INVAL),
+	  LAST(6 + 2 * R), SEND(2)}},
+	/* 19 */
+	{"loan not confirmed, with a store: nothing goes out until a copy promising more is kept",
+	 false,
+	 {SEND(5), LEND(5 + R, R, 5 + 2 * R), RECLAIM(true, ESP_OK), MAY(false), SEND_LIMIT(0),
+	  NEXT(R, 5 + 3 * R), RESERVE_(5 + 3 * R), MAY(false), LOST(5 + 3 * R), MAY(false),
+	  RESERVE_(5 + 3 * R), KEPT(5 + 3 * R), MAY(true), SEND_LIMIT(R), LAST(5 + 3 * R)}},
+	/* 20 */
+	{"nothing lent, nothing to take back",
+	 false,
+	 {RECLAIM(false, ESP_E_INVAL), SEND(2), HAND(2 + R), RECLAIM(true, ESP_E_INVAL), MAY(true),
+	  SEND_LIMIT(R), LAST(2 + R)}},
+	/* 21 */
+	{"a loan up to the last number: nothing left to take back",
+	 false,
+	 {LEND(ESP_SEQ_MAX - 5, R, ESP_SEQ_MAX), RECLAIM(false, ESP_E_SEQ_OVERFLOW), MAY(true),
+	  SEND(1), LEND(ESP_SEQ_MAX, R, ESP_SEQ_MAX), LEND(TOO_BIG, R, ESP_SEQ_MAX)}},
+	/* 22 */
+	{"on loan: up to the cap and no further until released",
+	 false,
+	 {TAKE_CAP(100, false, 100 + R, ESP_OK), MAY(true), SEND_LIMIT(R), LAST(100 + R),
+	  MAY(false), RELEASED, MAY(true), SEND(5), LAST(105 + R)}},
+	/* 23 */
+	{"on loan with a store: a copy promising more does not lift the cap",
+	 false,
+	 {TAKE_CAP(100, true, 100 + R / 2, ESP_OK), MAY(false), RESERVE_(100 + R), KEPT(100 + R),
+	  MAY(true), SEND_LIMIT(R / 2), MAY(false), RELEASED, MAY(true), SEND_LIMIT(R / 2),
+	  LAST(100 + R)}},
+	/* 24 */
+	{"a cap below the record's number is refused and changes nothing",
+	 false,
+	 {SEND(3), TAKE_CAP(100, false, 99, ESP_E_INVAL), LAST(3), MAY(true), SEND(1)}},
 };
 
 #define N_SEQ_CASES ((int)(sizeof(seq_cases) / sizeof(seq_cases[0])))
@@ -601,16 +657,39 @@ static void seq_step(struct duo *d, int ci, size_t si, const struct seq_step *s)
 	case S_HAND:
 		ipsec_hand_over(p, s->v[0]);
 		break;
+	case S_LEND: {
+		uint64_t cap = ipsec_lend(p, s->v[0], s->v[1]);
+		ck_assert_msg(cap == s->v[2], WHERE "lend: cap %" PRIu64 ", want %" PRIu64, AT, cap,
+			      s->v[2]);
+		break;
+	}
+	case S_RECLAIM: {
+		struct ipsec_pair before = *p;
+		enum esp_err e = ipsec_reclaim(p, s->flag);
+		ck_assert_msg(e == s->err, WHERE "reclaim: %s, want %s", AT, esp_err_name(e),
+			      esp_err_name(s->err));
+		if (e != ESP_OK)
+			ck_assert_msg(last_sent(p) == last_sent(&before) &&
+					      p->handed_over == before.handed_over &&
+					      p->lent_cap == before.lent_cap,
+				      WHERE "a refused reclaim changed the outbound state", AT);
+		break;
+	}
+	case S_RELEASED:
+		ipsec_released(p);
+		break;
 	case S_TAKE: {
 		struct ipsec_pair before = *p;
-		enum esp_err e = ipsec_take_over(p, s->v[0], s->v[1], s->v[2], s->v[3], s->flag);
+		enum esp_err e =
+			ipsec_take_over(p, s->v[0], s->v[1], s->v[2], s->v[3], s->flag, s->cap);
 		ck_assert_msg(e == s->err, WHERE "take_over: %s, want %s", AT, esp_err_name(e),
 			      esp_err_name(s->err));
 		if (e != ESP_OK) {
 			ck_assert_msg(last_sent(p) == last_sent(&before) &&
 					      p->reserved_seq == before.reserved_seq &&
 					      p->reserve_pending == before.reserve_pending &&
-					      p->handed_over == before.handed_over,
+					      p->handed_over == before.handed_over &&
+					      p->loan_cap == before.loan_cap,
 				      WHERE "a refused take_over changed the outbound state", AT);
 		}
 		break;
@@ -761,9 +840,9 @@ static void agent_take(struct agent *a, const struct sax_record *rec, uint64_t m
 	ck_assert_uint_eq(a->children[0].spi_in, c->spi_in);
 	a->pair = ipsec_add(&a->ip, &a->children[0], ip(MN_HOME).s_addr);
 	ck_assert_ptr_nonnull(a->pair);
-	ck_assert_int_eq(
-		ipsec_take_over(a->pair, c->seq_out, c->replay_top, mn_sent, mn_received, hold),
-		ESP_OK);
+	ck_assert_int_eq(ipsec_take_over(a->pair, c->seq_out, c->replay_top, mn_sent, mn_received,
+					 hold, c->loan_cap),
+			 ESP_OK);
 	ck_assert_uint_eq(a->n_sent, 0); /* full reuse: no IKE message */
 }
 
@@ -827,8 +906,9 @@ static void sax_decode(const struct wire *w, uint8_t type, uint32_t window_ms,
 
 /*
  * FA1's record of the node's SAs with the sequence-number state
- * fa_record_seq adds: into the record for the next FA (hand) or a store
- * write (the write's promise is reserved).
+ * fa_record_seq adds: lent to the next FA (hand: a loan capped at the
+ * reserve above the record's number) or a store write (the write's promise
+ * is reserved).
  */
 static void fa_export(struct ike_engine *eng, struct ipsec *fa_ip, uint64_t reserve, bool hand,
 		      struct sax_record *rec)
@@ -842,7 +922,7 @@ static void fa_export(struct ike_engine *eng, struct ipsec *fa_ip, uint64_t rese
 		c->replay_top = replay_top(p);
 		c->seq_out = ipsec_next_seq(p, reserve);
 		if (hand)
-			ipsec_hand_over(p, c->seq_out);
+			c->loan_cap = ipsec_lend(p, c->seq_out, reserve);
 		else
 			ipsec_reserve(p, c->seq_out);
 	}
@@ -1169,35 +1249,48 @@ struct reg {
 
 enum cookie_fault { CF_NONE, CF_ICOOKIE, CF_RCOOKIE, CF_SWAP };
 
+/* What the node puts in a request, and what an attacker changes after it. */
+struct claim_opts {
+	enum cookie_fault cf;
+	size_t auth_len;    /* 0: the PRF's */
+	uint64_t id;        /* Identification; 0: a fixed one */
+	const char *home;   /* NULL: MN_HOME */
+	const char *prev;   /* NULL: FA1_COA */
+	uint8_t mn_ha_key0; /* the MN-HA key's first byte (0: the node's) */
+};
+
 /*
  * As mn_ipsec_extend does, after the NAI and the MN-HA authenticator: the
  * extension keyed from the node's exported ISAKMP SA, its proof over every
  * byte before the authenticator.  auth_len 0: the PRF's length; a longer
  * one is padded with zeros, a shorter one is the PRF output cut.
  */
-static void build_request(struct reg *r, struct ike_pair *p, enum cookie_fault cf, size_t auth_len)
+static void build_claim(struct reg *r, struct ike_pair *p, const struct claim_opts *o)
 {
 	static struct sax_record mn_rec;
 	struct sax_record *rec = &mn_rec;
 	struct mip_reg_request rq = {.flags = MIP_RQ_T,
 				     .lifetime = 600,
-				     .home_addr = ip(MN_HOME),
+				     .home_addr = ip(o->home != NULL ? o->home : MN_HOME),
 				     .home_agent = ip("10.8.0.1"),
 				     .coa = ip(FA2_COA),
-				     .id = 0x1122334455667788ull};
-	static const uint8_t mn_ha_key[17] = "0123456789abcdef";
+				     .id = o->id != 0 ? o->id : 0x1122334455667788ull};
+	uint8_t mn_ha_key[17] = "0123456789abcdef";
 	uint8_t mac[IKE_MAX_HASH] = {0}, *auth;
+	size_t auth_len = o->auth_len;
 	struct buf b;
 
+	if (o->mn_ha_key0 != 0)
+		mn_ha_key[0] = o->mn_ha_key0;
 	ck_assert_int_eq(ike_export(p->side[0].eng, ip(FA_ALIAS), false, rec), 0);
 	memset(r, 0, sizeof(*r));
 	r->req.flags = 0;
-	r->req.prev_coa = ip(FA1_COA);
+	r->req.prev_coa = ip(o->prev != NULL ? o->prev : FA1_COA);
 	memcpy(r->req.icookie, rec->isakmp.icookie, 8);
 	memcpy(r->req.rcookie, rec->isakmp.rcookie, 8);
 	r->req.mn_sent = 0x0102030405ull;
 	r->req.mn_received = 0x0a0b0c0dull;
-	switch (cf) {
+	switch (o->cf) {
 	case CF_NONE:
 		break;
 	case CF_ICOOKIE:
@@ -1226,39 +1319,26 @@ static void build_request(struct reg *r, struct ike_pair *p, enum cookie_fault c
 	sax_record_wipe(rec);
 }
 
-enum verdict { V_OK, V_PARSE, V_ABSENT, V_COOKIES, V_LEN, V_MAC };
-static const char *const verdict_name[] = {"ok", "parse", "absent", "cookies", "length", "mac"};
+static void build_request(struct reg *r, struct ike_pair *p, enum cookie_fault cf, size_t auth_len)
+{
+	struct claim_opts o = {.cf = cf, .auth_len = auth_len};
 
-/* fa_reuse_request and fa_xfer_possession: the request against a record. */
-static enum verdict verify(const uint8_t *msg, size_t len, const struct sax_record *rec)
+	build_claim(r, p, &o);
+}
+
+/* Both FAs' check of the request against a record's ISAKMP SA (reuse_claim_check). */
+static enum reuse_verdict verify(const uint8_t *msg, size_t len, const struct sax_record *rec)
 {
 	struct mip_reg_request rq;
-	const struct mip_reuse_req *r = &rq.ext.reuse;
-	uint8_t mac[IKE_MAX_HASH];
-	bool ok;
 
-	if (mip_request_parse(msg, len, &rq) != MIP_PERR_OK)
-		return V_PARSE;
-	if (!r->present)
-		return V_ABSENT;
-	ck_assert_uint_le(r->covered_len + r->auth_len, len);
-	if (memcmp(rec->isakmp.icookie, r->icookie, 8) != 0 ||
-	    memcmp(rec->isakmp.rcookie, r->rcookie, 8) != 0)
-		return V_COOKIES;
-	if (r->auth_len != rec->isakmp.hash_len)
-		return V_LEN;
-	if (ike_possession_mac(&rec->isakmp, msg, r->covered_len, mac) < 0)
-		return V_MAC;
-	ok = CRYPTO_memcmp(mac, r->auth, r->auth_len) == 0;
-	OPENSSL_cleanse(mac, sizeof(mac));
-	return ok ? V_OK : V_MAC;
+	return reuse_claim_check(msg, len, &rec->isakmp, &rq);
 }
 
 #define ck_verdict(got, want)                                                                      \
 	do {                                                                                       \
-		enum verdict got_ = (got), want_ = (want);                                         \
-		ck_assert_msg(got_ == want_, "verdict %s, want %s", verdict_name[got_],            \
-			      verdict_name[want_]);                                                \
+		enum reuse_verdict got_ = (got), want_ = (want);                                   \
+		ck_assert_msg(got_ == want_, "verdict %s, want %s", reuse_verdict_name(got_),      \
+			      reuse_verdict_name(want_));                                          \
 	} while (0)
 
 /* FA1's record of the node's ISAKMP SA (what FA2 gets). */
@@ -1291,7 +1371,7 @@ START_TEST(test_possession_verifies)
 	ck_assert(rq.ext.mn_ha.present);
 	ck_assert_uint_eq(rq.ext.nai_len, strlen(MN_ID));
 	ck_assert_uint_eq(rec->isakmp.hash_len, rq.ext.reuse.auth_len);
-	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_OK);
 }
 END_TEST
 
@@ -1304,25 +1384,26 @@ START_TEST(test_possession_bit_flips)
 	size_t n = 0;
 
 	build_request(&r, p, CF_NONE, 0);
-	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_OK);
 	for (size_t i = 0; i < r.len; i++)
 		for (int bit = 0; bit < 8; bit++) {
 			r.b[i] ^= (uint8_t)(1u << bit);
-			enum verdict v = verify(r.b, r.len, rec);
-			ck_assert_msg(v != V_OK, "byte %zu bit %d flipped: still verifies", i, bit);
+			enum reuse_verdict v = verify(r.b, r.len, rec);
+			ck_assert_msg(v != REUSE_OK, "byte %zu bit %d flipped: still verifies", i,
+				      bit);
 			r.b[i] ^= (uint8_t)(1u << bit);
 			n++;
 		}
 	ck_assert_uint_eq(n, 8 * r.len);
-	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_OK);
 	/* The record's side: its key, its cookies. */
 	rec->isakmp.skeyid_a[0] ^= 0x80;
-	ck_verdict(verify(r.b, r.len, rec), V_MAC);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_PROOF);
 	rec->isakmp.skeyid_a[0] ^= 0x80;
 	rec->isakmp.rcookie[0] ^= 0x02;
-	ck_verdict(verify(r.b, r.len, rec), V_COOKIES);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_COOKIES);
 	rec->isakmp.rcookie[0] ^= 0x02;
-	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_OK);
 }
 END_TEST
 
@@ -1336,16 +1417,16 @@ START_TEST(test_possession_other_sa)
 
 	build_request(&r, p, CF_NONE, 0);
 	build_request(&rq2, q, CF_NONE, 0);
-	ck_verdict(verify(r.b, r.len, rec), V_OK);
-	ck_verdict(verify(rq2.b, rq2.len, other), V_OK);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_OK);
+	ck_verdict(verify(rq2.b, rq2.len, other), REUSE_OK);
 	ck_assert(memcmp(rec->isakmp.icookie, other->isakmp.icookie, 8) != 0);
 	/* crossed */
-	ck_verdict(verify(r.b, r.len, other), V_COOKIES);
-	ck_verdict(verify(rq2.b, rq2.len, rec), V_COOKIES);
+	ck_verdict(verify(r.b, r.len, other), REUSE_COOKIES);
+	ck_verdict(verify(rq2.b, rq2.len, rec), REUSE_COOKIES);
 	/* the other SA's record with this one's cookies: the key tells */
 	memcpy(other->isakmp.icookie, rec->isakmp.icookie, 8);
 	memcpy(other->isakmp.rcookie, rec->isakmp.rcookie, 8);
-	ck_verdict(verify(r.b, r.len, other), V_MAC);
+	ck_verdict(verify(r.b, r.len, other), REUSE_PROOF);
 }
 END_TEST
 
@@ -1359,7 +1440,7 @@ START_TEST(test_possession_wrong_cookies)
 
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
 		build_request(&r, p, faults[i], 0);
-		ck_verdict(verify(r.b, r.len, rec), V_COOKIES);
+		ck_verdict(verify(r.b, r.len, rec), REUSE_COOKIES);
 	}
 }
 END_TEST
@@ -1374,20 +1455,20 @@ START_TEST(test_possession_truncated_auth)
 
 	/* the other length the parser accepts: PRF cut to 20, or padded to 32 */
 	build_request(&r, p, CF_NONE, hl == 32 ? 20 : 32);
-	ck_verdict(verify(r.b, r.len, rec), V_LEN);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_PROOF);
 	/* lengths the parser refuses */
 	build_request(&r, p, CF_NONE, hl - 1);
-	ck_verdict(verify(r.b, r.len, rec), V_PARSE);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_MALFORMED);
 	build_request(&r, p, CF_NONE, 12);
-	ck_verdict(verify(r.b, r.len, rec), V_PARSE);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_MALFORMED);
 	/* the message cut anywhere inside the extension */
 	build_request(&r, p, CF_NONE, 0);
-	ck_verdict(verify(r.b, r.len, rec), V_OK);
+	ck_verdict(verify(r.b, r.len, rec), REUSE_OK);
 	for (size_t cut = 1; cut < 2 + 8 + 38 + hl; cut++)
-		ck_assert_msg(verify(r.b, r.len - cut, rec) == V_PARSE, "cut by %zu: %s", cut,
-			      verdict_name[verify(r.b, r.len - cut, rec)]);
+		ck_assert_msg(verify(r.b, r.len - cut, rec) == REUSE_MALFORMED, "cut by %zu: %s",
+			      cut, reuse_verdict_name(verify(r.b, r.len - cut, rec)));
 	/* cut off whole: a request without the extension */
-	ck_verdict(verify(r.b, r.len - (2 + 8 + 38 + hl), rec), V_ABSENT);
+	ck_verdict(verify(r.b, r.len - (2 + 8 + 38 + hl), rec), REUSE_MALFORMED);
 }
 END_TEST
 
@@ -1563,6 +1644,234 @@ START_TEST(test_reuse_status_ext)
 }
 END_TEST
 
+/* ---- 5. the claim at the FA that holds the SAs: forged and replayed requests ---- */
+
+#define NOW_S       3976000000ull /* our clock, NTP seconds */
+#define ID(s)       (((uint64_t)(NOW_S + (s)) << 32) | 0x1234u)
+#define WINDOW_S    30
+#define FLOOD       ((1u << 20) + 2) /* past the default seq_reserve */
+#define NO_ACCEPTED INT64_MIN
+
+struct claim_case {
+	const char *name;
+	struct claim_opts o;
+	int64_t id_s;   /* the request's Identification: our clock + id_s */
+	int64_t last_s; /* the last registration accepted through us (NO_ACCEPTED: none) */
+	bool copied;    /* the node's genuine extension pasted behind the request o describes */
+	size_t cut;     /* bytes cut off the end */
+	enum reuse_verdict want;
+};
+
+static const struct claim_case claim_cases[] = {
+	/* 0 */ {"the node's own, newer than the last accepted", {0}, 1, -10, false, 0, REUSE_OK},
+	/* 1 */ {"replay of the last registration accepted", {0}, -10, -10, false, 0, REUSE_REPLAY},
+	/* 2 */ {"replay of an older registration", {0}, -20, -10, false, 0, REUSE_REPLAY},
+	/* 3 */
+	{"its extension copied behind a new Identification", {0}, 2, -10, true, 0, REUSE_PROOF},
+	/* 4 */
+	{"copied, new Identification, wrong MN-HA authenticator",
+	 {.mn_ha_key0 = 'X'},
+	 2,
+	 -10,
+	 true,
+	 0,
+	 REUSE_PROOF},
+	/* 5 */
+	{"the node's own but a wrong MN-HA authenticator",
+	 {.mn_ha_key0 = 'X'},
+	 1,
+	 -10,
+	 true,
+	 0,
+	 REUSE_PROOF},
+	/* 6 */
+	{"names another FA as the one it leaves",
+	 {.prev = FA2_COA},
+	 1,
+	 -10,
+	 false,
+	 0,
+	 REUSE_OTHER_FA},
+	/* 7 */
+	{"for another home address", {.home = "10.7.0.11"}, 1, -10, false, 0, REUSE_OTHER_NODE},
+	/* 8 */ {"Identification far behind our clock", {0}, -100, -200, false, 0, REUSE_STALE},
+	/* 9 */ {"Identification far ahead of our clock", {0}, 100, -10, false, 0, REUSE_STALE},
+	/* 10 */
+	{"no registration accepted through us", {0}, 1, NO_ACCEPTED, false, 0, REUSE_REPLAY},
+	/* 11 */
+	{"another ISAKMP SA's cookies", {.cf = CF_ICOOKIE}, 1, -10, false, 0, REUSE_COOKIES},
+	/* 12 */ {"cut short by a byte", {0}, 1, -10, false, 1, REUSE_MALFORMED},
+};
+#define N_CLAIM_CASES ((int)(sizeof(claim_cases) / sizeof(claim_cases[0])))
+
+/*
+ * The request the case describes, as FA2 sends it (a SAX_REQUEST with the
+ * registration sealed) and FA1 reads it: the registration FA1 decides on.
+ */
+static void claim_request(struct ike_pair *p, const struct claim_case *c, struct sax_msg *got)
+{
+	static struct sax_msg msg;
+	static uint8_t out[SAX_MSG_MAX];
+	struct claim_opts o = c->o;
+	struct reg *r = zalloc(sizeof(*r)), *genuine = zalloc(sizeof(*genuine));
+	struct buf b;
+
+	o.id = ID(c->id_s);
+	build_claim(r, p, &o);
+	if (c->copied) {
+		/* what an attacker has: the node's request as it went over the link */
+		struct claim_opts g = {.id = ID(1)};
+		build_claim(genuine, p, &g);
+		ck_assert_uint_eq(genuine->len, r->len);
+		memcpy(r->b + r->auth_off, genuine->b + genuine->auth_off, r->len - r->auth_off);
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.type = SAX_REQUEST;
+	msg.sender = ip(FA2_COA);
+	memcpy(msg.mn_id, MN_ID, strlen(MN_ID));
+	msg.mn_id_len = strlen(MN_ID);
+	memcpy(msg.req.reg, r->b, r->len - c->cut);
+	msg.req.reg_len = (uint16_t)(r->len - c->cut);
+	sax_stamp(&msg);
+	buf_init_write(&b, out, sizeof(out));
+	ck_assert_int_eq(sax_build(&b, &msg, dom_keys()), SAX_E_OK);
+	ck_assert_int_eq(sax_parse(out, buf_used(&b), dom_keys(), wall_ms(), 30000, NULL, got),
+			 SAX_E_OK);
+	ck_assert_uint_eq(got->req.reg_len, r->len - c->cut);
+}
+
+/* FA1 decides as fa_serve_request does; it lends the pair only on REUSE_OK. */
+static enum reuse_verdict claim_serve(struct ike_pair *p, struct ipsec *fa1_ip,
+				      const struct claim_case *c, struct sax_record *rec)
+{
+	static struct sax_msg got;
+	struct reuse_holder h = {.home = ip(MN_HOME),
+				 .id = MN_ID,
+				 .id_len = strlen(MN_ID),
+				 .us = ip(FA1_COA),
+				 .last_accepted = c->last_s == NO_ACCEPTED ? 0 : ID(c->last_s),
+				 .now_ntp = ID(0),
+				 .window_s = WINDOW_S};
+	enum reuse_verdict v;
+
+	claim_request(p, c, &got);
+	ck_assert_int_eq(ike_export(p->side[1].eng, ip(MN_ADDR), true, rec), 0);
+	h.sa = &rec->isakmp;
+	v = reuse_claim_serve(got.req.reg, got.req.reg_len, &h);
+	if (v == REUSE_OK)
+		fa_export(p->side[1].eng, fa1_ip, DOM_RESERVE, true, rec);
+	OPENSSL_cleanse(&got, sizeof(got));
+	return v;
+}
+
+/* Each case: the verdict, and a refused request leaves FA1's pair as it was. */
+START_TEST(test_claim_cases)
+{
+	const struct claim_case *c = &claim_cases[_i];
+	struct ike_pair *p = negotiate((enum esp_alg)(_i % ESP_ALG_MAX), hashes[_i % N_HASHES]);
+	struct ipsec *fa1_ip = ipsec_new(), *mn_ip = ipsec_new();
+	struct sax_record *rec = record_new();
+	struct ipsec_pair *f1 = ipsec_add(fa1_ip, &p->side[1].children[0], ip(MN_HOME).s_addr);
+	struct ipsec_pair before;
+	enum reuse_verdict v;
+
+	ck_assert_ptr_nonnull(ipsec_add(mn_ip, &p->side[0].children[0], ip(FA_ALIAS).s_addr));
+	send_n(f1, false, 10, mn_ip, NULL);
+	before = *f1;
+	v = claim_serve(p, fa1_ip, c, rec);
+	ck_assert_msg(v == c->want, "case %d (%s): %s, want %s", _i, c->name, reuse_verdict_name(v),
+		      reuse_verdict_name(c->want));
+	if (v == REUSE_OK) {
+		ck_assert(f1->handed_over);
+		ck_assert_uint_eq(f1->lent_cap, rec->children[0].loan_cap);
+		ck_assert_uint_eq(rec->children[0].loan_cap, 10 + 2 * DOM_RESERVE);
+		return;
+	}
+	ck_assert_msg(!f1->handed_over && f1->lent_cap == 0 && !f1->seq_limited &&
+			      f1->reserved_seq == before.reserved_seq && last_sent(f1) == 10,
+		      "case %d (%s): a refused request changed the pair", _i, c->name);
+	send_n(f1, false, 10, mn_ip, NULL);
+}
+END_TEST
+
+/*
+ * Every refused request against one FA in a row, then more packets towards
+ * the node than a lent pair could ever carry: none is refused, and the
+ * node opens each one.
+ */
+START_TEST(test_claims_then_flood)
+{
+	struct ike_pair *p = negotiate(ESP_ALG_AES_GCM_16, IKE_HASH_SHA1);
+	struct ipsec *fa1_ip = ipsec_new(), *mn_ip = ipsec_new();
+	struct sax_record *rec = record_new();
+	struct ipsec_pair *f1 = ipsec_add(fa1_ip, &p->side[1].children[0], ip(MN_HOME).s_addr);
+	size_t refused = 0;
+	struct pkt k;
+
+	ck_assert_ptr_nonnull(ipsec_add(mn_ip, &p->side[0].children[0], ip(FA_ALIAS).s_addr));
+	for (int i = 0; i < N_CLAIM_CASES; i++) {
+		if (claim_cases[i].want == REUSE_OK)
+			continue;
+		ck_assert_int_eq(claim_serve(p, fa1_ip, &claim_cases[i], rec), claim_cases[i].want);
+		refused++;
+	}
+	ck_assert_uint_eq(refused, N_CLAIM_CASES - 1);
+	seal(f1, false, &k);
+	ck_assert_int_eq(open_at(mn_ip, &k), IPSEC_OK);
+	/* plain ifs: every ck_assert costs a message to Check's parent process */
+	for (uint32_t i = 1; i < FLOOD; i++) {
+		uint8_t inner[64];
+		size_t n = inner_packet(inner, sizeof(inner), false);
+		if (!ipsec_may_send(f1) ||
+		    ipsec_seal(f1, inner, n, k.b, sizeof(k.b), &k.len) != ESP_OK)
+			ck_abort_msg("packet %u towards the node refused", i + 1);
+		if (open_at(mn_ip, &k) != IPSEC_OK)
+			ck_abort_msg("the node refused packet %u", i + 1);
+	}
+	ck_assert_uint_eq(last_sent(f1), FLOOD);
+}
+END_TEST
+
+/*
+ * The genuine claim: FA1 lends, FA2 takes over below the cap.  Confirmed,
+ * FA2 goes on past it; not confirmed, FA1 takes the SAs back and goes on
+ * above the cap.  Either way no number twice.
+ */
+START_TEST(test_loan)
+{
+	bool confirmed = _i == 0;
+	struct ike_pair *p = negotiate(ESP_ALG_AES_GCM_16, IKE_HASH_SHA2_256);
+	struct ipsec *fa1_ip = ipsec_new(), *mn_ip = ipsec_new();
+	struct sax_record *rec = record_new();
+	struct seqs *fa1_sent = seqs_new(), *fa2_sent = seqs_new();
+	struct ipsec_pair *f1 = ipsec_add(fa1_ip, &p->side[1].children[0], ip(MN_HOME).s_addr);
+	struct agent *fa2;
+	uint64_t cap;
+
+	ck_assert_ptr_nonnull(ipsec_add(mn_ip, &p->side[0].children[0], ip(FA_ALIAS).s_addr));
+	send_n(f1, false, 10, mn_ip, fa1_sent);
+	ck_assert_int_eq(claim_serve(p, fa1_ip, &claim_cases[0], rec), REUSE_OK);
+	cap = rec->children[0].loan_cap;
+	fa2 = agent_new(p);
+	agent_take(fa2, rec, 0, 10, false);
+	ck_assert_uint_eq(fa2->pair->loan_cap, cap);
+	/* FA2 uses the whole block it was lent, and no more */
+	ck_assert_uint_eq(send_to_limit(fa2->pair, false, 2 * DOM_RESERVE, NULL, fa2_sent),
+			  cap - (10 + DOM_RESERVE));
+	ck_assert(!ipsec_may_send(fa2->pair));
+	if (confirmed) {
+		ipsec_released(fa2->pair);
+		send_n(fa2->pair, false, 10, NULL, fa2_sent);
+		ck_assert_uint_eq(last_sent(fa2->pair), cap + 10);
+	} else {
+		ck_assert_int_eq(ipsec_reclaim(f1, false), ESP_OK);
+		send_n(f1, false, 10, mn_ip, fa1_sent);
+		ck_assert_uint_eq(last_sent(f1), cap + 10);
+	}
+	check_disjoint(fa1_sent, fa2_sent, "the lender and the taker");
+}
+END_TEST
+
 static Suite *reuse_suite(void)
 {
 	Suite *s = suite_create("reuse");
@@ -1597,6 +1906,14 @@ static Suite *reuse_suite(void)
 	tcase_add_test(tc, test_reuse_ext_every_length);
 	tcase_add_test(tc, test_reuse_ext_builder);
 	tcase_add_test(tc, test_reuse_status_ext);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("claims");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_claim_cases, 0, N_CLAIM_CASES);
+	tcase_add_test(tc, test_claims_then_flood);
+	tcase_add_loop_test(tc, test_loan, 0, 2);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	suite_add_tcase(s, tc);
 	return s;
