@@ -65,6 +65,7 @@ struct fa_xfer {
 	struct in_addr home;
 	char mn_id[SAX_ID_MAX + 1];
 	struct mip_reuse_req req;
+	uint64_t id;              /* the request's Identification */
 	uint8_t reg[SAX_REG_MAX]; /* the request through its SA reuse extension */
 	size_t reg_len;
 	enum fa_xfer_state state;
@@ -741,6 +742,7 @@ void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_
 	x->home = rq->home_addr;
 	x->req = rq->ext.reuse;
 	x->req.auth = NULL;
+	x->id = rq->id;
 	x->started_us = ev_now_us();
 	ev_timer_init(&x->timer, fa_xfer_timeout, x);
 	if (reg_len > sizeof(x->reg) || reg_len > len) {
@@ -772,6 +774,19 @@ void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_
 	fa_xfer_ask(x);
 }
 
+/* A registration reply's Identification (RFC 5944 3.4: after Type, Code, Lifetime, two addresses).
+ */
+static uint64_t fa_reply_id(const uint8_t *msg, size_t len)
+{
+	struct buf b;
+	uint64_t id = 0;
+
+	buf_init_read(&b, msg, len);
+	if (buf_skip(&b, 12) != BUF_OK || buf_get_u64(&b, &id) != BUF_OK)
+		return 0;
+	return id;
+}
+
 int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *len, size_t cap)
 {
 	struct fa_daemon *d = arg;
@@ -780,7 +795,13 @@ int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *
 	if (x == NULL || x->state == FA_XF_CONFIRM)
 		return 0;
 	if (*len < 2 || !mip_code_accepted(msg[1])) {
-		/* Nothing we take in may outlive a denial; the node hears it now. */
+		/*
+		 * Nothing we take in may outlive a denial of the registration
+		 * that asked for it (a forged one beside it is no reason to
+		 * drop the node's SAs); the node hears it now.
+		 */
+		if ((uint32_t)fa_reply_id(msg, *len) != (uint32_t)x->id)
+			return 0;
 		if (x->state == FA_XF_DONE) {
 			fa_xfer_commit(x, msg, *len);
 		} else {
@@ -1182,6 +1203,13 @@ void fa_reuse_close(struct fa_daemon *d)
 	d->replay = NULL;
 	if (d->sax_fd >= 0)
 		close(d->sax_fd);
+}
+
+bool fa_reuse_unconfirmed(struct fa_daemon *d, struct in_addr home)
+{
+	const struct fa_xfer *x = d->xfers.len == 0 ? NULL : u32map_get(&d->xfers, home.s_addr);
+
+	return x != NULL && x->state != FA_XF_CONFIRM;
 }
 
 void fa_reuse_ctl(struct fa_daemon *d, struct ctl_out *o)

@@ -96,5 +96,7 @@ int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *
 /* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
 void fa_reuse_note_pair(struct fa_daemon *d, struct in_addr home);
 void fa_reuse_ctl(struct fa_daemon *d, struct ctl_out *o);
+/* A hand-over of the node to us is under way, its registration not yet accepted. */
+bool fa_reuse_unconfirmed(struct fa_daemon *d, struct in_addr home);
 
 #endif

@@ -30,6 +30,7 @@ TB_REUSE=${TB_REUSE:-none}
 TB_TECHNIQUE=${TB_TECHNIQUE:-direct}
 TB_STORE=${TB_STORE:-dbs}
 TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-100}
+# optional: TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms)
 
 _tb_hexkey() {
 	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
@@ -89,6 +90,8 @@ _tb_domain_conf() {
 	printf '    k_sa_file = "%s/k_sa.%s";\n    k_db_file = "%s/k_db.%s";\n' \
 		"$TB_RUN" "$domain" "$TB_RUN" "$domain"
 	printf '    transfer_timeout_ms = %s;\n' "$TB_XFER_TIMEOUT_MS"
+	[[ -z ${TB_SEQ_RESERVE:-} ]] || printf '    seq_reserve = %s;\n' "$TB_SEQ_RESERVE"
+	[[ -z ${TB_LEND_MS:-} ]] || printf '    lend_timeout_ms = %s;\n' "$TB_LEND_MS"
 	if [[ $tech != direct ]]; then
 		if [[ $TB_STORE == redis ]]; then
 			printf '    store = { backend = "redis"; host = "%s"; port = 6379;\n' \
