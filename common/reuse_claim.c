@@ -77,7 +77,11 @@ enum reuse_verdict reuse_claim_serve(const uint8_t *reg, size_t len, const struc
 
 	if (v == REUSE_OK)
 		v = reuse_claim_names(&rq, h->home, h->id, h->id_len, h->us);
-	if (v == REUSE_OK)
+	if (v == REUSE_OK && h->last_accepted == 0 && h->window_only)
+		v = mip_ident_check(rq.id, h->now_ntp, 0, h->window_s) == MIP_IDENT_OK
+			    ? REUSE_OK
+			    : REUSE_STALE;
+	else if (v == REUSE_OK)
 		v = reuse_claim_fresh(rq.id, h->now_ntp, h->last_accepted, h->window_s);
 	return v;
 }

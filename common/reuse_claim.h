@@ -80,7 +80,8 @@ struct reuse_holder {
 	const char *id;              /* and identity */
 	size_t id_len;
 	struct in_addr us;      /* our care-of address */
-	uint64_t last_accepted; /* Identification, 0: none */
+	uint64_t last_accepted; /* Identification, 0: none (refused, unless window_only) */
+	bool window_only;       /* with no last registration, the window alone decides */
 	uint64_t now_ntp;       /* our clock as an Identification */
 	uint32_t window_s;
 };

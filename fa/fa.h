@@ -133,6 +133,12 @@ struct fa_ops {
 	void (*to_forward)(void *arg, const uint8_t *pkt, size_t len);
 	/* Optional: does this home address have IPsec SAs with us (so cleartext is refused)? */
 	bool (*secured)(void *arg, struct in_addr home_addr);
+	/*
+	 * Optional: a cleartext registration (msg, len: the UDP payload) from a
+	 * node with IPsec SAs may pass after all (SA reuse: the node's
+	 * retransmission while a hand-over is under way, or its return to us).
+	 */
+	bool (*cleartext_ok)(void *arg, struct in_addr home_addr, const uint8_t *msg, size_t len);
 	/* Optional: a registration (msg, len) asks to reuse the node's SAs (SA reuse extension). */
 	void (*reuse_request)(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
 			      const struct mip_reg_request *rq);

@@ -112,9 +112,7 @@ bool fa_ipsec_secured(void *arg, struct in_addr home_addr)
 {
 	struct fa_daemon *d = arg;
 
-	/* SAs a hand-over took in count once the home agent accepted: until then it retransmits. */
-	return ipsec_find(&d->ipsec, home_addr.s_addr) != NULL &&
-	       !fa_reuse_unconfirmed(d, home_addr);
+	return ipsec_find(&d->ipsec, home_addr.s_addr) != NULL;
 }
 
 int fa_ipsec_frame(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len)

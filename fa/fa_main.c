@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 	if (d.ic.enabled)
 		ops.secured = fa_ipsec_secured;
 	if (d.ic.enabled && d.dom.enabled) {
+		ops.cleartext_ok = fa_reuse_cleartext_ok;
 		ops.reuse_request = fa_reuse_request;
 		ops.reply_filter = fa_reuse_reply_filter;
 	}

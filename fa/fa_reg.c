@@ -288,8 +288,10 @@ static void fa_link_packet(struct fa *fa, const uint8_t mac[6], const uint8_t *p
 		fa->ctr.drop_not_for_us++;
 		return;
 	}
-	/* A node with IPsec SAs registers under them, never in the clear. */
-	if (!protected && fa_secured(fa, ip.src)) {
+	/* A node with IPsec SAs registers under them, never in the clear (but see cleartext_ok). */
+	if (!protected && fa_secured(fa, ip.src) &&
+	    (fa->ops.cleartext_ok == NULL ||
+	     !fa->ops.cleartext_ok(fa->ops.arg, ip.src, buf_rptr(&payload), buf_left(&payload)))) {
 		fa->ctr.drop_cleartext++;
 		log_rl_notice("cleartext registration from %s, which has IPsec SAs: dropped",
 			      IP4_STR(ip.src));

@@ -71,6 +71,7 @@ struct fa_xfer {
 	enum fa_xfer_state state;
 	uint8_t status, reason;
 	bool denied;       /* the home agent said no before the transfer ended */
+	bool own;          /* the node came back to us with SAs we still hold */
 	bool loan;         /* the previous FA lent the pairs: RELEASED lifts their cap */
 	bool storing;      /* our first store copy is being written */
 	unsigned confirms; /* confirmations sent */
@@ -408,7 +409,7 @@ static void fa_xfer_undo(struct fa_xfer *x, const char *why)
 {
 	struct fa_daemon *d = x->d;
 
-	if (x->status == MIP_REUSE_REFUSED)
+	if (x->status == MIP_REUSE_REFUSED || x->own)
 		return;
 	d->reuse.taken_denied++;
 	log_info("SA reuse for %s: %s: dropping the SAs taken over", IP4_STR(x->home), why);
@@ -512,6 +513,10 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		return;
 	}
 	ev_timer_stop(d->loop, &x->timer);
+	if (x->own) {
+		fa_xfer_free(x);
+		return;
+	}
 	x->state = FA_XF_CONFIRM;
 	x->loan = x->loan && full && fa_xfer_has_prev(x);
 	if (full && fa_uses_store(d)) {
@@ -635,6 +640,54 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 	}
 	fa_xfer_finish(x, full ? MIP_REUSE_FULL : MIP_REUSE_PARTIAL, 0,
 		       full ? "ISAKMP and IPsec SAs taken over" : "ISAKMP SA taken over");
+}
+
+/*
+ * The node comes back to us, whose SAs it still holds (it visited another
+ * domain meanwhile): its claim must check out against our own ISAKMP SA,
+ * name us and the node, and be fresh.  Nothing moves: the SAs never left.
+ */
+static bool fa_own_claim(struct fa_daemon *d, struct in_addr home, const uint8_t *msg, size_t len)
+{
+	const struct ike_peer *pc = fa_peer_of(d, home);
+	const struct fa_visitor *v = fa_find_visitor(&d->fa, home);
+	struct mip_reg_request rq;
+	struct sax_record *rec;
+	enum reuse_verdict r = REUSE_MALFORMED;
+
+	if (d->ike == NULL || pc == NULL || mip_request_parse(msg, len, &rq) != MIP_PERR_OK ||
+	    !rq.ext.reuse.present || rq.ext.reuse.prev_coa.s_addr != d->fa.cfg.coa.s_addr ||
+	    (rec = calloc(1, sizeof(*rec))) == NULL)
+		return false;
+	if (ike_export(d->ike, home, false, rec) == 0) {
+		struct reuse_holder h = {.sa = &rec->isakmp,
+					 .home = home,
+					 .id = (const char *)pc->id.data,
+					 .id_len = pc->id.len,
+					 .us = d->fa.cfg.coa,
+					 .last_accepted = v != NULL ? v->accepted_id : 0,
+					 .window_only = true,
+					 .now_ntp = mip_ident_now(),
+					 .window_s = d->dom.window_ms / 1000};
+		r = reuse_claim_serve(msg, rq.ext.reuse.covered_len + rq.ext.reuse.auth_len, &h);
+	}
+	sax_record_wipe(rec);
+	free(rec);
+	if (r != REUSE_OK)
+		log_rl_notice("cleartext registration from %s, which has IPsec SAs here: %s",
+			      IP4_STR(home), reuse_verdict_name(r));
+	return r == REUSE_OK;
+}
+
+bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t *msg, size_t len)
+{
+	struct fa_daemon *d = arg;
+	const struct fa_xfer *x = d->xfers.len == 0 ? NULL : u32map_get(&d->xfers, home.s_addr);
+
+	/* SAs a hand-over took in count once the home agent accepted: until then it retransmits. */
+	if (x != NULL)
+		return x->state != FA_XF_CONFIRM;
+	return d->dom.reuse != FA_REUSE_NONE && fa_own_claim(d, home, msg, len);
 }
 
 /* ---- the new FA: fetching ---- */
@@ -764,6 +817,14 @@ void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_
 	if (!member && !d->dom.store) {
 		fa_xfer_fail(x, &d->reuse.fallback_not_member,
 			     "the previous FA is not a member of the domain");
+		return;
+	}
+	/* Back with us, and we still hold the SAs: nothing to fetch. */
+	if (x->req.prev_coa.s_addr == d->fa.cfg.coa.s_addr && ike_sa_find_peer(d->ike, x->home) &&
+	    fa_own_claim(d, x->home, msg, len)) {
+		x->own = true;
+		d->reuse.reuse_reassociated++;
+		fa_xfer_finish(x, MIP_REUSE_FULL, 0, "back with us, who still hold its SAs");
 		return;
 	}
 	/* Outside the domain, the store may still hold what a member wrote (re-association). */
@@ -1203,13 +1264,6 @@ void fa_reuse_close(struct fa_daemon *d)
 	d->replay = NULL;
 	if (d->sax_fd >= 0)
 		close(d->sax_fd);
-}
-
-bool fa_reuse_unconfirmed(struct fa_daemon *d, struct in_addr home)
-{
-	const struct fa_xfer *x = d->xfers.len == 0 ? NULL : u32map_get(&d->xfers, home.s_addr);
-
-	return x != NULL && x->state != FA_XF_CONFIRM;
 }
 
 void fa_reuse_ctl(struct fa_daemon *d, struct ctl_out *o)

@@ -51,6 +51,7 @@ struct fa_domain {
 	X(reuse_full)                                                                              \
 	X(reuse_partial)                                                                           \
 	X(reuse_refused)                                                                           \
+	X(reuse_reassociated)                                                                      \
 	X(fallback_policy)                                                                         \
 	X(fallback_no_identity)                                                                    \
 	X(fallback_prev_silent)                                                                    \
@@ -96,7 +97,11 @@ int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *
 /* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
 void fa_reuse_note_pair(struct fa_daemon *d, struct in_addr home);
 void fa_reuse_ctl(struct fa_daemon *d, struct ctl_out *o);
-/* A hand-over of the node to us is under way, its registration not yet accepted. */
-bool fa_reuse_unconfirmed(struct fa_daemon *d, struct in_addr home);
+/*
+ * fa_ops.cleartext_ok: a hand-over of the node to us is under way, its
+ * registration not yet accepted (a retransmission); or the node comes back
+ * to us, whose SAs it still holds, and proves it (re-association).
+ */
+bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t *msg, size_t len);
 
 #endif

@@ -130,10 +130,12 @@ int mn_ipsec_secure(void *arg, const struct mn_agent *agent, bool moved)
 	 * A move within the domain (same alias, new care-of address): with SA
 	 * reuse we register at once, in the clear, asking the new FA to take
 	 * our SAs over (mn_ipsec_extend); it cannot read ESP before it has them.
+	 * Back at the FA we last used in the domain (after a visit to another
+	 * one) we ask the same: it may still hold them, or may not.
 	 */
 	prev = mn_last_coa(d, agent->addr);
 	if (moved && d->sa_reuse && ike_sa_find_peer(d->ike, agent->addr) != NULL &&
-	    prev.s_addr != 0 && prev.s_addr != agent->coa.s_addr) {
+	    prev.s_addr != 0) {
 		d->reuse_pending = true;
 		d->reuse_prev = prev;
 		return 1;

@@ -15,7 +15,8 @@
 #     store down, a record that fails its authenticator, previous FA outside
 #     the domain, IPsec SAs expired (partial instead);
 #  4. re-association: fa1 -> fa3 (domain B: negotiation) -> fa2 reuses domain
-#     A's SAs from the store; after the ISAKMP lifetime it negotiates.
+#     A's SAs from the store; fa2 -> fa3 -> fa2 finds them still at fa2 (no
+#     IKE message, reuse_reassociated); after the ISAKMP lifetime it negotiates.
 set -euo pipefail
 [[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
@@ -250,6 +251,11 @@ handover fa2 0
 counters fa2 reuse_full=1
 has_sas fa2
 no_sas fa1
+echo "--- re-association: fa2 -> fa3 -> fa2, back to the FA that still holds the SAs"
+handover fa3 -
+handover fa2 0
+counters fa2 reuse_full=2 reuse_reassociated=1
+has_sas fa2
 echo "--- re-association after the ISAKMP lifetime"
 handover fa3 -
 sleep 21
