@@ -49,15 +49,21 @@ const char *sax_type_name(uint8_t t)
 		[SAX_REQUEST] = "request",     [SAX_RECORD] = "record",
 		[SAX_REFUSED] = "refused",     [SAX_STORE_PUT] = "store-put",
 		[SAX_STORE_GET] = "store-get", [SAX_STORE_ACK] = "store-ack",
-		[SAX_STORE_DEL] = "store-del",
+		[SAX_STORE_DEL] = "store-del", [SAX_RELEASED] = "released",
 	};
 	return t > 0 && t < SAX_TYPE_MAX ? names[t] : "unknown";
 }
 
-/* RECORD and STORE_PUT carry a Sealed field; the others an empty one. */
-static bool sax_type_sealed(uint8_t t)
+/* RECORD and STORE_PUT carry a record in their Sealed field. */
+static bool sax_type_record(uint8_t t)
 {
 	return t == SAX_RECORD || t == SAX_STORE_PUT;
+}
+
+/* Those and REQUEST (the node's registration) carry a Sealed field; the others an empty one. */
+static bool sax_type_sealed(uint8_t t)
+{
+	return sax_type_record(t) || t == SAX_REQUEST;
 }
 
 /* REFUSED and STORE_ACK carry a reason in Flags; the others 0. */
@@ -77,6 +83,7 @@ enum sax_kind {
 	SAX_K_ADDR,  /* struct in_addr, four bytes in network order */
 	SAX_K_BYTES, /* exactly size bytes */
 	SAX_K_VAR,   /* 0..size bytes; the length in the uint8_t at len_off */
+	SAX_K_VAR16, /* 1..size bytes; the length in the uint16_t at len_off */
 };
 
 struct sax_field {
@@ -87,10 +94,12 @@ struct sax_field {
 	uint16_t size;           /* SAX_K_BYTES: the length; SAX_K_VAR: the maximum */
 	uint16_t pair;           /* SAX_K_VAR: the TLV that shares the length (0: none) */
 	uint32_t min, max, step; /* integers: min <= v <= max, (v - min) % step == 0 */
+	bool opt;                /* an integer that may be absent: 0, and not sent */
 };
 
 #define R_OFF(f) ((uint16_t)offsetof(struct sax_record, f))
 #define C_OFF(f) ((uint16_t)offsetof(struct sax_child, f))
+#define Q_OFF(f) ((uint16_t)offsetof(struct sax_request, f))
 #define INT(t, k, o, lo, hi)                                                                       \
 	{                                                                                          \
 		.type = (t), .kind = (k), .off = (o), .min = (lo), .max = (hi), .step = 1          \
@@ -155,13 +164,24 @@ static const struct sax_field sax_child_fields[] = {
 	FIX(SAX_C_REMOTE_NET, SAX_K_ADDR, C_OFF(remote_net), 4),
 	INT(SAX_C_LOCAL_PLEN, SAX_K_U8, C_OFF(local_plen), 0, 32),
 	INT(SAX_C_REMOTE_PLEN, SAX_K_U8, C_OFF(remote_plen), 0, 32),
+	{.type = SAX_C_LOAN_CAP, .kind = SAX_K_U64, .off = C_OFF(loan_cap), .opt = true},
+};
+
+static const struct sax_field sax_req_fields[] = {
+	{.type = SAX_Q_REGISTRATION,
+	 .kind = SAX_K_VAR16,
+	 .off = Q_OFF(reg),
+	 .len_off = Q_OFF(reg_len),
+	 .size = SAX_REG_MAX},
 };
 
 #define N_REC_FIELDS   (sizeof(sax_rec_fields) / sizeof(sax_rec_fields[0]))
 #define N_CHILD_FIELDS (sizeof(sax_child_fields) / sizeof(sax_child_fields[0]))
+#define N_REQ_FIELDS   (sizeof(sax_req_fields) / sizeof(sax_req_fields[0]))
 
 _Static_assert(N_REC_FIELDS == SAX_T_CHILD - 1, "one record field per TLV type but CHILD");
 _Static_assert(N_CHILD_FIELDS == SAX_C_MAX - 1, "one child field per TLV type");
+_Static_assert(N_REQ_FIELDS == SAX_Q_MAX - 1, "one request field per TLV type");
 _Static_assert(sizeof(struct in_addr) == 4, "struct in_addr is four bytes");
 
 /* Whether v is in f's range (a u64 with max 0 takes any value). */
@@ -261,10 +281,21 @@ static enum sax_err sax_field_put(struct buf *b, const struct sax_field *f, cons
 		if (n > f->size)
 			return SAX_E_ATTR;
 		break;
+	case SAX_K_VAR16: {
+		uint16_t n16;
+
+		memcpy(&n16, base + f->len_off, sizeof(n16));
+		n = n16;
+		if (n == 0 || n > f->size)
+			return SAX_E_ATTR;
+		break;
+	}
 	default:
 		v = sax_int_load(f, base);
 		if (!sax_int_ok(f, v))
 			return SAX_E_ATTR;
+		if (f->opt && v == 0)
+			return SAX_E_OK;
 		n = sax_int_size(f->kind);
 		r = buf_put_u16(b, f->type);
 		if (r == BUF_OK)
@@ -351,6 +382,15 @@ static enum sax_err sax_field_get(const struct sax_field *f, struct buf *v, uint
 		base[f->len_off] = (uint8_t)n;
 		buf_get_bytes(v, base + f->off, n);
 		return SAX_E_OK;
+	case SAX_K_VAR16: {
+		uint16_t n16 = (uint16_t)n;
+
+		if (n == 0 || n > f->size)
+			return SAX_E_ATTR;
+		memcpy(base + f->len_off, &n16, sizeof(n16));
+		buf_get_bytes(v, base + f->off, n);
+		return SAX_E_OK;
+	}
 	default:
 		break;
 	}
@@ -373,21 +413,33 @@ static enum sax_err sax_field_get(const struct sax_field *f, struct buf *v, uint
 		buf_get_u64(v, &u64);
 		break;
 	}
-	if (!sax_int_ok(f, u64))
+	/* an optional integer is sent only when not 0 */
+	if (!sax_int_ok(f, u64) || (f->opt && u64 == 0))
 		return SAX_E_ATTR;
 	sax_int_store(f, base, u64);
 	return SAX_E_OK;
 }
 
+/* The types of a list that must appear, as bits 1 << type. */
+static uint32_t sax_required(const struct sax_field *fields, size_t n)
+{
+	uint32_t all = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!fields[i].opt)
+			all |= 1u << fields[i].type;
+	return all;
+}
+
 /*
  * A TLV list into the struct at base.  rec is the record when this is the
- * record's list (CHILD TLVs allowed), NULL for a child's list.  Broken
- * framing is SAX_E_SEALED; a well-framed TLV that is wrong is SAX_E_ATTR.
+ * record's list (CHILD TLVs allowed), NULL otherwise.  Broken framing is
+ * SAX_E_SEALED; a well-framed TLV that is wrong is SAX_E_ATTR.
  */
 static enum sax_err sax_list_get(struct buf *list, const struct sax_field *fields, size_t n,
 				 uint8_t *base, struct sax_record *rec)
 {
-	uint32_t seen = 0, all = (uint32_t)((1ull << (n + 1)) - 2);
+	uint32_t seen = 0, all = sax_required(fields, n);
 
 	while (buf_left(list) > 0) {
 		uint16_t type, len;
@@ -420,7 +472,7 @@ static enum sax_err sax_list_get(struct buf *list, const struct sax_field *field
 			return e;
 		seen |= 1u << type;
 	}
-	return seen == all ? SAX_E_OK : SAX_E_ATTR;
+	return (seen & all) == all ? SAX_E_OK : SAX_E_ATTR;
 }
 
 /* ---- crypto ---- */
@@ -539,8 +591,10 @@ static enum sax_err sax_seal(struct buf *b, const struct sax_msg *m, const struc
 	pos = buf_used(b);
 	if (pt != NULL)
 		e = sax_buf_err(buf_put_bytes(b, pt, pt_len));
-	else
+	else if (sax_type_record(m->type))
 		e = sax_record_put(b, &m->rec);
+	else
+		e = sax_list_put(b, sax_req_fields, N_REQ_FIELDS, (const uint8_t *)&m->req);
 	if (e != SAX_E_OK)
 		return e;
 	pt_len = buf_used(b) - pos;
@@ -563,15 +617,18 @@ static enum sax_err sax_build_body(struct buf *b, const struct sax_msg *m, const
 
 	if (e != SAX_E_OK)
 		return e;
+	if (m->has_record && !sax_type_record(m->type))
+		return SAX_E_ATTR; /* this type carries no record */
 	if (sax_type_sealed(m->type)) {
-		seal = k->have_k_sa && (raw || m->has_record);
+		/* a REQUEST always has its registration to seal */
+		seal = k->have_k_sa && (raw || m->has_record || m->type == SAX_REQUEST);
 		copy = !seal && !raw && m->sealed != NULL;
 		if (!seal && !copy)
 			return SAX_E_ATTR; /* nothing to seal or to copy */
 		if (copy && (m->sealed_len < SAX_SEALED_MIN || m->sealed_len > SAX_SEALED_MAX))
 			return SAX_E_ATTR;
-	} else if (raw || m->has_record || m->sealed != NULL) {
-		return SAX_E_ATTR; /* this type carries no record */
+	} else if (raw || m->sealed != NULL) {
+		return SAX_E_ATTR; /* this type carries no Sealed field */
 	}
 
 	r = buf_put_u8(b, SAX_VERSION);
@@ -703,7 +760,7 @@ static enum sax_err sax_parse_structure(struct buf *b, struct sax_msg *m, const 
 	m->sealed_len = sealed_len;
 	if (sealed_len == 0)
 		m->sealed = NULL;
-	m->has_record = sax_type_sealed(m->type);
+	m->has_record = sax_type_record(m->type);
 	return SAX_E_OK;
 }
 
@@ -720,7 +777,7 @@ static enum sax_err sax_fresh(const struct sax_msg *m, uint64_t now_ms, uint32_t
 	return SAX_E_OK;
 }
 
-/* Open the Sealed field into m->rec. */
+/* Open the Sealed field into m->rec, or for a REQUEST into m->req. */
 static enum sax_err sax_open(struct sax_msg *m, const struct sax_keys *k)
 {
 	uint8_t aad[SAX_AAD_MAX], pt[SAX_SEALED_MAX];
@@ -738,7 +795,12 @@ static enum sax_err sax_open(struct sax_msg *m, const struct sax_keys *k)
 	e = sax_gcm(false, k->k_sa, iv, aad, aad_len, ct, ct_len, pt, (uint8_t *)(uintptr_t)tag);
 	if (e == SAX_E_OK) {
 		buf_init_read(&list, pt, ct_len);
-		e = sax_list_get(&list, sax_rec_fields, N_REC_FIELDS, (uint8_t *)&m->rec, &m->rec);
+		if (m->has_record)
+			e = sax_list_get(&list, sax_rec_fields, N_REC_FIELDS, (uint8_t *)&m->rec,
+					 &m->rec);
+		else
+			e = sax_list_get(&list, sax_req_fields, N_REQ_FIELDS, (uint8_t *)&m->req,
+					 NULL);
 	}
 	OPENSSL_cleanse(pt, ct_len);
 	return e;
@@ -763,12 +825,14 @@ enum sax_err sax_parse(const uint8_t *msg, size_t len, const struct sax_keys *k,
 	OPENSSL_cleanse(want, sizeof(want));
 	if (e == SAX_E_OK)
 		e = sax_fresh(m, now_ms, window_ms);
-	if (e == SAX_E_OK && m->has_record && k->have_k_sa)
+	if (e == SAX_E_OK && m->sealed != NULL && k->have_k_sa)
 		e = sax_open(m, k);
 	if (e == SAX_E_OK && rc != NULL)
 		e = sax_replay_check(rc, m->sender, m->nonce, m->timestamp_ms, now_ms);
-	if (e != SAX_E_OK)
+	if (e != SAX_E_OK) {
 		sax_record_wipe(&m->rec);
+		OPENSSL_cleanse(&m->req, sizeof(m->req));
+	}
 	return e;
 }
 

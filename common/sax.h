@@ -128,8 +128,12 @@ enum sax_child_tlv {
 	SAX_C_REMOTE_NET = 18,
 	SAX_C_LOCAL_PLEN = 19,
 	SAX_C_REMOTE_PLEN = 20,
+	SAX_C_LOAN_CAP = 21, /* optional: absent when 0 */
 	SAX_C_MAX
 };
+
+/* The TLVs inside a REQUEST's Sealed field. */
+enum sax_request_tlv { SAX_Q_REGISTRATION = 1, SAX_Q_MAX };
 
 enum sax_type {
 	SAX_REQUEST = 1,   /* new FA -> previous FA: the SAs of this node, please */
@@ -138,7 +142,9 @@ enum sax_type {
 	SAX_STORE_PUT = 4, /* FA -> store: keep this record (sealed) */
 	SAX_STORE_GET = 5, /* FA -> store: the record of this node */
 	SAX_STORE_ACK = 6, /* store -> FA: written and synced (or refused: Flags) */
-	SAX_STORE_DEL = 7, /* FA -> store: forget this node's record */
+	SAX_STORE_DEL =
+		7, /* FA -> store: forget this node's record; new FA -> previous FA: confirmed */
+	SAX_RELEASED = 8, /* previous FA -> new FA: we no longer send on the node's SAs */
 	SAX_TYPE_MAX
 };
 
@@ -150,6 +156,9 @@ enum sax_reason {
 	SAX_R_EXPIRED = 3,     /* the SAs have ended */
 	SAX_R_BAD_MESSAGE = 4, /* failed authentication or freshness */
 	SAX_R_STORE_ERROR = 5, /* the store could not keep it */
+	SAX_R_PROOF = 6,       /* the node's proof of possession does not verify here */
+	SAX_R_STALE_REG = 7,   /* the registration is not newer than one accepted here */
+	SAX_R_RECLAIMED = 8,   /* not confirmed in time: the SAs went back to their holder */
 };
 
 struct sax_keys {
@@ -172,6 +181,12 @@ struct sax_child {
 	uint64_t bytes;
 	uint64_t seq_out;    /* the last sequence number this FA sent (or reserved) */
 	uint64_t replay_top; /* the highest sequence number received */
+	/*
+	 * A record served directly lends the next FA the numbers above seq_out
+	 * up to loan_cap until the previous FA answers its confirmation with
+	 * SAX_RELEASED (0: no loan, as in a store's record).
+	 */
+	uint64_t loan_cap;
 	bool udp_encap;
 	uint16_t local_port, peer_port;
 	struct in_addr local_net, remote_net;
@@ -207,6 +222,18 @@ struct sax_record {
 	struct in_addr prev_coa; /* the FA that wrote it */
 };
 
+/*
+ * What a REQUEST carries, sealed under K_SA: the node's Registration
+ * Request from its first byte through the end of its SA reuse extension,
+ * so the FA that holds the SAs checks the node's proof of possession and
+ * the Identification's freshness itself before it lends them.
+ */
+#define SAX_REG_MAX 1024
+struct sax_request {
+	uint8_t reg[SAX_REG_MAX];
+	uint16_t reg_len;
+};
+
 struct sax_msg {
 	uint8_t version;
 	uint8_t type;
@@ -217,11 +244,12 @@ struct sax_msg {
 	uint64_t expires_ms;
 	char mn_id[SAX_ID_MAX + 1];
 	size_t mn_id_len;
-	/* sealed part: present for RECORD and STORE_PUT */
+	/* sealed part: present for RECORD and STORE_PUT (the record) and REQUEST */
 	bool has_record;
 	const uint8_t *sealed; /* parse: the Sealed field as received (for the store) */
 	size_t sealed_len;
-	struct sax_record rec; /* parse: filled only when the receiver has K_SA */
+	struct sax_record rec;  /* parse: filled only when the receiver has K_SA */
+	struct sax_request req; /* REQUEST: built from and parsed into (with K_SA) */
 };
 
 enum sax_err {
@@ -296,7 +324,8 @@ void sax_keys_wipe(struct sax_keys *k);
  * sax_build: m->version 0 means SAX_VERSION.  For RECORD and STORE_PUT,
  * with k->have_k_sa and m->has_record, m->rec is sealed afresh (m->sealed
  * is ignored); otherwise m->sealed (sealed_len bytes, SAX_SEALED_MIN ..
- * SAX_SEALED_MAX) is copied as it is.  Other types must have neither.
+ * SAX_SEALED_MAX) is copied as it is.  A REQUEST seals m->req (K_SA
+ * needed; reg_len 1..SAX_REG_MAX).  Other types must have neither.
  * Flags must be 0 except in REFUSED and STORE_ACK.  The builder refuses
  * (SAX_E_ATTR) every value the parser would refuse.  On failure b is as it
  * was (what had been written is wiped).
@@ -309,7 +338,8 @@ void sax_keys_wipe(struct sax_keys *k);
  * for a TLV with a bad length or value, a duplicate, a missing one, an
  * unknown one without SAX_TLV_OPTIONAL or a fifth CHILD); last the replay
  * cache (REPLAY).  For RECORD and STORE_PUT has_record is true and
- * sealed / sealed_len point into msg whether or not rec could be filled.
+ * sealed / sealed_len point into msg whether or not rec could be filled;
+ * a REQUEST's Sealed field opens into m->req.
  * On failure m->rec is wiped; on success the caller wipes it after use
  * (sax_record_wipe).  The replay cache's window must be at least window_ms.
  */
@@ -320,7 +350,7 @@ size_t sax_aad_len(size_t mn_id_len);
 /*
  * Test hooks, not for the agents.  sax_build_iv: sax_build with the GCM IV
  * given (the caller then owns its uniqueness), for known-answer vectors.
- * sax_build_raw: a RECORD or STORE_PUT whose Sealed field seals
+ * sax_build_raw: a RECORD, STORE_PUT or REQUEST whose Sealed field seals
  * pt[0..pt_len) as the TLV list, whatever it holds (m->rec and m->sealed
  * are not used; K_SA needed; iv may be NULL to draw one), so a test can
  * build authentic messages with malformed TLVs.

@@ -131,6 +131,12 @@ const char *store_reason_name(enum sax_reason r)
 		return "bad_message";
 	case SAX_R_STORE_ERROR:
 		return "store_error";
+	case SAX_R_PROOF:
+		return "proof";
+	case SAX_R_STALE_REG:
+		return "stale_registration";
+	case SAX_R_RECLAIMED:
+		return "reclaimed";
 	}
 	return "?";
 }
