@@ -142,9 +142,8 @@ enum sax_type {
 	SAX_STORE_PUT = 4, /* FA -> store: keep this record (sealed) */
 	SAX_STORE_GET = 5, /* FA -> store: the record of this node */
 	SAX_STORE_ACK = 6, /* store -> FA: written and synced (or refused: Flags) */
-	SAX_STORE_DEL =
-		7, /* FA -> store: forget this node's record; new FA -> previous FA: confirmed */
-	SAX_RELEASED = 8, /* previous FA -> new FA: we no longer send on the node's SAs */
+	SAX_STORE_DEL = 7, /* FA -> store: forget the node; new FA -> previous FA: taken over */
+	SAX_RELEASED = 8,  /* previous FA -> new FA: we no longer send on the node's SAs */
 	SAX_TYPE_MAX
 };
 
