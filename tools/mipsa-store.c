@@ -18,7 +18,13 @@
  *
  * request sends a SAX_REQUEST (Sender -l) to the FA at -a: with -K as an
  * FA of the domain does (sax_fa_keys: a key derived from K_SA), else
- * under K_DB -k alone, as the store could, which FAs refuse.  It prints
+ * under K_DB -k alone, as the store could, which FAs refuse.  A REQUEST
+ * carries the node's Registration Request sealed under K_SA: -r gives its
+ * bytes in hex, else a default one goes (tool_default_registration: well
+ * formed, with an SA reuse extension whose proof of possession is zero,
+ * which no FA accepts), so the tool can play a requester in hostile tests.
+ * Without K_SA it cannot seal: the Sealed field is then random bytes of
+ * the length the registration would have sealed to.  It prints
  * the answer: a RECORD (shown as get shows one), REFUSED with
  * its reason, or nothing within the timeout.  An FA answers the Sender's
  * UDP port 4434, so that is where we listen; when a daemon already holds
@@ -33,6 +39,9 @@
 #include "evloop.h"
 #include "ip4.h"
 #include "log.h"
+#include "mip_auth.h"
+#include "mip_ident.h"
+#include "mip_msg.h"
 #include "sax.h"
 #include "store.h"
 
@@ -54,7 +63,9 @@ struct tool {
 	struct sax_keys keys;
 	bool have_k_db;
 	bool json;
-	bool replay; /* request: send the same bytes twice */
+	bool replay;              /* request: send the same bytes twice */
+	uint8_t reg[SAX_REG_MAX]; /* request: the node's registration (-r), else the default */
+	size_t reg_len;
 	uint32_t lifetime_s;
 	uint32_t timeout_ms;
 	struct ev_loop *loop;
@@ -75,6 +86,12 @@ static void usage(int status)
 		"  -k FILE         K_DB (64 hex digits or 32 raw bytes)\n"
 		"  -K FILE         K_SA: put seals with it, get and request open with it\n"
 		"  -R              request: send the same request bytes twice (a replay)\n"
+		"  -r, --registration HEX\n"
+		"                  request: the node's Registration Request through its\n"
+		"                  SA reuse extension, 1..1024 bytes in hex (default:\n"
+		"                  home address 0.0.0.0, CoA -l, a fresh Identification,\n"
+		"                  NAI MN_ID, MN-HA SPI 256, SA reuse naming -a as the\n"
+		"                  previous FA, zero authenticators)\n"
 		"  -u USER         Redis ACL user\n"
 		"  -P FILE         Redis password file\n"
 		"  -x PREFIX       Redis key prefix (default mipsa:sa:)\n"
@@ -115,11 +132,36 @@ static void tool_addr(const char *s, struct in_addr *a)
 	}
 }
 
+/* -r: 1..SAX_REG_MAX bytes in hex digits. */
+static void tool_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = strlen(s);
+
+	*len = 0;
+	if (n == 0 || n % 2 != 0 || n / 2 > cap || strspn(s, "0123456789abcdefABCDEF") != n) {
+		fprintf(stderr, "mipsa-store: the registration must be 1 to %zu bytes in hex\n",
+			cap);
+		exit(64);
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		char byte[3] = {s[2 * i], s[2 * i + 1], '\0'};
+
+		out[i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	*len = n / 2;
+}
+
 static void tool_args(struct tool *t, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{"registration", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+b:a:p:l:k:K:u:P:x:L:t:Rjdh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+b:a:p:l:k:K:u:P:x:L:t:Rr:jdh", longopts, NULL)) !=
+	       -1) {
 		switch (ch) {
 		case 'b':
 			t->cfg.backend = strcmp(optarg, "redis") == 0 ? STORE_REDIS
@@ -163,6 +205,9 @@ static void tool_args(struct tool *t, int argc, char **argv)
 			break;
 		case 'R':
 			t->replay = true;
+			break;
+		case 'r':
+			tool_hex(optarg, t->reg, sizeof(t->reg), &t->reg_len);
 			break;
 		case 'j':
 			t->json = true;
@@ -485,9 +530,45 @@ static int tool_req_open(struct tool_req *q)
 	return ev_io_add(t->loop, q->raw_fd, EPOLLIN, tool_req_read_raw, q);
 }
 
-/* The SAX_REQUEST a new FA would send; its length, or 0. */
+/*
+ * The registration a REQUEST carries when -r gives none: the smallest a
+ * node with SA reuse sends (RFC 5944 3.3, RFC 2794, RFC 3115).  Home
+ * address and home agent 0.0.0.0 (the NAI names the node), our address as
+ * the care-of address, a fresh Identification (so a stale one is not what
+ * gets it refused), the NAI, MN-HA (SPI 256), and the SA reuse extension
+ * naming the FA we ask as the previous FA, with zero cookies and counters.
+ * Both authenticators are zero: we hold neither the node's MN-HA key nor
+ * its SKEYID_a, so no FA accepts the proof.  Its length, or 0.
+ */
+static size_t tool_default_registration(const struct tool_req *q, uint8_t *out, size_t cap)
+{
+	struct mip_reg_request rq = {
+		.lifetime = 300, .coa = q->t->cfg.local, .id = mip_ident_now()};
+	struct mip_reuse_req reuse = {.prev_coa = q->fa};
+	uint8_t *auth;
+	size_t covered;
+	struct buf b;
+
+	buf_init_write(&b, out, cap);
+	if (mip_request_put(&b, &rq) < 0 || mip_ext_put_nai(&b, q->mn_id, strlen(q->mn_id)) < 0 ||
+	    buf_put_u8(&b, MIP_EXT_MN_HA_AUTH) != BUF_OK ||
+	    buf_put_u8(&b, 4 + MIP_AUTH_LEN) != BUF_OK || buf_put_u32(&b, MIP_SPI_MIN) != BUF_OK ||
+	    buf_put_zero(&b, MIP_AUTH_LEN) != BUF_OK ||
+	    mip_ext_put_reuse(&b, &reuse, 32, &auth, &covered) < 0)
+		return 0;
+	memset(auth, 0, 32);
+	return buf_used(&b);
+}
+
+/*
+ * The SAX_REQUEST a new FA would send; its length, or 0.  With K_SA the
+ * registration is sealed as an FA seals it; without, the Sealed field is
+ * random bytes of the same length, authenticated under K_DB alone.
+ */
 static size_t tool_build_request(struct tool_req *q, uint8_t *out, size_t cap)
 {
+	static uint8_t junk[SAX_GCM_IV_LEN + 4 + SAX_REG_MAX + SAX_GCM_TAG_LEN];
+	struct tool *t = q->t;
 	struct sax_msg m;
 	struct buf b;
 
@@ -495,11 +576,24 @@ static size_t tool_build_request(struct tool_req *q, uint8_t *out, size_t cap)
 	m.version = SAX_VERSION;
 	m.type = SAX_REQUEST;
 	sax_stamp(&m);
-	m.sender = q->t->cfg.local;
+	m.sender = t->cfg.local;
 	m.mn_id_len = strlen(q->mn_id);
 	memcpy(m.mn_id, q->mn_id, m.mn_id_len);
+	if (t->reg_len > 0) {
+		memcpy(m.req.reg, t->reg, t->reg_len);
+		m.req.reg_len = (uint16_t)t->reg_len;
+	} else {
+		m.req.reg_len =
+			(uint16_t)tool_default_registration(q, m.req.reg, sizeof(m.req.reg));
+	}
+	m.sealed_len = SAX_GCM_IV_LEN + 4 + m.req.reg_len + SAX_GCM_TAG_LEN;
+	if (!t->keys.have_k_sa) {
+		RAND_bytes(junk, (int)m.sealed_len);
+		m.sealed = junk;
+	}
 	buf_init_write(&b, out, cap);
-	enum sax_err e = sax_build(&b, &m, &q->auth);
+	enum sax_err e = sax_build(&b, &m, t->keys.have_k_sa ? &t->keys : &q->auth);
+	OPENSSL_cleanse(&m.req, sizeof(m.req));
 	if (e != SAX_E_OK) {
 		fprintf(stderr, "mipsa-store: cannot build the request: %s\n", sax_err_name(e));
 		return 0;
@@ -603,7 +697,7 @@ int main(int argc, char **argv)
 	if (argc - optind < 2)
 		usage(64);
 	bool request = strcmp(argv[optind], "request") == 0;
-	if (t.replay && !request)
+	if ((t.replay || t.reg_len > 0) && !request)
 		usage(64);
 	t.loop = ev_loop_new();
 	if (t.loop != NULL && request) {

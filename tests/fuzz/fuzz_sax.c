@@ -10,15 +10,18 @@
  *      last 32 bytes, at a clock near the message's own timestamp (the
  *      parameter moves it), so freshness, the Sealed field and the replay
  *      cache are reached; mutants of the seeds (genuine messages) open.
- *   2  the data sealed as the TLV list of a RECORD (the test hook
- *      sax_build_raw) and parsed with K_SA: the TLV parser in full.
+ *   2  the data sealed as the TLV list of a RECORD, a STORE_PUT (parameter
+ *      bit 0) or a REQUEST (bit 1) with the test hook sax_build_raw, and
+ *      parsed with K_SA: the TLV parser in full, a record's (children,
+ *      the optional LOAN_CAP) or a REQUEST's (the registration).
  *   3  the replay cache against a model: the data is a list of 4-byte
  *      operations (sender, nonce, timestamp step, clock step); the cache
  *      must say REPLAY exactly when the model does.
  *
  * Whatever parses is built again (same keys, the IV it had) and parsed
- * again, and must come back equal: header, Sealed field (store role) or
- * record (FA role).  Every error must be one the check order allows.
+ * again, and must come back equal: header, Sealed field (store role),
+ * record or registration (FA role).  What an FA accepts, the store (no
+ * K_SA) accepts too.  Every error must be one the check order allows.
  *
  * The seed corpus in tests/fuzz/corpus/fuzz_sax/ is written by this file
  * built as a program:
@@ -100,6 +103,7 @@ static void fz_child_eq(const struct sax_child *a, const struct sax_child *b)
 	CHECK(memcmp(a->auth_out, b->auth_out, sizeof(a->auth_out)) == 0);
 	CHECK(a->expires_ms == b->expires_ms && a->lifetime_kb == b->lifetime_kb);
 	CHECK(a->bytes == b->bytes && a->seq_out == b->seq_out && a->replay_top == b->replay_top);
+	CHECK(a->loan_cap == b->loan_cap);
 	CHECK(a->udp_encap == b->udp_encap && a->local_port == b->local_port &&
 	      a->peer_port == b->peer_port);
 	CHECK(a->local_net.s_addr == b->local_net.s_addr &&
@@ -134,14 +138,15 @@ static void fz_record_eq(const struct sax_record *a, const struct sax_record *b)
 static void fz_check_parsed(const struct sax_msg *m, const uint8_t *msg, size_t len,
 			    const struct sax_keys *k)
 {
-	bool sealed = m->type == SAX_RECORD || m->type == SAX_STORE_PUT;
+	bool record = m->type == SAX_RECORD || m->type == SAX_STORE_PUT;
+	bool sealed = record || m->type == SAX_REQUEST;
 
 	CHECK(m->version == SAX_VERSION && m->type > 0 && m->type < SAX_TYPE_MAX);
 	CHECK(m->flags == 0 || m->type == SAX_REFUSED || m->type == SAX_STORE_ACK);
 	CHECK(m->mn_id_len >= 1 && m->mn_id_len <= SAX_ID_MAX && m->mn_id[m->mn_id_len] == '\0');
 	CHECK(strlen(m->mn_id) == m->mn_id_len);
 	CHECK(memcmp(m->mn_id, msg + SAX_HDR_LEN, m->mn_id_len) == 0);
-	CHECK(m->has_record == sealed);
+	CHECK(m->has_record == record);
 	CHECK(len == SAX_HDR_LEN + m->mn_id_len + 2 + m->sealed_len + SAX_MAC_LEN);
 	CHECK(len <= SAX_MSG_MAX);
 	if (sealed) {
@@ -150,10 +155,16 @@ static void fz_check_parsed(const struct sax_msg *m, const uint8_t *msg, size_t 
 	} else {
 		CHECK(m->sealed == NULL && m->sealed_len == 0);
 	}
-	if (!sealed || !k->have_k_sa)
+	if (!record || !k->have_k_sa)
 		CHECK(fz_zero(&m->rec, sizeof(m->rec)));
 	else
 		CHECK(m->rec.n_children <= SAX_MAX_CHILDREN);
+	/* a REQUEST opens to its registration with K_SA, and nothing else to anything */
+	if (m->type != SAX_REQUEST || !k->have_k_sa)
+		CHECK(fz_zero(&m->req, sizeof(m->req)));
+	else
+		CHECK(m->req.reg_len >= 1 && m->req.reg_len <= SAX_REG_MAX &&
+		      m->sealed_len >= SAX_SEALED_MIN + 4 + (size_t)m->req.reg_len);
 }
 
 /* Build what parsed again, with the IV it had, and parse that: it must come back equal. */
@@ -179,6 +190,13 @@ static void fz_round_trip(const struct sax_msg *m, const uint8_t *msg, size_t le
 	if (m->has_record && k->have_k_sa) {
 		fz_record_eq(&m->rec, &m2.rec);
 		CHECK(n <= len); /* the canonical TLVs are never longer */
+	} else if (m->type == SAX_REQUEST && k->have_k_sa) {
+		CHECK(m2.req.reg_len == m->req.reg_len);
+		CHECK(memcmp(m2.req.reg, m->req.reg, sizeof(m->req.reg)) == 0);
+		CHECK(n <= len);
+		/* the registration alone, as the builder writes it: the same bytes */
+		if (m->sealed_len == SAX_SEALED_MIN + 4 + (size_t)m->req.reg_len)
+			CHECK(n == len && memcmp(again, msg, len) == 0);
 	} else {
 		CHECK(n == len && memcmp(again, msg, len) == 0); /* copied as it came */
 	}
@@ -214,9 +232,18 @@ static void fz_parse_mode(const uint8_t *d, size_t n, uint8_t sel, uint8_t param
 	e = sax_parse(work, n, &k, now, window, rc, &m1);
 	CHECK(e >= SAX_E_OK && e < SAX_E_NOSPACE);
 	if (e != SAX_E_OK)
-		CHECK(fz_zero(&m1.rec, sizeof(m1.rec)));
+		CHECK(fz_zero(&m1.rec, sizeof(m1.rec)) && fz_zero(&m1.req, sizeof(m1.req)));
 	if (e == SAX_E_OK) {
 		fz_round_trip(&m1, work, n, &k, now, window);
+		/* what an FA accepts, the store accepts too: it only cannot open it */
+		if (k.have_k_sa) {
+			struct sax_keys store = k;
+
+			memset(store.k_sa, 0, sizeof(store.k_sa));
+			store.have_k_sa = false;
+			CHECK(sax_parse(work, n, &store, now, window, NULL, &mb) == SAX_E_OK);
+			CHECK(mb.sealed == m1.sealed && mb.sealed_len == m1.sealed_len);
+		}
 		/* within the window the cache remembers it */
 		if (rc != NULL && window != 0)
 			CHECK(sax_parse(work, n, &k, now, window, rc, &mb) == SAX_E_REPLAY);
@@ -231,7 +258,7 @@ static void fz_parse_mode(const uint8_t *d, size_t n, uint8_t sel, uint8_t param
 	sax_replay_free(rc);
 }
 
-/* The data as the TLV list of a RECORD: the TLV parser. */
+/* The data as the TLV list of a RECORD, STORE_PUT or REQUEST: the TLV parser. */
 static void fz_tlv_mode(const uint8_t *d, size_t n, uint8_t param)
 {
 	static uint8_t msg[SAX_MSG_MAX];
@@ -240,7 +267,7 @@ static void fz_tlv_mode(const uint8_t *d, size_t n, uint8_t param)
 	enum sax_err e;
 
 	memset(&mb, 0, sizeof(mb));
-	mb.type = param & 1 ? SAX_STORE_PUT : SAX_RECORD;
+	mb.type = param & 2 ? SAX_REQUEST : param & 1 ? SAX_STORE_PUT : SAX_RECORD;
 	mb.timestamp_ms = FZ_NOW;
 	mb.expires_ms = FZ_NOW + 1000;
 	memcpy(mb.mn_id, "fuzz@example.net", 16);
@@ -257,7 +284,7 @@ static void fz_tlv_mode(const uint8_t *d, size_t n, uint8_t param)
 	if (e == SAX_E_OK)
 		fz_round_trip(&m1, msg, buf_used(&b), &fz_keys, FZ_NOW, FZ_WINDOW);
 	else
-		CHECK(fz_zero(&m1.rec, sizeof(m1.rec)));
+		CHECK(fz_zero(&m1.rec, sizeof(m1.rec)) && fz_zero(&m1.req, sizeof(m1.req)));
 	sax_record_wipe(&m1.rec);
 }
 
@@ -402,10 +429,30 @@ static void seed_record(struct sax_record *r, size_t children)
 		memset(c->auth_out, 0x09, c->auth_len);
 		c->expires_ms = FZ_NOW + 1800000;
 		c->remote_plen = 32;
+		/* one child on loan from a direct hand-over, the others without (a store's) */
+		c->loan_cap = i == 0 && children < SAX_MAX_CHILDREN ? 5000 : 0;
 	}
 	inet_pton(AF_INET, "10.0.1.5", &r->home_addr);
 	inet_pton(AF_INET, "198.18.1.2", &r->prev_coa);
 }
+
+/*
+ * A node's Registration Request through its SA reuse extension (fixed part,
+ * NAI, MN-HA, SA reuse NVSE with its proof): the one of the unit tests'
+ * vector.
+ */
+static const uint8_t seed_reg[] = {
+	0x01, 0x02, 0x01, 0x2c, 0x0a, 0x00, 0x01, 0x05, 0x0a, 0x00, 0x01, 0x01, 0xc6, 0x12, 0x02,
+	0x02, 0xed, 0x00, 0x37, 0x80, 0x00, 0x00, 0x2d, 0x5a, 0x83, 0x0f, 0x6d, 0x6e, 0x31, 0x40,
+	0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x2e, 0x6e, 0x65, 0x74, 0x20, 0x14, 0x00, 0x00,
+	0x03, 0xe9, 0xdc, 0x5b, 0xa0, 0x28, 0x1d, 0x5e, 0x01, 0x08, 0x5e, 0x85, 0xef, 0x2b, 0x91,
+	0xb9, 0x5c, 0x81, 0x86, 0x4e, 0x00, 0x00, 0x00, 0x00, 0x7e, 0xd9, 0x00, 0x01, 0x00, 0x00,
+	0xc6, 0x12, 0x01, 0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x11, 0x12, 0x13,
+	0x14, 0x15, 0x16, 0x17, 0x18, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x89, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x03, 0xe6, 0x3c, 0x2c, 0x7a, 0x21, 0x99, 0xc1, 0xf0, 0x52, 0x03,
+	0xca, 0xd9, 0xc4, 0x1f, 0x9f, 0x60, 0x94, 0xfd, 0x34, 0x82, 0xa6, 0x0f, 0xe3, 0x3c, 0x01,
+	0x87, 0x01, 0x4a, 0x06, 0x53, 0xa6, 0xa0, 0x08,
+};
 
 int main(int argc, char **argv)
 {
@@ -421,7 +468,8 @@ int main(int argc, char **argv)
 	fz_keys_init();
 	for (uint8_t t = 1; t < SAX_TYPE_MAX; t++) {
 		struct buf b;
-		bool sealed = t == SAX_RECORD || t == SAX_STORE_PUT;
+		bool record = t == SAX_RECORD || t == SAX_STORE_PUT;
+		bool sealed = record || t == SAX_REQUEST;
 
 		memset(&m, 0, sizeof(m));
 		m.type = t;
@@ -429,12 +477,16 @@ int main(int argc, char **argv)
 		m.timestamp_ms = FZ_NOW;
 		memset(m.nonce, t, SAX_NONCE_LEN);
 		inet_pton(AF_INET, "198.18.1.2", &m.sender);
-		m.expires_ms = sealed ? FZ_NOW + 3600000 : 0;
+		m.expires_ms = record ? FZ_NOW + 3600000 : 0;
 		memcpy(m.mn_id, "mn1@example.net", 15);
 		m.mn_id_len = 15;
-		m.has_record = sealed;
-		if (sealed)
+		m.has_record = record;
+		if (record)
 			seed_record(&m.rec, t == SAX_RECORD ? 2 : SAX_MAX_CHILDREN);
+		memcpy(m.req.reg, seed_reg, sizeof(seed_reg));
+		m.req.reg_len = t == SAX_REQUEST ? sizeof(seed_reg) : 0;
+		if (t != SAX_REQUEST)
+			memset(m.req.reg, 0, sizeof(m.req.reg));
 		buf_init_write(&b, out, sizeof(out));
 		CHECK(sax_build(&b, &m, &fz_keys) == SAX_E_OK);
 		/* 0: as it is (K_SA, K_SA off); 1: HMAC rewritten, with and without a cache */
@@ -470,7 +522,26 @@ int main(int argc, char **argv)
 						(int)(sl - SAX_SEALED_MIN)) == 1);
 			EVP_CIPHER_CTX_free(c);
 			snprintf(name, sizeof(name), "tlv-%s", sax_type_name(t));
-			seed(name, 2, 0, pt, (size_t)outl);
+			seed(name, 2,
+			     t == SAX_REQUEST     ? 2
+			     : t == SAX_STORE_PUT ? 1
+						  : 0,
+			     pt, (size_t)outl);
+		}
+	}
+	/* 2: a REQUEST's registration at its longest, and one byte longer */
+	{
+		static uint8_t pt[4 + SAX_REG_MAX + 1];
+
+		for (size_t n = SAX_REG_MAX; n <= SAX_REG_MAX + 1; n++) {
+			pt[0] = 0;
+			pt[1] = SAX_Q_REGISTRATION;
+			pt[2] = (uint8_t)(n >> 8);
+			pt[3] = (uint8_t)n;
+			for (size_t i = 0; i < n; i++)
+				pt[4 + i] = (uint8_t)(i * 7 + 1);
+			seed(n == SAX_REG_MAX ? "tlv-request-longest" : "tlv-request-too-long", 2,
+			     2, pt, 4 + n);
 		}
 	}
 	/* 3: the replay cache: repeats, steps, a cache of 4 and one without a window */

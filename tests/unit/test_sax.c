@@ -2,9 +2,11 @@
  * Unit tests for common/sax.c: the SA transfer messages between FAs and
  * their store (sax.h, doc/sa-transfer.md).
  *
- * The known-answer vector (a RECORD and a REQUEST) was computed outside
- * this code, from the layout and the TLV table in doc/sa-transfer.md, by a
- * short Python script while writing this test:
+ * The known-answer vectors were computed outside this code, from the
+ * layout and the TLV tables in doc/sa-transfer.md, by short Python scripts
+ * while writing these tests.
+ *
+ * The RECORD:
  *   - header, GCM additional data and TLV plaintext written out field by
  *     field in Python (struct.pack);
  *   - AES-256-GCM as AES-256-CTR from `openssl enc -aes-256-ctr` (counter
@@ -14,12 +16,39 @@
  *     McGrew/Viega specification;
  *   - the HMAC-SHA-256 with `openssl dgst -sha256 -mac HMAC -macopt
  *     hexkey:606162...7f` over the message without its last 32 bytes.
- * The test also opens the Sealed field with a separate, straightforward
- * EVP AES-256-GCM call, not with sax.c.
+ * When the child TLV LOAN_CAP came (optional, absent when 0), the script
+ * that made the REQUEST below wrote the RECORD again the same way but with
+ * AESGCM from Python's `cryptography` package: byte for byte the same 591
+ * bytes.
+ *
+ * The REQUEST, once it carried the node's registration (sealed):
+ *   - the Registration Request (RFC 5944 3.3) with struct.pack: type 1,
+ *     flags 0x02 (T), lifetime 300, home address 10.0.1.5, home agent
+ *     10.0.1.1, care-of address 198.18.2.2 (the new FA, the REQUEST's
+ *     Sender), Identification ed003780 00002d5a (NTP seconds of the
+ *     vector's timestamp, fraction 0 with random low bits); the NAI
+ *     extension "mn1@example.net" (mipsa's node always sends it, before
+ *     MN-HA); MN-HA (type 32, SPI 1001), its authenticator from `openssl
+ *     dgst -md5 -mac HMAC -macopt hexkey:00112233445566778899aabbccddeeff`;
+ *     the SA reuse NVSE (type 134, vendor 32473, NVSE type 1): flags 0,
+ *     reserved 0, previous FA CoA 198.18.1.2, icookie 0102..08, rcookie
+ *     1112..18, mn_sent 905, mn_received 998, and the proof of possession
+ *     from `openssl dgst -sha256 -mac HMAC -macopt hexkey:4041..5f` (the
+ *     record's SKEYID_a) over every byte before it: 143 bytes in all;
+ *   - the TLV list 0001 008f || registration, sealed with
+ *     cryptography's AESGCM(K_SA).encrypt(IV c0..cb, TLVs, additional
+ *     data 01 || Expires 0 || 0f || "mn1@example.net");
+ *   - the header with struct.pack, the HMAC with openssl dgst as above.
+ * The tests open the Sealed fields with a separate, straightforward EVP
+ * AES-256-GCM call (evp_gcm_open), not with sax.c, and check the
+ * registration's authenticators with mipsa's own MIP and IKE code.
  */
 #include "buf.h"
 #include "check_main.h"
+#include "ike.h"
 #include "log.h"
+#include "mip_auth.h"
+#include "mip_msg.h"
 #include "sax.h"
 
 #include <arpa/inet.h>
@@ -89,9 +118,36 @@ static void keys_init(struct sax_keys *k)
 #define WINDOW  30000
 #define MN_ID   "mn1@example.net"
 
-/* The vector's header: nonce a0..af, MN ID mn1@example.net. */
+/*
+ * The lengths of the vector's messages (15-byte MN ID): one without a
+ * Sealed field, the RECORD, and the REQUEST around its 143-byte
+ * registration (Sealed: IV, REGISTRATION TLV header, registration, tag).
+ */
+#define PLAIN_LEN      90
+#define REC_LEN        591
+#define REG_LEN        143
+#define REQ_SEALED     (SAX_GCM_IV_LEN + 4 + REG_LEN + SAX_GCM_TAG_LEN)
+#define REQ_LEN        (58 + REQ_SEALED + SAX_MAC_LEN)
+#define REQ_LEN_FOR(n) (58 + SAX_GCM_IV_LEN + 4 + (n) + SAX_GCM_TAG_LEN + SAX_MAC_LEN)
+
+/*
+ * The node's Registration Request through the end of its SA reuse
+ * extension (the header comment says how it was made): fixed part, NAI,
+ * MN-HA, SA reuse NVSE with the proof of possession under the vector
+ * record's SKEYID_a.
+ */
+static const char vec_registration[] =
+	"0102012c0a0001050a000101c6120202ed00378000002d5a830f6d6e31406578"
+	"616d706c652e6e65742014000003e9dc5ba0281d5e01085e85ef2b91b95c8186"
+	"4e000000007ed900010000c61201020102030405060708111213141516171800"
+	"0000000000038900000000000003e63c2c7a2199c1f05203cad9c41f9f6094fd"
+	"3482a60fe33c0187014a0653a6a008";
+
+/* The vector's header: nonce a0..af, MN ID mn1@example.net; a REQUEST carries the registration. */
 static void msg_init(struct sax_msg *m, uint8_t type)
 {
+	static struct hex reg;
+
 	memset(m, 0, sizeof(*m));
 	m->type = type;
 	m->timestamp_ms = TS;
@@ -101,6 +157,12 @@ static void msg_init(struct sax_msg *m, uint8_t type)
 	m->expires_ms = type == SAX_RECORD || type == SAX_STORE_PUT ? EXPIRES : 0;
 	memcpy(m->mn_id, MN_ID, strlen(MN_ID));
 	m->mn_id_len = strlen(MN_ID);
+	if (type == SAX_REQUEST) {
+		hx(vec_registration, &reg);
+		ck_assert_uint_eq(reg.n, REG_LEN);
+		memcpy(m->req.reg, reg.b, reg.n);
+		m->req.reg_len = (uint16_t)reg.n;
+	}
 }
 
 static void fill(uint8_t *p, size_t n, uint8_t first)
@@ -214,6 +276,7 @@ static void full_record(struct sax_record *r)
 		c->bytes = 0xa1a2a3a4a5a6a7a8ull + i;
 		c->seq_out = 0xb1b2b3b4b5b6b7b8ull + i;
 		c->replay_top = 0xc1c2c3c4c5c6c7c8ull + i;
+		c->loan_cap = 0xd1d2d3d4d5d6d7d8ull + i;
 		c->udp_encap = i % 2 == 1;
 		c->local_port = (uint16_t)(0xd1d2 + i);
 		c->peer_port = (uint16_t)(0xe1e2 + i);
@@ -243,6 +306,7 @@ static void child_eq(const struct sax_child *a, const struct sax_child *b)
 	ck_assert_uint_eq(a->bytes, b->bytes);
 	ck_assert_uint_eq(a->seq_out, b->seq_out);
 	ck_assert_uint_eq(a->replay_top, b->replay_top);
+	ck_assert_uint_eq(a->loan_cap, b->loan_cap);
 	ck_assert_int_eq(a->udp_encap, b->udp_encap);
 	ck_assert_uint_eq(a->local_port, b->local_port);
 	ck_assert_uint_eq(a->peer_port, b->peer_port);
@@ -284,6 +348,13 @@ static void record_eq(const struct sax_record *a, const struct sax_record *b)
 		child_eq(&a->children[i], &b->children[i]);
 	ck_assert_uint_eq(a->home_addr.s_addr, b->home_addr.s_addr);
 	ck_assert_uint_eq(a->prev_coa.s_addr, b->prev_coa.s_addr);
+}
+
+/* Two registrations, the bytes past the length included. */
+static void request_eq(const struct sax_request *a, const struct sax_request *b)
+{
+	ck_assert_uint_eq(a->reg_len, b->reg_len);
+	ck_assert_mem_eq(a->reg, b->reg, SAX_REG_MAX);
 }
 
 static void header_eq(const struct sax_msg *a, const struct sax_msg *b)
@@ -377,10 +448,27 @@ static const char vec_plaintext[] =
 	"03e8000d00080000000000000384000e000101000f0002119400100002119400"
 	"11000400000000001200040a00010500130001000014000120";
 
-/* REQUEST from 198.18.2.2, Expires 0, no Sealed field; its HMAC from openssl dgst as above. */
+/*
+ * REQUEST from 198.18.2.2, Expires 0, same timestamp and nonce: 58-byte
+ * header, Sealed length 175, IV c0..cb, 147 bytes of ciphertext (the
+ * REGISTRATION TLV), tag, HMAC.
+ */
 static const char vec_request[] = "010100000000019b76daa800a0a1a2a3a4a5a6a7a8a9aaabacadaeafc6120202"
-				  "00000000000000000f6d6e31406578616d706c652e6e6574000060860d198fe2"
-				  "5c7aac1437f68482c02963f7d8b062b9b9f4a5b0ccffd426fd16";
+				  "00000000000000000f6d6e31406578616d706c652e6e657400afc0c1c2c3c4c5"
+				  "c6c7c8c9cacb5f4530417b983cc77eb92533a1a3a3cc59e75c53332e1988fcb3"
+				  "1e36ab751728b57636ff90cb66d08f1e1c773f1d50336d87a1e95adc0955e9b2"
+				  "772f6ce7cac0b6f05ed3de547620a0773d7e9523c2e2cc9e93ae9d2e2f576184"
+				  "d2356dcdee14ffa4c1ac17712786c08937cde7015a31731b845ef3fa0b8c559b"
+				  "724b5b91d1d2970735e41377b8a48ba4e2771bd5b97ba08cc342f3b87d5250a4"
+				  "2201c333664af6d5520c34ef7293cf5317152c1e6be35817996d322bc791ed15"
+				  "6706256baa80eed290";
+
+/* Its HMAC, from openssl dgst as above. */
+static const char vec_request_mac[] =
+	"0c34ef7293cf5317152c1e6be35817996d322bc791ed156706256baa80eed290";
+
+/* Its additional data: version 1, Expires 0, MN ID length 15, MN ID. */
+static const char vec_request_aad[] = "0100000000000000000f6d6e31406578616d706c652e6e6574";
 
 /* Open a Sealed field with one plain EVP AES-256-GCM call sequence, outside sax.c. */
 static int evp_gcm_open(const uint8_t *key, const uint8_t *sealed, size_t len, const uint8_t *aad,
@@ -456,9 +544,12 @@ END_TEST
 
 START_TEST(test_vector_request)
 {
-	static struct hex want;
+	static struct hex want, reg, aad, mac;
 	static struct sax_msg m, got;
-	static uint8_t out[SAX_MSG_MAX];
+	static struct sax_record rec;
+	static uint8_t out[SAX_MSG_MAX], opened[SAX_MSG_MAX];
+	struct mip_reg_request rq;
+	uint8_t auth[32];
 	struct sax_keys k;
 	size_t len;
 
@@ -466,16 +557,69 @@ START_TEST(test_vector_request)
 	msg_init(&m, SAX_REQUEST);
 	len = build(&m, &k, out);
 	hx(vec_request, &want);
-	ck_assert_uint_eq(len, 90);
-	ck_assert_mem_eq(out, want.b, 90);
+	hx(vec_registration, &reg);
+	hx(vec_request_aad, &aad);
+	hx(vec_request_mac, &mac);
+	ck_assert_uint_eq(want.n, 265);
+	ck_assert_uint_eq(len, REQ_LEN);
+	/* the header, field by field */
+	ck_assert_uint_eq(out[1], SAX_REQUEST);
+	ck_assert_mem_eq(out + 28, "\xc6\x12\x02\x02", 4);
+	ck_assert(all_zero(out + 32, 8)); /* Expires not given */
+	ck_assert_uint_eq(out[56] << 8 | out[57], 175);
+	ck_assert_mem_eq(out + 58, iv_vec, 12);
+	/* the whole message */
+	ck_assert_mem_eq(out, want.b, REQ_LEN);
+	ck_assert_mem_eq(out + REQ_LEN - 32, mac.b, 32);
+	/* the Sealed field opened without sax.c: one REGISTRATION TLV, the registration */
+	ck_assert_int_eq(evp_gcm_open(k.k_sa, out + 58, 175, aad.b, aad.n, opened), 4 + REG_LEN);
+	ck_assert_mem_eq(opened, "\x00\x01\x00\x8f", 4);
+	ck_assert_mem_eq(opened + 4, reg.b, REG_LEN);
+	/* and it parses back into m.req */
 	ck_assert_int_eq(parse(want.b, want.n, &k, &got), SAX_E_OK);
 	header_eq(&m, &got);
 	ck_assert_int_eq(got.has_record, false);
-	ck_assert_ptr_null(got.sealed);
-	ck_assert_uint_eq(got.sealed_len, 0);
-	/* K_SA plays no part in a message without a record */
-	k.have_k_sa = false;
-	ck_assert_int_eq(parse(want.b, want.n, &k, &got), SAX_E_OK);
+	ck_assert_ptr_eq(got.sealed, want.b + 58);
+	ck_assert_uint_eq(got.sealed_len, 175);
+	request_eq(&m.req, &got.req);
+	ck_assert(all_zero(&got.rec, sizeof(got.rec)));
+	/* the raw hook seals the same plaintext to the same bytes */
+	{
+		struct buf b;
+
+		buf_init_write(&b, opened + 512, sizeof(opened) - 512);
+		ck_assert_int_eq(sax_build_raw(&b, &m, &k, iv_vec, opened, 4 + REG_LEN), SAX_E_OK);
+		ck_assert_uint_eq(buf_used(&b), REQ_LEN);
+		ck_assert_mem_eq(opened + 512, want.b, REQ_LEN);
+	}
+	/*
+	 * The registration is one a node sends: mipsa's parser takes it, its
+	 * MN-HA authenticator is right under the node's key, and its proof of
+	 * possession is the one the previous FA computes from the vector
+	 * record's SKEYID_a.
+	 */
+	ck_assert_int_eq(mip_request_parse(reg.b, reg.n, &rq), MIP_PERR_OK);
+	ck_assert_uint_eq(rq.home_addr.s_addr, ip("10.0.1.5").s_addr);
+	ck_assert_uint_eq(rq.coa.s_addr, m.sender.s_addr);
+	ck_assert_uint_eq(rq.id, 0xed00378000002d5aull);
+	ck_assert_uint_eq(rq.ext.nai_len, strlen(MN_ID));
+	ck_assert_mem_eq(rq.ext.nai, MN_ID, strlen(MN_ID));
+	ck_assert(rq.ext.mn_ha.present);
+	ck_assert_int_eq(mip_auth_hmac_md5((const uint8_t *)"\x00\x11\x22\x33\x44\x55\x66\x77"
+							    "\x88\x99\xaa\xbb\xcc\xdd\xee\xff",
+					   16, reg.b, rq.ext.mn_ha.covered_len, auth),
+			 0);
+	ck_assert_mem_eq(auth, rq.ext.mn_ha.auth, MIP_AUTH_LEN);
+	ck_assert(rq.ext.reuse.present);
+	ck_assert_uint_eq(rq.ext.reuse.prev_coa.s_addr, ip("198.18.1.2").s_addr);
+	ck_assert_uint_eq(rq.ext.reuse.mn_sent, 905);
+	ck_assert_uint_eq(rq.ext.reuse.mn_received, 998);
+	ck_assert_uint_eq(rq.ext.reuse.covered_len + 32, REG_LEN);
+	vector_record(&rec);
+	ck_assert_mem_eq(rq.ext.reuse.icookie, rec.isakmp.icookie, 8);
+	ck_assert_mem_eq(rq.ext.reuse.rcookie, rec.isakmp.rcookie, 8);
+	ck_assert_int_eq(ike_possession_mac(&rec.isakmp, reg.b, rq.ext.reuse.covered_len, auth), 0);
+	ck_assert_mem_eq(auth, rq.ext.reuse.auth, 32);
 }
 END_TEST
 
@@ -484,7 +628,8 @@ END_TEST
 START_TEST(test_round_trip_types)
 {
 	uint8_t type = (uint8_t)(_i + 1);
-	bool sealed = type == SAX_RECORD || type == SAX_STORE_PUT;
+	bool record = type == SAX_RECORD || type == SAX_STORE_PUT;
+	bool request = type == SAX_REQUEST;
 	bool reason = type == SAX_REFUSED || type == SAX_STORE_ACK;
 	static struct sax_msg m, got;
 	static uint8_t out[SAX_MSG_MAX];
@@ -495,27 +640,32 @@ START_TEST(test_round_trip_types)
 	keys_init(&k);
 	msg_init(&m, type);
 	m.flags = reason ? SAX_R_NOT_MEMBER : 0;
-	/* without a record */
+	/* without a record: a REQUEST seals its registration, the other types carry nothing */
 	buf_init_write(&b, out, sizeof(out));
-	ck_assert_int_eq(sax_build(&b, &m, &k), sealed ? SAX_E_ATTR : SAX_E_OK);
-	ck_assert_uint_eq(buf_used(&b), sealed ? 0 : 90);
-	if (!sealed) {
-		ck_assert_int_eq(sax_parse(out, 90, &k, TS + 5, WINDOW, NULL, &got), SAX_E_OK);
+	ck_assert_int_eq(sax_build(&b, &m, &k), record ? SAX_E_ATTR : SAX_E_OK);
+	len = buf_used(&b);
+	ck_assert_uint_eq(len, record ? 0 : request ? REQ_LEN : PLAIN_LEN);
+	if (!record) {
+		ck_assert_int_eq(sax_parse(out, len, &k, TS + 5, WINDOW, NULL, &got), SAX_E_OK);
 		header_eq(&m, &got);
 		ck_assert_int_eq(got.has_record, false);
+		ck_assert_uint_eq(got.sealed_len, request ? REQ_SEALED : 0);
+		ck_assert_ptr_eq(got.sealed, request ? out + 58 : NULL);
+		request_eq(&m.req, &got.req); /* all zero but in a REQUEST */
 	}
-	/* with a record */
+	/* with a record: only RECORD and STORE_PUT carry one, a REQUEST neither */
 	m.has_record = true;
 	vector_record(&m.rec);
 	buf_init_write(&b, out, sizeof(out));
-	ck_assert_int_eq(sax_build(&b, &m, &k), sealed ? SAX_E_OK : SAX_E_ATTR);
+	ck_assert_int_eq(sax_build(&b, &m, &k), record ? SAX_E_OK : SAX_E_ATTR);
 	len = buf_used(&b);
-	ck_assert_uint_eq(len, sealed ? 591 : 0);
-	if (sealed) {
+	ck_assert_uint_eq(len, record ? REC_LEN : 0);
+	if (record) {
 		ck_assert_int_eq(sax_parse(out, len, &k, TS - 5, WINDOW, NULL, &got), SAX_E_OK);
 		header_eq(&m, &got);
 		ck_assert_int_eq(got.has_record, true);
 		record_eq(&m.rec, &got.rec);
+		ck_assert(all_zero(&got.req, sizeof(got.req)));
 	}
 }
 END_TEST
@@ -536,10 +686,10 @@ START_TEST(test_round_trip_full_record)
 	len = build(&m, &k, out);
 	/*
 	 * 41 + 255 + 2 + IV 12 + TLVs (record: 21 TLV headers and 422 bytes of
-	 * values; 4 children: CHILD header, 20 TLV headers and 198 bytes of
-	 * values) + tag 16 + HMAC 32
+	 * values; 4 children: CHILD header, 21 TLV headers and 206 bytes of
+	 * values, LOAN_CAP included) + tag 16 + HMAC 32
 	 */
-	ck_assert_uint_eq(len, 41 + 255 + 2 + 12 + (84 + 422) + 4 * (4 + 80 + 198) + 16 + 32);
+	ck_assert_uint_eq(len, 41 + 255 + 2 + 12 + (84 + 422) + 4 * (4 + 84 + 206) + 16 + 32);
 	ck_assert_int_eq(parse(out, len, &k, &got), SAX_E_OK);
 	header_eq(&m, &got);
 	record_eq(&m.rec, &got.rec);
@@ -600,10 +750,11 @@ START_TEST(test_build_appends)
 	buf_init_write(&b, out, sizeof(out));
 	ck_assert_int_eq(buf_put_u32(&b, 0xdeadbeef), BUF_OK);
 	ck_assert_int_eq(sax_build_iv(&b, &m, &k, iv_vec), SAX_E_OK);
-	ck_assert_uint_eq(buf_used(&b), 94);
-	ck_assert_uint_eq(build(&m, &k, alone), 90);
-	ck_assert_mem_eq(out + 4, alone, 90);
-	ck_assert_int_eq(parse(out + 4, 90, &k, &got), SAX_E_OK);
+	ck_assert_uint_eq(buf_used(&b), 4 + REQ_LEN);
+	ck_assert_uint_eq(build(&m, &k, alone), REQ_LEN);
+	ck_assert_mem_eq(out + 4, alone, REQ_LEN);
+	ck_assert_int_eq(parse(out + 4, REQ_LEN, &k, &got), SAX_E_OK);
+	request_eq(&m.req, &got.req);
 }
 END_TEST
 
@@ -690,18 +841,113 @@ START_TEST(test_store_role)
 }
 END_TEST
 
+/*
+ * A REQUEST to a receiver without K_SA: authenticated, its registration
+ * left sealed.  A K_DB holder can pass the Sealed field on as it is, but
+ * can neither change it nor move it to another node unnoticed by an FA.
+ */
+START_TEST(test_request_store_role)
+{
+	static struct sax_msg m, got, ans;
+	static uint8_t msg[SAX_MSG_MAX], out[SAX_MSG_MAX], tampered[REQ_SEALED];
+	struct sax_keys k, store;
+	struct buf b;
+	size_t len;
+
+	keys_init(&k);
+	store = k;
+	memset(store.k_sa, 0, sizeof(store.k_sa));
+	store.have_k_sa = false;
+	msg_init(&m, SAX_REQUEST);
+	len = build(&m, &k, msg);
+	ck_assert_uint_eq(len, REQ_LEN);
+
+	/* authenticated, not opened: the Sealed field points into the message */
+	ck_assert_int_eq(parse(msg, len, &store, &got), SAX_E_OK);
+	header_eq(&m, &got);
+	ck_assert_int_eq(got.has_record, false);
+	ck_assert_ptr_eq(got.sealed, msg + 58);
+	ck_assert_uint_eq(got.sealed_len, REQ_SEALED);
+	ck_assert(all_zero(&got.req, sizeof(got.req)));
+	ck_assert(all_zero(&got.rec, sizeof(got.rec)));
+	/* still under the HMAC: the IV, the ciphertext and the tag */
+	for (size_t i = 58; i < len - SAX_MAC_LEN; i += 40) {
+		msg[i] ^= 0x01;
+		ck_assert_msg(parse(msg, len, &store, &got) == SAX_E_MAC, "byte %zu", i);
+		msg[i] ^= 0x01;
+	}
+
+	/* passed on as it is (no K_SA, m->sealed copied): the same bytes, which open */
+	ans = got;
+	buf_init_write(&b, out, sizeof(out));
+	ck_assert_int_eq(sax_build(&b, &ans, &store), SAX_E_OK);
+	ck_assert_uint_eq(buf_used(&b), len);
+	ck_assert_mem_eq(out, msg, len);
+	ck_assert_int_eq(parse(out, len, &k, &got), SAX_E_OK);
+	request_eq(&m.req, &got.req);
+
+	/* changed, with a fresh HMAC under K_DB: GCM refuses it, nothing is given out */
+	memcpy(tampered, msg + 58, REQ_SEALED);
+	tampered[12 + 4 + 40] ^= 0x01; /* a byte of the registration */
+	ans.sealed = tampered;
+	buf_init_write(&b, out, sizeof(out));
+	ck_assert_int_eq(sax_build(&b, &ans, &store), SAX_E_OK);
+	ck_assert_int_eq(parse(out, buf_used(&b), &store, &got), SAX_E_OK);
+	ck_assert_int_eq(parse(out, buf_used(&b), &k, &got), SAX_E_SEALED);
+	ck_assert(all_zero(&got.req, sizeof(got.req)));
+	/* moved to another node */
+	ans.sealed = msg + 58;
+	ans.mn_id[0] = 'x';
+	buf_init_write(&b, out, sizeof(out));
+	ck_assert_int_eq(sax_build(&b, &ans, &store), SAX_E_OK);
+	ck_assert_int_eq(parse(out, buf_used(&b), &k, &got), SAX_E_SEALED);
+	ck_assert(all_zero(&got.req, sizeof(got.req)));
+
+	/* with K_SA the registration is sealed afresh: a Sealed field given is not copied */
+	msg_init(&ans, SAX_REQUEST);
+	ans.sealed = tampered;
+	ans.sealed_len = sizeof(tampered);
+	ck_assert_uint_eq(build(&ans, &k, out), REQ_LEN);
+	ck_assert_mem_eq(out, msg, REQ_LEN);
+	/* without K_SA and without a Sealed field to copy there is nothing to send */
+	ans.sealed = NULL;
+	ans.sealed_len = 0;
+	buf_init_write(&b, out, sizeof(out));
+	ck_assert_int_eq(sax_build(&b, &ans, &store), SAX_E_ATTR);
+	ck_assert_int_eq(sax_build_raw(&b, &ans, &store, iv_vec, msg, 10), SAX_E_ATTR);
+	/* nor can one of the wrong size be copied */
+	ans.sealed = tampered;
+	ans.sealed_len = SAX_SEALED_MIN - 1;
+	ck_assert_int_eq(sax_build(&b, &ans, &store), SAX_E_ATTR);
+	ans.sealed_len = SAX_SEALED_MAX + 1;
+	ck_assert_int_eq(sax_build(&b, &ans, &store), SAX_E_ATTR);
+	ck_assert_uint_eq(buf_used(&b), 0);
+}
+END_TEST
+
 /* ---- corruption ---- */
+
+/* The types with a Sealed field: the record's, or a REQUEST's registration. */
+static bool has_sealed(uint8_t type)
+{
+	return type == SAX_REQUEST || type == SAX_RECORD || type == SAX_STORE_PUT;
+}
+
+static bool has_reason(uint8_t type)
+{
+	return type == SAX_REFUSED || type == SAX_STORE_ACK;
+}
 
 /*
  * The error a flip of byte i (xor mask) must give, from the check order in
- * doc/sa-transfer.md: structure (in wire order), then the HMAC.  len is
- * the message's length, type its type.
+ * doc/sa-transfer.md: structure (in wire order), then the HMAC.  msg is
+ * the message as built (len bytes), type its type.
  */
 static enum sax_err flip_expect(uint8_t type, uint16_t flags, size_t i, uint8_t mask,
-				const uint8_t *msg)
+				const uint8_t *msg, size_t len)
 {
-	bool sealed = type == SAX_RECORD || type == SAX_STORE_PUT;
 	uint8_t t2;
+	size_t was, now;
 
 	if (i == 0)
 		return SAX_E_VERSION;
@@ -709,14 +955,14 @@ static enum sax_err flip_expect(uint8_t type, uint16_t flags, size_t i, uint8_t 
 		t2 = type ^ mask;
 		if (t2 == 0 || t2 >= SAX_TYPE_MAX)
 			return SAX_E_TYPE;
-		if (flags != 0 && t2 != SAX_REFUSED && t2 != SAX_STORE_ACK)
+		if (flags != 0 && !has_reason(t2))
 			return SAX_E_ATTR; /* a reason where none belongs */
-		if (sealed != (t2 == SAX_RECORD || t2 == SAX_STORE_PUT))
+		if (has_sealed(type) != has_sealed(t2))
 			return SAX_E_ATTR; /* the Sealed length is wrong for the new type */
 		return SAX_E_MAC;
 	}
 	if (i == 2 || i == 3)
-		return type == SAX_REFUSED || type == SAX_STORE_ACK ? SAX_E_MAC : SAX_E_ATTR;
+		return has_reason(type) ? SAX_E_MAC : SAX_E_ATTR;
 	if (i == 40) {
 		/* MN ID 14 bytes: the Sealed length is then 't' and the old length's high byte */
 		ck_assert_uint_eq(mask, 0x01);
@@ -724,51 +970,55 @@ static enum sax_err flip_expect(uint8_t type, uint16_t flags, size_t i, uint8_t 
 		return SAX_E_ATTR; /* 0x74xx: beyond SAX_SEALED_MAX, and not 0 */
 	}
 	if (i == 56 || i == 57) {
-		if (!sealed)
-			return SAX_E_ATTR; /* not 0 */
-		/* 501 ^ 0x100 = 245, 501 ^ 1 = 500: the field ends early, bytes left over */
-		ck_assert_uint_eq(mask, 0x01);
-		return SAX_E_TRAILING;
+		was = (size_t)msg[56] << 8 | msg[57];
+		now = was ^ (i == 56 ? (size_t)mask << 8 : mask);
+		if (!has_sealed(type) || now < SAX_SEALED_MIN || now > SAX_SEALED_MAX)
+			return SAX_E_ATTR; /* not 0, or out of range */
+		/* longer: the HMAC runs past the end; shorter: bytes left over */
+		return 58 + now + SAX_MAC_LEN > len ? SAX_E_TRUNCATED : SAX_E_TRAILING;
 	}
 	return SAX_E_MAC;
 }
 
 START_TEST(test_flip_every_byte)
 {
-	static const uint8_t types[] = {SAX_REQUEST, SAX_RECORD, SAX_REFUSED, SAX_STORE_PUT,
-					SAX_STORE_ACK};
+	static const uint8_t types[] = {SAX_REQUEST,   SAX_RECORD,    SAX_REFUSED,
+					SAX_STORE_PUT, SAX_STORE_ACK, SAX_RELEASED};
 	static const uint8_t masks[] = {0x01, 0x80, 0xff};
 	uint8_t type = types[_i];
 	static struct sax_msg m, got;
 	static uint8_t msg[SAX_MSG_MAX];
 	struct sax_keys k;
-	size_t len, n_mac = 0;
+	size_t len, n_mac = 0, n_trunc = 0, n_trail = 0;
 
 	keys_init(&k);
 	msg_init(&m, type);
-	m.flags = type == SAX_REFUSED || type == SAX_STORE_ACK ? SAX_R_UNKNOWN : 0;
+	m.flags = has_reason(type) ? SAX_R_UNKNOWN : 0;
 	m.has_record = type == SAX_RECORD || type == SAX_STORE_PUT;
 	vector_record(&m.rec);
 	if (!m.has_record)
 		memset(&m.rec, 0, sizeof(m.rec));
 	len = build(&m, &k, msg);
-	ck_assert_uint_eq(len, m.has_record ? 591 : 90);
+	ck_assert_uint_eq(len, m.has_record ? REC_LEN : type == SAX_REQUEST ? REQ_LEN : PLAIN_LEN);
 	for (size_t mi = 0; mi < sizeof(masks); mi++) {
 		for (size_t i = 0; i < len; i++) {
 			enum sax_err want;
 
-			/* the length bytes are checked with the mask the expectation knows */
-			if (masks[mi] != 0x01 && (i == 1 || i == 40 || i == 56 || i == 57))
+			/* the MN ID length is checked with the mask the expectation knows */
+			if (masks[mi] != 0x01 && i == 40)
 				continue;
-			want = flip_expect(type, m.flags, i, masks[mi], msg);
+			want = flip_expect(type, m.flags, i, masks[mi], msg, len);
 			msg[i] ^= masks[mi];
 			ck_assert_msg(parse(msg, len, &k, &got) == want,
 				      "type %u byte %zu mask %02x: %s, expected %s", type, i,
 				      masks[mi], sax_err_name(parse(msg, len, &k, &got)),
 				      sax_err_name(want));
 			ck_assert(all_zero(&got.rec, sizeof(got.rec)));
+			ck_assert(all_zero(&got.req, sizeof(got.req)));
 			msg[i] ^= masks[mi];
 			n_mac += want == SAX_E_MAC;
+			n_trunc += want == SAX_E_TRUNCATED;
+			n_trail += want == SAX_E_TRAILING;
 		}
 	}
 	/*
@@ -776,8 +1026,17 @@ START_TEST(test_flip_every_byte)
 	 * flags of a reason) went to the HMAC check, with each of the three
 	 * masks; no type flip did (each lands on a check before it).
 	 */
-	ck_assert_uint_eq(n_mac,
-			  3 * (len - 7) + (type == SAX_REFUSED || type == SAX_STORE_ACK ? 6 : 0));
+	ck_assert_uint_eq(n_mac, 3 * (len - 7) + (has_reason(type) ? 6 : 0));
+	/*
+	 * A Sealed length made shorter leaves bytes over, a longer one runs
+	 * past the end: the low byte's three flips (RECORD 501: 500, 373, 266;
+	 * REQUEST 175: 174, 47, 80) and the high byte's 0x01 (RECORD: 245;
+	 * REQUEST: 431).
+	 */
+	ck_assert_uint_eq(n_trail, type == SAX_RECORD || type == SAX_STORE_PUT ? 4
+				   : type == SAX_REQUEST                       ? 3
+									       : 0);
+	ck_assert_uint_eq(n_trunc, type == SAX_REQUEST ? 1 : 0);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
 }
 END_TEST
@@ -807,6 +1066,7 @@ END_TEST
 
 START_TEST(test_wrong_k_sa)
 {
+	static const uint8_t types[] = {SAX_RECORD, SAX_REQUEST};
 	static struct sax_msg m, got;
 	static uint8_t msg[SAX_MSG_MAX];
 	struct sax_keys k, other;
@@ -816,17 +1076,22 @@ START_TEST(test_wrong_k_sa)
 	keys_init(&k);
 	other = k;
 	other.k_sa[0] ^= 0x80;
-	msg_init(&m, SAX_RECORD);
-	m.has_record = true;
-	vector_record(&m.rec);
-	len = build(&m, &other, msg);
-	ck_assert_int_eq(sax_parse(msg, len, &k, TS, WINDOW, rc, &got), SAX_E_SEALED);
-	ck_assert(all_zero(&got.rec, sizeof(got.rec)));
-	/* a message that did not open is not remembered */
-	ck_assert_uint_eq(sax_replay_size(rc), 0);
-	ck_assert_int_eq(sax_parse(msg, len, &other, TS, WINDOW, rc, &got), SAX_E_OK);
-	ck_assert_uint_eq(sax_replay_size(rc), 1);
-	sax_record_wipe(&got.rec);
+	for (size_t i = 0; i < sizeof(types); i++) {
+		msg_init(&m, types[i]);
+		m.has_record = types[i] == SAX_RECORD;
+		if (m.has_record)
+			vector_record(&m.rec);
+		len = build(&m, &other, msg);
+		ck_assert_int_eq(sax_parse(msg, len, &k, TS, WINDOW, rc, &got), SAX_E_SEALED);
+		ck_assert(all_zero(&got.rec, sizeof(got.rec)));
+		ck_assert(all_zero(&got.req, sizeof(got.req)));
+		/* a message that did not open is not remembered */
+		ck_assert_uint_eq(sax_replay_size(rc), i);
+		ck_assert_int_eq(sax_parse(msg, len, &other, TS, WINDOW, rc, &got), SAX_E_OK);
+		ck_assert_uint_eq(sax_replay_size(rc), i + 1);
+		request_eq(&m.req, &got.req);
+		sax_record_wipe(&got.rec);
+	}
 	sax_replay_free(rc);
 }
 END_TEST
@@ -919,6 +1184,14 @@ START_TEST(test_replay_parse)
 	/* the store role checks replays too */
 	k.have_k_sa = false;
 	ck_assert_int_eq(sax_parse(msg, len, &k, TS, WINDOW, rc, &got), SAX_E_REPLAY);
+	/* a REQUEST replayed: opened before the cache refused it, its registration is wiped */
+	k.have_k_sa = true;
+	msg_init(&m, SAX_REQUEST);
+	len = build(&m, &k, msg);
+	ck_assert_int_eq(sax_parse(msg, len, &k, TS, WINDOW, rc, &got), SAX_E_OK);
+	request_eq(&m.req, &got.req);
+	ck_assert_int_eq(sax_parse(msg, len, &k, TS, WINDOW, rc, &got), SAX_E_REPLAY);
+	ck_assert(all_zero(&got.req, sizeof(got.req)));
 	sax_record_wipe(&got.rec);
 	sax_replay_free(rc);
 }
@@ -1038,13 +1311,14 @@ START_TEST(test_truncated_every_length)
 	struct sax_keys k;
 	size_t len;
 
+	static const uint8_t types[] = {SAX_REQUEST, SAX_RECORD, SAX_RELEASED};
+
 	keys_init(&k);
-	for (int t = 0; t < 2; t++) {
-		msg_init(&m, t == 0 ? SAX_REQUEST : SAX_RECORD);
-		m.has_record = t == 1;
-		vector_record(&m.rec);
-		if (t == 0)
-			memset(&m.rec, 0, sizeof(m.rec));
+	for (size_t t = 0; t < sizeof(types); t++) {
+		msg_init(&m, types[t]);
+		m.has_record = types[t] == SAX_RECORD;
+		if (m.has_record)
+			vector_record(&m.rec);
 		len = build(&m, &k, msg);
 		for (size_t n = 0; n < len; n++)
 			ck_assert_msg(parse(msg, n, &k, &got) == SAX_E_TRUNCATED, "length %zu: %s",
@@ -1071,6 +1345,9 @@ START_TEST(test_trailing)
 	ck_assert_int_eq(parse(msg, len + 1, &k, &got), SAX_E_TRAILING);
 	ck_assert_int_eq(parse(msg, len + 100, &k, &got), SAX_E_TRAILING);
 	msg_init(&m, SAX_STORE_GET);
+	len = build(&m, &k, msg);
+	ck_assert_int_eq(parse(msg, len + 1, &k, &got), SAX_E_TRAILING);
+	msg_init(&m, SAX_REQUEST);
 	len = build(&m, &k, msg);
 	ck_assert_int_eq(parse(msg, len + 1, &k, &got), SAX_E_TRAILING);
 }
@@ -1121,19 +1398,29 @@ START_TEST(test_header_values)
 
 	keys_init(&k);
 	/* the hand-made message is accepted as far as the structure goes */
-	len = hand(msg, 1, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
+	len = hand(msg, 1, SAX_STORE_GET, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_uint_eq(len, 41 + 3 + 2 + 32);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
 	ck_assert_str_eq(got.mn_id, "abc");
+	len = hand(msg, 1, SAX_RELEASED, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
+	ck_assert_uint_eq(got.type, SAX_RELEASED);
+	/* 28 zero bytes in a Sealed field: the store keeps them, an FA cannot open them */
 	len = hand(msg, 1, SAX_STORE_PUT, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_SEALED);
+	len = hand(msg, 1, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_SEALED);
+	ck_assert(all_zero(&got.req, sizeof(got.req)));
 	k.have_k_sa = false;
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
+	ck_assert_ptr_eq(got.sealed, msg + 41 + 3 + 2);
+	len = hand(msg, 1, SAX_STORE_PUT, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
 	k.have_k_sa = true;
 	/* versions and types */
-	len = hand(msg, 0, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
+	len = hand(msg, 0, SAX_STORE_GET, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_VERSION);
-	len = hand(msg, 2, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
+	len = hand(msg, 2, SAX_STORE_GET, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_VERSION);
 	ck_assert_int_eq(parse(msg, 1, &k, &got), SAX_E_VERSION);
 	len = hand(msg, 1, 0, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
@@ -1141,6 +1428,7 @@ START_TEST(test_header_values)
 	len = hand(msg, 1, SAX_TYPE_MAX, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_TYPE);
 	ck_assert_int_eq(parse(msg, 2, &k, &got), SAX_E_TYPE);
+	ck_assert_uint_eq(SAX_TYPE_MAX, SAX_RELEASED + 1);
 	/* flags: a reason in REFUSED and STORE_ACK, 0 elsewhere */
 	len = hand(msg, 1, SAX_REFUSED, SAX_R_EXPIRED, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
@@ -1150,17 +1438,33 @@ START_TEST(test_header_values)
 	ck_assert_uint_eq(got.flags, 0xffff);
 	len = hand(msg, 1, SAX_STORE_GET, 1, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
+	len = hand(msg, 1, SAX_RELEASED, SAX_R_RECLAIMED, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
+	len = hand(msg, 1, SAX_REQUEST, 0x8000, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
 	/* MN ID: 1..255 bytes, no NUL */
-	len = hand(msg, 1, SAX_REQUEST, 0, id, 0, 0, 0, 0, &k);
+	len = hand(msg, 1, SAX_STORE_GET, 0, id, 0, 0, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
-	len = hand(msg, 1, SAX_REQUEST, 0, id, 4, 4, 0, 0, &k);
+	len = hand(msg, 1, SAX_STORE_GET, 0, id, 4, 4, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
-	len = hand(msg, 1, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 200, 0, 0, &k);
+	len = hand(msg, 1, SAX_STORE_GET, 0, (const uint8_t *)"abc", 3, 200, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_TRUNCATED); /* ID beyond the message */
-	/* Sealed length: 0 without a record, SAX_SEALED_MIN..MAX with one, within the message */
-	len = hand(msg, 1, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
+	/*
+	 * Sealed length: 0 in the types without a Sealed field, SAX_SEALED_MIN..MAX
+	 * in RECORD, STORE_PUT and REQUEST, within the message
+	 */
+	len = hand(msg, 1, SAX_STORE_GET, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
+	len = hand(msg, 1, SAX_RELEASED, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
 	len = hand(msg, 1, SAX_RECORD, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
+	len = hand(msg, 1, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
+	len = hand(msg, 1, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, 27, 27, &k);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
+	len = hand(msg, 1, SAX_REQUEST, 0, (const uint8_t *)"abc", 3, 3, SAX_SEALED_MAX + 1,
+		   SAX_SEALED_MAX + 1, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
 	len = hand(msg, 1, SAX_RECORD, 0, (const uint8_t *)"abc", 3, 3, 27, 27, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
@@ -1215,11 +1519,26 @@ START_TEST(test_build_refuses)
 	m.type = SAX_STORE_DEL;
 	m.flags = 1;
 	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
+	m.type = SAX_RELEASED;
+	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
+	m.type = SAX_REQUEST;
+	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
+	m.type = SAX_STORE_DEL;
 	m.flags = 0;
 	m.sealed = out;
 	m.sealed_len = 28;
 	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR); /* no Sealed field in a DEL */
 	ck_assert_int_eq(sax_build_raw(&b, &m, &k, NULL, out, 4), SAX_E_ATTR);
+	m.type = SAX_RELEASED;
+	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
+	ck_assert_int_eq(sax_build_raw(&b, &m, &k, NULL, out, 4), SAX_E_ATTR);
+	/* a record where none belongs: in a REQUEST and in the types without a Sealed field */
+	msg_init(&m, SAX_REQUEST);
+	m.has_record = true;
+	vector_record(&m.rec);
+	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
+	m.type = SAX_RELEASED;
+	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
 	ck_assert_uint_eq(buf_used(&b), 0);
 
 	/* record values the parser would refuse */
@@ -1256,6 +1575,7 @@ END_TEST
 /* Every buffer size short of the message: SAX_E_NOSPACE, the buffer left as it was. */
 START_TEST(test_nospace)
 {
+	static const uint8_t types[] = {SAX_RECORD, SAX_REQUEST};
 	static struct sax_msg m, got;
 	static uint8_t out[SAX_MSG_MAX + 8];
 	struct sax_keys k;
@@ -1263,20 +1583,25 @@ START_TEST(test_nospace)
 	size_t len;
 
 	keys_init(&k);
-	msg_init(&m, SAX_RECORD);
-	m.has_record = true;
-	vector_record(&m.rec);
-	len = build(&m, &k, out);
-	for (size_t cap = 0; cap < len; cap++) {
-		memset(out, 0, sizeof(out));
-		buf_init_write(&b, out, cap);
-		ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_NOSPACE);
-		ck_assert_uint_eq(buf_used(&b), 0);
-		ck_assert(all_zero(out, sizeof(out)));
+	for (size_t t = 0; t < sizeof(types); t++) {
+		msg_init(&m, types[t]);
+		m.has_record = types[t] == SAX_RECORD;
+		if (m.has_record)
+			vector_record(&m.rec);
+		len = build(&m, &k, out);
+		for (size_t cap = 0; cap < len; cap++) {
+			memset(out, 0, sizeof(out));
+			buf_init_write(&b, out, cap);
+			ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_NOSPACE);
+			ck_assert_uint_eq(buf_used(&b), 0);
+			ck_assert(all_zero(out, sizeof(out)));
+		}
+		buf_init_write(&b, out, len);
+		ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_OK);
+		ck_assert_int_eq(parse(out, len, &k, &got), SAX_E_OK);
+		request_eq(&m.req, &got.req);
+		sax_record_wipe(&got.rec);
 	}
-	buf_init_write(&b, out, len);
-	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_OK);
-	ck_assert_int_eq(parse(out, len, &k, &got), SAX_E_OK);
 }
 END_TEST
 
@@ -1368,15 +1693,27 @@ static void vec_lists(struct tlist *rec, struct tlist *child)
 	ck_assert_uint_eq(child->n, 20);
 }
 
+/* A message of this type whose Sealed field holds pt[0..n) as its TLVs, parsed with K_SA. */
+static enum sax_err try_raw(uint8_t type, const uint8_t *pt, size_t n, struct sax_msg *got)
+{
+	static uint8_t msg[SAX_MSG_MAX];
+	static struct sax_msg m;
+	struct sax_keys k;
+	struct buf b;
+
+	keys_init(&k);
+	msg_init(&m, type);
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(sax_build_raw(&b, &m, &k, NULL, pt, n), SAX_E_OK);
+	return parse(msg, buf_used(&b), &k, got);
+}
+
 /* Seal rec + n_children copies of child (+ extra bytes) and parse it. */
 static enum sax_err try_tlvs(const struct tlist *rec, const struct tlist *child, size_t n_children,
 			     const uint8_t *extra, size_t extra_len, struct sax_msg *got)
 {
-	static uint8_t pt[SAX_MSG_MAX], c[SAX_MSG_MAX], msg[SAX_MSG_MAX];
-	static struct sax_msg m;
-	struct sax_keys k;
+	static uint8_t pt[SAX_MSG_MAX], c[SAX_MSG_MAX];
 	size_t n = tl_encode(rec, pt), cn = tl_encode(child, c);
-	struct buf b;
 
 	for (size_t i = 0; i < n_children; i++) {
 		pt[n++] = 0;
@@ -1389,11 +1726,7 @@ static enum sax_err try_tlvs(const struct tlist *rec, const struct tlist *child,
 	if (extra_len > 0)
 		memcpy(pt + n, extra, extra_len);
 	n += extra_len;
-	keys_init(&k);
-	msg_init(&m, SAX_RECORD);
-	buf_init_write(&b, msg, sizeof(msg));
-	ck_assert_int_eq(sax_build_raw(&b, &m, &k, NULL, pt, n), SAX_E_OK);
-	return parse(msg, buf_used(&b), &k, got);
+	return try_raw(SAX_RECORD, pt, n, got);
 }
 
 /* One TLV of the record (child: false) or of the child set to a value v of len bytes. */
@@ -1519,6 +1852,8 @@ START_TEST(test_tlv_types)
 			      t);
 	}
 	for (uint16_t t = 1; t < SAX_C_MAX; t++) {
+		if (t == SAX_C_LOAN_CAP)
+			continue; /* optional: test_tlv_loan_cap */
 		vec_lists(&rec, &child);
 		tl_del(&child, t);
 		ck_assert_msg(try_tlvs(&rec, &child, 1, NULL, 0, &got) == SAX_E_ATTR, "child %u",
@@ -1665,6 +2000,280 @@ START_TEST(test_tlv_values)
 }
 END_TEST
 
+/*
+ * LOAN_CAP, the child's one optional TLV: absent it reads as 0 (no loan);
+ * present it holds a non-zero u64, once.
+ */
+START_TEST(test_tlv_loan_cap)
+{
+	static const struct {
+		size_t n;      /* LOAN_CAP TLVs in the child */
+		size_t len;    /* the length of each */
+		uint64_t v[2]; /* their values, big-endian in the last bytes */
+		enum sax_err want;
+	} cases[] = {
+		{0, 8, {0, 0}, SAX_E_OK}, /* absent: no loan */
+		{1, 8, {1, 0}, SAX_E_OK},
+		{1, 8, {0x0102030405060708ull, 0}, SAX_E_OK},
+		{1, 8, {UINT64_MAX, 0}, SAX_E_OK},
+		{1, 8, {0, 0}, SAX_E_ATTR},       /* present but 0: the builder leaves that out */
+		{2, 8, {5000, 5000}, SAX_E_ATTR}, /* twice, even alike */
+		{2, 8, {5000, 6000}, SAX_E_ATTR},
+		{2, 8, {5000, 0}, SAX_E_ATTR},
+		{1, 7, {5000, 0}, SAX_E_ATTR},
+		{1, 9, {5000, 0}, SAX_E_ATTR},
+		{1, 0, {0, 0}, SAX_E_ATTR},
+	};
+	static struct tlist rec, child;
+	static struct sax_msg got;
+	static struct sax_record want;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vec_lists(&rec, &child);
+		for (size_t j = 0; j < cases[i].n; j++) {
+			uint8_t v[9] = {0};
+
+			for (size_t b = 0; b < cases[i].len && b < 8; b++)
+				v[cases[i].len - 1 - b] = (uint8_t)(cases[i].v[j] >> (8 * b));
+			tl_add(&child, SAX_C_LOAN_CAP, v, cases[i].len);
+		}
+		ck_assert_msg(try_tlvs(&rec, &child, 1, NULL, 0, &got) == cases[i].want,
+			      "case %zu: %s", i,
+			      sax_err_name(try_tlvs(&rec, &child, 1, NULL, 0, &got)));
+		vector_record(&want);
+		if (cases[i].want == SAX_E_OK) {
+			want.children[0].loan_cap = cases[i].v[0];
+			record_eq(&want, &got.rec);
+		} else {
+			ck_assert(all_zero(&got.rec, sizeof(got.rec)));
+		}
+	}
+}
+END_TEST
+
+/*
+ * The builder leaves a loan_cap of 0 out (so the vector RECORD is the one
+ * from before LOAN_CAP) and writes any other value in type order, last in
+ * its child.
+ */
+START_TEST(test_build_loan_cap)
+{
+	static struct sax_msg m, got;
+	static struct hex pt, aad;
+	static uint8_t out[SAX_MSG_MAX], opened[SAX_MSG_MAX];
+	struct sax_keys k;
+	size_t len, child_at;
+
+	keys_init(&k);
+	msg_init(&m, SAX_RECORD);
+	m.has_record = true;
+	vector_record(&m.rec);
+	m.rec.n_children = 2;
+	m.rec.children[1] = m.rec.children[0];
+	m.rec.children[0].loan_cap = 0x0102030405060708ull;
+	len = build(&m, &k, out);
+	hx(vec_plaintext, &pt);
+	hx(vec_aad, &aad);
+	/* the vector's one child is its last TLV, 214 bytes long */
+	child_at = pt.n - 4 - 0xd6;
+	ck_assert_mem_eq(pt.b + child_at, "\x00\x16\x00\xd6", 4);
+	ck_assert_uint_eq(len, REC_LEN + 12 + 4 + 0xd6);
+	ck_assert_int_eq(
+		evp_gcm_open(k.k_sa, out + 58, len - 58 - SAX_MAC_LEN, aad.b, aad.n, opened),
+		(int)(pt.n + 12 + 4 + 0xd6));
+	/* the record's own TLVs as in the vector */
+	ck_assert_mem_eq(opened, pt.b, child_at);
+	/* the first child: 12 bytes longer, LOAN_CAP at its end */
+	ck_assert_mem_eq(opened + child_at, "\x00\x16\x00\xe2", 4);
+	ck_assert_mem_eq(opened + child_at + 4, pt.b + child_at + 4, 0xd6);
+	ck_assert_mem_eq(opened + child_at + 4 + 0xd6,
+			 "\x00\x15\x00\x08\x01\x02\x03\x04\x05\x06\x07\x08", 12);
+	/* the second, without a loan: the vector's child as it was */
+	ck_assert_mem_eq(opened + child_at + 4 + 0xe2, pt.b + child_at, 4 + 0xd6);
+	ck_assert_int_eq(parse(out, len, &k, &got), SAX_E_OK);
+	record_eq(&m.rec, &got.rec);
+	sax_record_wipe(&got.rec);
+}
+END_TEST
+
+/* ---- the REQUEST's registration ---- */
+
+/*
+ * The registration's length is 1..SAX_REG_MAX: the builder refuses the
+ * others (SAX_E_ATTR, nothing written), and so does the parser when an FA
+ * sealed one anyway (the raw hook).
+ */
+START_TEST(test_request_lengths)
+{
+	static const struct {
+		uint16_t len;
+		enum sax_err want;
+	} cases[] = {
+		{0, SAX_E_ATTR},
+		{1, SAX_E_OK},
+		{2, SAX_E_OK},
+		{REG_LEN, SAX_E_OK},
+		{255, SAX_E_OK},
+		{256, SAX_E_OK},
+		{SAX_REG_MAX - 1, SAX_E_OK},
+		{SAX_REG_MAX, SAX_E_OK},
+		{SAX_REG_MAX + 1, SAX_E_ATTR},
+		{UINT16_MAX, SAX_E_ATTR},
+	};
+	static struct sax_msg m, got;
+	static uint8_t out[SAX_MSG_MAX], pt[4 + SAX_REG_MAX + 1];
+	struct sax_keys k;
+	struct buf b;
+
+	keys_init(&k);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint16_t n = cases[i].len;
+		uint8_t first = (uint8_t)(0x31 + 16 * i);
+
+		msg_init(&m, SAX_REQUEST);
+		memset(m.req.reg, 0, sizeof(m.req.reg));
+		fill(m.req.reg, n < SAX_REG_MAX ? n : SAX_REG_MAX, first);
+		m.req.reg_len = n;
+		memset(out, 0, sizeof(out));
+		buf_init_write(&b, out, sizeof(out));
+		ck_assert_msg(sax_build(&b, &m, &k) == cases[i].want, "build, length %u", n);
+		if (cases[i].want == SAX_E_OK) {
+			ck_assert_uint_eq(buf_used(&b), REQ_LEN_FOR(n));
+			ck_assert_int_eq(parse(out, buf_used(&b), &k, &got), SAX_E_OK);
+			request_eq(&m.req, &got.req);
+		} else {
+			ck_assert_uint_eq(buf_used(&b), 0);
+			ck_assert(all_zero(out, sizeof(out)));
+		}
+		/* the same registration sealed by the raw hook, as a careless FA would */
+		if (n > SAX_REG_MAX + 1)
+			continue;
+		pt[0] = 0;
+		pt[1] = SAX_Q_REGISTRATION;
+		pt[2] = (uint8_t)(n >> 8);
+		pt[3] = (uint8_t)n;
+		fill(pt + 4, n, first);
+		ck_assert_msg(try_raw(SAX_REQUEST, pt, 4 + (size_t)n, &got) == cases[i].want,
+			      "parse, length %u", n);
+		if (cases[i].want == SAX_E_OK)
+			request_eq(&m.req, &got.req);
+		else
+			ck_assert(all_zero(&got.req, sizeof(got.req)));
+	}
+}
+END_TEST
+
+/*
+ * The TLVs of a REQUEST: REGISTRATION exactly once; unknown types skipped
+ * with SAX_TLV_OPTIONAL, refused without; broken framing as in a record.
+ */
+START_TEST(test_request_tlvs)
+{
+	static const struct {
+		const char *what;
+		size_t n; /* TLVs, each len bytes of a pattern */
+		uint16_t type[2], len[2];
+		const char *tail;  /* hex appended as it is */
+		enum sax_err want; /* on success the registration is the type-1 TLV's value */
+	} cases[] = {
+		{"the registration alone", 1, {1}, {REG_LEN}, "", SAX_E_OK},
+		{"twice", 2, {1, 1}, {REG_LEN, REG_LEN}, "", SAX_E_ATTR},
+		{"twice, the second of one byte", 2, {1, 1}, {REG_LEN, 1}, "", SAX_E_ATTR},
+		{"missing", 0, {0}, {0}, "", SAX_E_ATTR},
+		{"missing, an optional one instead", 1, {0x8001}, {4}, "", SAX_E_ATTR},
+		{"an unknown optional one before", 2, {0x8001, 1}, {4, REG_LEN}, "", SAX_E_OK},
+		{"an unknown optional one after", 2, {1, 0xffff}, {REG_LEN, 0}, "", SAX_E_OK},
+		{"type 1 with the optional bit", 2, {1, 0x8001}, {REG_LEN, 3}, "", SAX_E_OK},
+		{"unknown: the next type", 2, {1, SAX_Q_MAX}, {REG_LEN, 1}, "", SAX_E_ATTR},
+		{"unknown: type 0", 2, {1, 0}, {REG_LEN, 0}, "", SAX_E_ATTR},
+		{"unknown: type 0x7fff", 2, {0x7fff, 1}, {0, REG_LEN}, "", SAX_E_ATTR},
+		{"a record's CHILD", 2, {1, SAX_T_CHILD}, {REG_LEN, 0}, "", SAX_E_ATTR},
+		{"a header cut short", 1, {1}, {REG_LEN}, "800100", SAX_E_SEALED},
+		{"a value beyond the list", 1, {1}, {REG_LEN}, "80010003aabb", SAX_E_SEALED},
+		{"the registration beyond the list", 0, {0}, {0}, "00010005aabbcc", SAX_E_SEALED},
+	};
+	static struct sax_msg got;
+	static struct sax_request want;
+	static struct hex tail;
+	static uint8_t pt[SAX_MSG_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = 0;
+
+		memset(&want, 0, sizeof(want));
+		for (size_t j = 0; j < cases[i].n; j++) {
+			uint16_t t = cases[i].type[j], len = cases[i].len[j];
+			uint8_t first = (uint8_t)(0x10 + 0x40 * j + i);
+
+			pt[n++] = (uint8_t)(t >> 8);
+			pt[n++] = (uint8_t)t;
+			pt[n++] = (uint8_t)(len >> 8);
+			pt[n++] = (uint8_t)len;
+			fill(pt + n, len, first);
+			n += len;
+			if (t == SAX_Q_REGISTRATION && want.reg_len == 0) {
+				fill(want.reg, len, first);
+				want.reg_len = len;
+			}
+		}
+		hx(cases[i].tail, &tail);
+		memcpy(pt + n, tail.b, tail.n);
+		n += tail.n;
+		ck_assert_msg(try_raw(SAX_REQUEST, pt, n, &got) == cases[i].want, "%s: %s",
+			      cases[i].what, sax_err_name(try_raw(SAX_REQUEST, pt, n, &got)));
+		if (cases[i].want == SAX_E_OK)
+			request_eq(&want, &got.req);
+		else
+			ck_assert_msg(all_zero(&got.req, sizeof(got.req)), "%s", cases[i].what);
+		ck_assert(all_zero(&got.rec, sizeof(got.rec)));
+	}
+}
+END_TEST
+
+/*
+ * The reasons are wire values (doc/sa-transfer.md): REFUSED and STORE_ACK
+ * carry them in Flags as they are, and no other type carries one.
+ */
+START_TEST(test_reasons)
+{
+	static const struct {
+		enum sax_reason r;
+		uint16_t wire;
+	} reasons[] = {
+		{SAX_OK, 0},        {SAX_R_UNKNOWN, 1},     {SAX_R_NOT_MEMBER, 2},
+		{SAX_R_EXPIRED, 3}, {SAX_R_BAD_MESSAGE, 4}, {SAX_R_STORE_ERROR, 5},
+		{SAX_R_PROOF, 6},   {SAX_R_STALE_REG, 7},   {SAX_R_RECLAIMED, 8},
+	};
+	static const uint8_t types[] = {SAX_REFUSED, SAX_STORE_ACK, SAX_RELEASED, SAX_STORE_DEL,
+					SAX_REQUEST};
+	static struct sax_msg m, got;
+	static uint8_t out[SAX_MSG_MAX];
+	struct sax_keys k;
+	struct buf b;
+
+	keys_init(&k);
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		uint16_t w = reasons[i].wire;
+
+		ck_assert_uint_eq(reasons[i].r, w);
+		for (size_t t = 0; t < sizeof(types); t++) {
+			bool ok = w == 0 || has_reason(types[t]);
+
+			msg_init(&m, types[t]);
+			m.flags = w;
+			buf_init_write(&b, out, sizeof(out));
+			ck_assert_msg(sax_build(&b, &m, &k) == (ok ? SAX_E_OK : SAX_E_ATTR),
+				      "reason %u in a %s", w, sax_type_name(types[t]));
+			if (!ok)
+				continue;
+			ck_assert_uint_eq(out[2] << 8 | out[3], w);
+			ck_assert_int_eq(parse(out, buf_used(&b), &k, &got), SAX_E_OK);
+			ck_assert_uint_eq(got.flags, w);
+		}
+	}
+}
+END_TEST
+
 /* ---- odds and ends ---- */
 
 /*
@@ -1765,6 +2374,8 @@ START_TEST(test_names)
 	ck_assert_str_eq(sax_type_name(SAX_STORE_GET), "store-get");
 	ck_assert_str_eq(sax_type_name(SAX_STORE_ACK), "store-ack");
 	ck_assert_str_eq(sax_type_name(SAX_STORE_DEL), "store-del");
+	ck_assert_str_eq(sax_type_name(SAX_RELEASED), "released");
+	ck_assert_uint_eq(SAX_RELEASED, 8);
 	ck_assert_str_eq(sax_type_name(SAX_TYPE_MAX), "unknown");
 	ck_assert_str_eq(sax_type_name(255), "unknown");
 	ck_assert_uint_eq(SAX_SEALED_MAX, 7862);
@@ -1788,10 +2399,11 @@ static Suite *sax_suite(void)
 	tcase_add_test(tc, test_iv_fresh);
 	tcase_add_test(tc, test_build_appends);
 	tcase_add_test(tc, test_store_role);
+	tcase_add_test(tc, test_request_store_role);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("authentication and freshness");
-	tcase_add_loop_test(tc, test_flip_every_byte, 0, 5);
+	tcase_add_loop_test(tc, test_flip_every_byte, 0, 6);
 	tcase_add_test(tc, test_other_k_db);
 	tcase_add_test(tc, test_wrong_k_sa);
 	tcase_add_test(tc, test_stale);
@@ -1818,6 +2430,14 @@ static Suite *sax_suite(void)
 	tcase_add_test(tc, test_tlv_types);
 	tcase_add_test(tc, test_tlv_lengths);
 	tcase_add_test(tc, test_tlv_values);
+	tcase_add_test(tc, test_tlv_loan_cap);
+	tcase_add_test(tc, test_build_loan_cap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("request");
+	tcase_add_test(tc, test_request_lengths);
+	tcase_add_test(tc, test_request_tlvs);
+	tcase_add_test(tc, test_reasons);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("wipe and stamp");

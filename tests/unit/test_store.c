@@ -868,6 +868,28 @@ START_TEST(test_store_conf)
 }
 END_TEST
 
+/* The reason names are what mipsa-store -j and the logs print: every reason has its own. */
+START_TEST(test_reason_names)
+{
+	static const char *const want[] = {
+		[SAX_OK] = "ok",
+		[SAX_R_UNKNOWN] = "unknown",
+		[SAX_R_NOT_MEMBER] = "not_member",
+		[SAX_R_EXPIRED] = "expired",
+		[SAX_R_BAD_MESSAGE] = "bad_message",
+		[SAX_R_STORE_ERROR] = "store_error",
+		[SAX_R_PROOF] = "proof",
+		[SAX_R_STALE_REG] = "stale_registration",
+		[SAX_R_RECLAIMED] = "reclaimed",
+	};
+
+	for (size_t r = 0; r < sizeof(want) / sizeof(want[0]); r++)
+		ck_assert_str_eq(store_reason_name((enum sax_reason)r), want[r]);
+	ck_assert_str_eq(store_reason_name((enum sax_reason)(SAX_R_RECLAIMED + 1)), "?");
+	ck_assert_str_eq(store_reason_name((enum sax_reason)0xffff), "?");
+}
+END_TEST
+
 static bool have_redis_server(void)
 {
 	return system("command -v redis-server >/dev/null 2>&1") == 0;
@@ -891,6 +913,7 @@ static Suite *store_suite(void)
 	suite_add_tcase(s, d);
 
 	tcase_add_test(cf, test_store_conf);
+	tcase_add_test(cf, test_reason_names);
 	suite_add_tcase(s, cf);
 
 	if (!have_redis_server()) {
