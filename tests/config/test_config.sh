@@ -300,6 +300,20 @@ expect_domain reserve "$tmp/reserve.conf:10: setting 'fa.domain.seq_reserve': 10
     k_db_file = "$tmp/k_db";
     seq_reserve = 100;
 CONF
+expect_domain lend-low "$tmp/lend-low.conf:10: setting 'fa.domain.lend_timeout_ms': 999 is outside 1000..600000" <<CONF
+    reuse = "full";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    lend_timeout_ms = 999;
+CONF
+expect_domain lend-high "$tmp/lend-high.conf:10: setting 'fa.domain.lend_timeout_ms': 600001 is outside 1000..600000" <<CONF
+    reuse = "full";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    lend_timeout_ms = 600001;
+CONF
 
 # a file that cannot be read
 out=$("$bin/mn/mipsa-mn" -c "$tmp/nonexistent.conf" 2>&1)
