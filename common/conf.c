@@ -90,6 +90,114 @@ int conf_fail(struct conf *c, const config_setting_t *s, const char *name, const
 	return -1;
 }
 
+/* ---- names ---- */
+
+/* The entry for name in a table (and the tables it continues in), or NULL. */
+static const struct conf_names *conf_names_find(const struct conf_names *t, const char *name)
+{
+	for (; t != NULL; t = t->sub)
+		for (; t->name != NULL; t++)
+			if (strcmp(t->name, name) == 0)
+				return t;
+	return NULL;
+}
+
+/* What grp may hold by the tables conf_check was given (NULL: nothing declared). */
+static const struct conf_names *conf_names_of(const struct conf *c, const config_setting_t *grp)
+{
+	const struct conf_names *up, *n;
+
+	if (config_setting_is_root(grp))
+		return c->names;
+	up = conf_names_of(c, config_setting_parent(grp));
+	if (up == NULL || config_setting_name(grp) == NULL)
+		return up; /* an element of a list holds what the list's entry says */
+	n = conf_names_find(up, config_setting_name(grp));
+	return n != NULL ? n->sub : NULL;
+}
+
+#define CONF_NAME_MAX 64
+
+/*
+ * Edits (insert, delete, change, swap two neighbours) from a to b, case
+ * ignored: "requre" and "reqiure" are both one from "require".  Names
+ * longer than CONF_NAME_MAX are never close to anything.
+ */
+static size_t conf_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	uint8_t d[CONF_NAME_MAX + 1][CONF_NAME_MAX + 1];
+
+	if (la > CONF_NAME_MAX || lb > CONF_NAME_MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (uint8_t)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (uint8_t)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]),
+			    cb = tolower((unsigned char)b[j - 1]);
+			uint8_t v = (uint8_t)(d[i - 1][j - 1] + (ca != cb));
+			if (d[i - 1][j] + 1 < v)
+				v = (uint8_t)(d[i - 1][j] + 1);
+			if (d[i][j - 1] + 1 < v)
+				v = (uint8_t)(d[i][j - 1] + 1);
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
+				v = (uint8_t)(d[i - 2][j - 2] + 1);
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* An unknown setting: name the closest known one when a third of it or less differs. */
+static int conf_unknown(struct conf *c, const config_setting_t *s, const struct conf_names *t)
+{
+	const char *name = config_setting_name(s), *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (; t != NULL; t = t->sub)
+		for (; t->name != NULL; t++) {
+			size_t d = conf_distance(name, t->name);
+			if (d < best_d) {
+				best_d = d;
+				best = t->name;
+			}
+		}
+	if (best == NULL ||
+	    best_d * 3 > (strlen(name) > strlen(best) ? strlen(name) : strlen(best)))
+		return conf_fail(c, s, NULL, "unknown");
+	return conf_fail(c, s, NULL, "unknown (did you mean '%s'?)", best);
+}
+
+static int conf_check_group(struct conf *c, const config_setting_t *grp, const struct conf_names *t)
+{
+	for (int i = 0; i < config_setting_length(grp); i++) {
+		const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const struct conf_names *n = t;
+
+		if (config_setting_name(s) != NULL) {
+			n = conf_names_find(t, config_setting_name(s));
+			if (n == NULL)
+				return conf_unknown(c, s, t);
+			n = n->sub;
+		}
+		/* A list's elements hold what its entry says; scalars hold nothing. */
+		if (n != NULL && config_setting_is_aggregate(s) && conf_check_group(c, s, n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int conf_check(struct conf *c, const struct conf_names *root)
+{
+	c->names = root;
+	return conf_check_group(c, conf_root(c), root);
+}
+
+/* ---- getters ---- */
+
 static const config_setting_t *conf_member(struct conf *c, const config_setting_t *grp,
 					   const char *name, bool required, int *rc)
 {
@@ -97,6 +205,10 @@ static const config_setting_t *conf_member(struct conf *c, const config_setting_
 
 	if (grp == NULL)
 		grp = conf_root(c);
+	if (c->names != NULL && conf_names_find(conf_names_of(c, grp), name) == NULL) {
+		*rc = conf_fail(c, grp, name, "read, but in no table of names (a bug)");
+		return NULL;
+	}
 	s = config_setting_get_member(grp, name);
 	if (s == NULL)
 		*rc = required ? conf_fail(c, grp, name, "missing") : 1;

@@ -224,6 +224,13 @@ int store_read_key_file(const char *path, uint8_t key[SAX_KEY_LEN], char *err, s
 
 /* ---- configuration ---- */
 
+const struct conf_names store_conf_names[] = {
+	{"backend", NULL},       {"max_pending", NULL},   {"address", NULL},
+	{"local_address", NULL}, {"port", NULL},          {"freshness_window_ms", NULL},
+	{"k_db_file", NULL},     {"host", NULL},          {"user", NULL},
+	{"key_prefix", NULL},    {"password_file", NULL}, {NULL, NULL},
+};
+
 static int store_conf_key_file(struct conf *c, const config_setting_t *grp, const char *name,
 			       uint8_t key[SAX_KEY_LEN])
 {

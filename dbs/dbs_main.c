@@ -71,6 +71,8 @@ static int dbs_daemon_open(struct dbs_daemon *d, const struct dbs_config *cfg)
 	return ev_timer_start(d->loop, &d->tick, DBS_TICK_MS);
 }
 
+static const struct conf_names dbs_root_names[] = {{"dbs", dbs_conf_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -81,7 +83,8 @@ int main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, "mipsa-dbs", &args);
 	log_init("mipsa-dbs", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || dbs_config_load(&c, &cfg) < 0) {
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, dbs_root_names) < 0 ||
+	    dbs_config_load(&c, &cfg) < 0) {
 		fprintf(stderr, "mipsa-dbs: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;

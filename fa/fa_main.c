@@ -207,6 +207,11 @@ static void fa_close(struct fa_daemon *d)
 			close(fds[i]);
 }
 
+/* The fa group: what fa_config_load reads, the ipsec group and the domain group. */
+static const struct conf_names fa_group_names[] = {
+	{"ipsec", ipsec_conf_names}, {"domain", fa_domain_names}, {NULL, fa_conf_names}};
+static const struct conf_names fa_root_names[] = {{"fa", fa_group_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -233,7 +238,8 @@ int main(int argc, char **argv)
 	log_init("mipsa-fa", LOG_LVL_INFO, false);
 	/* A visitor's SAs cover its home address (remote) and anything on our side. */
 	struct in_addr any = {0};
-	if (conf_load(&c, args.config) < 0 || fa_config_load(&c, &cfg) < 0 ||
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, fa_root_names) < 0 ||
+	    fa_config_load(&c, &cfg) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "fa", true), &d.ic, any, 0, any, 32) < 0 ||
 	    fa_domain_load(&c, conf_group(&c, NULL, "fa", true), &d.dom) < 0) {
 		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));

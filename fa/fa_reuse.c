@@ -81,6 +81,20 @@ static void fa_xfer_stored(struct fa_xfer *x, bool kept);
 
 /* ---- configuration ---- */
 
+const struct conf_names fa_domain_names[] = {
+	{"reuse", NULL},
+	{"technique", NULL},
+	{"members", NULL},
+	{"member_prefix", NULL},
+	{"k_db_file", NULL},
+	{"k_sa_file", NULL},
+	{"transfer_timeout_ms", NULL},
+	{"freshness_window_ms", NULL},
+	{"seq_reserve", NULL},
+	{"store", store_conf_names},
+	{NULL, NULL},
+};
+
 static int fa_domain_keys(struct conf *c, const config_setting_t *g, struct fa_domain *dom)
 {
 	const char *f;

@@ -153,6 +153,8 @@ static void ha_close(struct ha_daemon *d)
 			close(fds[i]);
 }
 
+static const struct conf_names ha_root_names[] = {{"ha", ha_conf_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -164,7 +166,8 @@ int main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, "mipsa-ha", &args);
 	log_init("mipsa-ha", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || ha_config_load(&c, &cfg) < 0) {
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, ha_root_names) < 0 ||
+	    ha_config_load(&c, &cfg) < 0) {
 		fprintf(stderr, "mipsa-ha: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;

@@ -172,6 +172,11 @@ static void mn_close(struct mn_daemon *d)
 			close(fds[i]);
 }
 
+/* The mn group: what mn_config_load reads, what main reads below, the ipsec group. */
+static const struct conf_names mn_group_names[] = {
+	{"gateway", NULL}, {"sa_reuse", NULL}, {"ipsec", ipsec_conf_names}, {NULL, mn_conf_names}};
+static const struct conf_names mn_root_names[] = {{"mn", mn_group_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -193,7 +198,8 @@ int main(int argc, char **argv)
 	log_init("mipsa-mn", LOG_LVL_INFO, false);
 	/* Our SAs cover the home address (local) and anything on the other side. */
 	struct in_addr any = {0};
-	if (conf_load(&c, args.config) < 0 || mn_config_load(&c, &cfg) < 0 ||
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, mn_root_names) < 0 ||
+	    mn_config_load(&c, &cfg) < 0 ||
 	    conf_addr(&c, conf_group(&c, NULL, "mn", true), "gateway", false, &d.gateway) < 0 ||
 	    conf_bool(&c, conf_group(&c, NULL, "mn", true), "sa_reuse", false, &d.sa_reuse) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "mn", true), &d.ic, cfg.home_addr, 32, any,

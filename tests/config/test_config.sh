@@ -16,11 +16,11 @@ check_ok() {
 	fi
 }
 
-# expect DAEMON NAME PATTERN < config: exit status 1, stderr matches PATTERN (grep -E)
+# expect DAEMON NAME PATTERN < config: "-t" (check only) exits 1, stderr matches PATTERN (grep -E)
 expect() {
 	daemon=$1 name=$2 pattern=$3
 	cat >"$tmp/$name.conf"
-	out=$("$bin/$daemon/mipsa-$daemon" -c "$tmp/$name.conf" 2>&1)
+	out=$("$bin/$daemon/mipsa-$daemon" -t -c "$tmp/$name.conf" 2>&1)
 	rc=$?
 	if [ "$rc" -ne 1 ]; then
 		echo "FAIL: $name: exit status $rc, want 1 ($out)"
@@ -45,6 +45,9 @@ ha: {
 };
 CONF
 expect ha missing-group "$tmp/missing-group.conf: setting 'ha': missing" <<CONF
+# nothing but a comment
+CONF
+expect ha other-group "$tmp/other-group.conf:1: setting 'fa': unknown$" <<CONF
 fa: { };
 CONF
 expect ha bad-address "$tmp/bad-address.conf:2: setting 'ha.address': '198.18.100.300' is not an IPv4 address" <<CONF
@@ -149,8 +152,9 @@ if ! grep -q '^  domain = {$' "$tmp/fa-example-domain.conf" ||
 fi
 check_ok fa "$tmp/fa-example-domain.conf"
 line=$(grep -n '^    reuse = ' "$tmp/fa-example-domain.conf" | cut -d: -f1)
-sed 's/^    reuse = "full";/    reuse = "most";/' "$tmp/fa-example-domain.conf" |
-	expect fa example-domain "$tmp/example-domain.conf:$line: setting 'fa.domain.reuse': 'most' is not"
+# (expect reads a file, not a pipe: a pipe's subshell would lose the count of failures)
+sed 's/^    reuse = "full";/    reuse = "most";/' "$tmp/fa-example-domain.conf" >"$tmp/most.in"
+expect fa example-domain "$tmp/example-domain.conf:$line: setting 'fa.domain.reuse': 'most' is not" <"$tmp/most.in"
 # conf/dbs.conf with a key file that exists
 sed "s|/etc/mipsa/k_db|$tmp/k_db|" "$top/conf/dbs.conf" >"$tmp/dbs-example.conf"
 check_ok dbs "$tmp/dbs-example.conf"
@@ -300,6 +304,67 @@ expect_domain reserve "$tmp/reserve.conf:10: setting 'fa.domain.seq_reserve': 10
     k_db_file = "$tmp/k_db";
     seq_reserve = 100;
 CONF
+
+# ---- unknown settings: a misspelt name in each group of each daemon ----
+# misspell DAEMON NAME FILE OLD NEW SETTING [SUGGESTION]: FILE with the first
+# OLD made NEW is refused at that line, naming the setting and the closest
+# known name of its group (none when nothing is close).
+misspell() {
+	line=$(grep -n -m1 -F -- "$4" "$3" | cut -d: -f1)
+	if [ -z "$line" ]; then
+		echo "FAIL: $2: no '$4' in $3"
+		fails=$((fails + 1))
+		return
+	fi
+	setting=$(printf '%s' "$6" | sed 's/[].[]/\\&/g')
+	if [ $# -ge 7 ]; then
+		want=" \\(did you mean '$7'\\?\\)\$"
+	else
+		want='$'
+	fi
+	sed "${line}s/$4/$5/" "$3" >"$tmp/$2.in"
+	expect "$1" "$2" "$tmp/$2.conf:$line: setting '$setting': unknown$want" <"$tmp/$2.in"
+}
+ha=$top/conf/ha.conf
+misspell ha ha-switch "$ha" require_fa_auth requre_fa_auth ha.requre_fa_auth require_fa_auth
+misspell ha ha-case "$ha" reverse_tunnel Reverse_Tunnel ha.Reverse_Tunnel reverse_tunnel
+misspell ha ha-swap "$ha" timestamp_tolerance timestamp_tolerence ha.timestamp_tolerence \
+	timestamp_tolerance
+misspell ha ha-far "$ha" 'log_level =' 'colour =' ha.colour
+misspell ha ha-top "$ha" 'ha: {' 'home_agent: {' home_agent
+misspell ha ha-mn "$ha" 'nai = ' 'nia = ' 'ha.mobile_nodes.[0].nia' nai
+misspell ha ha-mn-key "$ha" 'spi = 1001' 'spii = 1001' 'ha.mobile_nodes.[0].spii' spi
+misspell ha ha-fa "$ha" '{ address = "198.18.12.2"' '{ adress = "198.18.12.2"' \
+	'ha.foreign_agents.[1].adress' address
+fa=$tmp/fa-example-domain.conf
+misspell fa fa-switch "$fa" require_mn_auth require_mn_auht fa.require_mn_auht require_mn_auth
+misspell fa fa-required "$fa" care_of_address care_of_adress fa.care_of_adress care_of_address
+misspell fa fa-ha "$fa" 'spi = 2001' 'sip = 2001' 'fa.home_agents.[0].sip' spi
+misspell fa fa-mn "$fa" 'mobile_nodes = ();' \
+	"mobile_nodes = ( { home_adress = \"198.18.100.10\"; spi = 3001; key = \"$K\"; } );" \
+	'fa.mobile_nodes.[0].home_adress' home_address
+misspell fa fa-ipsec "$fa" udp_encapsulation udp_encapsulaton fa.ipsec.udp_encapsulaton \
+	udp_encapsulation
+misspell fa fa-ipsec-peer "$fa" 'psk = ' 'pks = ' 'fa.ipsec.peers.[0].pks' psk
+misspell fa fa-domain "$fa" 'seq_reserve =' 'seq_reserv =' fa.domain.seq_reserv seq_reserve
+misspell fa fa-store "$fa" 'local_address =' 'local_adddress =' fa.domain.store.local_adddress \
+	local_address
+misspell fa fa-ipsec-top "$fa" 'fa: {' 'ipsec = { enabled = false; }; fa: {' ipsec
+mn=$top/conf/mn.conf
+misspell mn mn-switch "$mn" 'sa_reuse =' 'sa_reuses =' mn.sa_reuses sa_reuse
+misspell mn mn-gateway "$mn" '# gateway =' 'gatway =' mn.gatway gateway
+misspell mn mn-retry "$mn" registration_retry_max_ms registration_retry_max mn.registration_retry_max \
+	registration_retry_ms
+misspell mn mn-ha "$mn" 'ha_security = { spi' 'ha_security = { sp' mn.ha_security.sp spi
+misspell mn mn-fa "$mn" '# fa_security = { spi = 3001; key = "...";' \
+	"fa_security = { spi = 3001; kye = \"$K\";" mn.fa_security.kye key
+misspell mn mn-ipsec "$mn" 'esp_proposals =' 'esp_proposal =' mn.ipsec.esp_proposal esp_proposals
+misspell mn mn-ipsec-peer "$mn" '{ address = "198.19.0.1"; id =' '{ address = "198.19.0.1"; ID =' \
+	'mn.ipsec.peers.[0].ID' id
+dbs=$tmp/dbs-example.conf
+misspell dbs dbs-name "$dbs" freshness_window_ms freshnes_window_ms dbs.freshnes_window_ms \
+	freshness_window_ms
+misspell dbs dbs-members "$dbs" 'members =' 'member =' dbs.member members
 
 # a file that cannot be read
 out=$("$bin/mn/mipsa-mn" -c "$tmp/nonexistent.conf" 2>&1)

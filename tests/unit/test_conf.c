@@ -143,16 +143,26 @@ START_TEST(test_syntax_error_in_included_file)
 }
 END_TEST
 
+/* Load "<group> = { @include <group>.inc };" with inner in <group>.inc; the included file's path.
+ */
+static const char *load_included(struct conf *c, const char *group, const char *inner)
+{
+	char name[32], inc[400];
+
+	snprintf(name, sizeof(name), "%s.inc", group);
+	const char *sub = write_file(name, inner);
+	snprintf(inc, sizeof(inc), "%s = {\n  @include \"%s\"\n};\n", group, sub);
+	snprintf(name, sizeof(name), "%s.conf", group);
+	ck_assert_int_eq(conf_load(c, write_file(name, inc)), 0);
+	return sub;
+}
+
 START_TEST(test_setting_error_in_included_file)
 {
-	char inc[400];
 	struct conf c;
 	long long v = 0;
 
-	const char *sub = write_file("ha.inc", "\n\nlifetime = 0;\n");
-	snprintf(inc, sizeof(inc), "ha = {\n  @include \"%s\"\n};\n", sub);
-	const char *top = write_file("ha.conf", inc);
-	ck_assert_int_eq(conf_load(&c, top), 0);
+	const char *sub = load_included(&c, "ha", "\n\nlifetime = 0;\n");
 	const config_setting_t *ha = conf_group(&c, NULL, "ha", true);
 	ck_assert_ptr_nonnull(ha);
 	ck_assert_int_eq(conf_int(&c, ha, "lifetime", true, 1, 65535, &v), -1);
@@ -593,6 +603,113 @@ START_TEST(test_conf_fail_direct)
 }
 END_TEST
 
+/* ---- unknown settings (conf_check) ---- */
+
+/* What the sample may hold; mn's table goes on in mn_more, as one loader's names after another's.
+ */
+static const struct conf_names key_names[] = {{"spi", NULL}, {"key", NULL}, {NULL, NULL}};
+static const struct conf_names tunnel_names[] = {{"mtu", NULL}, {"peer", NULL}, {NULL, NULL}};
+static const struct conf_names mn_more[] = {
+	{"mac", NULL},  {"reverse", NULL},        {"big", NULL}, {"ratio", NULL},
+	{"name", NULL}, {"tunnel", tunnel_names}, {NULL, NULL}};
+static const struct conf_names mn_names[] = {{"home_address", NULL},
+					     {"home_prefix", NULL},
+					     {"lifetime", NULL},
+					     {"keys", key_names},
+					     {NULL, mn_more}};
+static const struct conf_names root_names[] = {{"mn", mn_names}, {NULL, NULL}};
+
+START_TEST(test_check_known)
+{
+	const char *p;
+	struct conf c;
+
+	load_sample(&c, &p);
+	ck_assert_int_eq(conf_check(&c, root_names), 0);
+	ck_assert_str_eq(conf_error(&c), "");
+	conf_free(&c);
+}
+END_TEST
+
+#define LONG_NAME "x123456789012345678901234567890123456789012345678901234567890123456789"
+
+/* One name of the sample changed: the error names its line, its path and the closest known name. */
+static const struct unknown_case {
+	const char *from, *to;
+	int line;
+	const char *setting, *what;
+} unknown_cases[] = {
+	{"lifetime =", "lifetmie =", 5, "mn.lifetmie", "unknown (did you mean 'lifetime'?)"},
+	{"reverse =", "REVERSE =", 12, "mn.REVERSE", "unknown (did you mean 'reverse'?)"},
+	{"home_prefix =", "home_prefixx =", 4, "mn.home_prefixx",
+	 "unknown (did you mean 'home_prefix'?)"},
+	{"mac =", "mc =", 11, "mn.mc", "unknown (did you mean 'mac'?)"},
+	/* in the table's continuation */
+	{"name =", "nmae =", 15, "mn.nmae", "unknown (did you mean 'name'?)"},
+	/* nothing close: no suggestion */
+	{"ratio =", "colour =", 14, "mn.colour", "unknown"},
+	{"ratio =", LONG_NAME " =", 14, "mn." LONG_NAME, "unknown"},
+	/* an element of a list of groups, a group in a group, the root */
+	{"{ spi = 12;", "{ sip = 12;", 8, "mn.keys.[1].sip", "unknown (did you mean 'spi'?)"},
+	{"mtu =", "mru =", 16, "mn.tunnel.mru", "unknown (did you mean 'mtu'?)"},
+	{"mn = {", "mn_ = {", 2, "mn_", "unknown (did you mean 'mn'?)"},
+	{"mn = {", "nm = {", 2, "nm", "unknown"}, /* one edit of two letters is too many */
+	/* the first of two, in the file's order */
+	{"lifetime = 300;", "lifetime = 300; lifetme = 1; hme_address = 2;", 5, "mn.lifetme",
+	 "unknown (did you mean 'lifetime'?)"},
+};
+
+START_TEST(test_check_unknown)
+{
+	const struct unknown_case *u = &unknown_cases[_i];
+	char text[2048];
+	const char *at = strstr(sample, u->from);
+	struct conf c;
+
+	ck_assert_ptr_nonnull(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - sample), sample, u->to,
+		 at + strlen(u->from));
+	const char *p = write_file("unknown.conf", text);
+	ck_assert_int_eq(conf_load(&c, p), 0);
+	ck_assert_int_eq(conf_check(&c, root_names), -1);
+	assert_err(&c, p, u->line, u->setting, u->what);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_check_unknown_in_included_file)
+{
+	struct conf c;
+	const char *sub = load_included(&c, "mn", "\nlifetime = 300;\nlifetim = 1;\n");
+
+	ck_assert_int_eq(conf_check(&c, root_names), -1);
+	assert_err(&c, sub, 3, "mn.lifetim", "unknown (did you mean 'lifetime'?)");
+	conf_free(&c);
+}
+END_TEST
+
+/* A loader that reads a name its table leaves out is caught, once there are tables. */
+START_TEST(test_check_undeclared_read)
+{
+	const char *p;
+	struct conf c;
+	long long v;
+
+	load_sample(&c, &p);
+	const config_setting_t *mn = conf_group(&c, NULL, "mn", true);
+	ck_assert_int_eq(conf_int(&c, mn, "mtu", false, 0, 9000, &v), 1); /* no tables: absent */
+	ck_assert_int_eq(conf_check(&c, root_names), 0);
+	ck_assert_int_eq(conf_int(&c, mn, "lifetime", true, 1, 65535, &v), 0);
+	const config_setting_t *keys = conf_group(&c, mn, "keys", true);
+	ck_assert_int_eq(
+		conf_int(&c, config_setting_get_elem(keys, 0), "spi", true, 256, UINT32_MAX, &v),
+		0);
+	ck_assert_int_eq(conf_int(&c, mn, "mtu", false, 0, 9000, &v), -1);
+	assert_err(&c, p, 2, "mn.mtu", "read, but in no table of names (a bug)");
+	conf_free(&c);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -616,6 +733,11 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_bad_mac);
 	tcase_add_test(tc, test_first_error_kept);
 	tcase_add_test(tc, test_conf_fail_direct);
+	tcase_add_test(tc, test_check_known);
+	tcase_add_loop_test(tc, test_check_unknown, 0,
+			    (int)(sizeof(unknown_cases) / sizeof(unknown_cases[0])));
+	tcase_add_test(tc, test_check_unknown_in_included_file);
+	tcase_add_test(tc, test_check_undeclared_read);
 	suite_add_tcase(s, tc);
 	return s;
 }
