@@ -58,6 +58,11 @@ const config_setting_t *conf_root(struct conf *c);
 /* Getters: 0 when set, 1 when absent and optional (out untouched), -1 on error. */
 int conf_str(struct conf *c, const config_setting_t *grp, const char *name, bool required,
 	     const char **out);
+/*
+ * The number as the file writes it, not as libconfig 1.5 read it (wrapped
+ * to 32 bits without an L suffix); out of min..max, or beyond 64 bits, the
+ * error shows it as written.
+ */
 int conf_int(struct conf *c, const config_setting_t *grp, const char *name, bool required,
 	     long long min, long long max, long long *out);
 int conf_bool(struct conf *c, const config_setting_t *grp, const char *name, bool required,

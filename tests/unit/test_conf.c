@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,91 @@ START_TEST(test_out_of_range)
 }
 END_TEST
 
+/*
+ * Integers as written (libconfig 1.5 reads one without an L suffix through
+ * atoi(), wrapping it to 32 bits): the value in range, or the error with
+ * the literal as the file has it.  Each text is the body of group x, from
+ * line 2; the setting is x.v.
+ */
+static const struct literal_case {
+	const char *text;
+	long long min, max;
+	long long v;      /* when in range */
+	const char *what; /* when not */
+} literal_cases[] = {
+	{"v = 99999999999999999999;", 1, 65534, 0, "99999999999999999999 is outside 1..65534"},
+	{"v = -99999999999999999999;", 1, 65534, 0, "-99999999999999999999 is outside 1..65534"},
+	{"v = 18446744073709551616;", 0, LLONG_MAX, 0,
+	 "18446744073709551616 is outside 0.."
+	 "9223372036854775807"},
+	{"v = 9223372036854775808;", 0, LLONG_MAX, 0,
+	 "9223372036854775808 is outside 0.."
+	 "9223372036854775807"},
+	{"v = 0x1FFFFFFFFFFFFFFFF;", 1, 65534, 0, "0x1FFFFFFFFFFFFFFFF is outside 1..65534"},
+	{"v = 99999999999999999999L;", 1, 65534, 0, "99999999999999999999 is outside 1..65534"},
+	/* 600 + 2^32: atoi() alone makes it 600, in range */
+	{"v = 4294967896;", 1, 65534, 0, "4294967896 is outside 1..65534"},
+	{"v = 4294967295;", 0, 4294967295LL, 4294967295LL, NULL}, /* atoi(): -1 */
+	{"v = 0xFFFFFFFF;", 0, 4294967295LL, 4294967295LL, NULL},
+	{"v = 0x100;", 256, 65535, 256, NULL},
+	{"v = +5;", 0, 9, 5, NULL},
+	{"v = 9223372036854775807L;", 0, LLONG_MAX, LLONG_MAX, NULL},
+	{"v = -9223372036854775808L;", LLONG_MIN, 0, LLONG_MIN, NULL},
+	{"v = -9223372036854775809L;", LLONG_MIN, 0, 0,
+	 "-9223372036854775809 is outside "
+	 "-9223372036854775808..0"},
+	{"v = 1234567890123456789012345678901234567890123456789012345678901234567890;", 0, 1, 0,
+	 "123456789012345678901234567890123456789012345678... is outside 0..1"},
+	/* the name's line, the value further down; ':' for '=' */
+	{"v =\n\n  4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	{"v : 4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	/* other text like "v = 5" on the line before it: a string, comments, a longer name */
+	{"s = \"v = 5\"; v = 4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	{"/* v = 5 */ v = 4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	{"vv = 5; v = 4294967297; # v = 6", 0, 10, 0, "4294967297 is outside 0..10"},
+};
+
+START_TEST(test_int_as_written)
+{
+	const struct literal_case *l = &literal_cases[_i];
+	char text[512];
+	struct conf c;
+	long long v = 7;
+
+	snprintf(text, sizeof(text), "x = {\n%s\n};\n", l->text);
+	const char *p = write_file("literal.conf", text);
+	ck_assert_int_eq(conf_load(&c, p), 0);
+	int rc = conf_int(&c, conf_group(&c, NULL, "x", true), "v", true, l->min, l->max, &v);
+	if (l->what == NULL) {
+		ck_assert_msg(rc == 0, "%s", conf_error(&c));
+		ck_assert_int_eq(v, l->v);
+	} else {
+		ck_assert_int_eq(rc, -1);
+		assert_err(&c, p, 2, "x.v", l->what);
+		ck_assert_int_eq(v, 7);
+	}
+	conf_free(&c);
+}
+END_TEST
+
+/* Settings of one name on one line: each is read from its own literal. */
+START_TEST(test_int_as_written_same_line)
+{
+	const char *p =
+		write_file("line.conf", "# one line\nl = ( { v = 1; }, { v = 4294967297; } );\n");
+	struct conf c;
+	long long v = 0;
+
+	ck_assert_int_eq(conf_load(&c, p), 0);
+	const config_setting_t *l = conf_group(&c, NULL, "l", true);
+	ck_assert_int_eq(conf_int(&c, config_setting_get_elem(l, 0), "v", true, 0, 10, &v), 0);
+	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(conf_int(&c, config_setting_get_elem(l, 1), "v", true, 0, 10, &v), -1);
+	assert_err(&c, p, 2, "l.[1].v", "4294967297 is outside 0..10");
+	conf_free(&c);
+}
+END_TEST
+
 START_TEST(test_bad_address)
 {
 	const char *p;
@@ -725,6 +811,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_missing_required);
 	tcase_add_test(tc, test_wrong_types);
 	tcase_add_test(tc, test_out_of_range);
+	tcase_add_loop_test(tc, test_int_as_written, 0,
+			    (int)(sizeof(literal_cases) / sizeof(literal_cases[0])));
+	tcase_add_test(tc, test_int_as_written_same_line);
 	tcase_add_test(tc, test_bad_address);
 	tcase_add_test(tc, test_bad_prefix);
 	tcase_add_test(tc, test_good_prefix);
