@@ -24,7 +24,8 @@ struct ike_engine;
 	X(esp_drop_seal)                                                                           \
 	X(esp_drop_reserved)                                                                       \
 	X(drop_no_sa)                                                                              \
-	X(ike_drop_no_mac)
+	X(ike_drop_no_mac)                                                                         \
+	X(ike_drop_not_alias)
 
 struct fa_esp_counters {
 #define FA_ESP_FIELD(n) uint64_t n;
