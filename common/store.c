@@ -17,6 +17,7 @@
 #include "ip4.h"
 #include "log.h"
 #include "mip_conf.h"
+#include "netio.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -557,7 +558,7 @@ static void store_dbs_read(struct ev_loop *loop, int fd, uint32_t events, void *
 	ssize_t n;
 
 	for (;;) {
-		n = recv(fd, msg, sizeof(msg), 0);
+		n = netio_recv(fd, msg, sizeof(msg), &sc->ctr.rcvbuf_drops);
 		if (n >= 0) {
 			store_dbs_answer(sc, msg, (size_t)n);
 			continue;
@@ -585,7 +586,8 @@ static int store_dbs_open(struct store_client *sc)
 		return -1;
 	}
 	sc->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (sc->fd < 0 || bind(sc->fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
+	if (sc->fd < 0 || netio_rx_setup(sc->fd, "store socket") < 0 ||
+	    bind(sc->fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
 	    connect(sc->fd, (struct sockaddr *)&peer, sizeof(peer)) < 0) {
 		log_err("UDP socket %s -> %s:%u: %s", IP4_STR(sc->cfg.local),
 			IP4_STR(sc->cfg.dbs_addr), sc->cfg.dbs_port, strerror(errno));

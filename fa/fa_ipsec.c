@@ -214,6 +214,7 @@ static void fa_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
 		bool ike = n >= 4 && memcmp(msg, "\0\0\0\0", 4) == 0;
+		d->rcvbuf.natt = meta.dropped;
 		/* IKE from the access link reaches the engine through the capture. */
 		if (ike && meta.ifindex != d->access_ifindex)
 			fa_ike_not_alias(d, meta.from.sin_addr, meta.dst, ISAKMP_NATT_PORT);
@@ -231,7 +232,7 @@ static void fa_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct buf payload;
 	ssize_t n;
 
-	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0)
+	while ((n = netio_recv(fd, pkt, sizeof(pkt), &d->rcvbuf.esp)) > 0)
 		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK &&
 		    h.dst.s_addr == d->fa.cfg.alias.s_addr)
 			fa_esp_in(d, buf_rptr(&payload), buf_left(&payload));
@@ -248,9 +249,11 @@ static void fa_on_ike_sock(struct ev_loop *loop, int fd, uint32_t events, void *
 	uint8_t msg[4096];
 	struct netio_udp_meta meta;
 
-	while (netio_udp_recv(fd, msg, sizeof(msg), &meta) >= 0)
+	while (netio_udp_recv(fd, msg, sizeof(msg), &meta) >= 0) {
+		d->rcvbuf.ike = meta.dropped;
 		if (meta.ifindex != d->access_ifindex)
 			fa_ike_not_alias(d, meta.from.sin_addr, meta.dst, ISAKMP_PORT);
+	}
 }
 
 static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const uint8_t *mac,

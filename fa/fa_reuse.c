@@ -845,6 +845,7 @@ static void fa_on_sax(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	if (m == NULL)
 		return;
 	while ((n = netio_udp_recv(fd, buf, sizeof(buf), &meta)) >= 0) {
+		d->rcvbuf.sax = meta.dropped;
 		enum sax_err e = sax_parse(buf, (size_t)n, &d->dom.fa_keys, store_wall_ms(),
 					   d->dom.window_ms, d->replay, m);
 		if (e != SAX_E_OK || m->sender.s_addr != meta.from.sin_addr.s_addr) {

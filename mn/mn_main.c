@@ -65,8 +65,10 @@ static void mn_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct netio_udp_meta meta;
 	ssize_t n;
 
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0)
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.mip = meta.dropped;
 		mn_from_reply(&d->mn, msg, (size_t)n);
+	}
 }
 
 static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -107,10 +109,25 @@ static void mn_on_signal(struct ev_loop *loop, int signo, void *arg)
 	mn_shutdown(&d->mn);
 }
 
+/* Into "counters": what the kernel dropped at each socket, and the capture, for a full buffer. */
+static void mn_ctl_rcvbuf(void *arg, struct ctl_out *o)
+{
+	struct mn_daemon *d = arg;
+
+	ctl_obj_begin(o, "rcvbuf_drops");
+#define MN_RCVBUF_CTL(n) ctl_u64(o, #n, d->rcvbuf.n);
+	MN_RCVBUF_DROPS(MN_RCVBUF_CTL)
+#undef MN_RCVBUF_CTL
+	ctl_u64(o, "capture", d->cap != NULL ? netio_cap_drops(d->cap) : 0);
+	ctl_obj_end(o);
+}
+
 static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct mn_daemon *d = arg;
 
+	o->daemon_counters = mn_ctl_rcvbuf;
+	o->daemon_arg = d;
 	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
 		return mn_ipsec_ctl(d, argc, argv, o, err, errlen);
 	return mn_ctl(&d->mn, argc, argv, o, err, errlen);

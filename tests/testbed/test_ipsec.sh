@@ -14,7 +14,8 @@
 #  - IKE to an FA's care-of address (from the core or the access link), or
 #    to ports 500/4500 from off the access link, is dropped, counted
 #    (ike_drop_not_alias) and logged: the sockets listen on every address,
-#    but IKE is served on the alias, to senders on the access link.
+#    but IKE is served on the alias, to senders on the access link;
+#  - the FA's and the MN's counters show each socket's kernel drops.
 set -euo pipefail
 [[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
@@ -131,6 +132,12 @@ for from in "$TB_CN_ADDR" "$TB_MN_HOME"; do
 done
 tb_exec cn ping -c 2 -i 0.1 -W 1 -q "$TB_MN_HOME" >/dev/null || fail "ping after hostile input"
 jqa fa2 sas '.esp_counters.ike_drop_not_alias == 4'
+# every socket's kernel drops in the counters (none here)
+jqa fa2 counters '(.counters.rcvbuf_drops | keys) ==
+	["capture", "esp", "ike", "mip", "natt", "sax", "store", "tunnel"] and
+	([.counters.rcvbuf_drops[]] | all(. == 0))'
+jqa mn counters '(.counters.rcvbuf_drops | keys) == ["arp", "capture", "esp", "ike", "mip", "natt"]'
+jqa ha counters '(.counters.rcvbuf_drops | keys) == ["mip", "tunnel"]'
 tb_down
 
 run_case aes256-sha256 true
