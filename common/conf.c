@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,282 @@ int conf_fail(struct conf *c, const config_setting_t *s, const char *name, const
 	return -1;
 }
 
+/* ---- names ---- */
+
+/* The entry for name in a table (and the tables it continues in), or NULL. */
+static const struct conf_names *conf_names_find(const struct conf_names *t, const char *name)
+{
+	for (; t != NULL; t = t->sub)
+		for (; t->name != NULL; t++)
+			if (strcmp(t->name, name) == 0)
+				return t;
+	return NULL;
+}
+
+/* What grp may hold by the tables conf_check was given (NULL: nothing declared). */
+static const struct conf_names *conf_names_of(const struct conf *c, const config_setting_t *grp)
+{
+	const struct conf_names *up, *n;
+
+	if (config_setting_is_root(grp))
+		return c->names;
+	up = conf_names_of(c, config_setting_parent(grp));
+	if (up == NULL || config_setting_name(grp) == NULL)
+		return up; /* an element of a list holds what the list's entry says */
+	n = conf_names_find(up, config_setting_name(grp));
+	return n != NULL ? n->sub : NULL;
+}
+
+#define CONF_NAME_MAX 64
+
+/*
+ * Edits (insert, delete, change, swap two neighbours) from a to b, case
+ * ignored: "requre" and "reqiure" are both one from "require".  Names
+ * longer than CONF_NAME_MAX are never close to anything.
+ */
+static size_t conf_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	uint8_t d[CONF_NAME_MAX + 1][CONF_NAME_MAX + 1];
+
+	if (la > CONF_NAME_MAX || lb > CONF_NAME_MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (uint8_t)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (uint8_t)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]),
+			    cb = tolower((unsigned char)b[j - 1]);
+			uint8_t v = (uint8_t)(d[i - 1][j - 1] + (ca != cb));
+			if (d[i - 1][j] + 1 < v)
+				v = (uint8_t)(d[i - 1][j] + 1);
+			if (d[i][j - 1] + 1 < v)
+				v = (uint8_t)(d[i][j - 1] + 1);
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
+				v = (uint8_t)(d[i - 2][j - 2] + 1);
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* An unknown setting: name the closest known one when a third of it or less differs. */
+static int conf_unknown(struct conf *c, const config_setting_t *s, const struct conf_names *t)
+{
+	const char *name = config_setting_name(s), *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (; t != NULL; t = t->sub)
+		for (; t->name != NULL; t++) {
+			size_t d = conf_distance(name, t->name);
+			if (d < best_d) {
+				best_d = d;
+				best = t->name;
+			}
+		}
+	if (best == NULL ||
+	    best_d * 3 > (strlen(name) > strlen(best) ? strlen(name) : strlen(best)))
+		return conf_fail(c, s, NULL, "unknown");
+	return conf_fail(c, s, NULL, "unknown (did you mean '%s'?)", best);
+}
+
+static int conf_check_group(struct conf *c, const config_setting_t *grp, const struct conf_names *t)
+{
+	for (int i = 0; i < config_setting_length(grp); i++) {
+		const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const struct conf_names *n = t;
+
+		if (config_setting_name(s) != NULL) {
+			n = conf_names_find(t, config_setting_name(s));
+			if (n == NULL)
+				return conf_unknown(c, s, t);
+			n = n->sub;
+		}
+		/* A list's elements hold what its entry says; scalars hold nothing. */
+		if (n != NULL && config_setting_is_aggregate(s) && conf_check_group(c, s, n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int conf_check(struct conf *c, const struct conf_names *root)
+{
+	c->names = root;
+	return conf_check_group(c, conf_root(c), root);
+}
+
+/* ---- integers as written ---- */
+
+/*
+ * libconfig 1.5 reads an integer without an L suffix through atoi(): in a
+ * file, 4294967896 is 600 and 99999999999999999999 is -1, without a word.
+ * So conf_int takes the number from the file's text, the literal after the
+ * setting's name at the line libconfig gives for it, and shows it as
+ * written (less an L suffix) when it is out of range.
+ */
+#define CONF_LITERAL_SHOWN 52 /* a longer literal is cut, with "..." */
+
+static bool conf_name_char(int ch)
+{
+	return isalnum(ch) || ch == '_' || ch == '-' || ch == '*';
+}
+
+/* The whole file as a string; NULL when it cannot be read again. */
+static char *conf_slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (text = malloc((size_t)len + 1)) != NULL)
+		text[fread(text, 1, (size_t)len, f)] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* Past the string or comment that starts at p; p itself when none does. */
+static const char *conf_skip_noise(const char *p)
+{
+	if (*p == '"') {
+		for (p++; *p != '\0' && *p != '"'; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		return *p != '\0' ? p + 1 : p;
+	}
+	if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+		return p + strcspn(p, "\n");
+	if (p[0] == '/' && p[1] == '*') {
+		const char *end = strstr(p + 2, "*/");
+		return end != NULL ? end + 2 : p + strlen(p);
+	}
+	return p;
+}
+
+/* Where the value of the nth setting named name from the start of line on begins, or NULL. */
+static const char *conf_find_value(const char *text, int line, const char *name, int nth)
+{
+	const char *p = text, *q;
+	size_t n = strlen(name);
+
+	for (int l = 1; l < line && p != NULL; l++)
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	while (p != NULL && *p != '\0') {
+		if ((q = conf_skip_noise(p)) != p) {
+			p = q;
+		} else if (!conf_name_char(*p)) {
+			p++;
+		} else {
+			q = p + n + strspn(p + n, " \t\r\n");
+			if (strncmp(p, name, n) == 0 && !conf_name_char(p[n]) &&
+			    (*q == '=' || *q == ':') && nth-- == 0)
+				return q + 1 + strspn(q + 1, " \t\r\n");
+			while (conf_name_char(*p))
+				p++;
+		}
+	}
+	return NULL;
+}
+
+/* Settings like s (name, file, line) that come before it in the file, counted into *n. */
+static bool conf_before_on_line(const config_setting_t *at, const config_setting_t *s, int *n)
+{
+	const char *f = config_setting_source_file(s);
+
+	for (int i = 0; i < config_setting_length(at); i++) {
+		const config_setting_t *e = config_setting_get_elem(at, (unsigned)i);
+		const char *ef = config_setting_source_file(e);
+		if (e == s)
+			return true;
+		if (config_setting_name(e) != NULL &&
+		    strcmp(config_setting_name(e), config_setting_name(s)) == 0 &&
+		    config_setting_source_line(e) == config_setting_source_line(s) &&
+		    (ef == f || (ef != NULL && f != NULL && strcmp(ef, f) == 0)))
+			(*n)++;
+		if (config_setting_is_aggregate(e) && conf_before_on_line(e, s, n))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The integer literal at p: [-+], decimal digits or 0x and hex digits, L or
+ * LL.  Its length (0: not one), and *v when it fits in a long long (*fits).
+ */
+static size_t conf_literal(const char *p, long long *v, bool *fits)
+{
+	bool neg = *p == '-';
+	size_t i = *p == '-' || *p == '+', start;
+	unsigned base = p[i] == '0' && (p[i + 1] == 'x' || p[i + 1] == 'X') ? 16 : 10;
+	unsigned long long m = 0;
+
+	*fits = true;
+	i += base == 16 ? 2 : 0;
+	for (start = i;
+	     isxdigit((unsigned char)p[i]) && (base == 16 || isdigit((unsigned char)p[i])); i++) {
+		unsigned d = isdigit((unsigned char)p[i])
+				     ? (unsigned)(p[i] - '0')
+				     : (unsigned)(tolower((unsigned char)p[i]) - 'a' + 10);
+		if (m > (ULLONG_MAX - d) / base)
+			*fits = false;
+		else
+			m = m * base + d;
+	}
+	if (i == start)
+		return 0;
+	i += p[i] == 'L' ? (p[i + 1] == 'L' ? 2 : 1) : 0;
+	if (conf_name_char(p[i]) || p[i] == '.')
+		return 0;
+	if (m > (unsigned long long)LLONG_MAX + neg)
+		*fits = false;
+	if (*fits)
+		*v = !neg                                     ? (long long)m
+		     : m == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN
+							      : -(long long)m;
+	return i;
+}
+
+/*
+ * s's integer as written in the file: into *v when it fits in a long long
+ * (else false), and as text into shown.  When the text cannot be found
+ * (the file is gone, say), libconfig's value stands.
+ */
+static bool conf_int_written(struct conf *c, const config_setting_t *s, long long *v, char *shown,
+			     size_t cap)
+{
+	const char *file = config_setting_source_file(s), *at = NULL;
+	char *text = conf_slurp(file != NULL ? file : c->path);
+	size_t len = 0;
+	bool fits = true;
+	long long lv = 0;
+	int nth = 0;
+
+	snprintf(shown, cap, "%lld", *v);
+	if (text != NULL) {
+		conf_before_on_line(conf_root(c), s, &nth);
+		at = conf_find_value(text, config_setting_source_line(s), config_setting_name(s),
+				     nth);
+		len = at != NULL ? conf_literal(at, &lv, &fits) : 0;
+	}
+	if (len > 0) {
+		size_t digits = len - (at[len - 1] == 'L') - (len > 1 && at[len - 2] == 'L');
+		bool cut = digits >= cap - 3;
+		snprintf(shown, cap, "%.*s%s", cut ? (int)cap - 4 : (int)digits, at,
+			 cut ? "..." : "");
+		if (fits)
+			*v = lv;
+	}
+	free(text);
+	return len == 0 || fits;
+}
+
+/* ---- getters ---- */
+
 static const config_setting_t *conf_member(struct conf *c, const config_setting_t *grp,
 					   const char *name, bool required, int *rc)
 {
@@ -97,6 +374,10 @@ static const config_setting_t *conf_member(struct conf *c, const config_setting_
 
 	if (grp == NULL)
 		grp = conf_root(c);
+	if (c->names != NULL && conf_names_find(conf_names_of(c, grp), name) == NULL) {
+		*rc = conf_fail(c, grp, name, "read, but in no table of names (a bug)");
+		return NULL;
+	}
 	s = config_setting_get_member(grp, name);
 	if (s == NULL)
 		*rc = required ? conf_fail(c, grp, name, "missing") : 1;
@@ -137,6 +418,7 @@ int conf_int(struct conf *c, const config_setting_t *grp, const char *name, bool
 {
 	int rc;
 	long long v;
+	char shown[CONF_LITERAL_SHOWN];
 	const config_setting_t *s = conf_member(c, grp, name, required, &rc);
 
 	if (s == NULL)
@@ -147,8 +429,8 @@ int conf_int(struct conf *c, const config_setting_t *grp, const char *name, bool
 		v = config_setting_get_int64(s);
 	else
 		return conf_fail(c, s, NULL, "expected an integer");
-	if (v < min || v > max)
-		return conf_fail(c, s, NULL, "%lld is outside %lld..%lld", v, min, max);
+	if (!conf_int_written(c, s, &v, shown, sizeof(shown)) || v < min || v > max)
+		return conf_fail(c, s, NULL, "%s is outside %lld..%lld", shown, min, max);
 	*out = v;
 	return 0;
 }

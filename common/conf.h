@@ -13,14 +13,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The settings a group may hold: each loader declares the names it reads
+ * in a table, so that a name no loader reads (a misspelled security switch,
+ * say) is an error instead of being ignored.  sub is what a member that is
+ * a group, or a list of groups, may hold in turn (NULL for other settings).
+ * A table ends at an entry without a name; that entry's sub, when set,
+ * continues the table (one loader's names followed by another's).
+ */
+struct conf_names {
+	const char *name;
+	const struct conf_names *sub;
+};
+
 struct conf {
 	config_t cfg;
 	char path[256];
 	char err[512];
 	bool loaded;
+	const struct conf_names *names; /* given to conf_check: the file's root group */
 };
 
 int conf_load(struct conf *c, const char *path);
+/*
+ * Every setting of the file, from the root down, must be in root's tables:
+ * the first one that is not is an error ("unknown", with the closest known
+ * name of its group).  From then on every getter also refuses a name the
+ * tables leave out: a loader reading a setting nobody declared is a bug
+ * the tests catch.
+ */
+int conf_check(struct conf *c, const struct conf_names *root);
 void conf_free(struct conf *c);
 const char *conf_error(const struct conf *c);
 
@@ -36,6 +58,11 @@ const config_setting_t *conf_root(struct conf *c);
 /* Getters: 0 when set, 1 when absent and optional (out untouched), -1 on error. */
 int conf_str(struct conf *c, const config_setting_t *grp, const char *name, bool required,
 	     const char **out);
+/*
+ * The number as the file writes it, not as libconfig 1.5 read it (wrapped
+ * to 32 bits without an L suffix); out of min..max, or beyond 64 bits, the
+ * error shows it as written.
+ */
 int conf_int(struct conf *c, const config_setting_t *grp, const char *name, bool required,
 	     long long min, long long max, long long *out);
 int conf_bool(struct conf *c, const config_setting_t *grp, const char *name, bool required,

@@ -34,6 +34,12 @@ void ctl_out_init(struct ctl_out *o, bool json)
 	o->depth = -1;
 }
 
+void ctl_daemon_counters(struct ctl_out *o)
+{
+	if (o->daemon_counters != NULL)
+		o->daemon_counters(o->daemon_arg, o);
+}
+
 static void ctl_table_free(struct ctl_table *t)
 {
 	if (t == NULL)

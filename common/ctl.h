@@ -31,6 +31,13 @@ struct ctl_out {
 	uint8_t kind[CTL_MAX_DEPTH]; /* what each open level is */
 	bool first[CTL_MAX_DEPTH];   /* no member written yet at this level */
 	struct ctl_table *table;     /* text mode: the list being collected */
+	/*
+	 * Set by a daemon before its library answers: counters the library
+	 * does not keep (its sockets', say), written into the library's
+	 * "counters" object through ctl_daemon_counters.
+	 */
+	void (*daemon_counters)(void *arg, struct ctl_out *o);
+	void *daemon_arg;
 };
 
 void ctl_out_init(struct ctl_out *o, bool json);
@@ -49,6 +56,8 @@ void ctl_i64(struct ctl_out *o, const char *name, int64_t v);
 void ctl_bool(struct ctl_out *o, const char *name, bool v);
 void ctl_addr(struct ctl_out *o, const char *name, struct in_addr a);
 void ctl_mac(struct ctl_out *o, const char *name, const uint8_t mac[6]);
+/* Inside a library's "counters" object: the daemon's own, when it set daemon_counters. */
+void ctl_daemon_counters(struct ctl_out *o);
 /* Text mode only: append s as it is (a file's content, e.g. exported keys). */
 void ctl_raw(struct ctl_out *o, const char *s);
 

@@ -227,7 +227,7 @@ static void ike_mm_r1(struct ike_sa *sa, const struct isakmp_msg *m)
 	const struct isakmp_pl *pl = isakmp_chain_find(&m->chain, ISAKMP_PL_SA, 0);
 	struct isakmp_sa *s = calloc(1, sizeof(*s));
 	struct isakmp_error err;
-	uint8_t chosen = 0;
+	int chosen = -1; /* a Transform # is an identifier: 0 is as good as any (RFC 2408 3.6) */
 
 	if (s == NULL)
 		return;
@@ -245,11 +245,11 @@ static void ike_mm_r1(struct ike_sa *sa, const struct isakmp_msg *m)
 	}
 	memcpy(sa->mm->sai_b, s->body, s->body_len);
 	sa->mm->sai_b_len = s->body_len;
-	for (size_t i = 0; i < s->prop[0].nxf && chosen == 0; i++)
+	for (size_t i = 0; i < s->prop[0].nxf && chosen < 0; i++)
 		if (ike_p1_match(&sa->eng->cfg, &s->prop[0].xf[i], &sa->prop, &sa->lifetime_s) == 0)
 			chosen = s->prop[0].xf[i].num;
 	free(s);
-	if (chosen == 0) {
+	if (chosen < 0) {
 		sa->eng->ctr.drop_no_proposal++;
 		log_rl_notice("Main Mode from %s: no acceptable proposal", IP4_STR(sa->peer));
 		ike_notify_plain(sa->eng, &m->hdr, sa->local, sa->local_port, sa->peer,
@@ -266,7 +266,7 @@ static void ike_mm_r1(struct ike_sa *sa, const struct isakmp_msg *m)
 	ike_hdr_init(sa, &h, ISAKMP_EXCH_MAIN);
 	buf_init_write(&b, out, sizeof(out));
 	isakmp_build_init(&bld, &b, &h);
-	if (ike_mm_put_sa(sa, &bld, &sa->prop, chosen) < 0 || ike_put_vids(&bld) < 0 ||
+	if (ike_mm_put_sa(sa, &bld, &sa->prop, (uint8_t)chosen) < 0 || ike_put_vids(&bld) < 0 ||
 	    isakmp_build_finish(&bld, &len) != ISAKMP_OK) {
 		ike_sa_fail(sa, "cannot build Main Mode message 2");
 		return;

@@ -596,17 +596,18 @@ static int ike_qm_take(struct ike_qm *qm, const struct isakmp_chain *c, uint8_t 
 	    n.len > sizeof(qm->ni))
 		goto out;
 	qm->spi_out = isakmp_spi32(&s->prop[0]);
-	*chosen = 0;
-	for (size_t i = 0; i < s->prop[0].nxf && *chosen == 0; i++)
-		if (ike_p2_match(qm, &s->prop[0].xf[i]) == 0) {
-			*chosen = s->prop[0].xf[i].num;
-			uint32_t kb;
-			ike_p2_lifetimes(&s->prop[0].xf[i], offered_life, &kb);
-		}
-	if (*chosen == 0 || qm->spi_out < ESP_SPI_MIN) {
+	/* A Transform # is an identifier: 0 is as good as any (RFC 2408 3.6). */
+	const struct isakmp_transform *t = NULL;
+	for (size_t i = 0; i < s->prop[0].nxf && t == NULL; i++)
+		if (ike_p2_match(qm, &s->prop[0].xf[i]) == 0)
+			t = &s->prop[0].xf[i];
+	if (t == NULL || qm->spi_out < ESP_SPI_MIN) {
 		qm->sa->eng->ctr.drop_no_proposal++;
 		goto out;
 	}
+	uint32_t kb;
+	*chosen = t->num;
+	ike_p2_lifetimes(t, offered_life, &kb);
 	if (qm->initiator) {
 		memcpy(qm->nr, n.p, n.len);
 		qm->nr_len = n.len;

@@ -8,6 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct conf_names ipsec_peer_names[] = {
+	{"address", NULL},  {"id", NULL},        {"psk", NULL},
+	{"local_ts", NULL}, {"remote_ts", NULL}, {NULL, NULL},
+};
+
+const struct conf_names ipsec_conf_names[] = {
+	{"enabled", NULL},
+	{"auth", NULL},
+	{"local_id", NULL},
+	{"certificate", NULL},
+	{"private_key", NULL},
+	{"ca", NULL},
+	{"ike_proposals", NULL},
+	{"esp_proposals", NULL},
+	{"pfs", NULL},
+	{"ike_lifetime", NULL},
+	{"ipsec_lifetime", NULL},
+	{"ipsec_lifetime_kb", NULL},
+	{"rekey_margin", NULL},
+	{"dpd_interval", NULL},
+	{"retransmit_ms", NULL},
+	{"retransmit_tries", NULL},
+	{"udp_encapsulation", NULL},
+	{"peers", ipsec_peer_names},
+	{NULL, NULL},
+};
+
 static int ipsec_parse_group(const char *s, enum ike_group *g)
 {
 	if (strcmp(s, "modp2048") == 0)

@@ -23,6 +23,8 @@ struct ipsec_conf {
  * def_local / def_remote, where a zero address with prefix 32 means "the
  * peer's own address" (the FA's default for a mobile node's home address).
  */
+/* What the ipsec group may hold, for conf_check. */
+extern const struct conf_names ipsec_conf_names[];
 int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_conf *ic,
 		    struct in_addr def_local, uint8_t def_local_plen, struct in_addr def_remote,
 		    uint8_t def_remote_plen);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+const struct conf_names mip_conf_key_names[] = {{"spi", NULL}, {"key", NULL}, {NULL, NULL}};
+
 int mip_conf_key(struct conf *c, const config_setting_t *grp, struct mip_key *k)
 {
 	long long spi;

@@ -6,6 +6,7 @@
 #include "mip_auth.h"
 
 /* A mobility security association: spi (>= 256) and key (hex, 16..64 bytes). */
+extern const struct conf_names mip_conf_key_names[];
 int mip_conf_key(struct conf *c, const config_setting_t *grp, struct mip_key *k);
 /* log_level = "err" | "warn" | "notice" | "info" | "debug" (default info). */
 int mip_conf_log_level(struct conf *c, const config_setting_t *grp, int *level);

@@ -187,6 +187,60 @@ out:
 	return r;
 }
 
+/* ---- receiving ---- */
+
+int netio_rx_setup(int fd, const char *what)
+{
+	int size = NETIO_RCVBUF, one = 1;
+
+	/* Not fatal: a smaller buffer still works, it only drops sooner (and counts it). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		log_warn("%s: receive buffer of %d bytes: %s", what, size, strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0) {
+		log_err("%s: SO_RXQ_OVFL: %s", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Room for the control messages a receiving socket may get: IP_PKTINFO and SO_RXQ_OVFL. */
+union netio_cmsg_buf {
+	char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
+	struct cmsghdr align;
+};
+
+/*
+ * The kernel's running total of datagrams dropped at the socket, as of the
+ * one just read.  It sends none while the total is 0, and the total only
+ * grows, so no control message means 0.
+ */
+static uint64_t netio_cmsg_dropped(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t v;
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v;
+		}
+	return 0;
+}
+
+ssize_t netio_recv(int fd, void *buf, size_t cap, uint64_t *dropped)
+{
+	union netio_cmsg_buf cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf.buf,
+			    .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(fd, &mh, 0);
+
+	if (n >= 0)
+		*dropped = netio_cmsg_dropped(&mh);
+	return n;
+}
+
 int netio_pkt_open(int ifindex)
 {
 	/* Protocol 0: this socket only sends, it receives nothing. */
@@ -235,6 +289,10 @@ int netio_arp_open(int ifindex)
 			close(fd);
 		return -1;
 	}
+	if (netio_rx_setup(fd, "ARP socket") < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -259,13 +317,13 @@ int netio_arp_request(int fd, int ifindex, const uint8_t mac[NETIO_MAC_LEN], str
 	return 0;
 }
 
-int netio_arp_reply(int fd, struct in_addr target, uint8_t mac[NETIO_MAC_LEN])
+int netio_arp_reply(int fd, struct in_addr target, uint8_t mac[NETIO_MAC_LEN], uint64_t *dropped)
 {
 	uint8_t p[64];
 	ssize_t n;
 	int found = 0;
 
-	while ((n = recv(fd, p, sizeof(p), 0)) > 0)
+	while ((n = netio_recv(fd, p, sizeof(p), dropped)) > 0)
 		if (n >= 28 && p[0] == 0 && p[1] == 1 && p[2] == 8 && p[3] == 0 && p[4] == 6 &&
 		    p[5] == 4 && p[6] == 0 && p[7] == 2 && memcmp(p + 14, &target.s_addr, 4) == 0) {
 			memcpy(mac, p + 8, NETIO_MAC_LEN);
@@ -297,7 +355,8 @@ struct netio_cap *netio_cap_open(const char *ifname, const char *filter)
 	}
 	/* Immediate mode: a frame reaches us when it arrives, not when a buffer fills. */
 	if (pcap_set_immediate_mode(c->p, 1) != 0 || pcap_set_snaplen(c->p, NETIO_FRAME_MAX) != 0 ||
-	    pcap_set_promisc(c->p, 0) != 0 || pcap_activate(c->p) < 0) {
+	    pcap_set_promisc(c->p, 0) != 0 || pcap_set_buffer_size(c->p, NETIO_RCVBUF) != 0 ||
+	    pcap_activate(c->p) < 0) {
 		log_err("pcap on %s: %s", ifname, pcap_geterr(c->p));
 		goto fail;
 	}
@@ -367,6 +426,17 @@ int netio_cap_dispatch(struct netio_cap *c, netio_cap_cb cb, void *arg)
 	return n;
 }
 
+uint64_t netio_cap_drops(struct netio_cap *c)
+{
+	struct pcap_stat st;
+
+	if (pcap_stats(c->p, &st) != 0) {
+		log_rl_warn("pcap_stats: %s", pcap_geterr(c->p));
+		return 0;
+	}
+	return st.ps_drop;
+}
+
 int netio_udp_open(struct in_addr addr, uint16_t port)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = addr};
@@ -384,18 +454,22 @@ int netio_udp_open(struct in_addr addr, uint16_t port)
 		close(fd);
 		return -1;
 	}
+	if (netio_rx_setup(fd, "UDP socket") < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
 ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *meta)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	union netio_cmsg_buf cbuf;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	struct msghdr mh = {.msg_name = &meta->from,
 			    .msg_namelen = sizeof(meta->from),
 			    .msg_iov = &iov,
 			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
+			    .msg_control = cbuf.buf,
 			    .msg_controllen = sizeof(cbuf)};
 	ssize_t n = recvmsg(fd, &mh, 0);
 
@@ -404,6 +478,7 @@ ssize_t netio_udp_recv(int fd, uint8_t *buf, size_t cap, struct netio_udp_meta *
 	meta->ifindex = 0;
 	meta->dst.s_addr = 0;
 	meta->truncated = (mh.msg_flags & MSG_TRUNC) != 0;
+	meta->dropped = netio_cmsg_dropped(&mh);
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
@@ -449,8 +524,14 @@ int netio_raw_recv_open(int proto)
 {
 	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 
-	if (fd < 0)
+	if (fd < 0) {
 		log_err("socket raw proto %d: %s", proto, strerror(errno));
+		return -1;
+	}
+	if (netio_rx_setup(fd, "raw socket") < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

@@ -17,6 +17,7 @@
 #include "ip4.h"
 #include "log.h"
 #include "mip_conf.h"
+#include "netio.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -229,6 +230,13 @@ int store_read_key_file(const char *path, uint8_t key[SAX_KEY_LEN], char *err, s
 }
 
 /* ---- configuration ---- */
+
+const struct conf_names store_conf_names[] = {
+	{"backend", NULL},       {"max_pending", NULL},   {"address", NULL},
+	{"local_address", NULL}, {"port", NULL},          {"freshness_window_ms", NULL},
+	{"k_db_file", NULL},     {"host", NULL},          {"user", NULL},
+	{"key_prefix", NULL},    {"password_file", NULL}, {NULL, NULL},
+};
 
 static int store_conf_key_file(struct conf *c, const config_setting_t *grp, const char *name,
 			       uint8_t key[SAX_KEY_LEN])
@@ -556,7 +564,7 @@ static void store_dbs_read(struct ev_loop *loop, int fd, uint32_t events, void *
 	ssize_t n;
 
 	for (;;) {
-		n = recv(fd, msg, sizeof(msg), 0);
+		n = netio_recv(fd, msg, sizeof(msg), &sc->ctr.rcvbuf_drops);
 		if (n >= 0) {
 			store_dbs_answer(sc, msg, (size_t)n);
 			continue;
@@ -584,7 +592,8 @@ static int store_dbs_open(struct store_client *sc)
 		return -1;
 	}
 	sc->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (sc->fd < 0 || bind(sc->fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
+	if (sc->fd < 0 || netio_rx_setup(sc->fd, "store socket") < 0 ||
+	    bind(sc->fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
 	    connect(sc->fd, (struct sockaddr *)&peer, sizeof(peer)) < 0) {
 		log_err("UDP socket %s -> %s:%u: %s", IP4_STR(sc->cfg.local),
 			IP4_STR(sc->cfg.dbs_addr), sc->cfg.dbs_port, strerror(errno));

@@ -110,6 +110,7 @@ struct store_counters {
 	uint64_t late_answers; /* dbs: authentic answers matching no pending request */
 	uint64_t bad_answers;  /* dbs: answers that failed authentication or freshness */
 	uint64_t connects;     /* redis: connections made */
+	uint64_t rcvbuf_drops; /* dbs: answers the kernel dropped for a full receive buffer */
 };
 
 struct store_client;
@@ -161,6 +162,8 @@ int store_parse_key(const uint8_t *data, size_t len, uint8_t key[SAX_KEY_LEN], c
  * Errors name file, line and setting (struct conf).
  */
 int store_conf_load(struct conf *c, const config_setting_t *grp, struct store_config *cfg);
+/* What the store group may hold (either backend), for conf_check. */
+extern const struct conf_names store_conf_names[];
 /* Wipe the key and the password. */
 void store_config_wipe(struct store_config *cfg);
 

@@ -60,6 +60,8 @@ struct dbs_config {
 	int log_level;
 };
 
+/* What the dbs group may hold, for conf_check. */
+extern const struct conf_names dbs_conf_names[];
 /* Defaults, then the dbs group of c; errors name file, line and setting. */
 int dbs_config_load(struct conf *c, struct dbs_config *cfg);
 /* Defaults only (tests, tools). */

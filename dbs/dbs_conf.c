@@ -1,8 +1,4 @@
-/*
- * dbs { address; port; control_socket; data_dir; k_db_file; members;
- *       member_prefix; freshness_window_ms; max_records;
- *       log_compact_min_bytes; log_level }
- */
+/* The dbs group: the settings in dbs_conf_names, read by dbs_config_load. */
 #include "dbs.h"
 #include "log.h"
 #include "mip_conf.h"
@@ -11,6 +7,15 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+
+const struct conf_names dbs_conf_names[] = {
+	{"address", NULL},        {"port", NULL},
+	{"control_socket", NULL}, {"data_dir", NULL},
+	{"k_db_file", NULL},      {"members", NULL},
+	{"member_prefix", NULL},  {"freshness_window_ms", NULL},
+	{"max_records", NULL},    {"log_compact_min_bytes", NULL},
+	{"log_level", NULL},      {NULL, NULL},
+};
 
 void dbs_config_defaults(struct dbs_config *cfg)
 {

@@ -61,6 +61,7 @@ static void dbs_ctl_counters(const struct dbs *d, struct ctl_out *o)
 #define DBS_CTL_COUNTER(n) ctl_u64(o, #n, d->ctr.n);
 	DBS_COUNTERS(DBS_CTL_COUNTER)
 #undef DBS_CTL_COUNTER
+	ctl_daemon_counters(o);
 	ctl_obj_end(o);
 }
 

@@ -26,6 +26,7 @@ struct dbs_daemon {
 	struct ev_timer tick;
 	struct ctl_server *ctl;
 	int udp_fd;
+	uint64_t rcvbuf_drops; /* requests the kernel dropped for a full receive buffer */
 };
 
 static void dbs_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -36,6 +37,7 @@ static void dbs_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf_drops = meta.dropped;
 		size_t rlen = dbs_handle(d->db, msg, (size_t)n, meta.from.sin_addr, store_wall_ms(),
 					 reply, sizeof(reply));
 		if (rlen > 0)
@@ -52,10 +54,22 @@ static void dbs_on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, DBS_TICK_MS);
 }
 
+/* Into "counters": what the kernel dropped at the socket for a full receive buffer. */
+static void dbs_ctl_rcvbuf(void *arg, struct ctl_out *o)
+{
+	struct dbs_daemon *d = arg;
+
+	ctl_obj_begin(o, "rcvbuf_drops");
+	ctl_u64(o, "sax", d->rcvbuf_drops);
+	ctl_obj_end(o);
+}
+
 static int dbs_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct dbs_daemon *d = arg;
 
+	o->daemon_counters = dbs_ctl_rcvbuf;
+	o->daemon_arg = d;
 	return dbs_ctl(d->db, argc, argv, o, err, errlen, store_wall_ms());
 }
 
@@ -71,6 +85,8 @@ static int dbs_daemon_open(struct dbs_daemon *d, const struct dbs_config *cfg)
 	return ev_timer_start(d->loop, &d->tick, DBS_TICK_MS);
 }
 
+static const struct conf_names dbs_root_names[] = {{"dbs", dbs_conf_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -81,7 +97,8 @@ int main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, "mipsa-dbs", &args);
 	log_init("mipsa-dbs", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || dbs_config_load(&c, &cfg) < 0) {
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, dbs_root_names) < 0 ||
+	    dbs_config_load(&c, &cfg) < 0) {
 		fprintf(stderr, "mipsa-dbs: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct conf;
+#include "conf.h"
 struct ctl_out;
 
 #define FA_COUNTERS(X)                                                                             \
@@ -162,6 +162,8 @@ struct fa {
 	uint64_t last_solicited_adv_ms;
 };
 
+/* What fa_config_load reads of the fa group, for conf_check. */
+extern const struct conf_names fa_conf_names[];
 int fa_config_load(struct conf *c, struct fa_config *cfg);
 void fa_config_free(struct fa_config *cfg);
 

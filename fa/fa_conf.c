@@ -6,6 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct conf_names fa_ha_names[] = {{"address", NULL}, {NULL, mip_conf_key_names}};
+static const struct conf_names fa_mn_names[] = {{"home_address", NULL}, {NULL, mip_conf_key_names}};
+
+const struct conf_names fa_conf_names[] = {
+	{"access_interface", NULL},
+	{"tunnel_device", NULL},
+	{"control_socket", NULL},
+	{"alias_address", NULL},
+	{"alias_prefix_length", NULL},
+	{"care_of_address", NULL},
+	{"route_table", NULL},
+	{"advertisement_interval_ms", NULL},
+	{"advertisement_lifetime", NULL},
+	{"max_lifetime", NULL},
+	{"pending_timeout_ms", NULL},
+	{"max_visitors", NULL},
+	{"reverse_tunnel", NULL},
+	{"require_reverse_tunnel", NULL},
+	{"require_mn_auth", NULL},
+	{"require_ha_auth", NULL},
+	{"log_level", NULL},
+	{"home_agents", fa_ha_names},
+	{"mobile_nodes", fa_mn_names},
+	{NULL, NULL},
+};
+
 /* A list of { <addr_name> = "a.b.c.d"; spi = N; key = "hex"; } */
 static int fa_conf_keys(struct conf *c, const config_setting_t *fa, const char *list_name,
 			const char *addr_name, struct fa_peer_key **out, size_t *n)

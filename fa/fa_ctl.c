@@ -37,6 +37,7 @@ static void fa_ctl_counters(struct fa *fa, struct ctl_out *o)
 #define FA_CTL_COUNTER(n) ctl_u64(o, #n, fa->ctr.n);
 	FA_COUNTERS(FA_CTL_COUNTER)
 #undef FA_CTL_COUNTER
+	ctl_daemon_counters(o);
 	ctl_obj_end(o);
 }
 

@@ -24,12 +24,27 @@ struct ike_engine;
 	X(esp_drop_seal)                                                                           \
 	X(esp_drop_reserved)                                                                       \
 	X(drop_no_sa)                                                                              \
-	X(ike_drop_no_mac)
+	X(ike_drop_no_mac)                                                                         \
+	X(ike_drop_not_alias)
 
 struct fa_esp_counters {
 #define FA_ESP_FIELD(n) uint64_t n;
 	FA_ESP_COUNTERS(FA_ESP_FIELD)
 #undef FA_ESP_FIELD
+};
+
+/*
+ * Datagrams the kernel dropped for a full receive buffer, by socket
+ * (netio_rx_setup): registrations (UDP 434), the reverse tunnel's IP-in-IP,
+ * IKE (500), UDP 4500, raw ESP, SA transfers (4434); the capture's and the
+ * store client's are read from them when shown.
+ */
+#define FA_RCVBUF_DROPS(X) X(mip) X(tunnel) X(ike) X(natt) X(esp) X(sax)
+
+struct fa_rcvbuf_drops {
+#define FA_RCVBUF_FIELD(n) uint64_t n;
+	FA_RCVBUF_DROPS(FA_RCVBUF_FIELD)
+#undef FA_RCVBUF_FIELD
 };
 
 struct fa_daemon {
@@ -57,6 +72,7 @@ struct fa_daemon {
 	struct u32map xfers;  /* home address -> transfer in progress */
 	struct u32map handed; /* home address -> the FA we handed its SAs to (struct fa_handed) */
 	struct fa_put *puts;  /* store writes awaiting their answer */
+	struct fa_rcvbuf_drops rcvbuf;
 };
 
 /* fa_ipsec.c */

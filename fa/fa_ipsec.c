@@ -115,6 +115,21 @@ bool fa_ipsec_secured(void *arg, struct in_addr home_addr)
 	return ipsec_find(&d->ipsec, home_addr.s_addr) != NULL;
 }
 
+/*
+ * IKE to any address but the alias, the care-of address say, or from
+ * anywhere but the access link: the sockets listen on every address, but
+ * the visitors' SAs are with the alias, and only the access link tells us
+ * a sender's MAC to answer to.
+ */
+static void fa_ike_not_alias(struct fa_daemon *d, struct in_addr src, struct in_addr dst,
+			     uint16_t port)
+{
+	d->esp.ike_drop_not_alias++;
+	log_rl_notice("IKE from %s to %s:%u dropped: IKE is on the alias %s from the access link "
+		      "only",
+		      IP4_STR(src), IP4_STR(dst), port, IP4_STR(d->fa.cfg.alias));
+}
+
 int fa_ipsec_frame(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len)
 {
 	struct ip4_hdr ip;
@@ -127,6 +142,10 @@ int fa_ipsec_frame(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *pkt
 	    ip4_udp_parse_captured(pkt, len, &ip, &sport, &dport, &udp) != IP4_OK ||
 	    (dport != ISAKMP_PORT && dport != ISAKMP_NATT_PORT))
 		return 0;
+	if (ip.dst.s_addr != d->fa.cfg.alias.s_addr) {
+		fa_ike_not_alias(d, ip.src, ip.dst, dport);
+		return 1;
+	}
 	m = buf_rptr(&udp);
 	mlen = buf_left(&udp);
 	if (dport == ISAKMP_NATT_PORT) {
@@ -194,10 +213,14 @@ static void fa_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
-		/* IKE (zero marker) came through the capture; NAT keepalives are one 0xff. */
-		if (n < 8 || memcmp(msg, "\0\0\0\0", 4) == 0)
-			continue;
-		fa_esp_in(d, msg, (size_t)n);
+		bool ike = n >= 4 && memcmp(msg, "\0\0\0\0", 4) == 0;
+		d->rcvbuf.natt = meta.dropped;
+		/* IKE from the access link reaches the engine through the capture. */
+		if (ike && meta.ifindex != d->access_ifindex)
+			fa_ike_not_alias(d, meta.from.sin_addr, meta.dst, ISAKMP_NATT_PORT);
+		/* Shorter than an ESP header: a NAT keepalive (one 0xff). */
+		if (!ike && n >= 8)
+			fa_esp_in(d, msg, (size_t)n);
 	}
 }
 
@@ -209,20 +232,28 @@ static void fa_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct buf payload;
 	ssize_t n;
 
-	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0)
+	while ((n = netio_recv(fd, pkt, sizeof(pkt), &d->rcvbuf.esp)) > 0)
 		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK &&
 		    h.dst.s_addr == d->fa.cfg.alias.s_addr)
 			fa_esp_in(d, buf_rptr(&payload), buf_left(&payload));
 }
 
-/* The port-500 socket only keeps the kernel from answering "port unreachable". */
+/*
+ * IKE reaches the engine through the capture (fa_ipsec_frame), with the
+ * sender's MAC; this socket keeps the kernel from answering "port
+ * unreachable" and sees the copies, and what came from elsewhere.
+ */
 static void fa_on_ike_sock(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
+	struct fa_daemon *d = arg;
 	uint8_t msg[4096];
 	struct netio_udp_meta meta;
 
-	while (netio_udp_recv(fd, msg, sizeof(msg), &meta) >= 0)
-		;
+	while (netio_udp_recv(fd, msg, sizeof(msg), &meta) >= 0) {
+		d->rcvbuf.ike = meta.dropped;
+		if (meta.ifindex != d->access_ifindex)
+			fa_ike_not_alias(d, meta.from.sin_addr, meta.dst, ISAKMP_PORT);
+	}
 }
 
 static int fa_ipsec_seal_send(struct fa_daemon *d, struct ipsec_pair *p, const uint8_t *mac,

@@ -85,6 +85,7 @@ static void fa_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.mip = meta.dropped;
 		/* Requests from the access link come through the capture, with their MAC. */
 		if (meta.ifindex == d->access_ifindex)
 			continue;
@@ -109,7 +110,7 @@ static void fa_on_ipip(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	uint8_t pkt[IP4_MAX_PACKET];
 	ssize_t n;
 
-	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0)
+	while ((n = netio_recv(fd, pkt, sizeof(pkt), &d->rcvbuf.tunnel)) > 0)
 		fa_from_tunnel(&d->fa, pkt, (size_t)n);
 }
 
@@ -129,10 +130,26 @@ static void fa_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, FA_SWEEP_MS);
 }
 
+/* Into "counters": what the kernel dropped at each socket, and the capture, for a full buffer. */
+static void fa_ctl_rcvbuf(void *arg, struct ctl_out *o)
+{
+	struct fa_daemon *d = arg;
+
+	ctl_obj_begin(o, "rcvbuf_drops");
+#define FA_RCVBUF_CTL(n) ctl_u64(o, #n, d->rcvbuf.n);
+	FA_RCVBUF_DROPS(FA_RCVBUF_CTL)
+#undef FA_RCVBUF_CTL
+	ctl_u64(o, "capture", d->cap != NULL ? netio_cap_drops(d->cap) : 0);
+	ctl_u64(o, "store", d->store != NULL ? store_client_counters(d->store)->rcvbuf_drops : 0);
+	ctl_obj_end(o);
+}
+
 static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct fa_daemon *d = arg;
 
+	o->daemon_counters = fa_ctl_rcvbuf;
+	o->daemon_arg = d;
 	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
 		return fa_ipsec_ctl(d, argc, argv, o, err, errlen);
 	return fa_ctl(&d->fa, argc, argv, o, err, errlen, ev_now_ms());
@@ -207,6 +224,11 @@ static void fa_close(struct fa_daemon *d)
 			close(fds[i]);
 }
 
+/* The fa group: what fa_config_load reads, the ipsec group and the domain group. */
+static const struct conf_names fa_group_names[] = {
+	{"ipsec", ipsec_conf_names}, {"domain", fa_domain_names}, {NULL, fa_conf_names}};
+static const struct conf_names fa_root_names[] = {{"fa", fa_group_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -233,7 +255,8 @@ int main(int argc, char **argv)
 	log_init("mipsa-fa", LOG_LVL_INFO, false);
 	/* A visitor's SAs cover its home address (remote) and anything on our side. */
 	struct in_addr any = {0};
-	if (conf_load(&c, args.config) < 0 || fa_config_load(&c, &cfg) < 0 ||
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, fa_root_names) < 0 ||
+	    fa_config_load(&c, &cfg) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "fa", true), &d.ic, any, 0, any, 32) < 0 ||
 	    fa_domain_load(&c, conf_group(&c, NULL, "fa", true), &d.dom) < 0) {
 		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));

@@ -107,6 +107,20 @@ static void fa_xfer_stored(struct fa_xfer *x, bool kept);
 
 /* ---- configuration ---- */
 
+const struct conf_names fa_domain_names[] = {
+	{"reuse", NULL},
+	{"technique", NULL},
+	{"members", NULL},
+	{"member_prefix", NULL},
+	{"k_db_file", NULL},
+	{"k_sa_file", NULL},
+	{"transfer_timeout_ms", NULL},
+	{"freshness_window_ms", NULL},
+	{"seq_reserve", NULL},
+	{"store", store_conf_names},
+	{NULL, NULL},
+};
+
 static int fa_domain_keys(struct conf *c, const config_setting_t *g, struct fa_domain *dom)
 {
 	const char *f;
@@ -1179,6 +1193,7 @@ static void fa_on_sax(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	if (m == NULL)
 		return;
 	while ((n = netio_udp_recv(fd, buf, sizeof(buf), &meta)) >= 0) {
+		d->rcvbuf.sax = meta.dropped;
 		enum sax_err e = sax_parse(buf, (size_t)n, &d->dom.fa_keys, store_wall_ms(),
 					   d->dom.window_ms, d->replay, m);
 		if (e != SAX_E_OK || m->sender.s_addr != meta.from.sin_addr.s_addr) {

@@ -86,6 +86,8 @@ struct fa_reuse_counters {
 };
 
 int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain *dom);
+/* What the domain group may hold, for conf_check. */
+extern const struct conf_names fa_domain_names[];
 void fa_domain_free(struct fa_domain *dom);
 
 int fa_reuse_open(struct fa_daemon *d);

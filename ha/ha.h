@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct conf;
+#include "conf.h"
 struct ctl_out;
 
 /* Every counter the HA keeps; drop_* are dropped packets by reason. */
@@ -110,6 +110,8 @@ struct ha {
 	size_t active_bindings;
 };
 
+/* What the ha group may hold, for conf_check. */
+extern const struct conf_names ha_conf_names[];
 int ha_config_load(struct conf *c, struct ha_config *cfg);
 void ha_config_free(struct ha_config *cfg);
 

@@ -7,6 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct conf_names ha_mn_names[] = {
+	{"home_address", NULL}, {"nai", NULL}, {NULL, mip_conf_key_names}};
+static const struct conf_names ha_fa_names[] = {{"address", NULL}, {NULL, mip_conf_key_names}};
+
+const struct conf_names ha_conf_names[] = {
+	{"address", NULL},
+	{"home_prefix", NULL},
+	{"tunnel_device", NULL},
+	{"control_socket", NULL},
+	{"log_level", NULL},
+	{"max_lifetime", NULL},
+	{"timestamp_tolerance", NULL},
+	{"require_fa_auth", NULL},
+	{"reverse_tunnel", NULL},
+	{"mobile_nodes", ha_mn_names},
+	{"foreign_agents", ha_fa_names},
+	{NULL, NULL},
+};
+
 static int ha_conf_mn(struct conf *c, const config_setting_t *s, struct ha_mn *mn)
 {
 	const char *nai = NULL;

@@ -34,6 +34,7 @@ static void ha_ctl_counters(struct ha *ha, struct ctl_out *o)
 #define HA_CTL_COUNTER(n) ctl_u64(o, #n, ha->ctr.n);
 	HA_COUNTERS(HA_CTL_COUNTER)
 #undef HA_CTL_COUNTER
+	ctl_daemon_counters(o);
 	ctl_obj_end(o);
 }
 

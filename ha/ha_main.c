@@ -26,12 +26,20 @@
 
 #define HA_SWEEP_MS 1000
 
+/* Datagrams the kernel dropped for a full receive buffer: registrations, the reverse tunnel. */
+#define HA_RCVBUF_DROPS(X) X(mip) X(tunnel)
+
 struct ha_daemon {
 	struct ha ha;
 	struct ev_loop *loop;
 	struct ev_timer sweep;
 	struct ctl_server *ctl;
 	int udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd, tun_ifindex;
+	struct {
+#define HA_RCVBUF_FIELD(n) uint64_t n;
+		HA_RCVBUF_DROPS(HA_RCVBUF_FIELD)
+#undef HA_RCVBUF_FIELD
+	} rcvbuf;
 };
 
 static void ha_route_up(void *arg, const struct ha_mn *mn)
@@ -56,6 +64,7 @@ static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.mip = meta.dropped;
 		size_t rlen =
 			ha_process_request(&d->ha, msg, (size_t)n, meta.from.sin_addr, ev_now_ms(),
 					   mip_ident_now(), reply, sizeof(reply));
@@ -89,7 +98,7 @@ static void ha_on_ipip(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	size_t ilen;
 	ssize_t n;
 
-	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0) {
+	while ((n = netio_recv(fd, pkt, sizeof(pkt), &d->rcvbuf.tunnel)) > 0) {
 		if (ha_tunnel_in(&d->ha, pkt, (size_t)n, &inner, &ilen) == 0 &&
 		    write(d->tun_fd, inner, ilen) < 0)
 			log_rl_warn("write to %s: %s", d->ha.cfg.tunnel_device, strerror(errno));
@@ -104,10 +113,24 @@ static void ha_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, HA_SWEEP_MS);
 }
 
+/* Into "counters": what the kernel dropped at each socket for a full receive buffer. */
+static void ha_ctl_rcvbuf(void *arg, struct ctl_out *o)
+{
+	struct ha_daemon *d = arg;
+
+	ctl_obj_begin(o, "rcvbuf_drops");
+#define HA_RCVBUF_CTL(n) ctl_u64(o, #n, d->rcvbuf.n);
+	HA_RCVBUF_DROPS(HA_RCVBUF_CTL)
+#undef HA_RCVBUF_CTL
+	ctl_obj_end(o);
+}
+
 static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct ha_daemon *d = arg;
 
+	o->daemon_counters = ha_ctl_rcvbuf;
+	o->daemon_arg = d;
 	return ha_ctl(&d->ha, argc, argv, o, err, errlen, ev_now_ms());
 }
 
@@ -153,6 +176,8 @@ static void ha_close(struct ha_daemon *d)
 			close(fds[i]);
 }
 
+static const struct conf_names ha_root_names[] = {{"ha", ha_conf_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -164,7 +189,8 @@ int main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, "mipsa-ha", &args);
 	log_init("mipsa-ha", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || ha_config_load(&c, &cfg) < 0) {
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, ha_root_names) < 0 ||
+	    ha_config_load(&c, &cfg) < 0) {
 		fprintf(stderr, "mipsa-ha: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct conf;
+#include "conf.h"
 struct ctl_out;
 
 #define MN_COUNTERS(X)                                                                             \
@@ -130,6 +130,8 @@ struct mn {
 	struct ev_timer retx, rereg, agent_expiry, solicit, stop_timer;
 };
 
+/* What mn_config_load reads of the mn group, for conf_check. */
+extern const struct conf_names mn_conf_names[];
 int mn_config_load(struct conf *c, struct mn_config *cfg);
 void mn_config_free(struct mn_config *cfg);
 

@@ -5,6 +5,24 @@
 #include <stdio.h>
 #include <string.h>
 
+const struct conf_names mn_conf_names[] = {
+	{"interface", NULL},
+	{"tunnel_device", NULL},
+	{"control_socket", NULL},
+	{"nai", NULL},
+	{"home_address", NULL},
+	{"home_agent", NULL},
+	{"lifetime", NULL},
+	{"reverse_tunnel", NULL},
+	{"registration_retry_ms", NULL},
+	{"registration_retry_max_ms", NULL},
+	{"solicitation_retry_ms", NULL},
+	{"log_level", NULL},
+	{"ha_security", mip_conf_key_names},
+	{"fa_security", mip_conf_key_names},
+	{NULL, NULL},
+};
+
 static void mn_config_defaults(struct mn_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -34,6 +34,7 @@ static void mn_ctl_counters(struct mn *mn, struct ctl_out *o)
 #define MN_CTL_COUNTER(n) ctl_u64(o, #n, mn->ctr.n);
 	MN_COUNTERS(MN_CTL_COUNTER)
 #undef MN_CTL_COUNTER
+	ctl_daemon_counters(o);
 	ctl_obj_end(o);
 }
 

@@ -33,6 +33,19 @@ struct mn_esp_counters {
 
 #define MN_MAX_DOMAINS 8
 
+/*
+ * Datagrams the kernel dropped for a full receive buffer, by socket
+ * (netio_rx_setup): registration replies (UDP 434), IKE (500), UDP 4500,
+ * raw ESP, ARP (gateway mode); the capture's is read from it when shown.
+ */
+#define MN_RCVBUF_DROPS(X) X(mip) X(ike) X(natt) X(esp) X(arp)
+
+struct mn_rcvbuf_drops {
+#define MN_RCVBUF_FIELD(n) uint64_t n;
+	MN_RCVBUF_DROPS(MN_RCVBUF_FIELD)
+#undef MN_RCVBUF_FIELD
+};
+
 struct mn_daemon {
 	struct mn mn;
 	struct mn_config cfg;
@@ -63,6 +76,7 @@ struct mn_daemon {
 		struct in_addr alias, coa;
 	} last_coa[MN_MAX_DOMAINS];
 	struct mn_esp_counters esp;
+	struct mn_rcvbuf_drops rcvbuf;
 };
 
 /* mn_ipsec.c */

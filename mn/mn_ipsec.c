@@ -280,6 +280,7 @@ static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.natt = meta.dropped;
 		if (n >= 4 && memcmp(msg, "\0\0\0\0", 4) == 0)
 			ike_input(d->ike, meta.dst, ISAKMP_NATT_PORT, meta.from.sin_addr,
 				  ntohs(meta.from.sin_port), msg + 4, (size_t)n - 4);
@@ -295,9 +296,11 @@ static void mn_on_ike(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct netio_udp_meta meta;
 	ssize_t n;
 
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0)
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.ike = meta.dropped;
 		ike_input(d->ike, meta.dst, ISAKMP_PORT, meta.from.sin_addr,
 			  ntohs(meta.from.sin_port), msg, (size_t)n);
+	}
 }
 
 static void mn_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -308,7 +311,7 @@ static void mn_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct buf payload;
 	ssize_t n;
 
-	while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0)
+	while ((n = netio_recv(fd, pkt, sizeof(pkt), &d->rcvbuf.esp)) > 0)
 		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK &&
 		    h.dst.s_addr == d->cfg.home_addr.s_addr)
 			mn_esp_in(d, buf_rptr(&payload), buf_left(&payload));
@@ -374,7 +377,8 @@ static void mn_on_arp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct mn_daemon *d = arg;
 	const struct ike_peer *pc;
 
-	if (netio_arp_reply(fd, d->gateway, d->gateway_mac) != 1 || d->gateway_mac_known)
+	if (netio_arp_reply(fd, d->gateway, d->gateway_mac, &d->rcvbuf.arp) != 1 ||
+	    d->gateway_mac_known)
 		return;
 	d->gateway_mac_known = true;
 	ev_timer_stop(loop, &d->arp_timer);

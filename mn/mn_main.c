@@ -65,8 +65,10 @@ static void mn_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct netio_udp_meta meta;
 	ssize_t n;
 
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0)
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.mip = meta.dropped;
 		mn_from_reply(&d->mn, msg, (size_t)n);
+	}
 }
 
 static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -107,10 +109,25 @@ static void mn_on_signal(struct ev_loop *loop, int signo, void *arg)
 	mn_shutdown(&d->mn);
 }
 
+/* Into "counters": what the kernel dropped at each socket, and the capture, for a full buffer. */
+static void mn_ctl_rcvbuf(void *arg, struct ctl_out *o)
+{
+	struct mn_daemon *d = arg;
+
+	ctl_obj_begin(o, "rcvbuf_drops");
+#define MN_RCVBUF_CTL(n) ctl_u64(o, #n, d->rcvbuf.n);
+	MN_RCVBUF_DROPS(MN_RCVBUF_CTL)
+#undef MN_RCVBUF_CTL
+	ctl_u64(o, "capture", d->cap != NULL ? netio_cap_drops(d->cap) : 0);
+	ctl_obj_end(o);
+}
+
 static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct mn_daemon *d = arg;
 
+	o->daemon_counters = mn_ctl_rcvbuf;
+	o->daemon_arg = d;
 	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
 		return mn_ipsec_ctl(d, argc, argv, o, err, errlen);
 	return mn_ctl(&d->mn, argc, argv, o, err, errlen);
@@ -172,6 +189,11 @@ static void mn_close(struct mn_daemon *d)
 			close(fds[i]);
 }
 
+/* The mn group: what mn_config_load reads, what main reads below, the ipsec group. */
+static const struct conf_names mn_group_names[] = {
+	{"gateway", NULL}, {"sa_reuse", NULL}, {"ipsec", ipsec_conf_names}, {NULL, mn_conf_names}};
+static const struct conf_names mn_root_names[] = {{"mn", mn_group_names}, {NULL, NULL}};
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -193,7 +215,8 @@ int main(int argc, char **argv)
 	log_init("mipsa-mn", LOG_LVL_INFO, false);
 	/* Our SAs cover the home address (local) and anything on the other side. */
 	struct in_addr any = {0};
-	if (conf_load(&c, args.config) < 0 || mn_config_load(&c, &cfg) < 0 ||
+	if (conf_load(&c, args.config) < 0 || conf_check(&c, mn_root_names) < 0 ||
+	    mn_config_load(&c, &cfg) < 0 ||
 	    conf_addr(&c, conf_group(&c, NULL, "mn", true), "gateway", false, &d.gateway) < 0 ||
 	    conf_bool(&c, conf_group(&c, NULL, "mn", true), "sa_reuse", false, &d.sa_reuse) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "mn", true), &d.ic, cfg.home_addr, 32, any,

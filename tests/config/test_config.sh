@@ -16,11 +16,11 @@ check_ok() {
 	fi
 }
 
-# expect DAEMON NAME PATTERN < config: exit status 1, stderr matches PATTERN (grep -E)
+# expect DAEMON NAME PATTERN < config: "-t" (check only) exits 1, stderr matches PATTERN (grep -E)
 expect() {
 	daemon=$1 name=$2 pattern=$3
 	cat >"$tmp/$name.conf"
-	out=$("$bin/$daemon/mipsa-$daemon" -c "$tmp/$name.conf" 2>&1)
+	out=$("$bin/$daemon/mipsa-$daemon" -t -c "$tmp/$name.conf" 2>&1)
 	rc=$?
 	if [ "$rc" -ne 1 ]; then
 		echo "FAIL: $name: exit status $rc, want 1 ($out)"
@@ -45,6 +45,9 @@ ha: {
 };
 CONF
 expect ha missing-group "$tmp/missing-group.conf: setting 'ha': missing" <<CONF
+# nothing but a comment
+CONF
+expect ha other-group "$tmp/other-group.conf:1: setting 'fa': unknown$" <<CONF
 fa: { };
 CONF
 expect ha bad-address "$tmp/bad-address.conf:2: setting 'ha.address': '198.18.100.300' is not an IPv4 address" <<CONF
@@ -149,8 +152,9 @@ if ! grep -q '^  domain = {$' "$tmp/fa-example-domain.conf" ||
 fi
 check_ok fa "$tmp/fa-example-domain.conf"
 line=$(grep -n '^    reuse = ' "$tmp/fa-example-domain.conf" | cut -d: -f1)
-sed 's/^    reuse = "full";/    reuse = "most";/' "$tmp/fa-example-domain.conf" |
-	expect fa example-domain "$tmp/example-domain.conf:$line: setting 'fa.domain.reuse': 'most' is not"
+# (expect reads a file, not a pipe: a pipe's subshell would lose the count of failures)
+sed 's/^    reuse = "full";/    reuse = "most";/' "$tmp/fa-example-domain.conf" >"$tmp/most.in"
+expect fa example-domain "$tmp/example-domain.conf:$line: setting 'fa.domain.reuse': 'most' is not" <"$tmp/most.in"
 # conf/dbs.conf with a key file that exists
 sed "s|/etc/mipsa/k_db|$tmp/k_db|" "$top/conf/dbs.conf" >"$tmp/dbs-example.conf"
 check_ok dbs "$tmp/dbs-example.conf"
@@ -314,6 +318,232 @@ expect_domain lend-high "$tmp/lend-high.conf:10: setting 'fa.domain.lend_timeout
     k_db_file = "$tmp/k_db";
     lend_timeout_ms = 600001;
 CONF
+
+# ---- unknown settings: a misspelt name in each group of each daemon ----
+# misspell DAEMON NAME FILE OLD NEW SETTING [SUGGESTION]: FILE with the first
+# OLD made NEW is refused at that line, naming the setting and the closest
+# known name of its group (none when nothing is close).
+misspell() {
+	line=$(grep -n -m1 -F -- "$4" "$3" | cut -d: -f1)
+	if [ -z "$line" ]; then
+		echo "FAIL: $2: no '$4' in $3"
+		fails=$((fails + 1))
+		return
+	fi
+	setting=$(printf '%s' "$6" | sed 's/[].[]/\\&/g')
+	if [ $# -ge 7 ]; then
+		want=" \\(did you mean '$7'\\?\\)\$"
+	else
+		want='$'
+	fi
+	sed "${line}s/$4/$5/" "$3" >"$tmp/$2.in"
+	expect "$1" "$2" "$tmp/$2.conf:$line: setting '$setting': unknown$want" <"$tmp/$2.in"
+}
+ha=$top/conf/ha.conf
+misspell ha ha-switch "$ha" require_fa_auth requre_fa_auth ha.requre_fa_auth require_fa_auth
+misspell ha ha-case "$ha" reverse_tunnel Reverse_Tunnel ha.Reverse_Tunnel reverse_tunnel
+misspell ha ha-swap "$ha" timestamp_tolerance timestamp_tolerence ha.timestamp_tolerence \
+	timestamp_tolerance
+misspell ha ha-far "$ha" 'log_level =' 'colour =' ha.colour
+misspell ha ha-top "$ha" 'ha: {' 'home_agent: {' home_agent
+misspell ha ha-mn "$ha" 'nai = ' 'nia = ' 'ha.mobile_nodes.[0].nia' nai
+misspell ha ha-mn-key "$ha" 'spi = 1001' 'spii = 1001' 'ha.mobile_nodes.[0].spii' spi
+misspell ha ha-fa "$ha" '{ address = "198.18.12.2"' '{ adress = "198.18.12.2"' \
+	'ha.foreign_agents.[1].adress' address
+fa=$tmp/fa-example-domain.conf
+misspell fa fa-switch "$fa" require_mn_auth require_mn_auht fa.require_mn_auht require_mn_auth
+misspell fa fa-required "$fa" care_of_address care_of_adress fa.care_of_adress care_of_address
+misspell fa fa-ha "$fa" 'spi = 2001' 'sip = 2001' 'fa.home_agents.[0].sip' spi
+misspell fa fa-mn "$fa" 'mobile_nodes = ();' \
+	"mobile_nodes = ( { home_adress = \"198.18.100.10\"; spi = 3001; key = \"$K\"; } );" \
+	'fa.mobile_nodes.[0].home_adress' home_address
+misspell fa fa-ipsec "$fa" udp_encapsulation udp_encapsulaton fa.ipsec.udp_encapsulaton \
+	udp_encapsulation
+misspell fa fa-ipsec-peer "$fa" 'psk = ' 'pks = ' 'fa.ipsec.peers.[0].pks' psk
+misspell fa fa-domain "$fa" 'seq_reserve =' 'seq_reserv =' fa.domain.seq_reserv seq_reserve
+misspell fa fa-store "$fa" 'local_address =' 'local_adddress =' fa.domain.store.local_adddress \
+	local_address
+misspell fa fa-ipsec-top "$fa" 'fa: {' 'ipsec = { enabled = false; }; fa: {' ipsec
+mn=$top/conf/mn.conf
+misspell mn mn-switch "$mn" 'sa_reuse =' 'sa_reuses =' mn.sa_reuses sa_reuse
+misspell mn mn-gateway "$mn" '# gateway =' 'gatway =' mn.gatway gateway
+misspell mn mn-retry "$mn" registration_retry_max_ms registration_retry_max mn.registration_retry_max \
+	registration_retry_ms
+misspell mn mn-ha "$mn" 'ha_security = { spi' 'ha_security = { sp' mn.ha_security.sp spi
+misspell mn mn-fa "$mn" '# fa_security = { spi = 3001; key = "...";' \
+	"fa_security = { spi = 3001; kye = \"$K\";" mn.fa_security.kye key
+misspell mn mn-ipsec "$mn" 'esp_proposals =' 'esp_proposal =' mn.ipsec.esp_proposal esp_proposals
+misspell mn mn-ipsec-peer "$mn" '{ address = "198.19.0.1"; id =' '{ address = "198.19.0.1"; ID =' \
+	'mn.ipsec.peers.[0].ID' id
+dbs=$tmp/dbs-example.conf
+misspell dbs dbs-name "$dbs" freshness_window_ms freshnes_window_ms dbs.freshnes_window_ms \
+	freshness_window_ms
+misspell dbs dbs-members "$dbs" 'members =' 'member =' dbs.member members
+
+# ---- every numeric range ----
+# Just below and just above, 2^32 above the minimum (libconfig 1.5 alone
+# reads that as the minimum itself) and beyond 64 bits both ways: refused,
+# with the value as written.  cfg_DAEMON prints a configuration holding
+# every numeric setting of that daemon, each as @SETTING:DEFAULT@: range
+# puts the value under test in one of them and the defaults in the others.
+cfg_ha() {
+	cat <<CONF
+ha: {
+  address = "198.18.100.1";
+  home_prefix = "198.18.100.0/24";
+  max_lifetime = @ha.max_lifetime:600@;
+  timestamp_tolerance = @ha.timestamp_tolerance:7@;
+  mobile_nodes = ( { home_address = "198.18.100.10"; key = "$K";
+                     spi = @ha.mobile_nodes.[0].spi:1001@; } );
+  foreign_agents = ( { address = "198.18.11.2"; key = "$K";
+                       spi = @ha.foreign_agents.[0].spi:2001@; } );
+};
+CONF
+}
+# the ipsec group of the fa or mn group $1
+cfg_ipsec() {
+	cat <<CONF
+  ipsec = {
+    ike_lifetime = @$1.ipsec.ike_lifetime:10800@;
+    ipsec_lifetime = @$1.ipsec.ipsec_lifetime:3600@;
+    ipsec_lifetime_kb = @$1.ipsec.ipsec_lifetime_kb:0@;
+    rekey_margin = @$1.ipsec.rekey_margin:60@;
+    dpd_interval = @$1.ipsec.dpd_interval:30@;
+    retransmit_ms = @$1.ipsec.retransmit_ms:500@;
+    retransmit_tries = @$1.ipsec.retransmit_tries:5@;
+    peers = ( { address = "198.19.0.1"; psk = "a long random pre-shared key"; } );
+  };
+CONF
+}
+cfg_fa() {
+	cat <<CONF
+fa: {
+  access_interface = "acc0";
+  alias_address = "198.19.0.1";
+  care_of_address = "198.18.11.2";
+  alias_prefix_length = @fa.alias_prefix_length:24@;
+  route_table = @fa.route_table:100@;
+  advertisement_interval_ms = @fa.advertisement_interval_ms:1000@;
+  advertisement_lifetime = @fa.advertisement_lifetime:3@;
+  max_lifetime = @fa.max_lifetime:600@;
+  pending_timeout_ms = @fa.pending_timeout_ms:7000@;
+  max_visitors = @fa.max_visitors:10000@;
+  home_agents = ( { address = "198.18.100.1"; key = "$K";
+                    spi = @fa.home_agents.[0].spi:2001@; } );
+  mobile_nodes = ( { home_address = "198.18.100.10"; key = "$K";
+                     spi = @fa.mobile_nodes.[0].spi:3001@; } );
+$(cfg_ipsec fa)
+  domain = {
+    reuse = "full";
+    technique = "both";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    transfer_timeout_ms = @fa.domain.transfer_timeout_ms:100@;
+    freshness_window_ms = @fa.domain.freshness_window_ms:30000@;
+    seq_reserve = @fa.domain.seq_reserve:4096@;
+    store = { backend = "dbs"; address = "198.18.3.2"; local_address = "198.18.11.2";
+              k_db_file = "$tmp/k_db";
+              port = @fa.domain.store.port:4434@;
+              freshness_window_ms = @fa.domain.store.freshness_window_ms:5000@;
+              max_pending = @fa.domain.store.max_pending:16@; };
+  };
+};
+CONF
+}
+cfg_mn() {
+	cat <<CONF
+mn: {
+  interface = "eth0";
+  home_address = "198.18.100.10";
+  home_agent = "198.18.100.1";
+  lifetime = @mn.lifetime:300@;
+  registration_retry_ms = @mn.registration_retry_ms:500@;
+  registration_retry_max_ms = @mn.registration_retry_max_ms:8000@;
+  solicitation_retry_ms = @mn.solicitation_retry_ms:1000@;
+  ha_security = { key = "$K"; spi = @mn.ha_security.spi:1001@; };
+  fa_security = { key = "$K"; spi = @mn.fa_security.spi:3001@; };
+$(cfg_ipsec mn)
+};
+CONF
+}
+cfg_dbs() {
+	cat <<CONF
+dbs: {
+  address = "198.18.3.2";
+  k_db_file = "$tmp/k_db";
+  members = [ "198.18.11.2" ];
+  port = @dbs.port:4434@;
+  freshness_window_ms = @dbs.freshness_window_ms:30000@;
+  max_records = @dbs.max_records:10000@;
+  log_compact_min_bytes = @dbs.log_compact_min_bytes:1048576@;
+};
+CONF
+}
+for d in ha fa mn dbs; do
+	"cfg_$d" >"$tmp/template-$d"
+	sed 's/@[^:@]*:\([^@]*\)@/\1/g' "$tmp/template-$d" >"$tmp/every-$d.conf"
+	check_ok "$d" "$tmp/every-$d.conf"
+done
+n_range=0
+# range DAEMON SETTING MIN MAX
+range() {
+	wrap=$(($3 + 4294967296))
+	[ "$wrap" -le "$4" ] && wrap=
+	setting=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
+	for value in $(($3 - 1)) $(($4 + 1)) $wrap 18446744073709551616 -18446744073709551617; do
+		n_range=$((n_range + 1))
+		sed -e "s/@$setting:[^@]*@/$value/" -e 's/@[^:@]*:\([^@]*\)@/\1/g' \
+			"$tmp/template-$1" >"$tmp/range-$n_range.in"
+		line=$(grep -n -F -- " ${2##*.} = $value;" "$tmp/range-$n_range.in" | cut -d: -f1)
+		expect "$1" "range-$n_range" \
+			"$tmp/range-$n_range.conf:$line: setting '$setting': $value is outside $3\\.\\.$4\$" \
+			<"$tmp/range-$n_range.in"
+	done
+}
+U32=4294967295
+range ha ha.max_lifetime 1 65534
+range ha ha.timestamp_tolerance 1 3600
+range ha 'ha.mobile_nodes.[0].spi' 256 $U32
+range ha 'ha.foreign_agents.[0].spi' 256 $U32
+range fa fa.alias_prefix_length 8 32
+range fa fa.route_table 1 252
+range fa fa.advertisement_interval_ms 10 600000
+range fa fa.advertisement_lifetime 1 9000
+range fa fa.max_lifetime 1 65534
+range fa fa.pending_timeout_ms 100 60000
+range fa fa.max_visitors 1 1000000
+range fa 'fa.home_agents.[0].spi' 256 $U32
+range fa 'fa.mobile_nodes.[0].spi' 256 $U32
+range fa fa.domain.transfer_timeout_ms 1 10000
+range fa fa.domain.freshness_window_ms 100 3600000
+range fa fa.domain.seq_reserve 1024 1073741824
+range fa fa.domain.store.port 1 65535
+range fa fa.domain.store.freshness_window_ms 100 600000
+range fa fa.domain.store.max_pending 1 65536
+range mn mn.lifetime 1 65534
+range mn mn.registration_retry_ms 10 60000
+range mn mn.registration_retry_max_ms 10 600000
+range mn mn.solicitation_retry_ms 10 600000
+range mn mn.ha_security.spi 256 $U32
+range mn mn.fa_security.spi 256 $U32
+for d in fa mn; do
+	range $d $d.ipsec.ike_lifetime 20 604800
+	range $d $d.ipsec.ipsec_lifetime 10 604800
+	range $d $d.ipsec.ipsec_lifetime_kb 0 $U32
+	range $d $d.ipsec.rekey_margin 1 3600
+	range $d $d.ipsec.dpd_interval 0 3600
+	range $d $d.ipsec.retransmit_ms 10 60000
+	range $d $d.ipsec.retransmit_tries 1 20
+done
+range dbs dbs.port 1 65535
+range dbs dbs.freshness_window_ms 100 600000
+range dbs dbs.max_records 1 10000000
+range dbs dbs.log_compact_min_bytes 4096 1099511627776
+# the largest SPI needs no L suffix (libconfig 1.5 alone reads 4294967295 as -1)
+sed -e 's/@ha\.mobile_nodes\.\[0\]\.spi:[^@]*@/4294967295/' -e 's/@[^:@]*:\([^@]*\)@/\1/g' \
+	"$tmp/template-ha" >"$tmp/spi-max.conf"
+check_ok ha "$tmp/spi-max.conf"
 
 # a file that cannot be read
 out=$("$bin/mn/mipsa-mn" -c "$tmp/nonexistent.conf" 2>&1)

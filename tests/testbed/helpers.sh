@@ -6,6 +6,7 @@
 #   fail MSG...               print MSG and the tail of every daemon log, exit 1
 #   jqa NODE CMD FILTER       mipsactl NODE --json CMD must satisfy the jq FILTER
 #   jqv NODE CMD FILTER       print the value of FILTER over mipsactl NODE --json CMD
+#   jqa_within S NODE CMD FILTER  as jqa, once FILTER holds, within S seconds
 #   ike_msgs                  IKE messages the MN has sent and received so far
 #   pings                     two pings CN -> MN and MN -> CN must come back
 #   has_sas FA / no_sas FA    the FA has (one ISAKMP SA and one IPsec SA pair
@@ -27,6 +28,15 @@ jqa() {
 	local node=$1 cmd=$2 filter=$3 out
 	out=$(tb_ctl "$node" --json "$cmd") || fail "mipsactl $node $cmd"
 	jq -e "$filter" >/dev/null <<<"$out" || fail "$node $cmd: expected $filter, got $out"
+}
+
+jqa_within() {
+	local deadline=$((SECONDS + $1)) node=$2 cmd=$3 filter=$4 out
+	while out=$(tb_ctl "$node" --json "$cmd") && ! jq -e "$filter" >/dev/null <<<"$out"; do
+		((SECONDS < deadline)) || fail "$node $cmd: expected $filter within $1 s, got $out"
+		sleep 0.05
+	done
+	[[ -n $out ]] || fail "mipsactl $node $cmd"
 }
 
 jqv() {

@@ -10,12 +10,17 @@
 #  - the keys mipsactl exports let tshark decrypt the capture (IKE and ESP)
 #    and find the inner packets, with nothing malformed;
 #  - cleartext from a node that has SAs is dropped and counted;
-#  - a forged ESP packet (replayed) is dropped and counted.
+#  - a forged ESP packet (replayed) is dropped and counted;
+#  - IKE to an FA's care-of address (from the core or the access link), or
+#    to ports 500/4500 from off the access link, is dropped, counted
+#    (ike_drop_not_alias) and logged: the sockets listen on every address,
+#    but IKE is served on the alias, to senders on the access link;
+#  - the FA's and the MN's counters show each socket's kernel drops.
 set -euo pipefail
 [[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=mi$$ TB_IPSEC=1
+export TB_PREFIX=${TB_PREFIX:-mi$$} TB_IPSEC=1
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
 source "$here/helpers.sh"
@@ -107,7 +112,32 @@ tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
 	--dst "$TB_ALIAS_A" --sport 4500 --dport 4500 --hex "deadbeef00000001aabbccdd"
 sleep 0.3
 jqa fa2 sas '.esp_counters.esp_drop_check >= 1 and .esp_counters.esp_drop_spi >= 1'
+# IKE to fa2's care-of address, from the core and from the access link, on
+# 500 and on 4500 (zero marker): four drops, counted and logged (they went
+# without a trace, or were answered from the care-of address)
+jqa fa2 sas '.esp_counters.ike_drop_not_alias == 0'
+ike_hdr=0011223344556677000000000000000000100200000000000000001c
+for port in 500 4500; do
+	marker=
+	[[ $port == 500 ]] || marker=00000000
+	tb_exec cn "$inject" udp --src "$TB_CN_ADDR" --dst "$TB_FA2_COA" --sport "$port" \
+		--dport "$port" --hex "$marker$ike_hdr"
+	tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
+		--dst "$TB_FA2_COA" --sport "$port" --dport "$port" --hex "$marker$ike_hdr"
+done
+jqa_within 3 fa2 sas '.esp_counters.ike_drop_not_alias == 4'
+for from in "$TB_CN_ADDR" "$TB_MN_HOME"; do
+	grep -q "IKE from $from to $TB_FA2_COA:4500 dropped" "$TB_RUN/fa2.log" ||
+		fail "no log line for IKE from $from to fa2's care-of address"
+done
 tb_exec cn ping -c 2 -i 0.1 -W 1 -q "$TB_MN_HOME" >/dev/null || fail "ping after hostile input"
+jqa fa2 sas '.esp_counters.ike_drop_not_alias == 4'
+# every socket's kernel drops in the counters (none here)
+jqa fa2 counters '(.counters.rcvbuf_drops | keys) ==
+	["capture", "esp", "ike", "mip", "natt", "sax", "store", "tunnel"] and
+	([.counters.rcvbuf_drops[]] | all(. == 0))'
+jqa mn counters '(.counters.rcvbuf_drops | keys) == ["arp", "capture", "esp", "ike", "mip", "natt"]'
+jqa ha counters '(.counters.rcvbuf_drops | keys) == ["mip", "tunnel"]'
 tb_down
 
 run_case aes256-sha256 true

@@ -6,7 +6,8 @@ UNIT_TESTS = \
 	tests/unit/test_mip_auth \
 	tests/unit/test_mip_ident \
 	tests/unit/test_mip_adv \
-	tests/unit/test_conf
+	tests/unit/test_conf \
+	tests/unit/test_netio
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -38,4 +39,8 @@ tests_unit_test_mip_adv_LDADD = $(TEST_LIBS)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
 tests_unit_test_conf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_conf_LDADD = $(TEST_LIBS)
+
+tests_unit_test_netio_SOURCES = tests/unit/test_netio.c
+tests_unit_test_netio_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_netio_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/unit/check_main.h

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,16 +144,26 @@ START_TEST(test_syntax_error_in_included_file)
 }
 END_TEST
 
+/* Load "<group> = { @include <group>.inc };" with inner in <group>.inc; the included file's path.
+ */
+static const char *load_included(struct conf *c, const char *group, const char *inner)
+{
+	char name[32], inc[400];
+
+	snprintf(name, sizeof(name), "%s.inc", group);
+	const char *sub = write_file(name, inner);
+	snprintf(inc, sizeof(inc), "%s = {\n  @include \"%s\"\n};\n", group, sub);
+	snprintf(name, sizeof(name), "%s.conf", group);
+	ck_assert_int_eq(conf_load(c, write_file(name, inc)), 0);
+	return sub;
+}
+
 START_TEST(test_setting_error_in_included_file)
 {
-	char inc[400];
 	struct conf c;
 	long long v = 0;
 
-	const char *sub = write_file("ha.inc", "\n\nlifetime = 0;\n");
-	snprintf(inc, sizeof(inc), "ha = {\n  @include \"%s\"\n};\n", sub);
-	const char *top = write_file("ha.conf", inc);
-	ck_assert_int_eq(conf_load(&c, top), 0);
+	const char *sub = load_included(&c, "ha", "\n\nlifetime = 0;\n");
 	const config_setting_t *ha = conf_group(&c, NULL, "ha", true);
 	ck_assert_ptr_nonnull(ha);
 	ck_assert_int_eq(conf_int(&c, ha, "lifetime", true, 1, 65535, &v), -1);
@@ -367,6 +378,91 @@ START_TEST(test_out_of_range)
 		conf_int(&c, config_setting_get_elem(keys, 1), "spi", true, 256, 4294967295LL, &v),
 		-1);
 	assert_err(&c, p, 8, "mn.keys.[1].spi", "12 is outside 256..4294967295");
+	conf_free(&c);
+}
+END_TEST
+
+/*
+ * Integers as written (libconfig 1.5 reads one without an L suffix through
+ * atoi(), wrapping it to 32 bits): the value in range, or the error with
+ * the literal as the file has it.  Each text is the body of group x, from
+ * line 2; the setting is x.v.
+ */
+static const struct literal_case {
+	const char *text;
+	long long min, max;
+	long long v;      /* when in range */
+	const char *what; /* when not */
+} literal_cases[] = {
+	{"v = 99999999999999999999;", 1, 65534, 0, "99999999999999999999 is outside 1..65534"},
+	{"v = -99999999999999999999;", 1, 65534, 0, "-99999999999999999999 is outside 1..65534"},
+	{"v = 18446744073709551616;", 0, LLONG_MAX, 0,
+	 "18446744073709551616 is outside 0.."
+	 "9223372036854775807"},
+	{"v = 9223372036854775808;", 0, LLONG_MAX, 0,
+	 "9223372036854775808 is outside 0.."
+	 "9223372036854775807"},
+	{"v = 0x1FFFFFFFFFFFFFFFF;", 1, 65534, 0, "0x1FFFFFFFFFFFFFFFF is outside 1..65534"},
+	{"v = 99999999999999999999L;", 1, 65534, 0, "99999999999999999999 is outside 1..65534"},
+	/* 600 + 2^32: atoi() alone makes it 600, in range */
+	{"v = 4294967896;", 1, 65534, 0, "4294967896 is outside 1..65534"},
+	{"v = 4294967295;", 0, 4294967295LL, 4294967295LL, NULL}, /* atoi(): -1 */
+	{"v = 0xFFFFFFFF;", 0, 4294967295LL, 4294967295LL, NULL},
+	{"v = 0x100;", 256, 65535, 256, NULL},
+	{"v = +5;", 0, 9, 5, NULL},
+	{"v = 9223372036854775807L;", 0, LLONG_MAX, LLONG_MAX, NULL},
+	{"v = -9223372036854775808L;", LLONG_MIN, 0, LLONG_MIN, NULL},
+	{"v = -9223372036854775809L;", LLONG_MIN, 0, 0,
+	 "-9223372036854775809 is outside "
+	 "-9223372036854775808..0"},
+	{"v = 1234567890123456789012345678901234567890123456789012345678901234567890;", 0, 1, 0,
+	 "123456789012345678901234567890123456789012345678... is outside 0..1"},
+	/* the name's line, the value further down; ':' for '=' */
+	{"v =\n\n  4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	{"v : 4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	/* other text like "v = 5" on the line before it: a string, comments, a longer name */
+	{"s = \"v = 5\"; v = 4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	{"/* v = 5 */ v = 4294967297;", 0, 10, 0, "4294967297 is outside 0..10"},
+	{"vv = 5; v = 4294967297; # v = 6", 0, 10, 0, "4294967297 is outside 0..10"},
+};
+
+START_TEST(test_int_as_written)
+{
+	const struct literal_case *l = &literal_cases[_i];
+	char text[512];
+	struct conf c;
+	long long v = 7;
+
+	snprintf(text, sizeof(text), "x = {\n%s\n};\n", l->text);
+	const char *p = write_file("literal.conf", text);
+	ck_assert_int_eq(conf_load(&c, p), 0);
+	int rc = conf_int(&c, conf_group(&c, NULL, "x", true), "v", true, l->min, l->max, &v);
+	if (l->what == NULL) {
+		ck_assert_msg(rc == 0, "%s", conf_error(&c));
+		ck_assert_int_eq(v, l->v);
+	} else {
+		ck_assert_int_eq(rc, -1);
+		assert_err(&c, p, 2, "x.v", l->what);
+		ck_assert_int_eq(v, 7);
+	}
+	conf_free(&c);
+}
+END_TEST
+
+/* Settings of one name on one line: each is read from its own literal. */
+START_TEST(test_int_as_written_same_line)
+{
+	const char *p =
+		write_file("line.conf", "# one line\nl = ( { v = 1; }, { v = 4294967297; } );\n");
+	struct conf c;
+	long long v = 0;
+
+	ck_assert_int_eq(conf_load(&c, p), 0);
+	const config_setting_t *l = conf_group(&c, NULL, "l", true);
+	ck_assert_int_eq(conf_int(&c, config_setting_get_elem(l, 0), "v", true, 0, 10, &v), 0);
+	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(conf_int(&c, config_setting_get_elem(l, 1), "v", true, 0, 10, &v), -1);
+	assert_err(&c, p, 2, "l.[1].v", "4294967297 is outside 0..10");
 	conf_free(&c);
 }
 END_TEST
@@ -593,6 +689,113 @@ START_TEST(test_conf_fail_direct)
 }
 END_TEST
 
+/* ---- unknown settings (conf_check) ---- */
+
+/* What the sample may hold; mn's table goes on in mn_more, as one loader's names after another's.
+ */
+static const struct conf_names key_names[] = {{"spi", NULL}, {"key", NULL}, {NULL, NULL}};
+static const struct conf_names tunnel_names[] = {{"mtu", NULL}, {"peer", NULL}, {NULL, NULL}};
+static const struct conf_names mn_more[] = {
+	{"mac", NULL},  {"reverse", NULL},        {"big", NULL}, {"ratio", NULL},
+	{"name", NULL}, {"tunnel", tunnel_names}, {NULL, NULL}};
+static const struct conf_names mn_names[] = {{"home_address", NULL},
+					     {"home_prefix", NULL},
+					     {"lifetime", NULL},
+					     {"keys", key_names},
+					     {NULL, mn_more}};
+static const struct conf_names root_names[] = {{"mn", mn_names}, {NULL, NULL}};
+
+START_TEST(test_check_known)
+{
+	const char *p;
+	struct conf c;
+
+	load_sample(&c, &p);
+	ck_assert_int_eq(conf_check(&c, root_names), 0);
+	ck_assert_str_eq(conf_error(&c), "");
+	conf_free(&c);
+}
+END_TEST
+
+#define LONG_NAME "x123456789012345678901234567890123456789012345678901234567890123456789"
+
+/* One name of the sample changed: the error names its line, its path and the closest known name. */
+static const struct unknown_case {
+	const char *from, *to;
+	int line;
+	const char *setting, *what;
+} unknown_cases[] = {
+	{"lifetime =", "lifetmie =", 5, "mn.lifetmie", "unknown (did you mean 'lifetime'?)"},
+	{"reverse =", "REVERSE =", 12, "mn.REVERSE", "unknown (did you mean 'reverse'?)"},
+	{"home_prefix =", "home_prefixx =", 4, "mn.home_prefixx",
+	 "unknown (did you mean 'home_prefix'?)"},
+	{"mac =", "mc =", 11, "mn.mc", "unknown (did you mean 'mac'?)"},
+	/* in the table's continuation */
+	{"name =", "nmae =", 15, "mn.nmae", "unknown (did you mean 'name'?)"},
+	/* nothing close: no suggestion */
+	{"ratio =", "colour =", 14, "mn.colour", "unknown"},
+	{"ratio =", LONG_NAME " =", 14, "mn." LONG_NAME, "unknown"},
+	/* an element of a list of groups, a group in a group, the root */
+	{"{ spi = 12;", "{ sip = 12;", 8, "mn.keys.[1].sip", "unknown (did you mean 'spi'?)"},
+	{"mtu =", "mru =", 16, "mn.tunnel.mru", "unknown (did you mean 'mtu'?)"},
+	{"mn = {", "mn_ = {", 2, "mn_", "unknown (did you mean 'mn'?)"},
+	{"mn = {", "nm = {", 2, "nm", "unknown"}, /* one edit of two letters is too many */
+	/* the first of two, in the file's order */
+	{"lifetime = 300;", "lifetime = 300; lifetme = 1; hme_address = 2;", 5, "mn.lifetme",
+	 "unknown (did you mean 'lifetime'?)"},
+};
+
+START_TEST(test_check_unknown)
+{
+	const struct unknown_case *u = &unknown_cases[_i];
+	char text[2048];
+	const char *at = strstr(sample, u->from);
+	struct conf c;
+
+	ck_assert_ptr_nonnull(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - sample), sample, u->to,
+		 at + strlen(u->from));
+	const char *p = write_file("unknown.conf", text);
+	ck_assert_int_eq(conf_load(&c, p), 0);
+	ck_assert_int_eq(conf_check(&c, root_names), -1);
+	assert_err(&c, p, u->line, u->setting, u->what);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_check_unknown_in_included_file)
+{
+	struct conf c;
+	const char *sub = load_included(&c, "mn", "\nlifetime = 300;\nlifetim = 1;\n");
+
+	ck_assert_int_eq(conf_check(&c, root_names), -1);
+	assert_err(&c, sub, 3, "mn.lifetim", "unknown (did you mean 'lifetime'?)");
+	conf_free(&c);
+}
+END_TEST
+
+/* A loader that reads a name its table leaves out is caught, once there are tables. */
+START_TEST(test_check_undeclared_read)
+{
+	const char *p;
+	struct conf c;
+	long long v;
+
+	load_sample(&c, &p);
+	const config_setting_t *mn = conf_group(&c, NULL, "mn", true);
+	ck_assert_int_eq(conf_int(&c, mn, "mtu", false, 0, 9000, &v), 1); /* no tables: absent */
+	ck_assert_int_eq(conf_check(&c, root_names), 0);
+	ck_assert_int_eq(conf_int(&c, mn, "lifetime", true, 1, 65535, &v), 0);
+	const config_setting_t *keys = conf_group(&c, mn, "keys", true);
+	ck_assert_int_eq(
+		conf_int(&c, config_setting_get_elem(keys, 0), "spi", true, 256, UINT32_MAX, &v),
+		0);
+	ck_assert_int_eq(conf_int(&c, mn, "mtu", false, 0, 9000, &v), -1);
+	assert_err(&c, p, 2, "mn.mtu", "read, but in no table of names (a bug)");
+	conf_free(&c);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -608,6 +811,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_missing_required);
 	tcase_add_test(tc, test_wrong_types);
 	tcase_add_test(tc, test_out_of_range);
+	tcase_add_loop_test(tc, test_int_as_written, 0,
+			    (int)(sizeof(literal_cases) / sizeof(literal_cases[0])));
+	tcase_add_test(tc, test_int_as_written_same_line);
 	tcase_add_test(tc, test_bad_address);
 	tcase_add_test(tc, test_bad_prefix);
 	tcase_add_test(tc, test_good_prefix);
@@ -616,6 +822,11 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_bad_mac);
 	tcase_add_test(tc, test_first_error_kept);
 	tcase_add_test(tc, test_conf_fail_direct);
+	tcase_add_test(tc, test_check_known);
+	tcase_add_loop_test(tc, test_check_unknown, 0,
+			    (int)(sizeof(unknown_cases) / sizeof(unknown_cases[0])));
+	tcase_add_test(tc, test_check_unknown_in_included_file);
+	tcase_add_test(tc, test_check_undeclared_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

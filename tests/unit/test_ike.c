@@ -21,7 +21,8 @@
  *
  * Black box through ike.h, except where a test has to speak for an
  * authenticated peer (test_qm1_missing_payload uses the responder's keys
- * through ike_int.h).  A test marked "BUG:" asserts what the RFC requires
+ * through ike_int.h; test_transform_numbers re-encrypts Quick Mode messages
+ * with the sender's).  A test marked "BUG:" asserts what the RFC requires
  * where the engine currently does otherwise.
  */
 #include "check_main.h"
@@ -867,6 +868,235 @@ START_TEST(test_psk_no_common_proposal)
 	ck_assert(plain_notify_sent(p, 0, ISAKMP_N_NO_PROPOSAL_CHOSEN));
 	ck_assert_uint_eq(ctr(p, 0)->ike_established + ctr(p, 1)->ike_established, 0);
 	check_nothing_up(p);
+	pair_del(p);
+}
+END_TEST
+
+/* ---- transform numbers ---- */
+
+/*
+ * RFC 2408 3.6: a Transform # only tells the transforms of a proposal
+ * apart; 0 and 255 are numbers like any other, and a widely deployed
+ * implementation numbers its only transform 0.  Until the fix the
+ * responder took 0 for "nothing chosen" (NO-PROPOSAL-CHOSEN in Main Mode
+ * and Quick Mode), and so did the Quick Mode initiator reading the answer.
+ *
+ * The engine numbers its transforms 1..n itself, so the filter speaks for
+ * an implementation that numbers them otherwise: it renumbers the
+ * initiator's offer (the responder must choose, and echo the number it
+ * was given) or the responder's answer (the initiator must accept it).
+ * Main Mode's SA payloads are in the clear; the initiator's SA body is
+ * also what HASH_I and HASH_R cover, so its stored copy is renumbered
+ * alike.  A Quick Mode message is decrypted with the sender's SA,
+ * renumbered, given a new HASH(1) or HASH(2) and encrypted again, and the
+ * sender's CBC chain goes on from the new last block (white box, ike_int.h).
+ */
+struct xf_case {
+	bool quick;      /* Quick Mode, else Main Mode */
+	bool answer;     /* renumber the responder's answer, else the initiator's offer */
+	size_t n;        /* the initiator offers the first n defaults ... */
+	size_t pick;     /* ... and the responder accepts only this one */
+	uint8_t nums[8]; /* the numbers on the wire, transform by transform */
+	uint8_t echo;    /* the number the answer must carry */
+};
+
+static const struct xf_case xf_cases[] = {
+	{false, false, 1, 0, {0}, 0},
+	{false, false, 1, 0, {1}, 1},
+	{false, false, 1, 0, {255}, 255},
+	{false, false, 8, 2, {7, 255, 0, 3, 1, 200, 9, 254}, 0},
+	{false, false, 8, 1, {7, 255, 0, 3, 1, 200, 9, 254}, 255},
+	{false, false, 8, 4, {7, 255, 0, 3, 1, 200, 9, 254}, 1}, /* 0 offered before, not taken */
+	{false, false, 8, 7, {7, 255, 0, 3, 1, 200, 9, 254}, 254},
+	{false, true, 1, 0, {0}, 0},
+	{false, true, 1, 0, {1}, 1},
+	{false, true, 1, 0, {255}, 255},
+	{true, false, 1, 0, {0}, 0},
+	{true, false, 1, 0, {1}, 1},
+	{true, false, 1, 0, {255}, 255},
+	{true, false, 6, 2, {7, 255, 0, 3, 1, 200}, 0},
+	{true, false, 6, 1, {7, 255, 0, 3, 1, 200}, 255},
+	{true, false, 6, 4, {7, 255, 0, 3, 1, 200}, 1},
+	{true, false, 6, 5, {7, 255, 0, 3, 1, 200}, 200},
+	{true, true, 1, 0, {0}, 0},
+	{true, true, 1, 0, {1}, 1},
+	{true, true, 1, 0, {255}, 255},
+};
+
+struct xf_mitm {
+	const struct xf_case *c;
+	uint8_t last[IKE_BLOCK]; /* the last ciphertext block of Quick Mode message 1 */
+	int echo;                /* the Transform # of the answer as delivered; -1: none seen */
+	size_t rewritten;
+};
+
+/*
+ * The first proposal's transforms in an SA payload (generic header first):
+ * each gets nums[i] when nums is not NULL.  The count, and the first number
+ * after the change.
+ */
+static size_t xf_renumber(uint8_t *pl, size_t len, const uint8_t *nums, uint8_t *first)
+{
+	size_t prop = ISAKMP_GEN_LEN + 8, t, n; /* after DOI and Situation */
+
+	ck_assert_uint_ge(len, prop + 8);
+	n = pl[prop + 7];
+	t = prop + 8 + pl[prop + 6]; /* after the SPI */
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_le(t + 8, len);
+		if (nums != NULL)
+			pl[t + 4] = nums[i];
+		if (i == 0)
+			*first = pl[t + 4];
+		t += (size_t)pl[t + 2] << 8 | pl[t + 3];
+	}
+	ck_assert_uint_eq(t, len);
+	return n;
+}
+
+/* Main Mode message 1 or 2, in the clear; -1 for an answer without an SA payload. */
+static int xf_plain(struct ike_pair *p, struct ike_pair_msg *m, const uint8_t *nums, size_t n)
+{
+	struct isakmp_msg msg;
+	uint8_t first;
+
+	ck_assert_uint_eq(m->dport, 500);
+	parse_plain(m, &msg);
+	const struct isakmp_pl *pl = isakmp_chain_find(&msg.chain, ISAKMP_PL_SA, 0);
+	if (pl == NULL && nums == NULL)
+		return -1; /* NO-PROPOSAL-CHOSEN, say */
+	ck_assert_ptr_nonnull(pl);
+	ck_assert_uint_eq(xf_renumber(m->data + pl->offset, pl->len, nums, &first), n);
+	if (nums != NULL && m->to == 1) {
+		/* the offer: HASH_I and HASH_R cover the initiator's SA body */
+		struct ike_sa *sa = ike_sa_first_of(p->side[0].eng, p->side[1].addr);
+		ck_assert_ptr_nonnull(sa);
+		ck_assert_uint_eq(sa->mm->sai_b_len, pl->len - ISAKMP_GEN_LEN);
+		memcpy(sa->mm->sai_b, m->data + pl->offset + ISAKMP_GEN_LEN, sa->mm->sai_b_len);
+	}
+	return first;
+}
+
+/*
+ * Quick Mode message 1 or 2, encrypted: renumbered and sealed again as its
+ * sender would; -1 for an answer of another exchange.
+ */
+static int xf_sealed(struct ike_pair *p, struct xf_mitm *x, struct ike_pair_msg *m,
+		     const uint8_t *nums, size_t n)
+{
+	static uint8_t msg[IKE_MSG_MAX], out[IKE_MSG_MAX];
+	bool two = m->to == 0;
+	struct ike_sa *sa = ike_sa_find_peer(p->side[!m->to].eng, p->side[m->to].addr);
+	struct isakmp_chain c;
+	struct isakmp_hdr h;
+	uint8_t iv[IKE_BLOCK], next[IKE_BLOCK], first, mid[4];
+	const uint8_t *after;
+	size_t alen, olen;
+
+	ck_assert_uint_eq(m->dport, 500);
+	ck_assert_ptr_nonnull(sa);
+	ck_assert_int_eq(isakmp_hdr_parse(m->data, m->len, &h, NULL), ISAKMP_OK);
+	struct ike_qm *qm = ike_qm_find(sa, h.msgid);
+	if ((qm == NULL || h.exchange != ISAKMP_EXCH_QUICK) && nums == NULL)
+		return -1; /* an Informational exchange: NO-PROPOSAL-CHOSEN, say */
+	ck_assert_ptr_nonnull(qm);
+	/* RFC 2409 appendix B: message 1 from the phase-2 IV, message 2 chained on */
+	if (two)
+		memcpy(iv, x->last, IKE_BLOCK);
+	else
+		ck_assert_int_eq(ike_iv_phase2(sa->keys.hash, sa->p1_last, h.msgid, iv), 0);
+	memcpy(msg, m->data, m->len);
+	ck_assert_int_eq(ike_open(sa, msg, m->len, iv, next), 0);
+	ck_assert_int_eq(isakmp_chain_parse(h.next, msg + ISAKMP_HDR_LEN, m->len - ISAKMP_HDR_LEN,
+					    ISAKMP_HDR_LEN, ISAKMP_PARSE_PADDING, &c, NULL),
+			 ISAKMP_OK);
+	const struct isakmp_pl *pl = isakmp_chain_find(&c, ISAKMP_PL_SA, 0);
+	ck_assert_ptr_nonnull(pl);
+	ck_assert_uint_eq(xf_renumber(msg + pl->offset, pl->len, nums, &first), n);
+	if (nums == NULL)
+		return first;
+	/* HASH(1) = prf(SKEYID_a, M-ID | rest), HASH(2) = prf(SKEYID_a, M-ID | Ni_b | rest) */
+	ck_assert_uint_eq(c.pl[0].type, ISAKMP_PL_HASH);
+	ck_assert_int_eq(isakmp_chain_after(&c, 0, &after, &alen), 0);
+	memcpy(mid, m->data + 20, 4);
+	struct ike_chunk ch[] = {IKE_CHUNK(mid, 4), IKE_CHUNK(qm->ni, two ? qm->ni_len : 0),
+				 IKE_CHUNK(after, alen)};
+	ck_assert_int_eq(ike_prf_a(sa, ch, 3, msg + c.pl[0].offset + ISAKMP_GEN_LEN), 0);
+	ck_assert_int_eq(ike_seal(sa, ISAKMP_EXCH_QUICK, h.msgid, ISAKMP_PL_HASH,
+				  msg + ISAKMP_HDR_LEN, c.pl[0].len + alen, iv, out, &olen),
+			 0);
+	ck_assert_uint_eq(olen, m->len);
+	memcpy(m->data, out, olen);
+	memcpy(qm->iv, iv, IKE_BLOCK);
+	return first;
+}
+
+static bool xf_filter(struct ike_pair *p, size_t nth, struct ike_pair_msg *m)
+{
+	struct xf_mitm *x = p->filter_arg;
+	const struct xf_case *c = x->c;
+	size_t offer = c->quick ? QM1 : M1;
+	const uint8_t *nums = NULL;
+
+	if (nth != offer && nth != offer + 1)
+		return false;
+	if ((nth == offer) != c->answer) {
+		nums = c->nums;
+		x->rewritten++;
+	}
+	int first = c->quick ? xf_sealed(p, x, m, nums, nth == offer ? c->n : 1)
+			     : xf_plain(p, m, nums, nth == offer ? c->n : 1);
+	if (nth == offer)
+		memcpy(x->last, m->data + m->len - IKE_BLOCK, IKE_BLOCK);
+	else
+		x->echo = first;
+	return false;
+}
+
+START_TEST(test_transform_numbers)
+{
+	const struct xf_case *c = &xf_cases[_i];
+	struct xf_mitm x = {.c = c, .echo = -1};
+	struct ike_pair *p = pair_new();
+	struct ike_config def;
+	struct isakmp_msg m2;
+
+	ike_config_defaults(&def);
+	ck_assert_uint_le(c->n, c->quick ? def.n_p2 : def.n_p1);
+	if (c->quick) {
+		p->side[0].cfg.n_p2 = c->n;
+		p->side[1].cfg.p2[0] = def.p2[c->pick];
+		p->side[1].cfg.n_p2 = 1;
+	} else {
+		p->side[0].cfg.n_p1 = c->n;
+		p->side[1].cfg.p1[0] = def.p1[c->pick];
+		p->side[1].cfg.n_p1 = 1;
+	}
+	p->filter = xf_filter;
+	p->filter_arg = &x;
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	ck_assert_uint_eq(x.rewritten, 1);
+	ck_assert_int_eq(x.echo, c->echo);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(ctr(p, i)->drop_no_proposal, 0);
+		ck_assert_uint_eq(ctr(p, i)->retransmits, 0);
+	}
+	const struct ike_p2_prop *p2 = &def.p2[c->quick ? c->pick : 0];
+	check_established(p, p2->alg, p2->key_bits);
+	ck_assert_uint_eq(p->sent, 9);
+	/* Main Mode: the responder answered with the one transform it accepts */
+	parse_plain(logged(p, M2), &m2);
+	ck_assert_int_eq(
+		isakmp_sa_parse(isakmp_chain_find(&m2.chain, ISAKMP_PL_SA, 0), &sa_buf, NULL),
+		ISAKMP_OK);
+	ck_assert_uint_eq(sa_buf.prop[0].nxf, 1);
+	const struct isakmp_transform *t = &sa_buf.prop[0].xf[0];
+	const struct ike_p1_prop *p1 = &def.p1[c->quick ? 0 : c->pick];
+	uint32_t v;
+	ck_assert(isakmp_attr_get(t, ISAKMP_P1_KEY_LEN, &v) && v == p1->key_bits);
+	ck_assert(isakmp_attr_get(t, ISAKMP_P1_HASH, &v) && v == (uint32_t)p1->hash);
+	ck_assert(isakmp_attr_get(t, ISAKMP_P1_GROUP, &v) && v == (uint32_t)p1->group);
 	pair_del(p);
 }
 END_TEST
@@ -2294,6 +2524,8 @@ static Suite *ike_suite(void)
 	tcase_add_loop_test(tc, test_psk_every_proposal, 0, N_P1 * N_P2 * 2);
 	tcase_add_test(tc, test_psk_responder_picks_offered);
 	tcase_add_test(tc, test_psk_no_common_proposal);
+	tcase_add_loop_test(tc, test_transform_numbers, 0,
+			    (int)(sizeof(xf_cases) / sizeof(xf_cases[0])));
 	tcase_add_test(tc, test_export_keys);
 	suite_add_tcase(s, tc);
 
