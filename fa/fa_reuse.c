@@ -117,6 +117,7 @@ const struct conf_names fa_domain_names[] = {
 	{"transfer_timeout_ms", NULL},
 	{"freshness_window_ms", NULL},
 	{"seq_reserve", NULL},
+	{"lend_timeout_ms", NULL},
 	{"store", store_conf_names},
 	{NULL, NULL},
 };
