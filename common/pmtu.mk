@@ -9,7 +9,7 @@ tests_unit_test_pmtu_SOURCES = tests/unit/test_pmtu.c
 tests_unit_test_pmtu_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_pmtu_LDADD = $(TEST_LIBS)
 
-EXTRA_DIST += tests/fuzz/fuzz_pmtu.c tests/fuzz/corpus/fuzz_pmtu
+EXTRA_DIST += tests/fuzz/fuzz_pmtu.c tests/fuzz/corpus/fuzz_pmtu tests/testbed/test_tcp.sh
 
 # Built with ./configure --enable-fuzz CC=clang; make tests/fuzz/fuzz_pmtu.
 if ENABLE_FUZZ
