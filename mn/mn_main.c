@@ -137,11 +137,10 @@ static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
 	d->tunnel_mtu = mn_ipsec_tunnel_mtu(d, d->link_mtu);
 	if (netio_if_set_mtu(cfg->tunnel_device, (int)d->tunnel_mtu) < 0)
 		return -1;
-	log_notice("%s MTU %zu: %s MTU %zu less the worst of%s%s", cfg->tunnel_device,
-		   d->tunnel_mtu, cfg->interface, d->link_mtu,
-		   d->ic.enabled ? " ESP in UDP with the proposed algorithms," : "",
-		   cfg->reverse_tunnel && d->gateway.s_addr == 0 ? " the reverse tunnel"
-								 : " nothing");
+	log_notice("%s MTU %zu (%s %zu; room for ESP in UDP: %s, for a reverse tunnel: %s)",
+		   cfg->tunnel_device, d->tunnel_mtu, cfg->interface, d->link_mtu,
+		   d->ic.enabled ? "yes" : "no",
+		   cfg->reverse_tunnel && d->gateway.s_addr == 0 ? "yes" : "no");
 	if (netio_if_addr_up(cfg->tunnel_device, cfg->home_addr, 32) < 0)
 		return -1;
 	tun_ifindex = netio_ifindex(cfg->tunnel_device);

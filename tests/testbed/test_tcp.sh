@@ -6,8 +6,8 @@
 #
 #  1. iperf3 CN -> MN and MN -> CN, a few seconds each, before and after a
 #     hand-over fa1 -> fa2, in plain Mobile IP, with IPsec (renegotiating at
-#     fa2), with partial and with full SA reuse (full: AES-GCM in UDP):
-#     every run moves more than TCP_FLOOR bytes;
+#     fa2), with partial and with full SA reuse (full: AES-GCM in UDP, then
+#     on to fa3 in domain B): every run moves more than TCP_FLOOR bytes;
 #  2. the MN's tunnel device MTU is the link's less the worst overhead;
 #  3. a DF-clear 3000-byte ping CN -> MN gets through in fragments (the HA,
 #     and with IPsec also the FA, fragment it), and DF-set pings too big
@@ -93,9 +93,11 @@ raised_mtu() {
 	ip -n "$(tb_ns mn)" link set mip0 mtu "$(jqv mn mtu .tunnel_mtu)"
 }
 
+# handover [FA]: move to FA (fa2), registered there, pings both ways
 handover() {
-	tb_move fa2 >/dev/null
-	tb_wait_registered fa2 15 || fail "no registration through fa2"
+	local to=${1:-fa2}
+	tb_move "$to" >/dev/null
+	tb_wait_registered "$to" 15 || fail "no registration through $to"
 	pings
 }
 
@@ -150,6 +152,8 @@ jqa fa2 sas '.reuse_counters.reuse_full == 1'
 tcp "full reuse, after hand-over to fa2"
 frag_needed cn "$TB_MN_HOME" 1472 1480 "$TB_HA_ADDR"
 frag_needed cn "$TB_MN_HOME" 1452 1438 "$TB_FA2_COA"
+handover fa3
+tcp "full reuse, then to fa3 (domain B)"
 tb_down
 
 echo "test_tcp: ok"
