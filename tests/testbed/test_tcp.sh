@@ -14,7 +14,8 @@
 #     for a tunnel come back as "fragmentation needed" with the next-hop
 #     MTU: from the HA (1480, IP-in-IP), from the FA (what ESP leaves),
 #     and, with the MN's device MTU raised by hand to 1500, from the FA's
-#     reverse tunnel (plain) or from the MN itself (IPsec);
+#     reverse tunnel (plain) or from the MN itself (IPsec), and to the FA's
+#     own ping from the FA's data plane;
 # each with the counters of the daemon that answered.
 set -euo pipefail
 [[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
@@ -129,6 +130,9 @@ frag_needed cn "$TB_MN_HOME" 1452 1438 "$TB_FA1_COA"
 jqa fa1 counters '.delivery_mtu_counters.icmp_frag_needed == 1'
 raised_mtu 1438 "$TB_ALIAS_A"
 jqa mn mtu '.mtu_counters.icmp_frag_needed == 1'
+# the FA's own packet to the MN, through its TUN and the MN's SA: the error comes back into its stack
+frag_needed fa1 "$TB_MN_HOME" 1472 1438 "$TB_MN_HOME"
+jqa fa1 sas '.local_mtu_counters.icmp_frag_needed == 1'
 handover
 tcp "IPsec, after renegotiation at fa2"
 tb_down
