@@ -78,6 +78,45 @@ int netio_ifaddr(const char *ifname, struct in_addr *addr)
 	return 0;
 }
 
+int netio_if_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+
+	if (netio_ifreq(ifname, SIOCGIFMTU, &ifr) < 0)
+		return -1;
+	return ifr.ifr_mtu;
+}
+
+int netio_if_set_mtu(const char *ifname, int mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_mtu = mtu;
+	return netio_ifreq_set(ifname, SIOCSIFMTU, &ifr);
+}
+
+int netio_path_mtu(struct in_addr dst)
+{
+	/* Connecting a UDP socket sends nothing; it only looks the route up. */
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = dst};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int mtu = -1;
+	socklen_t len = sizeof(mtu);
+
+	if (fd < 0) {
+		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) < 0) {
+		log_rl_warn("path MTU to %s: %s", IP4_STR(dst), strerror(errno));
+		mtu = -1;
+	}
+	close(fd);
+	return mtu;
+}
+
 int netio_set_sysctl(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -31,6 +31,16 @@ int netio_ifaddr(const char *ifname, struct in_addr *addr);
 int netio_set_sysctl(const char *path, const char *value);
 const char *netio_mac_str(const uint8_t mac[NETIO_MAC_LEN], char out[18]);
 
+/* The MTU of ifname, or -1. */
+int netio_if_mtu(const char *ifname);
+/* Set the MTU of ifname. */
+int netio_if_set_mtu(const char *ifname, int mtu);
+/*
+ * The MTU of the route to dst, a path MTU learnt since included (IP_MTU
+ * of a connected UDP socket); -1 when there is no route.
+ */
+int netio_path_mtu(struct in_addr dst);
+
 /* Create (or attach to) TUN device name, IFF_TUN | IFF_NO_PI, non-blocking. */
 int netio_tun_open(const char *name);
 /* Bring ifname up (no address). */

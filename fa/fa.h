@@ -12,6 +12,7 @@
 
 #include "mip_auth.h"
 #include "mip_msg.h"
+#include "pmtu.h"
 #include "u32map.h"
 
 #include <netinet/in.h>
@@ -84,6 +85,7 @@ struct fa_visitor {
 	char nai[MIP_NAI_MAX + 1];
 	bool active; /* a registration the home agent accepted */
 	bool reverse_tunnel;
+	size_t tunnel_mtu; /* the largest packet the reverse tunnel carries; 0: not known */
 	uint16_t lifetime;
 	uint64_t expires_ms;
 	uint64_t since_ms;
@@ -127,10 +129,18 @@ struct fa_ops {
 	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 	/* A registration message (UDP payload) to a home agent, from the care-of address. */
 	void (*to_ha)(void *arg, struct in_addr ha, const uint8_t *msg, size_t len);
-	/* A whole IPv4 packet (IP-in-IP) to send as it is. */
+	/* A whole IPv4 packet to send as it is: IP-in-IP, or an ICMP error to a correspondent. */
 	void (*to_tunnel)(void *arg, const uint8_t *pkt, size_t len);
 	/* A visitor's packet to route normally (no reverse tunnel). */
 	void (*to_forward)(void *arg, const uint8_t *pkt, size_t len);
+	/*
+	 * Optional: the MTU of the path to dst (a home agent, asked at each
+	 * registration with a reverse tunnel), and the largest packet that
+	 * reaches a visitor (ESP costs some).  Either may return 0: not known,
+	 * nothing is checked.
+	 */
+	size_t (*path_mtu)(void *arg, struct in_addr dst);
+	size_t (*visitor_mtu)(void *arg, struct in_addr home_addr);
 	/* Optional: does this home address have IPsec SAs with us (so cleartext is refused)? */
 	bool (*secured)(void *arg, struct in_addr home_addr);
 	/*
@@ -160,6 +170,8 @@ struct fa {
 	struct fa_counters ctr;
 	uint16_t adv_seq;
 	uint64_t last_solicited_adv_ms;
+	/* packets too big for the visitor's link (ESP), and for the reverse tunnel */
+	struct pmtu_path deliver_path, reverse_path;
 };
 
 /* What fa_config_load reads of the fa group, for conf_check. */
@@ -185,6 +197,8 @@ void fa_advertise(struct fa *fa);
 /* Expire visitors and pending registrations. */
 void fa_expire(struct fa *fa, uint64_t now_ms);
 
+/* Set up the data plane's paths (fa_init does). */
+void fa_data_init(struct fa *fa);
 /* IP-in-IP from a home agent (outer header included): deliver to the visitor. */
 void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len);
 /* A visitor's packet captured by the TUN: reverse-tunnel or forward it. */

@@ -24,6 +24,7 @@ static void fa_ctl_visitors(struct fa *fa, struct ctl_out *o, uint64_t now_ms)
 		ctl_u64(o, "remaining",
 			v->active && v->expires_ms > now_ms ? (v->expires_ms - now_ms) / 1000 : 0);
 		ctl_bool(o, "reverse_tunnel", v->reverse_tunnel);
+		ctl_u64(o, "tunnel_mtu", v->tunnel_mtu);
 		ctl_u64(o, "delivered", v->delivered_packets);
 		ctl_u64(o, "reverse_tunnelled", v->reverse_packets);
 		ctl_obj_end(o);
@@ -39,6 +40,8 @@ static void fa_ctl_counters(struct fa *fa, struct ctl_out *o)
 #undef FA_CTL_COUNTER
 	ctl_daemon_counters(o);
 	ctl_obj_end(o);
+	pmtu_ctl(o, "delivery_mtu_counters", &fa->deliver_path.ctr);
+	pmtu_ctl(o, "reverse_tunnel_mtu_counters", &fa->reverse_path.ctr);
 }
 
 int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,

@@ -54,6 +54,7 @@ struct fa_daemon {
 	struct ctl_server *ctl;
 	struct netio_cap *cap;
 	int access_ifindex, tun_ifindex;
+	size_t access_mtu; /* the access link's MTU: what one frame to a visitor carries */
 	int pkt_fd, udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd;
 	bool rule_added;
 	/* IPsec on the access link */
@@ -63,6 +64,7 @@ struct fa_daemon {
 	struct u32map macs; /* peer address -> learned MAC (struct fa_mac) */
 	int ike_fd, natt_fd, esp_fd;
 	struct fa_esp_counters esp;
+	struct pmtu_path local_path; /* our own packets to a visitor, too big for its SA */
 	/* SA reuse within the domain */
 	struct fa_domain dom;
 	struct fa_reuse_counters reuse;
@@ -86,6 +88,8 @@ void fa_ipsec_to_link(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *
 /* A packet from the TUN for an IPsec peer (our own traffic to it); 1 if it was one. */
 int fa_ipsec_from_tun(struct fa_daemon *d, const uint8_t *pkt, size_t len);
 bool fa_ipsec_secured(void *arg, struct in_addr home_addr);
+/* The largest packet that reaches the visitor: through its SA when it has one. */
+size_t fa_ipsec_visitor_mtu(void *arg, struct in_addr home_addr);
 int fa_ipsec_ctl(struct fa_daemon *d, int argc, char **argv, struct ctl_out *o, char *err,
 		 size_t errlen);
 

@@ -25,6 +25,55 @@ static bool fa_ttl_decrement(uint8_t *ip)
 	return true;
 }
 
+struct fa_piece {
+	struct fa *fa;
+	struct fa_visitor *v;
+};
+
+static void fa_deliver_piece(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_piece *p = arg;
+
+	p->fa->ops.to_link(p->fa->ops.arg, p->v->mac, pkt, len);
+}
+
+/* An ICMP error about a packet from a correspondent: routed as it is. */
+static void fa_icmp_out(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_piece *p = arg;
+
+	p->fa->ops.to_tunnel(p->fa->ops.arg, pkt, len);
+}
+
+static void fa_reverse_piece(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_piece *p = arg;
+	uint8_t out[IP4_MAX_PACKET];
+	struct buf b;
+
+	buf_init_write(&b, out, sizeof(out));
+	if (ip4_encap(&b, p->fa->cfg.coa, p->v->home_agent, FA_TUNNEL_TTL, pkt, len) < 0) {
+		p->fa->ctr.drop_malformed++;
+		return;
+	}
+	p->v->reverse_packets++;
+	p->fa->ctr.reverse_tunnelled_packets++;
+	p->fa->ops.to_tunnel(p->fa->ops.arg, out, buf_used(&b));
+}
+
+void fa_data_init(struct fa *fa)
+{
+	/* ICMP errors come from the address the sender knows us by. */
+	fa->deliver_path = (struct pmtu_path){.name = "delivery to visitor",
+					      .send = fa_deliver_piece,
+					      .icmp = fa_icmp_out,
+					      .icmp_src = fa->cfg.coa};
+	fa->reverse_path = (struct pmtu_path){.name = "reverse tunnel",
+					      .send = fa_reverse_piece,
+					      .icmp = fa_deliver_piece,
+					      .icmp_src = fa->cfg.alias};
+}
+
 void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
 {
 	struct ip4_hdr outer, inner;
@@ -59,7 +108,9 @@ void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
 	}
 	v->delivered_packets++;
 	fa->ctr.delivered_packets++;
-	fa->ops.to_link(fa->ops.arg, v->mac, in, inner.total_len);
+	struct fa_piece piece = {.fa = fa, .v = v};
+	pmtu_send(&fa->deliver_path, &piece, in, inner.total_len,
+		  fa->ops.visitor_mtu ? fa->ops.visitor_mtu(fa->ops.arg, v->home_addr) : 0);
 }
 
 void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
@@ -70,9 +121,8 @@ void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
 void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool protected)
 {
 	struct ip4_hdr h;
-	struct buf payload, b;
+	struct buf payload;
 	struct fa_visitor *v;
-	uint8_t out[IP4_MAX_PACKET];
 
 	if (ip4_parse_fwd(pkt, len, &h, &payload) != IP4_OK) {
 		fa->ctr.drop_malformed++;
@@ -94,12 +144,6 @@ void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool prote
 		fa->ops.to_forward(fa->ops.arg, pkt, h.total_len);
 		return;
 	}
-	buf_init_write(&b, out, sizeof(out));
-	if (ip4_encap(&b, fa->cfg.coa, v->home_agent, FA_TUNNEL_TTL, pkt, h.total_len) < 0) {
-		fa->ctr.drop_malformed++;
-		return;
-	}
-	v->reverse_packets++;
-	fa->ctr.reverse_tunnelled_packets++;
-	fa->ops.to_tunnel(fa->ops.arg, out, buf_used(&b));
+	struct fa_piece piece = {.fa = fa, .v = v};
+	pmtu_send(&fa->reverse_path, &piece, pkt, h.total_len, v->tunnel_mtu);
 }

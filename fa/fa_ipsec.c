@@ -334,21 +334,54 @@ void fa_ipsec_to_link(struct fa_daemon *d, const uint8_t mac[6], const uint8_t *
 	netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, len);
 }
 
+size_t fa_ipsec_visitor_mtu(void *arg, struct in_addr home_addr)
+{
+	struct fa_daemon *d = arg;
+	struct ipsec_pair *p = ipsec_find(&d->ipsec, home_addr.s_addr);
+
+	return p != NULL ? pmtu_esp_inner(p->out.alg, p->udp_encap, d->access_mtu) : d->access_mtu;
+}
+
+struct fa_local {
+	struct fa_daemon *d;
+	struct ipsec_pair *p;
+	const uint8_t *mac;
+};
+
+static void fa_local_piece(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_local *l = arg;
+
+	fa_ipsec_seal_send(l->d, l->p, l->mac, pkt, len);
+}
+
+/* An ICMP error about our own packet goes back to our own stack. */
+static void fa_local_icmp(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_local *l = arg;
+
+	if (write(l->d->tun_fd, pkt, len) < 0)
+		log_rl_warn("write to %s: %s", l->d->fa.cfg.tunnel_device, strerror(errno));
+}
+
 int fa_ipsec_from_tun(struct fa_daemon *d, const uint8_t *pkt, size_t len)
 {
 	struct in_addr dst;
-	struct ipsec_pair *p;
-	const uint8_t *mac;
+	struct fa_local l = {.d = d};
 
 	if (len < IP4_HDR_LEN)
 		return 0;
 	memcpy(&dst.s_addr, pkt + 16, 4);
-	p = ipsec_find(&d->ipsec, dst.s_addr);
-	if (p == NULL)
+	l.p = ipsec_find(&d->ipsec, dst.s_addr);
+	if (l.p == NULL)
 		return 0;
-	mac = fa_mac_of(d, p->peer);
-	if (mac != NULL)
-		fa_ipsec_seal_send(d, p, mac, pkt, len);
+	l.mac = fa_mac_of(d, l.p->peer);
+	if (l.mac == NULL)
+		return 1;
+	/* Our stack sees an error from the visitor's address: ours would be a martian there. */
+	d->local_path.icmp_src = dst;
+	pmtu_send(&d->local_path, &l, pkt, len,
+		  pmtu_esp_inner(l.p->out.alg, l.p->udp_encap, d->access_mtu));
 	return 1;
 }
 
@@ -363,6 +396,9 @@ int fa_ipsec_open(struct fa_daemon *d)
 
 	ipsec_init(&d->ipsec);
 	u32map_init(&d->macs);
+	d->local_path = (struct pmtu_path){.name = "our own packets to a visitor",
+					   .send = fa_local_piece,
+					   .icmp = fa_local_icmp};
 	if (!d->ic.enabled)
 		return 0;
 	d->ike = ike_engine_new(d->loop, &d->ic.ike, &ops);
@@ -413,6 +449,7 @@ int fa_ipsec_ctl(struct fa_daemon *d, int argc, char **argv, struct ctl_out *o, 
 	FA_ESP_COUNTERS(FA_ESP_CTL)
 #undef FA_ESP_CTL
 	ctl_obj_end(o);
+	pmtu_ctl(o, "local_mtu_counters", &d->local_path.ctr);
 	fa_reuse_ctl(d, o);
 	ctl_obj_end(o);
 	return 0;

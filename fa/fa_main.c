@@ -62,6 +62,13 @@ static void fa_out_forward(void *arg, const uint8_t *pkt, size_t len)
 		log_rl_warn("write to %s: %s", d->fa.cfg.tunnel_device, strerror(errno));
 }
 
+static size_t fa_path_mtu(void *arg, struct in_addr dst)
+{
+	int mtu = netio_path_mtu(dst);
+
+	return mtu > 0 ? (size_t)mtu : 0;
+}
+
 static void fa_on_frame(void *arg, const uint8_t src_mac[6], const uint8_t *pkt, size_t len)
 {
 	struct fa_daemon *d = arg;
@@ -187,8 +194,10 @@ static int fa_open(struct fa_daemon *d)
 	struct in_addr any = {.s_addr = INADDR_ANY};
 
 	d->access_ifindex = netio_ifindex(cfg->access_interface);
-	if (d->access_ifindex < 0)
+	int mtu = netio_if_mtu(cfg->access_interface);
+	if (d->access_ifindex < 0 || mtu <= 0)
 		return -1;
+	d->access_mtu = (size_t)mtu;
 	d->pkt_fd = netio_pkt_open(d->access_ifindex);
 	d->udp_fd = netio_udp_open(any, MIP_PORT);
 	d->tun_fd = netio_tun_open(cfg->tunnel_device);
@@ -246,6 +255,8 @@ int main(int argc, char **argv)
 			     .to_ha = fa_out_ha,
 			     .to_tunnel = fa_out_tunnel,
 			     .to_forward = fa_out_forward,
+			     .path_mtu = fa_path_mtu,
+			     .visitor_mtu = fa_ipsec_visitor_mtu,
 			     .arg = &d};
 	struct fa_config cfg;
 	struct conf c;

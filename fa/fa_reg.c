@@ -33,6 +33,7 @@ int fa_init(struct fa *fa, const struct fa_config *cfg, const struct fa_ops *ops
 	fa->cfg = *cfg;
 	fa->ops = *ops;
 	u32map_init(&fa->visitors);
+	fa_data_init(fa);
 	return 0;
 }
 
@@ -360,6 +361,10 @@ static void fa_apply_reply(struct fa *fa, struct fa_visitor *v, const struct mip
 	v->home_agent = p->home_agent;
 	v->mn_port = p->mn_port;
 	v->reverse_tunnel = (p->flags & MIP_RQ_T) != 0;
+	/* What fits through the reverse tunnel: asked per registration, not per packet. */
+	v->tunnel_mtu = v->reverse_tunnel && fa->ops.path_mtu != NULL
+				? pmtu_ipip_inner(fa->ops.path_mtu(fa->ops.arg, v->home_agent))
+				: 0;
 	v->lifetime = rp->lifetime < p->lifetime ? rp->lifetime : p->lifetime;
 	v->expires_ms = now_ms + (uint64_t)v->lifetime * 1000;
 	log_info("visitor %s registered with %s, lifetime %u%s", IP4_STR(v->home_addr),

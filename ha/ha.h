@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "mip_auth.h"
 #include "mip_msg.h"
+#include "pmtu.h"
 #include "u32map.h"
 
 #include <netinet/in.h>
@@ -59,6 +60,7 @@ struct ha_binding {
 	uint64_t expires_ms;
 	uint64_t since_ms;
 	bool reverse_tunnel;
+	size_t tunnel_mtu; /* the largest packet the tunnel to coa carries; 0: not known */
 	uint64_t registrations;
 	uint64_t tunnel_out_packets, tunnel_in_packets;
 };
@@ -99,6 +101,14 @@ struct ha_config {
 struct ha_ops {
 	void (*binding_up)(void *arg, const struct ha_mn *mn);
 	void (*binding_down)(void *arg, const struct ha_mn *mn);
+	/*
+	 * Optional, both or neither: the MTU of the path to dst (asked once
+	 * per care-of address), and a whole IPv4 packet to send as it is
+	 * (tunnelled fragments, ICMP errors).  Without them nothing is checked
+	 * against the path MTU.
+	 */
+	size_t (*path_mtu)(void *arg, struct in_addr dst);
+	void (*send)(void *arg, const uint8_t *pkt, size_t len);
 	void *arg;
 };
 
@@ -108,6 +118,7 @@ struct ha {
 	struct ha_ops ops;
 	struct ha_counters ctr;
 	size_t active_bindings;
+	struct pmtu_path tunnel_path; /* packets too big for a binding's tunnel */
 };
 
 /* What the ha group may hold, for conf_check. */
@@ -130,7 +141,13 @@ size_t ha_process_request(struct ha *ha, const uint8_t *msg, size_t len, struct 
 /* Expire bindings whose lifetime has ended. */
 void ha_expire(struct ha *ha, uint64_t now_ms);
 
-/* A packet captured for a home address: encapsulate it to the care-of address. */
+/*
+ * A packet captured for a home address: encapsulate it to the care-of
+ * address into out and return its length.  A packet too big for the
+ * binding's tunnel leaves through ops.send instead, as fragments (DF clear)
+ * or as an ICMP fragmentation needed to its source (DF set), and 0 is
+ * returned, as for a packet dropped.
+ */
 size_t ha_tunnel_out(struct ha *ha, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap);
 /*
  * A reverse-tunnelled packet (outer IPv4 header included): check the outer

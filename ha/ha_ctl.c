@@ -20,6 +20,7 @@ static void ha_ctl_bindings(struct ha *ha, struct ctl_out *o, uint64_t now_ms)
 		ctl_u64(o, "remaining",
 			mn->b.expires_ms > now_ms ? (mn->b.expires_ms - now_ms) / 1000 : 0);
 		ctl_bool(o, "reverse_tunnel", mn->b.reverse_tunnel);
+		ctl_u64(o, "tunnel_mtu", mn->b.tunnel_mtu);
 		ctl_u64(o, "registrations", mn->b.registrations);
 		ctl_u64(o, "tunnel_out", mn->b.tunnel_out_packets);
 		ctl_u64(o, "tunnel_in", mn->b.tunnel_in_packets);
@@ -36,6 +37,7 @@ static void ha_ctl_counters(struct ha *ha, struct ctl_out *o)
 #undef HA_CTL_COUNTER
 	ctl_daemon_counters(o);
 	ctl_obj_end(o);
+	pmtu_ctl(o, "tunnel_mtu_counters", &ha->tunnel_path.ctr);
 }
 
 int ha_ctl(struct ha *ha, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,

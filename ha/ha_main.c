@@ -56,6 +56,20 @@ static void ha_route_down(void *arg, const struct ha_mn *mn)
 	netio_route(d->nl_fd, false, mn->home_addr, 32, d->tun_ifindex, NETIO_TABLE_MAIN);
 }
 
+static size_t ha_path_mtu(void *arg, struct in_addr dst)
+{
+	int mtu = netio_path_mtu(dst);
+
+	return mtu > 0 ? (size_t)mtu : 0;
+}
+
+static void ha_send(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct ha_daemon *d = arg;
+
+	netio_raw_send(d->raw_fd, pkt, len);
+}
+
 static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ha_daemon *d = arg;
@@ -184,7 +198,11 @@ int main(int argc, char **argv)
 	struct ha_daemon d = {.udp_fd = -1, .tun_fd = -1, .ipip_fd = -1, .raw_fd = -1, .nl_fd = -1};
 	struct ha_config cfg;
 	struct conf c;
-	struct ha_ops ops = {.binding_up = ha_route_up, .binding_down = ha_route_down, .arg = &d};
+	struct ha_ops ops = {.binding_up = ha_route_up,
+			     .binding_down = ha_route_down,
+			     .path_mtu = ha_path_mtu,
+			     .send = ha_send,
+			     .arg = &d};
 	int status = 1;
 
 	daemon_parse_args(argc, argv, "mipsa-ha", &args);

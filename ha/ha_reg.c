@@ -36,12 +36,52 @@ static const struct mip_key *ha_fa_key(struct ha *ha, struct in_addr fa)
 	return NULL;
 }
 
+struct ha_piece {
+	struct ha *ha;
+	struct ha_mn *mn;
+};
+
+static int ha_encap(struct ha *ha, struct ha_mn *mn, const uint8_t *pkt, size_t len, struct buf *b)
+{
+	/* RFC 2003: the inner packet goes as it is, up to its Total Length. */
+	if (ip4_encap(b, ha->cfg.address, mn->b.coa, 64, pkt, len) < 0) {
+		ha->ctr.drop_malformed++;
+		return -1;
+	}
+	mn->b.tunnel_out_packets++;
+	ha->ctr.tunnel_out_packets++;
+	return 0;
+}
+
+/* One fragment of a packet too big for the tunnel, in its own IP-in-IP packet. */
+static void ha_tunnel_piece(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct ha_piece *p = arg;
+	uint8_t out[IP4_MAX_PACKET];
+	struct buf b;
+
+	buf_init_write(&b, out, sizeof(out));
+	if (ha_encap(p->ha, p->mn, pkt, len, &b) == 0)
+		p->ha->ops.send(p->ha->ops.arg, out, buf_used(&b));
+}
+
+static void ha_send_icmp(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct ha_piece *p = arg;
+
+	p->ha->ops.send(p->ha->ops.arg, pkt, len);
+}
+
 int ha_init(struct ha *ha, const struct ha_config *cfg, const struct ha_ops *ops)
 {
 	memset(ha, 0, sizeof(*ha));
 	ha->cfg = *cfg;
 	if (ops != NULL)
 		ha->ops = *ops;
+	ha->tunnel_path = (struct pmtu_path){.name = "tunnel to care-of address",
+					     .send = ha_tunnel_piece,
+					     .icmp = ha_send_icmp,
+					     .icmp_src = cfg->address};
 	u32map_init(&ha->by_home);
 	for (size_t i = 0; i < cfg->n_mns; i++)
 		if (u32map_put(&ha->by_home, cfg->mns[i].home_addr.s_addr, &cfg->mns[i]) < 0)
@@ -74,8 +114,13 @@ static void ha_binding_set(struct ha *ha, struct ha_mn *mn, const struct mip_reg
 	char coa[INET_ADDRSTRLEN];
 	bool was_active = mn->b.active;
 
-	if (!was_active || mn->b.coa.s_addr != rq->coa.s_addr)
+	if (!was_active || mn->b.coa.s_addr != rq->coa.s_addr) {
 		mn->b.since_ms = now_ms;
+		/* A new path: what fits through it is asked once, not per packet. */
+		mn->b.tunnel_mtu = ha->ops.path_mtu != NULL && ha->ops.send != NULL
+					   ? pmtu_ipip_inner(ha->ops.path_mtu(ha->ops.arg, rq->coa))
+					   : 0;
+	}
 	mn->b.active = true;
 	mn->b.coa = rq->coa;
 	mn->b.reg_src = src;
@@ -282,15 +327,13 @@ size_t ha_tunnel_out(struct ha *ha, const uint8_t *pkt, size_t len, uint8_t *out
 		ha->ctr.drop_no_binding++;
 		return 0;
 	}
-	buf_init_write(&b, out, cap);
-	/* RFC 2003: the inner packet goes as it is, up to its Total Length. */
-	if (ip4_encap(&b, ha->cfg.address, mn->b.coa, 64, pkt, h.total_len) < 0) {
-		ha->ctr.drop_malformed++;
+	if (mn->b.tunnel_mtu > 0 && h.total_len > mn->b.tunnel_mtu) {
+		struct ha_piece piece = {.ha = ha, .mn = mn};
+		pmtu_send(&ha->tunnel_path, &piece, pkt, h.total_len, mn->b.tunnel_mtu);
 		return 0;
 	}
-	mn->b.tunnel_out_packets++;
-	ha->ctr.tunnel_out_packets++;
-	return buf_used(&b);
+	buf_init_write(&b, out, cap);
+	return ha_encap(ha, mn, pkt, h.total_len, &b) == 0 ? buf_used(&b) : 0;
 }
 
 int ha_tunnel_in(struct ha *ha, const uint8_t *pkt, size_t len, const uint8_t **inner,

@@ -5,6 +5,7 @@
 #include "ipsec.h"
 #include "ipsec_conf.h"
 #include "mn.h"
+#include "pmtu.h"
 
 struct ctl_server;
 struct netio_cap;
@@ -56,6 +57,9 @@ struct mn_daemon {
 	uint8_t mac[6];
 	int pkt_fd, udp_fd, tun_fd, nl_fd, nl_link_fd;
 	bool stopping;
+	/* The link's MTU, and the tunnel device's: the link less the worst overhead on the path. */
+	size_t link_mtu, tunnel_mtu;
+	struct pmtu_path link_path; /* our stack's packets too big for the link once sealed */
 	/* IPsec with the agent's alias (or a fixed gateway) */
 	struct ipsec_conf ic;
 	struct ike_engine *ike;
@@ -93,5 +97,9 @@ void mn_ipsec_gateway_out(struct mn_daemon *d, const uint8_t *pkt, size_t len);
 void mn_ipsec_gateway_link(struct mn_daemon *d, bool up);
 int mn_ipsec_ctl(struct mn_daemon *d, int argc, char **argv, struct ctl_out *o, char *err,
 		 size_t errlen);
+/* The tunnel device's MTU for this configuration on a link of link_mtu. */
+size_t mn_ipsec_tunnel_mtu(const struct mn_daemon *d, size_t link_mtu);
+/* The control command "mtu": the MTUs and the counters of packets too big. */
+void mn_ipsec_ctl_mtu(struct mn_daemon *d, struct ctl_out *o);
 
 #endif

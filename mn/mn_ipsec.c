@@ -336,6 +336,46 @@ static void mn_seal_send(struct mn_daemon *d, struct ipsec_pair *p, const uint8_
 	netio_pkt_send(d->pkt_fd, d->ifindex, mac, out, olen);
 }
 
+struct mn_out {
+	struct mn_daemon *d;
+	struct ipsec_pair *p; /* NULL: in the clear */
+	const uint8_t *mac;
+};
+
+static void mn_out_piece(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct mn_out *o = arg;
+
+	if (o->p != NULL)
+		mn_seal_send(o->d, o->p, o->mac, pkt, len);
+	else
+		netio_pkt_send(o->d->pkt_fd, o->d->ifindex, o->mac, pkt, len);
+}
+
+/* An ICMP error about our stack's packet goes back into our stack. */
+static void mn_out_icmp(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct mn_out *o = arg;
+
+	if (write(o->d->tun_fd, pkt, len) < 0)
+		log_rl_warn("write to %s: %s", o->d->cfg.tunnel_device, strerror(errno));
+}
+
+/*
+ * Send pkt to mac, sealed in p unless p is NULL, if it fits the link once
+ * sealed: the tunnel device's MTU keeps our stack below that, unless
+ * someone raised it.  ICMP errors come from peer, the end of our tunnel.
+ */
+static void mn_send(struct mn_daemon *d, struct ipsec_pair *p, const uint8_t *mac,
+		    struct in_addr peer, const uint8_t *pkt, size_t len)
+{
+	struct mn_out o = {.d = d, .p = p, .mac = mac};
+
+	d->link_path.icmp_src = peer;
+	pmtu_send(&d->link_path, &o, pkt, len,
+		  p != NULL ? pmtu_esp_inner(p->out.alg, p->udp_encap, d->link_mtu) : d->link_mtu);
+}
+
 void mn_ipsec_to_link(struct mn_daemon *d, const uint8_t mac[6], const uint8_t *pkt, size_t len)
 {
 	struct ipsec_pair *p = NULL;
@@ -343,7 +383,7 @@ void mn_ipsec_to_link(struct mn_daemon *d, const uint8_t mac[6], const uint8_t *
 	/* Unicast to the current agent goes through its SA; multicast never can. */
 	if (d->ike == NULL || !d->mn.agent.valid || len < IP4_HDR_LEN || (mac[0] & 1) ||
 	    ipsec_conf_peer(&d->ic, d->mn.agent.addr) == NULL) {
-		netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+		mn_send(d, NULL, mac, d->mn.agent.addr, pkt, len);
 		return;
 	}
 	/* The registration that starts a reuse hand-over goes in the clear (brief, pitfall 3). */
@@ -357,7 +397,7 @@ void mn_ipsec_to_link(struct mn_daemon *d, const uint8_t mac[6], const uint8_t *
 		d->esp.drop_no_sa++;
 		return;
 	}
-	mn_seal_send(d, p, mac, pkt, len);
+	mn_send(d, p, mac, d->mn.agent.addr, pkt, len);
 }
 
 /* ---- gateway mode ---- */
@@ -408,7 +448,7 @@ void mn_ipsec_gateway_out(struct mn_daemon *d, const uint8_t *pkt, size_t len)
 		d->esp.drop_no_gateway++;
 		return;
 	}
-	mn_seal_send(d, p, d->gateway_mac, pkt, len);
+	mn_send(d, p, d->gateway_mac, d->gateway, pkt, len);
 }
 
 /* ---- setup ---- */
@@ -424,6 +464,8 @@ int mn_ipsec_open(struct mn_daemon *d)
 
 	ipsec_init(&d->ipsec);
 	ev_timer_init(&d->arp_timer, mn_arp_ask, d);
+	d->link_path = (struct pmtu_path){
+		.name = "our packets to the link", .send = mn_out_piece, .icmp = mn_out_icmp};
 	if (!d->ic.enabled)
 		return 0;
 	d->ike = ike_engine_new(d->loop, &d->ic.ike, &ops);
@@ -474,4 +516,27 @@ int mn_ipsec_ctl(struct mn_daemon *d, int argc, char **argv, struct ctl_out *o, 
 	ctl_obj_end(o);
 	ctl_obj_end(o);
 	return 0;
+}
+
+size_t mn_ipsec_tunnel_mtu(const struct mn_daemon *d, size_t link_mtu)
+{
+	enum esp_alg algs[IKE_MAX_PROPS];
+	size_t n = 0;
+
+	for (size_t i = 0; d->ic.enabled && i < d->ic.ike.n_p2 && i < IKE_MAX_PROPS; i++)
+		algs[n++] = d->ic.ike.p2[i].alg;
+	/* Gateway mode has no Mobile IP, so no reverse tunnel either. */
+	return pmtu_tunnel_mtu(link_mtu, algs, n, d->cfg.reverse_tunnel && d->gateway.s_addr == 0);
+}
+
+void mn_ipsec_ctl_mtu(struct mn_daemon *d, struct ctl_out *o)
+{
+	ctl_obj_begin(o, NULL);
+	ctl_str(o, "daemon", "mipsa-mn");
+	ctl_str(o, "interface", d->cfg.interface);
+	ctl_u64(o, "link_mtu", d->link_mtu);
+	ctl_str(o, "tunnel_device", d->cfg.tunnel_device);
+	ctl_u64(o, "tunnel_mtu", d->tunnel_mtu);
+	pmtu_ctl(o, "mtu_counters", &d->link_path.ctr);
+	ctl_obj_end(o);
 }

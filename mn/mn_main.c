@@ -130,6 +130,10 @@ static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 	o->daemon_arg = d;
 	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
 		return mn_ipsec_ctl(d, argc, argv, o, err, errlen);
+	if (strcmp(argv[0], "mtu") == 0) {
+		mn_ipsec_ctl_mtu(d, o);
+		return 0;
+	}
 	return mn_ctl(&d->mn, argc, argv, o, err, errlen);
 }
 
@@ -137,8 +141,23 @@ static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
 {
 	struct in_addr any = {0};
 	char path[128];
-	int tun_ifindex;
+	int tun_ifindex, link_mtu = netio_if_mtu(cfg->interface);
 
+	/*
+	 * Our stack must never send what cannot reach the other end once
+	 * sealed or tunnelled: nothing on our paths answers "fragmentation
+	 * needed" for it, and full-size TCP segments would stall.
+	 */
+	if (link_mtu <= 0)
+		return -1;
+	d->link_mtu = (size_t)link_mtu;
+	d->tunnel_mtu = mn_ipsec_tunnel_mtu(d, d->link_mtu);
+	if (netio_if_set_mtu(cfg->tunnel_device, (int)d->tunnel_mtu) < 0)
+		return -1;
+	log_notice("%s MTU %zu (%s %zu; room for ESP in UDP: %s, for a reverse tunnel: %s)",
+		   cfg->tunnel_device, d->tunnel_mtu, cfg->interface, d->link_mtu,
+		   d->ic.enabled ? "yes" : "no",
+		   cfg->reverse_tunnel && d->gateway.s_addr == 0 ? "yes" : "no");
 	if (netio_if_addr_up(cfg->tunnel_device, cfg->home_addr, 32) < 0)
 		return -1;
 	tun_ifindex = netio_ifindex(cfg->tunnel_device);

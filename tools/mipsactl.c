@@ -18,7 +18,7 @@ static void usage(int status)
 		"  -s, --socket SOCKET  the daemon's control socket\n"
 		"  -j, --json           JSON output\n"
 		"commands: status, counters; bindings (mipsa-ha); visitors (mipsa-fa);\n"
-		"          state, reregister (mipsa-mn)\n");
+		"          state, reregister, mtu (mipsa-mn); sas, keys (mipsa-fa, mipsa-mn)\n");
 	exit(status);
 }
 

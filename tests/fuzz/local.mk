@@ -58,7 +58,8 @@ tests_fuzz_fuzz_mip_adv_LDADD = $(FUZZ_LIBS)
 # the three agents' logic, fed hostile packets at every entry point
 tests_fuzz_fuzz_agents_SOURCES = tests/fuzz/fuzz_agents.c tests/fuzz/fuzzer.h \
 	$(FUZZ_MIP_SRC) common/mip_adv.c common/mip_ident.c common/evloop.c common/log.c \
-	common/u32map.c ha/ha_reg.c fa/fa_reg.c fa/fa_data.c mn/mn_reg.c
+	common/u32map.c common/pmtu.c common/esp.c ha/ha_reg.c fa/fa_reg.c fa/fa_data.c \
+	mn/mn_reg.c
 tests_fuzz_fuzz_agents_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ha -I$(top_srcdir)/fa \
 	-I$(top_srcdir)/mn
 tests_fuzz_fuzz_agents_CFLAGS = $(FUZZ_COMPILE_FLAGS)

@@ -4,6 +4,8 @@
 # testbed/daemons.sh.
 #
 #   fail MSG...               print MSG and the tail of every daemon log, exit 1
+#   start DESC...             print DESC, build the testbed, start the daemons with the
+#                             TB_* settings in force, registered through fa1, pings
 #   jqa NODE CMD FILTER       mipsactl NODE --json CMD must satisfy the jq FILTER
 #   jqv NODE CMD FILTER       print the value of FILTER over mipsactl NODE --json CMD
 #   jqa_within S NODE CMD FILTER  as jqa, once FILTER holds, within S seconds
@@ -22,6 +24,14 @@ fail() {
 		grep -v "=>\|\[[A-Z]*\] *[0-9]*: " "$f" | tail -n 15 >&2
 	done
 	exit 1
+}
+
+start() {
+	echo "--- $*"
+	tb_up
+	tb_start_daemons
+	tb_wait_registered fa1 15 || fail "no registration through fa1"
+	pings
 }
 
 jqa() {

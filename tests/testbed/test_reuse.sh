@@ -29,15 +29,6 @@ tb_trap_cleanup
 inject="$TB_BIN/tools/mipsa-inject"
 command -v redis-server >/dev/null || { echo "redis-server missing (scripts/deps)"; exit 1; }
 
-# start daemons with the TB_* settings in force and register through fa1
-start() {
-	echo "--- $*"
-	tb_up
-	tb_start_daemons
-	tb_wait_registered fa1 15 || fail "no registration through fa1"
-	pings
-}
-
 
 # handover FA IKE_MSGS: move, registered through FA, traffic both ways, and
 # exactly IKE_MSGS IKE messages on the access link meanwhile (- : any)

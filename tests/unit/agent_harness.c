@@ -302,6 +302,26 @@ size_t ah_data_packet(struct in_addr src, struct in_addr dst, uint8_t tos, uint1
 	return buf_used(&b);
 }
 
+bool ah_frag_needed(const uint8_t *pkt, size_t len, struct ah_frag_needed *f)
+{
+	struct ip4_hdr h;
+	struct buf icmp;
+	const uint8_t *m;
+
+	if (ip4_parse(pkt, len, &h, &icmp) != IP4_OK || h.proto != IP4_PROTO_ICMP ||
+	    buf_left(&icmp) < 8)
+		return false;
+	m = buf_rptr(&icmp);
+	if (m[0] != 3 || m[1] != 4 || inet_cksum(m, buf_left(&icmp)) != 0)
+		return false;
+	f->src = h.src;
+	f->dst = h.dst;
+	f->mtu = (uint16_t)(m[6] << 8 | m[7]);
+	f->quote = m + 8;
+	f->quote_len = buf_left(&icmp) - 8;
+	return true;
+}
+
 static void ah_stop_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	(void)t;

@@ -173,6 +173,17 @@ bool ah_udp_unwrap(const uint8_t *pkt, size_t len, struct ah_udp *u);
 size_t ah_data_packet(struct in_addr src, struct in_addr dst, uint8_t tos, uint16_t frag,
 		      uint8_t ttl, uint16_t ip_id, size_t plen, uint8_t *out, size_t cap);
 
+/* An ICMP fragmentation needed (type 3 code 4), as ah_frag_needed reads it. */
+struct ah_frag_needed {
+	struct in_addr src, dst;
+	uint16_t mtu;         /* next-hop MTU */
+	const uint8_t *quote; /* the packet it quotes: header and first bytes */
+	size_t quote_len;
+};
+
+/* Read an IPv4 packet that must be an ICMP fragmentation needed with a valid checksum. */
+bool ah_frag_needed(const uint8_t *pkt, size_t len, struct ah_frag_needed *f);
+
 /* Run loop for about ms milliseconds (a stop timer ends it). */
 void ah_run_loop(struct ev_loop *loop, unsigned ms);
 

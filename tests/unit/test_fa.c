@@ -65,12 +65,32 @@ static void configure(void)
 				 .n_mns = 1};
 }
 
+/* What the daemon would say of path MTUs (0: not known); the tests of too-big packets set them. */
+static size_t path_mtu, visitor_mtu;
+static struct in_addr path_mtu_asked;
+
+static size_t on_path_mtu(void *arg, struct in_addr dst)
+{
+	(void)arg;
+	path_mtu_asked = dst;
+	return path_mtu;
+}
+
+static size_t on_visitor_mtu(void *arg, struct in_addr home_addr)
+{
+	(void)arg;
+	(void)home_addr;
+	return visitor_mtu;
+}
+
 static void start(void)
 {
 	const struct fa_ops ops = {.to_link = ah_on_link,
 				   .to_ha = ah_on_ha,
 				   .to_tunnel = ah_on_tunnel,
 				   .to_forward = ah_on_forward,
+				   .path_mtu = on_path_mtu,
+				   .visitor_mtu = on_visitor_mtu,
 				   .arg = &cap};
 
 	ah_cap_reset(&cap);
@@ -79,6 +99,7 @@ static void start(void)
 
 static void setup(void)
 {
+	path_mtu = visitor_mtu = 0;
 	configure();
 	start();
 	ah_ha_nodes(ha_mns);
@@ -862,6 +883,128 @@ START_TEST(test_fragments)
 }
 END_TEST
 
+/* ---- packets too big for the next hop (RFC 2003 4, RFC 4459) ---- */
+
+/* A packet from src to dst of total bytes, flags frag. */
+static size_t big_packet(const char *src, const char *dst, uint16_t frag, size_t total,
+			 uint8_t *out)
+{
+	return ah_data_packet(ah_ip(src), ah_ip(dst), 0, frag, 64, 0x77, total - IP4_HDR_LEN, out,
+			      AH_PKT_MAX);
+}
+
+/* The ICMP fragmentation needed in p: from src to dst, next-hop MTU mtu, quoting orig. */
+static void check_frag_needed(const struct ah_pkt *p, const char *src, const char *dst,
+			      uint16_t mtu, const uint8_t *orig)
+{
+	struct ah_frag_needed f;
+
+	ck_assert(ah_frag_needed(p->d, p->len, &f));
+	ck_assert_uint_eq(f.src.s_addr, ah_ip(src).s_addr);
+	ck_assert_uint_eq(f.dst.s_addr, ah_ip(dst).s_addr);
+	ck_assert_uint_eq(f.mtu, mtu);
+	ck_assert_uint_eq(f.quote_len, 28);
+	ck_assert_mem_eq(f.quote + 12, orig + 12, 16); /* addresses and the first 8 data bytes */
+}
+
+/* Towards a visitor whose SA leaves 1438 bytes: the correspondent is told, or fragments go. */
+START_TEST(test_delivery_too_big)
+{
+	uint8_t inner[AH_PKT_MAX], pkt[AH_PKT_MAX];
+	struct ah_req r = alice_req(ID(0xc00));
+	struct buf b;
+
+	visitor_mtu = 1438;
+	register_visitor(&r, MAC_A, T0);
+	/* DF set: nothing delivered, ICMP to the correspondent through the tunnel socket */
+	size_t len = big_packet(AH_CN, AH_ALICE, IP4_DF, 1480, inner);
+	buf_init_write(&b, pkt, sizeof(pkt));
+	ck_assert_int_eq(ip4_encap(&b, ah_ip(AH_HA), ah_ip(AH_COA1), 64, inner, len), 0);
+	fa_from_tunnel(&fa, pkt, buf_used(&b));
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_LINK), 0);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_TUNNEL), 1);
+	check_frag_needed(ah_cap_last(&cap, AH_TUNNEL), AH_COA1, AH_CN, 1438, inner);
+	ck_assert_uint_eq(fa.deliver_path.ctr.icmp_frag_needed, 1);
+	/* DF clear: two fragments to the visitor's MAC, each within 1438 */
+	ah_cap_reset(&cap);
+	len = big_packet(AH_CN, AH_ALICE, 0, 1480, inner);
+	buf_init_write(&b, pkt, sizeof(pkt));
+	ck_assert_int_eq(ip4_encap(&b, ah_ip(AH_HA), ah_ip(AH_COA1), 64, inner, len), 0);
+	fa_from_tunnel(&fa, pkt, buf_used(&b));
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_LINK), 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct ah_pkt *p = ah_cap_nth(&cap, AH_LINK, i);
+		ck_assert_mem_eq(p->mac, MAC_A, 6);
+		ck_assert_uint_le(p->len, 1438);
+	}
+	ck_assert_uint_eq(ah_cap_nth(&cap, AH_LINK, 0)->len, 1436);
+	ck_assert_uint_eq(ah_cap_nth(&cap, AH_LINK, 1)->len, 20 + 1460 - 1416);
+	ck_assert_uint_eq(fa.deliver_path.ctr.fragmented, 1);
+	ck_assert_uint_eq(fa.deliver_path.ctr.fragments, 2);
+	ck_assert_uint_eq(fa.deliver_path.ctr.too_big, 2);
+	/* exactly 1438 goes whole */
+	ah_cap_reset(&cap);
+	len = big_packet(AH_CN, AH_ALICE, IP4_DF, 1438, inner);
+	buf_init_write(&b, pkt, sizeof(pkt));
+	ck_assert_int_eq(ip4_encap(&b, ah_ip(AH_HA), ah_ip(AH_COA1), 64, inner, len), 0);
+	fa_from_tunnel(&fa, pkt, buf_used(&b));
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_LINK), 1);
+	ck_assert_uint_eq(fa.deliver_path.ctr.too_big, 2);
+}
+END_TEST
+
+/* Into a reverse tunnel on a 1500-byte path: the visitor is told 1480, or fragments go. */
+START_TEST(test_reverse_tunnel_too_big)
+{
+	uint8_t pkt[AH_PKT_MAX];
+	struct ah_req r = alice_req(ID(0xd00));
+	struct ip4_hdr o, in;
+	struct buf inner, payload;
+
+	path_mtu = 1500;
+	register_visitor(&r, MAC_A, T0);
+	ck_assert_uint_eq(path_mtu_asked.s_addr, ah_ip(AH_HA).s_addr);
+	ck_assert_uint_eq(fa_find_visitor(&fa, ah_ip(AH_ALICE))->tunnel_mtu, 1480);
+	/* DF set: the ICMP goes to the visitor's MAC from the alias */
+	size_t len = big_packet(AH_ALICE, AH_CN, IP4_DF, 1500, pkt);
+	fa_from_visitor(&fa, pkt, len);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_TUNNEL), 0);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_LINK), 1);
+	ck_assert_mem_eq(ah_cap_last(&cap, AH_LINK)->mac, MAC_A, 6);
+	check_frag_needed(ah_cap_last(&cap, AH_LINK), AH_ALIAS1, AH_ALICE, 1480, pkt);
+	ck_assert_uint_eq(fa.reverse_path.ctr.icmp_frag_needed, 1);
+	ck_assert_uint_eq(fa.ctr.reverse_tunnelled_packets, 0);
+	/* DF clear: two tunnel packets, each within the 1500-byte path */
+	ah_cap_reset(&cap);
+	len = big_packet(AH_ALICE, AH_CN, 0, 1500, pkt);
+	fa_from_visitor(&fa, pkt, len);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_TUNNEL), 2);
+	size_t at = 0;
+	for (size_t i = 0; i < 2; i++) {
+		const struct ah_pkt *p = ah_cap_nth(&cap, AH_TUNNEL, i);
+		ck_assert_uint_le(p->len, 1500);
+		ck_assert_int_eq(ip4_parse(p->d, p->len, &o, &inner), IP4_OK);
+		ck_assert_uint_eq(o.dst.s_addr, ah_ip(AH_HA).s_addr);
+		ck_assert_int_eq(ip4_parse_fwd(buf_rptr(&inner), buf_left(&inner), &in, &payload),
+				 IP4_OK);
+		ck_assert_uint_eq((size_t)(in.frag & IP4_OFFMASK) * 8, at);
+		at += buf_left(&payload);
+	}
+	ck_assert_uint_eq(at, 1480);
+	ck_assert_uint_eq(fa.reverse_path.ctr.fragments, 2);
+	ck_assert_uint_eq(fa.ctr.reverse_tunnelled_packets, 2);
+	/* without a reverse tunnel nothing is asked and nothing checked */
+	ah_cap_reset(&cap);
+	struct ah_req bq = bob_req(ID(0xd01));
+	path_mtu_asked.s_addr = 0;
+	register_visitor(&bq, MAC_B, T0);
+	ck_assert_uint_eq(path_mtu_asked.s_addr, 0);
+	len = big_packet(AH_BOB, AH_CN, IP4_DF, 1500, pkt);
+	fa_from_visitor(&fa, pkt, len);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_FORWARD), 1);
+}
+END_TEST
+
 static Suite *fa_suite(void)
 {
 	Suite *s = suite_create("fa");
@@ -891,6 +1034,8 @@ static Suite *fa_suite(void)
 	tcase_add_test(tc, test_tunnel_delivery);
 	tcase_add_test(tc, test_reverse_tunnel);
 	tcase_add_test(tc, test_fragments);
+	tcase_add_test(tc, test_delivery_too_big);
+	tcase_add_test(tc, test_reverse_tunnel_too_big);
 	suite_add_tcase(s, tc);
 	return s;
 }

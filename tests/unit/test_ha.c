@@ -786,6 +786,140 @@ START_TEST(test_tunnel_fragments)
 }
 END_TEST
 
+/* ---- packets too big for the tunnel (RFC 2003 4, RFC 4459) ---- */
+
+static size_t path_mtu_answer;
+static struct in_addr path_mtu_asked;
+static unsigned path_mtu_asks;
+static struct ah_cap sent;
+
+static size_t on_path_mtu(void *arg, struct in_addr dst)
+{
+	(void)arg;
+	path_mtu_asks++;
+	path_mtu_asked = dst;
+	return path_mtu_answer;
+}
+
+static void on_send(void *arg, const uint8_t *pkt, size_t len)
+{
+	ah_on_tunnel(arg, pkt, len);
+}
+
+/* A fresh HA that knows path MTUs (mtu for every destination) and sends through on_send. */
+static void start_with_mtu(size_t mtu)
+{
+	const struct ha_ops ops = {.binding_up = on_up,
+				   .binding_down = on_down,
+				   .path_mtu = on_path_mtu,
+				   .send = on_send,
+				   .arg = &sent};
+
+	ha_free(&ha);
+	configure();
+	ah_cap_reset(&sent);
+	path_mtu_answer = mtu;
+	path_mtu_asks = 0;
+	ck_assert_int_eq(ha_init(&ha, &cfg, &ops), 0);
+}
+
+START_TEST(test_tunnel_mtu_of_binding)
+{
+	uint8_t pkt[1600], out[1700];
+
+	start_with_mtu(1500);
+	bind_alice(MIP_RQ_T);
+	ck_assert_uint_eq(path_mtu_asks, 1);
+	ck_assert_uint_eq(path_mtu_asked.s_addr, ah_ip(AH_COA1).s_addr);
+	ck_assert_uint_eq(mns[0].b.tunnel_mtu, 1480);
+	/* a packet of exactly 1480 goes as before, through the return value */
+	size_t len = ah_data_packet(ah_ip(AH_CN), ah_ip(AH_ALICE), 0, IP4_DF, 50, 1, 1460, pkt,
+				    sizeof(pkt));
+	ck_assert_uint_eq(ha_tunnel_out(&ha, pkt, len, out, sizeof(out)), 1500);
+	ck_assert_uint_eq(sent.n, 0);
+	/* re-registering through the same care-of address does not ask again */
+	struct ah_req r = alice_req(ID(1, 0xd01));
+	struct mip_reg_reply rp;
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_uint_eq(path_mtu_asks, 1);
+}
+END_TEST
+
+/* DF set: nothing tunnelled, the correspondent is told 1480 (RFC 1191). */
+START_TEST(test_tunnel_too_big_df)
+{
+	uint8_t pkt[1600], out[1700];
+
+	start_with_mtu(1500);
+	bind_alice(MIP_RQ_T);
+	size_t len = ah_data_packet(ah_ip(AH_CN), ah_ip(AH_ALICE), 0, IP4_DF, 50, 2, 1480, pkt,
+				    sizeof(pkt));
+	ck_assert_uint_eq(ha_tunnel_out(&ha, pkt, len, out, sizeof(out)), 0);
+	ck_assert_uint_eq(sent.n, 1);
+	const struct ah_pkt *p = ah_cap_last(&sent, AH_TUNNEL);
+	struct ah_frag_needed f;
+	ck_assert(ah_frag_needed(p->d, p->len, &f));
+	ck_assert_uint_eq(f.src.s_addr, ah_ip(AH_HA).s_addr);
+	ck_assert_uint_eq(f.dst.s_addr, ah_ip(AH_CN).s_addr);
+	ck_assert_uint_eq(f.mtu, 1480);
+	ck_assert_uint_eq(f.quote_len, 28);
+	ck_assert_mem_eq(f.quote, pkt, 28);
+	ck_assert_uint_eq(ha.tunnel_path.ctr.too_big, 1);
+	ck_assert_uint_eq(ha.tunnel_path.ctr.icmp_frag_needed, 1);
+	ck_assert_uint_eq(ha.ctr.tunnel_out_packets, 0);
+}
+END_TEST
+
+/* DF clear: the inner packet in fragments, each in its own tunnel packet within 1500. */
+START_TEST(test_tunnel_too_big_fragments)
+{
+	uint8_t pkt[4000], out[1700];
+	struct ip4_hdr o, in;
+	struct buf inner, payload;
+	size_t at = 0;
+
+	start_with_mtu(1500);
+	bind_alice(MIP_RQ_T);
+	size_t len = ah_data_packet(ah_ip(AH_CN), ah_ip(AH_ALICE), 0x10, 0, 50, 3, 3000, pkt,
+				    sizeof(pkt));
+	ck_assert_uint_eq(ha_tunnel_out(&ha, pkt, len, out, sizeof(out)), 0);
+	ck_assert_uint_eq(sent.n, 3);
+	for (size_t i = 0; i < sent.n; i++) {
+		const struct ah_pkt *p = ah_cap_nth(&sent, AH_TUNNEL, i);
+		ck_assert_uint_le(p->len, 1500);
+		ck_assert_int_eq(ip4_parse(p->d, p->len, &o, &inner), IP4_OK);
+		ck_assert_uint_eq(o.proto, IP4_PROTO_IPIP);
+		ck_assert_uint_eq(o.dst.s_addr, ah_ip(AH_COA1).s_addr);
+		ck_assert_uint_eq(o.tos, 0x10);
+		ck_assert_int_eq(ip4_parse_fwd(buf_rptr(&inner), buf_left(&inner), &in, &payload),
+				 IP4_OK);
+		ck_assert_uint_eq((size_t)(in.frag & IP4_OFFMASK) * 8, at);
+		ck_assert_mem_eq(buf_rptr(&payload), pkt + IP4_HDR_LEN + at, buf_left(&payload));
+		at += buf_left(&payload);
+	}
+	ck_assert_uint_eq(at, 3000);
+	ck_assert_uint_eq(ha.tunnel_path.ctr.fragmented, 1);
+	ck_assert_uint_eq(ha.tunnel_path.ctr.fragments, 3);
+	ck_assert_uint_eq(ha.ctr.tunnel_out_packets, 3);
+	ck_assert_uint_eq(mns[0].b.tunnel_out_packets, 3);
+}
+END_TEST
+
+/* No path MTU known (no route): no check, the packet goes as before. */
+START_TEST(test_tunnel_mtu_unknown)
+{
+	uint8_t pkt[1600], out[1700];
+
+	start_with_mtu(0);
+	bind_alice(MIP_RQ_T);
+	ck_assert_uint_eq(mns[0].b.tunnel_mtu, 0);
+	size_t len = ah_data_packet(ah_ip(AH_CN), ah_ip(AH_ALICE), 0, IP4_DF, 50, 1, 1480, pkt,
+				    sizeof(pkt));
+	ck_assert_uint_eq(ha_tunnel_out(&ha, pkt, len, out, sizeof(out)), 1520);
+	ck_assert_uint_eq(ha.tunnel_path.ctr.too_big, 0);
+}
+END_TEST
+
 static Suite *ha_suite(void)
 {
 	Suite *s = suite_create("ha");
@@ -813,6 +947,10 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_tunnel_out);
 	tcase_add_test(tc, test_tunnel_in);
 	tcase_add_test(tc, test_tunnel_fragments);
+	tcase_add_test(tc, test_tunnel_mtu_of_binding);
+	tcase_add_test(tc, test_tunnel_too_big_df);
+	tcase_add_test(tc, test_tunnel_too_big_fragments);
+	tcase_add_test(tc, test_tunnel_mtu_unknown);
 	suite_add_tcase(s, tc);
 	return s;
 }
