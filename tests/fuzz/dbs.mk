@@ -10,8 +10,8 @@ EXTRA_DIST += tests/fuzz/fuzz_dbs_log.c tests/fuzz/corpus/fuzz_dbs_log \
 
 if ENABLE_FUZZ
 FUZZ_STORE_SRC = common/store.c common/sax.c common/buf.c common/log.c common/ip4.c \
-	common/conf.c common/mip_conf.c common/evloop.c
-FUZZ_STORE_LIBS = $(FUZZ_LIBS) $(LIBCONFIG_LIBS) $(HIREDIS_LIBS)
+	common/conf.c common/mip_conf.c common/evloop.c common/netio.c
+FUZZ_STORE_LIBS = $(FUZZ_LIBS) $(LIBCONFIG_LIBS) $(HIREDIS_LIBS) $(PCAP_LIBS)
 noinst_PROGRAMS += tests/fuzz/fuzz_dbs_log tests/fuzz/fuzz_store_key
 
 tests_fuzz_fuzz_dbs_log_SOURCES = tests/fuzz/fuzz_dbs_log.c dbs/dbs_store.c dbs/dbs_log.c \
