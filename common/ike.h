@@ -199,6 +199,8 @@ void ike_child_delete(struct ike_engine *eng, struct ike_child *c, const char *w
 void ike_peer_delete(struct ike_engine *eng, struct in_addr peer, const char *why);
 /* A new Quick Mode under the newest established ISAKMP SA with peer; -1 when there is none. */
 int ike_quick_mode(struct ike_engine *eng, struct in_addr peer);
+/* New IPsec SAs in place of c by Quick Mode (as its rekey timer would); -1 without an ISAKMP SA. */
+int ike_child_rekey(struct ike_engine *eng, struct ike_child *c);
 /* Take an IPsec SA pair away without a Delete (it lives on elsewhere, or never will again). */
 void ike_child_forget(struct ike_engine *eng, struct ike_child *c, const char *why);
 

@@ -436,18 +436,26 @@ void ike_qm_start(struct ike_sa *sa, struct ike_child *rekey_of)
 
 /* ---- children ---- */
 
-static void ike_child_on_rekey(struct ev_loop *loop, struct ev_timer *t, void *arg)
+int ike_child_rekey(struct ike_engine *eng, struct ike_child *c)
 {
-	struct ike_child *c = arg;
-	struct ike_engine *eng = c->eng;
 	struct ike_sa *sa = c->ike != NULL && c->ike->state == IKE_ESTABLISHED
 				    ? c->ike
 				    : ike_sa_find_peer(eng, c->peer);
 
-	if (c->rekeyed || sa == NULL)
-		return;
+	if (sa == NULL)
+		return -1;
+	if (c->rekeyed)
+		return 0;
 	eng->ctr.rekeys++;
 	ike_qm_start(sa, c);
+	return 0;
+}
+
+static void ike_child_on_rekey(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct ike_child *c = arg;
+
+	ike_child_rekey(c->eng, c);
 }
 
 static void ike_child_on_expiry(struct ev_loop *loop, struct ev_timer *t, void *arg)

@@ -148,12 +148,37 @@ const char *ipsec_err_name(enum ipsec_err e)
 	static const char *const names[IPSEC_E_MAX] = {
 		[IPSEC_OK] = "ok",
 		[IPSEC_E_SPI] = "unknown SPI",
-		[IPSEC_E_ESP] = "ESP check failed",
+		[IPSEC_E_HEADER] = "ESP header or length malformed",
+		[IPSEC_E_ICV] = "ICV does not verify",
+		[IPSEC_E_PADDING] = "bad padding",
+		[IPSEC_E_NEXT_HEADER] = "Next Header is not IPv4",
 		[IPSEC_E_REPLAY] = "ESP replayed or too old",
 		[IPSEC_E_INNER] = "inner packet not IPv4",
 		[IPSEC_E_POLICY] = "inner source outside the traffic selector",
+		[IPSEC_E_LOCAL] = "local failure",
 	};
 	return e < IPSEC_E_MAX ? names[e] : "?";
+}
+
+/* Why esp_decap refused a packet, as the reasons ipsec_open gives. */
+static enum ipsec_err ipsec_esp_err(enum esp_err e)
+{
+	switch (e) {
+	case ESP_E_HEADER:
+		return IPSEC_E_HEADER;
+	case ESP_E_SPI:
+		return IPSEC_E_SPI;
+	case ESP_E_REPLAY:
+		return IPSEC_E_REPLAY;
+	case ESP_E_AUTH:
+		return IPSEC_E_ICV;
+	case ESP_E_PAD:
+		return IPSEC_E_PADDING;
+	case ESP_E_NEXT_HDR:
+		return IPSEC_E_NEXT_HEADER;
+	default:
+		return IPSEC_E_LOCAL;
+	}
 }
 
 enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint8_t *inner,
@@ -170,7 +195,7 @@ enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint
 	*pp = p;
 	e = esp_decap(&p->in, esp, len, inner, cap, inner_len);
 	if (e != ESP_OK)
-		return e == ESP_E_REPLAY ? IPSEC_E_REPLAY : IPSEC_E_ESP;
+		return ipsec_esp_err(e);
 	if (ip4_parse_fwd(inner, *inner_len, &h, &payload) != IP4_OK)
 		return IPSEC_E_INNER;
 	uint32_t m = p->remote_plen == 0 ? 0 : htonl(~0u << (32 - p->remote_plen));

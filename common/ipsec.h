@@ -73,11 +73,15 @@ enum esp_err ipsec_seal(struct ipsec_pair *p, const uint8_t *inner, size_t len, 
  */
 enum ipsec_err {
 	IPSEC_OK = 0,
-	IPSEC_E_SPI,    /* no pair for the SPI */
-	IPSEC_E_ESP,    /* esp_decap refused it (see the pair's ESP counters) */
-	IPSEC_E_REPLAY, /* authentic or not, its sequence number was seen or is too old */
-	IPSEC_E_INNER,  /* the inner packet is not IPv4 */
-	IPSEC_E_POLICY, /* inner source outside the traffic selector */
+	IPSEC_E_SPI,         /* no pair for the SPI */
+	IPSEC_E_HEADER,      /* truncated, or the ciphertext is not whole blocks */
+	IPSEC_E_ICV,         /* the ICV does not verify */
+	IPSEC_E_PADDING,     /* authentic, but the padding is not 1, 2, 3, ... */
+	IPSEC_E_NEXT_HEADER, /* authentic, but it does not carry IPv4 */
+	IPSEC_E_REPLAY,      /* authentic or not, its sequence number was seen or is too old */
+	IPSEC_E_INNER,       /* the inner packet is not a valid IPv4 packet */
+	IPSEC_E_POLICY,      /* inner source outside the traffic selector */
+	IPSEC_E_LOCAL,       /* no room or a crypto failure here */
 	IPSEC_E_MAX
 };
 const char *ipsec_err_name(enum ipsec_err e);

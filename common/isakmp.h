@@ -56,13 +56,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ISAKMP_PORT       500
-#define ISAKMP_NATT_PORT  4500 /* RFC 3947/3948: IKE after a four-byte zero non-ESP marker */
-#define ISAKMP_HDR_LEN    28
-#define ISAKMP_GEN_LEN    4 /* generic payload header */
-#define ISAKMP_COOKIE_LEN 8
-#define ISAKMP_VERSION    0x10   /* major 1, minor 0 */
-#define ISAKMP_PL_MAX_LEN 0xffff /* the largest Payload Length */
+#define ISAKMP_PORT               500
+#define ISAKMP_NATT_PORT          4500 /* RFC 3947/3948: IKE after a four-byte zero non-ESP marker */
+#define ISAKMP_NON_ESP_MARKER_LEN 4    /* RFC 3948 2.2: zero where ESP has its SPI */
+#define ISAKMP_DATAGRAM_MAX       4096 /* the largest IKE datagram we read */
+#define ISAKMP_HDR_LEN            28
+#define ISAKMP_GEN_LEN            4 /* generic payload header */
+#define ISAKMP_COOKIE_LEN         8
+#define ISAKMP_VERSION            0x10   /* major 1, minor 0 */
+#define ISAKMP_PL_MAX_LEN         0xffff /* the largest Payload Length */
 
 /* Header flags (RFC 2408 3.1). */
 #define ISAKMP_FLAG_E 0x01 /* encryption */

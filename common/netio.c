@@ -265,6 +265,20 @@ static uint64_t netio_cmsg_dropped(struct msghdr *mh)
 	return 0;
 }
 
+void netio_esp_drain(int fd, struct in_addr to,
+		     void (*cb)(void *arg, const uint8_t *esp, size_t len), void *arg,
+		     uint64_t *dropped)
+{
+	uint8_t pkt[IP4_MAX_PACKET];
+	struct ip4_hdr h;
+	struct buf payload;
+	ssize_t n;
+
+	while ((n = netio_recv(fd, pkt, sizeof(pkt), dropped)) > 0)
+		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK && h.dst.s_addr == to.s_addr)
+			cb(arg, buf_rptr(&payload), buf_left(&payload));
+}
+
 ssize_t netio_recv(int fd, void *buf, size_t cap, uint64_t *dropped)
 {
 	union netio_cmsg_buf cbuf;

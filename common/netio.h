@@ -62,6 +62,14 @@ int netio_rx_setup(int fd, const char *what);
  * dropped for a full receive buffer (SO_RXQ_OVFL).
  */
 ssize_t netio_recv(int fd, void *buf, size_t cap, uint64_t *dropped);
+/*
+ * Read every packet waiting on a raw ESP socket (netio_raw_recv_open):
+ * each well-formed one for address to goes to cb as its ESP payload (from
+ * the SPI on).  *dropped as netio_recv.
+ */
+void netio_esp_drain(int fd, struct in_addr to,
+		     void (*cb)(void *arg, const uint8_t *esp, size_t len), void *arg,
+		     uint64_t *dropped);
 
 /* A send-only packet socket for IPv4 frames on ifindex. */
 int netio_pkt_open(int ifindex);

@@ -135,13 +135,22 @@ struct fa_ops {
 	void (*to_forward)(void *arg, const uint8_t *pkt, size_t len);
 	/*
 	 * Optional: the MTU of the path to dst (a home agent, asked at each
-	 * registration with a reverse tunnel), and the largest packet that
-	 * reaches a visitor (ESP costs some).  Either may return 0: not known,
-	 * nothing is checked.
+	 * registration with a reverse tunnel); 0: not known, nothing is checked.
 	 */
 	size_t (*path_mtu)(void *arg, struct in_addr dst);
+	void *arg;
+};
+
+/*
+ * Optional: the protection of the access link (fa_sec.h installs it in
+ * fa->guard), with its own argument.  Everything for a visitor leaves
+ * through guard.to_link when it is set, which may seal it.
+ */
+struct fa_guard {
+	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
+	/* The largest packet that reaches a visitor (ESP costs some); 0: not known. */
 	size_t (*visitor_mtu)(void *arg, struct in_addr home_addr);
-	/* Optional: does this home address have IPsec SAs with us (so cleartext is refused)? */
+	/* Does this home address have IPsec SAs with us (so cleartext is refused)? */
 	bool (*secured)(void *arg, struct in_addr home_addr);
 	/*
 	 * Optional: a cleartext registration (msg, len: the UDP payload) from a
@@ -166,6 +175,7 @@ struct fa_ops {
 struct fa {
 	struct fa_config cfg;
 	struct fa_ops ops;
+	struct fa_guard guard;  /* all NULL: no protection */
 	struct u32map visitors; /* home address -> struct fa_visitor */
 	struct fa_counters ctr;
 	uint16_t adv_seq;
@@ -207,6 +217,8 @@ void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len);
 void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool protected);
 
 struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr);
+/* An IPv4 packet to a link-layer address on the access link: through the guard when set. */
+void fa_to_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 
 int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	   uint64_t now_ms);

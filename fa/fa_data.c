@@ -34,7 +34,7 @@ static void fa_deliver_piece(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct fa_piece *p = arg;
 
-	p->fa->ops.to_link(p->fa->ops.arg, p->v->mac, pkt, len);
+	fa_to_link(p->fa, p->v->mac, pkt, len);
 }
 
 /* An ICMP error about a packet from a correspondent: routed as it is. */
@@ -110,7 +110,7 @@ void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
 	fa->ctr.delivered_packets++;
 	struct fa_piece piece = {.fa = fa, .v = v};
 	pmtu_send(&fa->deliver_path, &piece, in, inner.total_len,
-		  fa->ops.visitor_mtu ? fa->ops.visitor_mtu(fa->ops.arg, v->home_addr) : 0);
+		  fa->guard.visitor_mtu ? fa->guard.visitor_mtu(fa->guard.arg, v->home_addr) : 0);
 }
 
 void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
@@ -128,7 +128,7 @@ void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool prote
 		fa->ctr.drop_malformed++;
 		return;
 	}
-	if (!protected && fa->ops.secured != NULL && fa->ops.secured(fa->ops.arg, h.src)) {
+	if (!protected && fa->guard.secured != NULL && fa->guard.secured(fa->guard.arg, h.src)) {
 		/* Its SAs exist: everything it sends must come through them. */
 		fa->ctr.drop_cleartext++;
 		return;

@@ -16,7 +16,10 @@
 #include "fa_daemon.h"
 #include "ip4.h"
 #include "log.h"
+#include "isakmp.h"
 #include "netio.h"
+
+#include <openssl/crypto.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +39,29 @@ static void fa_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, siz
 {
 	struct fa_daemon *d = arg;
 
-	fa_ipsec_to_link(d, mac, pkt, len);
+	netio_pkt_send(d->pkt_fd, d->access_ifindex, mac, pkt, len);
+}
+
+static void fa_out_stack(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	if (write(d->tun_fd, pkt, len) < 0)
+		log_rl_warn("write to %s: %s", d->fa.cfg.tunnel_device, strerror(errno));
+}
+
+static void fa_out_route(void *arg, struct in_addr addr, bool add)
+{
+	struct fa_daemon *d = arg;
+
+	netio_route(d->nl_fd, add, addr, 32, d->tun_ifindex, NETIO_TABLE_MAIN);
+}
+
+static void fa_out_sax(void *arg, struct in_addr to, const uint8_t *msg, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	netio_udp_send(d->sax_fd, d->fa.cfg.coa, to, SAX_PORT, msg, len);
 }
 
 static void fa_out_ha(void *arg, struct in_addr ha, const uint8_t *msg, size_t len)
@@ -55,11 +80,8 @@ static void fa_out_tunnel(void *arg, const uint8_t *pkt, size_t len)
 
 static void fa_out_forward(void *arg, const uint8_t *pkt, size_t len)
 {
-	struct fa_daemon *d = arg;
-
 	/* Written back into the TUN, the kernel routes it by the main table. */
-	if (write(d->tun_fd, pkt, len) < 0)
-		log_rl_warn("write to %s: %s", d->fa.cfg.tunnel_device, strerror(errno));
+	fa_out_stack(arg, pkt, len);
 }
 
 static size_t fa_path_mtu(void *arg, struct in_addr dst)
@@ -73,7 +95,7 @@ static void fa_on_frame(void *arg, const uint8_t src_mac[6], const uint8_t *pkt,
 {
 	struct fa_daemon *d = arg;
 
-	if (fa_ipsec_frame(d, src_mac, pkt, len) == 0)
+	if (fa_sec_frame(&d->sec, src_mac, pkt, len) == 0)
 		fa_from_link(&d->fa, src_mac, pkt, len, ev_now_ms());
 }
 
@@ -107,7 +129,7 @@ static void fa_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = read(fd, pkt, sizeof(pkt) - IP4_HDR_LEN)) > 0)
-		if (fa_ipsec_from_tun(d, pkt, (size_t)n) == 0)
+		if (fa_sec_from_stack(&d->sec, pkt, (size_t)n) == 0)
 			fa_from_visitor(&d->fa, pkt, (size_t)n);
 }
 
@@ -158,8 +180,123 @@ static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 	o->daemon_counters = fa_ctl_rcvbuf;
 	o->daemon_arg = d;
 	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
-		return fa_ipsec_ctl(d, argc, argv, o, err, errlen);
+		return fa_sec_ctl(&d->sec, argc, argv, o, err, errlen);
 	return fa_ctl(&d->fa, argc, argv, o, err, errlen, ev_now_ms());
+}
+
+/* ---- IPsec and SA transfer sockets ---- */
+
+static void fa_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t msg[IP4_MAX_PACKET];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		bool ike = n >= ISAKMP_NON_ESP_MARKER_LEN &&
+			   memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0;
+		d->rcvbuf.natt = meta.dropped;
+		/* IKE from the access link reaches the engine through the capture. */
+		if (ike && meta.ifindex != d->access_ifindex)
+			fa_sec_not_alias(&d->sec, meta.from.sin_addr, meta.dst, ISAKMP_NATT_PORT);
+		/* Shorter than an ESP header: a NAT keepalive (one 0xff). */
+		if (!ike && n >= ESP_HDR_LEN)
+			fa_sec_esp_in(&d->sec, msg, (size_t)n);
+	}
+}
+
+static void fa_esp_one(void *arg, const uint8_t *esp, size_t len)
+{
+	fa_sec_esp_in(arg, esp, len);
+}
+
+static void fa_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+
+	netio_esp_drain(fd, d->fa.cfg.alias, fa_esp_one, &d->sec, &d->rcvbuf.esp);
+}
+
+/*
+ * IKE reaches the engine through the capture (fa_sec_frame), with the
+ * sender's MAC; this socket keeps the kernel from answering "port
+ * unreachable" and sees the copies, and what came from elsewhere.
+ */
+static void fa_on_ike_sock(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t msg[ISAKMP_DATAGRAM_MAX];
+	struct netio_udp_meta meta;
+
+	while (netio_udp_recv(fd, msg, sizeof(msg), &meta) >= 0) {
+		d->rcvbuf.ike = meta.dropped;
+		if (meta.ifindex != d->access_ifindex)
+			fa_sec_not_alias(&d->sec, meta.from.sin_addr, meta.dst, ISAKMP_PORT);
+	}
+}
+
+static void fa_on_sax(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fa_daemon *d = arg;
+	uint8_t buf[SAX_MSG_MAX];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, buf, sizeof(buf), &meta)) >= 0) {
+		d->rcvbuf.sax = meta.dropped;
+		fa_sec_sax_in(&d->sec, meta.from.sin_addr, buf, (size_t)n);
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+static int fa_store_get(void *ctx, const char *mn_id, uint32_t timeout_ms, store_cb cb, void *arg)
+{
+	return store_get(ctx, mn_id, timeout_ms, cb, arg);
+}
+
+static int fa_store_put(void *ctx, const char *mn_id, uint64_t expires_ms, const uint8_t *msg,
+			size_t len, uint32_t timeout_ms, store_cb cb, void *arg)
+{
+	return store_put(ctx, mn_id, expires_ms, msg, len, timeout_ms, cb, arg);
+}
+
+/* IKE (500, 4500) and raw ESP; SA transfers (4434) and the store when the domain reuses SAs. */
+static int fa_ipsec_open(struct fa_daemon *d)
+{
+	struct in_addr any = {.s_addr = INADDR_ANY};
+	struct fa_sec_ops ops = {.to_link = fa_out_link,
+				 .to_stack = fa_out_stack,
+				 .route = fa_out_route,
+				 .sax_send = fa_out_sax,
+				 .arg = d};
+	struct fa_store store = {.get = fa_store_get, .put = fa_store_put};
+	bool reuse = d->ic.enabled && d->dom.enabled && d->dom.reuse != FA_REUSE_NONE;
+
+	if (reuse && d->dom.store) {
+		d->dom.store_cfg.local = d->fa.cfg.coa;
+		d->store = store_client_new(d->loop, &d->dom.store_cfg);
+		if (d->store == NULL)
+			return -1;
+		store.ctx = d->store;
+	}
+	if (fa_sec_init(&d->sec, &d->fa, d->loop, &d->ic, &d->dom, d->store ? &store : NULL,
+			d->access_mtu, &ops) < 0)
+		return -1;
+	if (!d->ic.enabled)
+		return 0;
+	d->ike_fd = netio_udp_open(any, ISAKMP_PORT);
+	d->natt_fd = netio_udp_open(any, ISAKMP_NATT_PORT);
+	d->esp_fd = netio_raw_recv_open(IP4_PROTO_ESP);
+	if (d->ike_fd < 0 || d->natt_fd < 0 || d->esp_fd < 0 ||
+	    ev_io_add(d->loop, d->ike_fd, EPOLLIN, fa_on_ike_sock, d) < 0 ||
+	    ev_io_add(d->loop, d->natt_fd, EPOLLIN, fa_on_natt, d) < 0 ||
+	    ev_io_add(d->loop, d->esp_fd, EPOLLIN, fa_on_esp, d) < 0)
+		return -1;
+	if (!reuse)
+		return 0;
+	d->sax_fd = netio_udp_open(d->fa.cfg.coa, SAX_PORT);
+	return d->sax_fd < 0 || ev_io_add(d->loop, d->sax_fd, EPOLLIN, fa_on_sax, d) < 0 ? -1 : 0;
 }
 
 /* Visitors' packets that are not for us reach the TUN through a policy table. */
@@ -211,8 +348,7 @@ static int fa_open(struct fa_daemon *d)
 	if (ev_io_add(d->loop, netio_cap_fd(d->cap), EPOLLIN, fa_on_cap, d) < 0 ||
 	    ev_io_add(d->loop, d->udp_fd, EPOLLIN, fa_on_udp, d) < 0 ||
 	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, fa_on_tun, d) < 0 ||
-	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, fa_on_ipip, d) < 0 || fa_ipsec_open(d) < 0 ||
-	    fa_reuse_open(d) < 0)
+	    ev_io_add(d->loop, d->ipip_fd, EPOLLIN, fa_on_ipip, d) < 0 || fa_ipsec_open(d) < 0)
 		return -1;
 	d->ctl = ctl_server_open(d->loop, cfg->control_socket, fa_on_ctl, d);
 	return d->ctl == NULL ? -1 : 0;
@@ -223,11 +359,14 @@ static void fa_close(struct fa_daemon *d)
 	if (d->rule_added)
 		netio_rule_iif(d->nl_fd, false, d->fa.cfg.access_interface, d->fa.cfg.route_table,
 			       FA_RULE_PRIO);
-	fa_reuse_close(d);
-	fa_ipsec_close(d);
+	/* The store client first: it drops its pending answers, which point into sec. */
+	store_client_free(d->store);
+	d->store = NULL;
+	fa_sec_free(&d->sec);
 	ctl_server_close(d->ctl);
 	netio_cap_close(d->cap);
-	int fds[] = {d->pkt_fd, d->udp_fd, d->tun_fd, d->ipip_fd, d->raw_fd, d->nl_fd};
+	int fds[] = {d->pkt_fd, d->udp_fd, d->tun_fd,  d->ipip_fd, d->raw_fd,
+		     d->nl_fd,  d->ike_fd, d->natt_fd, d->esp_fd,  d->sax_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -256,7 +395,6 @@ int main(int argc, char **argv)
 			     .to_tunnel = fa_out_tunnel,
 			     .to_forward = fa_out_forward,
 			     .path_mtu = fa_path_mtu,
-			     .visitor_mtu = fa_ipsec_visitor_mtu,
 			     .arg = &d};
 	struct fa_config cfg;
 	struct conf c;
@@ -280,13 +418,6 @@ int main(int argc, char **argv)
 		fa_config_free(&cfg);
 		ipsec_conf_free(&d.ic);
 		return 0;
-	}
-	if (d.ic.enabled)
-		ops.secured = fa_ipsec_secured;
-	if (d.ic.enabled && d.dom.enabled) {
-		ops.cleartext_ok = fa_reuse_cleartext_ok;
-		ops.reuse_request = fa_reuse_request;
-		ops.reply_filter = fa_reuse_reply_filter;
 	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();

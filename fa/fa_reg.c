@@ -22,6 +22,14 @@ static const struct mip_key *fa_peer_key(const struct fa_peer_key *keys, size_t 
 	return NULL;
 }
 
+void fa_to_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+{
+	if (fa->guard.to_link != NULL)
+		fa->guard.to_link(fa->guard.arg, mac, pkt, len);
+	else
+		fa->ops.to_link(fa->ops.arg, mac, pkt, len);
+}
+
 struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr)
 {
 	return u32map_get(&fa->visitors, home_addr.s_addr);
@@ -67,7 +75,7 @@ static void fa_send_to_mn(struct fa *fa, const uint8_t mac[6], struct in_addr sr
 		log_err("reply for %s does not fit", IP4_STR(home_addr));
 		return;
 	}
-	fa->ops.to_link(fa->ops.arg, mac, pkt, buf_used(&b));
+	fa_to_link(fa, mac, pkt, buf_used(&b));
 }
 
 /* A denial the FA itself makes (RFC 5944 3.7.2.3): no MN-HA, MN-FA where we share a key. */
@@ -235,8 +243,8 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 	}
 	log_debug("request from %s relayed to %s", IP4_STR(rq.home_addr), IP4_STR(rq.home_agent));
 	/* SA reuse: fetch the node's SAs while the home agent answers (in parallel). */
-	if (rq.ext.reuse.present && fa->ops.reuse_request != NULL)
-		fa->ops.reuse_request(fa->ops.arg, mac, msg, len, &rq);
+	if (rq.ext.reuse.present && fa->guard.reuse_request != NULL)
+		fa->guard.reuse_request(fa->guard.arg, mac, msg, len, &rq);
 	fa_relay_request(fa, msg, &rq);
 }
 
@@ -262,7 +270,7 @@ static void fa_on_solicitation(struct fa *fa, const uint8_t *icmp, size_t len, u
 
 static bool fa_secured(struct fa *fa, struct in_addr home_addr)
 {
-	return fa->ops.secured != NULL && fa->ops.secured(fa->ops.arg, home_addr);
+	return fa->guard.secured != NULL && fa->guard.secured(fa->guard.arg, home_addr);
 }
 
 /* A registration request or solicitation, cleartext or out of ESP. */
@@ -291,8 +299,9 @@ static void fa_link_packet(struct fa *fa, const uint8_t mac[6], const uint8_t *p
 	}
 	/* A node with IPsec SAs registers under them, never in the clear (but see cleartext_ok). */
 	if (!protected && fa_secured(fa, ip.src) &&
-	    (fa->ops.cleartext_ok == NULL ||
-	     !fa->ops.cleartext_ok(fa->ops.arg, ip.src, buf_rptr(&payload), buf_left(&payload)))) {
+	    (fa->guard.cleartext_ok == NULL ||
+	     !fa->guard.cleartext_ok(fa->guard.arg, ip.src, buf_rptr(&payload),
+				     buf_left(&payload)))) {
 		fa->ctr.drop_cleartext++;
 		log_rl_notice("cleartext registration from %s, which has IPsec SAs: dropped",
 			      IP4_STR(ip.src));
@@ -458,8 +467,8 @@ void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t le
 	 * The daemon may add extensions for the node, or hold an accepted reply
 	 * a moment (SA reuse); it sees denials too, to drop what it took in.
 	 */
-	if (fa->ops.reply_filter != NULL &&
-	    fa->ops.reply_filter(fa->ops.arg, v->home_addr, out, &olen, sizeof(out)) == 1 &&
+	if (fa->guard.reply_filter != NULL &&
+	    fa->guard.reply_filter(fa->guard.arg, v->home_addr, out, &olen, sizeof(out)) == 1 &&
 	    v->active)
 		return;
 	fa_finish_reply(fa, v->home_addr, p.mac, p.dst, p.mn_port, out, olen, sizeof(out));
@@ -530,5 +539,5 @@ void fa_advertise(struct fa *fa)
 	/* RFC 5944 2.3.1: after 0xffff the sequence number wraps to 256, not 0. */
 	fa->adv_seq = fa->adv_seq == 0xffff ? 256 : fa->adv_seq + 1;
 	fa->ctr.advertisements++;
-	fa->ops.to_link(fa->ops.arg, all_nodes_mac, pkt, buf_used(&bp));
+	fa_to_link(fa, all_nodes_mac, pkt, buf_used(&bp));
 }

@@ -30,7 +30,7 @@
  */
 #include "fa_reuse.h"
 #include "ctl.h"
-#include "fa_daemon.h"
+#include "fa_sec.h"
 #include "ike.h"
 #include "ip4.h"
 #include "isakmp.h"
@@ -38,15 +38,12 @@
 #include "mip_conf.h"
 #include "mip_ident.h"
 #include "mip_msg.h"
-#include "netio.h"
 #include "reuse_claim.h"
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #define FA_XFER_KEEP_MS  5000 /* a finished transfer waits this long for the HA's reply */
 #define FA_REPLY_MAX     1024
@@ -61,7 +58,7 @@ enum fa_xfer_state {
 
 /* One hand-over in progress at the new FA. */
 struct fa_xfer {
-	struct fa_daemon *d;
+	struct fa_sec *s;
 	struct in_addr home;
 	char mn_id[SAX_ID_MAX + 1];
 	struct mip_reuse_req req;
@@ -84,7 +81,7 @@ struct fa_xfer {
 
 /* A store write in flight: the reservations it carries apply when the store has it. */
 struct fa_put {
-	struct fa_daemon *d;
+	struct fa_sec *s;
 	struct fa_put *next;
 	struct fa_xfer *x; /* the hand-over whose first copy this is */
 	size_t n;
@@ -97,7 +94,7 @@ struct fa_put {
  * the loan ends (then reclaimed: a late confirmation is refused).
  */
 struct fa_handed {
-	struct fa_daemon *d;
+	struct fa_sec *s;
 	struct in_addr home, to;
 	bool reclaimed;
 	struct ev_timer timer;
@@ -235,22 +232,22 @@ static bool fa_member(const struct fa_domain *dom, struct in_addr a)
 
 /* ---- sending sax messages ---- */
 
-static int fa_sax_send(struct fa_daemon *d, struct in_addr to, struct sax_msg *m)
+static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m)
 {
 	uint8_t out[SAX_MSG_MAX];
 	struct buf b;
 	enum sax_err e;
 
 	m->version = SAX_VERSION;
-	m->sender = d->fa.cfg.coa;
+	m->sender = s->fa->cfg.coa;
 	sax_stamp(m);
 	buf_init_write(&b, out, sizeof(out));
-	e = sax_build(&b, m, &d->dom.fa_keys);
+	e = sax_build(&b, m, &s->dom->fa_keys);
 	if (e != SAX_E_OK) {
 		log_err("cannot build a %s: %s", sax_type_name(m->type), sax_err_name(e));
 		return -1;
 	}
-	netio_udp_send(d->sax_fd, d->fa.cfg.coa, to, SAX_PORT, out, buf_used(&b));
+	s->ops.sax_send(s->ops.arg, to, out, buf_used(&b));
 	OPENSSL_cleanse(out, sizeof(out));
 	return 0;
 }
@@ -262,12 +259,12 @@ static int fa_sax_send(struct fa_daemon *d, struct in_addr to, struct sax_msg *m
  * put, a store write, or, when lend is set, the record for the next FA,
  * which may use the numbers above seq_out up to loan_cap until it confirms.
  */
-static void fa_record_seq(struct fa_daemon *d, struct sax_record *rec, uint64_t reserve, bool lend,
+static void fa_record_seq(struct fa_sec *s, struct sax_record *rec, uint64_t reserve, bool lend,
 			  struct fa_put *put)
 {
 	for (size_t i = 0; i < rec->n_children; i++) {
 		struct sax_child *c = &rec->children[i];
-		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
 		struct esp_sa_state in;
 		if (p == NULL)
 			continue;
@@ -275,7 +272,7 @@ static void fa_record_seq(struct fa_daemon *d, struct sax_record *rec, uint64_t 
 		c->replay_top = in.replay.top;
 		c->seq_out = ipsec_next_seq(p, reserve);
 		if (lend) {
-			c->loan_cap = ipsec_lend(p, c->seq_out, d->dom.seq_reserve);
+			c->loan_cap = ipsec_lend(p, c->seq_out, s->dom->seq_reserve);
 		} else if (put != NULL && put->n < SAX_MAX_CHILDREN) {
 			ipsec_reserve(p, c->seq_out);
 			put->spi[put->n] = p->in.spi;
@@ -286,7 +283,7 @@ static void fa_record_seq(struct fa_daemon *d, struct sax_record *rec, uint64_t 
 
 static void fa_put_unlink(struct fa_put *pp)
 {
-	for (struct fa_put **q = &pp->d->puts; *q != NULL; q = &(*q)->next)
+	for (struct fa_put **q = &pp->s->puts; *q != NULL; q = &(*q)->next)
 		if (*q == pp) {
 			*q = pp->next;
 			return;
@@ -296,16 +293,16 @@ static void fa_put_unlink(struct fa_put *pp)
 static void fa_store_put_done(void *arg, const struct store_result *r)
 {
 	struct fa_put *pp = arg;
-	struct fa_daemon *d = pp->d;
+	struct fa_sec *s = pp->s;
 
 	fa_put_unlink(pp);
 	for (size_t i = 0; i < pp->n; i++) {
-		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, pp->spi[i]);
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, pp->spi[i]);
 		if (p != NULL)
 			ipsec_reserve_done(p, pp->seq[i], r->status == STORE_OK);
 	}
 	if (r->status != STORE_OK) {
-		d->reuse.store_put_failures++;
+		s->reuse.store_put_failures++;
 		log_rl_warn("store kept no copy of %s's SAs: %s", r->mn_id,
 			    store_status_name(r->status));
 	}
@@ -315,30 +312,30 @@ static void fa_store_put_done(void *arg, const struct store_result *r)
 }
 
 /* A write that never left: nothing pending (the limits it set stay: they are safe). */
-static void fa_put_abandon(struct fa_daemon *d, struct fa_put *pp)
+static void fa_put_abandon(struct fa_sec *s, struct fa_put *pp)
 {
-	d->reuse.store_put_failures++;
+	s->reuse.store_put_failures++;
 	for (size_t i = 0; i < pp->n; i++) {
-		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, pp->spi[i]);
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, pp->spi[i]);
 		if (p != NULL)
 			ipsec_reserve_done(p, pp->seq[i], false);
 	}
 	pp->n = 0;
 }
 
-static const struct ike_peer *fa_peer_of(struct fa_daemon *d, struct in_addr home)
+static const struct ike_peer *fa_peer_of(struct fa_sec *s, struct in_addr home)
 {
-	return ipsec_conf_peer(&d->ic, home);
+	return ipsec_conf_peer(s->ic, home);
 }
 
 /*
  * Write our copy of a node's SAs to the store.  0: under way, its
  * callback follows (and tells x, a hand-over waiting for it, if any).
  */
-static int fa_store_write(struct fa_daemon *d, struct in_addr home, struct fa_xfer *x,
+static int fa_store_write(struct fa_sec *s, struct in_addr home, struct fa_xfer *x,
 			  uint32_t timeout_ms)
 {
-	const struct ike_peer *pc = fa_peer_of(d, home);
+	const struct ike_peer *pc = fa_peer_of(s, home);
 	struct fa_put *pp;
 	struct sax_msg *m;
 	uint8_t out[SAX_MSG_MAX];
@@ -349,32 +346,32 @@ static int fa_store_write(struct fa_daemon *d, struct in_addr home, struct fa_xf
 		return -1;
 	m = calloc(1, sizeof(*m));
 	pp = calloc(1, sizeof(*pp));
-	if (m == NULL || pp == NULL || ike_export(d->ike, home, true, &m->rec) < 0)
+	if (m == NULL || pp == NULL || ike_export(s->ep.ike, home, true, &m->rec) < 0)
 		goto out;
-	pp->d = d;
+	pp->s = s;
 	pp->x = x;
 	m->type = SAX_STORE_PUT;
 	m->has_record = true;
 	memcpy(m->mn_id, pc->id.data, pc->id.len);
 	m->mn_id_len = pc->id.len;
-	fa_record_seq(d, &m->rec, d->dom.seq_reserve, false, pp);
+	fa_record_seq(s, &m->rec, s->dom->seq_reserve, false, pp);
 	m->rec.home_addr = home;
-	m->rec.prev_coa = d->fa.cfg.coa;
+	m->rec.prev_coa = s->fa->cfg.coa;
 	m->expires_ms = m->rec.isakmp.expires_ms;
 	m->version = SAX_VERSION;
-	m->sender = d->fa.cfg.coa;
+	m->sender = s->fa->cfg.coa;
 	sax_stamp(m);
 	buf_init_write(&b, out, sizeof(out));
-	if (sax_build(&b, m, &d->dom.keys) == SAX_E_OK &&
-	    store_put(d->store, m->mn_id, m->expires_ms, out, buf_used(&b), timeout_ms,
-		      fa_store_put_done, pp) == 0) {
-		d->reuse.store_puts++;
-		pp->next = d->puts;
-		d->puts = pp;
+	if (sax_build(&b, m, &s->dom->keys) == SAX_E_OK &&
+	    s->store.put(s->store.ctx, m->mn_id, m->expires_ms, out, buf_used(&b), timeout_ms,
+			 fa_store_put_done, pp) == 0) {
+		s->reuse.store_puts++;
+		pp->next = s->puts;
+		s->puts = pp;
 		pp = NULL;
 		r = 0;
 	} else {
-		fa_put_abandon(d, pp);
+		fa_put_abandon(s, pp);
 	}
 	OPENSSL_cleanse(out, sizeof(out));
 out:
@@ -385,27 +382,28 @@ out:
 	return r;
 }
 
-static bool fa_uses_store(const struct fa_daemon *d)
+static bool fa_uses_store(const struct fa_sec *s)
 {
-	return d->dom.enabled && d->dom.store && d->store != NULL && d->dom.reuse != FA_REUSE_NONE;
+	return s->dom->enabled && s->dom->store && s->store.get != NULL &&
+	       s->dom->reuse != FA_REUSE_NONE;
 }
 
-void fa_reuse_note_pair(struct fa_daemon *d, struct in_addr home)
+void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home)
 {
 	/* A hand-over in progress writes its first copy itself, once it counts. */
-	if (fa_uses_store(d) && u32map_get(&d->xfers, home.s_addr) == NULL)
-		fa_store_write(d, home, NULL, 1000);
+	if (fa_uses_store(s) && u32map_get(&s->xfers, home.s_addr) == NULL)
+		fa_store_write(s, home, NULL, 1000);
 }
 
 /* New IPsec SAs with the node in place of ones we cannot send on (Quick Mode, as responder too). */
-static void fa_rekey_node(struct fa_daemon *d, struct in_addr home, const char *why)
+static void fa_rekey_node(struct fa_sec *s, struct in_addr home, const char *why)
 {
-	for (struct ike_child *c = ike_children(d->ike), *n; c != NULL; c = n) {
+	for (struct ike_child *c = ike_children(s->ep.ike), *n; c != NULL; c = n) {
 		n = c->next;
 		if (c->peer.s_addr == home.s_addr)
-			ike_child_delete(d->ike, c, why);
+			ike_child_delete(s->ep.ike, c, why);
 	}
-	if (ike_quick_mode(d->ike, home) < 0)
+	if (ike_quick_mode(s->ep.ike, home) < 0)
 		log_notice("no ISAKMP SA with %s for new IPsec SAs: it negotiates", IP4_STR(home));
 }
 
@@ -413,8 +411,8 @@ static void fa_rekey_node(struct fa_daemon *d, struct in_addr home, const char *
 
 static void fa_xfer_free(struct fa_xfer *x)
 {
-	ev_timer_stop(x->d->loop, &x->timer);
-	u32map_del(&x->d->xfers, x->home.s_addr);
+	ev_timer_stop(x->s->loop, &x->timer);
+	u32map_del(&x->s->xfers, x->home.s_addr);
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
 }
@@ -422,13 +420,13 @@ static void fa_xfer_free(struct fa_xfer *x)
 /* Drop what a hand-over that never counted took in. */
 static void fa_xfer_undo(struct fa_xfer *x, const char *why)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 
 	if (x->status == MIP_REUSE_REFUSED || x->own)
 		return;
-	d->reuse.taken_denied++;
+	s->reuse.taken_denied++;
 	log_info("SA reuse for %s: %s: dropping the SAs taken over", IP4_STR(x->home), why);
-	ike_forget_peer(d->ike, x->home, why);
+	ike_forget_peer(s->ep.ike, x->home, why);
 	x->status = MIP_REUSE_REFUSED;
 }
 
@@ -455,16 +453,16 @@ static int fa_xfer_status_ext(struct fa_xfer *x, uint8_t *msg, size_t *len, size
 
 static bool fa_xfer_has_prev(const struct fa_xfer *x)
 {
-	const struct fa_daemon *d = x->d;
+	const struct fa_sec *s = x->s;
 
-	return fa_member(&d->dom, x->req.prev_coa) &&
-	       x->req.prev_coa.s_addr != d->fa.cfg.coa.s_addr;
+	return fa_member(s->dom, x->req.prev_coa) &&
+	       x->req.prev_coa.s_addr != s->fa->cfg.coa.s_addr;
 }
 
 /* Tell the previous FA the SAs are ours now (STORE_DEL); it answers RELEASED. */
 static void fa_xfer_confirm(struct fa_xfer *x)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 	struct sax_msg *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
@@ -473,7 +471,7 @@ static void fa_xfer_confirm(struct fa_xfer *x)
 	memcpy(m->mn_id, x->mn_id, strlen(x->mn_id));
 	m->mn_id_len = strlen(x->mn_id);
 	x->confirms++;
-	fa_sax_send(d, x->req.prev_coa, m);
+	fa_sax_send(s, x->req.prev_coa, m);
 	free(m);
 }
 
@@ -487,16 +485,16 @@ static void fa_xfer_settled(struct fa_xfer *x)
 static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct fa_xfer *x = arg;
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 
 	if (x->loan && x->confirms < FA_CONFIRM_TRIES) {
 		fa_xfer_confirm(x);
-		ev_timer_start(loop, &x->timer, d->dom.timeout_ms);
+		ev_timer_start(loop, &x->timer, s->dom->timeout_ms);
 		return;
 	}
 	if (x->loan) {
 		/* Safe as it is: we stay below the numbers the previous FA lent. */
-		d->reuse.taken_unconfirmed++;
+		s->reuse.taken_unconfirmed++;
 		log_rl_notice("SA reuse for %s: %s never answered our confirmation; "
 			      "sending stays below the numbers it lent",
 			      IP4_STR(x->home), IP4_STR(x->req.prev_coa));
@@ -515,7 +513,7 @@ static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void
  */
 static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 	bool full = x->status == MIP_REUSE_FULL;
 
 	if (x->status == MIP_REUSE_REFUSED) {
@@ -527,22 +525,22 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		fa_xfer_free(x);
 		return;
 	}
-	ev_timer_stop(d->loop, &x->timer);
+	ev_timer_stop(s->loop, &x->timer);
 	if (x->own) {
 		fa_xfer_free(x);
 		return;
 	}
 	x->state = FA_XF_CONFIRM;
 	x->loan = x->loan && full && fa_xfer_has_prev(x);
-	if (full && fa_uses_store(d)) {
-		x->storing = fa_store_write(d, x->home, x, d->dom.timeout_ms) == 0;
+	if (full && fa_uses_store(s)) {
+		x->storing = fa_store_write(s, x->home, x, s->dom->timeout_ms) == 0;
 		if (!x->storing)
 			fa_xfer_stored(x, false);
 	}
 	if (fa_xfer_has_prev(x))
 		fa_xfer_confirm(x);
 	ev_timer_init(&x->timer, fa_xfer_confirm_timer, x);
-	ev_timer_start(d->loop, &x->timer, d->dom.timeout_ms);
+	ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
 	fa_xfer_settled(x);
 }
 
@@ -551,29 +549,29 @@ static void fa_xfer_stored(struct fa_xfer *x, bool kept)
 {
 	x->storing = false;
 	if (!kept)
-		fa_rekey_node(x->d, x->home, "the store kept no copy: new IPsec SAs instead");
+		fa_rekey_node(x->s, x->home, "the store kept no copy: new IPsec SAs instead");
 	fa_xfer_settled(x);
 }
 
 static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, const char *why)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 
 	x->state = FA_XF_DONE;
 	x->status = status;
 	x->reason = reason;
 	if (status == MIP_REUSE_FULL)
-		d->reuse.reuse_full++;
+		s->reuse.reuse_full++;
 	else if (status == MIP_REUSE_PARTIAL)
-		d->reuse.reuse_partial++;
+		s->reuse.reuse_partial++;
 	else
-		d->reuse.reuse_refused++;
+		s->reuse.reuse_refused++;
 	log_info("SA reuse for %s: %s (%s, %llu us)", IP4_STR(x->home),
 		 status == MIP_REUSE_FULL      ? "full"
 		 : status == MIP_REUSE_PARTIAL ? "partial: Quick Mode follows"
 					       : "refused: negotiation follows",
 		 why, (unsigned long long)(ev_now_us() - x->started_us));
-	ev_timer_stop(d->loop, &x->timer);
+	ev_timer_stop(s->loop, &x->timer);
 	if (x->denied) {
 		fa_xfer_undo(x, "registration refused");
 		fa_xfer_free(x);
@@ -582,12 +580,12 @@ static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, co
 	if (x->reply_held) {
 		x->reply_held = false;
 		if (fa_xfer_status_ext(x, x->reply, &x->reply_len, sizeof(x->reply)) == 0)
-			fa_send_reply(&d->fa, x->home, x->reply, x->reply_len, sizeof(x->reply));
+			fa_send_reply(s->fa, x->home, x->reply, x->reply_len, sizeof(x->reply));
 		fa_xfer_commit(x, x->reply, x->reply_len);
 		return;
 	}
 	ev_timer_init(&x->timer, fa_xfer_reap, x);
-	ev_timer_start(d->loop, &x->timer, FA_XFER_KEEP_MS);
+	ev_timer_start(s->loop, &x->timer, FA_XFER_KEEP_MS);
 }
 
 static void fa_xfer_fail(struct fa_xfer *x, uint64_t *counter, const char *why)
@@ -604,20 +602,20 @@ static void fa_xfer_fail(struct fa_xfer *x, uint64_t *counter, const char *why)
  */
 static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 	size_t n = 0;
 
 	for (size_t i = 0; i < rec->n_children; i++) {
 		const struct sax_child *c = &rec->children[i];
-		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
 		if (p == NULL)
 			continue;
 		if (ipsec_take_over(p, c->seq_out, c->replay_top, x->req.mn_sent,
-				    x->req.mn_received, fa_uses_store(d), c->loan_cap) == ESP_OK) {
+				    x->req.mn_received, fa_uses_store(s), c->loan_cap) == ESP_OK) {
 			n++;
 			x->loan = x->loan || c->loan_cap != 0;
 		} else if (p->child != NULL) {
-			ike_child_forget(d->ike, p->child,
+			ike_child_forget(s->ep.ike, p->child,
 					 "its sequence numbers cannot be taken over");
 		}
 	}
@@ -626,30 +624,30 @@ static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
 
 static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 	const struct sax_record *rec = &m->rec;
-	const struct ike_peer *pc = fa_peer_of(d, x->home);
-	bool full = d->dom.reuse == FA_REUSE_FULL && rec->n_children > 0;
+	const struct ike_peer *pc = fa_peer_of(s, x->home);
+	bool full = s->dom->reuse == FA_REUSE_FULL && rec->n_children > 0;
 	struct mip_reg_request rq;
 	enum reuse_verdict v;
 
 	if (!m->has_record || rec->home_addr.s_addr != x->home.s_addr || pc == NULL) {
-		fa_xfer_fail(x, &d->reuse.fallback_bad_record, "record for another node");
+		fa_xfer_fail(x, &s->reuse.fallback_bad_record, "record for another node");
 		return;
 	}
 	v = reuse_claim_check(x->reg, x->reg_len, &rec->isakmp, &rq);
 	if (v != REUSE_OK) {
-		fa_xfer_fail(x, &d->reuse.fallback_possession, reuse_verdict_name(v));
+		fa_xfer_fail(x, &s->reuse.fallback_possession, reuse_verdict_name(v));
 		return;
 	}
-	if (ike_import(d->ike, rec, pc, full) == NULL) {
-		fa_xfer_fail(x, &d->reuse.fallback_expired, "the ISAKMP SA has ended");
+	if (ike_import(s->ep.ike, rec, pc, full) == NULL) {
+		fa_xfer_fail(x, &s->reuse.fallback_expired, "the ISAKMP SA has ended");
 		return;
 	}
 	if (full && fa_xfer_seq(x, rec) == 0) {
 		/* Every pair had ended: Quick Mode under the ISAKMP SA. */
 		full = false;
-		d->reuse.fallback_expired++;
+		s->reuse.fallback_expired++;
 		log_rl_notice("SA reuse for %s: the IPsec SAs have ended; partial instead",
 			      IP4_STR(x->home));
 	}
@@ -662,28 +660,28 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
  * domain meanwhile): its claim must check out against our own ISAKMP SA,
  * name us and the node, and be fresh.  Nothing moves: the SAs never left.
  */
-static bool fa_own_claim(struct fa_daemon *d, struct in_addr home, const uint8_t *msg, size_t len)
+static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *msg, size_t len)
 {
-	const struct ike_peer *pc = fa_peer_of(d, home);
-	const struct fa_visitor *v = fa_find_visitor(&d->fa, home);
+	const struct ike_peer *pc = fa_peer_of(s, home);
+	const struct fa_visitor *v = fa_find_visitor(s->fa, home);
 	struct mip_reg_request rq;
 	struct sax_record *rec;
 	enum reuse_verdict r = REUSE_MALFORMED;
 
-	if (d->ike == NULL || pc == NULL || mip_request_parse(msg, len, &rq) != MIP_PERR_OK ||
-	    !rq.ext.reuse.present || rq.ext.reuse.prev_coa.s_addr != d->fa.cfg.coa.s_addr ||
+	if (s->ep.ike == NULL || pc == NULL || mip_request_parse(msg, len, &rq) != MIP_PERR_OK ||
+	    !rq.ext.reuse.present || rq.ext.reuse.prev_coa.s_addr != s->fa->cfg.coa.s_addr ||
 	    (rec = calloc(1, sizeof(*rec))) == NULL)
 		return false;
-	if (ike_export(d->ike, home, false, rec) == 0) {
+	if (ike_export(s->ep.ike, home, false, rec) == 0) {
 		struct reuse_holder h = {.sa = &rec->isakmp,
 					 .home = home,
 					 .id = (const char *)pc->id.data,
 					 .id_len = pc->id.len,
-					 .us = d->fa.cfg.coa,
+					 .us = s->fa->cfg.coa,
 					 .last_accepted = v != NULL ? v->accepted_id : 0,
 					 .window_only = true,
 					 .now_ntp = mip_ident_now(),
-					 .window_s = d->dom.window_ms / 1000};
+					 .window_s = s->dom->window_ms / 1000};
 		r = reuse_claim_serve(msg, rq.ext.reuse.covered_len + rq.ext.reuse.auth_len, &h);
 	}
 	sax_record_wipe(rec);
@@ -694,15 +692,15 @@ static bool fa_own_claim(struct fa_daemon *d, struct in_addr home, const uint8_t
 	return r == REUSE_OK;
 }
 
-bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t *msg, size_t len)
+static bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t *msg, size_t len)
 {
-	struct fa_daemon *d = arg;
-	const struct fa_xfer *x = d->xfers.len == 0 ? NULL : u32map_get(&d->xfers, home.s_addr);
+	struct fa_sec *s = arg;
+	const struct fa_xfer *x = s->xfers.len == 0 ? NULL : u32map_get(&s->xfers, home.s_addr);
 
 	/* SAs a hand-over took in count once the home agent accepted: until then it retransmits. */
 	if (x != NULL)
 		return x->state != FA_XF_CONFIRM;
-	return d->dom.reuse != FA_REUSE_NONE && fa_own_claim(d, home, msg, len);
+	return s->dom->reuse != FA_REUSE_NONE && fa_own_claim(s, home, msg, len);
 }
 
 /* ---- the new FA: fetching ---- */
@@ -711,15 +709,15 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r);
 
 static void fa_xfer_try_store(struct fa_xfer *x, const char *after)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 
-	if (!d->dom.store || d->store == NULL) {
-		fa_xfer_fail(x, &d->reuse.fallback_prev_silent, after);
+	if (!s->dom->store || s->store.get == NULL) {
+		fa_xfer_fail(x, &s->reuse.fallback_prev_silent, after);
 		return;
 	}
 	x->state = FA_XF_STORE;
-	if (store_get(d->store, x->mn_id, d->dom.timeout_ms, fa_xfer_store_done, x) < 0)
-		fa_xfer_fail(x, &d->reuse.fallback_store_down, "store request refused locally");
+	if (s->store.get(s->store.ctx, x->mn_id, s->dom->timeout_ms, fa_xfer_store_done, x) < 0)
+		fa_xfer_fail(x, &s->reuse.fallback_store_down, "store request refused locally");
 }
 
 static void fa_xfer_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -733,31 +731,31 @@ static void fa_xfer_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 static void fa_xfer_store_done(void *arg, const struct store_result *r)
 {
 	struct fa_xfer *x = arg;
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 	struct sax_msg *m;
 
 	if (x->state != FA_XF_STORE)
 		return;
 	if (r->status == STORE_NOT_FOUND) {
-		fa_xfer_fail(x, &d->reuse.fallback_store_miss, "the store has no record");
+		fa_xfer_fail(x, &s->reuse.fallback_store_miss, "the store has no record");
 		return;
 	}
 	if (r->status != STORE_OK) {
-		fa_xfer_fail(x, &d->reuse.fallback_store_down, store_status_name(r->status));
+		fa_xfer_fail(x, &s->reuse.fallback_store_down, store_status_name(r->status));
 		return;
 	}
 	m = calloc(1, sizeof(*m));
 	if (m == NULL) {
-		fa_xfer_fail(x, &d->reuse.fallback_local, "out of memory");
+		fa_xfer_fail(x, &s->reuse.fallback_local, "out of memory");
 		return;
 	}
 	/* A record read back is old by nature: no window, its Expires must lie ahead. */
-	enum sax_err e = sax_parse(r->msg, r->len, &d->dom.keys, store_wall_ms(), 0, NULL, m);
+	enum sax_err e = sax_parse(r->msg, r->len, &s->dom->keys, store_wall_ms(), 0, NULL, m);
 	/* The store is the Sender of its answers: the writer is named inside, under K_SA. */
 	if (e == SAX_E_STALE)
-		fa_xfer_fail(x, &d->reuse.fallback_expired, "the store's record has expired");
-	else if (e != SAX_E_OK || !fa_member(&d->dom, m->rec.prev_coa))
-		fa_xfer_fail(x, &d->reuse.fallback_bad_record,
+		fa_xfer_fail(x, &s->reuse.fallback_expired, "the store's record has expired");
+	else if (e != SAX_E_OK || !fa_member(s->dom, m->rec.prev_coa))
+		fa_xfer_fail(x, &s->reuse.fallback_bad_record,
 			     e != SAX_E_OK ? sax_err_name(e) : "written by a non-member");
 	else
 		fa_xfer_install(x, m);
@@ -768,11 +766,11 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 /* Ask the previous FA, with the node's registration so it can check the claim itself. */
 static void fa_xfer_ask(struct fa_xfer *x)
 {
-	struct fa_daemon *d = x->d;
+	struct fa_sec *s = x->s;
 	struct sax_msg *m = calloc(1, sizeof(*m));
 
 	if (m == NULL) {
-		fa_xfer_fail(x, &d->reuse.fallback_local, "out of memory");
+		fa_xfer_fail(x, &s->reuse.fallback_local, "out of memory");
 		return;
 	}
 	m->type = SAX_REQUEST;
@@ -781,32 +779,32 @@ static void fa_xfer_ask(struct fa_xfer *x)
 	memcpy(m->req.reg, x->reg, x->reg_len);
 	m->req.reg_len = (uint16_t)x->reg_len;
 	x->state = FA_XF_DIRECT;
-	if (fa_sax_send(d, x->req.prev_coa, m) == 0)
-		ev_timer_start(d->loop, &x->timer, d->dom.timeout_ms);
+	if (fa_sax_send(s, x->req.prev_coa, m) == 0)
+		ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
 	else
 		fa_xfer_try_store(x, "cannot ask the previous FA");
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
 }
 
-void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
-		      const struct mip_reg_request *rq)
+static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
+			     const struct mip_reg_request *rq)
 {
-	struct fa_daemon *d = arg;
+	struct fa_sec *s = arg;
 	size_t reg_len = rq->ext.reuse.covered_len + rq->ext.reuse.auth_len;
 	struct fa_xfer *x;
 	bool member;
 
 	(void)mac;
-	if (u32map_get(&d->xfers, rq->home_addr.s_addr) != NULL)
+	if (u32map_get(&s->xfers, rq->home_addr.s_addr) != NULL)
 		return; /* a retransmission: the transfer is under way */
 	x = calloc(1, sizeof(*x));
-	if (x == NULL || u32map_put(&d->xfers, rq->home_addr.s_addr, x) < 0) {
+	if (x == NULL || u32map_put(&s->xfers, rq->home_addr.s_addr, x) < 0) {
 		free(x);
 		return;
 	}
-	d->reuse.reuse_requests++;
-	x->d = d;
+	s->reuse.reuse_requests++;
+	x->s = s;
 	x->home = rq->home_addr;
 	x->req = rq->ext.reuse;
 	x->req.auth = NULL;
@@ -814,36 +812,36 @@ void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_
 	x->started_us = ev_now_us();
 	ev_timer_init(&x->timer, fa_xfer_timeout, x);
 	if (reg_len > sizeof(x->reg) || reg_len > len) {
-		fa_xfer_fail(x, &d->reuse.fallback_possession, "request too large");
+		fa_xfer_fail(x, &s->reuse.fallback_possession, "request too large");
 		return;
 	}
 	memcpy(x->reg, msg, reg_len);
 	x->reg_len = reg_len;
-	if (!d->dom.enabled || d->dom.reuse == FA_REUSE_NONE || d->ike == NULL) {
-		fa_xfer_fail(x, &d->reuse.fallback_policy, "the domain does not reuse SAs");
+	if (!s->dom->enabled || s->dom->reuse == FA_REUSE_NONE || s->ep.ike == NULL) {
+		fa_xfer_fail(x, &s->reuse.fallback_policy, "the domain does not reuse SAs");
 		return;
 	}
 	if (rq->ext.nai_len == 0 || rq->ext.nai_len > SAX_ID_MAX) {
-		fa_xfer_fail(x, &d->reuse.fallback_no_identity, "no NAI to name the node");
+		fa_xfer_fail(x, &s->reuse.fallback_no_identity, "no NAI to name the node");
 		return;
 	}
 	memcpy(x->mn_id, rq->ext.nai, rq->ext.nai_len);
-	member = fa_member(&d->dom, x->req.prev_coa);
-	if (!member && !d->dom.store) {
-		fa_xfer_fail(x, &d->reuse.fallback_not_member,
+	member = fa_member(s->dom, x->req.prev_coa);
+	if (!member && !s->dom->store) {
+		fa_xfer_fail(x, &s->reuse.fallback_not_member,
 			     "the previous FA is not a member of the domain");
 		return;
 	}
 	/* Back with us, and we still hold the SAs: nothing to fetch. */
-	if (x->req.prev_coa.s_addr == d->fa.cfg.coa.s_addr && ike_sa_find_peer(d->ike, x->home) &&
-	    fa_own_claim(d, x->home, msg, len)) {
+	if (x->req.prev_coa.s_addr == s->fa->cfg.coa.s_addr &&
+	    ike_sa_find_peer(s->ep.ike, x->home) && fa_own_claim(s, x->home, msg, len)) {
 		x->own = true;
-		d->reuse.reuse_reassociated++;
+		s->reuse.reuse_reassociated++;
 		fa_xfer_finish(x, MIP_REUSE_FULL, 0, "back with us, who still hold its SAs");
 		return;
 	}
 	/* Outside the domain, the store may still hold what a member wrote (re-association). */
-	if (!d->dom.direct || !member || x->req.prev_coa.s_addr == d->fa.cfg.coa.s_addr) {
+	if (!s->dom->direct || !member || x->req.prev_coa.s_addr == s->fa->cfg.coa.s_addr) {
 		fa_xfer_try_store(x, "no previous FA to ask");
 		return;
 	}
@@ -863,10 +861,11 @@ static uint64_t fa_reply_id(const uint8_t *msg, size_t len)
 	return id;
 }
 
-int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *len, size_t cap)
+static int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *len,
+				 size_t cap)
 {
-	struct fa_daemon *d = arg;
-	struct fa_xfer *x = u32map_get(&d->xfers, home.s_addr);
+	struct fa_sec *s = arg;
+	struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
 
 	if (x == NULL || x->state == FA_XF_CONFIRM)
 		return 0;
@@ -902,10 +901,10 @@ int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *
 
 /* ---- the previous FA: serving ---- */
 
-static bool fa_home_of(struct fa_daemon *d, const struct sax_msg *m, struct in_addr *home)
+static bool fa_home_of(struct fa_sec *s, const struct sax_msg *m, struct in_addr *home)
 {
-	for (size_t i = 0; i < d->ic.n_peers; i++) {
-		const struct ike_peer *p = &d->ic.peers[i];
+	for (size_t i = 0; i < s->ic->n_peers; i++) {
+		const struct ike_peer *p = &s->ic->peers[i];
 		if (p->id.len == m->mn_id_len && memcmp(p->id.data, m->mn_id, m->mn_id_len) == 0) {
 			*home = p->addr;
 			return true;
@@ -916,8 +915,8 @@ static bool fa_home_of(struct fa_daemon *d, const struct sax_msg *m, struct in_a
 
 static void fa_handed_free(struct fa_handed *h)
 {
-	ev_timer_stop(h->d->loop, &h->timer);
-	u32map_del(&h->d->handed, h->home.s_addr);
+	ev_timer_stop(h->s->loop, &h->timer);
+	u32map_del(&h->s->handed, h->home.s_addr);
 	free(h);
 }
 
@@ -925,13 +924,13 @@ static void fa_handed_free(struct fa_handed *h)
  * A node's SAs went to an FA that has not confirmed taking them: only that
  * FA may have them (again); entries go with the SAs.
  */
-static bool fa_handed_elsewhere(struct fa_daemon *d, struct in_addr home, struct in_addr asker)
+static bool fa_handed_elsewhere(struct fa_sec *s, struct in_addr home, struct in_addr asker)
 {
-	struct fa_handed *h = u32map_get(&d->handed, home.s_addr);
+	struct fa_handed *h = u32map_get(&s->handed, home.s_addr);
 
 	if (h == NULL)
 		return false;
-	if (ike_sa_find_peer(d->ike, home) == NULL) {
+	if (ike_sa_find_peer(s->ep.ike, home) == NULL) {
 		fa_handed_free(h);
 		return false;
 	}
@@ -946,46 +945,46 @@ static bool fa_handed_elsewhere(struct fa_daemon *d, struct in_addr home, struct
 static void fa_reclaim(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct fa_handed *h = arg;
-	struct fa_daemon *d = h->d;
-	bool held = fa_uses_store(d);
+	struct fa_sec *s = h->s;
+	bool held = fa_uses_store(s);
 	size_t n = 0;
 
-	for (struct ike_child *c = ike_children(d->ike), *nx; c != NULL; c = nx) {
-		struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
+	for (struct ike_child *c = ike_children(s->ep.ike), *nx; c != NULL; c = nx) {
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
 		nx = c->next;
 		if (c->peer.s_addr != h->home.s_addr || p == NULL || !p->handed_over)
 			continue;
 		if (ipsec_reclaim(p, held) == ESP_OK)
 			n++;
 		else
-			ike_child_delete(d->ike, c, "nothing left above the numbers it lent");
+			ike_child_delete(s->ep.ike, c, "nothing left above the numbers it lent");
 	}
 	h->reclaimed = true;
-	d->reuse.served_reclaimed++;
+	s->reuse.served_reclaimed++;
 	log_notice("SAs of %s lent to %s: not confirmed within %u ms, taken back (%zu pairs)",
-		   IP4_STR(h->home), IP4_STR(h->to), d->dom.lend_ms, n);
+		   IP4_STR(h->home), IP4_STR(h->to), s->dom->lend_ms, n);
 	if (held && n > 0)
-		fa_store_write(d, h->home, NULL, 1000);
+		fa_store_write(s, h->home, NULL, 1000);
 }
 
-static void fa_note_handed(struct fa_daemon *d, struct in_addr home, struct in_addr to)
+static void fa_note_handed(struct fa_sec *s, struct in_addr home, struct in_addr to)
 {
-	struct fa_handed *h = u32map_get(&d->handed, home.s_addr);
+	struct fa_handed *h = u32map_get(&s->handed, home.s_addr);
 
 	if (h == NULL) {
 		h = calloc(1, sizeof(*h));
-		if (h == NULL || u32map_put(&d->handed, home.s_addr, h) < 0) {
+		if (h == NULL || u32map_put(&s->handed, home.s_addr, h) < 0) {
 			free(h);
 			return;
 		}
-		h->d = d;
+		h->s = s;
 		h->home = home;
 		ev_timer_init(&h->timer, fa_reclaim, h);
 	}
 	h->to = to;
 	h->reclaimed = false;
-	ev_timer_stop(d->loop, &h->timer);
-	ev_timer_start(d->loop, &h->timer, d->dom.lend_ms);
+	ev_timer_stop(s->loop, &h->timer);
+	ev_timer_start(s->loop, &h->timer, s->dom->lend_ms);
 }
 
 /*
@@ -994,27 +993,27 @@ static void fa_note_handed(struct fa_daemon *d, struct in_addr home, struct in_a
  * the node's last registration the home agent accepted through us.
  * SAX_OK, or the reason for a REFUSED (counted and logged).
  */
-static uint16_t fa_serve_claim(struct fa_daemon *d, const struct sax_msg *req,
+static uint16_t fa_serve_claim(struct fa_sec *s, const struct sax_msg *req,
 			       const struct sax_record *rec, struct in_addr home)
 {
-	const struct fa_visitor *v = fa_find_visitor(&d->fa, home);
+	const struct fa_visitor *v = fa_find_visitor(s->fa, home);
 	struct reuse_holder h = {.sa = &rec->isakmp,
 				 .home = home,
 				 .id = req->mn_id,
 				 .id_len = req->mn_id_len,
-				 .us = d->fa.cfg.coa,
+				 .us = s->fa->cfg.coa,
 				 .last_accepted = v != NULL ? v->accepted_id : 0,
 				 .now_ntp = mip_ident_now(),
-				 .window_s = d->dom.window_ms / 1000};
+				 .window_s = s->dom->window_ms / 1000};
 	enum reuse_verdict r = reuse_claim_serve(req->req.reg, req->req.reg_len, &h);
 	bool stale = r == REUSE_STALE || r == REUSE_REPLAY;
 
 	if (r == REUSE_OK)
 		return SAX_OK;
 	if (stale)
-		d->reuse.served_stale++;
+		s->reuse.served_stale++;
 	else
-		d->reuse.served_bad_proof++;
+		s->reuse.served_bad_proof++;
 	log_rl_notice("SA request from %s for %s: %s", IP4_STR(req->sender), IP4_STR(home),
 		      reuse_verdict_name(r));
 	return stale ? SAX_R_STALE_REG : SAX_R_PROOF;
@@ -1028,7 +1027,7 @@ static uint16_t fa_serve_claim(struct fa_daemon *d, const struct sax_msg *req,
  * fa_taken), and take them back if no confirmation comes.  Nothing changes
  * here for a request that fails a check.
  */
-static void fa_serve_request(struct fa_daemon *d, const struct sax_msg *req)
+static void fa_serve_request(struct fa_sec *s, const struct sax_msg *req)
 {
 	struct sax_msg *m = calloc(1, sizeof(*m));
 	struct in_addr home;
@@ -1038,39 +1037,39 @@ static void fa_serve_request(struct fa_daemon *d, const struct sax_msg *req)
 	memcpy(m->mn_id, req->mn_id, req->mn_id_len);
 	m->mn_id_len = req->mn_id_len;
 	m->type = SAX_REFUSED;
-	if (!fa_member(&d->dom, req->sender)) {
-		d->reuse.served_not_member++;
+	if (!fa_member(s->dom, req->sender)) {
+		s->reuse.served_not_member++;
 		log_rl_notice("SA request from %s, not a member of the domain: refused",
 			      IP4_STR(req->sender));
 		m->flags = SAX_R_NOT_MEMBER;
-	} else if (d->ike == NULL || !fa_home_of(d, req, &home) ||
-		   fa_handed_elsewhere(d, home, req->sender) ||
-		   ike_export(d->ike, home, d->dom.reuse == FA_REUSE_FULL, &m->rec) < 0) {
-		d->reuse.served_refused++;
+	} else if (s->ep.ike == NULL || !fa_home_of(s, req, &home) ||
+		   fa_handed_elsewhere(s, home, req->sender) ||
+		   ike_export(s->ep.ike, home, s->dom->reuse == FA_REUSE_FULL, &m->rec) < 0) {
+		s->reuse.served_refused++;
 		log_rl_info("SA request from %s for %.*s: none to give", IP4_STR(req->sender),
 			    (int)req->mn_id_len, req->mn_id);
 		m->flags = SAX_R_UNKNOWN;
-	} else if ((m->flags = fa_serve_claim(d, req, &m->rec, home)) == SAX_OK) {
-		fa_record_seq(d, &m->rec, d->dom.seq_reserve, true, NULL);
+	} else if ((m->flags = fa_serve_claim(s, req, &m->rec, home)) == SAX_OK) {
+		fa_record_seq(s, &m->rec, s->dom->seq_reserve, true, NULL);
 		m->rec.home_addr = home;
-		m->rec.prev_coa = d->fa.cfg.coa;
+		m->rec.prev_coa = s->fa->cfg.coa;
 		m->expires_ms = m->rec.isakmp.expires_ms;
 		m->type = SAX_RECORD;
 		m->has_record = true;
-		fa_note_handed(d, home, req->sender);
-		d->reuse.served_records++;
+		fa_note_handed(s, home, req->sender);
+		s->reuse.served_records++;
 		log_info("SAs of %s lent to %s until it confirms", IP4_STR(home),
 			 IP4_STR(req->sender));
 	}
 	if (m->type == SAX_REFUSED)
 		sax_record_wipe(&m->rec);
-	fa_sax_send(d, req->sender, m);
+	fa_sax_send(s, req->sender, m);
 	sax_record_wipe(&m->rec);
 	free(m);
 }
 
 /* Answer a confirmation: RELEASED, or REFUSED with why. */
-static void fa_taken_answer(struct fa_daemon *d, const struct sax_msg *del, uint16_t refused)
+static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_t refused)
 {
 	struct sax_msg *m = calloc(1, sizeof(*m));
 
@@ -1080,7 +1079,7 @@ static void fa_taken_answer(struct fa_daemon *d, const struct sax_msg *del, uint
 	m->mn_id_len = del->mn_id_len;
 	m->type = refused != SAX_OK ? SAX_REFUSED : SAX_RELEASED;
 	m->flags = refused;
-	fa_sax_send(d, del->sender, m);
+	fa_sax_send(s, del->sender, m);
 	free(m);
 }
 
@@ -1090,42 +1089,42 @@ static void fa_taken_answer(struct fa_daemon *d, const struct sax_msg *del, uint
  * another FA meanwhile.  Without SAs for the node we have nothing to send
  * on, and say so (RELEASED) however often it asks.
  */
-static void fa_taken(struct fa_daemon *d, const struct sax_msg *m)
+static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 {
 	struct fa_handed *h;
 	struct in_addr home;
 
-	if (!fa_member(&d->dom, m->sender) || d->ike == NULL || !fa_home_of(d, m, &home))
+	if (!fa_member(s->dom, m->sender) || s->ep.ike == NULL || !fa_home_of(s, m, &home))
 		return;
-	h = u32map_get(&d->handed, home.s_addr);
-	if (ike_sa_find_peer(d->ike, home) != NULL && h != NULL &&
+	h = u32map_get(&s->handed, home.s_addr);
+	if (ike_sa_find_peer(s->ep.ike, home) != NULL && h != NULL &&
 	    (h->reclaimed || h->to.s_addr != m->sender.s_addr)) {
-		d->reuse.served_late_confirm++;
+		s->reuse.served_late_confirm++;
 		log_rl_notice("%s confirms taking the SAs of %s, %s", IP4_STR(m->sender),
 			      IP4_STR(home),
 			      h->reclaimed ? "but we took them back" : "lent to another FA");
-		fa_taken_answer(d, m, h->reclaimed ? SAX_R_RECLAIMED : SAX_R_UNKNOWN);
+		fa_taken_answer(s, m, h->reclaimed ? SAX_R_RECLAIMED : SAX_R_UNKNOWN);
 		return;
 	}
 	if (h != NULL)
 		fa_handed_free(h);
-	if (ike_sa_find_peer(d->ike, home) != NULL) {
-		ike_forget_peer(d->ike, home, "taken over by the next foreign agent");
+	if (ike_sa_find_peer(s->ep.ike, home) != NULL) {
+		ike_forget_peer(s->ep.ike, home, "taken over by the next foreign agent");
 		log_info("SAs of %s now with %s", IP4_STR(home), IP4_STR(m->sender));
 	}
-	d->reuse.served_released++;
-	fa_taken_answer(d, m, SAX_OK);
+	s->reuse.served_released++;
+	fa_taken_answer(s, m, SAX_OK);
 }
 
 /* A transfer at this FA that an answer from sender for the node m names belongs to. */
-static struct fa_xfer *fa_xfer_for(struct fa_daemon *d, const struct sax_msg *m,
+static struct fa_xfer *fa_xfer_for(struct fa_sec *s, const struct sax_msg *m,
 				   enum fa_xfer_state state)
 {
 	size_t it = 0;
 	uint32_t k;
 	void *v;
 
-	while (u32map_next(&d->xfers, &it, &k, &v)) {
+	while (u32map_next(&s->xfers, &it, &k, &v)) {
 		struct fa_xfer *c = v;
 		if (c->state == state && strlen(c->mn_id) == m->mn_id_len &&
 		    memcmp(c->mn_id, m->mn_id, m->mn_id_len) == 0 &&
@@ -1136,35 +1135,35 @@ static struct fa_xfer *fa_xfer_for(struct fa_daemon *d, const struct sax_msg *m,
 }
 
 /* The previous FA's answer to our confirmation. */
-static void fa_confirm_answer(struct fa_daemon *d, struct fa_xfer *x, const struct sax_msg *m)
+static void fa_confirm_answer(struct fa_sec *s, struct fa_xfer *x, const struct sax_msg *m)
 {
 	if (!x->loan)
 		return;
 	x->loan = false;
 	if (m->type == SAX_RELEASED) {
-		for (struct ike_child *c = ike_children(d->ike); c != NULL; c = c->next) {
-			struct ipsec_pair *p = ipsec_find_spi(&d->ipsec, c->spi_in);
+		for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
+			struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
 			if (c->peer.s_addr == x->home.s_addr && p != NULL)
 				ipsec_released(p);
 		}
-		d->reuse.taken_released++;
+		s->reuse.taken_released++;
 		log_info("SA reuse for %s: %s released the SAs", IP4_STR(x->home),
 			 IP4_STR(m->sender));
 	} else {
-		d->reuse.taken_reclaimed++;
+		s->reuse.taken_reclaimed++;
 		log_notice("SA reuse for %s: %s kept the SAs (%s)", IP4_STR(x->home),
 			   IP4_STR(m->sender), store_reason_name((enum sax_reason)m->flags));
-		fa_rekey_node(d, x->home, "the previous FA took them back");
+		fa_rekey_node(s, x->home, "the previous FA took them back");
 	}
 	fa_xfer_settled(x);
 }
 
-static void fa_take_answer(struct fa_daemon *d, const struct sax_msg *m)
+static void fa_take_answer(struct fa_sec *s, const struct sax_msg *m)
 {
-	struct fa_xfer *x = fa_xfer_for(d, m, FA_XF_DIRECT);
+	struct fa_xfer *x = fa_xfer_for(s, m, FA_XF_DIRECT);
 
-	if (x == NULL && (x = fa_xfer_for(d, m, FA_XF_CONFIRM)) != NULL && m->type != SAX_RECORD) {
-		fa_confirm_answer(d, x, m);
+	if (x == NULL && (x = fa_xfer_for(s, m, FA_XF_CONFIRM)) != NULL && m->type != SAX_RECORD) {
+		fa_confirm_answer(s, x, m);
 		return;
 	}
 	if (x == NULL || x->state != FA_XF_DIRECT || m->type == SAX_RELEASED) {
@@ -1172,9 +1171,9 @@ static void fa_take_answer(struct fa_daemon *d, const struct sax_msg *m)
 			     IP4_STR(m->sender));
 		return;
 	}
-	ev_timer_stop(d->loop, &x->timer);
+	ev_timer_stop(s->loop, &x->timer);
 	if (m->type == SAX_REFUSED) {
-		d->reuse.fallback_prev_refused++;
+		s->reuse.fallback_prev_refused++;
 		log_rl_notice("SA reuse for %s: %s refused (%s)", IP4_STR(x->home),
 			      IP4_STR(m->sender), store_reason_name((enum sax_reason)m->flags));
 		fa_xfer_try_store(x, "the previous FA has no SAs for the node");
@@ -1183,109 +1182,100 @@ static void fa_take_answer(struct fa_daemon *d, const struct sax_msg *m)
 	fa_xfer_install(x, m);
 }
 
-static void fa_on_sax(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, size_t len)
 {
-	struct fa_daemon *d = arg;
-	uint8_t buf[SAX_MSG_MAX];
-	struct netio_udp_meta meta;
-	struct sax_msg *m = calloc(1, sizeof(*m));
-	ssize_t n;
+	struct sax_msg *m;
+	enum sax_err e;
 
-	if (m == NULL)
+	if (s->replay == NULL)
+		return; /* no reuse: nothing to serve, nothing asked */
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		log_rl_warn("out of memory for an SA transfer message from %s", IP4_STR(from));
 		return;
-	while ((n = netio_udp_recv(fd, buf, sizeof(buf), &meta)) >= 0) {
-		d->rcvbuf.sax = meta.dropped;
-		enum sax_err e = sax_parse(buf, (size_t)n, &d->dom.fa_keys, store_wall_ms(),
-					   d->dom.window_ms, d->replay, m);
-		if (e != SAX_E_OK || m->sender.s_addr != meta.from.sin_addr.s_addr) {
-			d->reuse.sax_bad_messages++;
-			log_rl_notice("SA transfer message from %s: %s",
-				      IP4_STR(meta.from.sin_addr),
-				      e != SAX_E_OK ? sax_err_name(e) : "sender is not the source");
-		} else if (m->type == SAX_REQUEST) {
-			fa_serve_request(d, m);
-		} else if (m->type == SAX_RECORD || m->type == SAX_REFUSED ||
-			   m->type == SAX_RELEASED) {
-			fa_take_answer(d, m);
-		} else if (m->type == SAX_STORE_DEL) {
-			fa_taken(d, m);
-		}
-		sax_record_wipe(&m->rec);
-		OPENSSL_cleanse(&m->req, sizeof(m->req));
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
+	e = sax_parse(msg, len, &s->dom->fa_keys, store_wall_ms(), s->dom->window_ms, s->replay, m);
+	if (e != SAX_E_OK || m->sender.s_addr != from.s_addr) {
+		s->reuse.sax_bad_messages++;
+		log_rl_notice("SA transfer message from %s: %s", IP4_STR(from),
+			      e != SAX_E_OK ? sax_err_name(e) : "sender is not the source");
+	} else if (m->type == SAX_REQUEST) {
+		fa_serve_request(s, m);
+	} else if (m->type == SAX_RECORD || m->type == SAX_REFUSED || m->type == SAX_RELEASED) {
+		fa_take_answer(s, m);
+	} else if (m->type == SAX_STORE_DEL) {
+		fa_taken(s, m);
+	}
+	sax_record_wipe(&m->rec);
+	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
 }
 
 /* ---- setup ---- */
 
-int fa_reuse_open(struct fa_daemon *d)
+int fa_reuse_init(struct fa_sec *s)
 {
-	u32map_init(&d->xfers);
-	u32map_init(&d->handed);
-	d->puts = NULL;
-	d->sax_fd = -1;
+	u32map_init(&s->xfers);
+	u32map_init(&s->handed);
+	s->puts = NULL;
 	/* Without reuse there is no K_SA, and nothing to serve. */
-	if (!d->dom.enabled || d->ike == NULL || d->dom.reuse == FA_REUSE_NONE)
+	if (!s->dom->enabled || s->ep.ike == NULL || s->dom->reuse == FA_REUSE_NONE)
 		return 0;
-	d->replay = sax_replay_new(65536, d->dom.window_ms);
-	d->sax_fd = netio_udp_open(d->fa.cfg.coa, SAX_PORT);
-	if (d->replay == NULL || d->sax_fd < 0 ||
-	    ev_io_add(d->loop, d->sax_fd, EPOLLIN, fa_on_sax, d) < 0)
+	s->replay = sax_replay_new(FA_REPLAY_ENTRIES, s->dom->window_ms);
+	if (s->replay == NULL)
 		return -1;
-	if (d->dom.store) {
-		d->dom.store_cfg.local = d->fa.cfg.coa;
-		d->store = store_client_new(d->loop, &d->dom.store_cfg);
-		if (d->store == NULL)
-			return -1;
-	}
 	log_notice("SA reuse: %s, %s%s%s",
-		   d->dom.reuse == FA_REUSE_FULL      ? "full"
-		   : d->dom.reuse == FA_REUSE_PARTIAL ? "partial"
-						      : "none",
-		   d->dom.direct ? "direct" : "", d->dom.direct && d->dom.store ? " then " : "",
-		   d->dom.store ? "store" : "");
+		   s->dom->reuse == FA_REUSE_FULL      ? "full"
+		   : s->dom->reuse == FA_REUSE_PARTIAL ? "partial"
+						       : "none",
+		   s->dom->direct ? "direct" : "", s->dom->direct && s->dom->store ? " then " : "",
+		   s->dom->store ? "store" : "");
 	return 0;
 }
 
-void fa_reuse_close(struct fa_daemon *d)
+void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g)
+{
+	if (s->replay == NULL)
+		return;
+	g->cleartext_ok = fa_reuse_cleartext_ok;
+	g->reuse_request = fa_reuse_request;
+	g->reply_filter = fa_reuse_reply_filter;
+}
+
+void fa_reuse_free(struct fa_sec *s)
 {
 	size_t it = 0;
 	uint32_t k;
 	void *v;
 
-	while (u32map_next(&d->xfers, &it, &k, &v)) {
+	while (u32map_next(&s->xfers, &it, &k, &v)) {
 		struct fa_xfer *x = v;
-		ev_timer_stop(d->loop, &x->timer);
+		ev_timer_stop(s->loop, &x->timer);
 		OPENSSL_cleanse(x, sizeof(*x));
 		free(x);
 	}
-	u32map_free(&d->xfers);
+	u32map_free(&s->xfers);
 	it = 0;
-	while (u32map_next(&d->handed, &it, &k, &v)) {
+	while (u32map_next(&s->handed, &it, &k, &v)) {
 		struct fa_handed *h = v;
-		ev_timer_stop(d->loop, &h->timer);
+		ev_timer_stop(s->loop, &h->timer);
 		free(h);
 	}
-	u32map_free(&d->handed);
-	/* The client drops pending writes without their callbacks. */
-	store_client_free(d->store);
-	while (d->puts != NULL) {
-		struct fa_put *pp = d->puts;
-		d->puts = pp->next;
+	u32map_free(&s->handed);
+	/* The store client, freed first, dropped pending writes without their callbacks. */
+	while (s->puts != NULL) {
+		struct fa_put *pp = s->puts;
+		s->puts = pp->next;
 		free(pp);
 	}
-	d->store = NULL;
-	sax_replay_free(d->replay);
-	d->replay = NULL;
-	if (d->sax_fd >= 0)
-		close(d->sax_fd);
+	sax_replay_free(s->replay);
+	s->replay = NULL;
 }
 
-void fa_reuse_ctl(struct fa_daemon *d, struct ctl_out *o)
+void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o)
 {
 	ctl_obj_begin(o, "reuse_counters");
-#define FA_REUSE_CTL(n) ctl_u64(o, #n, d->reuse.n);
+#define FA_REUSE_CTL(n) ctl_u64(o, #n, s->reuse.n);
 	FA_REUSE_COUNTERS(FA_REUSE_CTL)
 #undef FA_REUSE_CTL
 	ctl_obj_end(o);

@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct fa_daemon;
 struct ctl_out;
 struct mip_reg_request;
 
@@ -90,20 +89,24 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 extern const struct conf_names fa_domain_names[];
 void fa_domain_free(struct fa_domain *dom);
 
-int fa_reuse_open(struct fa_daemon *d);
-void fa_reuse_close(struct fa_daemon *d);
-/* fa_ops hooks */
-void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
-		      const struct mip_reg_request *rq);
-int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, size_t *len, size_t cap);
-/* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
-void fa_reuse_note_pair(struct fa_daemon *d, struct in_addr home);
-void fa_reuse_ctl(struct fa_daemon *d, struct ctl_out *o);
 /*
- * fa_ops.cleartext_ok: a hand-over of the node to us is under way, its
- * registration not yet accepted (a retransmission); or the node comes back
- * to us, whose SAs it still holds, and proves it (re-association).
+ * The SA transfer side of struct fa_sec (fa_sec.h), called from fa_ipsec.c:
+ * fa_reuse_init / fa_reuse_free with the rest of it; fa_reuse_guard hooks
+ * the registrations that ask for reuse, their replies and what may come in
+ * the clear into the FA's guard (fa_guard in fa.h).
  */
-bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t *msg, size_t len);
+struct fa_sec;
+struct fa_guard;
+int fa_reuse_init(struct fa_sec *s);
+void fa_reuse_free(struct fa_sec *s);
+void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g);
+/* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
+void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home);
+void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
+
+/* A node that sent us nothing for this long is taken to have left: its store copy waits. */
+#define FA_REUSE_ACTIVE_MS 10000
+/* The (sender, nonce) pairs an FA remembers against replayed transfer messages. */
+#define FA_REPLAY_ENTRIES 65536
 
 #endif

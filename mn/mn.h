@@ -93,15 +93,25 @@ struct mn_ops {
 	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 	/* Called when the node has finished deregistering and may exit. */
 	void (*stopped)(void *arg);
+	void *arg;
+};
+
+/*
+ * Optional: the protection of the link to the agent (mn_sec.h installs it
+ * in mn->guard), with its own argument.  Everything for the link leaves
+ * through guard.to_link when it is set, which may seal it.
+ */
+struct mn_guard {
+	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 	/*
-	 * Optional: before registering with an agent (moved: its care-of
-	 * address is new), make sure traffic to it is protected.  1: go ahead;
-	 * 0: negotiating, mn_secure_done() follows; -1: this agent is refused.
+	 * Before registering with an agent (moved: its care-of address is
+	 * new), make sure traffic to it is protected.  1: go ahead; 0:
+	 * negotiating, mn_secure_done() follows; -1: this agent is refused.
 	 */
 	int (*secure)(void *arg, const struct mn_agent *agent, bool moved);
-	/* Optional: append extensions for the agent after MN-HA (SA reuse); -1 on failure. */
+	/* Append extensions for the agent after MN-HA (SA reuse); -1 on failure. */
 	int (*extend)(void *arg, struct buf *b);
-	/* Optional: an accepted reply (the agent's extensions in rp->ext). */
+	/* An accepted reply (the agent's extensions in rp->ext). */
 	void (*accepted)(void *arg, const struct mip_reg_reply *rp);
 	void *arg;
 };
@@ -109,6 +119,7 @@ struct mn_ops {
 struct mn {
 	struct mn_config cfg;
 	struct mn_ops ops;
+	struct mn_guard guard; /* all NULL: no protection */
 	struct ev_loop *loop;
 	enum mn_state state;
 	struct mn_agent agent;
@@ -140,6 +151,8 @@ void mn_init(struct mn *mn, struct ev_loop *loop, const struct mn_config *cfg,
 void mn_free(struct mn *mn);
 
 void mn_link_event(struct mn *mn, bool up);
+/* An IPv4 packet to a link-layer address on our link: through the guard when set. */
+void mn_to_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 /* An ICMP message (IPv4 packet) captured on our link, with the sender's MAC. */
 void mn_from_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 /* A registration reply (UDP payload). */

@@ -14,11 +14,13 @@
 #include "daemon.h"
 #include "evloop.h"
 #include "ip4.h"
+#include "isakmp.h"
 #include "log.h"
 #include "mn.h"
 #include "mn_daemon.h"
 #include "netio.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <signal.h>
@@ -34,7 +36,22 @@ static void mn_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, siz
 {
 	struct mn_daemon *d = arg;
 
-	mn_ipsec_to_link(d, mac, pkt, len);
+	netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+}
+
+static void mn_out_stack(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct mn_daemon *d = arg;
+
+	if (write(d->tun_fd, pkt, len) < 0)
+		log_rl_warn("write to %s: %s", d->cfg.tunnel_device, strerror(errno));
+}
+
+static void mn_out_arp(void *arg, struct in_addr target)
+{
+	struct mn_daemon *d = arg;
+
+	netio_arp_request(d->arp_fd, d->ifindex, d->mac, d->cfg.home_addr, target);
 }
 
 static void mn_out_stopped(void *arg)
@@ -79,7 +96,7 @@ static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 
 	while ((n = read(fd, pkt, sizeof(pkt))) > 0) {
 		if (d->gateway.s_addr != 0)
-			mn_ipsec_gateway_out(d, pkt, (size_t)n);
+			mn_sec_gateway_out(&d->sec, pkt, (size_t)n);
 		else
 			mn_from_stack(&d->mn, pkt, (size_t)n);
 	}
@@ -91,7 +108,7 @@ static void mn_on_link(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	int up = netio_nl_link_event(fd, d->ifindex);
 
 	if (up >= 0 && d->gateway.s_addr != 0)
-		mn_ipsec_gateway_link(d, up == 1);
+		mn_sec_gateway_link(&d->sec, up == 1);
 	else if (up >= 0)
 		mn_link_event(&d->mn, up == 1);
 }
@@ -129,9 +146,9 @@ static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 	o->daemon_counters = mn_ctl_rcvbuf;
 	o->daemon_arg = d;
 	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
-		return mn_ipsec_ctl(d, argc, argv, o, err, errlen);
+		return mn_sec_ctl(&d->sec, argc, argv, o, err, errlen);
 	if (strcmp(argv[0], "mtu") == 0) {
-		mn_ipsec_ctl_mtu(d, o);
+		mn_sec_ctl_mtu(&d->sec, o, d->cfg.interface, d->cfg.tunnel_device, d->tunnel_mtu);
 		return 0;
 	}
 	return mn_ctl(&d->mn, argc, argv, o, err, errlen);
@@ -151,7 +168,8 @@ static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
 	if (link_mtu <= 0)
 		return -1;
 	d->link_mtu = (size_t)link_mtu;
-	d->tunnel_mtu = mn_ipsec_tunnel_mtu(d, d->link_mtu);
+	d->tunnel_mtu =
+		mn_sec_tunnel_mtu(&d->ic, cfg->reverse_tunnel, d->gateway.s_addr != 0, d->link_mtu);
 	if (netio_if_set_mtu(cfg->tunnel_device, (int)d->tunnel_mtu) < 0)
 		return -1;
 	log_notice("%s MTU %zu (%s %zu; room for ESP in UDP: %s, for a reverse tunnel: %s)",
@@ -168,6 +186,83 @@ static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", cfg->interface);
 	netio_set_sysctl(path, "0");
 	return 0;
+}
+
+/* ---- IPsec sockets: IKE and ESP come back to the home address ---- */
+
+static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+	uint8_t msg[IP4_MAX_PACKET];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.natt = meta.dropped;
+		if (n >= ISAKMP_NON_ESP_MARKER_LEN &&
+		    memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0)
+			mn_sec_ike_in(&d->sec, meta.dst, ISAKMP_NATT_PORT, meta.from.sin_addr,
+				      ntohs(meta.from.sin_port), msg + ISAKMP_NON_ESP_MARKER_LEN,
+				      (size_t)n - ISAKMP_NON_ESP_MARKER_LEN);
+		else if (n >= ESP_HDR_LEN)
+			mn_sec_esp_in(&d->sec, msg, (size_t)n);
+	}
+}
+
+static void mn_on_ike(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+	uint8_t msg[ISAKMP_DATAGRAM_MAX];
+	struct netio_udp_meta meta;
+	ssize_t n;
+
+	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+		d->rcvbuf.ike = meta.dropped;
+		mn_sec_ike_in(&d->sec, meta.dst, ISAKMP_PORT, meta.from.sin_addr,
+			      ntohs(meta.from.sin_port), msg, (size_t)n);
+	}
+}
+
+static void mn_esp_one(void *arg, const uint8_t *esp, size_t len)
+{
+	mn_sec_esp_in(arg, esp, len);
+}
+
+static void mn_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+
+	netio_esp_drain(fd, d->cfg.home_addr, mn_esp_one, &d->sec, &d->rcvbuf.esp);
+}
+
+static void mn_on_arp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mn_daemon *d = arg;
+	uint8_t mac[6];
+
+	if (netio_arp_reply(fd, d->gateway, mac, &d->rcvbuf.arp) == 1)
+		mn_sec_gateway_mac(&d->sec, mac);
+}
+
+static int mn_ipsec_open(struct mn_daemon *d)
+{
+	if (!d->ic.enabled)
+		return 0;
+	d->ike_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_PORT);
+	d->natt_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_NATT_PORT);
+	d->esp_fd = netio_raw_recv_open(IP4_PROTO_ESP);
+	if (d->ike_fd < 0 || d->natt_fd < 0 || d->esp_fd < 0 ||
+	    ev_io_add(d->loop, d->ike_fd, EPOLLIN, mn_on_ike, d) < 0 ||
+	    ev_io_add(d->loop, d->natt_fd, EPOLLIN, mn_on_natt, d) < 0 ||
+	    ev_io_add(d->loop, d->esp_fd, EPOLLIN, mn_on_esp, d) < 0)
+		return -1;
+	if (d->gateway.s_addr == 0)
+		return 0;
+	d->arp_fd = netio_arp_open(d->ifindex);
+	return d->arp_fd < 0 || netio_ifmac(d->cfg.interface, d->mac) < 0 ||
+			       ev_io_add(d->loop, d->arp_fd, EPOLLIN, mn_on_arp, d) < 0
+		       ? -1
+		       : 0;
 }
 
 static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
@@ -199,10 +294,10 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 
 static void mn_close(struct mn_daemon *d)
 {
-	mn_ipsec_close(d);
 	ctl_server_close(d->ctl);
 	netio_cap_close(d->cap);
-	int fds[] = {d->pkt_fd, d->udp_fd, d->tun_fd, d->nl_fd, d->nl_link_fd};
+	int fds[] = {d->pkt_fd, d->udp_fd,  d->tun_fd, d->nl_fd, d->nl_link_fd,
+		     d->ike_fd, d->natt_fd, d->esp_fd, d->arp_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -252,27 +347,33 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	d.cfg = cfg;
-	if (d.ic.enabled && d.gateway.s_addr == 0) {
-		ops.secure = mn_ipsec_secure;
-		ops.extend = mn_ipsec_extend;
-		ops.accepted = mn_ipsec_accepted;
-	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
 	if (d.loop == NULL || mn_open(&d, &cfg) < 0)
 		goto out;
 	int running = netio_link_running(cfg.interface);
+	struct mn_sec_ops sops = {.to_link = mn_out_link,
+				  .to_stack = mn_out_stack,
+				  .arp_request = mn_out_arp,
+				  .arg = &d};
 	/* Gateway mode is a plain IPsec client: the Mobile IP machine stays idle. */
-	mn_init(&d.mn, d.loop, &cfg, &ops, running == 1 && d.gateway.s_addr == 0);
+	mn_init(&d.mn, d.loop, &cfg, &ops, false);
+	if (mn_sec_init(&d.sec, &d.mn, d.loop, &d.ic, cfg.home_addr, d.gateway, d.sa_reuse,
+			d.link_mtu, &sops) < 0)
+		goto out_mn;
+	if (running == 1 && d.gateway.s_addr == 0)
+		mn_link_event(&d.mn, true);
 	if (d.gateway.s_addr != 0) {
 		log_notice("IPsec client %s, gateway %s, on %s", IP4_STR(cfg.home_addr),
 			   IP4_STR(d.gateway), cfg.interface);
-		mn_ipsec_gateway_link(&d, running == 1);
+		mn_sec_gateway_link(&d.sec, running == 1);
 	} else {
 		log_notice("mobile node %s, home agent %s, on %s", IP4_STR(cfg.home_addr),
 			   IP4_STR(cfg.home_agent), cfg.interface);
 	}
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+out_mn:
+	mn_sec_free(&d.sec);
 	mn_free(&d.mn);
 out:
 	mn_close(&d);

@@ -50,7 +50,7 @@ static void mn_send_solicitation(struct mn *mn)
 		return;
 	mn->ctr.solicitations_sent++;
 	log_debug("agent solicitation sent");
-	mn->ops.to_link(mn->ops.arg, agents_mac, pkt, buf_used(&bp));
+	mn_to_link(mn, agents_mac, pkt, buf_used(&bp));
 	ev_timer_start(mn->loop, &mn->solicit, mn->cfg.solicit_retry_ms);
 }
 
@@ -84,7 +84,7 @@ static int mn_send_request(struct mn *mn, uint16_t lifetime)
 	    (nai_len > 0 && mip_ext_put_nai(&bm, mn->cfg.nai, nai_len) < 0) ||
 	    mip_ext_put_auth(&bm, MIP_EXT_MN_HA_AUTH, mn->cfg.ha_key.spi, mn->cfg.ha_key.key,
 			     mn->cfg.ha_key.len) < 0 ||
-	    (mn->ops.extend != NULL && mn->ops.extend(mn->ops.arg, &bm) < 0) ||
+	    (mn->guard.extend != NULL && mn->guard.extend(mn->guard.arg, &bm) < 0) ||
 	    (mn->cfg.fa_key.len > 0 &&
 	     mip_ext_put_auth(&bm, MIP_EXT_MN_FA_AUTH, mn->cfg.fa_key.spi, mn->cfg.fa_key.key,
 			      mn->cfg.fa_key.len) < 0) ||
@@ -95,7 +95,7 @@ static int mn_send_request(struct mn *mn, uint16_t lifetime)
 	}
 	mn->ctr.reg_sent++;
 	mn->req_sent_ms = ev_now_ms();
-	mn->ops.to_link(mn->ops.arg, mn->agent.mac, pkt, buf_used(&bp));
+	mn_to_link(mn, mn->agent.mac, pkt, buf_used(&bp));
 	ev_timer_start(mn->loop, &mn->retx, mn->retry_ms);
 	return 0;
 }
@@ -255,7 +255,7 @@ static void mn_agent_refused(struct mn *mn, const char *why)
 static void mn_attach(struct mn *mn, bool changed)
 {
 	const char *why = changed ? "new care-of address" : "agent heard";
-	int r = mn->ops.secure ? mn->ops.secure(mn->ops.arg, &mn->agent, changed) : 1;
+	int r = mn->guard.secure ? mn->guard.secure(mn->guard.arg, &mn->agent, changed) : 1;
 
 	ev_timer_stop(mn->loop, &mn->retx);
 	if (r > 0) {
@@ -375,8 +375,8 @@ static void mn_accepted(struct mn *mn, const struct mip_reg_reply *rp)
 		mn->link_up_us = 0;
 	}
 	mn_set_state(mn, MN_REGISTERED, mip_code_name(rp->code));
-	if (mn->ops.accepted != NULL)
-		mn->ops.accepted(mn->ops.arg, rp);
+	if (mn->guard.accepted != NULL)
+		mn->guard.accepted(mn->guard.arg, rp);
 	/* Re-register when 3/4 of the lifetime has passed (RFC 5944 3.6.1.1). */
 	ev_timer_start(mn->loop, &mn->rereg, (uint64_t)rp->lifetime * 750);
 }
@@ -424,6 +424,14 @@ void mn_from_reply(struct mn *mn, const uint8_t *msg, size_t len)
 	/* Keep retransmitting with back-off: a denial may be transient (resources, timeout). */
 }
 
+void mn_to_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+{
+	if (mn->guard.to_link != NULL)
+		mn->guard.to_link(mn->guard.arg, mac, pkt, len);
+	else
+		mn->ops.to_link(mn->ops.arg, mac, pkt, len);
+}
+
 void mn_from_stack(struct mn *mn, const uint8_t *pkt, size_t len)
 {
 	if (mn->state != MN_REGISTERED || !mn->agent.valid) {
@@ -431,7 +439,7 @@ void mn_from_stack(struct mn *mn, const uint8_t *pkt, size_t len)
 		return;
 	}
 	mn->ctr.packets_out++;
-	mn->ops.to_link(mn->ops.arg, mn->agent.mac, pkt, len);
+	mn_to_link(mn, mn->agent.mac, pkt, len);
 }
 
 int mn_reregister(struct mn *mn)

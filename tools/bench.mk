@@ -9,11 +9,11 @@ tools_bench_state_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fa
 tools_bench_state_LDADD = fa/libfa.a $(MIPSA_LIBS)
 
 # The mobile node's work per hand-over: full negotiation (Main Mode + Quick
-# Mode) against full SA reuse (mn/mn_ipsec.c's extend and accepted), times
+# Mode) against full SA reuse (libmn's mn_ipsec.c: secure, extend, accepted), times
 # and, with --callgrind-a / --callgrind-b under valgrind, instructions.  The
 # --wrap options count every DH and public-key operation the engine starts.
 noinst_PROGRAMS += tools/bench_handover
-tools_bench_handover_SOURCES = tools/bench_handover.c mn/mn_ipsec.c
+tools_bench_handover_SOURCES = tools/bench_handover.c
 tools_bench_handover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mn
 tools_bench_handover_LDFLAGS = \
 	-Wl,--wrap=ike_dh_generate,--wrap=ike_dh_shared \

@@ -9,15 +9,15 @@
  * aes128gcm16).  Per configuration it measures:
  *
  *  (a) a full negotiation, Main Mode + Quick Mode: what the node does
- *      (ike_initiate, ike_input of every message the FA sends, its ESP
- *      pair in child_up, as mn_ike_child_up does) and, apart, what the
+ *      (ike_initiate, every message the FA sends through mn_sec_ike_in,
+ *      its ESP pair in mn_sec's child_up) and, apart, what the
  *      FA does;
- *  (b) a full-reuse hand-over at the node, mn/mn_ipsec.c itself:
- *      mn_ipsec_secure() deciding to reuse, mn_ipsec_extend() appending the
+ *  (b) a full-reuse hand-over at the node, mn/mn_ipsec.c itself through
+ *      the guard it installs: secure deciding to reuse, extend appending the
  *      SA reuse extension (ike_export, the ESP counters, mip_ext_put_reuse,
  *      ike_possession_mac) to a Registration Request that already holds
  *      NAI and MN-HA, then mip_reply_parse() of the reply carrying the
- *      "full" status and mn_ipsec_accepted().  Building the request up to
+ *      "full" status and accepted.  Building the request up to
  *      MN-HA and checking the reply's MN-HA are plain Mobile IP and not
  *      counted; parsing the whole reply is (the status is in it).
  *
@@ -53,8 +53,10 @@
 #include "ike.h"
 #include "ipsec.h"
 #include "log.h"
+#include "ip4.h"
+#include "ipsec_conf.h"
 #include "mip_msg.h"
-#include "mn_daemon.h"
+#include "mn_sec.h"
 #include "sax.h"
 
 #include <arpa/inet.h>
@@ -195,7 +197,7 @@ int __wrap_EVP_PKEY_verify(EVP_PKEY_CTX *ctx, const unsigned char *sig, size_t s
 	return __real_EVP_PKEY_verify(ctx, sig, siglen, tbs, tbslen);
 }
 
-/* ---- the node (mn/mn_ipsec.c's daemon state) and the FA, one queue between them ---- */
+/* ---- the node (the MN's IPsec library, mn_sec.h) and the FA, one queue between them ---- */
 
 #define QUEUE 32
 
@@ -214,7 +216,11 @@ struct fa_side {
 };
 
 static struct ev_loop *loop;
-static struct mn_daemon d;
+/* the node: its Mobile IP core, as far as the IPsec side reads it, and mn_sec */
+static struct mn mnc;
+static struct mn_sec sec;
+static struct ipsec_conf ic;
+static const uint8_t fa_mac[6] = {0x02, 0, 0x5e, 0, 1, 1};
 static struct ike_peer mn_peer; /* the FA's alias, as the node's ipsec.peers has it */
 static struct fa_side fa;
 static struct msg q[QUEUE];
@@ -239,10 +245,21 @@ static void enqueue(enum side to, struct in_addr local, uint16_t lport, struct i
 	m->len = len;
 }
 
-static void mn_send(void *arg, struct in_addr local, uint16_t lport, struct in_addr peer,
-		    uint16_t pport, const uint8_t *msg, size_t len)
+/* The node's frames: IKE in UDP in IPv4, to the FA's queue. */
+static void bench_mn_to_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
 {
-	enqueue(SIDE_FA, local, lport, peer, pport, msg, len);
+	struct ip4_hdr h;
+	struct buf udp;
+	uint16_t sport, dport;
+
+	if (ip4_udp_parse_captured(pkt, len, &h, &sport, &dport, &udp) != IP4_OK)
+		broken = true;
+	else
+		enqueue(SIDE_FA, h.src, sport, h.dst, dport, buf_rptr(&udp), buf_left(&udp));
+}
+
+static void bench_mn_to_stack(void *arg, const uint8_t *pkt, size_t len)
+{
 }
 
 static void fa_send(void *arg, struct in_addr local, uint16_t lport, struct in_addr peer,
@@ -251,26 +268,9 @@ static void fa_send(void *arg, struct in_addr local, uint16_t lport, struct in_a
 	enqueue(SIDE_MN, local, lport, peer, pport, msg, len);
 }
 
-static const struct ike_peer *mn_lookup(void *arg, struct in_addr addr)
-{
-	return ipsec_conf_peer(&d.ic, addr);
-}
-
 static const struct ike_peer *fa_lookup(void *arg, struct in_addr addr)
 {
 	return addr.s_addr == fa.peer.addr.s_addr ? &fa.peer : NULL;
-}
-
-/* What mn_ike_child_up does (it is static in mn_ipsec.c): the pair, keyed by the alias. */
-static void mn_child_up(void *arg, struct ike_child *c)
-{
-	if (ipsec_add(&d.ipsec, c, c->peer.s_addr) == NULL)
-		broken = true;
-}
-
-static void mn_child_down(void *arg, struct ike_child *c, const char *why)
-{
-	ipsec_del(&d.ipsec, c->spi_in);
 }
 
 /* What fa_ike_child_up does: the pair, keyed by the node's home address. */
@@ -288,16 +288,14 @@ static void fa_child_down(void *arg, struct ike_child *c, const char *why)
 static int setup(enum ike_group group, bool pfs)
 {
 	struct ike_config mc, fc;
-	const struct ike_ops mo = {.send = mn_send,
-				   .peer_lookup = mn_lookup,
-				   .child_up = mn_child_up,
-				   .child_down = mn_child_down},
-			     fo = {.send = fa_send,
+	const struct ike_ops fo = {.send = fa_send,
 				   .peer_lookup = fa_lookup,
 				   .child_up = fa_child_up,
 				   .child_down = fa_child_down};
+	const struct mn_sec_ops mo = {.to_link = bench_mn_to_link, .to_stack = bench_mn_to_stack};
 
-	memset(&d, 0, sizeof(d));
+	memset(&mnc, 0, sizeof(mnc));
+	memset(&ic, 0, sizeof(ic));
 	memset(&fa, 0, sizeof(fa));
 	memset(&mn_peer, 0, sizeof(mn_peer));
 	qhead = qlen = sent = 0;
@@ -342,35 +340,35 @@ static int setup(enum ike_group group, bool pfs)
 	fa.peer.remote_net = ip(MN_HOME);
 	fa.peer.remote_plen = 32;
 
-	/* The node's daemon state as mn_ipsec.c sees it, attached to the alias through COA1. */
-	d.loop = loop;
-	d.cfg.home_addr = ip(MN_HOME);
-	d.cfg.home_agent = ip(HA_ADDR);
-	snprintf(d.cfg.nai, sizeof(d.cfg.nai), "%s", MN_NAI);
-	d.ic.enabled = true;
-	d.ic.ike = mc;
-	d.ic.peers = &mn_peer;
-	d.ic.n_peers = 1;
-	d.sa_reuse = true;
-	d.mn.agent.valid = true;
-	d.mn.agent.addr = ip(ALIAS);
-	d.mn.agent.coa = ip(COA1);
-	d.mn.reg_coa = ip(COA1);
-	d.last_coa[0].alias = ip(ALIAS);
-	d.last_coa[0].coa = ip(COA1);
-	ipsec_init(&d.ipsec);
+	/* The node as its IPsec side sees it, attached to the alias through COA1. */
+	mnc.loop = loop;
+	mnc.cfg.home_addr = ip(MN_HOME);
+	mnc.cfg.home_agent = ip(HA_ADDR);
+	snprintf(mnc.cfg.nai, sizeof(mnc.cfg.nai), "%s", MN_NAI);
+	ic.enabled = true;
+	ic.ike = mc;
+	ic.peers = &mn_peer;
+	ic.n_peers = 1;
+	mnc.agent.valid = true;
+	mnc.agent.addr = ip(ALIAS);
+	memcpy(mnc.agent.mac, fa_mac, 6);
+	mnc.agent.coa = ip(COA1);
+	mnc.reg_coa = ip(COA1);
 	ipsec_init(&fa.ipsec);
-	d.ike = ike_engine_new(loop, &mc, &mo);
+	if (mn_sec_init(&sec, &mnc, loop, &ic, mnc.cfg.home_addr, (struct in_addr){0}, true, 1500,
+			&mo) < 0)
+		return -1;
+	sec.last_coa[0].alias = ip(ALIAS);
+	sec.last_coa[0].coa = ip(COA1);
 	fa.eng = ike_engine_new(loop, &fc, &fo);
-	return d.ike != NULL && fa.eng != NULL ? 0 : -1;
+	return sec.ep.ike != NULL && fa.eng != NULL ? 0 : -1;
 }
 
 static void teardown(void)
 {
-	ike_engine_free(d.ike);
+	mn_sec_free(&sec);
 	ike_engine_free(fa.eng);
-	d.ike = fa.eng = NULL;
-	ipsec_free(&d.ipsec);
+	fa.eng = NULL;
 	ipsec_free(&fa.ipsec);
 	qlen = 0;
 }
@@ -380,12 +378,12 @@ static void teardown(void)
 static void mn_step(const struct msg *m)
 {
 	if (m == NULL) {
-		const struct ike_peer *pc = ipsec_conf_peer(&d.ic, d.mn.agent.addr);
-		if (pc == NULL || ike_initiate(d.ike, pc, d.cfg.home_addr) == NULL)
+		const struct ike_peer *pc = ipsec_conf_peer(&ic, mnc.agent.addr);
+		if (pc == NULL || ike_initiate(sec.ep.ike, pc, mnc.cfg.home_addr) == NULL)
 			broken = true;
 		return;
 	}
-	ike_input(d.ike, m->dst, m->dport, m->src, m->sport, m->data, m->len);
+	mn_sec_ike_in(&sec, m->dst, m->dport, m->src, m->sport, m->data, m->len);
 }
 
 static void fa_step(const struct msg *m)
@@ -446,9 +444,9 @@ static int negotiate(bool counted, double *t_mn, double *t_fa)
 		*(m->to == SIDE_MN ? t_mn : t_fa) += now() - t;
 	}
 	cur_side = SIDE_NONE;
-	if (broken || ike_sa_find_peer(d.ike, ip(ALIAS)) == NULL ||
+	if (broken || ike_sa_find_peer(sec.ep.ike, ip(ALIAS)) == NULL ||
 	    ike_sa_find_peer(fa.eng, ip(MN_HOME)) == NULL ||
-	    ipsec_find(&d.ipsec, ip(ALIAS).s_addr) == NULL ||
+	    ipsec_find(&sec.ep.sas, ip(ALIAS).s_addr) == NULL ||
 	    ipsec_find(&fa.ipsec, ip(MN_HOME).s_addr) == NULL) {
 		fprintf(stderr, "bench_handover: the negotiation did not establish SAs\n");
 		return -1;
@@ -459,7 +457,7 @@ static int negotiate(bool counted, double *t_mn, double *t_fa)
 /* Drop the SAs on both sides without a message, for the next negotiation. */
 static void forget(void)
 {
-	ike_forget_peer(d.ike, ip(ALIAS), "bench: next round");
+	ike_forget_peer(sec.ep.ike, ip(ALIAS), "bench: next round");
 	ike_forget_peer(fa.eng, ip(MN_HOME), "bench: next round");
 	qlen = 0;
 }
@@ -479,14 +477,14 @@ static int reuse_messages(void)
 	const struct mip_key k = {.spi = 1000, .key = "mn-ha key 16 byt", .len = 16};
 	struct mip_reg_request rq = {.flags = MIP_RQ_T,
 				     .lifetime = 600,
-				     .home_addr = d.cfg.home_addr,
-				     .home_agent = d.cfg.home_agent,
+				     .home_addr = mnc.cfg.home_addr,
+				     .home_agent = mnc.cfg.home_agent,
 				     .coa = ip(COA2),
 				     .id = (uint64_t)3900000000u << 32 | 77};
 	struct mip_reg_reply rp = {.code = MIP_CODE_ACCEPTED,
 				   .lifetime = 600,
-				   .home_addr = d.cfg.home_addr,
-				   .home_agent = d.cfg.home_agent,
+				   .home_addr = mnc.cfg.home_addr,
+				   .home_agent = mnc.cfg.home_agent,
 				   .id = rq.id};
 	struct buf b;
 
@@ -512,17 +510,17 @@ static int mn_reuse(void)
 	struct mip_reg_reply rp;
 	struct buf b;
 
-	d.mn.agent.coa = coas[reuse_n++ & 1];
-	if (mn_ipsec_secure(&d, &d.mn.agent, true) != 1 || !d.reuse_pending)
+	mnc.agent.coa = coas[reuse_n++ & 1];
+	if (mnc.guard.secure(mnc.guard.arg, &mnc.agent, true) != 1 || !sec.reuse_pending)
 		return -1;
 	buf_init_append(&b, req, sizeof(req), req_base);
-	if (mn_ipsec_extend(&d, &b) < 0)
+	if (mnc.guard.extend(mnc.guard.arg, &b) < 0)
 		return -1;
 	req_len = buf_used(&b);
 	if (mip_reply_parse(reply, reply_len, &rp) != MIP_PERR_OK || !rp.ext.reuse_status.present)
 		return -1;
-	d.mn.reg_coa = d.mn.agent.coa; /* mn_accepted's */
-	mn_ipsec_accepted(&d, &rp);
+	mnc.reg_coa = mnc.agent.coa; /* mn_accepted's */
+	mnc.guard.accepted(mnc.guard.arg, &rp);
 	return 0;
 }
 
@@ -555,7 +553,7 @@ static int check_reuse_request(void)
 		 rq.ext.reuse.auth_len != rec->isakmp.hash_len ||
 		 memcmp(mac, rq.ext.reuse.auth, rq.ext.reuse.auth_len) != 0)
 		why = "the proof of possession does not verify at the FA";
-	else if (d.esp.reuse_full != reuse_n || d.reuse_pending)
+	else if (sec.ctr.reuse_full != reuse_n || sec.reuse_pending)
 		why = "the node did not take the reply as full reuse";
 	if (rec != NULL) {
 		sax_record_wipe(rec);

@@ -90,11 +90,11 @@ static void start(void)
 				   .to_tunnel = ah_on_tunnel,
 				   .to_forward = ah_on_forward,
 				   .path_mtu = on_path_mtu,
-				   .visitor_mtu = on_visitor_mtu,
 				   .arg = &cap};
 
 	ah_cap_reset(&cap);
 	ck_assert_int_eq(fa_init(&fa, &cfg, &ops), 0);
+	fa.guard.visitor_mtu = on_visitor_mtu;
 }
 
 static void setup(void)
