@@ -119,6 +119,29 @@ static enum ip4_err ip4_udp_parse_csum(const uint8_t *pkt, size_t len, struct ip
 	return IP4_OK;
 }
 
+enum ip4_err ip4_pkt_parse(const uint8_t *pkt, size_t len, struct ip4_pkt *p)
+{
+	enum ip4_err e = ip4_parse_fwd(pkt, len, &p->h, &p->payload);
+	struct buf u;
+	uint16_t ulen, cksum;
+
+	p->data = pkt;
+	p->udp = false;
+	if (e != IP4_OK)
+		return e;
+	p->fragment = (p->h.frag & (IP4_MF | IP4_OFFMASK)) != 0;
+	if (p->fragment || p->h.proto != IP4_PROTO_UDP)
+		return IP4_OK;
+	u = p->payload;
+	if (buf_get_u16(&u, &p->sport) || buf_get_u16(&u, &p->dport) || buf_get_u16(&u, &ulen) ||
+	    buf_get_u16(&u, &cksum) || ulen < UDP_HDR_LEN || ulen > buf_left(&p->payload))
+		return IP4_OK; /* not a UDP datagram we could read: the IP part stands */
+	buf_init_read(&p->udp_payload, buf_rptr(&p->payload) + UDP_HDR_LEN,
+		      (size_t)ulen - UDP_HDR_LEN);
+	p->udp = true;
+	return IP4_OK;
+}
+
 enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, uint16_t *sport,
 			   uint16_t *dport, struct buf *udp)
 {

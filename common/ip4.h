@@ -79,6 +79,23 @@ enum ip4_err ip4_udp_parse(const uint8_t *pkt, size_t len, struct ip4_hdr *h, ui
 enum ip4_err ip4_udp_parse_captured(const uint8_t *pkt, size_t len, struct ip4_hdr *h,
 				    uint16_t *sport, uint16_t *dport, struct buf *udp);
 
+/*
+ * A packet parsed once on its way through an agent (ip4_pkt_parse): the
+ * header with ip4_parse_fwd's checks, and, for a whole packet (not a
+ * fragment) carrying UDP, the ports and the UDP payload, read as
+ * ip4_udp_parse_captured reads them.  Everything points into the packet.
+ */
+struct ip4_pkt {
+	const uint8_t *data; /* the packet, h.total_len bytes */
+	struct ip4_hdr h;
+	bool fragment;
+	struct buf payload; /* the IP payload */
+	bool udp;           /* a whole packet with a well-formed UDP header */
+	uint16_t sport, dport;
+	struct buf udp_payload;
+};
+enum ip4_err ip4_pkt_parse(const uint8_t *pkt, size_t len, struct ip4_pkt *p);
+
 /* Write a 20-byte header with h->total_len and a computed checksum. */
 int ip4_put_header(struct buf *b, const struct ip4_hdr *h);
 /* A whole IPv4/UDP packet around payload, UDP checksum included. */

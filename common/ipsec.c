@@ -182,24 +182,23 @@ static enum ipsec_err ipsec_esp_err(enum esp_err e)
 }
 
 enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint8_t *inner,
-			  size_t cap, size_t *inner_len, struct ipsec_pair **pp)
+			  size_t cap, struct ip4_pkt *pkt, struct ipsec_pair **pp)
 {
 	uint32_t spi;
 	struct ipsec_pair *p;
-	struct ip4_hdr h;
-	struct buf payload;
+	size_t inner_len;
 	enum esp_err e;
 
 	if (esp_peek_spi(esp, len, &spi) < 0 || (p = ipsec_find_spi(ip, spi)) == NULL)
 		return IPSEC_E_SPI;
 	*pp = p;
-	e = esp_decap(&p->in, esp, len, inner, cap, inner_len);
+	e = esp_decap(&p->in, esp, len, inner, cap, &inner_len);
 	if (e != ESP_OK)
 		return ipsec_esp_err(e);
-	if (ip4_parse_fwd(inner, *inner_len, &h, &payload) != IP4_OK)
+	if (ip4_pkt_parse(inner, inner_len, pkt) != IP4_OK)
 		return IPSEC_E_INNER;
 	uint32_t m = p->remote_plen == 0 ? 0 : htonl(~0u << (32 - p->remote_plen));
-	if ((h.src.s_addr & m) != (p->remote_net.s_addr & m))
+	if ((pkt->h.src.s_addr & m) != (p->remote_net.s_addr & m))
 		return IPSEC_E_POLICY;
 	return IPSEC_OK;
 }

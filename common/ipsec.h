@@ -11,6 +11,7 @@
 
 #include "esp.h"
 #include "ike.h"
+#include "ip4.h"
 #include "u32map.h"
 
 #include <netinet/in.h>
@@ -68,8 +69,9 @@ struct ipsec_pair *ipsec_find_spi(const struct ipsec *ip, uint32_t spi);
 enum esp_err ipsec_seal(struct ipsec_pair *p, const uint8_t *inner, size_t len, uint8_t *out,
 			size_t cap, size_t *out_len);
 /*
- * Open an ESP payload (from the SPI on).  The inner packet's source must lie
- * in the pair's remote traffic selector; *pp gets the pair.
+ * Open an ESP payload (from the SPI on) into inner.  The inner packet's
+ * source must lie in the pair's remote traffic selector; pkt gets it
+ * parsed (ip4_pkt_parse: the one parse on its way in), *pp the pair.
  */
 enum ipsec_err {
 	IPSEC_OK = 0,
@@ -86,7 +88,7 @@ enum ipsec_err {
 };
 const char *ipsec_err_name(enum ipsec_err e);
 enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint8_t *inner,
-			  size_t cap, size_t *inner_len, struct ipsec_pair **pp);
+			  size_t cap, struct ip4_pkt *pkt, struct ipsec_pair **pp);
 
 /*
  * Wireshark's ESP SA table (esp_sa UAT) lines for every pair, both

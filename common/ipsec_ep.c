@@ -130,10 +130,10 @@ static void ipsec_ep_drop(struct ipsec_ep *ep, enum ipsec_err e, const struct ip
 }
 
 int ipsec_ep_open(struct ipsec_ep *ep, const uint8_t *esp, size_t len, uint8_t *inner, size_t cap,
-		  size_t *inner_len, struct ipsec_pair **pp)
+		  struct ip4_pkt *pkt, struct ipsec_pair **pp)
 {
 	struct ipsec_pair *p = NULL;
-	enum ipsec_err e = ipsec_open(&ep->sas, esp, len, inner, cap, inner_len, &p);
+	enum ipsec_err e = ipsec_open(&ep->sas, esp, len, inner, cap, pkt, &p);
 
 	if (e != IPSEC_OK) {
 		ipsec_ep_drop(ep, e, p);

@@ -80,11 +80,11 @@ void ipsec_ep_ike_in(struct ipsec_ep *ep, struct in_addr local, uint16_t lport, 
 		     uint16_t pport, const uint8_t *msg, size_t len);
 
 /*
- * An ESP packet (from the SPI on): the inner IPv4 packet into inner, its
- * pair into *pp, and 0; or -1, dropped and counted by reason.
+ * An ESP packet (from the SPI on): the inner IPv4 packet into inner, parsed
+ * into pkt, its pair into *pp, and 0; or -1, dropped and counted by reason.
  */
 int ipsec_ep_open(struct ipsec_ep *ep, const uint8_t *esp, size_t len, uint8_t *inner, size_t cap,
-		  size_t *inner_len, struct ipsec_pair **pp);
+		  struct ip4_pkt *pkt, struct ipsec_pair **pp);
 
 /* Seal pkt in p and send it to mac: 0, or -1 (counted; a pair out of numbers is rekeyed). */
 int ipsec_ep_seal_send(struct ipsec_ep *ep, struct ipsec_pair *p, const uint8_t mac[6],

@@ -10,6 +10,7 @@
 #ifndef MIPSA_FA_H
 #define MIPSA_FA_H
 
+#include "ip4.h"
 #include "mip_auth.h"
 #include "mip_msg.h"
 #include "pmtu.h"
@@ -146,8 +147,16 @@ struct fa_ops {
  * fa->guard), with its own argument.  Everything for a visitor leaves
  * through guard.to_link when it is set, which may seal it.
  */
+/* What the FA sends on the access link, as it knows it, so the guard need not parse it. */
+enum fa_out {
+	FA_OUT_ADVERT, /* an agent advertisement (to all nodes) */
+	FA_OUT_REPLY,  /* a registration reply to a visitor */
+	FA_OUT_DATA,   /* anything else for a visitor: its data, our ICMP errors */
+};
+
 struct fa_guard {
-	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
+	void (*to_link)(void *arg, const uint8_t mac[6], struct in_addr dst, enum fa_out kind,
+			const uint8_t *pkt, size_t len);
 	/* The largest packet that reaches a visitor (ESP costs some); 0: not known. */
 	size_t (*visitor_mtu)(void *arg, struct in_addr home_addr);
 	/* Does this home address have IPsec SAs with us (so cleartext is refused)? */
@@ -195,9 +204,8 @@ void fa_free(struct fa *fa);
 /* An IPv4 packet from the access link with its sender's MAC (registration or solicitation). */
 void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
 		  uint64_t now_ms);
-/* An IPv4 packet that came out of a visitor's ESP SA (registration or data). */
-void fa_from_esp(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
-		 uint64_t now_ms);
+/* An IPv4 packet that came out of a visitor's ESP SA (registration or data), parsed there. */
+void fa_from_esp(struct fa *fa, const uint8_t mac[6], const struct ip4_pkt *p, uint64_t now_ms);
 /* A registration reply (UDP payload) from src. */
 void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len, uint64_t now_ms);
 /* A reply a reply_filter held: finish (MN-FA) and send it to the registered visitor. */
@@ -213,12 +221,16 @@ void fa_data_init(struct fa *fa);
 void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len);
 /* A visitor's packet captured by the TUN: reverse-tunnel or forward it. */
 void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len);
-/* The same, saying whether it came through IPsec. */
-void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool protected);
+/* The same, parsed, saying whether it came through IPsec. */
+void fa_visitor_packet(struct fa *fa, const struct ip4_pkt *p, bool protected);
 
 struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr);
-/* An IPv4 packet to a link-layer address on the access link: through the guard when set. */
-void fa_to_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len);
+/*
+ * An IPv4 packet to a link-layer address on the access link, to dst, of a
+ * kind the guard acts on: through the guard when set.
+ */
+void fa_to_link(struct fa *fa, const uint8_t mac[6], struct in_addr dst, enum fa_out kind,
+		const uint8_t *pkt, size_t len);
 
 int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	   uint64_t now_ms);

@@ -34,7 +34,7 @@ static void fa_deliver_piece(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct fa_piece *p = arg;
 
-	fa_to_link(p->fa, p->v->mac, pkt, len);
+	fa_to_link(p->fa, p->v->mac, p->v->home_addr, FA_OUT_DATA, pkt, len);
 }
 
 /* An ICMP error about a packet from a correspondent: routed as it is. */
@@ -115,35 +115,36 @@ void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
 
 void fa_from_visitor(struct fa *fa, const uint8_t *pkt, size_t len)
 {
-	fa_visitor_packet(fa, pkt, len, false);
-}
+	struct ip4_pkt p;
 
-void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool protected)
-{
-	struct ip4_hdr h;
-	struct buf payload;
-	struct fa_visitor *v;
-
-	if (ip4_parse_fwd(pkt, len, &h, &payload) != IP4_OK) {
+	if (ip4_pkt_parse(pkt, len, &p) != IP4_OK) {
 		fa->ctr.drop_malformed++;
 		return;
 	}
-	if (!protected && fa->guard.secured != NULL && fa->guard.secured(fa->guard.arg, h.src)) {
+	fa_visitor_packet(fa, &p, false);
+}
+
+void fa_visitor_packet(struct fa *fa, const struct ip4_pkt *p, bool protected)
+{
+	const struct ip4_hdr *h = &p->h;
+	struct fa_visitor *v;
+
+	if (!protected && fa->guard.secured != NULL && fa->guard.secured(fa->guard.arg, h->src)) {
 		/* Its SAs exist: everything it sends must come through them. */
 		fa->ctr.drop_cleartext++;
 		return;
 	}
-	v = fa_find_visitor(fa, h.src);
+	v = fa_find_visitor(fa, h->src);
 	if (v == NULL || !v->active) {
 		fa->ctr.drop_not_visitor++;
-		log_rl_debug("packet from %s, not a registered visitor", IP4_STR(h.src));
+		log_rl_debug("packet from %s, not a registered visitor", IP4_STR(h->src));
 		return;
 	}
 	if (!v->reverse_tunnel) {
 		fa->ctr.forwarded_packets++;
-		fa->ops.to_forward(fa->ops.arg, pkt, h.total_len);
+		fa->ops.to_forward(fa->ops.arg, p->data, h->total_len);
 		return;
 	}
 	struct fa_piece piece = {.fa = fa, .v = v};
-	pmtu_send(&fa->reverse_path, &piece, pkt, h.total_len, v->tunnel_mtu);
+	pmtu_send(&fa->reverse_path, &piece, p->data, h->total_len, v->tunnel_mtu);
 }

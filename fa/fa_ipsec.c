@@ -152,10 +152,10 @@ void fa_sec_esp_in(struct fa_sec *s, const uint8_t *esp, size_t len)
 {
 	uint8_t inner[IP4_MAX_PACKET];
 	struct ipsec_pair *p;
-	size_t ilen;
+	struct ip4_pkt pkt;
 	const uint8_t *mac;
 
-	if (ipsec_ep_open(&s->ep, esp, len, inner, sizeof(inner), &ilen, &p) < 0)
+	if (ipsec_ep_open(&s->ep, esp, len, inner, sizeof(inner), &pkt, &p) < 0)
 		return;
 	p->last_in_ms = ev_now_ms();
 	mac = fa_mac_of(s, p->peer);
@@ -163,7 +163,7 @@ void fa_sec_esp_in(struct fa_sec *s, const uint8_t *esp, size_t len)
 		s->ep.ctr.ike_drop_no_mac++;
 		return;
 	}
-	fa_from_esp(s->fa, mac, inner, ilen, ev_now_ms());
+	fa_from_esp(s->fa, mac, &pkt, ev_now_ms());
 }
 
 static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *mac,
@@ -182,50 +182,31 @@ static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *
 		fa_reuse_note_pair(s, p->remote_net);
 }
 
-/* A registration reply (UDP from port 434). */
-static bool fa_is_reg_reply(const uint8_t *pkt, size_t len)
-{
-	struct ip4_hdr ip;
-	struct buf udp;
-	uint16_t sport, dport;
-
-	return ip4_udp_parse_captured(pkt, len, &ip, &sport, &dport, &udp) == IP4_OK &&
-	       sport == MIP_PORT;
-}
-
-static void fa_guard_to_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+/*
+ * What the Mobile IP core sends on the access link, protected as the
+ * visitor's SAs say: advertisements go as they are; to a visitor with SAs
+ * through them (a reply to a hand-over's cleartext registration may go
+ * before the SAs taken over may carry anything: our store copy is on its
+ * way); a node we must protect but have no SAs with yet (negotiating, or
+ * Quick Mode after a partial hand-over) gets only our registration reply
+ * in the clear, never its data.
+ */
+static void fa_guard_to_link(void *arg, const uint8_t mac[6], struct in_addr dst, enum fa_out kind,
+			     const uint8_t *pkt, size_t len)
 {
 	struct fa_sec *s = arg;
-
-	fa_sec_to_link(s, mac, pkt, len);
-}
-
-void fa_sec_to_link(struct fa_sec *s, const uint8_t mac[6], const uint8_t *pkt, size_t len)
-{
-	struct in_addr dst;
 	struct ipsec_pair *p;
 
-	if (len < IP4_HDR_LEN || (mac[0] & 1)) {
+	if (kind == FA_OUT_ADVERT || (mac[0] & 1)) {
 		s->ops.to_link(s->ops.arg, mac, pkt, len);
 		return;
 	}
-	memcpy(&dst.s_addr, pkt + 16, 4);
 	p = ipsec_find(&s->ep.sas, dst.s_addr);
-	/*
-	 * The reply to a hand-over's cleartext registration may go before the
-	 * SAs taken over may carry anything (our store copy is on its way).
-	 */
-	if (p != NULL && (ipsec_may_send(p) || !fa_is_reg_reply(pkt, len))) {
+	if (p != NULL && (ipsec_may_send(p) || kind != FA_OUT_REPLY)) {
 		fa_seal_send(s, p, mac, pkt, len);
 		return;
 	}
-	/*
-	 * A node we must protect but have no SAs with yet (negotiating, or Quick
-	 * Mode after a partial hand-over): only our registration reply may go
-	 * in the clear, never its data.
-	 */
-	if (s->ep.ike != NULL && ipsec_conf_peer(s->ic, dst) != NULL &&
-	    !fa_is_reg_reply(pkt, len)) {
+	if (s->ep.ike != NULL && ipsec_conf_peer(s->ic, dst) != NULL && kind != FA_OUT_REPLY) {
 		s->ctr.drop_no_sa++;
 		return;
 	}
@@ -263,12 +244,14 @@ static void fa_local_icmp(void *arg, const uint8_t *pkt, size_t len)
 
 int fa_sec_from_stack(struct fa_sec *s, const uint8_t *pkt, size_t len)
 {
+	struct ip4_pkt ip;
 	struct in_addr dst;
 	struct fa_local l = {.s = s};
 
-	if (len < IP4_HDR_LEN)
+	if (ip4_pkt_parse(pkt, len, &ip) != IP4_OK)
 		return 0;
-	memcpy(&dst.s_addr, pkt + 16, 4);
+	dst = ip.h.dst;
+	len = ip.h.total_len;
 	l.p = ipsec_find(&s->ep.sas, dst.s_addr);
 	if (l.p == NULL)
 		return 0;

@@ -22,10 +22,11 @@ static const struct mip_key *fa_peer_key(const struct fa_peer_key *keys, size_t 
 	return NULL;
 }
 
-void fa_to_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+void fa_to_link(struct fa *fa, const uint8_t mac[6], struct in_addr dst, enum fa_out kind,
+		const uint8_t *pkt, size_t len)
 {
 	if (fa->guard.to_link != NULL)
-		fa->guard.to_link(fa->guard.arg, mac, pkt, len);
+		fa->guard.to_link(fa->guard.arg, mac, dst, kind, pkt, len);
 	else
 		fa->ops.to_link(fa->ops.arg, mac, pkt, len);
 }
@@ -75,7 +76,7 @@ static void fa_send_to_mn(struct fa *fa, const uint8_t mac[6], struct in_addr sr
 		log_err("reply for %s does not fit", IP4_STR(home_addr));
 		return;
 	}
-	fa_to_link(fa, mac, pkt, buf_used(&b));
+	fa_to_link(fa, mac, home_addr, FA_OUT_REPLY, pkt, buf_used(&b));
 }
 
 /* A denial the FA itself makes (RFC 5944 3.7.2.3): no MN-HA, MN-FA where we share a key. */
@@ -273,66 +274,71 @@ static bool fa_secured(struct fa *fa, struct in_addr home_addr)
 	return fa->guard.secured != NULL && fa->guard.secured(fa->guard.arg, home_addr);
 }
 
-/* A registration request or solicitation, cleartext or out of ESP. */
-static void fa_link_packet(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
+/* A registration request or solicitation, cleartext or out of ESP, parsed once. */
+static void fa_link_packet(struct fa *fa, const uint8_t mac[6], const struct ip4_pkt *p,
 			   uint64_t now_ms, bool protected)
 {
-	struct ip4_hdr ip;
-	struct buf payload;
-	uint16_t sport, dport;
-	enum ip4_err e = ip4_parse(pkt, len, &ip, &payload);
+	const struct ip4_hdr *ip = &p->h;
 
-	if (e == IP4_OK && ip.proto == IP4_PROTO_ICMP && !protected) {
-		fa_on_solicitation(fa, buf_rptr(&payload), buf_left(&payload), now_ms);
-		return;
-	}
-	if (e == IP4_OK)
-		e = ip4_udp_parse_captured(pkt, len, &ip, &sport, &dport, &payload);
-	if (e != IP4_OK) {
+	if (p->fragment) {
 		fa->ctr.drop_malformed++;
-		log_rl_notice("packet on the access link: %s", ip4_err_name(e));
+		log_rl_notice("packet on the access link: %s", ip4_err_name(IP4_E_FRAGMENT));
 		return;
 	}
-	if (dport != MIP_PORT || ip.dst.s_addr != fa->cfg.alias.s_addr) {
+	if (ip->proto == IP4_PROTO_ICMP && !protected) {
+		fa_on_solicitation(fa, buf_rptr(&p->payload), buf_left(&p->payload), now_ms);
+		return;
+	}
+	if (!p->udp) {
+		fa->ctr.drop_malformed++;
+		log_rl_notice("packet on the access link: %s",
+			      ip4_err_name(ip->proto == IP4_PROTO_UDP ? IP4_E_UDP : IP4_E_PROTO));
+		return;
+	}
+	if (p->dport != MIP_PORT || ip->dst.s_addr != fa->cfg.alias.s_addr) {
 		fa->ctr.drop_not_for_us++;
 		return;
 	}
 	/* A node with IPsec SAs registers under them, never in the clear (but see cleartext_ok). */
-	if (!protected && fa_secured(fa, ip.src) &&
+	if (!protected && fa_secured(fa, ip->src) &&
 	    (fa->guard.cleartext_ok == NULL ||
-	     !fa->guard.cleartext_ok(fa->guard.arg, ip.src, buf_rptr(&payload),
-				     buf_left(&payload)))) {
+	     !fa->guard.cleartext_ok(fa->guard.arg, ip->src, buf_rptr(&p->udp_payload),
+				     buf_left(&p->udp_payload)))) {
 		fa->ctr.drop_cleartext++;
 		log_rl_notice("cleartext registration from %s, which has IPsec SAs: dropped",
-			      IP4_STR(ip.src));
+			      IP4_STR(ip->src));
 		return;
 	}
-	fa_on_request(fa, mac, &ip, sport, buf_rptr(&payload), buf_left(&payload), now_ms);
+	fa_on_request(fa, mac, ip, p->sport, buf_rptr(&p->udp_payload), buf_left(&p->udp_payload),
+		      now_ms);
 }
 
 void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
 		  uint64_t now_ms)
 {
-	fa_link_packet(fa, mac, pkt, len, now_ms, false);
-}
+	struct ip4_pkt p;
+	enum ip4_err e = ip4_pkt_parse(pkt, len, &p);
 
-void fa_from_esp(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_t len,
-		 uint64_t now_ms)
-{
-	struct ip4_hdr ip;
-	struct buf payload;
-
-	if (ip4_parse_fwd(pkt, len, &ip, &payload) != IP4_OK) {
+	if (e != IP4_OK) {
 		fa->ctr.drop_malformed++;
+		log_rl_notice("packet on the access link: %s", ip4_err_name(e));
 		return;
 	}
+	fa_link_packet(fa, mac, &p, now_ms, false);
+}
+
+void fa_from_esp(struct fa *fa, const uint8_t mac[6], const struct ip4_pkt *p, uint64_t now_ms)
+{
+	struct in_addr dst = p->h.dst;
+
 	fa->ctr.esp_packets++;
-	if (ip.dst.s_addr == fa->cfg.alias.s_addr && ip.proto == IP4_PROTO_UDP)
-		fa_link_packet(fa, mac, pkt, len, now_ms, true);
-	else if (ip.dst.s_addr == fa->cfg.alias.s_addr || ip.dst.s_addr == fa->cfg.coa.s_addr)
-		fa->ops.to_forward(fa->ops.arg, pkt, ip.total_len); /* for us: to the kernel */
+	if (dst.s_addr == fa->cfg.alias.s_addr && p->h.proto == IP4_PROTO_UDP)
+		fa_link_packet(fa, mac, p, now_ms, true);
+	else if (dst.s_addr == fa->cfg.alias.s_addr || dst.s_addr == fa->cfg.coa.s_addr)
+		fa->ops.to_forward(fa->ops.arg, p->data,
+				   p->h.total_len); /* for us: to the kernel */
 	else
-		fa_visitor_packet(fa, pkt, len, true);
+		fa_visitor_packet(fa, p, true);
 }
 
 /* What to relay to the mobile node: the reply up to its MN-HA extension (3.7.3.2). */
@@ -539,5 +545,5 @@ void fa_advertise(struct fa *fa)
 	/* RFC 5944 2.3.1: after 0xffff the sequence number wraps to 256, not 0. */
 	fa->adv_seq = fa->adv_seq == 0xffff ? 256 : fa->adv_seq + 1;
 	fa->ctr.advertisements++;
-	fa_to_link(fa, all_nodes_mac, pkt, buf_used(&bp));
+	fa_to_link(fa, all_nodes_mac, all_nodes, FA_OUT_ADVERT, pkt, buf_used(&bp));
 }

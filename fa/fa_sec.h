@@ -92,9 +92,6 @@ int fa_sec_init(struct fa_sec *s, struct fa *fa, struct ev_loop *loop, const str
 /* Free the store client first: its pending answers must not come back to s. */
 void fa_sec_free(struct fa_sec *s);
 
-/* fa_ops hooks it installs; the main's to_link goes through fa_sec_to_link. */
-void fa_sec_to_link(struct fa_sec *s, const uint8_t mac[6], const uint8_t *pkt, size_t len);
-
 /*
  * Input.  fa_sec_frame: a frame the access-link capture saw; IKE (UDP 500,
  * or 4500 with the zero marker) is handled, 1, else 0.  fa_sec_esp_in: an

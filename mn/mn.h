@@ -101,8 +101,16 @@ struct mn_ops {
  * in mn->guard), with its own argument.  Everything for the link leaves
  * through guard.to_link when it is set, which may seal it.
  */
+/* What the node sends on its link, as it knows it, so the guard need not parse it. */
+enum mn_out {
+	MN_OUT_SOLICIT, /* an agent solicitation (to all routers) */
+	MN_OUT_REQUEST, /* a registration request to the agent */
+	MN_OUT_DATA,    /* our stack's packets */
+};
+
 struct mn_guard {
-	void (*to_link)(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len);
+	void (*to_link)(void *arg, const uint8_t mac[6], enum mn_out kind, const uint8_t *pkt,
+			size_t len);
 	/*
 	 * Before registering with an agent (moved: its care-of address is
 	 * new), make sure traffic to it is protected.  1: go ahead; 0:
@@ -151,8 +159,9 @@ void mn_init(struct mn *mn, struct ev_loop *loop, const struct mn_config *cfg,
 void mn_free(struct mn *mn);
 
 void mn_link_event(struct mn *mn, bool up);
-/* An IPv4 packet to a link-layer address on our link: through the guard when set. */
-void mn_to_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_t len);
+/* An IPv4 packet of a kind to a link-layer address on our link: through the guard when set. */
+void mn_to_link(struct mn *mn, const uint8_t mac[6], enum mn_out kind, const uint8_t *pkt,
+		size_t len);
 /* An ICMP message (IPv4 packet) captured on our link, with the sender's MAC. */
 void mn_from_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_t len);
 /* A registration reply (UDP payload). */

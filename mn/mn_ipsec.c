@@ -223,17 +223,6 @@ static void mn_sec_accepted(void *arg, const struct mip_reg_reply *rp)
 		ike_initiate(s->ep.ike, pc, s->home_addr);
 }
 
-/* A registration request (UDP to port 434): the only thing that may go in the clear. */
-static bool mn_is_registration(const uint8_t *pkt, size_t len)
-{
-	struct ip4_hdr ip;
-	struct buf udp;
-	uint16_t sport, dport;
-
-	return ip4_udp_parse_captured(pkt, len, &ip, &sport, &dport, &udp) == IP4_OK &&
-	       dport == MIP_PORT;
-}
-
 /* ---- ESP ---- */
 
 void mn_sec_ike_in(struct mn_sec *s, struct in_addr local, uint16_t lport, struct in_addr peer,
@@ -246,13 +235,13 @@ void mn_sec_esp_in(struct mn_sec *s, const uint8_t *esp, size_t len)
 {
 	uint8_t inner[IP4_MAX_PACKET];
 	struct ipsec_pair *p;
-	size_t ilen;
+	struct ip4_pkt pkt;
 
-	if (ipsec_ep_open(&s->ep, esp, len, inner, sizeof(inner), &ilen, &p) == 0)
-		s->ops.to_stack(s->ops.arg, inner, ilen);
+	if (ipsec_ep_open(&s->ep, esp, len, inner, sizeof(inner), &pkt, &p) == 0)
+		s->ops.to_stack(s->ops.arg, inner, pkt.h.total_len);
 }
 
-struct mn_out {
+struct mn_piece {
 	struct mn_sec *s;
 	struct ipsec_pair *p; /* NULL: in the clear */
 	const uint8_t *mac;
@@ -260,7 +249,7 @@ struct mn_out {
 
 static void mn_out_piece(void *arg, const uint8_t *pkt, size_t len)
 {
-	struct mn_out *o = arg;
+	struct mn_piece *o = arg;
 
 	if (o->p != NULL)
 		ipsec_ep_seal_send(&o->s->ep, o->p, o->mac, pkt, len);
@@ -271,7 +260,7 @@ static void mn_out_piece(void *arg, const uint8_t *pkt, size_t len)
 /* An ICMP error about our stack's packet goes back into our stack. */
 static void mn_out_icmp(void *arg, const uint8_t *pkt, size_t len)
 {
-	struct mn_out *o = arg;
+	struct mn_piece *o = arg;
 
 	o->s->ops.to_stack(o->s->ops.arg, pkt, len);
 }
@@ -284,27 +273,28 @@ static void mn_out_icmp(void *arg, const uint8_t *pkt, size_t len)
 static void mn_send(struct mn_sec *s, struct ipsec_pair *p, const uint8_t *mac, struct in_addr peer,
 		    const uint8_t *pkt, size_t len)
 {
-	struct mn_out o = {.s = s, .p = p, .mac = mac};
+	struct mn_piece o = {.s = s, .p = p, .mac = mac};
 
 	s->link_path.icmp_src = peer;
 	pmtu_send(&s->link_path, &o, pkt, len,
 		  p != NULL ? pmtu_esp_inner(p->out.alg, p->udp_encap, s->link_mtu) : s->link_mtu);
 }
 
-static void mn_sec_to_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+static void mn_sec_to_link(void *arg, const uint8_t mac[6], enum mn_out kind, const uint8_t *pkt,
+			   size_t len)
 {
 	struct mn_sec *s = arg;
 	const struct mn *mn = s->mn;
 	struct ipsec_pair *p = NULL;
 
 	/* Unicast to the current agent goes through its SA; multicast never can. */
-	if (s->ep.ike == NULL || !mn->agent.valid || len < IP4_HDR_LEN || (mac[0] & 1) ||
+	if (s->ep.ike == NULL || !mn->agent.valid || kind == MN_OUT_SOLICIT || (mac[0] & 1) ||
 	    ipsec_conf_peer(s->ic, mn->agent.addr) == NULL) {
 		mn_send(s, NULL, mac, mn->agent.addr, pkt, len);
 		return;
 	}
 	/* The registration that starts a reuse hand-over goes in the clear (brief, pitfall 3). */
-	if (s->reuse_pending && mn_is_registration(pkt, len)) {
+	if (s->reuse_pending && kind == MN_OUT_REQUEST) {
 		s->ops.to_link(s->ops.arg, mac, pkt, len);
 		return;
 	}

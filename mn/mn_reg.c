@@ -50,7 +50,7 @@ static void mn_send_solicitation(struct mn *mn)
 		return;
 	mn->ctr.solicitations_sent++;
 	log_debug("agent solicitation sent");
-	mn_to_link(mn, agents_mac, pkt, buf_used(&bp));
+	mn_to_link(mn, agents_mac, MN_OUT_SOLICIT, pkt, buf_used(&bp));
 	ev_timer_start(mn->loop, &mn->solicit, mn->cfg.solicit_retry_ms);
 }
 
@@ -95,7 +95,7 @@ static int mn_send_request(struct mn *mn, uint16_t lifetime)
 	}
 	mn->ctr.reg_sent++;
 	mn->req_sent_ms = ev_now_ms();
-	mn_to_link(mn, mn->agent.mac, pkt, buf_used(&bp));
+	mn_to_link(mn, mn->agent.mac, MN_OUT_REQUEST, pkt, buf_used(&bp));
 	ev_timer_start(mn->loop, &mn->retx, mn->retry_ms);
 	return 0;
 }
@@ -424,10 +424,11 @@ void mn_from_reply(struct mn *mn, const uint8_t *msg, size_t len)
 	/* Keep retransmitting with back-off: a denial may be transient (resources, timeout). */
 }
 
-void mn_to_link(struct mn *mn, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+void mn_to_link(struct mn *mn, const uint8_t mac[6], enum mn_out kind, const uint8_t *pkt,
+		size_t len)
 {
 	if (mn->guard.to_link != NULL)
-		mn->guard.to_link(mn->guard.arg, mac, pkt, len);
+		mn->guard.to_link(mn->guard.arg, mac, kind, pkt, len);
 	else
 		mn->ops.to_link(mn->ops.arg, mac, pkt, len);
 }
@@ -439,7 +440,7 @@ void mn_from_stack(struct mn *mn, const uint8_t *pkt, size_t len)
 		return;
 	}
 	mn->ctr.packets_out++;
-	mn_to_link(mn, mn->agent.mac, pkt, len);
+	mn_to_link(mn, mn->agent.mac, MN_OUT_DATA, pkt, len);
 }
 
 int mn_reregister(struct mn *mn)

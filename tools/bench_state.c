@@ -468,7 +468,8 @@ static int esp_round_trip(struct state *s, size_t i, const struct sax_child *c)
 	struct esp_sa mn;
 	struct ipsec_pair *pp = NULL;
 	struct buf b;
-	size_t ilen, blen;
+	size_t ilen;
+	struct ip4_pkt bp;
 	int rc = -1;
 
 	memset(&mn, 0, sizeof(mn));
@@ -484,10 +485,9 @@ static int esp_round_trip(struct state *s, size_t i, const struct sax_child *c)
 	buf_init_write(&b, esp, sizeof(esp));
 	if (esp_encap(&mn, inner, ilen, &b) != ESP_OK)
 		fail("esp_encap", i);
-	else if (ipsec_open(&s->ipsec, esp, buf_used(&b), back, sizeof(back), &blen, &pp) !=
-		 IPSEC_OK)
+	else if (ipsec_open(&s->ipsec, esp, buf_used(&b), back, sizeof(back), &bp, &pp) != IPSEC_OK)
 		fail("ESP from the node does not open under the installed keys", i);
-	else if (pp == NULL || pp->key != home_of(i).s_addr || blen != ilen ||
+	else if (pp == NULL || pp->key != home_of(i).s_addr || (size_t)bp.h.total_len != ilen ||
 		 memcmp(back, inner, ilen) != 0)
 		fail("ESP opened into the wrong pair or packet", i);
 	else

@@ -1,9 +1,8 @@
 /*
- * Fuzz ip4_parse and ip4_udp_parse.  A parsed header must be consistent
- * with the bytes; a 20-byte header rebuilds to the same bytes; the packet
- * survives IP-in-IP encapsulation; a parsed UDP datagram rebuilds with
- * ip4_udp_put to a packet that parses back to the same ports and payload,
- * and to the same UDP bytes when the input carried a checksum.
+ * Fuzz ip4_parse, ip4_udp_parse and the descriptor (ip4_pkt_parse).  A parsed header must be
+ * consistent with the bytes; a 20-byte header rebuilds to the same bytes; the packet survives
+ * IP-in-IP encapsulation; a parsed UDP datagram rebuilds with ip4_udp_put to a packet that parses
+ * back to the same ports and payload, and to the same UDP bytes when the input carried a checksum.
  */
 #include "buf.h"
 #include "fuzzer.h"
@@ -127,9 +126,34 @@ static uint8_t *fixed_copy(const uint8_t *data, size_t size)
 	return m;
 }
 
+/* The descriptor agrees with the parsers it stands for. */
+static void fuzz_pkt(const uint8_t *data, size_t size)
+{
+	struct ip4_pkt p;
+	struct ip4_hdr h;
+	struct buf b;
+	uint16_t sp, dp;
+	enum ip4_err e = ip4_pkt_parse(data, size, &p);
+
+	CHECK(e == ip4_parse_fwd(data, size, &h, &b));
+	if (e != IP4_OK)
+		return;
+	CHECK(p.data == data && p.h.total_len == h.total_len);
+	CHECK(p.fragment == ((h.frag & (IP4_MF | IP4_OFFMASK)) != 0));
+	CHECK(buf_rptr(&p.payload) == buf_rptr(&b) && buf_left(&p.payload) == buf_left(&b));
+	CHECK(p.udp == (ip4_udp_parse_captured(data, size, &h, &sp, &dp, &b) == IP4_OK));
+	if (!p.udp)
+		return;
+	CHECK(p.sport == sp && p.dport == dp);
+	CHECK(buf_rptr(&p.udp_payload) == buf_rptr(&b) && buf_left(&p.udp_payload) == buf_left(&b));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *fixed = fixed_copy(data, size);
+
+	fuzz_pkt(data, size);
+	fuzz_pkt(fixed, size);
 
 	fuzz_parse(data, size);
 	fuzz_udp(data, size);

@@ -71,3 +71,26 @@ has_sas() {
 no_sas() {
 	jqa "$1" sas '([.isakmp_sas[] | select(.state == "established")] | length == 0) and (.ipsec_sas | length == 0)'
 }
+
+# capture NODE FILE [FILTER [IFACE...]]: tshark on NODE's IFACEs (default
+# acc0) into FILE, returning only once it captures: a probe (UDP to the
+# discard port, between addresses no test uses) injected on the access
+# bridge's stub port must be in the file.  Sets cap_pid.
+capture() {
+	local node=$1 file=$2 filter=${3:-} ifaces=("${@:4}") args=() i
+	local probe="udp dst port 9 and host 198.18.99.99"
+	[[ ${#ifaces[@]} -gt 0 ]] || ifaces=(acc0)
+	for i in "${ifaces[@]}"; do args+=(-i "$i"); done
+	[[ -z $filter ]] || args+=(-f "($filter) or ($probe)")
+	ip netns exec "$(tb_ns "$node")" tshark "${args[@]}" -w "$file" -q 2>/dev/null &
+	cap_pid=$!
+	for i in $(seq 100); do
+		tb_exec "$node" "$TB_BIN/tools/mipsa-inject" udp --dev accstub-peer \
+			--dst-mac ff:ff:ff:ff:ff:ff --src 198.18.99.98 --dst 198.18.99.99 \
+			--sport 9 --dport 9 --hex 00 >/dev/null 2>&1 || true
+		[[ -s $file ]] && tshark -r "$file" -Y "udp.dstport == 9" 2>/dev/null | grep -q . &&
+			return 0
+		sleep 0.1
+	done
+	fail "the capture on $node did not start within 10 s"
+}

@@ -83,10 +83,7 @@ move() {
 
 tb_up
 mkdir -p "$TB_RUN"
-ip netns exec "$(tb_ns fa1)" tshark -i acc0 -f "udp dst port 434" -w "$TB_RUN/fa1.pcapng" -q \
-	2>/dev/null &
-cap_pid=$!
-within "capture on fa1" 5 test -s "$TB_RUN/fa1.pcapng"
+capture fa1 "$TB_RUN/fa1.pcapng" "udp dst port 434"
 tb_start_daemons
 tb_wait_registered fa1 15 || fail "no registration through fa1"
 pings
@@ -164,11 +161,15 @@ jqa fa1 sas ".reuse_counters.store_puts == $puts0"
 sent0=$(jqv fa2 sas '.esp_counters.esp_out')
 loss=$(tb_exec cn ping -f -c "$FLOOD" -W 1 -q "$TB_MN_HOME" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 sent=$(($(jqv fa2 sas '.esp_counters.esp_out') - sent0))
-[[ $loss == 0 ]] || fail "flood towards the node: ${loss}% lost"
-[[ $sent -ge $FLOOD ]] || fail "fa2 sealed only $sent packets for $FLOOD pings"
+# A flood ping on a loaded machine may lose a reply to a full queue; what
+# must not happen is fa2 refusing to seal (esp_drop_reserved) or traffic
+# stopping, which would lose everything after the reserve.
+awk -v l="$loss" 'BEGIN { exit !(l != "" && l < 1) }' ||
+	fail "flood towards the node: ${loss:-?}% lost"
+[[ $sent -ge $((FLOOD * 99 / 100)) ]] || fail "fa2 sealed only $sent packets for $FLOOD pings"
 jqa fa2 sas ".esp_counters.esp_drop_reserved == $seal0 and .reuse_counters.served_records == $served0"
 pings
-echo "    $FLOOD pings towards the node, all answered: fa2 sealed $sent, refused none for want of sequence numbers"
+echo "    $FLOOD pings towards the node, ${loss}% lost: fa2 sealed $sent, refused none for want of sequence numbers"
 # and it still hands over: fa2 lends, fa1 takes the SAs
 move fa1
 jqa fa2 sas ".reuse_counters.served_records == $((served0 + 1))"

@@ -43,10 +43,7 @@ run_case() {
 	tb_up
 	mkdir -p "$TB_RUN"
 	cap="$TB_RUN/acc-$esp.pcapng"
-	ip netns exec "$(tb_ns fa1)" tshark -i acc0 -w "$cap" -q 2>/dev/null &
-	local cap_pid=$!
-	for _ in $(seq 50); do [[ -s $cap ]] && break; sleep 0.1; done
-	sleep 0.3
+	capture fa1 "$cap"
 	tb_start_daemons
 	tb_wait_registered fa1 10 || fail "no registration through fa1"
 	jqa mn sas '[.isakmp_sas[] | select(.state == "established")] | length == 1'

@@ -89,11 +89,9 @@ tb_up
 mkdir -p "$TB_RUN"
 cap_pids=()
 for fa in fa1 fa2; do
-	ip netns exec "$(tb_ns "$fa")" tshark -i acc0 -w "$TB_RUN/$fa.pcapng" -q 2>/dev/null &
-	cap_pids+=($!)
+	capture "$fa" "$TB_RUN/$fa.pcapng"
+	cap_pids+=("$cap_pid")
 done
-for _ in $(seq 50); do [[ -s $TB_RUN/fa1.pcapng && -s $TB_RUN/fa2.pcapng ]] && break; sleep 0.1; done
-sleep 0.3
 tb_start_daemons
 tb_wait_registered fa1 15 || fail "no registration through fa1"
 # steady traffic both ways across three hand-overs

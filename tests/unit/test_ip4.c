@@ -386,6 +386,75 @@ START_TEST(test_udp_wrong_protocol)
 }
 END_TEST
 
+/* ---- the descriptor: one parse on the way through ---- */
+
+/* UDP length, IP flags and fragment offset: what ip4_pkt_parse makes of them. */
+START_TEST(test_pkt_parse_table)
+{
+	const struct {
+		const char *name;
+		uint16_t ulen, frag;
+		uint8_t proto;
+		bool udp, fragment;
+		size_t payload;
+	} t[] = {
+		/* 0 */ {"a whole UDP datagram", 12, 0, IP4_PROTO_UDP, true, false, 4},
+		/* 1 */ {"DF set: still whole", 12, 0x4000, IP4_PROTO_UDP, true, false, 4},
+		/* 2 */ {"first fragment (MF)", 12, IP4_MF, IP4_PROTO_UDP, false, true, 0},
+		/* 3 */ {"a later fragment", 12, 5, IP4_PROTO_UDP, false, true, 0},
+		/* 4 */ {"UDP length below its header", 7, 0, IP4_PROTO_UDP, false, false, 0},
+		/* 5 */ {"UDP length beyond the packet", 17, 0, IP4_PROTO_UDP, false, false, 0},
+		/* 6 */ {"UDP length 8: empty payload", 8, 0, IP4_PROTO_UDP, true, false, 0},
+		/* 7 */ {"not UDP", 12, 0, IP4_PROTO_ICMP, false, false, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint8_t pkt[sizeof(udp_pkt)];
+		struct ip4_pkt p;
+
+		memcpy(pkt, udp_pkt, sizeof(pkt));
+		pkt[6] = (uint8_t)(t[i].frag >> 8);
+		pkt[7] = (uint8_t)t[i].frag;
+		pkt[9] = t[i].proto;
+		pkt[24] = (uint8_t)(t[i].ulen >> 8);
+		pkt[25] = (uint8_t)t[i].ulen;
+		fix_ip_cksum(pkt, sizeof(pkt));
+		ck_assert_msg(ip4_pkt_parse(pkt, sizeof(pkt), &p) == IP4_OK, "case %zu (%s)", i,
+			      t[i].name);
+		ck_assert_msg(p.udp == t[i].udp && p.fragment == t[i].fragment,
+			      "case %zu (%s): udp %d fragment %d", i, t[i].name, p.udp, p.fragment);
+		ck_assert_ptr_eq(p.data, pkt);
+		ck_assert_uint_eq(p.h.proto, t[i].proto);
+		ck_assert_ptr_eq(buf_rptr(&p.payload), pkt + 20);
+		if (p.udp) {
+			ck_assert_uint_eq(buf_left(&p.udp_payload), t[i].payload);
+			ck_assert_ptr_eq(buf_rptr(&p.udp_payload), pkt + 28);
+			ck_assert_uint_eq(p.sport, (uint16_t)(pkt[20] << 8 | pkt[21]));
+			ck_assert_uint_eq(p.dport, (uint16_t)(pkt[22] << 8 | pkt[23]));
+		}
+	}
+}
+END_TEST
+
+/* Its IP checks are ip4_parse_fwd's, at every length. */
+START_TEST(test_pkt_parse_agrees)
+{
+	for (size_t n = 0; n <= sizeof(udp_pkt); n++) {
+		struct ip4_hdr h;
+		struct buf b;
+		struct ip4_pkt p;
+
+		ck_assert_int_eq(ip4_pkt_parse(udp_pkt, n, &p), ip4_parse_fwd(udp_pkt, n, &h, &b));
+	}
+	for (size_t n = 0; n <= sizeof(opt_pkt); n++) {
+		struct ip4_hdr h;
+		struct buf b;
+		struct ip4_pkt p;
+
+		ck_assert_int_eq(ip4_pkt_parse(opt_pkt, n, &p), ip4_parse_fwd(opt_pkt, n, &h, &b));
+	}
+}
+END_TEST
+
 /* ---- builders ---- */
 
 START_TEST(test_put_header_known)
@@ -718,6 +787,8 @@ static Suite *ip4_suite(void)
 	tcase_add_test(tc, test_udp_length_field);
 	tcase_add_test(tc, test_udp_header_truncated_by_ip_length);
 	tcase_add_test(tc, test_udp_wrong_protocol);
+	tcase_add_test(tc, test_pkt_parse_table);
+	tcase_add_test(tc, test_pkt_parse_agrees);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("build");

@@ -207,7 +207,7 @@ static void seal(struct ipsec_pair *p, bool from_mn, struct pkt *k)
 static enum ipsec_err open_at(struct ipsec *at, const struct pkt *k)
 {
 	uint8_t inner[256];
-	size_t n;
+	struct ip4_pkt n;
 	struct ipsec_pair *pp = NULL;
 
 	return ipsec_open(at, k->b + k->off, k->len - k->off, inner, sizeof(inner), &n, &pp);
