@@ -45,6 +45,9 @@ int log_level_from_name(const char *name)
 }
 
 static void log_vmsg(enum log_level level, const char *func, const char *suffix, const char *fmt,
+		     va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void log_vmsg(enum log_level level, const char *func, const char *suffix, const char *fmt,
 		     va_list ap)
 {
 	static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
