@@ -1,7 +1,7 @@
 # isakmp: sources and unit tests (see the header of each file; the fuzz
 # target is in tests/fuzz/local.mk)
 common_libmipsa_a_SOURCES += \
-	common/isakmp.c common/isakmp.h common/isakmp_int.h \
+	common/isakmp.c common/isakmp.h common/isakmp_int.h common/isakmp_build.c \
 	common/isakmp_payload.c common/isakmp_sa.c common/isakmp_names.c
 
 check_PROGRAMS += tests/unit/test_isakmp tests/unit/test_isakmp_sa
