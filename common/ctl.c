@@ -330,6 +330,71 @@ void ctl_raw(struct ctl_out *o, const char *s)
 		ctl_append(o, "%s", s);
 }
 
+/* ---- a daemon's commands ---- */
+
+static const struct ctl_cmd *ctl_cmd_find(const struct ctl_cmd *cmds, const char *name)
+{
+	for (const struct ctl_cmd *c = cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void ctl_cmd_row(struct ctl_out *o, const char *name, const char *args, const char *help)
+{
+	ctl_obj_begin(o, NULL);
+	ctl_str(o, "command", name);
+	ctl_str(o, "args", args[0] != '\0' ? args : "-");
+	ctl_str(o, "answer", help);
+	ctl_obj_end(o);
+}
+
+static void ctl_cmd_help(const struct ctl_cmd *cmds, struct ctl_out *o)
+{
+	ctl_list_begin(o, "commands");
+	for (const struct ctl_cmd *c = cmds; c->name != NULL; c++)
+		ctl_cmd_row(o, c->name, c->args, c->help);
+	ctl_cmd_row(o, CTL_HELP, "", "these commands");
+	ctl_list_end(o);
+}
+
+/* "unknown command 'x' (a, b, ..., help)", cut to errlen. */
+static int ctl_cmd_unknown(const struct ctl_cmd *cmds, const char *name, char *err, size_t errlen)
+{
+	size_t n = (size_t)snprintf(err, errlen, "unknown command '%s' (", name);
+
+	for (const struct ctl_cmd *c = cmds; c->name != NULL && n < errlen; c++)
+		n += (size_t)snprintf(err + n, errlen - n, "%s, ", c->name);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, "%s)", CTL_HELP);
+	return -1;
+}
+
+int ctl_dispatch(const struct ctl_cmd *cmds, const char *daemon, void *arg, int argc, char **argv,
+		 struct ctl_out *o, char *err, size_t errlen)
+{
+	const char *name = argc > 0 ? argv[0] : "";
+	bool help = strcmp(name, CTL_HELP) == 0;
+	const struct ctl_cmd *c = help ? NULL : ctl_cmd_find(cmds, name);
+	int r = 0;
+
+	if (!help && c == NULL)
+		return ctl_cmd_unknown(cmds, name, err, errlen);
+	if (!help && c->run == NULL) {
+		snprintf(err, errlen, "'%s' is answered by %s's daemon layer, not its library",
+			 name, daemon);
+		return -1;
+	}
+	ctl_obj_begin(o, NULL);
+	ctl_str(o, "daemon", daemon);
+	if (help)
+		ctl_cmd_help(cmds, o);
+	else
+		r = c->run(arg, argc, argv, o, err, errlen);
+	ctl_obj_end(o);
+	return r;
+}
+
 /* ---- server ---- */
 
 #define CTL_REQ_MAX  1024

@@ -132,7 +132,7 @@ struct dbs_record_info {
 void dbs_foreach(const struct dbs *d, void (*fn)(void *arg, const struct dbs_record_info *r),
 		 void *arg);
 
-/* Control socket: status, counters, records. */
+/* A control socket command, from the table of dbs_ctl.c ("help" lists it). */
 int dbs_ctl(struct dbs *d, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	    uint64_t now_ms);
 

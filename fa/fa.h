@@ -208,6 +208,7 @@ void fa_visitor_packet(struct fa *fa, const uint8_t *pkt, size_t len, bool prote
 
 struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr);
 
+/* A control socket command, from the table of fa_ctl.c ("help" lists it). */
 int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	   uint64_t now_ms);
 
