@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CONF_MAC_LEN     6
+#define CONF_MAC_STR_LEN (CONF_MAC_LEN * 3 - 1) /* "xx:xx:xx:xx:xx:xx" */
+
 int conf_load(struct conf *c, const char *path)
 {
 	memset(c, 0, sizeof(*c));
@@ -541,22 +544,22 @@ int conf_hex(struct conf *c, const config_setting_t *grp, const char *name, bool
 
 int conf_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned v[6];
+	unsigned v[CONF_MAC_LEN];
 	char extra;
 
 	/*
 	 * Exactly "xx:xx:xx:xx:xx:xx" first: sscanf's %2x alone also takes signs,
 	 * blanks and single digits, so "-1:00:00:00:00:00" read as ff:00:...
 	 */
-	if (strlen(s) != 17)
+	if (strlen(s) != CONF_MAC_STR_LEN)
 		return -1;
-	for (int i = 0; i < 17; i++)
+	for (int i = 0; i < CONF_MAC_STR_LEN; i++)
 		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
 			return -1;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &extra) != 6)
+		   &extra) != CONF_MAC_LEN)
 		return -1;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < CONF_MAC_LEN; i++)
 		mac[i] = (uint8_t)v[i];
 	return 0;
 }

@@ -399,6 +399,10 @@ int ctl_dispatch(const struct ctl_cmd *cmds, const char *daemon, void *arg, int 
 
 #define CTL_REQ_MAX  1024
 #define CTL_MAX_ARGS 16
+/* A client that has not sent its line, or read the answer, by then is dropped. */
+#define CTL_CLIENT_TIMEOUT_S 1
+/* The status line: "ok", or this and the reason. */
+#define CTL_ERROR "error "
 
 struct ctl_server {
 	struct ev_loop *loop;
@@ -423,7 +427,12 @@ static void ctl_write_all(int fd, const char *s, size_t len)
 	}
 }
 
-/* Read one request line; the client has a second to send it. */
+static void ctl_write_str(int fd, const char *s)
+{
+	ctl_write_all(fd, s, strlen(s));
+}
+
+/* Read one request line; the client has CTL_CLIENT_TIMEOUT_S to send it. */
 static ssize_t ctl_read_line(int fd, char *line, size_t cap)
 {
 	size_t len = 0;
@@ -454,25 +463,25 @@ static void ctl_serve(struct ctl_server *s, int cfd)
 	struct ctl_out o;
 
 	if (ctl_read_line(cfd, line, sizeof(line)) < 0) {
-		ctl_write_all(cfd, "error request line missing or too long\n", 39);
+		ctl_write_str(cfd, CTL_ERROR "request line missing or too long\n");
 		return;
 	}
 	for (char *t = strtok_r(line, " \t", &save); t && argc < CTL_MAX_ARGS;
 	     t = strtok_r(NULL, " \t", &save))
 		argv[argc++] = t;
 	if (argc < 2 || (strcmp(argv[0], "json") != 0 && strcmp(argv[0], "text") != 0)) {
-		ctl_write_all(cfd, "error usage: <text|json> <command> [args]\n", 42);
+		ctl_write_str(cfd, CTL_ERROR "usage: <text|json> <command> [args]\n");
 		return;
 	}
 	ctl_out_init(&o, strcmp(argv[0], "json") == 0);
 	int r = s->handler(s->arg, argc - 1, argv + 1, &o, err, sizeof(err));
 	const char *body = ctl_out_str(&o);
 	if (r == 0 && !o.failed) {
-		ctl_write_all(cfd, "ok\n", 3);
-		ctl_write_all(cfd, body, strlen(body));
+		ctl_write_str(cfd, "ok\n");
+		ctl_write_str(cfd, body);
 	} else {
 		char status[300];
-		int n = snprintf(status, sizeof(status), "error %s\n",
+		int n = snprintf(status, sizeof(status), CTL_ERROR "%s\n",
 				 o.failed ? "out of memory" : err);
 		ctl_write_all(cfd, status, (size_t)n);
 	}
@@ -482,7 +491,7 @@ static void ctl_serve(struct ctl_server *s, int cfd)
 static void ctl_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_server *s = arg;
-	struct timeval tv = {.tv_sec = 1};
+	struct timeval tv = {.tv_sec = CTL_CLIENT_TIMEOUT_S};
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (cfd < 0) {
@@ -592,7 +601,8 @@ int ctl_request(const char *path, bool json, int argc, char **argv, char **body)
 	if (status == 0) {
 		memmove(out, nl + 1, strlen(nl + 1) + 1);
 	} else {
-		size_t skip = strncmp(out, "error ", 6) == 0 ? 6 : 0;
+		size_t skip =
+			strncmp(out, CTL_ERROR, strlen(CTL_ERROR)) == 0 ? strlen(CTL_ERROR) : 0;
 		memmove(out, out + skip, strlen(out + skip) + 1);
 	}
 	*body = out;

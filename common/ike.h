@@ -15,7 +15,6 @@
 #include "esp.h"
 #include "evloop.h"
 #include "ike_crypto.h"
-#include "isakmp.h"
 #include "sax.h"
 
 #include <netinet/in.h>
@@ -233,7 +232,7 @@ struct ike_sa_info {
 	uint16_t peer_port;
 	bool initiator;
 	const char *state; /* "MM-I1", ..., "established", "dead" */
-	uint8_t icookie[ISAKMP_COOKIE_LEN], rcookie[ISAKMP_COOKIE_LEN];
+	uint8_t icookie[IKE_COOKIE_LEN], rcookie[IKE_COOKIE_LEN];
 	struct ike_p1_prop prop;
 	const struct ike_id *peer_id; /* the SA's: valid while it lives */
 	bool nat;                     /* NAT-D found a NAT on the way (or we claim one) */

@@ -9,11 +9,11 @@
 
 #include <stdio.h>
 
-static void ike_ctl_cookie(struct ctl_out *o, const char *name, const uint8_t c[ISAKMP_COOKIE_LEN])
+static void ike_ctl_cookie(struct ctl_out *o, const char *name, const uint8_t c[IKE_COOKIE_LEN])
 {
-	char s[2 * ISAKMP_COOKIE_LEN + 1];
+	char s[2 * IKE_COOKIE_LEN + 1];
 
-	for (int i = 0; i < ISAKMP_COOKIE_LEN; i++)
+	for (int i = 0; i < IKE_COOKIE_LEN; i++)
 		snprintf(s + 2 * i, 3, "%02x", c[i]);
 	ctl_str(o, name, s);
 }
