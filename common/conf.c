@@ -1,4 +1,5 @@
 #include "conf.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -7,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define CONF_MAC_LEN     6
+#define CONF_MAC_STR_LEN (CONF_MAC_LEN * 3 - 1) /* "xx:xx:xx:xx:xx:xx" */
 
 int conf_load(struct conf *c, const char *path)
 {
@@ -540,22 +544,22 @@ int conf_hex(struct conf *c, const config_setting_t *grp, const char *name, bool
 
 int conf_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned v[6];
+	unsigned v[CONF_MAC_LEN];
 	char extra;
 
 	/*
 	 * Exactly "xx:xx:xx:xx:xx:xx" first: sscanf's %2x alone also takes signs,
 	 * blanks and single digits, so "-1:00:00:00:00:00" read as ff:00:...
 	 */
-	if (strlen(s) != 17)
+	if (strlen(s) != CONF_MAC_STR_LEN)
 		return -1;
-	for (int i = 0; i < 17; i++)
+	for (int i = 0; i < CONF_MAC_STR_LEN; i++)
 		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
 			return -1;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &extra) != 6)
+		   &extra) != CONF_MAC_LEN)
 		return -1;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < CONF_MAC_LEN; i++)
 		mac[i] = (uint8_t)v[i];
 	return 0;
 }
@@ -572,4 +576,44 @@ int conf_mac(struct conf *c, const config_setting_t *grp, const char *name, bool
 		return conf_fail(c, config_setting_get_member(grp ? grp : conf_root(c), name), NULL,
 				 "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", v);
 	return 0;
+}
+
+int conf_log_level(struct conf *c, const config_setting_t *grp, int *level)
+{
+	const char *name = "info";
+	int r = conf_str(c, grp, "log_level", false, &name);
+
+	if (r < 0)
+		return -1;
+	*level = log_level_from_name(name);
+	if (*level < 0)
+		return conf_fail(c, config_setting_get_member(grp, "log_level"), NULL,
+				 "'%s' is not one of err, warn, notice, info, debug", name);
+	return 0;
+}
+
+int conf_strcpy(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+		char *out, size_t cap)
+{
+	const char *v;
+	int r = conf_str(c, grp, name, required, &v);
+
+	if (r != 0)
+		return r;
+	if (strlen(v) >= cap || v[0] == '\0')
+		return conf_fail(c, config_setting_get_member(grp, name), NULL,
+				 "must be 1 to %zu characters", cap - 1);
+	snprintf(out, cap, "%s", v);
+	return 0;
+}
+
+int conf_uint(struct conf *c, const config_setting_t *grp, const char *name, uint32_t min,
+	      uint32_t max, uint32_t *out)
+{
+	long long v;
+	int r = conf_int(c, grp, name, false, min, max, &v);
+
+	if (r == 0)
+		*out = (uint32_t)v;
+	return r < 0 ? -1 : 0;
 }

@@ -72,6 +72,14 @@ int conf_addr(struct conf *c, const config_setting_t *grp, const char *name, boo
 /* "198.18.0.0/15" */
 int conf_prefix(struct conf *c, const config_setting_t *grp, const char *name, bool required,
 		struct in_addr *addr, uint8_t *plen);
+/* An optional integer setting in min..max; *out keeps its default when absent. */
+int conf_uint(struct conf *c, const config_setting_t *grp, const char *name, uint32_t min,
+	      uint32_t max, uint32_t *out);
+/* A string setting copied into a fixed buffer, with its length checked. */
+int conf_strcpy(struct conf *c, const config_setting_t *grp, const char *name, bool required,
+		char *out, size_t cap);
+/* log_level = "err" | "warn" | "notice" | "info" | "debug" (default info). */
+int conf_log_level(struct conf *c, const config_setting_t *grp, int *level);
 /* A hex string of min..max bytes, e.g. a key. */
 int conf_hex(struct conf *c, const config_setting_t *grp, const char *name, bool required,
 	     uint8_t *out, size_t min, size_t max, size_t *len);

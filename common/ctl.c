@@ -330,10 +330,79 @@ void ctl_raw(struct ctl_out *o, const char *s)
 		ctl_append(o, "%s", s);
 }
 
+/* ---- a daemon's commands ---- */
+
+static const struct ctl_cmd *ctl_cmd_find(const struct ctl_cmd *cmds, const char *name)
+{
+	for (const struct ctl_cmd *c = cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void ctl_cmd_row(struct ctl_out *o, const char *name, const char *args, const char *help)
+{
+	ctl_obj_begin(o, NULL);
+	ctl_str(o, "command", name);
+	ctl_str(o, "args", args[0] != '\0' ? args : "-");
+	ctl_str(o, "answer", help);
+	ctl_obj_end(o);
+}
+
+static void ctl_cmd_help(const struct ctl_cmd *cmds, struct ctl_out *o)
+{
+	ctl_list_begin(o, "commands");
+	for (const struct ctl_cmd *c = cmds; c->name != NULL; c++)
+		ctl_cmd_row(o, c->name, c->args, c->help);
+	ctl_cmd_row(o, CTL_HELP, "", "these commands");
+	ctl_list_end(o);
+}
+
+/* "unknown command 'x' (a, b, ..., help)", cut to errlen. */
+static int ctl_cmd_unknown(const struct ctl_cmd *cmds, const char *name, char *err, size_t errlen)
+{
+	size_t n = (size_t)snprintf(err, errlen, "unknown command '%s' (", name);
+
+	for (const struct ctl_cmd *c = cmds; c->name != NULL && n < errlen; c++)
+		n += (size_t)snprintf(err + n, errlen - n, "%s, ", c->name);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, "%s)", CTL_HELP);
+	return -1;
+}
+
+int ctl_dispatch(const struct ctl_cmd *cmds, const char *daemon, void *arg, int argc, char **argv,
+		 struct ctl_out *o, char *err, size_t errlen)
+{
+	const char *name = argc > 0 ? argv[0] : "";
+	bool help = strcmp(name, CTL_HELP) == 0;
+	const struct ctl_cmd *c = help ? NULL : ctl_cmd_find(cmds, name);
+	int r = 0;
+
+	if (!help && c == NULL)
+		return ctl_cmd_unknown(cmds, name, err, errlen);
+	if (!help && c->run == NULL) {
+		snprintf(err, errlen, "'%s' is answered by %s's daemon layer, not its library",
+			 name, daemon);
+		return -1;
+	}
+	ctl_obj_begin(o, NULL);
+	ctl_str(o, "daemon", daemon);
+	if (help)
+		ctl_cmd_help(cmds, o);
+	else
+		r = c->run(arg, argc, argv, o, err, errlen);
+	ctl_obj_end(o);
+	return r;
+}
+
 /* ---- server ---- */
 
 #define CTL_REQ_MAX  1024
 #define CTL_MAX_ARGS 16
+/* A client that has not sent its line, or read the answer, by then is dropped. */
+#define CTL_CLIENT_TIMEOUT_S 1
+/* The status line: "ok", or this and the reason. */
+#define CTL_ERROR "error "
 
 struct ctl_server {
 	struct ev_loop *loop;
@@ -358,7 +427,12 @@ static void ctl_write_all(int fd, const char *s, size_t len)
 	}
 }
 
-/* Read one request line; the client has a second to send it. */
+static void ctl_write_str(int fd, const char *s)
+{
+	ctl_write_all(fd, s, strlen(s));
+}
+
+/* Read one request line; the client has CTL_CLIENT_TIMEOUT_S to send it. */
 static ssize_t ctl_read_line(int fd, char *line, size_t cap)
 {
 	size_t len = 0;
@@ -389,25 +463,25 @@ static void ctl_serve(struct ctl_server *s, int cfd)
 	struct ctl_out o;
 
 	if (ctl_read_line(cfd, line, sizeof(line)) < 0) {
-		ctl_write_all(cfd, "error request line missing or too long\n", 39);
+		ctl_write_str(cfd, CTL_ERROR "request line missing or too long\n");
 		return;
 	}
 	for (char *t = strtok_r(line, " \t", &save); t && argc < CTL_MAX_ARGS;
 	     t = strtok_r(NULL, " \t", &save))
 		argv[argc++] = t;
 	if (argc < 2 || (strcmp(argv[0], "json") != 0 && strcmp(argv[0], "text") != 0)) {
-		ctl_write_all(cfd, "error usage: <text|json> <command> [args]\n", 42);
+		ctl_write_str(cfd, CTL_ERROR "usage: <text|json> <command> [args]\n");
 		return;
 	}
 	ctl_out_init(&o, strcmp(argv[0], "json") == 0);
 	int r = s->handler(s->arg, argc - 1, argv + 1, &o, err, sizeof(err));
 	const char *body = ctl_out_str(&o);
 	if (r == 0 && !o.failed) {
-		ctl_write_all(cfd, "ok\n", 3);
-		ctl_write_all(cfd, body, strlen(body));
+		ctl_write_str(cfd, "ok\n");
+		ctl_write_str(cfd, body);
 	} else {
 		char status[300];
-		int n = snprintf(status, sizeof(status), "error %s\n",
+		int n = snprintf(status, sizeof(status), CTL_ERROR "%s\n",
 				 o.failed ? "out of memory" : err);
 		ctl_write_all(cfd, status, (size_t)n);
 	}
@@ -417,7 +491,7 @@ static void ctl_serve(struct ctl_server *s, int cfd)
 static void ctl_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_server *s = arg;
-	struct timeval tv = {.tv_sec = 1};
+	struct timeval tv = {.tv_sec = CTL_CLIENT_TIMEOUT_S};
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (cfd < 0) {
@@ -527,7 +601,8 @@ int ctl_request(const char *path, bool json, int argc, char **argv, char **body)
 	if (status == 0) {
 		memmove(out, nl + 1, strlen(nl + 1) + 1);
 	} else {
-		size_t skip = strncmp(out, "error ", 6) == 0 ? 6 : 0;
+		size_t skip =
+			strncmp(out, CTL_ERROR, strlen(CTL_ERROR)) == 0 ? strlen(CTL_ERROR) : 0;
 		memmove(out, out + skip, strlen(out + skip) + 1);
 	}
 	*body = out;

@@ -65,6 +65,34 @@ void ctl_raw(struct ctl_out *o, const char *s);
 typedef int (*ctl_handler)(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
 			   size_t errlen);
 
+/*
+ * One command of a daemon.  Each daemon's *_ctl.c keeps all its commands in
+ * one table, ended by an entry without a name; ctl_dispatch runs them,
+ * answers "help" from the table and refuses an unknown name with the list,
+ * and doc/control.md is checked against the tables (tests/doc_check.sh).
+ */
+struct ctl_cmd {
+	const char *name;
+	const char *args; /* "" or what may follow, e.g. "[esp]" */
+	const char *help; /* one line: what the answer holds */
+	/*
+	 * Fills the answer's root object after its "daemon" member.  NULL for a
+	 * command the daemon layer answers before it hands the rest to the
+	 * library's table (it is listed all the same).
+	 */
+	ctl_handler run;
+};
+
+/* The command every table answers without an entry of its own. */
+#define CTL_HELP "help"
+
+/*
+ * Run argv[0] from cmds for daemon (its name, e.g. "mipsa-ha"), giving arg
+ * to the command; the answer is one object that starts with "daemon".
+ */
+int ctl_dispatch(const struct ctl_cmd *cmds, const char *daemon, void *arg, int argc, char **argv,
+		 struct ctl_out *o, char *err, size_t errlen);
+
 struct ctl_server;
 struct ctl_server *ctl_server_open(struct ev_loop *loop, const char *path, ctl_handler h,
 				   void *arg);

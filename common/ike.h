@@ -227,6 +227,29 @@ void ike_child_bytes(struct ike_engine *eng, struct ike_child *c, uint64_t bytes
 bool ike_sa_established(const struct ike_sa *sa);
 struct ike_sa *ike_sa_find_peer(struct ike_engine *eng, struct in_addr peer);
 struct ike_child *ike_children(struct ike_engine *eng);
+
+/* What may be shown of an ISAKMP SA (keys are not). */
+struct ike_sa_info {
+	struct in_addr peer;
+	uint16_t peer_port;
+	bool initiator;
+	const char *state; /* "MM-I1", ..., "established", "dead" */
+	uint8_t icookie[IKE_COOKIE_LEN], rcookie[IKE_COOKIE_LEN];
+	struct ike_p1_prop prop;
+	const struct ike_id *peer_id; /* the SA's: valid while it lives */
+	bool nat;                     /* NAT-D found a NAT on the way (or we claim one) */
+	uint64_t up_ms;               /* when it was established; 0 before */
+};
+
+/* The engine's ISAKMP SAs: the first for NULL, then the one after sa; NULL at the end. */
+const struct ike_sa *ike_sa_next(const struct ike_engine *eng, const struct ike_sa *sa);
+void ike_sa_get_info(const struct ike_sa *sa, struct ike_sa_info *info);
+
+/*
+ * The "isakmp_sas", "ipsec_sas" and "ike_counters" members of a control
+ * answer (common/ike_ctl.c, which reads the engine through the functions
+ * above).
+ */
 void ike_ctl_sas(struct ike_engine *eng, struct ctl_out *o);
 /*
  * Wireshark's IKEv1 decryption table line for every ISAKMP SA: initiator

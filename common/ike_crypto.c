@@ -435,8 +435,3 @@ int ike_cbc_decrypt(const uint8_t *key, size_t key_len, uint8_t iv[IKE_BLOCK], u
 {
 	return ike_cbc(false, key, key_len, iv, data, len);
 }
-
-void ike_keys_wipe(struct ike_keys *k)
-{
-	OPENSSL_cleanse(k, sizeof(*k));
-}

@@ -116,6 +116,4 @@ int ike_cbc_encrypt(const uint8_t *key, size_t key_len, uint8_t iv[IKE_BLOCK], u
 int ike_cbc_decrypt(const uint8_t *key, size_t key_len, uint8_t iv[IKE_BLOCK], uint8_t *data,
 		    size_t len);
 
-void ike_keys_wipe(struct ike_keys *k);
-
 #endif

@@ -2,9 +2,8 @@
  * IKEv1 Informational exchanges (RFC 2409 5.7): Notify and Delete, under
  * HASH(1) = prf(SKEYID_a, M-ID | N/D) once phase 1 has keys, in the clear
  * before; Dead Peer Detection (RFC 3706) with R-U-THERE / R-U-THERE-ACK;
- * deleting IPsec SA pairs; control output.
+ * deleting IPsec SA pairs.
  */
-#include "ctl.h"
 #include "ike_int.h"
 #include "ip4.h"
 #include "log.h"
@@ -351,65 +350,4 @@ void ike_dpd_start(struct ike_sa *sa)
 	sa->dpd_timer.cb = ike_on_dpd;
 	sa->dpd_timer.arg = sa;
 	ev_timer_start(sa->eng->loop, &sa->dpd_timer, (uint64_t)sa->eng->cfg.dpd_interval_s * 1000);
-}
-
-/* ---- control ---- */
-
-static void ike_ctl_cookie(struct ctl_out *o, const char *name, const uint8_t c[8])
-{
-	char s[17];
-
-	for (int i = 0; i < 8; i++)
-		snprintf(s + 2 * i, 3, "%02x", c[i]);
-	ctl_str(o, name, s);
-}
-
-void ike_ctl_sas(struct ike_engine *eng, struct ctl_out *o)
-{
-	uint64_t now = ev_now_ms();
-	char b[128];
-
-	ctl_list_begin(o, "isakmp_sas");
-	for (struct ike_sa *sa = eng->sas; sa != NULL; sa = sa->next) {
-		ctl_obj_begin(o, NULL);
-		ctl_addr(o, "peer", sa->peer);
-		ctl_u64(o, "port", sa->peer_port);
-		ctl_str(o, "role", sa->initiator ? "initiator" : "responder");
-		ctl_str(o, "state", ike_state_name(sa->state));
-		ike_ctl_cookie(o, "icookie", sa->icookie);
-		ike_ctl_cookie(o, "rcookie", sa->rcookie);
-		snprintf(b, sizeof(b), "aes%u-%s-%s", sa->prop.key_bits,
-			 ike_hash_name(sa->prop.hash), ike_group_name(sa->prop.group));
-		ctl_str(o, "algorithms", b);
-		ctl_str(o, "peer_id", ike_id_str(&sa->peer_id, b, sizeof(b)));
-		ctl_bool(o, "nat", sa->nat_here || sa->nat_there);
-		ctl_u64(o, "age_s", sa->up_ms ? (now - sa->up_ms) / 1000 : 0);
-		ctl_obj_end(o);
-	}
-	ctl_list_end(o);
-	ctl_list_begin(o, "ipsec_sas");
-	for (struct ike_child *c = eng->children; c != NULL; c = c->next) {
-		ctl_obj_begin(o, NULL);
-		ctl_addr(o, "peer", c->peer);
-		snprintf(b, sizeof(b), "%08x", c->spi_in);
-		ctl_str(o, "spi_in", b);
-		snprintf(b, sizeof(b), "%08x", c->spi_out);
-		ctl_str(o, "spi_out", b);
-		ctl_str(o, "algorithm", esp_alg_name(c->alg));
-		ctl_bool(o, "udp_encap", c->udp_encap);
-		snprintf(b, sizeof(b), "%s/%u", IP4_STR(c->local_net), c->local_plen);
-		ctl_str(o, "local_ts", b);
-		snprintf(b, sizeof(b), "%s/%u", IP4_STR(c->remote_net), c->remote_plen);
-		ctl_str(o, "remote_ts", b);
-		uint64_t age = (now - c->up_ms) / 1000;
-		ctl_u64(o, "remaining_s", age < c->lifetime_s ? c->lifetime_s - age : 0);
-		ctl_u64(o, "bytes", c->bytes);
-		ctl_obj_end(o);
-	}
-	ctl_list_end(o);
-	ctl_obj_begin(o, "ike_counters");
-#define IKE_CTL_COUNTER(n) ctl_u64(o, #n, eng->ctr.n);
-	IKE_COUNTERS(IKE_CTL_COUNTER)
-#undef IKE_CTL_COUNTER
-	ctl_obj_end(o);
 }

@@ -741,6 +741,25 @@ struct ike_child *ike_children(struct ike_engine *eng)
 	return eng->children;
 }
 
+const struct ike_sa *ike_sa_next(const struct ike_engine *eng, const struct ike_sa *sa)
+{
+	return sa == NULL ? eng->sas : sa->next;
+}
+
+void ike_sa_get_info(const struct ike_sa *sa, struct ike_sa_info *info)
+{
+	info->peer = sa->peer;
+	info->peer_port = sa->peer_port;
+	info->initiator = sa->initiator;
+	info->state = ike_state_name(sa->state);
+	memcpy(info->icookie, sa->icookie, sizeof(info->icookie));
+	memcpy(info->rcookie, sa->rcookie, sizeof(info->rcookie));
+	info->prop = sa->prop;
+	info->peer_id = &sa->peer_id;
+	info->nat = sa->nat_here || sa->nat_there;
+	info->up_ms = sa->up_ms;
+}
+
 void ike_peer_delete(struct ike_engine *eng, struct in_addr peer, const char *why)
 {
 	struct ike_child *c, *next;

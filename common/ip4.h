@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #define IP4_HDR_LEN    20
+#define IP4_HDR_MAX    60 /* with options: IHL 15 */
+#define IP4_DST_OFF    16 /* the destination address in the header */
 #define UDP_HDR_LEN    8
 #define IP4_PROTO_ICMP 1
 #define IP4_PROTO_IPIP 4

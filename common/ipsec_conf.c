@@ -1,7 +1,7 @@
 #include "ipsec_conf.h"
+#include "conf.h"
 #include "ike_creds.h"
 #include "isakmp.h"
-#include "mip_conf.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -178,11 +178,11 @@ static int ipsec_conf_auth(struct conf *c, const config_setting_t *g, struct ips
 		return -1;
 	if (strcmp(auth, "rsa") == 0) {
 		ic->ike.auth = IKE_AUTH_RSA_SIG;
-		if (mip_conf_strcpy(c, g, "certificate", true, ic->certificate,
-				    sizeof(ic->certificate)) ||
-		    mip_conf_strcpy(c, g, "private_key", true, ic->private_key,
-				    sizeof(ic->private_key)) ||
-		    mip_conf_strcpy(c, g, "ca", true, ic->ca, sizeof(ic->ca)))
+		if (conf_strcpy(c, g, "certificate", true, ic->certificate,
+				sizeof(ic->certificate)) ||
+		    conf_strcpy(c, g, "private_key", true, ic->private_key,
+				sizeof(ic->private_key)) ||
+		    conf_strcpy(c, g, "ca", true, ic->ca, sizeof(ic->ca)))
 			return -1;
 		ic->ike.creds = ike_creds_load(ic->certificate, ic->private_key, ic->ca);
 		if (ic->ike.creds == NULL)
@@ -217,13 +217,13 @@ int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_co
 	    ipsec_conf_proposals(c, g, "ike_proposals", false, &ic->ike) < 0 ||
 	    ipsec_conf_proposals(c, g, "esp_proposals", true, &ic->ike) < 0 ||
 	    conf_str(c, g, "pfs", false, &pfs) < 0 ||
-	    mip_conf_uint(c, g, "ike_lifetime", 20, 86400 * 7, &ic->ike.p1_lifetime_s) < 0 ||
-	    mip_conf_uint(c, g, "ipsec_lifetime", 10, 86400 * 7, &ic->ike.p2_lifetime_s) < 0 ||
-	    mip_conf_uint(c, g, "ipsec_lifetime_kb", 0, UINT32_MAX, &ic->ike.p2_lifetime_kb) < 0 ||
-	    mip_conf_uint(c, g, "rekey_margin", 1, 3600, &ic->ike.rekey_margin_s) < 0 ||
-	    mip_conf_uint(c, g, "dpd_interval", 0, 3600, &ic->ike.dpd_interval_s) < 0 ||
-	    mip_conf_uint(c, g, "retransmit_ms", 10, 60000, &ic->ike.retrans_ms) < 0 ||
-	    mip_conf_uint(c, g, "retransmit_tries", 1, 20, &ic->ike.retrans_tries) < 0 ||
+	    conf_uint(c, g, "ike_lifetime", 20, 86400 * 7, &ic->ike.p1_lifetime_s) < 0 ||
+	    conf_uint(c, g, "ipsec_lifetime", 10, 86400 * 7, &ic->ike.p2_lifetime_s) < 0 ||
+	    conf_uint(c, g, "ipsec_lifetime_kb", 0, UINT32_MAX, &ic->ike.p2_lifetime_kb) < 0 ||
+	    conf_uint(c, g, "rekey_margin", 1, 3600, &ic->ike.rekey_margin_s) < 0 ||
+	    conf_uint(c, g, "dpd_interval", 0, 3600, &ic->ike.dpd_interval_s) < 0 ||
+	    conf_uint(c, g, "retransmit_ms", 10, 60000, &ic->ike.retrans_ms) < 0 ||
+	    conf_uint(c, g, "retransmit_tries", 1, 20, &ic->ike.retrans_tries) < 0 ||
 	    conf_bool(c, g, "udp_encapsulation", false, &ic->ike.force_udp_encap) < 0)
 		return -1;
 	if (strcmp(pfs, "none") == 0)

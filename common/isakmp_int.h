@@ -1,10 +1,14 @@
 /*
- * Internals shared by isakmp.c and isakmp_sa.c; not for other modules.
+ * Internals of the ISAKMP codec (isakmp*.c); not for other modules.  The
+ * error helpers are the base's (isakmp.c), for every file of the codec;
+ * the builder's (isakmp_build.c) are for the puts of the payload bodies.
  */
 #ifndef MIPSA_ISAKMP_INT_H
 #define MIPSA_ISAKMP_INT_H
 
 #include "isakmp.h"
+
+/* ---- errors (isakmp.c) ---- */
 
 /* Fill *err (when not NULL) with the default Notify type for code/payload; returns code. */
 int isakmp_fail(struct isakmp_error *err, enum isakmp_err code, uint8_t payload, size_t offset,
@@ -14,6 +18,9 @@ int isakmp_fail_attr(struct isakmp_error *err, enum isakmp_err code, uint16_t at
 		     size_t offset, size_t declared, size_t limit, const char *what);
 /* Clear *err (when not NULL); returns ISAKMP_OK. */
 int isakmp_ok(struct isakmp_error *err);
+
+/* ---- builder (isakmp_build.c) ---- */
+
 /* Record a builder failure (sticky) and return its code. */
 int isakmp_bld_fail(struct isakmp_builder *bld, enum isakmp_err code, uint8_t payload,
 		    size_t declared, size_t limit, const char *what);

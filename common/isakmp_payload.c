@@ -1,6 +1,8 @@
 /*
  * ISAKMP payloads other than SA: KE, NONCE, HASH, SIG, VID, NAT-D (opaque
- * data), ID, CERT, CR, N, D and NAT-OA, parse and build.  See isakmp.h.
+ * data), ID, CERT, CR, N, D and NAT-OA, parse and build; and the check of
+ * every payload of a chain, which parses each body here or in isakmp_sa.c.
+ * See isakmp.h.
  */
 #include "isakmp.h"
 #include "isakmp_int.h"
@@ -566,4 +568,63 @@ int isakmp_put_natoa(struct isakmp_builder *bld, uint8_t type, const struct isak
 	else
 		r |= buf_put_bytes(b, oa->addr, 16);
 	return isakmp_bld_body(bld, type, r);
+}
+
+/* ---- every payload of a chain ---- */
+
+int isakmp_chain_check(const struct isakmp_chain *c, struct isakmp_error *err)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct isakmp_pl *pl = &c->pl[i];
+		union {
+			struct isakmp_data d;
+			struct isakmp_id id;
+			struct isakmp_cert cert;
+			struct isakmp_notify n;
+			struct isakmp_delete del;
+			struct isakmp_natoa oa;
+		} u;
+		int r;
+
+		switch (pl->type) {
+		case ISAKMP_PL_SA: {
+			struct isakmp_sa sa; /* about 50 KB */
+
+			r = isakmp_sa_parse(pl, &sa, err);
+			break;
+		}
+		case ISAKMP_PL_KE:
+		case ISAKMP_PL_HASH:
+		case ISAKMP_PL_SIG:
+		case ISAKMP_PL_NONCE:
+		case ISAKMP_PL_VID:
+		case ISAKMP_PL_NATD:
+		case ISAKMP_PL_NATD_DRAFT:
+			r = isakmp_data_parse(pl, &u.d, err);
+			break;
+		case ISAKMP_PL_ID:
+			r = isakmp_id_parse(pl, &u.id, err);
+			break;
+		case ISAKMP_PL_CERT:
+		case ISAKMP_PL_CR:
+			r = isakmp_cert_parse(pl, &u.cert, err);
+			break;
+		case ISAKMP_PL_N:
+			r = isakmp_notify_parse(pl, &u.n, err);
+			break;
+		case ISAKMP_PL_D:
+			r = isakmp_delete_parse(pl, &u.del, err);
+			break;
+		case ISAKMP_PL_NATOA:
+		case ISAKMP_PL_NATOA_DRAFT:
+			r = isakmp_natoa_parse(pl, &u.oa, err);
+			break;
+		default:
+			r = ISAKMP_OK; /* private payloads the chain let through */
+			break;
+		}
+		if (r != ISAKMP_OK)
+			return r;
+	}
+	return isakmp_ok(err);
 }

@@ -31,11 +31,6 @@ void log_set_level(enum log_level level)
 	log_cfg.level = level;
 }
 
-enum log_level log_get_level(void)
-{
-	return log_cfg.level;
-}
-
 int log_level_from_name(const char *name)
 {
 	for (size_t i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++)
@@ -43,6 +38,9 @@ int log_level_from_name(const char *name)
 			return (int)i;
 	return -1;
 }
+
+static void log_vmsg(enum log_level level, const char *func, const char *suffix, const char *fmt,
+		     va_list ap) __attribute__((format(printf, 4, 0)));
 
 static void log_vmsg(enum log_level level, const char *func, const char *suffix, const char *fmt,
 		     va_list ap)

@@ -21,7 +21,6 @@ enum log_level {
 /* Process-wide settings: the daemon's name, the lowest level shown, syslog or stderr. */
 void log_init(const char *ident, enum log_level level, bool use_syslog);
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 /* Parse "err", "warn", "notice", "info", "debug"; -1 if unknown. */
 int log_level_from_name(const char *name);
 

@@ -20,6 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Any port: netio_path_mtu connects a UDP socket to it and sends nothing (9 is discard). */
+#define NETIO_ROUTE_PROBE_PORT 9
+
 #define MIPSA_RTPROT 99 /* routes we add carry this protocol, so operators can tell them apart */
 
 int netio_ifindex(const char *ifname)
@@ -68,16 +71,6 @@ int netio_ifmac(const char *ifname, uint8_t mac[NETIO_MAC_LEN])
 	return 0;
 }
 
-int netio_ifaddr(const char *ifname, struct in_addr *addr)
-{
-	struct ifreq ifr;
-
-	if (netio_ifreq(ifname, SIOCGIFADDR, &ifr) < 0)
-		return -1;
-	*addr = ((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr;
-	return 0;
-}
-
 int netio_if_mtu(const char *ifname)
 {
 	struct ifreq ifr;
@@ -99,7 +92,8 @@ int netio_if_set_mtu(const char *ifname, int mtu)
 int netio_path_mtu(struct in_addr dst)
 {
 	/* Connecting a UDP socket sends nothing; it only looks the route up. */
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = dst};
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(NETIO_ROUTE_PROBE_PORT), .sin_addr = dst};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int mtu = -1;
 	socklen_t len = sizeof(mtu);
@@ -133,13 +127,6 @@ int netio_set_sysctl(const char *path, const char *value)
 		return -1;
 	}
 	return 0;
-}
-
-const char *netio_mac_str(const uint8_t mac[NETIO_MAC_LEN], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
-	return out;
 }
 
 static int netio_nonblock(int fd)
@@ -349,19 +336,33 @@ int netio_arp_open(int ifindex)
 	return fd;
 }
 
+/*
+ * An ARP packet for IPv4 over Ethernet (RFC 826): hardware type 1,
+ * protocol 0x0800, address lengths 6 and 4, the operation; then the
+ * sender's MAC and IPv4 address and the target's.
+ */
+#define NETIO_ARP_LEN      28
+#define NETIO_ARP_HEAD_LEN 8
+#define NETIO_ARP_SHA      8  /* sender MAC */
+#define NETIO_ARP_SPA      14 /* sender IPv4 address */
+#define NETIO_ARP_TPA      24 /* target IPv4 address */
+static const uint8_t netio_arp_head_request[NETIO_ARP_HEAD_LEN] = {0, 1, 8, 0, 6, 4, 0, 1};
+static const uint8_t netio_arp_head_reply[NETIO_ARP_HEAD_LEN] = {0, 1, 8, 0, 6, 4, 0, 2};
+
 int netio_arp_request(int fd, int ifindex, const uint8_t mac[NETIO_MAC_LEN], struct in_addr ip,
 		      struct in_addr target)
 {
 	static const uint8_t bcast[NETIO_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	uint8_t p[28] = {0, 1, 8, 0, 6, 4, 0, 1}; /* Ethernet, IPv4, request (RFC 826) */
+	uint8_t p[NETIO_ARP_LEN] = {0};
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
 				  .sll_protocol = htons(ETH_P_ARP),
 				  .sll_ifindex = ifindex,
 				  .sll_halen = NETIO_MAC_LEN};
 
-	memcpy(p + 8, mac, 6);
-	memcpy(p + 14, &ip.s_addr, 4);
-	memcpy(p + 24, &target.s_addr, 4);
+	memcpy(p, netio_arp_head_request, NETIO_ARP_HEAD_LEN);
+	memcpy(p + NETIO_ARP_SHA, mac, NETIO_MAC_LEN);
+	memcpy(p + NETIO_ARP_SPA, &ip.s_addr, sizeof(ip.s_addr));
+	memcpy(p + NETIO_ARP_TPA, &target.s_addr, sizeof(target.s_addr));
 	memcpy(sll.sll_addr, bcast, NETIO_MAC_LEN);
 	if (sendto(fd, p, sizeof(p), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		log_rl_warn("ARP request for %s: %s", IP4_STR(target), strerror(errno));
@@ -372,14 +373,16 @@ int netio_arp_request(int fd, int ifindex, const uint8_t mac[NETIO_MAC_LEN], str
 
 int netio_arp_reply(int fd, struct in_addr target, uint8_t mac[NETIO_MAC_LEN], uint64_t *dropped)
 {
-	uint8_t p[64];
+	uint8_t p[64]; /* room for the padding of a minimum Ethernet frame */
 	ssize_t n;
 	int found = 0;
 
+	/* A reply from target: its address is the sender's. */
 	while ((n = netio_recv(fd, p, sizeof(p), dropped)) > 0)
-		if (n >= 28 && p[0] == 0 && p[1] == 1 && p[2] == 8 && p[3] == 0 && p[4] == 6 &&
-		    p[5] == 4 && p[6] == 0 && p[7] == 2 && memcmp(p + 14, &target.s_addr, 4) == 0) {
-			memcpy(mac, p + 8, NETIO_MAC_LEN);
+		if (n >= NETIO_ARP_LEN &&
+		    memcmp(p, netio_arp_head_reply, NETIO_ARP_HEAD_LEN) == 0 &&
+		    memcmp(p + NETIO_ARP_SPA, &target.s_addr, sizeof(target.s_addr)) == 0) {
+			memcpy(mac, p + NETIO_ARP_SHA, NETIO_MAC_LEN);
 			found = 1;
 		}
 	return found;
@@ -464,7 +467,7 @@ static void netio_cap_frame(u_char *user, const struct pcap_pkthdr *h, const u_c
 	/* dst MAC (6), src MAC (6), EtherType (2); the filter already chose IPv4 */
 	if (h->caplen < ETH_HLEN || h->caplen != h->len)
 		return;
-	c->cb(c->arg, frame + 6, frame + ETH_HLEN, h->caplen - ETH_HLEN);
+	c->cb(c->arg, frame + ETH_ALEN, frame + ETH_HLEN, h->caplen - ETH_HLEN);
 }
 
 int netio_cap_dispatch(struct netio_cap *c, netio_cap_cb cb, void *arg)
@@ -603,9 +606,9 @@ ssize_t netio_raw_send(int fd, const uint8_t *pkt, size_t len)
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	ssize_t n;
 
-	if (len < 20)
+	if (len < IP4_HDR_LEN)
 		return -1;
-	memcpy(&sin.sin_addr.s_addr, pkt + 16, 4);
+	memcpy(&sin.sin_addr.s_addr, pkt + IP4_DST_OFF, sizeof(sin.sin_addr.s_addr));
 	n = sendto(fd, pkt, len, 0, (struct sockaddr *)&sin, sizeof(sin));
 	if (n < 0)
 		log_rl_warn("sendto %s: %s", IP4_STR(sin.sin_addr), strerror(errno));

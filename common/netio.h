@@ -27,9 +27,7 @@
 
 int netio_ifindex(const char *ifname);
 int netio_ifmac(const char *ifname, uint8_t mac[NETIO_MAC_LEN]);
-int netio_ifaddr(const char *ifname, struct in_addr *addr);
 int netio_set_sysctl(const char *path, const char *value);
-const char *netio_mac_str(const uint8_t mac[NETIO_MAC_LEN], char out[18]);
 
 /* The MTU of ifname, or -1. */
 int netio_if_mtu(const char *ifname);

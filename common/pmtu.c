@@ -4,13 +4,18 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#define ICMP_UNREACH          3
-#define ICMP_UNREACH_NEEDFRAG 4
-#define ICMP_HDR_LEN          8
-#define ICMP_TTL              64
-#define IP4_OPT_EOL           0
-#define IP4_OPT_NOP           1
-#define IP4_OPT_COPIED        0x80
+/* ICMP types (RFC 792), and the code of Destination Unreachable we send */
+#define ICMP_UNREACH           3
+#define ICMP_UNREACH_NEEDFRAG  4 /* code: fragmentation needed and DF set */
+#define ICMP_SOURCE_QUENCH     4
+#define ICMP_REDIRECT          5
+#define ICMP_TIME_EXCEEDED     11
+#define ICMP_PARAMETER_PROBLEM 12
+#define ICMP_HDR_LEN           8
+#define ICMP_TTL               64
+#define IP4_OPT_EOL            0
+#define IP4_OPT_NOP            1
+#define IP4_OPT_COPIED         0x80
 
 size_t pmtu_ipip_inner(size_t path_mtu)
 {
@@ -58,7 +63,8 @@ static bool pmtu_not_a_host(struct in_addr a)
 /* ICMP messages that are errors, never answered with another (RFC 792, RFC 1122 3.2.2). */
 static bool pmtu_is_icmp_error(uint8_t type)
 {
-	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+	return type == ICMP_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
+	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETER_PROBLEM;
 }
 
 bool pmtu_may_answer(const uint8_t *pkt, size_t len)
@@ -84,7 +90,7 @@ int pmtu_icmp_frag_needed(struct buf *b, struct in_addr src, const uint8_t *pkt,
 {
 	struct ip4_hdr h;
 	struct buf payload;
-	uint8_t icmp[ICMP_HDR_LEN + 60 + PMTU_QUOTE_DATA];
+	uint8_t icmp[ICMP_HDR_LEN + IP4_HDR_MAX + PMTU_QUOTE_DATA];
 	size_t quote;
 	uint16_t sum;
 
@@ -219,7 +225,7 @@ static bool pmtu_fragment(struct pmtu_path *path, void *arg, const uint8_t *pkt,
 static enum pmtu_verdict pmtu_refuse(struct pmtu_path *path, void *arg, const uint8_t *pkt,
 				     size_t len, size_t mtu)
 {
-	uint8_t out[IP4_HDR_LEN + ICMP_HDR_LEN + 60 + PMTU_QUOTE_DATA];
+	uint8_t out[IP4_HDR_LEN + ICMP_HDR_LEN + IP4_HDR_MAX + PMTU_QUOTE_DATA];
 	struct buf b;
 
 	if (!pmtu_may_answer(pkt, len)) {

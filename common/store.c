@@ -13,10 +13,10 @@
  */
 #include "store.h"
 #include "buf.h"
+#include "conf.h"
 #include "evloop.h"
 #include "ip4.h"
 #include "log.h"
-#include "mip_conf.h"
 #include "netio.h"
 
 #include <arpa/inet.h>
@@ -280,8 +280,8 @@ static int store_conf_dbs(struct conf *c, const config_setting_t *grp, struct st
 
 	if (conf_addr(c, grp, "address", true, &cfg->dbs_addr) != 0 ||
 	    conf_addr(c, grp, "local_address", true, &cfg->local) != 0 ||
-	    mip_conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
-	    mip_conf_uint(c, grp, "freshness_window_ms", 100, 600000, &cfg->window_ms) < 0)
+	    conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
+	    conf_uint(c, grp, "freshness_window_ms", 100, 600000, &cfg->window_ms) < 0)
 		return -1;
 	cfg->dbs_port = (uint16_t)port;
 	return store_conf_key_file(c, grp, "k_db_file", cfg->k_db);
@@ -298,7 +298,7 @@ static int store_conf_redis(struct conf *c, const config_setting_t *grp, struct 
 		return conf_fail(c, config_setting_get_member(grp, "host"), NULL,
 				 "must be 1 to %zu characters", sizeof(cfg->redis_host) - 1);
 	snprintf(cfg->redis_host, sizeof(cfg->redis_host), "%s", s);
-	if (mip_conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
+	if (conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
 	    conf_str(c, grp, "user", true, &s) != 0)
 		return -1;
 	if (strlen(s) == 0 || strlen(s) >= sizeof(cfg->redis_user))
@@ -329,7 +329,7 @@ int store_conf_load(struct conf *c, const config_setting_t *grp, struct store_co
 	cfg->max_pending = STORE_MAX_PENDING;
 	snprintf(cfg->key_prefix, sizeof(cfg->key_prefix), "mipsa:sa:");
 	if (conf_str(c, grp, "backend", true, &backend) != 0 ||
-	    mip_conf_uint(c, grp, "max_pending", 1, 65536, &cfg->max_pending) < 0)
+	    conf_uint(c, grp, "max_pending", 1, 65536, &cfg->max_pending) < 0)
 		return -1;
 	if (strcmp(backend, "dbs") == 0) {
 		cfg->backend = STORE_DBS;

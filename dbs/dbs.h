@@ -132,7 +132,7 @@ struct dbs_record_info {
 void dbs_foreach(const struct dbs *d, void (*fn)(void *arg, const struct dbs_record_info *r),
 		 void *arg);
 
-/* Control socket: status, counters, records. */
+/* A control socket command, from the table of dbs_ctl.c ("help" lists it). */
 int dbs_ctl(struct dbs *d, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	    uint64_t now_ms);
 
@@ -141,11 +141,17 @@ void dbs_inject_write_errors(struct dbs *d, unsigned n);
 
 /* ---- the log format (dbs_log.c), exposed for its unit tests ---- */
 
-#define DBS_LOG_MAGIC      "MIPSADBS"
-#define DBS_LOG_HDR_LEN    16 /* magic, u32 version, u32 reserved */
-#define DBS_LOG_VERSION    1
-#define DBS_ENTRY_HDR_LEN  8 /* u32 body length, u32 CRC-32 of the body */
-#define DBS_ENTRY_BODY_MAX (1 + 8 + 8 + 4 + 1 + SAX_ID_MAX + 2 + SAX_MSG_MAX)
+#define DBS_LOG_MAGIC     "MIPSADBS"
+#define DBS_LOG_HDR_LEN   16 /* magic, u32 version, u32 reserved */
+#define DBS_LOG_VERSION   1
+#define DBS_ENTRY_HDR_LEN 8 /* u32 body length, u32 CRC-32 of the body */
+/*
+ * A body's fields but the two of variable length: u8 op, u64 timestamp,
+ * u64 expires, the writer's IPv4 address, u8 id length (the id follows),
+ * u16 sealed length (the sealed record follows).
+ */
+#define DBS_ENTRY_FIXED_LEN (1 + 8 + 8 + 4 + 1 + 2)
+#define DBS_ENTRY_BODY_MAX  (DBS_ENTRY_FIXED_LEN + SAX_ID_MAX + SAX_MSG_MAX)
 
 enum dbs_entry_op {
 	DBS_OP_PUT = 1,

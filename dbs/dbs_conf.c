@@ -1,7 +1,7 @@
 /* The dbs group: the settings in dbs_conf_names, read by dbs_config_load. */
 #include "dbs.h"
+#include "conf.h"
 #include "log.h"
-#include "mip_conf.h"
 #include "store.h"
 
 #include <arpa/inet.h>
@@ -56,7 +56,7 @@ static int dbs_conf_key(struct conf *c, const config_setting_t *grp, struct dbs_
 {
 	char why[400];
 
-	if (mip_conf_strcpy(c, grp, "k_db_file", true, cfg->k_db_file, sizeof(cfg->k_db_file)) != 0)
+	if (conf_strcpy(c, grp, "k_db_file", true, cfg->k_db_file, sizeof(cfg->k_db_file)) != 0)
 		return -1;
 	if (store_read_key_file(cfg->k_db_file, cfg->k_db, why, sizeof(why)) < 0)
 		return conf_fail(c, config_setting_get_member(grp, "k_db_file"), NULL, "%s", why);
@@ -68,10 +68,9 @@ static int dbs_conf_numbers(struct conf *c, const config_setting_t *grp, struct 
 	uint32_t port = cfg->port;
 	long long compact = (long long)cfg->compact_min_bytes;
 
-	if (mip_conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
-	    mip_conf_uint(c, grp, "freshness_window_ms", 100, 600000, &cfg->freshness_window_ms) <
-		    0 ||
-	    mip_conf_uint(c, grp, "max_records", 1, 10000000, &cfg->max_records) < 0 ||
+	if (conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
+	    conf_uint(c, grp, "freshness_window_ms", 100, 600000, &cfg->freshness_window_ms) < 0 ||
+	    conf_uint(c, grp, "max_records", 1, 10000000, &cfg->max_records) < 0 ||
 	    conf_int(c, grp, "log_compact_min_bytes", false, 4096, (long long)1 << 40, &compact) <
 		    0)
 		return -1;
@@ -90,10 +89,10 @@ int dbs_config_load(struct conf *c, struct dbs_config *cfg)
 	if (grp == NULL)
 		return -1;
 	if (conf_addr(c, grp, "address", true, &cfg->address) != 0 ||
-	    mip_conf_strcpy(c, grp, "control_socket", false, cfg->control_socket,
-			    sizeof(cfg->control_socket)) < 0 ||
-	    mip_conf_strcpy(c, grp, "data_dir", false, cfg->data_dir, sizeof(cfg->data_dir)) < 0 ||
-	    mip_conf_log_level(c, grp, &cfg->log_level) != 0 || dbs_conf_numbers(c, grp, cfg) < 0 ||
+	    conf_strcpy(c, grp, "control_socket", false, cfg->control_socket,
+			sizeof(cfg->control_socket)) < 0 ||
+	    conf_strcpy(c, grp, "data_dir", false, cfg->data_dir, sizeof(cfg->data_dir)) < 0 ||
+	    conf_log_level(c, grp, &cfg->log_level) != 0 || dbs_conf_numbers(c, grp, cfg) < 0 ||
 	    dbs_conf_members(c, grp, cfg) < 0)
 		return -1;
 	r = conf_prefix(c, grp, "member_prefix", false, &cfg->member_prefix, &cfg->member_plen);

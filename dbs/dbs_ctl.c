@@ -27,14 +27,24 @@ static int dbs_ctl_cmp(const void *a, const void *b)
 	return strcmp(x->mn_id, y->mn_id);
 }
 
-static int dbs_ctl_records(struct dbs *d, struct ctl_out *o, uint64_t now_ms)
+/* What a command gets: the store and the time of the request. */
+struct dbs_ctl_arg {
+	struct dbs *d;
+	uint64_t now_ms;
+};
+
+static int dbs_cmd_records(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			   size_t errlen)
 {
-	struct dbs_ctl_rows rows = {.cap = d->t.n_live};
+	const struct dbs_ctl_arg *a = arg;
+	struct dbs_ctl_rows rows = {.cap = a->d->t.n_live};
 
 	rows.v = calloc(rows.cap ? rows.cap : 1, sizeof(*rows.v));
-	if (rows.v == NULL)
+	if (rows.v == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	dbs_foreach(d, dbs_ctl_collect, &rows);
+	}
+	dbs_foreach(a->d, dbs_ctl_collect, &rows);
 	qsort(rows.v, rows.n, sizeof(*rows.v),
 	      dbs_ctl_cmp); /* stable output for people and tests */
 	ctl_list_begin(o, "records");
@@ -45,7 +55,7 @@ static int dbs_ctl_records(struct dbs *d, struct ctl_out *o, uint64_t now_ms)
 		ctl_addr(o, "writer", r->writer);
 		ctl_u64(o, "expires_ms", r->expires_ms);
 		ctl_u64(o, "remaining",
-			r->expires_ms > now_ms ? (r->expires_ms - now_ms) / 1000 : 0);
+			r->expires_ms > a->now_ms ? (r->expires_ms - a->now_ms) / 1000 : 0);
 		ctl_u64(o, "written_ms", r->timestamp_ms);
 		ctl_u64(o, "sealed_bytes", r->sealed_len);
 		ctl_obj_end(o);
@@ -55,18 +65,25 @@ static int dbs_ctl_records(struct dbs *d, struct ctl_out *o, uint64_t now_ms)
 	return 0;
 }
 
-static void dbs_ctl_counters(const struct dbs *d, struct ctl_out *o)
+static int dbs_cmd_counters(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			    size_t errlen)
 {
+	const struct dbs *d = ((const struct dbs_ctl_arg *)arg)->d;
+
 	ctl_obj_begin(o, "counters");
 #define DBS_CTL_COUNTER(n) ctl_u64(o, #n, d->ctr.n);
 	DBS_COUNTERS(DBS_CTL_COUNTER)
 #undef DBS_CTL_COUNTER
 	ctl_daemon_counters(o);
 	ctl_obj_end(o);
+	return 0;
 }
 
-static void dbs_ctl_status(const struct dbs *d, struct ctl_out *o)
+static int dbs_cmd_status(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			  size_t errlen)
 {
+	const struct dbs *d = ((const struct dbs_ctl_arg *)arg)->d;
+
 	ctl_addr(o, "address", d->cfg.address);
 	ctl_u64(o, "port", d->cfg.port);
 	ctl_str(o, "data_dir", d->cfg.data_dir);
@@ -76,37 +93,29 @@ static void dbs_ctl_status(const struct dbs *d, struct ctl_out *o)
 	ctl_u64(o, "log_bytes", d->log.size);
 	ctl_u64(o, "members", d->cfg.n_members);
 	if (d->cfg.have_prefix) {
-		char p[24];
-		char a[16];
+		char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN + sizeof("/32")];
 		inet_ntop(AF_INET, &d->cfg.member_prefix, a, sizeof(a));
 		snprintf(p, sizeof(p), "%s/%u", a, d->cfg.member_plen);
 		ctl_str(o, "member_prefix", p);
 	}
 	ctl_u64(o, "freshness_window_ms", d->cfg.freshness_window_ms);
+	return dbs_cmd_counters(arg, argc, argv, o, err, errlen);
 }
+
+/* Every command of mipsa-dbs (doc/control.md lists them). */
+static const struct ctl_cmd dbs_ctl_cmds[] = {
+	{"status", "", "address, port, data directory, records, log size, members, then counters",
+	 dbs_cmd_status},
+	{"counters", "", "counters, rcvbuf_drops", dbs_cmd_counters},
+	{"records", "", "each record's node, writer, expiry and size (never key material)",
+	 dbs_cmd_records},
+	{NULL, NULL, NULL, NULL},
+};
 
 int dbs_ctl(struct dbs *d, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	    uint64_t now_ms)
 {
-	const char *cmd = argc > 0 ? argv[0] : "";
-	bool status = strcmp(cmd, "status") == 0;
-	bool counters = strcmp(cmd, "counters") == 0;
-	bool records = strcmp(cmd, "records") == 0;
+	struct dbs_ctl_arg a = {.d = d, .now_ms = now_ms};
 
-	if (!status && !counters && !records) {
-		snprintf(err, errlen, "unknown command '%s' (status, counters, records)", cmd);
-		return -1;
-	}
-	ctl_obj_begin(o, NULL);
-	ctl_str(o, "daemon", "mipsa-dbs");
-	if (status)
-		dbs_ctl_status(d, o);
-	if (status || counters)
-		dbs_ctl_counters(d, o);
-	if (records && dbs_ctl_records(d, o, now_ms) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	ctl_obj_end(o);
-	return 0;
+	return ctl_dispatch(dbs_ctl_cmds, "mipsa-dbs", &a, argc, argv, o, err, errlen);
 }

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #define DBS_READ_CHUNK (256 * 1024)
-#define DBS_BODY_MIN   (1 + 8 + 8 + 4 + 1 + 1 + 2)
+#define DBS_BODY_MIN   (DBS_ENTRY_FIXED_LEN + 1) /* an id of one byte */
 
 /* ---- CRC-32 (IEEE 802.3, reflected, as zlib computes it) ---- */
 
@@ -63,7 +63,7 @@ size_t dbs_entry_encode(const struct dbs_entry *e, uint8_t *out, size_t cap)
 {
 	struct buf b;
 	uint8_t *body;
-	size_t blen = DBS_BODY_MIN - 1 + e->mn_id_len + e->sealed_len;
+	size_t blen = DBS_ENTRY_FIXED_LEN + e->mn_id_len + e->sealed_len;
 
 	if (e->mn_id_len == 0 || e->mn_id_len > SAX_ID_MAX || e->sealed_len > UINT16_MAX)
 		return 0;

@@ -14,6 +14,10 @@
 #include <string.h>
 
 #define DBS_REPLAY_ENTRIES 65536
+/* The record table's buckets: a power of two, from this ... */
+#define DBS_BUCKETS_MIN 64
+/* ... up to max_records, but not beyond this (16 M buckets, 128 MiB of pointers). */
+#define DBS_BUCKETS_MAX ((size_t)1 << 24)
 
 /* ---- the table: chained hashing on mn_id (FNV-1a) ---- */
 
@@ -42,7 +46,7 @@ struct dbs_rec *dbs_table_find(const struct dbs_table *t, const char *id, size_t
 
 size_t dbs_rec_log_bytes(const struct dbs_rec *r)
 {
-	return DBS_ENTRY_HDR_LEN + 1 + 8 + 8 + 4 + 1 + r->id_len + 2 + r->sealed_len;
+	return DBS_ENTRY_HDR_LEN + DBS_ENTRY_FIXED_LEN + r->id_len + r->sealed_len;
 }
 
 static void dbs_table_account(struct dbs_table *t, const struct dbs_rec *r, int sign)
@@ -92,9 +96,9 @@ void dbs_table_remove(struct dbs_table *t, const char *id, size_t id_len)
 
 static int dbs_table_init(struct dbs_table *t, size_t max_records)
 {
-	size_t n = 64;
+	size_t n = DBS_BUCKETS_MIN;
 
-	while (n < max_records && n < ((size_t)1 << 24))
+	while (n < max_records && n < DBS_BUCKETS_MAX)
 		n <<= 1;
 	memset(t, 0, sizeof(*t));
 	t->buckets = calloc(n, sizeof(*t->buckets));

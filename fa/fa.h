@@ -232,6 +232,7 @@ struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr);
 void fa_to_link(struct fa *fa, const uint8_t mac[6], struct in_addr dst, enum fa_out kind,
 		const uint8_t *pkt, size_t len);
 
+/* A control socket command, from the table of fa_ctl.c ("help" lists it). */
 int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	   uint64_t now_ms);
 

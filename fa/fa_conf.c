@@ -81,27 +81,26 @@ int fa_config_load(struct conf *c, struct fa_config *cfg)
 	plen = 24;
 	adv_lifetime = cfg->adv_lifetime;
 	max_lifetime = cfg->max_lifetime;
-	if (mip_conf_strcpy(c, fa, "access_interface", true, cfg->access_interface,
-			    sizeof(cfg->access_interface)) != 0 ||
-	    mip_conf_strcpy(c, fa, "tunnel_device", false, cfg->tunnel_device,
-			    sizeof(cfg->tunnel_device)) < 0 ||
-	    mip_conf_strcpy(c, fa, "control_socket", false, cfg->control_socket,
-			    sizeof(cfg->control_socket)) < 0 ||
+	if (conf_strcpy(c, fa, "access_interface", true, cfg->access_interface,
+			sizeof(cfg->access_interface)) != 0 ||
+	    conf_strcpy(c, fa, "tunnel_device", false, cfg->tunnel_device,
+			sizeof(cfg->tunnel_device)) < 0 ||
+	    conf_strcpy(c, fa, "control_socket", false, cfg->control_socket,
+			sizeof(cfg->control_socket)) < 0 ||
 	    conf_addr(c, fa, "alias_address", true, &cfg->alias) != 0 ||
-	    mip_conf_uint(c, fa, "alias_prefix_length", 8, 32, &plen) < 0 ||
+	    conf_uint(c, fa, "alias_prefix_length", 8, 32, &plen) < 0 ||
 	    conf_addr(c, fa, "care_of_address", true, &cfg->coa) != 0 ||
-	    mip_conf_uint(c, fa, "route_table", 1, 252, &cfg->route_table) < 0 ||
-	    mip_conf_uint(c, fa, "advertisement_interval_ms", 10, 600000, &cfg->adv_interval_ms) <
-		    0 ||
-	    mip_conf_uint(c, fa, "advertisement_lifetime", 1, 9000, &adv_lifetime) < 0 ||
-	    mip_conf_uint(c, fa, "max_lifetime", 1, 65534, &max_lifetime) < 0 ||
-	    mip_conf_uint(c, fa, "pending_timeout_ms", 100, 60000, &cfg->pending_timeout_ms) < 0 ||
-	    mip_conf_uint(c, fa, "max_visitors", 1, 1000000, &cfg->max_visitors) < 0 ||
+	    conf_uint(c, fa, "route_table", 1, 252, &cfg->route_table) < 0 ||
+	    conf_uint(c, fa, "advertisement_interval_ms", 10, 600000, &cfg->adv_interval_ms) < 0 ||
+	    conf_uint(c, fa, "advertisement_lifetime", 1, 9000, &adv_lifetime) < 0 ||
+	    conf_uint(c, fa, "max_lifetime", 1, 65534, &max_lifetime) < 0 ||
+	    conf_uint(c, fa, "pending_timeout_ms", 100, 60000, &cfg->pending_timeout_ms) < 0 ||
+	    conf_uint(c, fa, "max_visitors", 1, 1000000, &cfg->max_visitors) < 0 ||
 	    conf_bool(c, fa, "reverse_tunnel", false, &cfg->reverse_tunnel) < 0 ||
 	    conf_bool(c, fa, "require_reverse_tunnel", false, &cfg->require_reverse_tunnel) < 0 ||
 	    conf_bool(c, fa, "require_mn_auth", false, &cfg->require_mn_auth) < 0 ||
 	    conf_bool(c, fa, "require_ha_auth", false, &cfg->require_ha_auth) < 0 ||
-	    mip_conf_log_level(c, fa, &cfg->log_level) != 0)
+	    conf_log_level(c, fa, &cfg->log_level) != 0)
 		return -1;
 	cfg->alias_plen = (uint8_t)plen;
 	cfg->adv_lifetime = (uint16_t)adv_lifetime;

@@ -1,17 +1,23 @@
+/* Control answers of mipsa-fa: one table of commands, rendered here. */
 #include "ctl.h"
 #include "fa.h"
 
-#include <stdio.h>
-#include <string.h>
+/* What a command gets: the FA and the time of the request. */
+struct fa_ctl_arg {
+	struct fa *fa;
+	uint64_t now_ms;
+};
 
-static void fa_ctl_visitors(struct fa *fa, struct ctl_out *o, uint64_t now_ms)
+static int fa_cmd_visitors(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			   size_t errlen)
 {
+	const struct fa_ctl_arg *a = arg;
 	size_t it = 0;
 	uint32_t k;
 	void *val;
 
 	ctl_list_begin(o, "visitors");
-	while (u32map_next(&fa->visitors, &it, &k, &val)) {
+	while (u32map_next(&a->fa->visitors, &it, &k, &val)) {
 		const struct fa_visitor *v = val;
 		ctl_obj_begin(o, NULL);
 		ctl_addr(o, "home_address", v->home_addr);
@@ -22,7 +28,8 @@ static void fa_ctl_visitors(struct fa *fa, struct ctl_out *o, uint64_t now_ms)
 		ctl_bool(o, "pending", v->pending.active);
 		ctl_u64(o, "lifetime", v->lifetime);
 		ctl_u64(o, "remaining",
-			v->active && v->expires_ms > now_ms ? (v->expires_ms - now_ms) / 1000 : 0);
+			v->active && v->expires_ms > a->now_ms ? (v->expires_ms - a->now_ms) / 1000
+							       : 0);
 		ctl_bool(o, "reverse_tunnel", v->reverse_tunnel);
 		ctl_u64(o, "tunnel_mtu", v->tunnel_mtu);
 		ctl_u64(o, "delivered", v->delivered_packets);
@@ -30,10 +37,14 @@ static void fa_ctl_visitors(struct fa *fa, struct ctl_out *o, uint64_t now_ms)
 		ctl_obj_end(o);
 	}
 	ctl_list_end(o);
+	return 0;
 }
 
-static void fa_ctl_counters(struct fa *fa, struct ctl_out *o)
+static int fa_cmd_counters(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			   size_t errlen)
 {
+	const struct fa *fa = ((const struct fa_ctl_arg *)arg)->fa;
+
 	ctl_obj_begin(o, "counters");
 #define FA_CTL_COUNTER(n) ctl_u64(o, #n, fa->ctr.n);
 	FA_COUNTERS(FA_CTL_COUNTER)
@@ -42,31 +53,45 @@ static void fa_ctl_counters(struct fa *fa, struct ctl_out *o)
 	ctl_obj_end(o);
 	pmtu_ctl(o, "delivery_mtu_counters", &fa->deliver_path.ctr);
 	pmtu_ctl(o, "reverse_tunnel_mtu_counters", &fa->reverse_path.ctr);
+	return 0;
 }
+
+static int fa_cmd_status(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			 size_t errlen)
+{
+	const struct fa *fa = ((const struct fa_ctl_arg *)arg)->fa;
+
+	ctl_addr(o, "care_of_address", fa->cfg.coa);
+	ctl_addr(o, "alias_address", fa->cfg.alias);
+	ctl_str(o, "access_interface", fa->cfg.access_interface);
+	ctl_u64(o, "visitors_count", u32map_len(&fa->visitors));
+	fa_cmd_visitors(arg, argc, argv, o, err, errlen);
+	return fa_cmd_counters(arg, argc, argv, o, err, errlen);
+}
+
+/*
+ * Every command of mipsa-fa (doc/control.md lists them).  The daemon
+ * answers sas and keys itself (fa_main.c hands them to fa_ipsec.c) before
+ * it hands the rest to fa_ctl.
+ */
+static const struct ctl_cmd fa_ctl_cmds[] = {
+	{"status", "", "addresses, access interface, visitor count, then visitors and counters",
+	 fa_cmd_status},
+	{"visitors", "", "the visitor list", fa_cmd_visitors},
+	{"counters", "",
+	 "counters, rcvbuf_drops, delivery_mtu_counters, reverse_tunnel_mtu_counters",
+	 fa_cmd_counters},
+	{"sas", "",
+	 "ISAKMP and IPsec SAs, ike_counters, esp_counters, local_mtu_counters, reuse_counters",
+	 NULL},
+	{"keys", "[esp]", "Wireshark's IKEv1 decryption table, or with esp its ESP SA table", NULL},
+	{NULL, NULL, NULL, NULL},
+};
 
 int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	   uint64_t now_ms)
 {
-	const char *cmd = argv[0];
-	bool all = strcmp(cmd, "status") == 0;
+	struct fa_ctl_arg a = {.fa = fa, .now_ms = now_ms};
 
-	(void)argc;
-	if (!all && strcmp(cmd, "visitors") != 0 && strcmp(cmd, "counters") != 0) {
-		snprintf(err, errlen, "unknown command '%s' (visitors, counters, status)", cmd);
-		return -1;
-	}
-	ctl_obj_begin(o, NULL);
-	ctl_str(o, "daemon", "mipsa-fa");
-	if (all) {
-		ctl_addr(o, "care_of_address", fa->cfg.coa);
-		ctl_addr(o, "alias_address", fa->cfg.alias);
-		ctl_str(o, "access_interface", fa->cfg.access_interface);
-		ctl_u64(o, "visitors_count", u32map_len(&fa->visitors));
-	}
-	if (all || strcmp(cmd, "visitors") == 0)
-		fa_ctl_visitors(fa, o, now_ms);
-	if (all || strcmp(cmd, "counters") == 0)
-		fa_ctl_counters(fa, o);
-	ctl_obj_end(o);
-	return 0;
+	return ctl_dispatch(fa_ctl_cmds, "mipsa-fa", &a, argc, argv, o, err, errlen);
 }

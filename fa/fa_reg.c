@@ -12,6 +12,10 @@
 #include <string.h>
 
 #define FA_REPLY_TTL 64
+/* The largest registration message the FA sends to a visitor (a reply, with its extensions). */
+#define FA_TO_MN_MAX 1024
+/* Solicited advertisements go out at once, but no closer together than this. */
+#define FA_SOLICITED_ADV_GAP_MS 10
 
 static const struct mip_key *fa_peer_key(const struct fa_peer_key *keys, size_t n,
 					 struct in_addr addr)
@@ -68,7 +72,7 @@ static void fa_visitor_free(struct fa *fa, struct fa_visitor *v, const char *why
 static void fa_send_to_mn(struct fa *fa, const uint8_t mac[6], struct in_addr src,
 			  struct in_addr home_addr, uint16_t port, const uint8_t *msg, size_t len)
 {
-	uint8_t pkt[IP4_HDR_LEN + UDP_HDR_LEN + 1024];
+	uint8_t pkt[IP4_HDR_LEN + UDP_HDR_LEN + FA_TO_MN_MAX];
 	struct buf b;
 
 	buf_init_write(&b, pkt, sizeof(pkt));
@@ -259,8 +263,9 @@ static void fa_on_solicitation(struct fa *fa, const uint8_t *icmp, size_t len, u
 		return;
 	}
 	fa->ctr.solicitations++;
-	/* Answer at once, the hand-over waits on it; but not faster than every 10 ms. */
-	if (fa->last_solicited_adv_ms != 0 && now_ms - fa->last_solicited_adv_ms < 10) {
+	/* Answer at once, the hand-over waits on it; but not faster than the gap allows. */
+	if (fa->last_solicited_adv_ms != 0 &&
+	    now_ms - fa->last_solicited_adv_ms < FA_SOLICITED_ADV_GAP_MS) {
 		fa->ctr.drop_solicitation_rate++;
 		return;
 	}

@@ -202,10 +202,10 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 		return conf_fail(c, config_setting_get_member(g, "technique"), NULL,
 				 "'%s' is not direct, store or both", tech);
 	if (fa_domain_members(c, g, dom) < 0 || fa_domain_keys(c, g, dom) < 0 ||
-	    mip_conf_uint(c, g, "transfer_timeout_ms", 1, 10000, &dom->timeout_ms) < 0 ||
-	    mip_conf_uint(c, g, "freshness_window_ms", 100, 3600000, &dom->window_ms) < 0 ||
-	    mip_conf_uint(c, g, "seq_reserve", 1024, 1u << 30, &reserve) < 0 ||
-	    mip_conf_uint(c, g, "lend_timeout_ms", 1000, 600000, &dom->lend_ms) < 0)
+	    conf_uint(c, g, "transfer_timeout_ms", 1, 10000, &dom->timeout_ms) < 0 ||
+	    conf_uint(c, g, "freshness_window_ms", 100, 3600000, &dom->window_ms) < 0 ||
+	    conf_uint(c, g, "seq_reserve", 1024, 1u << 30, &reserve) < 0 ||
+	    conf_uint(c, g, "lend_timeout_ms", 1000, 600000, &dom->lend_ms) < 0)
 		return -1;
 	dom->seq_reserve = reserve;
 	if (dom->store && store_conf_load(c, conf_group(c, g, "store", true), &dom->store_cfg) < 0)

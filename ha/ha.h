@@ -159,7 +159,7 @@ int ha_tunnel_in(struct ha *ha, const uint8_t *pkt, size_t len, const uint8_t **
 
 struct ha_mn *ha_find_mn(struct ha *ha, struct in_addr home_addr);
 
-/* Control socket commands: bindings, counters, status. */
+/* A control socket command, from the table of ha_ctl.c ("help" lists it). */
 int ha_ctl(struct ha *ha, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
 	   uint64_t now_ms);
 

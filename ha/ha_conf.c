@@ -100,15 +100,15 @@ int ha_config_load(struct conf *c, struct ha_config *cfg)
 		return -1;
 	if (conf_addr(c, ha, "address", true, &cfg->address) != 0 ||
 	    conf_prefix(c, ha, "home_prefix", true, &cfg->home_prefix, &cfg->home_plen) != 0 ||
-	    mip_conf_strcpy(c, ha, "tunnel_device", false, cfg->tunnel_device,
-			    sizeof(cfg->tunnel_device)) < 0 ||
-	    mip_conf_strcpy(c, ha, "control_socket", false, cfg->control_socket,
-			    sizeof(cfg->control_socket)) < 0 ||
-	    mip_conf_log_level(c, ha, &cfg->log_level) != 0)
+	    conf_strcpy(c, ha, "tunnel_device", false, cfg->tunnel_device,
+			sizeof(cfg->tunnel_device)) < 0 ||
+	    conf_strcpy(c, ha, "control_socket", false, cfg->control_socket,
+			sizeof(cfg->control_socket)) < 0 ||
+	    conf_log_level(c, ha, &cfg->log_level) != 0)
 		return -1;
 	uint32_t max_lifetime = cfg->max_lifetime;
-	if (mip_conf_uint(c, ha, "max_lifetime", 1, 65534, &max_lifetime) < 0 ||
-	    mip_conf_uint(c, ha, "timestamp_tolerance", 1, 3600, &cfg->tolerance_s) < 0)
+	if (conf_uint(c, ha, "max_lifetime", 1, 65534, &max_lifetime) < 0 ||
+	    conf_uint(c, ha, "timestamp_tolerance", 1, 3600, &cfg->tolerance_s) < 0)
 		return -1;
 	cfg->max_lifetime = (uint16_t)max_lifetime;
 	if (conf_bool(c, ha, "require_fa_auth", false, &cfg->require_fa_auth) < 0 ||

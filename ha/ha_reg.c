@@ -13,6 +13,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+/* The outer header's TTL: the HA sends the tunnel packet as a host would (RFC 2003 3.1). */
+#define HA_TUNNEL_TTL 64
+
 struct ha_mn *ha_find_mn(struct ha *ha, struct in_addr home_addr)
 {
 	return u32map_get(&ha->by_home, home_addr.s_addr);
@@ -44,7 +47,7 @@ struct ha_piece {
 static int ha_encap(struct ha *ha, struct ha_mn *mn, const uint8_t *pkt, size_t len, struct buf *b)
 {
 	/* RFC 2003: the inner packet goes as it is, up to its Total Length. */
-	if (ip4_encap(b, ha->cfg.address, mn->b.coa, 64, pkt, len) < 0) {
+	if (ip4_encap(b, ha->cfg.address, mn->b.coa, HA_TUNNEL_TTL, pkt, len) < 0) {
 		ha->ctr.drop_malformed++;
 		return -1;
 	}

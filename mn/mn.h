@@ -175,6 +175,7 @@ int mn_reregister(struct mn *mn);
 /* Deregister and stop; ops.stopped runs when done (at once when not registered). */
 void mn_shutdown(struct mn *mn);
 
+/* A control socket command, from the table of mn_ctl.c ("help" lists it). */
 int mn_ctl(struct mn *mn, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen);
 
 #endif

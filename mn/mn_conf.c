@@ -45,22 +45,20 @@ int mn_config_load(struct conf *c, struct mn_config *cfg)
 	if (mn == NULL)
 		return -1;
 	lifetime = cfg->lifetime;
-	if (mip_conf_strcpy(c, mn, "interface", true, cfg->interface, sizeof(cfg->interface)) !=
-		    0 ||
-	    mip_conf_strcpy(c, mn, "tunnel_device", false, cfg->tunnel_device,
-			    sizeof(cfg->tunnel_device)) < 0 ||
-	    mip_conf_strcpy(c, mn, "control_socket", false, cfg->control_socket,
-			    sizeof(cfg->control_socket)) < 0 ||
-	    mip_conf_strcpy(c, mn, "nai", false, cfg->nai, sizeof(cfg->nai)) < 0 ||
+	if (conf_strcpy(c, mn, "interface", true, cfg->interface, sizeof(cfg->interface)) != 0 ||
+	    conf_strcpy(c, mn, "tunnel_device", false, cfg->tunnel_device,
+			sizeof(cfg->tunnel_device)) < 0 ||
+	    conf_strcpy(c, mn, "control_socket", false, cfg->control_socket,
+			sizeof(cfg->control_socket)) < 0 ||
+	    conf_strcpy(c, mn, "nai", false, cfg->nai, sizeof(cfg->nai)) < 0 ||
 	    conf_addr(c, mn, "home_address", true, &cfg->home_addr) != 0 ||
 	    conf_addr(c, mn, "home_agent", true, &cfg->home_agent) != 0 ||
-	    mip_conf_uint(c, mn, "lifetime", 1, 65534, &lifetime) < 0 ||
+	    conf_uint(c, mn, "lifetime", 1, 65534, &lifetime) < 0 ||
 	    conf_bool(c, mn, "reverse_tunnel", false, &cfg->reverse_tunnel) < 0 ||
-	    mip_conf_uint(c, mn, "registration_retry_ms", 10, 60000, &cfg->reg_retry_ms) < 0 ||
-	    mip_conf_uint(c, mn, "registration_retry_max_ms", 10, 600000, &cfg->reg_retry_max_ms) <
-		    0 ||
-	    mip_conf_uint(c, mn, "solicitation_retry_ms", 10, 600000, &cfg->solicit_retry_ms) < 0 ||
-	    mip_conf_log_level(c, mn, &cfg->log_level) != 0)
+	    conf_uint(c, mn, "registration_retry_ms", 10, 60000, &cfg->reg_retry_ms) < 0 ||
+	    conf_uint(c, mn, "registration_retry_max_ms", 10, 600000, &cfg->reg_retry_max_ms) < 0 ||
+	    conf_uint(c, mn, "solicitation_retry_ms", 10, 600000, &cfg->solicit_retry_ms) < 0 ||
+	    conf_log_level(c, mn, &cfg->log_level) != 0)
 		return -1;
 	cfg->lifetime = (uint16_t)lifetime;
 	if (cfg->reg_retry_max_ms < cfg->reg_retry_ms)

@@ -1,11 +1,13 @@
+/* Control answers of mipsa-mn: one table of commands, rendered here. */
 #include "ctl.h"
 #include "mn.h"
 
 #include <stdio.h>
-#include <string.h>
 
-static void mn_ctl_state(struct mn *mn, struct ctl_out *o)
+static int mn_cmd_state(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			size_t errlen)
 {
+	const struct mn *mn = arg;
 	uint64_t now = ev_now_ms();
 
 	ctl_str(o, "state", mn_state_name(mn->state));
@@ -26,46 +28,61 @@ static void mn_ctl_state(struct mn *mn, struct ctl_out *o)
 	ctl_u64(o, "last_handover_us", mn->last_handover_us);
 	ctl_i64(o, "clock_offset_s", mn->clock_offset_s);
 	ctl_obj_end(o);
+	return 0;
 }
 
-static void mn_ctl_counters(struct mn *mn, struct ctl_out *o)
+static int mn_cmd_counters(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			   size_t errlen)
 {
+	const struct mn *mn = arg;
+
 	ctl_obj_begin(o, "counters");
 #define MN_CTL_COUNTER(n) ctl_u64(o, #n, mn->ctr.n);
 	MN_COUNTERS(MN_CTL_COUNTER)
 #undef MN_CTL_COUNTER
 	ctl_daemon_counters(o);
 	ctl_obj_end(o);
+	return 0;
 }
+
+static int mn_cmd_status(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			 size_t errlen)
+{
+	mn_cmd_state(arg, argc, argv, o, err, errlen);
+	return mn_cmd_counters(arg, argc, argv, o, err, errlen);
+}
+
+static int mn_cmd_reregister(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
+			     size_t errlen)
+{
+	struct mn *mn = arg;
+
+	if (mn_reregister(mn) < 0) {
+		snprintf(err, errlen, "no agent to register with (state %s)",
+			 mn_state_name(mn->state));
+		return -1;
+	}
+	ctl_str(o, "result", "registration sent");
+	return 0;
+}
+
+/*
+ * Every command of mipsa-mn (doc/control.md lists them).  The daemon
+ * answers mtu, sas and keys itself (mn_main.c hands them to mn_ipsec.c)
+ * before it hands the rest to mn_ctl.
+ */
+static const struct ctl_cmd mn_ctl_cmds[] = {
+	{"status", "", "state and counters", mn_cmd_status},
+	{"state", "", "state, home address and agent, current agent, registration", mn_cmd_state},
+	{"counters", "", "counters, rcvbuf_drops", mn_cmd_counters},
+	{"reregister", "", "sends a new registration through the current agent", mn_cmd_reregister},
+	{"mtu", "", "the link's MTU, the tunnel device and its MTU, mtu_counters", NULL},
+	{"sas", "", "ISAKMP and IPsec SAs, ike_counters, esp_counters", NULL},
+	{"keys", "[esp]", "Wireshark's IKEv1 decryption table, or with esp its ESP SA table", NULL},
+	{NULL, NULL, NULL, NULL},
+};
 
 int mn_ctl(struct mn *mn, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
-	const char *cmd = argv[0];
-
-	(void)argc;
-	if (strcmp(cmd, "reregister") == 0) {
-		if (mn_reregister(mn) < 0) {
-			snprintf(err, errlen, "no agent to register with (state %s)",
-				 mn_state_name(mn->state));
-			return -1;
-		}
-		ctl_obj_begin(o, NULL);
-		ctl_str(o, "result", "registration sent");
-		ctl_obj_end(o);
-		return 0;
-	}
-	bool all = strcmp(cmd, "status") == 0;
-	if (!all && strcmp(cmd, "state") != 0 && strcmp(cmd, "counters") != 0) {
-		snprintf(err, errlen, "unknown command '%s' (state, counters, status, reregister)",
-			 cmd);
-		return -1;
-	}
-	ctl_obj_begin(o, NULL);
-	ctl_str(o, "daemon", "mipsa-mn");
-	if (all || strcmp(cmd, "state") == 0)
-		mn_ctl_state(mn, o);
-	if (all || strcmp(cmd, "counters") == 0)
-		mn_ctl_counters(mn, o);
-	ctl_obj_end(o);
-	return 0;
+	return ctl_dispatch(mn_ctl_cmds, "mipsa-mn", mn, argc, argv, o, err, errlen);
 }

@@ -1,4 +1,4 @@
-# Benchmarks for the design brief's targets (section 7); they print figures
+# Benchmarks for the targets of doc/design.md; they print figures
 # and never fail on timing, so they are not in TESTS.
 
 # FA state per mobile node: visitor + ISAKMP SA + IPsec SA pair (heap, RSS),

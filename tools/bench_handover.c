@@ -1,7 +1,7 @@
 /*
- * bench_handover: the mobile node's work per hand-over (design brief 7: a
- * full-reuse hand-over needs no public-key or DH operation and at most 1%
- * of the instructions of a full negotiation).
+ * bench_handover: the mobile node's work per hand-over (doc/design.md,
+ * targets: a full-reuse hand-over needs no public-key or DH operation and at
+ * most 1% of the instructions of a full negotiation).
  *
  * A node and a foreign agent run in one process, two IKE engines talking
  * through an in-memory queue (as tests/unit/ike_pair.c does), PSK, the

@@ -1,7 +1,7 @@
 /*
- * bench_state: the state a foreign agent holds per mobile node (design
- * brief 7: 10,000 nodes on one FA, at most 4 KiB per node for binding +
- * ISAKMP SA + IPsec SAs).  For N nodes it builds what mipsa-fa really
+ * bench_state: the state a foreign agent holds per mobile node
+ * (doc/design.md, targets: 10,000 nodes on one FA, at most 4 KiB per node
+ * for binding + ISAKMP SA + IPsec SAs).  For N nodes it builds what mipsa-fa really
  * holds, the way the FA itself builds it:
  *
  *  - the visitor entry: a Registration Request from the node's MAC through

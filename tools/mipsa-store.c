@@ -33,11 +33,13 @@
  * its own copy.  -R sends the very same bytes a second time once the first
  * copy is answered or timed out: a replay, which a receiver must drop.
  * Exit status: 0 record, 2 refused, 3 timeout or error (with -R, those of
- * the second copy), 64 usage.
+ * the second copy), 64 (EX_USAGE) usage.
  */
 #include "buf.h"
 #include "evloop.h"
+#include "ike.h"
 #include "ip4.h"
+#include "isakmp.h"
 #include "log.h"
 #include "mip_auth.h"
 #include "mip_ident.h"
@@ -56,6 +58,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 struct tool {
@@ -108,7 +111,7 @@ static void tool_key(const char *path, uint8_t key[SAX_KEY_LEN])
 
 	if (store_read_key_file(path, key, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mipsa-store: %s\n", err);
-		exit(64);
+		exit(EX_USAGE);
 	}
 }
 
@@ -118,7 +121,7 @@ static void tool_password(const char *path, char *out, size_t cap)
 
 	if (f == NULL || fgets(out, (int)cap, f) == NULL) {
 		fprintf(stderr, "mipsa-store: cannot read a password from %s\n", path);
-		exit(64);
+		exit(EX_USAGE);
 	}
 	fclose(f);
 	out[strcspn(out, "\r\n")] = '\0';
@@ -128,7 +131,7 @@ static void tool_addr(const char *s, struct in_addr *a)
 {
 	if (inet_pton(AF_INET, s, a) != 1) {
 		fprintf(stderr, "mipsa-store: '%s' is not an IPv4 address\n", s);
-		exit(64);
+		exit(EX_USAGE);
 	}
 }
 
@@ -141,7 +144,7 @@ static void tool_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 	if (n == 0 || n % 2 != 0 || n / 2 > cap || strspn(s, "0123456789abcdefABCDEF") != n) {
 		fprintf(stderr, "mipsa-store: the registration must be 1 to %zu bytes in hex\n",
 			cap);
-		exit(64);
+		exit(EX_USAGE);
 	}
 	for (size_t i = 0; i < n / 2; i++) {
 		char byte[3] = {s[2 * i], s[2 * i + 1], '\0'};
@@ -168,7 +171,7 @@ static void tool_args(struct tool *t, int argc, char **argv)
 					 : strcmp(optarg, "dbs") == 0 ? STORE_DBS
 								      : 0;
 			if (t->cfg.backend == 0)
-				usage(64);
+				usage(EX_USAGE);
 			break;
 		case 'a':
 			snprintf(t->cfg.redis_host, sizeof(t->cfg.redis_host), "%s", optarg);
@@ -219,13 +222,13 @@ static void tool_args(struct tool *t, int argc, char **argv)
 			usage(0);
 			break;
 		default:
-			usage(64);
+			usage(EX_USAGE);
 		}
 	}
 	if (t->cfg.backend == STORE_DBS)
 		tool_addr(t->cfg.redis_host[0] ? t->cfg.redis_host : "0.0.0.0", &t->cfg.dbs_addr);
 	if (t->cfg.redis_host[0] == '\0' || (t->cfg.backend == STORE_DBS && !t->have_k_db))
-		usage(64);
+		usage(EX_USAGE);
 }
 
 /* A record for the test: plausible values, random cookies and keys, no children. */
@@ -235,19 +238,19 @@ static void tool_record(struct tool *t, struct sax_record *r, struct in_addr hom
 	memset(r, 0, sizeof(*r));
 	RAND_bytes(r->isakmp.icookie, sizeof(r->isakmp.icookie));
 	RAND_bytes(r->isakmp.rcookie, sizeof(r->isakmp.rcookie));
-	r->isakmp.hash = 2; /* SHA-1 */
+	r->isakmp.hash = IKE_HASH_SHA1;
 	r->isakmp.key_bits = 128;
-	r->isakmp.group = 14;
-	r->isakmp.auth = 1; /* pre-shared key */
-	r->isakmp.hash_len = 20;
-	r->isakmp.enc_key_len = 16;
+	r->isakmp.group = IKE_GROUP_MODP2048;
+	r->isakmp.auth = IKE_AUTH_PSK;
+	r->isakmp.hash_len = ike_hash_len(IKE_HASH_SHA1);
+	r->isakmp.enc_key_len = 128 / 8;
 	RAND_bytes(r->isakmp.skeyid_d, sizeof(r->isakmp.skeyid_d));
 	RAND_bytes(r->isakmp.skeyid_a, sizeof(r->isakmp.skeyid_a));
 	RAND_bytes(r->isakmp.enc_key, sizeof(r->isakmp.enc_key));
 	r->isakmp.expires_ms = expires_ms;
 	r->isakmp.peer = home;
 	r->isakmp.local = t->cfg.local;
-	r->isakmp.peer_port = r->isakmp.local_port = 500;
+	r->isakmp.peer_port = r->isakmp.local_port = ISAKMP_PORT;
 	r->home_addr = home;
 	r->prev_coa = t->cfg.local;
 }
@@ -640,7 +643,7 @@ static int tool_request(struct tool *t, int argc, char **argv)
 	int status = 3;
 
 	if (argc != 2 || t->cfg.backend != STORE_DBS || t->cfg.local.s_addr == INADDR_ANY)
-		usage(64);
+		usage(EX_USAGE);
 	q.fa = t->cfg.dbs_addr;
 	q.port = t->cfg.dbs_port != 0 ? t->cfg.dbs_port : SAX_PORT;
 	/*
@@ -675,7 +678,7 @@ static int tool_run(struct tool *t, struct store_client *sc, int argc, char **ar
 	if (strcmp(op, "del") == 0 && argc == 2)
 		return store_del(sc, id, t->timeout_ms, tool_done, t);
 	if (strcmp(op, "put") != 0 || argc > 3)
-		usage(64);
+		usage(EX_USAGE);
 	struct in_addr home = {0};
 	if (argc == 3)
 		tool_addr(argv[2], &home);
@@ -695,10 +698,10 @@ int main(int argc, char **argv)
 	snprintf(t.cfg.key_prefix, sizeof(t.cfg.key_prefix), "mipsa:sa:");
 	tool_args(&t, argc, argv);
 	if (argc - optind < 2)
-		usage(64);
+		usage(EX_USAGE);
 	bool request = strcmp(argv[optind], "request") == 0;
 	if ((t.replay || t.reg_len > 0) && !request)
-		usage(64);
+		usage(EX_USAGE);
 	t.loop = ev_loop_new();
 	if (t.loop != NULL && request) {
 		t.exit_status = tool_request(&t, argc - optind, argv + optind);

@@ -1,8 +1,8 @@
 /*
  * mipsactl: talk to a mipsa daemon's control socket.
  *   mipsactl [-s SOCKET] [--json] COMMAND [ARGS...]
- * Commands depend on the daemon: bindings (HA), visitors (FA), state (MN),
- * counters and status (all), reregister (MN).
+ * The commands are the daemon's: "mipsactl help" asks it for its list
+ * (each daemon's *_ctl.c keeps one table; doc/control.md has them all).
  */
 #include "ctl.h"
 
@@ -17,8 +17,7 @@ static void usage(int status)
 		"usage: mipsactl [-s SOCKET] [--json] COMMAND [ARGS...]\n"
 		"  -s, --socket SOCKET  the daemon's control socket\n"
 		"  -j, --json           JSON output\n"
-		"commands: status, counters; bindings (mipsa-ha); visitors (mipsa-fa);\n"
-		"          state, reregister, mtu (mipsa-mn); sas, keys (mipsa-fa, mipsa-mn)\n");
+		"COMMAND is the daemon's: 'help' lists them (doc/control.md)\n");
 	exit(status);
 }
 

@@ -60,12 +60,10 @@
  * removed at exit.
  *
  * The seed corpus in tests/fuzz/corpus/fuzz_dbs_log/ is written by this file
- * built as a program:
+ * built as a program, after make:
  *   cc -std=c11 -D_GNU_SOURCE -DFUZZ_DBS_MAKE_SEEDS -Icommon -Idbs \
- *      tests/fuzz/fuzz_dbs_log.c dbs/dbs_store.c dbs/dbs_log.c dbs/dbs_conf.c \
- *      common/store.c common/sax.c common/buf.c common/log.c common/ip4.c \
- *      common/conf.c common/mip_conf.c common/evloop.c \
- *      -lcrypto -lconfig -lhiredis -o /tmp/mkseeds
+ *      tests/fuzz/fuzz_dbs_log.c dbs/libdbs.a common/libmipsa.a \
+ *      -lcrypto -lconfig -lhiredis -lpcap -o /tmp/mkseeds
  *   /tmp/mkseeds tests/fuzz/corpus/fuzz_dbs_log
  */
 #include "buf.h"

@@ -22,9 +22,9 @@
  * Every input sets up and clears its own SAs, so a leak shows.
  *
  * The seed corpus in tests/fuzz/corpus/fuzz_esp/ is written by this file
- * built as a program:
+ * built as a program, after make:
  *   cc -std=c11 -D_GNU_SOURCE -DFUZZ_ESP_MAKE_SEEDS -Icommon tests/fuzz/fuzz_esp.c \
- *      common/esp.c common/buf.c common/log.c -lcrypto -o /tmp/mkseeds
+ *      common/libmipsa.a -lcrypto -o /tmp/mkseeds
  *   /tmp/mkseeds tests/fuzz/corpus/fuzz_esp
  */
 #include "buf.h"

@@ -30,11 +30,11 @@
  * parsers; tests/unit/test_ike.c test_*_missing_payload keep those cases.)
  *
  * The seed corpus in tests/fuzz/corpus/fuzz_ike/ is written by this file
- * built as a program (real messages of each kind, decrypted where needed):
+ * built as a program (real messages of each kind, decrypted where needed),
+ * after make:
  *   cc -std=c11 -D_GNU_SOURCE -DFUZZ_IKE_MAKE_SEEDS -Icommon -Itests/unit \
- *      tests/fuzz/fuzz_ike.c tests/unit/ike_pair.c common/ike_*.c common/isakmp*.c \
- *      common/buf.c common/log.c common/evloop.c common/u32map.c common/ip4.c \
- *      common/ctl.c common/esp.c -lcrypto -o /tmp/mkseeds-ike
+ *      tests/fuzz/fuzz_ike.c tests/unit/ike_pair.c common/libmipsa.a -lcrypto \
+ *      -o /tmp/mkseeds-ike
  *   /tmp/mkseeds-ike tests/fuzz/corpus/fuzz_ike
  */
 #include "ike_int.h"

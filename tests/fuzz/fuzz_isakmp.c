@@ -34,7 +34,7 @@ struct parsed {
 
 static struct parsed pa, pb;
 static struct isakmp_chain ca, cb;
-static struct isakmp_msg msg, msg_b;
+static struct isakmp_msg msg_a, msg_b;
 static uint8_t out[ISAKMP_HDR_LEN + 2 * ISAKMP_PL_MAX_LEN];
 
 static const uint8_t known_types[] = {
@@ -546,7 +546,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t k = 0; k < sizeof(flag_sets) / sizeof(flag_sets[0]); k++) {
 		unsigned fl = flag_sets[k];
 
-		r = isakmp_msg_parse(data, size, fl, &msg, &e);
+		r = isakmp_msg_parse(data, size, fl, &msg_a, &e);
 		if (rh != ISAKMP_OK) {
 			CHECK(r == rh);
 			check_error(r, &e, size);
@@ -554,14 +554,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the header is filled in for the caller to decrypt the rest */
 			CHECK(r == ISAKMP_E_ENCRYPTED);
 			check_error(r, &e, size);
-			CHECK(memcmp(msg.hdr.icookie, h.icookie, 8) == 0);
-			CHECK(memcmp(msg.hdr.rcookie, h.rcookie, 8) == 0);
-			CHECK(msg.hdr.next == h.next && msg.hdr.exchange == h.exchange);
-			CHECK(msg.hdr.flags == h.flags && msg.hdr.msgid == h.msgid);
-			CHECK(msg.hdr.length == size && msg.hdr.raw == data);
-			CHECK(msg.chain.n == 0);
+			CHECK(memcmp(msg_a.hdr.icookie, h.icookie, 8) == 0);
+			CHECK(memcmp(msg_a.hdr.rcookie, h.rcookie, 8) == 0);
+			CHECK(msg_a.hdr.next == h.next && msg_a.hdr.exchange == h.exchange);
+			CHECK(msg_a.hdr.flags == h.flags && msg_a.hdr.msgid == h.msgid);
+			CHECK(msg_a.hdr.length == size && msg_a.hdr.raw == data);
+			CHECK(msg_a.chain.n == 0);
 		} else {
-			after_chain_parse(r, &e, &msg.chain, &msg.hdr, data, h.next,
+			after_chain_parse(r, &e, &msg_a.chain, &msg_a.hdr, data, h.next,
 					  data + ISAKMP_HDR_LEN, size - ISAKMP_HDR_LEN,
 					  ISAKMP_HDR_LEN, fl);
 		}

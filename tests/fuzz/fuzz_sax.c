@@ -24,9 +24,9 @@
  * K_SA) accepts too.  Every error must be one the check order allows.
  *
  * The seed corpus in tests/fuzz/corpus/fuzz_sax/ is written by this file
- * built as a program:
+ * built as a program, after make:
  *   cc -std=c11 -D_GNU_SOURCE -DFUZZ_SAX_MAKE_SEEDS -Icommon tests/fuzz/fuzz_sax.c \
- *      common/sax.c common/buf.c common/log.c -lcrypto -o /tmp/mkseeds
+ *      common/libmipsa.a -lcrypto -o /tmp/mkseeds
  *   /tmp/mkseeds tests/fuzz/corpus/fuzz_sax
  */
 #include "buf.h"

@@ -60,15 +60,28 @@ if ! grep -q -- '--enable-fuzz' config.status 2>/dev/null; then
 		exit 1
 	}
 fi
-bins=""
-for t in $targets; do
-	bins="$bins tests/fuzz/$t"
-done
+# Every target: through `make fuzz`, which must then have built one for
+# each tests/fuzz/fuzz_*.c, so a target missing from its list shows here.
+if [ $# -eq 0 ]; then
+	bins=fuzz
+else
+	bins=""
+	for t in $targets; do
+		bins="$bins tests/fuzz/$t"
+	done
+fi
 # shellcheck disable=SC2086
 make -j"$jobs" $bins >"$out/build.log" 2>&1 || {
 	tail -40 "$out/build.log" >&2
 	exit 1
 }
+for t in $targets; do
+	[ -x "$bld/tests/fuzz/$t" ] || {
+		echo "run.sh: make $bins built no tests/fuzz/$t (add it to FUZZ_TARGETS," \
+			"tests/fuzz/local.mk)" >&2
+		exit 1
+	}
+done
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

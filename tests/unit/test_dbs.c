@@ -1152,7 +1152,12 @@ START_TEST(test_ctl)
 	argv[0] = "bindings";
 	ctl_out_init(&o, true);
 	ck_assert_int_eq(dbs_ctl(d, 1, argv, &o, err, sizeof(err), NOW), -1);
-	ck_assert_ptr_nonnull(strstr(err, "unknown command"));
+	ck_assert_str_eq(err, "unknown command 'bindings' (status, counters, records, help)");
+	ctl_out_free(&o);
+	argv[0] = "help";
+	ctl_out_init(&o, true);
+	ck_assert_int_eq(dbs_ctl(d, 1, argv, &o, err, sizeof(err), NOW), 0);
+	ck_assert_ptr_nonnull(strstr(ctl_out_str(&o), "{\"command\":\"records\","));
 	ctl_out_free(&o);
 	dbs_close(d);
 }

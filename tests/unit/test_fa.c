@@ -9,6 +9,7 @@
  */
 #include "agent_harness.h"
 #include "check_main.h"
+#include "ctl.h"
 #include "fa.h"
 #include "ha.h"
 #include "log.h"
@@ -1005,6 +1006,45 @@ START_TEST(test_reverse_tunnel_too_big)
 }
 END_TEST
 
+/* ---- control ---- */
+
+START_TEST(test_ctl_commands)
+{
+	char err[256], *argv[] = {"status"};
+	struct ctl_out o;
+	const char *s;
+
+	ctl_out_init(&o, true);
+	ck_assert_int_eq(fa_ctl(&fa, 1, argv, &o, err, sizeof(err), T0), 0);
+	s = ctl_out_str(&o);
+	ck_assert_ptr_nonnull(strstr(s, "{\"daemon\":\"mipsa-fa\",\"care_of_address\":"));
+	ck_assert_ptr_nonnull(strstr(s, "\"visitors_count\":0,\"visitors\":[],\"counters\":{"));
+	ck_assert_ptr_nonnull(strstr(s, "\"reverse_tunnel_mtu_counters\":{"));
+	ctl_out_free(&o);
+
+	/* help lists what the daemon layer answers too */
+	argv[0] = "help";
+	ctl_out_init(&o, false);
+	ck_assert_int_eq(fa_ctl(&fa, 1, argv, &o, err, sizeof(err), T0), 0);
+	s = ctl_out_str(&o);
+	ck_assert_ptr_nonnull(strstr(s, "visitors"));
+	ck_assert_ptr_nonnull(strstr(s, "keys      [esp]"));
+	ctl_out_free(&o);
+
+	argv[0] = "sas";
+	ctl_out_init(&o, true);
+	ck_assert_int_eq(fa_ctl(&fa, 1, argv, &o, err, sizeof(err), T0), -1);
+	ck_assert_str_eq(err, "'sas' is answered by mipsa-fa's daemon layer, not its library");
+	ctl_out_free(&o);
+	argv[0] = "bindings";
+	ctl_out_init(&o, true);
+	ck_assert_int_eq(fa_ctl(&fa, 1, argv, &o, err, sizeof(err), T0), -1);
+	ck_assert_str_eq(
+		err, "unknown command 'bindings' (status, visitors, counters, sas, keys, help)");
+	ctl_out_free(&o);
+}
+END_TEST
+
 static Suite *fa_suite(void)
 {
 	Suite *s = suite_create("fa");
@@ -1036,6 +1076,7 @@ static Suite *fa_suite(void)
 	tcase_add_test(tc, test_fragments);
 	tcase_add_test(tc, test_delivery_too_big);
 	tcase_add_test(tc, test_reverse_tunnel_too_big);
+	tcase_add_test(tc, test_ctl_commands);
 	suite_add_tcase(s, tc);
 	return s;
 }

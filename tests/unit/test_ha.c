@@ -8,6 +8,7 @@
  */
 #include "agent_harness.h"
 #include "check_main.h"
+#include "ctl.h"
 #include "ha.h"
 #include "log.h"
 #include "mip_ident.h"
@@ -920,6 +921,47 @@ START_TEST(test_tunnel_mtu_unknown)
 }
 END_TEST
 
+/* ---- control ---- */
+
+/* The answer to one command, JSON; NULL (and the reason in err) when refused. */
+static char *ha_answer(const char *cmd, char *err, size_t errlen)
+{
+	char *argv[] = {(char *)cmd};
+	struct ctl_out o;
+	char *s = NULL;
+
+	ctl_out_init(&o, true);
+	if (ha_ctl(&ha, 1, argv, &o, err, errlen, T0) == 0)
+		s = strdup(ctl_out_str(&o));
+	ctl_out_free(&o);
+	return s;
+}
+
+START_TEST(test_ctl_commands)
+{
+	char err[256], *s;
+
+	bind_alice(MIP_RQ_T);
+	s = ha_answer("status", err, sizeof(err));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(strstr(s, "{\"daemon\":\"mipsa-ha\",\"address\":"));
+	ck_assert_ptr_nonnull(strstr(s, "\"active_bindings\":1,\"bindings\":[{"));
+	ck_assert_ptr_nonnull(strstr(s, "\"reg_accepted\":1"));
+	ck_assert_ptr_nonnull(strstr(s, "\"tunnel_mtu_counters\":{"));
+	free(s);
+	s = ha_answer("bindings", err, sizeof(err));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_null(strstr(s, "counters"));
+	free(s);
+	s = ha_answer("help", err, sizeof(err));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(strstr(s, "\"command\":\"bindings\""));
+	free(s);
+	ck_assert_ptr_null(ha_answer("visitors", err, sizeof(err)));
+	ck_assert_str_eq(err, "unknown command 'visitors' (status, bindings, counters, help)");
+}
+END_TEST
+
 static Suite *ha_suite(void)
 {
 	Suite *s = suite_create("ha");
@@ -951,6 +993,7 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_tunnel_too_big_df);
 	tcase_add_test(tc, test_tunnel_too_big_fragments);
 	tcase_add_test(tc, test_tunnel_mtu_unknown);
+	tcase_add_test(tc, test_ctl_commands);
 	suite_add_tcase(s, tc);
 	return s;
 }
