@@ -107,7 +107,7 @@ int ipsec_ctl_keys(struct ike_engine *eng, const struct ipsec *ip, bool esp, str
 		   char *err, size_t errlen);
 
 /*
- * Sequence numbers across foreign agents (SA reuse, design brief 3).  No
+ * Sequence numbers across foreign agents (SA reuse, doc/sa-reuse.md).  No
  * (key, sequence number) pair may be used twice, whichever FA holds the
  * SA, also when one dies in the middle of a hand-over:
  *

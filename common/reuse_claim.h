@@ -1,5 +1,5 @@
 /*
- * A mobile node's claim on its SAs at a hand-over (design brief 3 and 10).
+ * A mobile node's claim on its SAs at a hand-over (doc/design.md, SA reuse and pitfalls).
  *
  * Moving to another FA of the domain, the node registers in the clear with
  * the SA reuse extension: the FA it leaves, the ISAKMP SA's cookies, its

@@ -1,5 +1,5 @@
 /*
- * SA reuse, mipsa-fa's side (design brief section 3, doc/sa-reuse.md).
+ * SA reuse, mipsa-fa's side (doc/design.md#sa-reuse, doc/sa-reuse.md).
  *
  * New FA: a visitor without SAs here registers in the clear with the SA
  * reuse extension (previous FA, ISAKMP cookies, its ESP counters, a proof

@@ -165,7 +165,7 @@ static int mn_sec_extend(void *arg, struct buf *b)
 		goto out;
 	memcpy(req.icookie, rec->isakmp.icookie, 8);
 	memcpy(req.rcookie, rec->isakmp.rcookie, 8);
-	/* Our counters: the new FA starts its windows from them (design brief 3). */
+	/* Our counters: the new FA starts its windows from them (doc/sa-reuse.md). */
 	if (p != NULL) {
 		esp_sa_export_state(&p->out, &out);
 		esp_sa_export_state(&p->in, &in);
@@ -293,7 +293,8 @@ static void mn_sec_to_link(void *arg, const uint8_t mac[6], enum mn_out kind, co
 		mn_send(s, NULL, mac, mn->agent.addr, pkt, len);
 		return;
 	}
-	/* The registration that starts a reuse hand-over goes in the clear (brief, pitfall 3). */
+	/* The registration that starts a reuse hand-over goes in the clear
+	 * (doc/design.md#pitfalls). */
 	if (s->reuse_pending && kind == MN_OUT_REQUEST) {
 		s->ops.to_link(s->ops.arg, mac, pkt, len);
 		return;

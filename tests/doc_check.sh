@@ -100,11 +100,13 @@ mipsa-ha counters HA_COUNTERS
 mipsa-ha rcvbuf_drops ha/ha_main.c:ha_ctl_rcvbuf
 mipsa-fa counters FA_COUNTERS
 mipsa-fa rcvbuf_drops fa/fa_main.c:fa_ctl_rcvbuf
-mipsa-fa esp_counters FA_ESP_COUNTERS
+mipsa-fa esp_counters IPSEC_EP_COUNTERS
+mipsa-fa esp_counters FA_SEC_COUNTERS
 mipsa-fa reuse_counters FA_REUSE_COUNTERS
 mipsa-mn counters MN_COUNTERS
 mipsa-mn rcvbuf_drops mn/mn_main.c:mn_ctl_rcvbuf
-mipsa-mn esp_counters MN_ESP_COUNTERS
+mipsa-mn esp_counters IPSEC_EP_COUNTERS
+mipsa-mn esp_counters MN_SEC_COUNTERS
 mipsa-dbs counters DBS_COUNTERS
 mipsa-dbs rcvbuf_drops dbs/dbs_main.c:dbs_ctl_rcvbuf
 IKE ike_counters IKE_COUNTERS

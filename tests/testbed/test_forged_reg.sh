@@ -167,9 +167,13 @@ sent=$(($(jqv fa2 sas '.esp_counters.esp_out') - sent0))
 awk -v l="$loss" 'BEGIN { exit !(l != "" && l < 1) }' ||
 	fail "flood towards the node: ${loss:-?}% lost"
 [[ $sent -ge $((FLOOD * 99 / 100)) ]] || fail "fa2 sealed only $sent packets for $FLOOD pings"
-jqa fa2 sas ".esp_counters.esp_drop_reserved == $seal0 and .reuse_counters.served_records == $served0"
+# A lent pair would be stuck for good after seq_reserve packets; fa2's own
+# store copy is renewed half-way, and with a reserve this small a renewal
+# slower than 512 flood packets may refuse a packet or two meanwhile.
+jqa fa2 sas ".esp_counters.esp_drop_reserved - $seal0 < $((FLOOD / 100)) and
+	.reuse_counters.served_records == $served0"
 pings
-echo "    $FLOOD pings towards the node, ${loss}% lost: fa2 sealed $sent, refused none for want of sequence numbers"
+echo "    $FLOOD pings towards the node, ${loss}% lost: fa2 sealed $sent, refused $(($(jqv fa2 sas .esp_counters.esp_drop_reserved) - seal0)) for want of sequence numbers"
 # and it still hands over: fa2 lends, fa1 takes the SAs
 move fa1
 jqa fa2 sas ".reuse_counters.served_records == $((served0 + 1))"
