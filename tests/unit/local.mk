@@ -7,7 +7,8 @@ UNIT_TESTS = \
 	tests/unit/test_mip_ident \
 	tests/unit/test_mip_adv \
 	tests/unit/test_conf \
-	tests/unit/test_netio
+	tests/unit/test_netio \
+	tests/unit/test_evloop
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -43,4 +44,8 @@ tests_unit_test_conf_LDADD = $(TEST_LIBS)
 tests_unit_test_netio_SOURCES = tests/unit/test_netio.c
 tests_unit_test_netio_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_netio_LDADD = $(TEST_LIBS)
+
+tests_unit_test_evloop_SOURCES = tests/unit/test_evloop.c
+tests_unit_test_evloop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_evloop_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/unit/check_main.h
