@@ -366,7 +366,7 @@ static void ike_ctl_cookie(struct ctl_out *o, const char *name, const uint8_t c[
 
 void ike_ctl_sas(struct ike_engine *eng, struct ctl_out *o)
 {
-	uint64_t now = ev_now_ms();
+	uint64_t now = ev_loop_now_ms(eng->loop);
 	char b[128];
 
 	ctl_list_begin(o, "isakmp_sas");
