@@ -6,7 +6,7 @@
 
 static void mn_ctl_state(struct mn *mn, struct ctl_out *o)
 {
-	uint64_t now = ev_now_ms();
+	uint64_t now = ev_loop_now_ms(mn->loop);
 
 	ctl_str(o, "state", mn_state_name(mn->state));
 	ctl_addr(o, "home_address", mn->cfg.home_addr);
