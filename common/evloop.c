@@ -65,12 +65,17 @@ uint64_t ev_now_ms(void)
 	return ev_now_us() / 1000;
 }
 
-static uint64_t ev_real_wall_us(void)
+uint64_t ev_wall_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t ev_wall_ms(void)
+{
+	return ev_wall_us() / 1000;
 }
 
 uint64_t ev_loop_now_us(const struct ev_loop *loop)
@@ -86,7 +91,7 @@ uint64_t ev_loop_now_ms(const struct ev_loop *loop)
 uint64_t ev_loop_wall_us(const struct ev_loop *loop)
 {
 	if (!loop->virt)
-		return ev_real_wall_us();
+		return ev_wall_us();
 	return (uint64_t)((int64_t)loop->virt_ms + loop->virt_wall_ms) * 1000;
 }
 

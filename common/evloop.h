@@ -65,11 +65,13 @@ uint64_t ev_loop_wall_us(const struct ev_loop *loop);
 int ev_loop_set_wall_ms(struct ev_loop *loop, uint64_t wall_ms);
 
 /*
- * The thread's real monotonic clock, for code not yet given a loop and for
- * measurements of real elapsed time; libraries use ev_loop_now_ms().
+ * The system's clocks, monotonic and wall, for code not yet given a loop
+ * and for measurements of real elapsed time; libraries use their loop's.
  */
 uint64_t ev_now_ms(void);
 uint64_t ev_now_us(void);
+uint64_t ev_wall_ms(void);
+uint64_t ev_wall_us(void);
 
 /* events: EPOLLIN / EPOLLOUT.  Returns 0 or -1 with errno set. */
 int ev_io_add(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb cb, void *arg);

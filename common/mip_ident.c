@@ -1,7 +1,7 @@
 #include "mip_ident.h"
+#include "evloop.h"
 
 #include <openssl/rand.h>
-#include <time.h>
 
 /*
  * A microsecond is 4295 units of the 32-bit fraction, so the 12 bits below
@@ -24,10 +24,7 @@ uint64_t mip_ident_at(uint64_t wall_us)
 
 uint64_t mip_ident_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return mip_ident_at((uint64_t)ts.tv_sec * MIP_US_PER_S + (uint64_t)ts.tv_nsec / 1000);
+	return mip_ident_at(ev_wall_us());
 }
 
 uint64_t mip_ident_next(uint64_t wall_us, uint64_t last, int64_t offset_s)

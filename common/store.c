@@ -33,7 +33,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STORE_REPLAY_ENTRIES 4096
@@ -144,10 +143,7 @@ const char *store_reason_name(enum sax_reason r)
 
 uint64_t store_wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ev_wall_ms();
 }
 
 /* ---- key files ---- */

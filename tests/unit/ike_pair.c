@@ -1,5 +1,4 @@
 #include "ike_pair.h"
-#include "store.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -146,7 +145,7 @@ void ike_pair_start(struct ike_pair *p)
 	 * Records the engines export meet code that still reads the system's
 	 * wall clock (sax_stamp, test_reuse's checks): start the wall clock there.
 	 */
-	ev_loop_set_wall_ms(p->loop, store_wall_ms());
+	ev_loop_set_wall_ms(p->loop, ev_wall_ms());
 	ev_timer_init(&p->deliver, pair_deliver, p);
 	for (int i = 0; i < 2; i++)
 		side_start(p, i);
