@@ -52,12 +52,17 @@ struct ev_until {
 	bool met;
 };
 
-uint64_t ev_now_us(void)
+static uint64_t ev_system_us(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t ev_now_us(void)
+{
+	return ev_system_us(CLOCK_MONOTONIC);
 }
 
 uint64_t ev_now_ms(void)
@@ -67,10 +72,7 @@ uint64_t ev_now_ms(void)
 
 uint64_t ev_wall_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return ev_system_us(CLOCK_REALTIME);
 }
 
 uint64_t ev_wall_ms(void)
