@@ -407,6 +407,34 @@ static void id_mismatch(int64_t ha_ahead_s)
 	ck_assert_uint_ne(rq.id, id0);
 }
 
+/*
+ * The node's wall clock is stepped (NTP): an hour ahead, its Identifications
+ * follow; an hour back, they still rise above the last one sent (RFC 5944
+ * 5.7.1: the home agent would take a lower one for a replay).
+ */
+START_TEST(test_id_wall_clock_steps)
+{
+	struct mip_reg_request rq;
+	const uint8_t *msg;
+	uint64_t wall = ev_loop_wall_ms(loop);
+
+	registered();
+	uint64_t id0 = mn.req_id;
+	ck_assert_int_eq(ev_loop_set_wall_ms(loop, wall + 3600 * 1000), 0);
+	ck_assert_int_eq(mn_reregister(&mn), 0);
+	last_request(FA1_MAC, AH_ALIAS1, &rq, &msg);
+	assert_id_now(rq.id, 0);
+	ck_assert_uint_eq((rq.id >> 32) - (id0 >> 32), 3600);
+	reply(MIP_CODE_ACCEPTED, 300, rq.id);
+	ck_assert_int_eq(mn.state, MN_REGISTERED);
+	uint64_t id1 = rq.id;
+	ck_assert_int_eq(ev_loop_set_wall_ms(loop, wall - 3600 * 1000), 0);
+	ck_assert_int_eq(mn_reregister(&mn), 0);
+	last_request(FA1_MAC, AH_ALIAS1, &rq, &msg);
+	ck_assert_uint_eq(rq.id, id1 + 1);
+}
+END_TEST
+
 START_TEST(test_id_mismatch_ha_ahead)
 {
 	id_mismatch(100);
@@ -657,6 +685,7 @@ static Suite *mn_suite(void)
 	tcase_add_test(tc, test_movement);
 	tcase_add_test(tc, test_agent_reboot_and_loss);
 	tcase_add_test(tc, test_retransmit);
+	tcase_add_test(tc, test_id_wall_clock_steps);
 	tcase_add_test(tc, test_id_mismatch_ha_ahead);
 	tcase_add_test(tc, test_id_mismatch_ha_behind);
 	tcase_add_test(tc, test_reply_ignored_table);
