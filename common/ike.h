@@ -182,6 +182,8 @@ struct ike_engine *ike_engine_new(struct ev_loop *loop, const struct ike_config 
 				  const struct ike_ops *ops);
 void ike_engine_free(struct ike_engine *eng);
 const struct ike_counters *ike_engine_counters(const struct ike_engine *eng);
+/* The loop the engine runs on, and takes its time from. */
+struct ev_loop *ike_engine_loop(const struct ike_engine *eng);
 
 /*
  * A datagram for us: an IKE message as received on local:lport from

@@ -73,7 +73,7 @@ static void ike_ctl_ipsec_sas(struct ike_engine *eng, struct ctl_out *o, uint64_
 void ike_ctl_sas(struct ike_engine *eng, struct ctl_out *o)
 {
 	const struct ike_counters *ctr = ike_engine_counters(eng);
-	uint64_t now = ev_now_ms();
+	uint64_t now = ev_loop_now_ms(ike_engine_loop(eng));
 
 	ike_ctl_isakmp_sas(eng, o, now);
 	ike_ctl_ipsec_sas(eng, o, now);

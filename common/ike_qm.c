@@ -523,7 +523,7 @@ static int ike_qm_child(struct ike_qm *qm)
 	c->remote_plen = qm->remote_plen;
 	c->lifetime_s = qm->lifetime_s;
 	c->lifetime_kb = qm->lifetime_kb;
-	c->up_ms = ev_now_ms();
+	c->up_ms = ev_loop_now_ms(eng->loop);
 	c->initiator = qm->initiator;
 	c->ike = sa;
 	c->eng = eng;

@@ -110,6 +110,11 @@ void ike_engine_free(struct ike_engine *eng)
 	free(eng);
 }
 
+struct ev_loop *ike_engine_loop(const struct ike_engine *eng)
+{
+	return eng->loop;
+}
+
 const struct ike_counters *ike_engine_counters(const struct ike_engine *eng)
 {
 	return &eng->ctr;
@@ -345,7 +350,7 @@ void ike_sa_up(struct ike_sa *sa)
 	uint32_t life = sa->lifetime_s;
 
 	ike_sa_set_state(sa, IKE_ESTABLISHED, "authenticated");
-	sa->up_ms = ev_now_ms();
+	sa->up_ms = ev_loop_now_ms(eng->loop);
 	eng->ctr.ike_established++;
 	ike_mm_data_free(sa);
 	ev_timer_start(eng->loop, &sa->expiry, (uint64_t)life * 1000);

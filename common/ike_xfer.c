@@ -12,28 +12,29 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static uint64_t ike_wall_ms(void)
+/*
+ * A record's expiries are on the wall clock, which the FAs of a domain
+ * share; an SA's own timers run on the monotonic one.  Both are the loop's.
+ */
+static uint64_t ike_left_ms(const struct ike_engine *eng, uint64_t expires_wall_ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Monotonic deadline in ms from now for a wall-clock expiry. */
-static uint64_t ike_left_ms(uint64_t expires_wall_ms)
-{
-	uint64_t now = ike_wall_ms();
+	uint64_t now = ev_loop_wall_ms(eng->loop);
 
 	return expires_wall_ms > now ? expires_wall_ms - now : 0;
 }
 
-static void ike_export_child(const struct ike_child *c, struct sax_child *x)
+/* The wall-clock moment an SA up since up_ms with lifetime_s ends. */
+static uint64_t ike_expires_ms(const struct ike_engine *eng, uint64_t up_ms, uint32_t lifetime_s)
 {
-	uint64_t age_ms = ev_now_ms() - c->up_ms;
+	uint64_t age_ms = ev_loop_now_ms(eng->loop) - up_ms;
 
+	return ev_loop_wall_ms(eng->loop) + (uint64_t)lifetime_s * 1000 - age_ms;
+}
+
+static void ike_export_child(const struct ike_engine *eng, const struct ike_child *c,
+			     struct sax_child *x)
+{
 	memset(x, 0, sizeof(*x));
 	x->spi_in = c->spi_in;
 	x->spi_out = c->spi_out;
@@ -45,7 +46,7 @@ static void ike_export_child(const struct ike_child *c, struct sax_child *x)
 	memcpy(x->auth_in, c->auth_in, c->auth_len);
 	memcpy(x->auth_out, c->auth_out, c->auth_len);
 	x->auth_len = (uint8_t)c->auth_len;
-	x->expires_ms = ike_wall_ms() + (uint64_t)c->lifetime_s * 1000 - age_ms;
+	x->expires_ms = ike_expires_ms(eng, c->up_ms, c->lifetime_s);
 	x->lifetime_kb = c->lifetime_kb;
 	x->bytes = c->bytes;
 	x->udp_encap = c->udp_encap;
@@ -77,7 +78,7 @@ int ike_export(struct ike_engine *eng, struct in_addr peer, bool children, struc
 	x->enc_key_len = (uint8_t)sa->keys.enc_key_len;
 	memcpy(x->enc_key, sa->keys.enc_key, sa->keys.enc_key_len);
 	memcpy(x->p1_last, sa->p1_last, IKE_BLOCK);
-	x->expires_ms = ike_wall_ms() + (uint64_t)sa->lifetime_s * 1000 - (ev_now_ms() - sa->up_ms);
+	x->expires_ms = ike_expires_ms(eng, sa->up_ms, sa->lifetime_s);
 	x->dpd_seq = sa->dpd_seq;
 	x->peer_id_type = sa->peer_id.type;
 	x->peer_id_len = (uint8_t)(sa->peer_id.len > 255 ? 255 : sa->peer_id.len);
@@ -91,7 +92,7 @@ int ike_export(struct ike_engine *eng, struct in_addr peer, bool children, struc
 		return 0;
 	for (struct ike_child *c = ike_child_first_of(eng, peer); c != NULL; c = c->peer_next)
 		if (!c->rekeyed && rec->n_children < SAX_MAX_CHILDREN)
-			ike_export_child(c, &rec->children[rec->n_children++]);
+			ike_export_child(eng, c, &rec->children[rec->n_children++]);
 	return 0;
 }
 
@@ -99,7 +100,7 @@ int ike_export(struct ike_engine *eng, struct in_addr peer, bool children, struc
 static struct ike_sa *ike_import_isakmp(struct ike_engine *eng, const struct sax_isakmp *x,
 					const struct ike_peer *pc)
 {
-	uint64_t left = ike_left_ms(x->expires_ms);
+	uint64_t left = ike_left_ms(eng, x->expires_ms);
 	struct ike_sa *sa;
 
 	if (left < 1000 || !ike_hash_supported(x->hash) || !ike_group_supported(x->group) ||
@@ -138,7 +139,7 @@ static struct ike_sa *ike_import_isakmp(struct ike_engine *eng, const struct sax
 static struct ike_child *ike_import_child(struct ike_engine *eng, struct ike_sa *sa,
 					  const struct sax_child *x)
 {
-	uint64_t left = ike_left_ms(x->expires_ms);
+	uint64_t left = ike_left_ms(eng, x->expires_ms);
 	struct ike_child *c;
 
 	if (left < 1000 || x->alg >= ESP_ALG_MAX || x->enc_len > sizeof(c->enc_in) ||
@@ -171,7 +172,7 @@ static struct ike_child *ike_import_child(struct ike_engine *eng, struct ike_sa 
 	c->lifetime_s = (uint32_t)(left / 1000);
 	c->lifetime_kb = x->lifetime_kb;
 	c->bytes = x->bytes;
-	c->up_ms = ev_now_ms();
+	c->up_ms = ev_loop_now_ms(eng->loop);
 	c->initiator = false; /* the node rekeys its pairs; we answer */
 	c->ike = sa;
 	c->eng = eng;

@@ -1,28 +1,35 @@
 #include "mip_ident.h"
+#include "evloop.h"
 
 #include <openssl/rand.h>
-#include <time.h>
 
-/* Nanoseconds fill the top 30 bits of the fraction; below that is noise. */
-#define MIP_IDENT_RANDOM_BITS 0x3u
+/*
+ * A microsecond is 4295 units of the 32-bit fraction, so the 12 bits below
+ * it carry no time: they are random, and ids of later microseconds are
+ * still larger.
+ */
+#define MIP_IDENT_RANDOM_BITS 0xfffu
+#define MIP_US_PER_S          1000000u
 
-uint64_t mip_ident_now(void)
+uint64_t mip_ident_at(uint64_t wall_us)
 {
-	struct timespec ts;
+	uint64_t frac = ((wall_us % MIP_US_PER_S) << 32) / MIP_US_PER_S;
 	uint32_t rnd = 0;
-	uint64_t frac;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	frac = ((uint64_t)ts.tv_nsec << 32) / 1000000000u;
 	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
-		rnd = (uint32_t)ts.tv_nsec;
-	return ((uint64_t)ts.tv_sec + MIP_IDENT_NTP_OFFSET) << 32 |
+		rnd = (uint32_t)wall_us;
+	return (wall_us / MIP_US_PER_S + MIP_IDENT_NTP_OFFSET) << 32 |
 	       ((uint32_t)frac & ~MIP_IDENT_RANDOM_BITS) | (rnd & MIP_IDENT_RANDOM_BITS);
 }
 
-uint64_t mip_ident_next(uint64_t last, int64_t offset_s)
+uint64_t mip_ident_now(void)
 {
-	uint64_t id = mip_ident_now() + ((uint64_t)offset_s << 32);
+	return mip_ident_at(ev_wall_us());
+}
+
+uint64_t mip_ident_next(uint64_t wall_us, uint64_t last, int64_t offset_s)
+{
+	uint64_t id = mip_ident_at(wall_us) + ((uint64_t)offset_s << 32);
 
 	return id > last ? id : last + 1;
 }

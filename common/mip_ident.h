@@ -14,10 +14,15 @@
 #define MIP_IDENT_NTP_OFFSET 2208988800ULL /* 1900-01-01 to 1970-01-01 */
 #define MIP_IDENT_TOLERANCE  7             /* seconds, RFC 5944 default */
 
-/* The current time as an Identification (NTP format, random low bits). */
+/*
+ * A wall-clock time (microseconds since 1970, e.g. ev_loop_wall_us()) as
+ * an Identification: NTP format, the bits finer than a microsecond random.
+ */
+uint64_t mip_ident_at(uint64_t wall_us);
+/* The system's wall clock as an Identification, for callers that have no loop. */
 uint64_t mip_ident_now(void);
-/* An Identification for a new request: now, adjusted by offset_s, and above last. */
-uint64_t mip_ident_next(uint64_t last, int64_t offset_s);
+/* An Identification for a new request at wall_us: adjusted by offset_s, and above last. */
+uint64_t mip_ident_next(uint64_t wall_us, uint64_t last, int64_t offset_s);
 
 enum mip_ident_verdict {
 	MIP_IDENT_OK = 0,

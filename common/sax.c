@@ -10,6 +10,7 @@
  */
 #include "sax.h"
 #include "esp.h"
+#include "evloop.h"
 #include "log.h"
 
 #include <openssl/core_names.h>
@@ -703,10 +704,12 @@ enum sax_err sax_build_raw(struct buf *b, const struct sax_msg *m, const struct 
 
 void sax_stamp(struct sax_msg *m)
 {
-	struct timespec ts;
+	sax_stamp_at(m, ev_wall_ms());
+}
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	m->timestamp_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+void sax_stamp_at(struct sax_msg *m, uint64_t wall_ms)
+{
+	m->timestamp_ms = wall_ms;
 	if (RAND_bytes(m->nonce, SAX_NONCE_LEN) != 1 &&
 	    getrandom(m->nonce, SAX_NONCE_LEN, 0) != SAX_NONCE_LEN) {
 		/* a repeated nonce makes receivers refuse the message: fails closed */

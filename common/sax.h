@@ -279,6 +279,8 @@ const char *sax_type_name(uint8_t t);
 enum sax_err sax_build(struct buf *b, const struct sax_msg *m, const struct sax_keys *k);
 /* Fresh timestamp and random nonce. */
 void sax_stamp(struct sax_msg *m);
+/* The same at a given time (ms since 1970): a library's loop clock, say. */
+void sax_stamp_at(struct sax_msg *m, uint64_t wall_ms);
 
 /*
  * Parse and authenticate: length checks, HMAC (K_DB, constant time),

@@ -33,7 +33,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STORE_REPLAY_ENTRIES 4096
@@ -144,10 +143,7 @@ const char *store_reason_name(enum sax_reason r)
 
 uint64_t store_wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ev_wall_ms();
 }
 
 /* ---- key files ---- */
@@ -410,7 +406,7 @@ static void store_complete(struct store_req *r, enum store_status status, enum s
 		.mn_id = r->mn_id,
 		.msg = status == STORE_OK ? msg : NULL,
 		.len = status == STORE_OK ? len : 0,
-		.elapsed_us = ev_now_us() - r->start_us,
+		.elapsed_us = ev_loop_now_us(sc->loop) - r->start_us,
 	};
 	store_unlink(sc, r);
 	ev_timer_stop(sc->loop, &r->timer);
@@ -470,7 +466,7 @@ static struct store_req *store_req_new(struct store_client *sc, enum store_op op
 	r->mn_id_len = idlen;
 	r->cb = cb;
 	r->arg = arg;
-	r->start_us = ev_now_us();
+	r->start_us = ev_loop_now_us(sc->loop);
 	ev_timer_init(&r->timer, store_on_timer, r);
 	if (ev_timer_start(sc->loop, &r->timer, timeout_ms) < 0) {
 		free(r);
@@ -537,8 +533,8 @@ static void store_dbs_result(struct store_req *r, const struct sax_msg *m, const
 static void store_dbs_answer(struct store_client *sc, const uint8_t *msg, size_t len)
 {
 	struct sax_msg m;
-	enum sax_err e =
-		sax_parse(msg, len, &sc->keys, store_wall_ms(), sc->cfg.window_ms, sc->replay, &m);
+	enum sax_err e = sax_parse(msg, len, &sc->keys, ev_loop_wall_ms(sc->loop),
+				   sc->cfg.window_ms, sc->replay, &m);
 
 	if (e == SAX_E_OK && m.sender.s_addr != sc->cfg.dbs_addr.s_addr)
 		e = SAX_E_ATTR;
@@ -627,6 +623,7 @@ static void store_dbs_request(struct store_req *r, uint8_t type)
 	m.version = SAX_VERSION;
 	m.type = type;
 	sax_stamp(&m);
+	m.timestamp_ms = ev_loop_wall_ms(sc->loop); /* the store compares it with its own clock */
 	m.sender = sc->cfg.local;
 	memcpy(m.mn_id, r->mn_id, r->mn_id_len);
 	m.mn_id_len = r->mn_id_len;
@@ -728,7 +725,7 @@ static void store_redis_on_connect(const redisAsyncContext *ac, int status)
 		return;
 	}
 	log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->cfg.redis_port, ac->errstr);
-	sc->retry_after_ms = ev_now_ms() + STORE_RETRY_MS;
+	sc->retry_after_ms = ev_loop_now_ms(sc->loop) + STORE_RETRY_MS;
 }
 
 static void store_redis_on_disconnect(const redisAsyncContext *ac, int status)
@@ -755,7 +752,7 @@ static void store_redis_drop(struct store_client *sc)
 {
 	if (sc->ac == NULL)
 		return;
-	sc->retry_after_ms = ev_now_ms() + STORE_RETRY_MS;
+	sc->retry_after_ms = ev_loop_now_ms(sc->loop) + STORE_RETRY_MS;
 	redisAsyncFree(sc->ac); /* pending callbacks run with no reply, cleanup clears sc->ac */
 }
 
@@ -773,7 +770,7 @@ static int store_redis_connect(struct store_client *sc)
 
 	if (sc->ac != NULL)
 		return 0;
-	if (ev_now_ms() < sc->retry_after_ms)
+	if (ev_loop_now_ms(sc->loop) < sc->retry_after_ms)
 		return -1;
 	ac = redisAsyncConnect(sc->redis_ip, sc->cfg.redis_port);
 	if (ac == NULL || ac->err) {
@@ -781,7 +778,7 @@ static int store_redis_connect(struct store_client *sc)
 			    ac ? ac->errstr : "out of memory");
 		if (ac)
 			redisAsyncFree(ac);
-		sc->retry_after_ms = ev_now_ms() + STORE_RETRY_MS;
+		sc->retry_after_ms = ev_loop_now_ms(sc->loop) + STORE_RETRY_MS;
 		return -1;
 	}
 	sc->ac = ac;
@@ -952,7 +949,7 @@ int store_put(struct store_client *sc, const char *mn_id, uint64_t expires_ms, c
 	      size_t len, uint32_t timeout_ms, store_cb cb, void *arg)
 {
 	struct store_req *r;
-	uint64_t now = store_wall_ms();
+	uint64_t now = ev_loop_wall_ms(sc->loop);
 
 	if (msg == NULL || len == 0 || len > SAX_MSG_MAX)
 		return -1;

@@ -140,7 +140,10 @@ const char *store_backend_name(enum store_backend b);
 /* "ok", "unknown", "not_member", "expired", "bad_message", "store_error". */
 const char *store_reason_name(enum sax_reason r);
 
-/* Wall clock in ms since 1970: the clock of sax timestamps and Expires. */
+/*
+ * The system's wall clock in ms since 1970: the clock of sax timestamps and
+ * Expires, for code without a loop (the client reads its loop's).
+ */
 uint64_t store_wall_ms(void);
 
 /*

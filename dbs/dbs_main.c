@@ -11,7 +11,6 @@
 #include "ip4.h"
 #include "log.h"
 #include "netio.h"
-#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +37,8 @@ static void dbs_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
 		d->rcvbuf_drops = meta.dropped;
-		size_t rlen = dbs_handle(d->db, msg, (size_t)n, meta.from.sin_addr, store_wall_ms(),
-					 reply, sizeof(reply));
+		size_t rlen = dbs_handle(d->db, msg, (size_t)n, meta.from.sin_addr,
+					 ev_loop_wall_ms(loop), reply, sizeof(reply));
 		if (rlen > 0)
 			netio_udp_send(fd, meta.dst, meta.from.sin_addr, ntohs(meta.from.sin_port),
 				       reply, rlen);
@@ -50,7 +49,7 @@ static void dbs_on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct dbs_daemon *d = arg;
 
-	dbs_tick(d->db, store_wall_ms());
+	dbs_tick(d->db, ev_loop_wall_ms(loop));
 	ev_timer_start(loop, t, DBS_TICK_MS);
 }
 
@@ -70,7 +69,7 @@ static int dbs_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char 
 
 	o->daemon_counters = dbs_ctl_rcvbuf;
 	o->daemon_arg = d;
-	return dbs_ctl(d->db, argc, argv, o, err, errlen, store_wall_ms());
+	return dbs_ctl(d->db, argc, argv, o, err, errlen, ev_loop_wall_ms(d->loop));
 }
 
 static int dbs_daemon_open(struct dbs_daemon *d, const struct dbs_config *cfg)
@@ -113,7 +112,7 @@ int main(int argc, char **argv)
 	d.loop = ev_loop_new();
 	if (d.loop == NULL || daemon_signals(d.loop) < 0)
 		goto out;
-	d.db = dbs_open(&cfg, store_wall_ms());
+	d.db = dbs_open(&cfg, ev_loop_wall_ms(d.loop));
 	if (d.db == NULL || dbs_daemon_open(&d, &cfg) < 0)
 		goto out;
 	log_notice("store %s:%u: %zu records loaded from %s/%s", IP4_STR(cfg.address), cfg.port,

@@ -74,7 +74,7 @@ static void fa_ike_child_up(void *arg, struct ike_child *c)
 
 	if (p == NULL)
 		return;
-	p->last_in_ms = ev_now_ms();
+	p->last_in_ms = ev_loop_now_ms(s->loop);
 	/* Our own packets to the node (ICMP errors, pings to the alias) go through its SA. */
 	if (c->remote_plen == 32 && s->ops.route != NULL)
 		s->ops.route(s->ops.arg, c->remote_net, true);
@@ -157,13 +157,13 @@ void fa_sec_esp_in(struct fa_sec *s, const uint8_t *esp, size_t len)
 
 	if (ipsec_ep_open(&s->ep, esp, len, inner, sizeof(inner), &pkt, &p) < 0)
 		return;
-	p->last_in_ms = ev_now_ms();
+	p->last_in_ms = ev_loop_now_ms(s->loop);
 	mac = fa_mac_of(s, p->peer);
 	if (mac == NULL) {
 		s->ep.ctr.ike_drop_no_mac++;
 		return;
 	}
-	fa_from_esp(s->fa, mac, &pkt, ev_now_ms());
+	fa_from_esp(s->fa, mac, &pkt, ev_loop_now_ms(s->loop));
 }
 
 static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *mac,
@@ -178,7 +178,7 @@ static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *
 	 */
 	if (p->seq_limited && !p->handed_over && p->reserve_pending == 0 &&
 	    p->out.seq_out + s->dom->seq_reserve / 2 > p->reserved_seq &&
-	    ev_now_ms() - p->last_in_ms < FA_REUSE_ACTIVE_MS)
+	    ev_loop_now_ms(s->loop) - p->last_in_ms < FA_REUSE_ACTIVE_MS)
 		fa_reuse_note_pair(s, p->remote_net);
 }
 

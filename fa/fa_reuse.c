@@ -240,7 +240,7 @@ static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m)
 
 	m->version = SAX_VERSION;
 	m->sender = s->fa->cfg.coa;
-	sax_stamp(m);
+	sax_stamp_at(m, ev_loop_wall_ms(s->loop));
 	buf_init_write(&b, out, sizeof(out));
 	e = sax_build(&b, m, &s->dom->fa_keys);
 	if (e != SAX_E_OK) {
@@ -360,7 +360,7 @@ static int fa_store_write(struct fa_sec *s, struct in_addr home, struct fa_xfer 
 	m->expires_ms = m->rec.isakmp.expires_ms;
 	m->version = SAX_VERSION;
 	m->sender = s->fa->cfg.coa;
-	sax_stamp(m);
+	sax_stamp_at(m, ev_loop_wall_ms(s->loop));
 	buf_init_write(&b, out, sizeof(out));
 	if (sax_build(&b, m, &s->dom->keys) == SAX_E_OK &&
 	    s->store.put(s->store.ctx, m->mn_id, m->expires_ms, out, buf_used(&b), timeout_ms,
@@ -570,7 +570,7 @@ static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, co
 		 status == MIP_REUSE_FULL      ? "full"
 		 : status == MIP_REUSE_PARTIAL ? "partial: Quick Mode follows"
 					       : "refused: negotiation follows",
-		 why, (unsigned long long)(ev_now_us() - x->started_us));
+		 why, (unsigned long long)(ev_loop_now_us(s->loop) - x->started_us));
 	ev_timer_stop(s->loop, &x->timer);
 	if (x->denied) {
 		fa_xfer_undo(x, "registration refused");
@@ -680,7 +680,7 @@ static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *m
 					 .us = s->fa->cfg.coa,
 					 .last_accepted = v != NULL ? v->accepted_id : 0,
 					 .window_only = true,
-					 .now_ntp = mip_ident_now(),
+					 .now_ntp = mip_ident_at(ev_loop_wall_us(s->loop)),
 					 .window_s = s->dom->window_ms / 1000};
 		r = reuse_claim_serve(msg, rq.ext.reuse.covered_len + rq.ext.reuse.auth_len, &h);
 	}
@@ -750,7 +750,8 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 		return;
 	}
 	/* A record read back is old by nature: no window, its Expires must lie ahead. */
-	enum sax_err e = sax_parse(r->msg, r->len, &s->dom->keys, store_wall_ms(), 0, NULL, m);
+	enum sax_err e =
+		sax_parse(r->msg, r->len, &s->dom->keys, ev_loop_wall_ms(s->loop), 0, NULL, m);
 	/* The store is the Sender of its answers: the writer is named inside, under K_SA. */
 	if (e == SAX_E_STALE)
 		fa_xfer_fail(x, &s->reuse.fallback_expired, "the store's record has expired");
@@ -809,7 +810,7 @@ static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg
 	x->req = rq->ext.reuse;
 	x->req.auth = NULL;
 	x->id = rq->id;
-	x->started_us = ev_now_us();
+	x->started_us = ev_loop_now_us(s->loop);
 	ev_timer_init(&x->timer, fa_xfer_timeout, x);
 	if (reg_len > sizeof(x->reg) || reg_len > len) {
 		fa_xfer_fail(x, &s->reuse.fallback_possession, "request too large");
@@ -1003,7 +1004,7 @@ static uint16_t fa_serve_claim(struct fa_sec *s, const struct sax_msg *req,
 				 .id_len = req->mn_id_len,
 				 .us = s->fa->cfg.coa,
 				 .last_accepted = v != NULL ? v->accepted_id : 0,
-				 .now_ntp = mip_ident_now(),
+				 .now_ntp = mip_ident_at(ev_loop_wall_us(s->loop)),
 				 .window_s = s->dom->window_ms / 1000};
 	enum reuse_verdict r = reuse_claim_serve(req->req.reg, req->req.reg_len, &h);
 	bool stale = r == REUSE_STALE || r == REUSE_REPLAY;
@@ -1194,7 +1195,8 @@ void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, si
 		log_rl_warn("out of memory for an SA transfer message from %s", IP4_STR(from));
 		return;
 	}
-	e = sax_parse(msg, len, &s->dom->fa_keys, store_wall_ms(), s->dom->window_ms, s->replay, m);
+	e = sax_parse(msg, len, &s->dom->fa_keys, ev_loop_wall_ms(s->loop), s->dom->window_ms,
+		      s->replay, m);
 	if (e != SAX_E_OK || m->sender.s_addr != from.s_addr) {
 		s->reuse.sax_bad_messages++;
 		log_rl_notice("SA transfer message from %s: %s", IP4_STR(from),

@@ -79,9 +79,9 @@ static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
 		d->rcvbuf.mip = meta.dropped;
-		size_t rlen =
-			ha_process_request(&d->ha, msg, (size_t)n, meta.from.sin_addr, ev_now_ms(),
-					   mip_ident_now(), reply, sizeof(reply));
+		size_t rlen = ha_process_request(
+			&d->ha, msg, (size_t)n, meta.from.sin_addr, ev_loop_now_ms(loop),
+			mip_ident_at(ev_loop_wall_us(loop)), reply, sizeof(reply));
 		if (rlen > 0)
 			/* Answer from the address the request was sent to: the FA matches on it. */
 			netio_udp_send(fd, meta.dst, meta.from.sin_addr, ntohs(meta.from.sin_port),
@@ -123,7 +123,7 @@ static void ha_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct ha_daemon *d = arg;
 
-	ha_expire(&d->ha, ev_now_ms());
+	ha_expire(&d->ha, ev_loop_now_ms(loop));
 	ev_timer_start(loop, t, HA_SWEEP_MS);
 }
 
@@ -145,7 +145,7 @@ static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 
 	o->daemon_counters = ha_ctl_rcvbuf;
 	o->daemon_arg = d;
-	return ha_ctl(&d->ha, argc, argv, o, err, errlen, ev_now_ms());
+	return ha_ctl(&d->ha, argc, argv, o, err, errlen, ev_loop_now_ms(d->loop));
 }
 
 static int ha_open(struct ha_daemon *d)

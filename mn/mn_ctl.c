@@ -8,7 +8,7 @@ static int mn_cmd_state(void *arg, int argc, char **argv, struct ctl_out *o, cha
 			size_t errlen)
 {
 	const struct mn *mn = arg;
-	uint64_t now = ev_now_ms();
+	uint64_t now = ev_loop_now_ms(mn->loop);
 
 	ctl_str(o, "state", mn_state_name(mn->state));
 	ctl_addr(o, "home_address", mn->cfg.home_addr);

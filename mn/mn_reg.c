@@ -94,7 +94,7 @@ static int mn_send_request(struct mn *mn, uint16_t lifetime)
 		return -1;
 	}
 	mn->ctr.reg_sent++;
-	mn->req_sent_ms = ev_now_ms();
+	mn->req_sent_ms = ev_loop_now_ms(mn->loop);
 	mn_to_link(mn, mn->agent.mac, MN_OUT_REQUEST, pkt, buf_used(&bp));
 	ev_timer_start(mn->loop, &mn->retx, mn->retry_ms);
 	return 0;
@@ -103,7 +103,7 @@ static int mn_send_request(struct mn *mn, uint16_t lifetime)
 /* Every request carries a later Identification than any before it (RFC 5944 5.7.1). */
 static void mn_new_id(struct mn *mn)
 {
-	mn->req_id = mip_ident_next(mn->last_id, mn->clock_offset_s);
+	mn->req_id = mip_ident_next(ev_loop_wall_us(mn->loop), mn->last_id, mn->clock_offset_s);
 	mn->last_id = mn->req_id;
 }
 
@@ -223,7 +223,7 @@ void mn_link_event(struct mn *mn, bool up)
 	if (mn->state != MN_LINK_DOWN)
 		return;
 	mn->ctr.link_up_events++;
-	mn->link_up_us = ev_now_us();
+	mn->link_up_us = ev_loop_now_us(mn->loop);
 	mn_set_state(mn, MN_SOLICITING, "carrier up");
 	/* Do not wait for the next periodic advertisement: ask now. */
 	mn_send_solicitation(mn);
@@ -292,7 +292,7 @@ static void mn_on_advertisement(struct mn *mn, const uint8_t mac[6], const struc
 	mn->agent.seq = adv->seq;
 	mn->agent.max_lifetime = adv->reg_lifetime;
 	mn->agent.flags = adv->flags;
-	mn->agent.heard_ms = ev_now_ms();
+	mn->agent.heard_ms = ev_loop_now_ms(mn->loop);
 	ev_timer_start(mn->loop, &mn->agent_expiry, (uint64_t)adv->lifetime * 1000);
 	ev_timer_stop(mn->loop, &mn->solicit);
 	if (!changed && mn->state != MN_SOLICITING)
@@ -301,7 +301,7 @@ static void mn_on_advertisement(struct mn *mn, const uint8_t mac[6], const struc
 	if (changed && mn->state != MN_SOLICITING)
 		mn->ctr.agent_changes++;
 	log_info("agent %s care-of address %s", IP4_STR(mn->agent.addr), IP4_STR(mn->agent.coa));
-	mn->last_move_ms = ev_now_ms();
+	mn->last_move_ms = ev_loop_now_ms(mn->loop);
 	mn_attach(mn, changed);
 }
 
@@ -369,9 +369,9 @@ static void mn_accepted(struct mn *mn, const struct mip_reg_reply *rp)
 	}
 	mn->reg_coa = mn->agent.coa;
 	mn->reg_lifetime = rp->lifetime;
-	mn->reg_at_ms = ev_now_ms();
+	mn->reg_at_ms = ev_loop_now_ms(mn->loop);
 	if (mn->link_up_us != 0) {
-		mn->last_handover_us = ev_now_us() - mn->link_up_us;
+		mn->last_handover_us = ev_loop_now_us(mn->loop) - mn->link_up_us;
 		mn->link_up_us = 0;
 	}
 	mn_set_state(mn, MN_REGISTERED, mip_code_name(rp->code));

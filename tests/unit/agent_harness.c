@@ -322,23 +322,6 @@ bool ah_frag_needed(const uint8_t *pkt, size_t len, struct ah_frag_needed *f)
 	return true;
 }
 
-static void ah_stop_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	ev_loop_stop(loop);
-}
-
-void ah_run_loop(struct ev_loop *loop, unsigned ms)
-{
-	struct ev_timer stop;
-
-	ev_timer_init(&stop, ah_stop_cb, NULL);
-	ev_timer_start(loop, &stop, ms);
-	ev_loop_run(loop);
-	ev_timer_stop(loop, &stop);
-}
-
 uint64_t ah_sum_u64(const void *counters, size_t size)
 {
 	const uint64_t *c = counters;

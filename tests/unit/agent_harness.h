@@ -3,7 +3,7 @@
  * test_mip_e2e): addresses and keys used by every test, builders for
  * Registration Requests and Replies with every extension a test needs to
  * add, break or leave out, output capture for struct fa_ops / struct
- * mn_ops callbacks, IPv4 helpers and a way to run an event loop briefly.
+ * mn_ops callbacks, IPv4 helpers and where the tests' virtual clocks start.
  *
  * It depends on common/ only, so each program links just the agent
  * libraries it drives.
@@ -184,8 +184,11 @@ struct ah_frag_needed {
 /* Read an IPv4 packet that must be an ICMP fragmentation needed with a valid checksum. */
 bool ah_frag_needed(const uint8_t *pkt, size_t len, struct ah_frag_needed *f);
 
-/* Run loop for about ms milliseconds (a stop timer ends it). */
-void ah_run_loop(struct ev_loop *loop, unsigned ms);
+/*
+ * Where the tests' virtual loops (ev_loop_new_virtual) start: not at 0,
+ * which the agents read as "never" in places (mn.link_up_us).
+ */
+#define AH_START_MS 1000000
 
 /* Sum of the counters in a struct of uint64_t fields (for "some counter moved"). */
 uint64_t ah_sum_u64(const void *counters, size_t size);

@@ -1,7 +1,10 @@
 /*
  * Two IKEv1 engines in one process, talking through an in-memory queue:
  * an initiator at 10.9.0.1 and a responder at 10.9.0.2.  Messages can be
- * dropped or tampered with on the way, and the loop's timers run for real.
+ * dropped or tampered with on the way.  The engines run on a virtual loop
+ * (its clock starts at IKE_PAIR_START_MS, its wall clock at the system's):
+ * retransmissions, DPD, rekeying and lifetimes take no real time, and a
+ * message sent is delivered at the same virtual moment once the loop runs.
  */
 #ifndef MIPSA_IKE_PAIR_H
 #define MIPSA_IKE_PAIR_H
@@ -9,6 +12,7 @@
 #include "evloop.h"
 #include "ike.h"
 
+#define IKE_PAIR_START_MS     1000000
 #define IKE_PAIR_QUEUE        64
 #define IKE_PAIR_MAX_CHILDREN 8
 #define IKE_PAIR_WHY_LEN      48
@@ -50,7 +54,7 @@ struct ike_pair {
 	struct ike_pair_msg *log;
 	size_t log_cap, nlog;
 	bool (*done)(struct ike_pair *p); /* ike_pair_run_until's condition */
-	bool done_seen;
+	struct ev_timer deliver;          /* delivers what is queued */
 };
 
 /* Both sides: PSK "secret", initiator ID mn@test, responder ID fa.test, TS 10.7.0.10/32 <-> 0/0. */
@@ -66,11 +70,12 @@ void ike_pair_free(struct ike_pair *p);
 void ike_pair_restart(struct ike_pair *p, int i);
 /* Deliver queued messages until none is left (or max rounds). */
 void ike_pair_pump(struct ike_pair *p);
-/* Run the event loop (timers, retransmissions) for ms, pumping messages. */
+/* Run the event loop (timers, retransmissions, deliveries) for ms of virtual time. */
 void ike_pair_run(struct ike_pair *p, uint64_t ms);
 /*
- * The same, but stop as soon as done(p) holds after a delivery round; true
- * when it did, false when max_ms passed first.
+ * The same, but stop as soon as done(p) holds (after any timer or
+ * delivery), the clock at that moment; true when it did, false when max_ms
+ * passed first.
  */
 bool ike_pair_run_until(struct ike_pair *p, uint64_t max_ms, bool (*done)(struct ike_pair *p));
 /* The initiator starts Main Mode with the responder, then the queue is pumped. */

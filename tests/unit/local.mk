@@ -8,7 +8,8 @@ UNIT_TESTS = \
 	tests/unit/test_mip_adv \
 	tests/unit/test_conf \
 	tests/unit/test_netio \
-	tests/unit/test_ctl
+	tests/unit/test_ctl \
+	tests/unit/test_evloop
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -47,4 +48,7 @@ tests_unit_test_netio_LDADD = $(TEST_LIBS)
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ctl_LDADD = $(TEST_LIBS)
+tests_unit_test_evloop_SOURCES = tests/unit/test_evloop.c
+tests_unit_test_evloop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_evloop_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/unit/check_main.h

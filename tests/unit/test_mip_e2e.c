@@ -89,7 +89,7 @@ static void setup(void)
 	k_fa1 = ah_key(AH_SPI_FA_HA, AH_SEED_FA_HA);
 	k_fa2 = ah_key(AH_SPI_FA_HA + 1, 0x66);
 	k_mnfa = ah_key(AH_SPI_MN_FA, AH_SEED_MN_FA);
-	loop = ev_loop_new();
+	loop = ev_loop_new_virtual(AH_START_MS);
 	ck_assert_ptr_nonnull(loop);
 
 	memset(ha_mns, 0, sizeof(ha_mns));
@@ -155,22 +155,24 @@ static void take(struct ah_cap *c, enum ah_kind k)
 static void mn_to_fa(struct fa *f)
 {
 	take(&mncap, AH_LINK);
-	fa_from_link(f, MN_MAC, msg.d, msg.len, ev_now_ms());
+	fa_from_link(f, MN_MAC, msg.d, msg.len, ev_loop_now_ms(loop));
 }
 
 static void fa_to_ha(struct fa *f, struct ah_cap *c)
 {
 	take(c, AH_HA_MSG);
 	ck_assert_uint_eq(msg.to.s_addr, ah_ip(AH_HA).s_addr);
-	ha_reply_len = ha_process_request(&ha, msg.d, msg.len, f->cfg.coa, ev_now_ms(),
-					  mip_ident_now(), ha_reply, sizeof(ha_reply));
+	/* The agents' clocks are the node's: one loop. */
+	ha_reply_len =
+		ha_process_request(&ha, msg.d, msg.len, f->cfg.coa, ev_loop_now_ms(loop),
+				   mip_ident_at(ev_loop_wall_us(loop)), ha_reply, sizeof(ha_reply));
 	ck_assert_uint_gt(ha_reply_len, 0);
 }
 
 static void ha_to_fa(struct fa *f)
 {
 	ck_assert_uint_gt(ha_reply_len, 0);
-	fa_from_ha(f, ah_ip(AH_HA), ha_reply, ha_reply_len, ev_now_ms());
+	fa_from_ha(f, ah_ip(AH_HA), ha_reply, ha_reply_len, ev_loop_now_ms(loop));
 	ha_reply_len = 0;
 }
 
@@ -330,7 +332,7 @@ START_TEST(test_register_handover_deregister)
 	ck_assert_uint_eq(ha.ctr.drop_tunnel_source, 1);
 
 	/* fa1 forgets the node when its registration runs out. */
-	fa_expire(&fa1, ev_now_ms() + 301000);
+	fa_expire(&fa1, ev_loop_now_ms(loop) + 301000);
 	expect(13, MN_REGISTERED, AH_COA2, V_NONE, V_ACTIVE);
 	ck_assert_uint_eq(fa1.ctr.visitors_expired, 1);
 
@@ -372,7 +374,7 @@ START_TEST(test_lost_reply_retransmitted)
 	memcpy(late, ha_reply, late_len);
 	ha_reply_len = 0;
 
-	ah_run_loop(loop, 150); /* the retransmission, with a new Identification */
+	ev_loop_advance(loop, 150); /* the retransmission, with a new Identification */
 	ck_assert_uint_eq(mn.ctr.reg_retransmits, 1);
 	ck_assert_uint_gt(mn.req_id, id0);
 	mn_to_fa(&fa1);
@@ -384,7 +386,7 @@ START_TEST(test_lost_reply_retransmitted)
 	ck_assert_uint_eq(ha_mns[0].last_id, mn.req_id);
 
 	/* The late reply matches nothing at the FA any more. */
-	fa_from_ha(&fa1, ah_ip(AH_HA), late, late_len, ev_now_ms());
+	fa_from_ha(&fa1, ah_ip(AH_HA), late, late_len, ev_loop_now_ms(loop));
 	ck_assert_uint_eq(fa1.ctr.drop_reply_no_pending, 1);
 	ck_assert_uint_eq(fa1cap.n, 0);
 

@@ -121,60 +121,74 @@ static uint64_t wall_s(void)
 	return (uint64_t)ts.tv_sec + MIP_IDENT_NTP_OFFSET;
 }
 
+/* 2026-01-01T00:00:00Z in microseconds since 1970, and in NTP seconds. */
+#define W_US  1767225600000000ULL
+#define W_NTP 3976214400ULL
+/* Random bits below a microsecond: two ids of one microsecond may differ by this much. */
+#define NOISE 0xfffu
+
+START_TEST(test_at)
+{
+	unsigned seen = 0;
+
+	ck_assert_uint_eq(mip_ident_at(W_US) >> 32, W_NTP);
+	ck_assert_uint_eq(mip_ident_at(W_US) & ~(uint64_t)NOISE, SEC(W_NTP));
+	ck_assert_uint_eq(mip_ident_at(0) >> 32, MIP_IDENT_NTP_OFFSET);
+	/* half a second is half the fraction */
+	ck_assert_uint_eq(mip_ident_at(W_US + 500000) & ~(uint64_t)NOISE, SEC(W_NTP) | 0x80000000u);
+	/* 20 ms later the fraction has moved by 20 ms (2^32 / 50), give or take both noises */
+	uint64_t a = mip_ident_at(W_US + 123456), b = mip_ident_at(W_US + 143456);
+	ck_assert_uint_ge(b - a, SEC(1) / 50 - 2 * NOISE - 1);
+	ck_assert_uint_le(b - a, SEC(1) / 50 + 2 * NOISE + 1);
+	/* every later microsecond gives a larger id, across a second too; the noise is random */
+	uint64_t last = mip_ident_at(W_US + 995000);
+	for (uint64_t us = W_US + 995001; us < W_US + 1005000; us++) {
+		uint64_t id = mip_ident_at(us);
+		ck_assert_msg(id > last, "%llu us: %llx after %llx", (unsigned long long)us,
+			      (unsigned long long)id, (unsigned long long)last);
+		seen |= 1u << (id & 7);
+		last = id;
+	}
+	ck_assert_uint_eq(last >> 32, W_NTP + 1);
+	ck_assert_uint_eq(seen, 0xff);
+}
+END_TEST
+
+/* mip_ident_now() is mip_ident_at() on the system's wall clock. */
 START_TEST(test_now)
 {
 	uint64_t before = wall_s();
 	uint64_t id = mip_ident_now();
 	uint64_t after = wall_s();
-	unsigned seen = 0;
 
 	ck_assert_uint_ge(id >> 32, before);
 	ck_assert_uint_le(id >> 32, after);
-	/* The low two bits are random: over many ids, more than one value turns up. */
-	for (int i = 0; i < 256; i++)
-		seen |= 1u << (mip_ident_now() & 3);
-	ck_assert_uint_ne(seen & (seen - 1), 0);
-
-	/* 20 ms later the fraction has moved by about 20 ms (2^32 / 50). */
-	uint64_t a = mip_ident_now();
-	struct timespec d = {0, 20 * 1000 * 1000};
-	nanosleep(&d, NULL);
-	uint64_t b = mip_ident_now();
-	ck_assert_uint_gt(b, a);
-	ck_assert_uint_ge(b - a, (SEC(1) / 50) - 4);
-	ck_assert_uint_lt(b - a, SEC(5));
 }
 END_TEST
 
 START_TEST(test_next)
 {
-	uint64_t now_s = wall_s();
 	uint64_t id;
 
-	/* Nothing sent before: the current time. */
-	id = mip_ident_next(0, 0);
-	ck_assert_uint_ge(id >> 32, now_s);
-	ck_assert_uint_le(id >> 32, wall_s());
+	/* Nothing sent before: the time given. */
+	id = mip_ident_next(W_US, 0, 0);
+	ck_assert_uint_eq(id >> 32, W_NTP);
 
 	/* With the agent's clock 1 hour ahead or behind. */
-	id = mip_ident_next(0, 3600);
-	ck_assert_uint_ge(id >> 32, now_s + 3600);
-	ck_assert_uint_le(id >> 32, wall_s() + 3600);
-	id = mip_ident_next(0, -3600);
-	ck_assert_uint_ge(id >> 32, now_s - 3600);
-	ck_assert_uint_le(id >> 32, wall_s() - 3600);
+	ck_assert_uint_eq(mip_ident_next(W_US, 0, 3600) >> 32, W_NTP + 3600);
+	ck_assert_uint_eq(mip_ident_next(W_US, 0, -3600) >> 32, W_NTP - 3600);
 
 	/* Last id ahead of the clock: one more than it. */
-	uint64_t ahead = SEC(wall_s() + 1000) | 0x77;
-	ck_assert_uint_eq(mip_ident_next(ahead, 0), ahead + 1);
+	uint64_t ahead = SEC(W_NTP + 1000) | 0x77;
+	ck_assert_uint_eq(mip_ident_next(W_US, ahead, 0), ahead + 1);
 	/* After moving the offset back, still above the last one sent. */
-	uint64_t last = mip_ident_next(0, 100);
-	ck_assert_uint_eq(mip_ident_next(last, -100), last + 1);
+	uint64_t last = mip_ident_next(W_US, 0, 100);
+	ck_assert_uint_eq(mip_ident_next(W_US, last, -100), last + 1);
 
-	/* Strictly increasing, however fast it is called. */
+	/* Strictly increasing, however fast it is called: all in one microsecond. */
 	last = 0;
 	for (int i = 0; i < 100000; i++) {
-		id = mip_ident_next(last, 0);
+		id = mip_ident_next(W_US, last, 0);
 		ck_assert_msg(id > last, "iteration %d: %llx after %llx", i, (unsigned long long)id,
 			      (unsigned long long)last);
 		last = id;
@@ -202,6 +216,7 @@ static Suite *mip_ident_suite(void)
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_mismatch_reply);
 	tcase_add_test(tc, test_offset);
+	tcase_add_test(tc, test_at);
 	tcase_add_test(tc, test_now);
 	tcase_add_test(tc, test_next);
 	tcase_add_test(tc, test_names);
