@@ -297,6 +297,41 @@ START_TEST(test_prev_dies_before_answering)
 }
 END_TEST
 
+/*
+ * fa1 is cut off while the node moves to fa2 (both: fa2 falls back to the
+ * store), so fa2's confirmation never reaches it; back, fa1 still holds its
+ * old copy of the SAs.  When the node returns to fa1, naming fa2, fa1 lets
+ * its registration in the clear (the claim checks out against its ISAKMP
+ * SA) and takes the SAs from fa2.  Found by this test: fa1 dropped every
+ * such registration as cleartext from a node with SAs, so the node could
+ * not register there until those SAs ended.  _i: 0 full, 1 partial.
+ */
+START_TEST(test_prev_missed_confirmation)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, true);
+	size_t mark;
+
+	start(&c);
+	nh_silence_fa(n, NH_FA1, true);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(full ? RC(NH_FA2).reuse_full : RC(NH_FA2).reuse_partial, 1);
+	assert_flows("at fa2");
+	nh_silence_fa(n, NH_FA1, false);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	mark = nh_mark(n);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.drop_cleartext, 0);
+	ck_assert_uint_eq(RC(NH_FA2).served_records, 1);
+	ck_assert_uint_eq(full ? RC(NH_FA1).reuse_full : RC(NH_FA1).reuse_partial, 1);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA1, mark), full ? 0 : 3);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows("back at fa1");
+}
+END_TEST
+
 /* ---- 4. re-association ---- */
 
 /*
@@ -886,6 +921,7 @@ static Suite *handover_suite(void)
 	add_case(s, "handover", test_handover, 6);
 	add_case(s, "dying", test_prev_dies_after_serving, 4);
 	add_case(s, "dying", test_prev_dies_before_answering, 4);
+	add_case(s, "dying", test_prev_missed_confirmation, 2);
 	add_case(s, "reassociation", test_reassociation, 1);
 	add_case(s, "forged_reg", test_forged_registrations, 1);
 	add_case(s, "hostile_sax", test_hostile_transfer_messages, 1);
