@@ -395,6 +395,15 @@ START_TEST(test_reassociation)
 	move_to(NH_FA2);
 	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 2);
 	assert_flows("back at fa2 after the replay");
+
+	/* fa2 forgets the node's registration while it is away: the window alone judges */
+	move_to(NH_FA3);
+	fa_expire(&n->fa[NH_FA2].fa, nh_now_ms(n) + 3600000);
+	ck_assert_ptr_null(fa_find_visitor(&n->fa[NH_FA2].fa, ah_ip(AH_ALICE)));
+	move_to(NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 3);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 1);
+	assert_flows("back at fa2, which had forgotten the registration");
 }
 END_TEST
 
@@ -525,33 +534,53 @@ static size_t sax_msg(uint8_t *out, size_t cap, uint8_t type, const char *sender
 }
 
 /*
- * A registration with an SA reuse extension naming fa1 and the node's
- * ISAKMP SA by its cookies, but a proof nobody computed: what a requester
- * without the node's registration can put in a REQUEST.
+ * A registration request with an SA reuse extension for the node's ISAKMP
+ * SA with domain A: by default the node's own claim on fa1 as it would make
+ * it now (NAI, MN-HA, the extension naming fa1 and the SA's cookies, the
+ * proof computed with the node's copy of SKEYID_a), or with one thing
+ * changed.  A forged proof is what a requester without the node's
+ * registration can send; the others reach the checks behind the proof.
  */
-static size_t bogus_reg(uint8_t *out, size_t cap)
+struct claim {
+	const char *home, *nai, *prev; /* NULL: the node's, the node's, fa1 */
+	int64_t id_offset_s;           /* the Identification this far from now */
+	bool old_id;                   /* the node's last Identification, not a new one */
+	size_t proof_len;              /* 0: the SA's PRF's length */
+	bool forged_proof;             /* a proof nobody computed */
+	bool trailing;                 /* an extension (skippable) after ours */
+};
+
+static size_t claim_reg(const struct claim *c, uint8_t *out, size_t cap)
 {
 	struct sax_record rec;
 	struct mip_key k = ah_key(AH_SPI_ALICE, AH_SEED_ALICE);
 	struct ah_req r = {.flags = MIP_RQ_T,
 			   .lifetime = 300,
-			   .home_addr = ah_ip(AH_ALICE),
+			   .home_addr = ah_ip(c->home != NULL ? c->home : AH_ALICE),
 			   .home_agent = ah_ip(AH_HA),
 			   .coa = ah_ip(AH_COA2),
-			   .id = mip_ident_next(n->mn.mn.last_id, 0),
-			   .nai = AH_NAI_ALICE,
+			   .id = c->old_id ? n->mn.mn.last_id
+					   : mip_ident_next(n->mn.mn.last_id, c->id_offset_s),
+			   .nai = c->nai != NULL ? c->nai : AH_NAI_ALICE,
 			   .mn_ha = &k};
-	struct mip_reuse_req q = {.prev_coa = ah_ip(AH_COA1)};
-	size_t len = ah_build_request(&r, out, cap), covered;
+	struct mip_reuse_req q = {.prev_coa = ah_ip(c->prev != NULL ? c->prev : AH_COA1)};
+	size_t len = ah_build_request(&r, out, cap), covered, proof_len;
+	uint8_t mac[IKE_MAX_HASH], *auth;
 	struct buf b;
-	uint8_t *auth;
 
-	ck_assert_int_eq(ike_export(n->fa[NH_FA1].sec.ep.ike, ah_ip(AH_ALICE), false, &rec), 0);
+	ck_assert_int_eq(ike_export(n->mn.sec.ep.ike, ah_ip(NH_ALIAS_A), false, &rec), 0);
+	proof_len = c->proof_len != 0 ? c->proof_len : rec.isakmp.hash_len;
 	memcpy(q.icookie, rec.isakmp.icookie, 8);
 	memcpy(q.rcookie, rec.isakmp.rcookie, 8);
 	buf_init_append(&b, out, cap, len);
-	ck_assert_int_eq(mip_ext_put_reuse(&b, &q, rec.isakmp.hash_len, &auth, &covered), 0);
-	memset(auth, 0x5a, rec.isakmp.hash_len);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &q, proof_len, &auth, &covered), 0);
+	ck_assert_int_eq(ike_possession_mac(&rec.isakmp, out, covered, mac), 0);
+	memcpy(auth, mac, proof_len);
+	if (c->forged_proof)
+		memset(auth, 0x5a, proof_len);
+	if (c->trailing)
+		ck_assert(buf_put_u8(&b, 200) == BUF_OK && buf_put_u8(&b, 2) == BUF_OK &&
+			  buf_put_u16(&b, 0xabcd) == BUF_OK);
 	sax_record_wipe(&rec);
 	return buf_used(&b);
 }
@@ -644,7 +673,7 @@ START_TEST(test_hostile_transfer_messages)
 	struct nh_conf c = conf(FA_REUSE_FULL, true, true);
 
 	start(&c);
-	reg_len = bogus_reg(reg, sizeof(reg));
+	reg_len = claim_reg(&(struct claim){.forged_proof = true}, reg, sizeof(reg));
 
 	len = hostile_msg(&outsider, msg, reg, reg_len);
 	ans = to_fa1(outsider.src, msg, len);
@@ -683,6 +712,108 @@ START_TEST(test_hostile_transfer_messages)
 	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
 	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
 	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * The holder's checks of a claim one at a time: member fa4 asks fa1, which
+ * holds the node's SAs, with the node's claim on fa1 as the node would
+ * make it now, but for one thing; each is refused for the proof or as
+ * stale.  The claim as it is then gets the SAs (the control).  Once fa1 has
+ * forgotten the node's last registration (its lifetime ended), not even
+ * that: nothing tells fa1 the claim is newer.
+ */
+static const struct {
+	const char *what;
+	struct claim c;
+	bool stale;
+} refused_claims[] = {
+	{"a forged proof", {.forged_proof = true}, false},
+	{"a proof of another length", {.proof_len = 20}, false},
+	{"an extension after ours", {.trailing = true}, false},
+	{"another home address", {.home = AH_CAROL}, false},
+	{"another NAI", {.nai = AH_NAI_CAROL}, false},
+	{"another previous FA", {.prev = AH_COA2}, false},
+	{"the Identification fa1 accepted last", {.old_id = true}, true},
+	{"an Identification a minute ahead", {.id_offset_s = 60}, true},
+};
+
+/* fa4 asks fa1 with the claim: fa1's answer, a RECORD or REFUSED (flags in *why). */
+static uint8_t fa4_asks(const struct claim *cl, uint8_t *why)
+{
+	uint8_t msg[SAX_MSG_MAX], reg[600];
+	size_t first = n->n_saxs, len = claim_reg(cl, reg, sizeof(reg));
+	const struct nh_sax *ans;
+
+	len = sax_msg(msg, sizeof(msg), SAX_REQUEST, NH_COA4, nh_fa_keys_a(), reg, len, 0);
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA1, msg, len);
+	nh_settle(n);
+	if ((ans = nh_sax_last(n, SAX_RECORD, ah_ip(NH_COA4), first)) != NULL)
+		return SAX_RECORD;
+	ans = nh_sax_last(n, SAX_REFUSED, ah_ip(NH_COA4), first);
+	ck_assert_ptr_nonnull(ans);
+	*why = sax_flags(ans, nh_fa_keys_a());
+	return SAX_REFUSED;
+}
+
+START_TEST(test_holder_claim_checks)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	uint8_t why = 0;
+
+	start(&c);
+	for (size_t k = 0; k < sizeof(refused_claims) / sizeof(refused_claims[0]); k++) {
+		uint64_t proof = RC(NH_FA1).served_bad_proof, stale = RC(NH_FA1).served_stale;
+		bool st = refused_claims[k].stale;
+		ck_assert_msg(fa4_asks(&refused_claims[k].c, &why) == SAX_REFUSED, "%s: lent",
+			      refused_claims[k].what);
+		ck_assert_msg(why == (st ? SAX_R_STALE_REG : SAX_R_PROOF), "%s: reason %u",
+			      refused_claims[k].what, why);
+		ck_assert_msg(RC(NH_FA1).served_bad_proof == proof + !st &&
+				      RC(NH_FA1).served_stale == stale + st,
+			      "%s: counters", refused_claims[k].what);
+	}
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 0);
+	ck_assert_uint_eq(RC(NH_FA1).sax_bad_messages, 0);
+	assert_flows("at fa1, nothing lent");
+
+	ck_assert_uint_eq(fa4_asks(&(struct claim){0}, &why), SAX_RECORD);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+
+	fa_expire(&n->fa[NH_FA1].fa, nh_now_ms(n) + 3600000);
+	ck_assert_ptr_null(fa_find_visitor(&n->fa[NH_FA1].fa, ah_ip(AH_ALICE)));
+	ck_assert_uint_eq(fa4_asks(&(struct claim){0}, &why), SAX_REFUSED);
+	ck_assert_uint_eq(why, SAX_R_STALE_REG);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+}
+END_TEST
+
+/*
+ * fa2 does not count fa1 as a member of its domain (fa1 is outside it, or
+ * the list says so).  Direct only, fa2 does not ask it
+ * (fallback_not_member); with the store too, it refuses the copy fa1 wrote
+ * there (fallback_bad_record: written by a non-member).  The node
+ * negotiates.  _i: 0 direct, 1 both.
+ */
+START_TEST(test_prev_not_member)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, _i == 1);
+	size_t mark;
+
+	start(&c);
+	ck_assert_uint_eq(n->fa[NH_FA2].dom.members[0].s_addr, ah_ip(AH_COA1).s_addr);
+	n->fa[NH_FA2].dom.members[0] = ah_ip(NH_OUTSIDER);
+	mark = nh_mark(n);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_not_member, _i == 0);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_bad_record, _i == 1);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_prev_silent, 0);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_records + RC(NH_FA1).served_not_member, 0);
+	ck_assert_uint_eq(MNC.reuse_refused, 1);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 9);
+	assert_flows("at fa2, negotiated");
 }
 END_TEST
 
@@ -925,6 +1056,8 @@ static Suite *handover_suite(void)
 	add_case(s, "reassociation", test_reassociation, 1);
 	add_case(s, "forged_reg", test_forged_registrations, 1);
 	add_case(s, "hostile_sax", test_hostile_transfer_messages, 1);
+	add_case(s, "claim", test_holder_claim_checks, 1);
+	add_case(s, "membership", test_prev_not_member, 2);
 	add_case(s, "forged_record", test_forged_store_record, F_FORGERIES);
 	add_case(s, "race", test_member_races_for_loan, 1);
 	add_case(s, "loan", test_loan_reclaimed, 1);
