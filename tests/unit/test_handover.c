@@ -332,6 +332,58 @@ START_TEST(test_prev_missed_confirmation)
 }
 END_TEST
 
+/*
+ * A registration request with an SA reuse extension for the node's ISAKMP
+ * SA with domain A: by default the node's own claim on fa1 as it would make
+ * it now (NAI, MN-HA, the extension naming fa1 and the SA's cookies, the
+ * proof computed with the node's copy of SKEYID_a), or with one thing
+ * changed.  A forged proof is what a requester without the node's
+ * registration can send; the others reach the checks behind the proof.
+ */
+struct claim {
+	const char *home, *nai, *prev; /* NULL: the node's, the node's, fa1 */
+	int64_t id_offset_s;           /* the Identification this far from now */
+	bool old_id;                   /* the node's last Identification, not a new one */
+	size_t proof_len;              /* 0: the SA's PRF's length */
+	bool forged_proof;             /* a proof nobody computed */
+	bool trailing;                 /* an extension (skippable) after ours */
+};
+
+static size_t claim_reg(const struct claim *c, uint8_t *out, size_t cap)
+{
+	struct sax_record rec;
+	struct mip_key k = ah_key(AH_SPI_ALICE, AH_SEED_ALICE);
+	struct ah_req r = {.flags = MIP_RQ_T,
+			   .lifetime = 300,
+			   .home_addr = ah_ip(c->home != NULL ? c->home : AH_ALICE),
+			   .home_agent = ah_ip(AH_HA),
+			   .coa = ah_ip(AH_COA2),
+			   .id = c->old_id ? n->mn.mn.last_id
+					   : mip_ident_next(n->mn.mn.last_id, c->id_offset_s),
+			   .nai = c->nai != NULL ? c->nai : AH_NAI_ALICE,
+			   .mn_ha = &k};
+	struct mip_reuse_req q = {.prev_coa = ah_ip(c->prev != NULL ? c->prev : AH_COA1)};
+	size_t len = ah_build_request(&r, out, cap), covered, proof_len;
+	uint8_t mac[IKE_MAX_HASH], *auth;
+	struct buf b;
+
+	ck_assert_int_eq(ike_export(n->mn.sec.ep.ike, ah_ip(NH_ALIAS_A), false, &rec), 0);
+	proof_len = c->proof_len != 0 ? c->proof_len : rec.isakmp.hash_len;
+	memcpy(q.icookie, rec.isakmp.icookie, 8);
+	memcpy(q.rcookie, rec.isakmp.rcookie, 8);
+	buf_init_append(&b, out, cap, len);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &q, proof_len, &auth, &covered), 0);
+	ck_assert_int_eq(ike_possession_mac(&rec.isakmp, out, covered, mac), 0);
+	memcpy(auth, mac, proof_len);
+	if (c->forged_proof)
+		memset(auth, 0x5a, proof_len);
+	if (c->trailing)
+		ck_assert(buf_put_u8(&b, 200) == BUF_OK && buf_put_u8(&b, 2) == BUF_OK &&
+			  buf_put_u16(&b, 0xabcd) == BUF_OK);
+	sax_record_wipe(&rec);
+	return buf_used(&b);
+}
+
 /* ---- 4. re-association ---- */
 
 /*
@@ -400,9 +452,14 @@ START_TEST(test_reassociation)
 	move_to(NH_FA3);
 	fa_expire(&n->fa[NH_FA2].fa, nh_now_ms(n) + 3600000);
 	ck_assert_ptr_null(fa_find_visitor(&n->fa[NH_FA2].fa, ah_ip(AH_ALICE)));
+	/* (a claim on fa2 with an Identification a minute ahead is not let in) */
+	len = claim_reg(&(struct claim){.prev = AH_COA2, .id_offset_s = 60}, reg, sizeof(reg));
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 2);
 	move_to(NH_FA2);
 	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 3);
-	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 1);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 2);
 	assert_flows("back at fa2, which had forgotten the registration");
 }
 END_TEST
@@ -530,58 +587,6 @@ static size_t sax_msg(uint8_t *out, size_t cap, uint8_t type, const char *sender
 	buf_init_write(&b, out, cap);
 	ck_assert_int_eq(sax_build(&b, m, k), SAX_E_OK);
 	free(m);
-	return buf_used(&b);
-}
-
-/*
- * A registration request with an SA reuse extension for the node's ISAKMP
- * SA with domain A: by default the node's own claim on fa1 as it would make
- * it now (NAI, MN-HA, the extension naming fa1 and the SA's cookies, the
- * proof computed with the node's copy of SKEYID_a), or with one thing
- * changed.  A forged proof is what a requester without the node's
- * registration can send; the others reach the checks behind the proof.
- */
-struct claim {
-	const char *home, *nai, *prev; /* NULL: the node's, the node's, fa1 */
-	int64_t id_offset_s;           /* the Identification this far from now */
-	bool old_id;                   /* the node's last Identification, not a new one */
-	size_t proof_len;              /* 0: the SA's PRF's length */
-	bool forged_proof;             /* a proof nobody computed */
-	bool trailing;                 /* an extension (skippable) after ours */
-};
-
-static size_t claim_reg(const struct claim *c, uint8_t *out, size_t cap)
-{
-	struct sax_record rec;
-	struct mip_key k = ah_key(AH_SPI_ALICE, AH_SEED_ALICE);
-	struct ah_req r = {.flags = MIP_RQ_T,
-			   .lifetime = 300,
-			   .home_addr = ah_ip(c->home != NULL ? c->home : AH_ALICE),
-			   .home_agent = ah_ip(AH_HA),
-			   .coa = ah_ip(AH_COA2),
-			   .id = c->old_id ? n->mn.mn.last_id
-					   : mip_ident_next(n->mn.mn.last_id, c->id_offset_s),
-			   .nai = c->nai != NULL ? c->nai : AH_NAI_ALICE,
-			   .mn_ha = &k};
-	struct mip_reuse_req q = {.prev_coa = ah_ip(c->prev != NULL ? c->prev : AH_COA1)};
-	size_t len = ah_build_request(&r, out, cap), covered, proof_len;
-	uint8_t mac[IKE_MAX_HASH], *auth;
-	struct buf b;
-
-	ck_assert_int_eq(ike_export(n->mn.sec.ep.ike, ah_ip(NH_ALIAS_A), false, &rec), 0);
-	proof_len = c->proof_len != 0 ? c->proof_len : rec.isakmp.hash_len;
-	memcpy(q.icookie, rec.isakmp.icookie, 8);
-	memcpy(q.rcookie, rec.isakmp.rcookie, 8);
-	buf_init_append(&b, out, cap, len);
-	ck_assert_int_eq(mip_ext_put_reuse(&b, &q, proof_len, &auth, &covered), 0);
-	ck_assert_int_eq(ike_possession_mac(&rec.isakmp, out, covered, mac), 0);
-	memcpy(auth, mac, proof_len);
-	if (c->forged_proof)
-		memset(auth, 0x5a, proof_len);
-	if (c->trailing)
-		ck_assert(buf_put_u8(&b, 200) == BUF_OK && buf_put_u8(&b, 2) == BUF_OK &&
-			  buf_put_u16(&b, 0xabcd) == BUF_OK);
-	sax_record_wipe(&rec);
 	return buf_used(&b);
 }
 
