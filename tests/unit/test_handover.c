@@ -764,7 +764,8 @@ static uint8_t fa4_asks(const struct claim *cl, uint8_t *why)
 START_TEST(test_holder_claim_checks)
 {
 	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
-	uint8_t why = 0;
+	uint8_t why = 0, reg[600];
+	size_t len;
 
 	start(&c);
 	for (size_t k = 0; k < sizeof(refused_claims) / sizeof(refused_claims[0]); k++) {
@@ -790,6 +791,13 @@ START_TEST(test_holder_claim_checks)
 	ck_assert_uint_eq(fa4_asks(&(struct claim){0}, &why), SAX_REFUSED);
 	ck_assert_uint_eq(why, SAX_R_STALE_REG);
 	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+
+	/* in the clear at fa1, which holds SAs, a claim naming no FA of the domain stays out */
+	len = claim_reg(&(struct claim){.prev = NH_OUTSIDER}, reg, sizeof(reg));
+	nh_inject_reg(n, NH_FA1, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.drop_cleartext, 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_requests, 0);
 }
 END_TEST
 
@@ -982,6 +990,68 @@ START_TEST(test_member_races_for_loan)
 }
 END_TEST
 
+/*
+ * While fa2 waits for fa1's RELEASED (its loan not yet confirmed), the
+ * node's own registration, replayed in the clear on fa2's link, stays out:
+ * the SAs fa2 took in count now, and the node registers under them.
+ */
+static bool drop_released_to_fa2(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	(void)net;
+	(void)arg;
+	return e->kind == NH_EV_SAX && e->to.s_addr == ah_ip(AH_COA2).s_addr && e->len > 1 &&
+	       e->d[1] == SAX_RELEASED;
+}
+
+START_TEST(test_replay_while_confirming)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	uint8_t reg[1024];
+	size_t len;
+	uint64_t requests;
+
+	start(&c);
+	n->filter = drop_released_to_fa2;
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 0);
+	len = nh_reuse_reg(n, NH_FA2, n->fa[NH_FA1].fa.cfg.coa, reg, sizeof(reg));
+	ck_assert_uint_gt(len, 0);
+	requests = n->ha.ctr.reg_requests;
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 1);
+	ck_assert_uint_eq(n->ha.ctr.reg_requests, requests);
+	n->filter = NULL;
+	ck_assert(nh_run(n, WAIT_MS, reached, REACHED(NH_FA2, taken_released)));
+	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * An answer about the node from another member (fa4) than the FA fa2 asked
+ * is none of fa2's business: fa2 takes fa1's RECORD all the same.
+ */
+START_TEST(test_answer_from_another_member)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	uint8_t msg[SAX_MSG_MAX];
+	size_t len;
+
+	start(&c);
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, reached, REACHED(NH_FA2, reuse_requests)));
+	len = sax_msg(msg, sizeof(msg), SAX_REFUSED, NH_COA4, nh_fa_keys_a(), NULL, 0, 0);
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA2, msg, len);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_prev_refused + RC(NH_FA2).reuse_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA2).sax_bad_messages, 0);
+	assert_flows("at fa2");
+}
+END_TEST
+
 /* ---- 6. a loan not confirmed in time ---- */
 
 static bool fa2_rekeyed(struct nh *net, void *arg)
@@ -1065,6 +1135,8 @@ static Suite *handover_suite(void)
 	add_case(s, "membership", test_prev_not_member, 2);
 	add_case(s, "forged_record", test_forged_store_record, F_FORGERIES);
 	add_case(s, "race", test_member_races_for_loan, 1);
+	add_case(s, "race", test_replay_while_confirming, 1);
+	add_case(s, "race", test_answer_from_another_member, 1);
 	add_case(s, "loan", test_loan_reclaimed, 1);
 	return s;
 }
