@@ -1052,6 +1052,55 @@ START_TEST(test_answer_from_another_member)
 }
 END_TEST
 
+/*
+ * The home agent's reply to fa2 for the node's registration is lost, and a
+ * forged registration (the node's, behind a new Identification and with a
+ * wrong MN-HA authenticator) reaches fa2 meanwhile: its denial is no
+ * reason to drop the SAs fa2 is taking over.  The node's retransmission
+ * completes the hand-over.
+ */
+static bool drop_first_reply_to_fa2(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	unsigned *dropped = arg;
+
+	(void)net;
+	if (e->kind != NH_EV_FROM_HA || e->to.s_addr != ah_ip(AH_COA2).s_addr || *dropped > 0)
+		return false;
+	++*dropped;
+	return true;
+}
+
+START_TEST(test_forged_denial_beside)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	unsigned dropped = 0;
+	uint8_t reg[1024];
+	size_t len;
+
+	start(&c);
+	n->filter = drop_first_reply_to_fa2;
+	n->filter_arg = &dropped;
+	nh_move(n, NH_FA2);
+	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	len = nh_reuse_reg(n, NH_FA2, n->fa[NH_FA1].fa.cfg.coa, reg, sizeof(reg));
+	ck_assert_uint_gt(len, 0);
+	set_ident(reg, mip_ident_next(n->mn.mn.last_id, 0));
+	flip_mn_ha(reg, len);
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->ha.ctr.deny_mn_auth, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_denied, 0);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_denied, 0);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	assert_flows("at fa2");
+}
+END_TEST
+
 /* ---- 6. a loan not confirmed in time ---- */
 
 static bool fa2_rekeyed(struct nh *net, void *arg)
@@ -1137,6 +1186,7 @@ static Suite *handover_suite(void)
 	add_case(s, "race", test_member_races_for_loan, 1);
 	add_case(s, "race", test_replay_while_confirming, 1);
 	add_case(s, "race", test_answer_from_another_member, 1);
+	add_case(s, "race", test_forged_denial_beside, 1);
 	add_case(s, "loan", test_loan_reclaimed, 1);
 	return s;
 }
