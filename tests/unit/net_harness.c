@@ -150,7 +150,6 @@ static struct nh_ev *nh_queue(struct nh *n, enum nh_ev_kind kind, const uint8_t 
 	else
 		n->head = e;
 	n->tail = e;
-	n->queued++;
 	return e;
 }
 
@@ -621,7 +620,6 @@ static bool nh_deliver_next(struct nh *n)
 		n->tail = NULL;
 	if (n->filter == NULL || !n->filter(n, e, n->filter_arg))
 		nh_deliver(n, e);
-	n->delivered++;
 	free(e);
 	return true;
 }
@@ -913,14 +911,6 @@ bool nh_mn_send(struct nh *n)
 	mn_from_stack(&n->mn.mn, pkt, len);
 	nh_settle(n);
 	return n->cn_rx == rx + 1 && n->cn_last_id == id;
-}
-
-bool nh_traffic(struct nh *n)
-{
-	bool down = nh_cn_send(n);
-	bool up = nh_mn_send(n);
-
-	return down && up;
 }
 
 size_t nh_tunnel_now(struct nh *n, uint8_t *out, size_t cap)

@@ -84,7 +84,6 @@ struct nh_fa {
 	bool silent; /* cut off: nothing reaches it, what it sends is lost */
 	struct fa fa;
 	struct fa_sec sec;
-	struct fa_peer_key ha_key; /* unused: require_ha_auth is off */
 	struct ipsec_conf ic;
 	struct ike_peer peer; /* the node */
 	struct fa_domain dom;
@@ -162,7 +161,6 @@ struct nh {
 	bool closing;
 	/* the queue */
 	struct nh_ev *head, *tail;
-	size_t queued, delivered;
 	nh_filter filter;
 	void *filter_arg;
 	/* what was sent */
@@ -218,8 +216,6 @@ void nh_silence_fa(struct nh *n, int fa, bool silent);
  */
 bool nh_cn_send(struct nh *n);
 bool nh_mn_send(struct nh *n);
-/* Both. */
-bool nh_traffic(struct nh *n);
 /*
  * The HA's IP-in-IP of a correspondent's packet to the node, made now and
  * delivered later to the care-of address of the binding then (an FA the
@@ -257,7 +253,7 @@ void nh_inject_frame(struct nh *n, int fa, const uint8_t *pkt, size_t len);
 void nh_inject_reg(struct nh *n, int fa, const uint8_t *msg, size_t len);
 /* A transfer datagram from address from to fa's care-of address. */
 void nh_inject_sax(struct nh *n, struct in_addr from, int fa, const uint8_t *msg, size_t len);
-/* The last transfer datagram of type sent to to (NULL: none); with index since >= first. */
+/* The last transfer datagram of type sent to `to` since saxs[first] (NULL: none). */
 const struct nh_sax *nh_sax_last(const struct nh *n, uint8_t type, struct in_addr to, size_t first);
 
 /* Domain A's keys (K_SA, K_DB), its FA-to-FA keys, domain B's. */
