@@ -463,6 +463,17 @@ void nh_store_set(struct nh *n, const uint8_t *msg, size_t len)
 	nh_store_keep(&n->store, AH_NAI_ALICE, msg, len);
 }
 
+void nh_store_forget(struct nh *n)
+{
+	int i = nh_store_find(&n->store, AH_NAI_ALICE);
+
+	if (i < 0)
+		return;
+	free(n->store.rec[i].msg);
+	n->store.rec[i] = n->store.rec[--n->store.n_rec];
+	memset(&n->store.rec[n->store.n_rec], 0, sizeof(n->store.rec[0]));
+}
+
 /* ---- deliveries: where the kernel and each daemon would take a packet ---- */
 
 static bool nh_is_marker(const uint8_t *u, size_t len)

@@ -261,8 +261,12 @@ const struct sax_keys *nh_keys_a(void);
 const struct sax_keys *nh_fa_keys_a(void);
 const struct sax_keys *nh_fa_keys_b(void);
 
-/* The node's record in the store (NULL: none); a test may rewrite it (nh_store_set). */
+/*
+ * The node's record in the store (NULL: none); a test may rewrite it
+ * (nh_store_set) or drop it (nh_store_forget).  store.down makes the store silent.
+ */
 const uint8_t *nh_store_get(struct nh *n, size_t *len);
 void nh_store_set(struct nh *n, const uint8_t *msg, size_t len);
+void nh_store_forget(struct nh *n);
 
 #endif

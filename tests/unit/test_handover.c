@@ -12,6 +12,7 @@
  *  handover       fa1 -> fa2, full and partial reuse, direct, store and both;
  *  dying          fa1 freed or cut off mid hand-over, before or after it
  *                 served; fa1 missing the confirmation, the node back at it;
+ *                 the store down or without the node's record;
  *  reassociation  fa1 -> fa3 -> fa2 (store), fa2 -> fa3 -> fa2, replays;
  *  forged_reg     the node's registration replayed, behind a new
  *                 Identification, with a wrong MN-HA authenticator;
@@ -399,6 +400,34 @@ static size_t claim_reg(const struct claim *c, uint8_t *out, size_t cap)
 	sax_record_wipe(&rec);
 	return buf_used(&b);
 }
+
+/*
+ * The store cannot help (technique store): it is down (silent: fa2 waits
+ * transfer_timeout_ms, fallback_store_down), or it has no record of the
+ * node (fallback_store_miss).  The node negotiates with fa2.  _i: 0 down,
+ * 1 no record.
+ */
+START_TEST(test_store_unavailable)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+	size_t mark;
+
+	start(&c);
+	if (_i == 0)
+		n->store.down = true;
+	else
+		nh_store_forget(n);
+	mark = nh_mark(n);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_store_down, _i == 0);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_store_miss, _i == 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, 1);
+	ck_assert_uint_eq(MNC.reuse_refused, 1);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 9);
+	assert_flows("at fa2, negotiated");
+}
+END_TEST
 
 /* ---- 4. re-association ---- */
 
@@ -1193,6 +1222,7 @@ static Suite *handover_suite(void)
 	add_case(s, "dying", test_prev_dies_after_serving, 4);
 	add_case(s, "dying", test_prev_dies_before_answering, 4);
 	add_case(s, "dying", test_prev_missed_confirmation, 2);
+	add_case(s, "dying", test_store_unavailable, 2);
 	add_case(s, "reassociation", test_reassociation, 1);
 	add_case(s, "forged_reg", test_forged_registrations, 1);
 	add_case(s, "hostile_sax", test_hostile_transfer_messages, 1);
