@@ -659,8 +659,12 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
  * The node comes back to us, whose SAs it still holds (it visited another
  * domain meanwhile): its claim must check out against our own ISAKMP SA,
  * name us and the node, and be fresh.  Nothing moves: the SAs never left.
+ * With any_member, the FA it names may also be another of the domain: it
+ * left us for that one, whose confirmation never reached us, so what we
+ * hold is an old copy and the registration (in the clear) fetches theirs.
  */
-static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *msg, size_t len)
+static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *msg, size_t len,
+			 bool any_member)
 {
 	const struct ike_peer *pc = fa_peer_of(s, home);
 	const struct fa_visitor *v = fa_find_visitor(s->fa, home);
@@ -669,7 +673,9 @@ static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *m
 	enum reuse_verdict r = REUSE_MALFORMED;
 
 	if (s->ep.ike == NULL || pc == NULL || mip_request_parse(msg, len, &rq) != MIP_PERR_OK ||
-	    !rq.ext.reuse.present || rq.ext.reuse.prev_coa.s_addr != s->fa->cfg.coa.s_addr ||
+	    !rq.ext.reuse.present ||
+	    (rq.ext.reuse.prev_coa.s_addr != s->fa->cfg.coa.s_addr &&
+	     !(any_member && fa_member(s->dom, rq.ext.reuse.prev_coa))) ||
 	    (rec = calloc(1, sizeof(*rec))) == NULL)
 		return false;
 	if (ike_export(s->ep.ike, home, false, rec) == 0) {
@@ -677,7 +683,7 @@ static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *m
 					 .home = home,
 					 .id = (const char *)pc->id.data,
 					 .id_len = pc->id.len,
-					 .us = s->fa->cfg.coa,
+					 .us = rq.ext.reuse.prev_coa,
 					 .last_accepted = v != NULL ? v->accepted_id : 0,
 					 .window_only = true,
 					 .now_ntp = mip_ident_at(ev_loop_wall_us(s->loop)),
@@ -700,7 +706,7 @@ static bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t 
 	/* SAs a hand-over took in count once the home agent accepted: until then it retransmits. */
 	if (x != NULL)
 		return x->state != FA_XF_CONFIRM;
-	return s->dom->reuse != FA_REUSE_NONE && fa_own_claim(s, home, msg, len);
+	return s->dom->reuse != FA_REUSE_NONE && fa_own_claim(s, home, msg, len, true);
 }
 
 /* ---- the new FA: fetching ---- */
@@ -835,7 +841,7 @@ static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg
 	}
 	/* Back with us, and we still hold the SAs: nothing to fetch. */
 	if (x->req.prev_coa.s_addr == s->fa->cfg.coa.s_addr &&
-	    ike_sa_find_peer(s->ep.ike, x->home) && fa_own_claim(s, x->home, msg, len)) {
+	    ike_sa_find_peer(s->ep.ike, x->home) && fa_own_claim(s, x->home, msg, len, false)) {
 		x->own = true;
 		s->reuse.reuse_reassociated++;
 		fa_xfer_finish(x, MIP_REUSE_FULL, 0, "back with us, who still hold its SAs");

@@ -1,0 +1,1236 @@
+/*
+ * The real hand-over in one process (tests/unit/net_harness.h): one node,
+ * fa1 and fa2 in domain A (one alias and MAC, an in-memory store), fa3 in
+ * domain B, a home agent, all as library instances running the actual SA
+ * transfer code (fa/fa_reuse.c, common/reuse_claim.c).  The tests drive
+ * the node's moves, traffic and the attacks of tests/testbed/
+ * test_forged_reg.sh and test_reuse_hostile.sh, and assert on what the
+ * libraries count and hold; nothing here decides what they decide.
+ * One case per item (CK_RUN_CASE picks one):
+ *
+ *  register       registration and IKE at fa1, traffic both ways through ESP;
+ *  handover       fa1 -> fa2, full and partial reuse, direct, store and both;
+ *  dying          fa1 freed or cut off mid hand-over, before or after it
+ *                 served; fa1 missing the confirmation, the node back at it;
+ *                 the store down or without the node's record;
+ *  reassociation  fa1 -> fa3 -> fa2 (store), fa2 -> fa3 -> fa2, replays;
+ *  forged_reg     the node's registration replayed, behind a new
+ *                 Identification, with a wrong MN-HA authenticator;
+ *  hostile_sax    transfer messages from non-members, under the wrong keys,
+ *                 replayed, stale, without the node's registration;
+ *  claim          the holder's checks of a claim, one at a time;
+ *  membership     a previous FA outside the new FA's domain;
+ *  forged_record  records in the store that are no good;
+ *  race           a member racing for a loan, a replay while confirming, an
+ *                 answer from a member not asked, a forged denial beside;
+ *  loan           a loan not confirmed in time: reclaimed, the late
+ *                 confirmation refused, new IPsec SAs by Quick Mode.
+ *
+ * Every test checks, whenever traffic flows, that no FA sent an ESP (SPI,
+ * sequence number) twice and that the node never took data in the clear.
+ * Each builds its own network and frees it in the teardown, so the program
+ * runs the same without fork (CK_FORK=no, as under valgrind); NH_DEBUG=1
+ * shows the libraries' log.
+ */
+#include "check_main.h"
+#include "mip_ident.h"
+#include "net_harness.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAIT_MS 3000 /* the most any step may take: a failure, not a wait */
+
+static struct nh *n;
+
+#define RC(i)  (n->fa[(i)].sec.reuse)
+#define EP(i)  (n->fa[(i)].sec.ep.ctr)
+#define MNC    (n->mn.sec.ctr)
+#define MNEP   (n->mn.sec.ep.ctr)
+#define IKE(i) (ike_engine_counters(n->fa[(i)].sec.ep.ike))
+
+static void teardown(void)
+{
+	if (n != NULL)
+		nh_free(n);
+	n = NULL;
+}
+
+static bool registered_at(struct nh *net, void *arg)
+{
+	int fa = (int)(intptr_t)arg;
+
+	return net->mn.mn.state == MN_REGISTERED &&
+	       net->mn.mn.reg_coa.s_addr == net->fa[fa].fa.cfg.coa.s_addr;
+}
+
+/* A reuse counter of an FA, for nh_run: reached while it is not 0. */
+struct counter {
+	int fa;
+	size_t off; /* in struct fa_reuse_counters */
+};
+#define REACHED(fa, name) (&(struct counter){(fa), offsetof(struct fa_reuse_counters, name)})
+
+static uint64_t counter_of(struct nh *net, const struct counter *c)
+{
+	const char *base = (const char *)&net->fa[c->fa].sec.reuse;
+
+	return *(const uint64_t *)(const void *)(base + c->off);
+}
+
+static bool reached(struct nh *net, void *arg)
+{
+	return counter_of(net, arg) > 0;
+}
+
+/* Traffic both ways, no ESP number sent twice, nothing taken in the clear. */
+static void assert_flows(const char *where)
+{
+	char why[128];
+
+	ck_assert_msg(nh_cn_send(n), "%s: correspondent -> node", where);
+	ck_assert_msg(nh_mn_send(n), "%s: node -> correspondent", where);
+	ck_assert_msg(nh_esp_unique(n, why, sizeof(why)), "%s: %s", where, why);
+	ck_assert_uint_eq(n->mn_clear_rx, 0);
+	ck_assert_uint_eq(n->tunnel_refused, 0);
+	ck_assert_uint_eq(MNEP.esp_drop_replay, 0);
+}
+
+static void move_to(int fa)
+{
+	nh_move(n, fa);
+	ck_assert_msg(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)fa),
+		      "not registered through fa%d", fa + 1);
+}
+
+static void net(const struct nh_conf *c)
+{
+	if (getenv("NH_DEBUG") != NULL)
+		log_set_level(LOG_LVL_DEBUG);
+	n = nh_new(c);
+}
+
+/* A network as c says, the node registered through fa1 with SAs (item 1). */
+static void start(const struct nh_conf *c)
+{
+	net(c);
+	move_to(NH_FA1);
+	assert_flows("at fa1");
+}
+
+static struct nh_conf conf(enum fa_reuse_mode reuse, bool direct, bool store)
+{
+	return (struct nh_conf){.reuse = reuse, .direct = direct, .store = store};
+}
+
+/*
+ * The node moves to fa2, which refuses to take its SAs over for the reason
+ * why counts, and for no other: the node negotiates (Main Mode and Quick
+ * Mode) and traffic flows.
+ */
+static void refused_at_fa2(const struct counter *why)
+{
+	const struct fa_reuse_counters *r = &RC(NH_FA2);
+	size_t mark = nh_mark(n);
+
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(counter_of(n, why), 1);
+	ck_assert_uint_eq(ah_sum_u64(r, sizeof(*r)) - r->reuse_requests - r->reuse_refused -
+				  r->store_puts - r->store_put_failures,
+			  1);
+	ck_assert_uint_eq(r->reuse_refused, 1);
+	ck_assert_uint_eq(MNC.reuse_refused, 1);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 9);
+	assert_flows("at fa2, negotiated");
+}
+
+/* ---- 1. registration and IKE at fa1, traffic both ways ---- */
+
+START_TEST(test_register_ike_traffic)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, true);
+	size_t mark;
+
+	net(&c);
+	mark = nh_mark(n);
+	move_to(NH_FA1);
+	/* Main Mode (6) and Quick Mode (3), then the registration under ESP */
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA1, mark), 9);
+	ck_assert_uint_eq(IKE(NH_FA1)->ike_established, 1);
+	ck_assert_uint_eq(IKE(NH_FA1)->children_established, 1);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.reg_accepted, 1);
+	ck_assert_uint_eq(n->ha.ctr.reg_accepted, 1);
+	ck_assert_uint_eq(n->mn.mn.ctr.reg_accepted, 1);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.drop_cleartext, 0);
+	/* the request came through ESP, the reply left through it */
+	ck_assert_uint_eq(EP(NH_FA1).esp_in, 1);
+	ck_assert_uint_eq(EP(NH_FA1).esp_out, 1);
+	/* fa1's copy in the store, written when the pair came up */
+	ck_assert_uint_eq(RC(NH_FA1).store_puts, 1);
+	ck_assert_ptr_nonnull(nh_store_get(n, &(size_t){0}));
+
+	ck_assert(nh_cn_send(n));
+	ck_assert(nh_mn_send(n));
+	ck_assert_uint_eq(EP(NH_FA1).esp_in, 2);
+	ck_assert_uint_eq(EP(NH_FA1).esp_out, 2);
+	ck_assert_uint_eq(MNEP.esp_in, 2);
+	ck_assert_uint_eq(MNEP.esp_out, 2);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.delivered_packets, 1);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.reverse_tunnelled_packets, 1);
+	ck_assert_uint_eq(n->ha.ctr.tunnel_out_packets, 1);
+	ck_assert_uint_eq(n->ha.ctr.tunnel_in_packets, 1);
+	ck_assert_uint_eq(n->mn_rx, 1);
+	ck_assert_uint_eq(n->cn_rx, 1);
+	ck_assert_uint_eq(nh_esp_sent(n, NH_FA1), 2);
+	ck_assert_uint_eq(nh_esp_sent(n, NH_MN), 2);
+	assert_flows("at fa1");
+}
+END_TEST
+
+/* ---- 2. fa1 -> fa2: full and partial, direct, store and both ---- */
+
+/*
+ * The node moves from fa1 to fa2; a packet the home agent tunnelled to fa1
+ * before the binding moved reaches fa1 while fa2 is taking the SAs over.
+ */
+static size_t handover_fa1_fa2(void)
+{
+	uint8_t late[300];
+	size_t late_len = nh_tunnel_now(n, late, sizeof(late));
+	size_t mark = nh_mark(n);
+
+	ck_assert_uint_gt(late_len, 0);
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, reached, REACHED(NH_FA2, reuse_requests)));
+	nh_tunnel_late(n, late, late_len);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	return mark;
+}
+
+START_TEST(test_handover)
+{
+	bool full = _i < 3, direct = _i % 3 != 1, store = _i % 3 != 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, direct, store);
+	size_t mark, fa1_esp, fa2_esp;
+	uint64_t fa2_puts;
+
+	start(&c);
+	fa1_esp = nh_esp_sent(n, NH_FA1);
+	fa2_puts = RC(NH_FA2).store_puts;
+	mark = handover_fa1_fa2();
+	/* full: not one IKE message; partial: Quick Mode */
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), full ? 0 : 3);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_requests, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, full);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_partial, !full);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, 0);
+	ck_assert_uint_eq(MNC.reuse_full, full);
+	ck_assert_uint_eq(MNC.reuse_partial, !full);
+	/* direct and both ask fa1, which lends; store reads fa1's copy */
+	ck_assert_uint_eq(RC(NH_FA1).served_records, direct);
+	ck_assert_uint_eq(RC(NH_FA1).served_refused + RC(NH_FA1).served_bad_proof, 0);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_prev_silent + RC(NH_FA2).fallback_store_miss, 0);
+	/* the confirmation: fa1 forgets, and a loan (full, direct) is released */
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, full && direct);
+	ck_assert_uint_eq(RC(NH_FA2).taken_unconfirmed + RC(NH_FA2).taken_denied, 0);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	/* with a store, fa2's own copy replaced fa1's */
+	ck_assert_uint_eq(RC(NH_FA2).store_puts > fa2_puts, store);
+	ck_assert_uint_eq(RC(NH_FA2).store_put_failures, 0);
+	/* the late packet: fa1 sealed it within what it kept for itself */
+	ck_assert_uint_eq(nh_esp_sent(n, NH_FA1), fa1_esp + 1);
+	fa2_esp = EP(NH_FA2).esp_out;
+	assert_flows("at fa2");
+	ck_assert_uint_gt(EP(NH_FA2).esp_out, fa2_esp);
+	ck_assert_uint_eq(nh_esp_sent(n, NH_FA1), fa1_esp + 1);
+	ck_assert_uint_eq(EP(NH_FA2).esp_drop_reserved, 0);
+}
+END_TEST
+
+/* ---- 3. the previous FA dying mid hand-over ---- */
+
+/*
+ * The node moves to fa2; once when is reached, fa1 goes: freed (a crash) or
+ * cut off; then until the node is registered through fa2 and nothing more
+ * is due (with a store, fa2 sends once its copy is kept).  The mark before.
+ */
+static size_t move_while_fa1_dies(const struct counter *when, bool freed)
+{
+	size_t mark = nh_mark(n);
+
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, reached, (void *)when));
+	if (freed)
+		nh_kill_fa(n, NH_FA1);
+	else
+		nh_silence_fa(n, NH_FA1, true);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	return mark;
+}
+
+/*
+ * fa1 lends the SAs, then goes before fa2's confirmation reaches it: the
+ * hand-over completes all the same (full reuse, no IKE).  Freed, fa1 never
+ * answers, and fa2, after its tries, stays below the loan's cap
+ * (taken_unconfirmed); cut off for a while, fa1 hears one of fa2's
+ * repeated confirmations once it is back and releases the SAs.  _i: 0
+ * both, freed; 1 both, cut off; 2 direct, freed; 3 direct, cut off.
+ */
+START_TEST(test_prev_dies_after_serving)
+{
+	bool freed = _i % 2 == 0;
+	struct nh_conf c = conf(FA_REUSE_FULL, true, _i < 2);
+	size_t mark;
+
+	start(&c);
+	mark = move_while_fa1_dies(REACHED(NH_FA1, served_records), freed);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(MNC.reuse_full, 1);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 0);
+	assert_flows("at fa2, fa1 gone");
+	if (freed) {
+		ck_assert(nh_run(n, WAIT_MS, reached, REACHED(NH_FA2, taken_unconfirmed)));
+		ck_assert_uint_eq(RC(NH_FA2).taken_released, 0);
+	} else {
+		nh_run(n, 250, NULL, NULL);
+		ck_assert_uint_eq(RC(NH_FA1).served_released, 0);
+		nh_silence_fa(n, NH_FA1, false);
+		ck_assert(nh_run(n, WAIT_MS, reached, REACHED(NH_FA2, taken_released)));
+		ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+		ck_assert_uint_eq(RC(NH_FA2).taken_unconfirmed, 0);
+		ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	}
+	ck_assert_uint_eq(RC(NH_FA2).taken_reclaimed, 0);
+	assert_flows("at fa2, confirmed or not");
+	ck_assert_uint_eq(EP(NH_FA2).esp_drop_reserved, 0);
+}
+END_TEST
+
+/*
+ * fa1 dies before it answers fa2's request.  With the store (both), fa2
+ * reads fa1's copy there once transfer_timeout_ms passed: full reuse still.
+ * Direct only, fa2 gives up (fallback_prev_silent) and the node negotiates.
+ * _i: 0 both, freed; 1 both, cut off; 2 direct, freed; 3 direct, cut off.
+ */
+START_TEST(test_prev_dies_before_answering)
+{
+	bool freed = _i % 2 == 0, store = _i < 2;
+	struct nh_conf c = conf(FA_REUSE_FULL, true, store);
+	size_t mark;
+
+	start(&c);
+	mark = move_while_fa1_dies(REACHED(NH_FA2, reuse_requests), freed);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, store);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, !store);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_prev_silent, !store);
+	ck_assert_uint_eq(MNC.reuse_full, store);
+	ck_assert_uint_eq(MNC.reuse_refused, !store);
+	/* with the store no IKE at all; without, Main Mode and Quick Mode */
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), store ? 0 : 9);
+	assert_flows("at fa2, fa1 gone");
+}
+END_TEST
+
+/*
+ * fa1 is cut off while the node moves to fa2 (both: fa2 falls back to the
+ * store), so fa2's confirmation never reaches it; back, fa1 still holds its
+ * old copy of the SAs.  When the node returns to fa1, naming fa2, fa1 lets
+ * its registration in the clear (the claim checks out against its ISAKMP
+ * SA) and takes the SAs from fa2.  Found by this test: fa1 dropped every
+ * such registration as cleartext from a node with SAs, so the node could
+ * not register there until those SAs ended.  _i: 0 full, 1 partial.
+ */
+START_TEST(test_prev_missed_confirmation)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, true);
+	size_t mark;
+
+	start(&c);
+	nh_silence_fa(n, NH_FA1, true);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(full ? RC(NH_FA2).reuse_full : RC(NH_FA2).reuse_partial, 1);
+	assert_flows("at fa2");
+	nh_silence_fa(n, NH_FA1, false);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	mark = nh_mark(n);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.drop_cleartext, 0);
+	ck_assert_uint_eq(RC(NH_FA2).served_records, 1);
+	ck_assert_uint_eq(full ? RC(NH_FA1).reuse_full : RC(NH_FA1).reuse_partial, 1);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA1, mark), full ? 0 : 3);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows("back at fa1");
+}
+END_TEST
+
+/*
+ * A registration request with an SA reuse extension for the node's ISAKMP
+ * SA with domain A: by default the node's own claim on fa1 as it would make
+ * it now (NAI, MN-HA, the extension naming fa1 and the SA's cookies, the
+ * proof computed with the node's copy of SKEYID_a), or with one thing
+ * changed.  A forged proof is what a requester without the node's
+ * registration can send; the others reach the checks behind the proof.
+ */
+struct claim {
+	const char *home, *nai, *prev; /* NULL: the node's, the node's, fa1 */
+	int64_t id_offset_s;           /* the Identification this far from now */
+	bool old_id;                   /* the node's last Identification, not a new one */
+	size_t proof_len;              /* 0: the SA's PRF's length */
+	bool forged_proof;             /* a proof nobody computed */
+	bool trailing;                 /* an extension (skippable) after ours */
+};
+
+static size_t claim_reg(const struct claim *c, uint8_t *out, size_t cap)
+{
+	struct sax_record rec;
+	struct mip_key k = ah_key(AH_SPI_ALICE, AH_SEED_ALICE);
+	struct ah_req r = {.flags = MIP_RQ_T,
+			   .lifetime = 300,
+			   .home_addr = ah_ip(c->home != NULL ? c->home : AH_ALICE),
+			   .home_agent = ah_ip(AH_HA),
+			   .coa = ah_ip(AH_COA2),
+			   .id = c->old_id ? n->mn.mn.last_id
+					   : mip_ident_next(n->mn.mn.last_id, c->id_offset_s),
+			   .nai = c->nai != NULL ? c->nai : AH_NAI_ALICE,
+			   .mn_ha = &k};
+	struct mip_reuse_req q = {.prev_coa = ah_ip(c->prev != NULL ? c->prev : AH_COA1)};
+	size_t len = ah_build_request(&r, out, cap), covered, proof_len;
+	uint8_t mac[IKE_MAX_HASH], *auth;
+	struct buf b;
+
+	ck_assert_int_eq(ike_export(n->mn.sec.ep.ike, ah_ip(NH_ALIAS_A), false, &rec), 0);
+	proof_len = c->proof_len != 0 ? c->proof_len : rec.isakmp.hash_len;
+	memcpy(q.icookie, rec.isakmp.icookie, 8);
+	memcpy(q.rcookie, rec.isakmp.rcookie, 8);
+	buf_init_append(&b, out, cap, len);
+	ck_assert_int_eq(mip_ext_put_reuse(&b, &q, proof_len, &auth, &covered), 0);
+	ck_assert_int_eq(ike_possession_mac(&rec.isakmp, out, covered, mac), 0);
+	memcpy(auth, mac, proof_len);
+	if (c->forged_proof)
+		memset(auth, 0x5a, proof_len);
+	if (c->trailing)
+		ck_assert(buf_put_u8(&b, 200) == BUF_OK && buf_put_u8(&b, 2) == BUF_OK &&
+			  buf_put_u16(&b, 0xabcd) == BUF_OK);
+	sax_record_wipe(&rec);
+	return buf_used(&b);
+}
+
+/*
+ * The store cannot help (technique store): it is down (silent: fa2 waits
+ * transfer_timeout_ms, fallback_store_down), or it has no record of the
+ * node (fallback_store_miss).  The node negotiates with fa2.  _i: 0 down,
+ * 1 no record.
+ */
+START_TEST(test_store_unavailable)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+
+	start(&c);
+	if (_i == 0)
+		n->store.down = true;
+	else
+		nh_store_forget(n);
+	refused_at_fa2(_i == 0 ? REACHED(NH_FA2, fallback_store_down)
+			       : REACHED(NH_FA2, fallback_store_miss));
+}
+END_TEST
+
+/* ---- 4. re-association ---- */
+
+/*
+ * fa1 -> fa3 (domain B: the node negotiates there) -> fa2, which reads the
+ * copy fa1 wrote to the store: full reuse, no IKE.  Then fa2 -> fa3 -> fa2:
+ * fa2 still holds the SAs and takes the node back at once
+ * (reuse_reassociated); on the way fa3, too, takes it back.  A replay of
+ * the node's re-association registration at fa2 while it is away gets
+ * nowhere.
+ */
+START_TEST(test_reassociation)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+	uint8_t reg[1024];
+	size_t mark, len;
+
+	start(&c);
+	mark = nh_mark(n);
+	move_to(NH_FA3);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA3, mark), 9);
+	ck_assert_uint_eq(RC(NH_FA3).reuse_requests, 0);
+	assert_flows("at fa3");
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1])); /* nobody asked for them */
+
+	mark = nh_mark(n);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 0);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 0); /* the store, not fa1 */
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("at fa2");
+
+	move_to(NH_FA3);
+	ck_assert_uint_eq(RC(NH_FA3).reuse_reassociated, 1);
+	assert_flows("back at fa3");
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+
+	mark = nh_mark(n);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 0);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 2);
+	ck_assert_uint_eq(MNC.reuse_full, 3);
+	ck_assert_uint_eq(RC(NH_FA2).served_records + RC(NH_FA1).served_records, 0);
+	assert_flows("back at fa2");
+
+	/* the node's re-association registration, replayed at fa2 while it is at fa3 */
+	len = nh_reuse_reg(n, NH_FA2, n->fa[NH_FA2].fa.cfg.coa, reg, sizeof(reg));
+	ck_assert_uint_gt(len, 0);
+	move_to(NH_FA3);
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_requests, 2);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows("at fa3 after the replay");
+	move_to(NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 2);
+	assert_flows("back at fa2 after the replay");
+
+	/* fa2 forgets the node's registration while it is away: the window alone judges */
+	move_to(NH_FA3);
+	fa_expire(&n->fa[NH_FA2].fa, nh_now_ms(n) + 3600000);
+	ck_assert_ptr_null(fa_find_visitor(&n->fa[NH_FA2].fa, ah_ip(AH_ALICE)));
+	/* (a claim on fa2 with an Identification a minute ahead is not let in) */
+	len = claim_reg(&(struct claim){.prev = AH_COA2, .id_offset_s = 60}, reg, sizeof(reg));
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 2);
+	move_to(NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 3);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 2);
+	assert_flows("back at fa2, which had forgotten the registration");
+}
+END_TEST
+
+/* ---- 5. attacks ---- */
+
+/* The registration request with its Identification replaced (offset 16, RFC 5944 3.3). */
+static void set_ident(uint8_t *reg, uint64_t id)
+{
+	for (int i = 0; i < 8; i++)
+		reg[16 + i] = (uint8_t)(id >> (56 - 8 * i));
+}
+
+/* Flip the first byte of the MN-HA authenticator. */
+static void flip_mn_ha(uint8_t *reg, size_t len)
+{
+	struct mip_reg_request rq;
+
+	ck_assert_int_eq(mip_request_parse(reg, len, &rq), MIP_PERR_OK);
+	ck_assert(rq.ext.mn_ha.present);
+	reg[rq.ext.mn_ha.auth - reg] ^= 0xff;
+}
+
+/*
+ * test_forged_reg.sh: the node moves fa1 -> fa2 -> fa1 -> fa2 while fa1's
+ * link is watched, so the attacker holds R, its cleartext reuse
+ * registration naming fa2.  With the node at fa2, from a host on fa1's
+ * link: R replayed; R's extension behind a new Identification; the same
+ * with a wrong MN-HA authenticator; R with only MN-HA changed.  fa2, which
+ * holds the SAs, lends nothing (served_stale, served_bad_proof); fa1 takes
+ * the store's copy and drops it when the home agent denies the replay
+ * (taken_denied), or refuses the copy for the proof (fallback_possession).
+ */
+struct forged {
+	const char *what;
+	bool new_ident, bad_mn_ha;
+};
+
+static const struct forged forged[] = {
+	{"replayed as it was", false, false},
+	{"extension behind a new Identification", true, false},
+	{"new Identification, wrong MN-HA authenticator", true, true},
+	{"wrong MN-HA authenticator", false, true},
+};
+
+START_TEST(test_forged_registrations)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, true);
+	uint8_t r0[1024];
+	size_t len;
+	uint64_t served0, puts0;
+
+	start(&c);
+	move_to(NH_FA2);
+	move_to(NH_FA1);
+	len = nh_reuse_reg(n, NH_FA1, n->fa[NH_FA2].fa.cfg.coa, r0, sizeof(r0));
+	ck_assert_uint_gt(len, 0);
+	move_to(NH_FA2);
+	assert_flows("at fa2");
+	served0 = RC(NH_FA2).served_records;
+	puts0 = RC(NH_FA1).store_puts;
+	ck_assert_uint_eq(served0, 1);
+
+	for (size_t k = 0; k < sizeof(forged) / sizeof(forged[0]); k++) {
+		const struct forged *f = &forged[k];
+		uint8_t reg[1024];
+		uint64_t stale = RC(NH_FA2).served_stale, proof = RC(NH_FA2).served_bad_proof;
+		uint64_t denied = RC(NH_FA1).taken_denied, poss = RC(NH_FA1).fallback_possession;
+		uint64_t ha_deny = n->ha.ctr.deny_identification + n->ha.ctr.deny_mn_auth;
+		bool replay = !f->new_ident && !f->bad_mn_ha;
+
+		memcpy(reg, r0, len);
+		if (f->new_ident)
+			set_ident(reg, mip_ident_next(n->mn.mn.last_id, 0));
+		if (f->bad_mn_ha)
+			flip_mn_ha(reg, len);
+		nh_inject_reg(n, NH_FA1, reg, len);
+		nh_settle(n);
+		ck_assert_msg(RC(NH_FA2).served_stale == stale + replay, "%s: served_stale",
+			      f->what);
+		ck_assert_msg(RC(NH_FA2).served_bad_proof == proof + !replay,
+			      "%s: served_bad_proof", f->what);
+		ck_assert_msg(RC(NH_FA1).taken_denied == denied + replay, "%s: taken_denied",
+			      f->what);
+		ck_assert_msg(RC(NH_FA1).fallback_possession == poss + !replay,
+			      "%s: fallback_possession", f->what);
+		ck_assert_msg(n->ha.ctr.deny_identification + n->ha.ctr.deny_mn_auth == ha_deny + 1,
+			      "%s: the home agent's denial", f->what);
+		ck_assert_msg(RC(NH_FA2).served_records == served0, "%s: served", f->what);
+		ck_assert_uint_eq(RC(NH_FA2).served_reclaimed, 0);
+		ck_assert_msg(nh_fa_holds(&n->fa[NH_FA2]), "%s: fa2 lost the SAs", f->what);
+		ck_assert_msg(!nh_fa_holds(&n->fa[NH_FA1]), "%s: fa1 kept SAs", f->what);
+		ck_assert(registered_at(n, (void *)(intptr_t)NH_FA2));
+		assert_flows(f->what);
+	}
+	/* the store still has fa2's copy: fa1 wrote nothing */
+	ck_assert_uint_eq(RC(NH_FA1).store_puts, puts0);
+	/* and the node still hands over: fa2 lends, fa1 takes the SAs */
+	move_to(NH_FA1);
+	ck_assert_uint_eq(RC(NH_FA2).served_records, served0 + 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_full, 2 + 1); /* its own two, and the replay's */
+	assert_flows("back at fa1");
+}
+END_TEST
+
+/* A transfer message for the node built by a test: what a hostile sender can make. */
+static size_t sax_msg(uint8_t *out, size_t cap, uint8_t type, const char *sender,
+		      const struct sax_keys *k, const uint8_t *reg, size_t reg_len, uint64_t age_ms)
+{
+	struct sax_msg *m = calloc(1, sizeof(*m));
+	struct buf b;
+
+	ck_assert_ptr_nonnull(m);
+	m->version = SAX_VERSION;
+	m->type = type;
+	m->sender = ah_ip(sender);
+	m->mn_id_len = strlen(AH_NAI_ALICE);
+	memcpy(m->mn_id, AH_NAI_ALICE, m->mn_id_len);
+	if (reg != NULL) {
+		memcpy(m->req.reg, reg, reg_len);
+		m->req.reg_len = (uint16_t)reg_len;
+	}
+	sax_stamp(m);
+	m->timestamp_ms -= age_ms;
+	buf_init_write(&b, out, cap);
+	ck_assert_int_eq(sax_build(&b, m, k), SAX_E_OK);
+	free(m);
+	return buf_used(&b);
+}
+
+static uint8_t sax_flags(const struct nh_sax *s, const struct sax_keys *k)
+{
+	struct sax_msg *m = calloc(1, sizeof(*m));
+	uint8_t f;
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(sax_parse(s->d, s->len, k, store_wall_ms(), 30000, NULL, m), SAX_E_OK);
+	ck_assert_uint_eq(m->type, SAX_REFUSED);
+	f = (uint8_t)m->flags;
+	sax_record_wipe(&m->rec);
+	free(m);
+	return f;
+}
+
+/* A hostile transfer message to fa1: its type, source, Sender field, keys and age. */
+struct hostile {
+	const char *what;
+	uint8_t type;
+	const char *src, *sender;
+	const struct sax_keys *(*keys)(void);
+	uint64_t age_ms;
+};
+
+/* Send msg to fa1 from src and settle: fa1's answer to src, or NULL. */
+static const struct nh_sax *to_fa1(const char *src, const uint8_t *msg, size_t len)
+{
+	size_t first = n->n_saxs;
+
+	nh_inject_sax(n, ah_ip(src), NH_FA1, msg, len);
+	nh_settle(n);
+	return nh_sax_last(n, SAX_REFUSED, ah_ip(src), first);
+}
+
+static size_t hostile_msg(const struct hostile *h, uint8_t *msg, const uint8_t *reg, size_t len)
+{
+	return sax_msg(msg, SAX_MSG_MAX, h->type, h->sender, h->keys(),
+		       h->type == SAX_REQUEST ? reg : NULL, len, h->age_ms);
+}
+
+/* Each is counted as bad and gets no answer (the replay of a good one, too). */
+static const struct hostile unauthentic[] = {
+	{"under K_DB alone (the store's key), as fa2", SAX_REQUEST, AH_COA2, AH_COA2, nh_keys_a, 0},
+	{"under domain B's keys, from fa3", SAX_REQUEST, NH_COA3, NH_COA3, nh_fa_keys_b, 0},
+	{"a member's Sender from another source", SAX_REQUEST, NH_OUTSIDER, NH_COA4, nh_fa_keys_a,
+	 0},
+	{"stamped a minute ago (the window is 30 s)", SAX_REQUEST, NH_COA4, NH_COA4, nh_fa_keys_a,
+	 60000},
+	{"STORE_DEL under K_DB, as fa2", SAX_STORE_DEL, AH_COA2, AH_COA2, nh_keys_a, 0},
+};
+
+static const struct hostile outsider = {"from a non-member, the right keys",
+					SAX_REQUEST,
+					NH_OUTSIDER,
+					NH_OUTSIDER,
+					nh_fa_keys_a,
+					0};
+static const struct hostile member = {"from a member, without the node's registration",
+				      SAX_REQUEST,
+				      NH_COA4,
+				      NH_COA4,
+				      nh_fa_keys_a,
+				      0};
+static const struct hostile outsider_del = {"STORE_DEL from a non-member, the right keys",
+					    SAX_STORE_DEL,
+					    NH_OUTSIDER,
+					    NH_OUTSIDER,
+					    nh_fa_keys_a,
+					    0};
+
+/*
+ * test_reuse_hostile.sh 1-5 and 8, against fa1, which holds the node's
+ * SAs: a REQUEST under the domain's FA-to-FA keys from a non-member
+ * (REFUSED not_member), then the same bytes again (a replay); one under
+ * K_DB alone, the store's key; one under domain B's keys; one from a member
+ * whose Sender is not its source; one stamped a minute ago; a member asking
+ * without the node's registration (the control: it gets past every check
+ * but the proof); a STORE_DEL forged under K_DB as fa2, and one under the
+ * right keys from a non-member.  fa1 lends nothing, keeps the SAs, and
+ * traffic flows.
+ */
+START_TEST(test_hostile_transfer_messages)
+{
+	uint8_t msg[SAX_MSG_MAX], reg[600];
+	size_t len, reg_len;
+	const struct nh_sax *ans;
+	struct nh_conf c = conf(FA_REUSE_FULL, true, true);
+
+	start(&c);
+	reg_len = claim_reg(&(struct claim){.forged_proof = true}, reg, sizeof(reg));
+
+	len = hostile_msg(&outsider, msg, reg, reg_len);
+	ans = to_fa1(outsider.src, msg, len);
+	ck_assert_ptr_nonnull(ans);
+	ck_assert_uint_eq(sax_flags(ans, nh_fa_keys_a()), SAX_R_NOT_MEMBER);
+	ck_assert_uint_eq(RC(NH_FA1).served_not_member, 1);
+	ck_assert_ptr_null(to_fa1(outsider.src, msg, len)); /* replayed */
+	ck_assert_uint_eq(RC(NH_FA1).served_not_member, 1);
+	ck_assert_uint_eq(RC(NH_FA1).sax_bad_messages, 1);
+
+	for (size_t k = 0; k < sizeof(unauthentic) / sizeof(unauthentic[0]); k++) {
+		const struct hostile *h = &unauthentic[k];
+		len = hostile_msg(h, msg, reg, reg_len);
+		ck_assert_msg(to_fa1(h->src, msg, len) == NULL, "%s: answered", h->what);
+		ck_assert_msg(RC(NH_FA1).sax_bad_messages == k + 2, "%s: not counted", h->what);
+	}
+
+	len = hostile_msg(&member, msg, reg, reg_len);
+	ans = to_fa1(member.src, msg, len);
+	ck_assert_ptr_nonnull(ans);
+	ck_assert_uint_eq(sax_flags(ans, nh_fa_keys_a()), SAX_R_PROOF);
+	ck_assert_uint_eq(RC(NH_FA1).served_bad_proof, 1);
+
+	len = hostile_msg(&outsider_del, msg, reg, reg_len);
+	ck_assert_ptr_null(to_fa1(outsider_del.src, msg, len));
+	ck_assert_ptr_null(nh_sax_last(n, SAX_RELEASED, ah_ip(NH_OUTSIDER), 0));
+
+	ck_assert_uint_eq(RC(NH_FA1).sax_bad_messages, 6);
+	ck_assert_uint_eq(RC(NH_FA1).served_released + RC(NH_FA1).served_late_confirm, 0);
+	ck_assert_uint_eq(RC(NH_FA1).served_records + RC(NH_FA1).served_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA1).served_stale, 0);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("at fa1 after the hostile messages");
+	/* and the node's own hand-over still works */
+	move_to(NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * The holder's checks of a claim one at a time: member fa4 asks fa1, which
+ * holds the node's SAs, with the node's claim on fa1 as the node would
+ * make it now, but for one thing; each is refused for the proof or as
+ * stale.  The claim as it is then gets the SAs (the control).  Once fa1 has
+ * forgotten the node's last registration (its lifetime ended), not even
+ * that: nothing tells fa1 the claim is newer.
+ */
+static const struct {
+	const char *what;
+	struct claim c;
+	bool stale;
+} refused_claims[] = {
+	{"a forged proof", {.forged_proof = true}, false},
+	{"a proof of another length", {.proof_len = 20}, false},
+	{"an extension after ours", {.trailing = true}, false},
+	{"another home address", {.home = AH_CAROL}, false},
+	{"another NAI", {.nai = AH_NAI_CAROL}, false},
+	{"another previous FA", {.prev = AH_COA2}, false},
+	{"the Identification fa1 accepted last", {.old_id = true}, true},
+	{"an Identification a minute ahead", {.id_offset_s = 60}, true},
+};
+
+/* fa4 asks fa1 with the claim: fa1's answer, a RECORD or REFUSED (flags in *why). */
+static uint8_t fa4_asks(const struct claim *cl, uint8_t *why)
+{
+	uint8_t msg[SAX_MSG_MAX], reg[600];
+	size_t first = n->n_saxs, len = claim_reg(cl, reg, sizeof(reg));
+	const struct nh_sax *ans;
+
+	len = sax_msg(msg, sizeof(msg), SAX_REQUEST, NH_COA4, nh_fa_keys_a(), reg, len, 0);
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA1, msg, len);
+	nh_settle(n);
+	if ((ans = nh_sax_last(n, SAX_RECORD, ah_ip(NH_COA4), first)) != NULL)
+		return SAX_RECORD;
+	ans = nh_sax_last(n, SAX_REFUSED, ah_ip(NH_COA4), first);
+	ck_assert_ptr_nonnull(ans);
+	*why = sax_flags(ans, nh_fa_keys_a());
+	return SAX_REFUSED;
+}
+
+START_TEST(test_holder_claim_checks)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	uint8_t why = 0, reg[600];
+	size_t len;
+
+	start(&c);
+	for (size_t k = 0; k < sizeof(refused_claims) / sizeof(refused_claims[0]); k++) {
+		uint64_t proof = RC(NH_FA1).served_bad_proof, stale = RC(NH_FA1).served_stale;
+		bool st = refused_claims[k].stale;
+		ck_assert_msg(fa4_asks(&refused_claims[k].c, &why) == SAX_REFUSED, "%s: lent",
+			      refused_claims[k].what);
+		ck_assert_msg(why == (st ? SAX_R_STALE_REG : SAX_R_PROOF), "%s: reason %u",
+			      refused_claims[k].what, why);
+		ck_assert_msg(RC(NH_FA1).served_bad_proof == proof + !st &&
+				      RC(NH_FA1).served_stale == stale + st,
+			      "%s: counters", refused_claims[k].what);
+	}
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 0);
+	ck_assert_uint_eq(RC(NH_FA1).sax_bad_messages, 0);
+	assert_flows("at fa1, nothing lent");
+
+	ck_assert_uint_eq(fa4_asks(&(struct claim){0}, &why), SAX_RECORD);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+
+	fa_expire(&n->fa[NH_FA1].fa, nh_now_ms(n) + 3600000);
+	ck_assert_ptr_null(fa_find_visitor(&n->fa[NH_FA1].fa, ah_ip(AH_ALICE)));
+	ck_assert_uint_eq(fa4_asks(&(struct claim){0}, &why), SAX_REFUSED);
+	ck_assert_uint_eq(why, SAX_R_STALE_REG);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+
+	/* in the clear at fa1, which holds SAs, a claim naming no FA of the domain stays out */
+	len = claim_reg(&(struct claim){.prev = NH_OUTSIDER}, reg, sizeof(reg));
+	nh_inject_reg(n, NH_FA1, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.drop_cleartext, 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_requests, 0);
+}
+END_TEST
+
+/*
+ * fa2 does not count fa1 as a member of its domain (fa1 is outside it, or
+ * the list says so).  Direct only, fa2 does not ask it
+ * (fallback_not_member); with the store too, it refuses the copy fa1 wrote
+ * there (fallback_bad_record: written by a non-member).  The node
+ * negotiates.  _i: 0 direct, 1 both.
+ */
+START_TEST(test_prev_not_member)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, _i == 1);
+
+	start(&c);
+	ck_assert_uint_eq(n->fa[NH_FA2].dom.members[0].s_addr, ah_ip(AH_COA1).s_addr);
+	n->fa[NH_FA2].dom.members[0] = ah_ip(NH_OUTSIDER);
+	refused_at_fa2(_i == 0 ? REACHED(NH_FA2, fallback_not_member)
+			       : REACHED(NH_FA2, fallback_bad_record));
+	ck_assert_uint_eq(RC(NH_FA1).served_records + RC(NH_FA1).served_not_member, 0);
+}
+END_TEST
+
+/* ---- forged records in the store ---- */
+
+enum forgery {
+	F_COOKIES,    /* right keys, random cookies, no pairs (test_reuse_hostile.sh 6) */
+	F_OTHER_K_SA, /* sealed under another K_SA (test_reuse_hostile.sh 7) */
+	F_FLIPPED,    /* one byte of the Sealed field changed: the HMAC fails */
+	F_OTHER_HOME, /* the node's own record, for another home address */
+	F_NON_MEMBER, /* the node's own record, written by a non-member */
+	F_SAME_KEYS,  /* the node's own keys under other cookies */
+	F_EXPIRED,    /* the node's own record, ended a second ago */
+	F_FORGERIES
+};
+
+static void forge_record(enum forgery f)
+{
+	struct sax_msg *m = calloc(1, sizeof(*m));
+	struct sax_keys k = *nh_keys_a();
+	uint8_t out[SAX_MSG_MAX], forged_msg[SAX_MSG_MAX];
+	const uint8_t *cur;
+	size_t len;
+	struct buf b;
+
+	ck_assert_ptr_nonnull(m);
+	cur = nh_store_get(n, &len);
+	ck_assert_ptr_nonnull(cur);
+	memcpy(out, cur, len);
+	if (f == F_FLIPPED) {
+		out[len - SAX_MAC_LEN - 20] ^= 0x01;
+		nh_store_set(n, out, len);
+		free(m);
+		return;
+	}
+	ck_assert_int_eq(sax_parse(out, len, &k, store_wall_ms(), 0, NULL, m), SAX_E_OK);
+	switch (f) {
+	case F_COOKIES:
+		for (int i = 0; i < 8; i++) {
+			m->rec.isakmp.icookie[i] = (uint8_t)(0x11 * i + 1);
+			m->rec.isakmp.rcookie[i] = (uint8_t)(0x13 * i + 7);
+		}
+		memset(m->rec.isakmp.skeyid_a, 0x77, sizeof(m->rec.isakmp.skeyid_a));
+		m->rec.n_children = 0;
+		break;
+	case F_OTHER_K_SA:
+		memcpy(k.k_sa, nh_fa_keys_b()->k_sa, SAX_KEY_LEN);
+		break;
+	case F_OTHER_HOME:
+		m->rec.home_addr = ah_ip(AH_CAROL);
+		break;
+	case F_NON_MEMBER:
+		m->rec.prev_coa = ah_ip(NH_OUTSIDER);
+		break;
+	case F_SAME_KEYS:
+		m->rec.isakmp.icookie[0] ^= 0xff;
+		break;
+	case F_EXPIRED:
+		m->expires_ms = store_wall_ms() - 1000;
+		break;
+	default:
+		break;
+	}
+	m->has_record = true;
+	sax_stamp(m);
+	buf_init_write(&b, forged_msg, sizeof(forged_msg));
+	ck_assert_int_eq(sax_build(&b, m, &k), SAX_E_OK);
+	nh_store_set(n, forged_msg, buf_used(&b));
+	sax_record_wipe(&m->rec);
+	free(m);
+}
+
+/*
+ * A record in the store that is no good, fa1 cut off so the direct request
+ * goes unanswered: fa2 falls back to the store, refuses the record with
+ * the counter for its fault, and the node negotiates; traffic flows.
+ */
+START_TEST(test_forged_store_record)
+{
+	/* the counter for each forgery, as enum forgery orders them */
+	const struct counter *why[F_FORGERIES] = {
+		REACHED(NH_FA2, fallback_possession), REACHED(NH_FA2, fallback_bad_record),
+		REACHED(NH_FA2, fallback_bad_record), REACHED(NH_FA2, fallback_bad_record),
+		REACHED(NH_FA2, fallback_bad_record), REACHED(NH_FA2, fallback_possession),
+		REACHED(NH_FA2, fallback_expired),
+	};
+	struct nh_conf c = conf(FA_REUSE_FULL, true, true);
+
+	start(&c);
+	nh_silence_fa(n, NH_FA1, true);
+	forge_record((enum forgery)_i);
+	refused_at_fa2(why[_i]);
+}
+END_TEST
+
+/*
+ * A member racing for a loan (test_reuse_hostile.sh's requester, with the
+ * node's own fresh registration): fa1 has lent the SAs to fa2, whose
+ * confirmation waits for the home agent.  A REQUEST from member fa4 with
+ * that registration is refused (lent to another FA), and its STORE_DEL
+ * too (served_late_confirm); fa2's own confirmation then counts.
+ */
+static bool drop_ha_to_fa2(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	(void)net;
+	(void)arg;
+	return e->kind == NH_EV_FROM_HA && e->to.s_addr == ah_ip(AH_COA2).s_addr;
+}
+
+START_TEST(test_member_races_for_loan)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	const struct nh_sax *ans;
+	uint8_t msg[SAX_MSG_MAX], reg[1024];
+	size_t len, reg_len, first;
+
+	start(&c);
+	n->filter = drop_ha_to_fa2;
+	nh_move(n, NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+	reg_len = nh_reuse_reg(n, NH_FA2, n->fa[NH_FA1].fa.cfg.coa, reg, sizeof(reg));
+	ck_assert_uint_gt(reg_len, 0);
+
+	first = n->n_saxs;
+	len = sax_msg(msg, sizeof(msg), SAX_REQUEST, NH_COA4, nh_fa_keys_a(), reg, reg_len, 0);
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA1, msg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_refused, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+	ans = nh_sax_last(n, SAX_REFUSED, ah_ip(NH_COA4), first);
+	ck_assert_ptr_nonnull(ans);
+	ck_assert_uint_eq(sax_flags(ans, nh_fa_keys_a()), SAX_R_UNKNOWN);
+
+	len = sax_msg(msg, sizeof(msg), SAX_STORE_DEL, NH_COA4, nh_fa_keys_a(), NULL, 0, 0);
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA1, msg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 0);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+
+	n->filter = NULL;
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * While fa2 waits for fa1's RELEASED (its loan not yet confirmed), the
+ * node's own registration, replayed in the clear on fa2's link, stays out:
+ * the SAs fa2 took in count now, and the node registers under them.
+ */
+static bool drop_released_to_fa2(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	(void)net;
+	(void)arg;
+	return e->kind == NH_EV_SAX && e->to.s_addr == ah_ip(AH_COA2).s_addr && e->len > 1 &&
+	       e->d[1] == SAX_RELEASED;
+}
+
+START_TEST(test_replay_while_confirming)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	uint8_t reg[1024];
+	size_t len;
+	uint64_t requests;
+
+	start(&c);
+	n->filter = drop_released_to_fa2;
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 0);
+	len = nh_reuse_reg(n, NH_FA2, n->fa[NH_FA1].fa.cfg.coa, reg, sizeof(reg));
+	ck_assert_uint_gt(len, 0);
+	requests = n->ha.ctr.reg_requests;
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA2].fa.ctr.drop_cleartext, 1);
+	ck_assert_uint_eq(n->ha.ctr.reg_requests, requests);
+	n->filter = NULL;
+	ck_assert(nh_run(n, WAIT_MS, reached, REACHED(NH_FA2, taken_released)));
+	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * An answer about the node from another member (fa4) than the FA fa2 asked
+ * is none of fa2's business: fa2 takes fa1's RECORD all the same.
+ */
+START_TEST(test_answer_from_another_member)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	uint8_t msg[SAX_MSG_MAX];
+	size_t len;
+
+	start(&c);
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, reached, REACHED(NH_FA2, reuse_requests)));
+	len = sax_msg(msg, sizeof(msg), SAX_REFUSED, NH_COA4, nh_fa_keys_a(), NULL, 0, 0);
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA2, msg, len);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_prev_refused + RC(NH_FA2).reuse_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA2).sax_bad_messages, 0);
+	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * The home agent's reply to fa2 for the node's registration is lost, and a
+ * forged registration (the node's, behind a new Identification and with a
+ * wrong MN-HA authenticator) reaches fa2 meanwhile: its denial is no
+ * reason to drop the SAs fa2 is taking over.  The node's retransmission
+ * completes the hand-over.
+ */
+static bool drop_first_reply_to_fa2(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	unsigned *dropped = arg;
+
+	(void)net;
+	if (e->kind != NH_EV_FROM_HA || e->to.s_addr != ah_ip(AH_COA2).s_addr || *dropped > 0)
+		return false;
+	++*dropped;
+	return true;
+}
+
+START_TEST(test_forged_denial_beside)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	unsigned dropped = 0;
+	uint8_t reg[1024];
+	size_t len;
+
+	start(&c);
+	n->filter = drop_first_reply_to_fa2;
+	n->filter_arg = &dropped;
+	nh_move(n, NH_FA2);
+	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	len = nh_reuse_reg(n, NH_FA2, n->fa[NH_FA1].fa.cfg.coa, reg, sizeof(reg));
+	ck_assert_uint_gt(len, 0);
+	set_ident(reg, mip_ident_next(n->mn.mn.last_id, 0));
+	flip_mn_ha(reg, len);
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(n->ha.ctr.deny_mn_auth, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_denied, 0);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_denied, 0);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	assert_flows("at fa2");
+}
+END_TEST
+
+/* ---- 6. a loan not confirmed in time ---- */
+
+static bool fa2_rekeyed(struct nh *net, void *arg)
+{
+	(void)arg;
+	return net->fa[NH_FA2].sec.reuse.taken_reclaimed > 0 &&
+	       registered_at(net, (void *)(intptr_t)NH_FA2) && nh_fa_pair(&net->fa[NH_FA2]) != NULL;
+}
+
+/*
+ * test_forged_reg.sh's second part: the home agent's replies to fa2 are
+ * dropped while the node moves fa1 -> fa2 (direct), so fa2 cannot confirm
+ * its loan; after lend_timeout_ms fa1 takes the SAs back and goes on above
+ * the cap (a late packet to fa1 shows it).  Once the replies pass, fa2
+ * confirms late, fa1 refuses, and fa2 makes new IPsec SAs with the node by
+ * Quick Mode.
+ */
+START_TEST(test_loan_reclaimed)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+	uint8_t late[300];
+	size_t late_len, fa1_esp, mark;
+	uint32_t old_spi;
+	uint64_t children;
+
+	start(&c);
+	old_spi = nh_fa_pair(&n->fa[NH_FA1])->out.spi;
+	late_len = nh_tunnel_now(n, late, sizeof(late));
+	ck_assert_uint_gt(late_len, 0);
+	n->filter = drop_ha_to_fa2;
+	mark = nh_mark(n);
+	nh_move(n, NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert(nh_run(n, WAIT_MS, reached, REACHED(NH_FA1, served_reclaimed)));
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 0);
+	/* fa1 sends on: above the numbers it lent */
+	fa1_esp = nh_esp_sent(n, NH_FA1);
+	nh_tunnel_late(n, late, late_len);
+	ck_assert_uint_eq(nh_esp_sent(n, NH_FA1), fa1_esp + 1);
+
+	children = IKE(NH_FA2)->children_established;
+	n->filter = NULL;
+	ck_assert(nh_run(n, WAIT_MS, fa2_rekeyed, NULL));
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_reclaimed, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 0);
+	ck_assert_uint_ne(nh_fa_pair(&n->fa[NH_FA2])->out.spi, old_spi);
+	/* Quick Mode, and the Delete of the pair fa1 took back */
+	ck_assert_uint_ge(nh_ike_since(n, NH_FA2, mark), 3);
+	ck_assert_uint_eq(IKE(NH_FA2)->children_established, children + 1);
+	assert_flows("at fa2 with new IPsec SAs");
+}
+END_TEST
+
+/* One case per item, so CK_RUN_CASE picks one (e.g. CK_RUN_CASE=dying). */
+static void add_case(Suite *s, const char *name, const TTest *t, int loops)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, t, 0, loops);
+	suite_add_tcase(s, tc);
+}
+
+static Suite *handover_suite(void)
+{
+	Suite *s = suite_create("handover");
+
+	add_case(s, "register", test_register_ike_traffic, 1);
+	add_case(s, "handover", test_handover, 6);
+	add_case(s, "dying", test_prev_dies_after_serving, 4);
+	add_case(s, "dying", test_prev_dies_before_answering, 4);
+	add_case(s, "dying", test_prev_missed_confirmation, 2);
+	add_case(s, "dying", test_store_unavailable, 2);
+	add_case(s, "reassociation", test_reassociation, 1);
+	add_case(s, "forged_reg", test_forged_registrations, 1);
+	add_case(s, "hostile_sax", test_hostile_transfer_messages, 1);
+	add_case(s, "claim", test_holder_claim_checks, 1);
+	add_case(s, "membership", test_prev_not_member, 2);
+	add_case(s, "forged_record", test_forged_store_record, F_FORGERIES);
+	add_case(s, "race", test_member_races_for_loan, 1);
+	add_case(s, "race", test_replay_while_confirming, 1);
+	add_case(s, "race", test_answer_from_another_member, 1);
+	add_case(s, "race", test_forged_denial_beside, 1);
+	add_case(s, "loan", test_loan_reclaimed, 1);
+	return s;
+}
+
+int main(void)
+{
+	return check_main(handover_suite());
+}
