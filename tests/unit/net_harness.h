@@ -27,8 +27,9 @@
  * assert on the libraries' own state and counters.
  *
  * Time: read and driven in nh_now_ms, nh_now_ntp and nh_clock_step only
- * (net_harness.c).  The loop runs on the real clock; a virtual loop
- * (ev_loop_new_virtual, ev_loop_advance) would take its place there.
+ * (net_harness.c), on a virtual loop (ev_loop_new_virtual): every party
+ * takes its time from it, so the timeouts the tests wait for (transfer,
+ * loan, retransmissions) pass at once.
  */
 #ifndef MIPSA_NET_HARNESS_H
 #define MIPSA_NET_HARNESS_H

@@ -398,7 +398,8 @@ static size_t claim_reg(const struct claim *c, uint8_t *out, size_t cap)
 			   .home_agent = ah_ip(AH_HA),
 			   .coa = ah_ip(AH_COA2),
 			   .id = c->old_id ? n->mn.mn.last_id
-					   : mip_ident_next(n->mn.mn.last_id, c->id_offset_s),
+					   : mip_ident_next(ev_loop_wall_us(n->loop),
+							    n->mn.mn.last_id, c->id_offset_s),
 			   .nai = c->nai != NULL ? c->nai : AH_NAI_ALICE,
 			   .mn_ha = &k};
 	struct mip_reuse_req q = {.prev_coa = ah_ip(c->prev != NULL ? c->prev : AH_COA1)};
@@ -592,7 +593,8 @@ START_TEST(test_forged_registrations)
 
 		memcpy(reg, r0, len);
 		if (f->new_ident)
-			set_ident(reg, mip_ident_next(n->mn.mn.last_id, 0));
+			set_ident(reg,
+				  mip_ident_next(ev_loop_wall_us(n->loop), n->mn.mn.last_id, 0));
 		if (f->bad_mn_ha)
 			flip_mn_ha(reg, len);
 		nh_inject_reg(n, NH_FA1, reg, len);
@@ -641,7 +643,7 @@ static size_t sax_msg(uint8_t *out, size_t cap, uint8_t type, const char *sender
 		memcpy(m->req.reg, reg, reg_len);
 		m->req.reg_len = (uint16_t)reg_len;
 	}
-	sax_stamp(m);
+	sax_stamp_at(m, ev_loop_wall_ms(n->loop));
 	m->timestamp_ms -= age_ms;
 	buf_init_write(&b, out, cap);
 	ck_assert_int_eq(sax_build(&b, m, k), SAX_E_OK);
@@ -655,7 +657,8 @@ static uint8_t sax_flags(const struct nh_sax *s, const struct sax_keys *k)
 	uint8_t f;
 
 	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(sax_parse(s->d, s->len, k, store_wall_ms(), 30000, NULL, m), SAX_E_OK);
+	ck_assert_int_eq(sax_parse(s->d, s->len, k, ev_loop_wall_ms(n->loop), 30000, NULL, m),
+			 SAX_E_OK);
 	ck_assert_uint_eq(m->type, SAX_REFUSED);
 	f = (uint8_t)m->flags;
 	sax_record_wipe(&m->rec);
@@ -912,7 +915,7 @@ static void forge_record(enum forgery f)
 		free(m);
 		return;
 	}
-	ck_assert_int_eq(sax_parse(out, len, &k, store_wall_ms(), 0, NULL, m), SAX_E_OK);
+	ck_assert_int_eq(sax_parse(out, len, &k, ev_loop_wall_ms(n->loop), 0, NULL, m), SAX_E_OK);
 	switch (f) {
 	case F_COOKIES:
 		for (int i = 0; i < 8; i++) {
@@ -935,13 +938,13 @@ static void forge_record(enum forgery f)
 		m->rec.isakmp.icookie[0] ^= 0xff;
 		break;
 	case F_EXPIRED:
-		m->expires_ms = store_wall_ms() - 1000;
+		m->expires_ms = ev_loop_wall_ms(n->loop) - 1000;
 		break;
 	default:
 		break;
 	}
 	m->has_record = true;
-	sax_stamp(m);
+	sax_stamp_at(m, ev_loop_wall_ms(n->loop));
 	buf_init_write(&b, forged_msg, sizeof(forged_msg));
 	ck_assert_int_eq(sax_build(&b, m, &k), SAX_E_OK);
 	nh_store_set(n, forged_msg, buf_used(&b));
@@ -1123,7 +1126,7 @@ START_TEST(test_forged_denial_beside)
 	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
 	len = nh_reuse_reg(n, NH_FA2, n->fa[NH_FA1].fa.cfg.coa, reg, sizeof(reg));
 	ck_assert_uint_gt(len, 0);
-	set_ident(reg, mip_ident_next(n->mn.mn.last_id, 0));
+	set_ident(reg, mip_ident_next(ev_loop_wall_us(n->loop), n->mn.mn.last_id, 0));
 	flip_mn_ha(reg, len);
 	nh_inject_reg(n, NH_FA2, reg, len);
 	nh_settle(n);
