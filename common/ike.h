@@ -15,7 +15,6 @@
 #include "esp.h"
 #include "evloop.h"
 #include "ike_crypto.h"
-#include "sax.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -207,20 +206,10 @@ int ike_child_rekey(struct ike_engine *eng, struct ike_child *c);
 void ike_child_forget(struct ike_engine *eng, struct ike_child *c, const char *why);
 
 /*
- * SA transfer between foreign agents (common/ike_xfer.c).  ike_export
- * fills rec with the newest established ISAKMP SA with peer and, when
- * children is set, its IPsec SA pairs (keys, SPIs, lifetimes; the caller
- * adds sequence-number state).  ike_import installs them as established
- * (the pairs through ops.child_up), replacing whatever we had with that
- * peer; NULL when the record has ended or is unusable.  ike_forget_peer
- * drops every SA with a peer without telling it (the SAs moved on).
+ * Drop every SA with a peer without telling it (the SAs moved on to
+ * another FA: SA transfer, common/ike_xfer.h).
  */
-int ike_export(struct ike_engine *eng, struct in_addr peer, bool children, struct sax_record *rec);
-struct ike_sa *ike_import(struct ike_engine *eng, const struct sax_record *rec,
-			  const struct ike_peer *pc, bool children);
 void ike_forget_peer(struct ike_engine *eng, struct in_addr peer, const char *why);
-/* The node's proof that it holds an ISAKMP SA: prf(SKEYID_a, data) of the SA's hash. */
-int ike_possession_mac(const struct sax_isakmp *x, const uint8_t *data, size_t len, uint8_t *out);
 
 /* Count the kilobytes an SA carried, for volume lifetimes. */
 void ike_child_bytes(struct ike_engine *eng, struct ike_child *c, uint64_t bytes);

@@ -6,6 +6,7 @@
  * under it); full reuse moves the pairs too and no IKE message is sent.
  */
 #include "ike_int.h"
+#include "ike_xfer.h"
 #include "ip4.h"
 #include "log.h"
 

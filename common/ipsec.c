@@ -406,34 +406,3 @@ bool ipsec_may_send(const struct ipsec_pair *p)
 		return false;
 	return !p->seq_limited || out.seq_out < p->reserved_seq;
 }
-
-int ipsec_ctl_keys(struct ike_engine *eng, const struct ipsec *ip, bool esp, struct ctl_out *o,
-		   char *err, size_t errlen)
-{
-	size_t cap = 1 << 20;
-	char *buf = calloc(1, cap);
-	int n;
-
-	if (buf == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	n = eng == NULL ? 0
-	    : esp       ? ipsec_export_esp(ip, buf, cap)
-			: ike_export_ikev1_keys(eng, buf, cap);
-	if (n < 0) {
-		free(buf);
-		snprintf(err, errlen, "too many keys to export");
-		return -1;
-	}
-	if (o->json) {
-		ctl_obj_begin(o, NULL);
-		ctl_str(o, esp ? "esp_sa" : "ikev1_decryption_table", buf);
-		ctl_obj_end(o);
-	} else {
-		ctl_raw(o, buf);
-	}
-	OPENSSL_cleanse(buf, cap);
-	free(buf);
-	return 0;
-}

@@ -97,16 +97,6 @@ enum ipsec_err ipsec_open(struct ipsec *ip, const uint8_t *esp, size_t len, uint
 int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap);
 
 /*
- * The control command "keys [esp]" of both agents: the live keys as
- * Wireshark's IKEv1 decryption table, or with "esp" its ESP SA table; the
- * text form is exactly the table file.  eng may be NULL (no IPsec: empty).
- */
-struct ctl_out;
-struct ike_engine;
-int ipsec_ctl_keys(struct ike_engine *eng, const struct ipsec *ip, bool esp, struct ctl_out *o,
-		   char *err, size_t errlen);
-
-/*
  * Sequence numbers across foreign agents (SA reuse, doc/sa-reuse.md).  No
  * (key, sequence number) pair may be used twice, whichever FA holds the
  * SA, also when one dies in the middle of a hand-over:

@@ -6,9 +6,14 @@
 #include "ip4.h"
 #include "log.h"
 
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define IPSEC_EP_TTL 64
+/* Room for the key tables of "keys": some 200 bytes a line, thousands of nodes. */
+#define IPSEC_EP_KEYS_MAX (1u << 20)
 /* The largest IKE message we send: what the engine builds, in UDP in IPv4. */
 #define IPSEC_EP_IKE_MAX (IP4_HDR_LEN + UDP_HDR_LEN + 4200)
 
@@ -196,9 +201,38 @@ void ipsec_ep_ctl(struct ipsec_ep *ep, struct ctl_out *o)
 #undef IPSEC_EP_CTL
 }
 
+/*
+ * The live keys as Wireshark's IKEv1 decryption table, or with "esp" its
+ * ESP SA table; the text form is exactly the table file (no IPsec: empty).
+ */
 int ipsec_ep_ctl_keys(struct ipsec_ep *ep, int argc, char **argv, struct ctl_out *o, char *err,
 		      size_t errlen)
 {
-	return ipsec_ctl_keys(ep->ike, &ep->sas, argc > 1 && strcmp(argv[1], "esp") == 0, o, err,
-			      errlen);
+	bool esp = argc > 1 && strcmp(argv[1], "esp") == 0;
+	size_t cap = IPSEC_EP_KEYS_MAX;
+	char *buf = calloc(1, cap);
+	int n;
+
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = ep->ike == NULL ? 0
+	    : esp           ? ipsec_export_esp(&ep->sas, buf, cap)
+			    : ike_export_ikev1_keys(ep->ike, buf, cap);
+	if (n < 0) {
+		free(buf);
+		snprintf(err, errlen, "too many keys to export");
+		return -1;
+	}
+	if (o->json) {
+		ctl_obj_begin(o, NULL);
+		ctl_str(o, esp ? "esp_sa" : "ikev1_decryption_table", buf);
+		ctl_obj_end(o);
+	} else {
+		ctl_raw(o, buf);
+	}
+	OPENSSL_cleanse(buf, cap);
+	free(buf);
+	return 0;
 }

@@ -3,6 +3,7 @@
  */
 #include "reuse_claim.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "mip_ident.h"
 
 #include <openssl/crypto.h>

@@ -233,7 +233,9 @@ void fa_to_link(struct fa *fa, const uint8_t mac[6], struct in_addr dst, enum fa
 		const uint8_t *pkt, size_t len);
 
 /* A control socket command, from the table of fa_ctl.c ("help" lists it). */
-int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
-	   uint64_t now_ms);
+/* The control commands (fa_ctl.c's table); sec: the FA's IPsec side, or NULL. */
+struct fa_sec;
+int fa_ctl(struct fa *fa, struct fa_sec *sec, int argc, char **argv, struct ctl_out *o, char *err,
+	   size_t errlen, uint64_t now_ms);
 
 #endif

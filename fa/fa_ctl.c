@@ -1,10 +1,12 @@
 /* Control answers of mipsa-fa: one table of commands, rendered here. */
 #include "ctl.h"
 #include "fa.h"
+#include "fa_sec.h"
 
-/* What a command gets: the FA and the time of the request. */
+/* What a command gets: the FA, its IPsec side (or none) and the time of the request. */
 struct fa_ctl_arg {
 	struct fa *fa;
+	struct fa_sec *sec;
 	uint64_t now_ms;
 };
 
@@ -69,10 +71,21 @@ static int fa_cmd_status(void *arg, int argc, char **argv, struct ctl_out *o, ch
 	return fa_cmd_counters(arg, argc, argv, o, err, errlen);
 }
 
+static int fa_cmd_sas(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
+{
+	const struct fa_ctl_arg *a = arg;
+
+	if (a->sec != NULL)
+		fa_sec_ctl_sas(a->sec, o);
+	else
+		ctl_bool(o, "ipsec", false);
+	return 0;
+}
+
 /*
  * Every command of mipsa-fa (doc/control.md lists them).  The daemon
- * answers sas and keys itself (fa_main.c hands them to fa_ipsec.c) before
- * it hands the rest to fa_ctl.
+ * answers keys itself (its text answer is the bare table file, no
+ * "daemon" line) before it hands the rest to fa_ctl.
  */
 static const struct ctl_cmd fa_ctl_cmds[] = {
 	{"status", "", "addresses, access interface, visitor count, then visitors and counters",
@@ -83,15 +96,15 @@ static const struct ctl_cmd fa_ctl_cmds[] = {
 	 fa_cmd_counters},
 	{"sas", "",
 	 "ISAKMP and IPsec SAs, ike_counters, esp_counters, local_mtu_counters, reuse_counters",
-	 NULL},
+	 fa_cmd_sas},
 	{"keys", "[esp]", "Wireshark's IKEv1 decryption table, or with esp its ESP SA table", NULL},
 	{NULL, NULL, NULL, NULL},
 };
 
-int fa_ctl(struct fa *fa, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,
-	   uint64_t now_ms)
+int fa_ctl(struct fa *fa, struct fa_sec *sec, int argc, char **argv, struct ctl_out *o, char *err,
+	   size_t errlen, uint64_t now_ms)
 {
-	struct fa_ctl_arg a = {.fa = fa, .now_ms = now_ms};
+	struct fa_ctl_arg a = {.fa = fa, .sec = sec, .now_ms = now_ms};
 
 	return ctl_dispatch(fa_ctl_cmds, "mipsa-fa", &a, argc, argv, o, err, errlen);
 }

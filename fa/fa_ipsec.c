@@ -320,12 +320,14 @@ void fa_sec_free(struct fa_sec *s)
 	u32map_free(&s->macs);
 }
 
-int fa_sec_ctl(struct fa_sec *s, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
+int fa_sec_ctl_keys(struct fa_sec *s, int argc, char **argv, struct ctl_out *o, char *err,
+		    size_t errlen)
 {
-	if (strcmp(argv[0], "keys") == 0)
-		return ipsec_ep_ctl_keys(&s->ep, argc, argv, o, err, errlen);
-	ctl_obj_begin(o, NULL);
-	ctl_str(o, "daemon", "mipsa-fa");
+	return ipsec_ep_ctl_keys(&s->ep, argc, argv, o, err, errlen);
+}
+
+void fa_sec_ctl_sas(struct fa_sec *s, struct ctl_out *o)
+{
 	ipsec_ep_ctl(&s->ep, o);
 #define FA_SEC_CTL(n) ctl_u64(o, #n, s->ctr.n);
 	FA_SEC_COUNTERS(FA_SEC_CTL)
@@ -333,6 +335,4 @@ int fa_sec_ctl(struct fa_sec *s, int argc, char **argv, struct ctl_out *o, char 
 	ctl_obj_end(o);
 	pmtu_ctl(o, "local_mtu_counters", &s->local_path.ctr);
 	fa_reuse_ctl(s, o);
-	ctl_obj_end(o);
-	return 0;
 }

@@ -96,7 +96,7 @@ static void fa_on_frame(void *arg, const uint8_t src_mac[6], const uint8_t *pkt,
 	struct fa_daemon *d = arg;
 
 	if (fa_sec_frame(&d->sec, src_mac, pkt, len) == 0)
-		fa_from_link(&d->fa, src_mac, pkt, len, ev_now_ms());
+		fa_from_link(&d->fa, src_mac, pkt, len, ev_loop_now_ms(d->loop));
 }
 
 static void fa_on_cap(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -118,7 +118,7 @@ static void fa_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		/* Requests from the access link come through the capture, with their MAC. */
 		if (meta.ifindex == d->access_ifindex)
 			continue;
-		fa_from_ha(&d->fa, meta.from.sin_addr, msg, (size_t)n, ev_now_ms());
+		fa_from_ha(&d->fa, meta.from.sin_addr, msg, (size_t)n, ev_loop_now_ms(d->loop));
 	}
 }
 
@@ -155,7 +155,7 @@ static void fa_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct fa_daemon *d = arg;
 
-	fa_expire(&d->fa, ev_now_ms());
+	fa_expire(&d->fa, ev_loop_now_ms(d->loop));
 	ev_timer_start(loop, t, FA_SWEEP_MS);
 }
 
@@ -179,9 +179,10 @@ static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 
 	o->daemon_counters = fa_ctl_rcvbuf;
 	o->daemon_arg = d;
-	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
-		return fa_sec_ctl(&d->sec, argc, argv, o, err, errlen);
-	return fa_ctl(&d->fa, argc, argv, o, err, errlen, ev_now_ms());
+	/* keys: the text answer is the bare table file, for Wireshark */
+	if (argc > 0 && strcmp(argv[0], "keys") == 0)
+		return fa_sec_ctl_keys(&d->sec, argc, argv, o, err, errlen);
+	return fa_ctl(&d->fa, &d->sec, argc, argv, o, err, errlen, ev_loop_now_ms(d->loop));
 }
 
 /* ---- IPsec and SA transfer sockets ---- */

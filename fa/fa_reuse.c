@@ -32,6 +32,7 @@
 #include "ctl.h"
 #include "fa_sec.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "ip4.h"
 #include "isakmp.h"
 #include "log.h"

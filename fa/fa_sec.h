@@ -106,8 +106,13 @@ void fa_sec_not_alias(struct fa_sec *s, struct in_addr src, struct in_addr dst, 
 int fa_sec_from_stack(struct fa_sec *s, const uint8_t *pkt, size_t len);
 void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, size_t len);
 
-/* The control commands "sas" and "keys". */
-int fa_sec_ctl(struct fa_sec *s, int argc, char **argv, struct ctl_out *o, char *err,
-	       size_t errlen);
+/*
+ * Control: what "sas" shows, into the open answer (fa_ctl.c's table runs
+ * it); and "keys", whose text answer is the bare table file, so the daemon
+ * layer answers it before the table.
+ */
+void fa_sec_ctl_sas(struct fa_sec *s, struct ctl_out *o);
+int fa_sec_ctl_keys(struct fa_sec *s, int argc, char **argv, struct ctl_out *o, char *err,
+		    size_t errlen);
 
 #endif

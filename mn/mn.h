@@ -176,6 +176,9 @@ int mn_reregister(struct mn *mn);
 void mn_shutdown(struct mn *mn);
 
 /* A control socket command, from the table of mn_ctl.c ("help" lists it). */
-int mn_ctl(struct mn *mn, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen);
+/* The control commands (mn_ctl.c's table); sec: the node's IPsec side, or NULL. */
+struct mn_sec;
+int mn_ctl(struct mn *mn, struct mn_sec *sec, int argc, char **argv, struct ctl_out *o, char *err,
+	   size_t errlen);
 
 #endif

@@ -1,13 +1,20 @@
 /* Control answers of mipsa-mn: one table of commands, rendered here. */
 #include "ctl.h"
 #include "mn.h"
+#include "mn_sec.h"
 
 #include <stdio.h>
+
+/* What a command gets: the node and its IPsec side (or none). */
+struct mn_ctl_arg {
+	struct mn *mn;
+	struct mn_sec *sec;
+};
 
 static int mn_cmd_state(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
 			size_t errlen)
 {
-	const struct mn *mn = arg;
+	const struct mn *mn = ((const struct mn_ctl_arg *)arg)->mn;
 	uint64_t now = ev_loop_now_ms(mn->loop);
 
 	ctl_str(o, "state", mn_state_name(mn->state));
@@ -34,7 +41,7 @@ static int mn_cmd_state(void *arg, int argc, char **argv, struct ctl_out *o, cha
 static int mn_cmd_counters(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
 			   size_t errlen)
 {
-	const struct mn *mn = arg;
+	const struct mn *mn = ((const struct mn_ctl_arg *)arg)->mn;
 
 	ctl_obj_begin(o, "counters");
 #define MN_CTL_COUNTER(n) ctl_u64(o, #n, mn->ctr.n);
@@ -55,7 +62,7 @@ static int mn_cmd_status(void *arg, int argc, char **argv, struct ctl_out *o, ch
 static int mn_cmd_reregister(void *arg, int argc, char **argv, struct ctl_out *o, char *err,
 			     size_t errlen)
 {
-	struct mn *mn = arg;
+	struct mn *mn = ((const struct mn_ctl_arg *)arg)->mn;
 
 	if (mn_reregister(mn) < 0) {
 		snprintf(err, errlen, "no agent to register with (state %s)",
@@ -66,23 +73,48 @@ static int mn_cmd_reregister(void *arg, int argc, char **argv, struct ctl_out *o
 	return 0;
 }
 
+static int mn_cmd_sas(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
+{
+	const struct mn_ctl_arg *a = arg;
+
+	if (a->sec != NULL)
+		mn_sec_ctl_sas(a->sec, o);
+	else
+		ctl_bool(o, "ipsec", false);
+	return 0;
+}
+
+static int mn_cmd_mtu(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
+{
+	const struct mn_ctl_arg *a = arg;
+
+	ctl_str(o, "interface", a->mn->cfg.interface);
+	ctl_str(o, "tunnel_device", a->mn->cfg.tunnel_device);
+	if (a->sec != NULL)
+		mn_sec_ctl_mtu(a->sec, o);
+	return 0;
+}
+
 /*
  * Every command of mipsa-mn (doc/control.md lists them).  The daemon
- * answers mtu, sas and keys itself (mn_main.c hands them to mn_ipsec.c)
- * before it hands the rest to mn_ctl.
+ * answers keys itself (its text answer is the bare table file, no
+ * "daemon" line) before it hands the rest to mn_ctl.
  */
 static const struct ctl_cmd mn_ctl_cmds[] = {
 	{"status", "", "state and counters", mn_cmd_status},
 	{"state", "", "state, home address and agent, current agent, registration", mn_cmd_state},
 	{"counters", "", "counters, rcvbuf_drops", mn_cmd_counters},
 	{"reregister", "", "sends a new registration through the current agent", mn_cmd_reregister},
-	{"mtu", "", "the link's MTU, the tunnel device and its MTU, mtu_counters", NULL},
-	{"sas", "", "ISAKMP and IPsec SAs, ike_counters, esp_counters", NULL},
+	{"mtu", "", "the link's MTU, the tunnel device and its MTU, mtu_counters", mn_cmd_mtu},
+	{"sas", "", "ISAKMP and IPsec SAs, ike_counters, esp_counters", mn_cmd_sas},
 	{"keys", "[esp]", "Wireshark's IKEv1 decryption table, or with esp its ESP SA table", NULL},
 	{NULL, NULL, NULL, NULL},
 };
 
-int mn_ctl(struct mn *mn, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
+int mn_ctl(struct mn *mn, struct mn_sec *sec, int argc, char **argv, struct ctl_out *o, char *err,
+	   size_t errlen)
 {
-	return ctl_dispatch(mn_ctl_cmds, "mipsa-mn", mn, argc, argv, o, err, errlen);
+	struct mn_ctl_arg a = {.mn = mn, .sec = sec};
+
+	return ctl_dispatch(mn_ctl_cmds, "mipsa-mn", &a, argc, argv, o, err, errlen);
 }

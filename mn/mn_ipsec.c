@@ -11,6 +11,7 @@
  */
 #include "ctl.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "ip4.h"
 #include "isakmp.h"
 #include "log.h"
@@ -403,19 +404,19 @@ void mn_sec_free(struct mn_sec *s)
 	ipsec_ep_free(&s->ep);
 }
 
-int mn_sec_ctl(struct mn_sec *s, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
+int mn_sec_ctl_keys(struct mn_sec *s, int argc, char **argv, struct ctl_out *o, char *err,
+		    size_t errlen)
 {
-	if (strcmp(argv[0], "keys") == 0)
-		return ipsec_ep_ctl_keys(&s->ep, argc, argv, o, err, errlen);
-	ctl_obj_begin(o, NULL);
-	ctl_str(o, "daemon", "mipsa-mn");
+	return ipsec_ep_ctl_keys(&s->ep, argc, argv, o, err, errlen);
+}
+
+void mn_sec_ctl_sas(struct mn_sec *s, struct ctl_out *o)
+{
 	ipsec_ep_ctl(&s->ep, o);
 #define MN_SEC_CTL(n) ctl_u64(o, #n, s->ctr.n);
 	MN_SEC_COUNTERS(MN_SEC_CTL)
 #undef MN_SEC_CTL
 	ctl_obj_end(o);
-	ctl_obj_end(o);
-	return 0;
 }
 
 size_t mn_sec_tunnel_mtu(const struct ipsec_conf *ic, bool reverse_tunnel, bool gateway,
@@ -430,15 +431,9 @@ size_t mn_sec_tunnel_mtu(const struct ipsec_conf *ic, bool reverse_tunnel, bool 
 	return pmtu_tunnel_mtu(link_mtu, algs, n, reverse_tunnel && !gateway);
 }
 
-void mn_sec_ctl_mtu(struct mn_sec *s, struct ctl_out *o, const char *interface,
-		    const char *tunnel_device, size_t tunnel_mtu)
+void mn_sec_ctl_mtu(struct mn_sec *s, struct ctl_out *o)
 {
-	ctl_obj_begin(o, NULL);
-	ctl_str(o, "daemon", "mipsa-mn");
-	ctl_str(o, "interface", interface);
 	ctl_u64(o, "link_mtu", s->link_mtu);
-	ctl_str(o, "tunnel_device", tunnel_device);
-	ctl_u64(o, "tunnel_mtu", tunnel_mtu);
+	ctl_u64(o, "tunnel_mtu", s->tunnel_mtu);
 	pmtu_ctl(o, "mtu_counters", &s->link_path.ctr);
-	ctl_obj_end(o);
 }

@@ -145,13 +145,10 @@ static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 
 	o->daemon_counters = mn_ctl_rcvbuf;
 	o->daemon_arg = d;
-	if (strcmp(argv[0], "sas") == 0 || strcmp(argv[0], "keys") == 0)
-		return mn_sec_ctl(&d->sec, argc, argv, o, err, errlen);
-	if (strcmp(argv[0], "mtu") == 0) {
-		mn_sec_ctl_mtu(&d->sec, o, d->cfg.interface, d->cfg.tunnel_device, d->tunnel_mtu);
-		return 0;
-	}
-	return mn_ctl(&d->mn, argc, argv, o, err, errlen);
+	/* keys: the text answer is the bare table file, for Wireshark */
+	if (argc > 0 && strcmp(argv[0], "keys") == 0)
+		return mn_sec_ctl_keys(&d->sec, argc, argv, o, err, errlen);
+	return mn_ctl(&d->mn, &d->sec, argc, argv, o, err, errlen);
 }
 
 static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
@@ -361,6 +358,7 @@ int main(int argc, char **argv)
 	if (mn_sec_init(&d.sec, &d.mn, d.loop, &d.ic, cfg.home_addr, d.gateway, d.sa_reuse,
 			d.link_mtu, &sops) < 0)
 		goto out_mn;
+	d.sec.tunnel_mtu = d.tunnel_mtu;
 	if (running == 1 && d.gateway.s_addr == 0)
 		mn_link_event(&d.mn, true);
 	if (d.gateway.s_addr != 0) {

@@ -57,6 +57,7 @@ struct mn_sec {
 	struct mn_sec_ops ops;
 	struct in_addr home_addr;
 	size_t link_mtu;
+	size_t tunnel_mtu; /* the tunnel device's, which the daemon set (mn_sec_tunnel_mtu) */
 	struct ipsec_ep ep;
 	struct mn_sec_counters ctr;
 	struct pmtu_path link_path; /* our stack's packets too big for the link once sealed */
@@ -103,10 +104,14 @@ void mn_sec_gateway_mac(struct mn_sec *s, const uint8_t mac[6]);
 size_t mn_sec_tunnel_mtu(const struct ipsec_conf *ic, bool reverse_tunnel, bool gateway,
 			 size_t link_mtu);
 
-/* The control commands "sas", "keys" and "mtu" (with the tunnel device's name and MTU). */
-int mn_sec_ctl(struct mn_sec *s, int argc, char **argv, struct ctl_out *o, char *err,
-	       size_t errlen);
-void mn_sec_ctl_mtu(struct mn_sec *s, struct ctl_out *o, const char *interface,
-		    const char *tunnel_device, size_t tunnel_mtu);
+/*
+ * Control: what "sas" and "mtu" show, into the open answer (mn_ctl.c's
+ * table runs them); and "keys", whose text answer is the bare table file,
+ * so the daemon layer answers it before the table.
+ */
+void mn_sec_ctl_sas(struct mn_sec *s, struct ctl_out *o);
+void mn_sec_ctl_mtu(struct mn_sec *s, struct ctl_out *o);
+int mn_sec_ctl_keys(struct mn_sec *s, int argc, char **argv, struct ctl_out *o, char *err,
+		    size_t errlen);
 
 #endif

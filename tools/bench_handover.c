@@ -51,6 +51,7 @@
 #include "esp.h"
 #include "evloop.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "ipsec.h"
 #include "log.h"
 #include "ip4.h"

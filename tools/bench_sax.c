@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "buf.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "mip_auth.h"
 #include "mip_msg.h"
 #include "sax.h"

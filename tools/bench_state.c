@@ -30,6 +30,7 @@
 #include "evloop.h"
 #include "fa.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "ip4.h"
 #include "ipsec.h"
 #include "log.h"

@@ -9,6 +9,7 @@
  */
 #include "fuzzer.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "mip_msg.h"
 #include "reuse_claim.h"
 

@@ -33,6 +33,7 @@
  * shows the libraries' log.
  */
 #include "check_main.h"
+#include "ike_xfer.h"
 #include "mip_ident.h"
 #include "net_harness.h"
 

@@ -28,6 +28,7 @@
  */
 #include "check_main.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "ike_creds.h"
 #include "ike_crypto.h"
 #include "ike_int.h"

@@ -23,6 +23,7 @@
 #include "check_main.h"
 #include "esp.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "ike_pair.h"
 #include "ip4.h"
 #include "ipsec.h"

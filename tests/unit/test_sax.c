@@ -46,6 +46,7 @@
 #include "buf.h"
 #include "check_main.h"
 #include "ike.h"
+#include "ike_xfer.h"
 #include "log.h"
 #include "mip_auth.h"
 #include "mip_msg.h"
