@@ -71,6 +71,7 @@ struct fa_xfer {
 	bool denied;       /* the home agent said no before the transfer ended */
 	bool own;          /* the node came back to us with SAs we still hold */
 	bool loan;         /* the previous FA lent the pairs: RELEASED lifts their cap */
+	bool confirming;   /* our STORE_DEL waits for the previous FA's RELEASED */
 	bool storing;      /* our first store copy is being written */
 	unsigned confirms; /* confirmations sent */
 	bool reply_held;
@@ -476,10 +477,10 @@ static void fa_xfer_confirm(struct fa_xfer *x)
 	free(m);
 }
 
-/* Nothing more to wait for: the store has our copy (or none is kept) and the loan is settled. */
+/* Nothing more to wait for: the store has our copy (or none is kept), the previous FA answered. */
 static void fa_xfer_settled(struct fa_xfer *x)
 {
-	if (x->state == FA_XF_CONFIRM && !x->storing && !x->loan)
+	if (x->state == FA_XF_CONFIRM && !x->storing && !x->confirming)
 		fa_xfer_free(x);
 }
 
@@ -488,17 +489,22 @@ static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void
 	struct fa_xfer *x = arg;
 	struct fa_sec *s = x->s;
 
-	if (x->loan && x->confirms < FA_CONFIRM_TRIES) {
+	/*
+	 * Retried, loan or not: a previous FA that missed it would keep a stale
+	 * copy of the SAs (and, with a loan, we would stay below its cap).
+	 */
+	if (x->confirming && x->confirms < FA_CONFIRM_TRIES) {
 		fa_xfer_confirm(x);
 		ev_timer_start(loop, &x->timer, s->dom->timeout_ms);
 		return;
 	}
-	if (x->loan) {
-		/* Safe as it is: we stay below the numbers the previous FA lent. */
+	if (x->confirming) {
+		/* Safe as it is: on a loan we stay below the numbers the previous FA lent. */
 		s->reuse.taken_unconfirmed++;
-		log_rl_notice("SA reuse for %s: %s never answered our confirmation; "
-			      "sending stays below the numbers it lent",
-			      IP4_STR(x->home), IP4_STR(x->req.prev_coa));
+		log_rl_notice("SA reuse for %s: %s never answered our confirmation%s",
+			      IP4_STR(x->home), IP4_STR(x->req.prev_coa),
+			      x->loan ? "; sending stays below the numbers it lent" : "");
+		x->confirming = false;
 		x->loan = false;
 	}
 	if (x->storing)
@@ -532,16 +538,20 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		return;
 	}
 	x->state = FA_XF_CONFIRM;
-	x->loan = x->loan && full && fa_xfer_has_prev(x);
+	x->confirming = fa_xfer_has_prev(x);
+	x->loan = x->loan && full && x->confirming;
+	ev_timer_init(&x->timer, fa_xfer_confirm_timer, x);
+	if (x->confirming) {
+		fa_xfer_confirm(x);
+		ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
+	}
 	if (full && fa_uses_store(s)) {
 		x->storing = fa_store_write(s, x->home, x, s->dom->timeout_ms) == 0;
-		if (!x->storing)
-			fa_xfer_stored(x, false);
+		if (!x->storing) {
+			fa_xfer_stored(x, false); /* may free x */
+			return;
+		}
 	}
-	if (fa_xfer_has_prev(x))
-		fa_xfer_confirm(x);
-	ev_timer_init(&x->timer, fa_xfer_confirm_timer, x);
-	ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
 	fa_xfer_settled(x);
 }
 
@@ -1142,22 +1152,29 @@ static struct fa_xfer *fa_xfer_for(struct fa_sec *s, const struct sax_msg *m,
 	return NULL;
 }
 
-/* The previous FA's answer to our confirmation. */
+/*
+ * The previous FA's answer to our confirmation.  RELEASED: the SAs are ours
+ * alone (a loan's cap goes); REFUSED: it took them back or lent them to
+ * another FA meanwhile, so new IPsec SAs.
+ */
 static void fa_confirm_answer(struct fa_sec *s, struct fa_xfer *x, const struct sax_msg *m)
 {
-	if (!x->loan)
+	if (!x->confirming)
 		return;
-	x->loan = false;
+	x->confirming = false;
 	if (m->type == SAX_RELEASED) {
-		for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
+		for (struct ike_child *c = ike_children(s->ep.ike); x->loan && c != NULL;
+		     c = c->next) {
 			struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
 			if (c->peer.s_addr == x->home.s_addr && p != NULL)
 				ipsec_released(p);
 		}
+		x->loan = false;
 		s->reuse.taken_released++;
 		log_info("SA reuse for %s: %s released the SAs", IP4_STR(x->home),
 			 IP4_STR(m->sender));
 	} else {
+		x->loan = false;
 		s->reuse.taken_reclaimed++;
 		log_notice("SA reuse for %s: %s kept the SAs (%s)", IP4_STR(x->home),
 			   IP4_STR(m->sender), store_reason_name((enum sax_reason)m->flags));
