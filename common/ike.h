@@ -126,31 +126,34 @@ struct ike_child {
 };
 
 #define IKE_COUNTERS(X)                                                                            \
-	X(rx_messages)                                                                             \
-	X(tx_messages)                                                                             \
-	X(retransmits)                                                                             \
-	X(ike_established)                                                                         \
-	X(ike_failed)                                                                              \
-	X(children_established)                                                                    \
-	X(children_deleted)                                                                        \
-	X(rekeys)                                                                                  \
-	X(dpd_sent)                                                                                \
-	X(dpd_acked)                                                                               \
-	X(notify_sent)                                                                             \
-	X(notify_received)                                                                         \
-	X(deletes_sent)                                                                            \
-	X(deletes_received)                                                                        \
-	X(drop_malformed)                                                                          \
-	X(drop_unknown_sa)                                                                         \
-	X(drop_duplicate)                                                                          \
-	X(drop_bad_hash)                                                                           \
-	X(drop_bad_auth)                                                                           \
-	X(drop_bad_cert)                                                                           \
-	X(drop_no_proposal)                                                                        \
-	X(drop_exchange_type)                                                                      \
-	X(drop_aggressive)                                                                         \
-	X(drop_state)                                                                              \
-	X(drop_peer_unknown)
+	X(rx_messages)          /* datagrams given to ike_input() */                               \
+	X(tx_messages)          /* datagrams sent, retransmissions included */                     \
+	X(retransmits)          /* messages sent again for want of an answer */                    \
+	X(ike_established)      /* ISAKMP SAs authenticated (Main Mode done) */                    \
+	X(ike_failed)           /* negotiations abandoned */                                       \
+	X(children_established) /* IPsec SA pairs up */                                            \
+	X(children_deleted)     /* IPsec SA pairs gone (Delete, expiry, peer dead, transfer) */    \
+	X(rekeys)               /* rekeys started, phase 1 or 2 */                                 \
+	X(dpd_sent)             /* R-U-THERE sent */                                               \
+	X(dpd_acked)            /* R-U-THERE-ACK for the R-U-THERE outstanding */                  \
+	X(notify_sent)          /* Notify payloads sent, protected or not */                       \
+	X(notify_received)      /* Notify payloads read (a protected one once its HASH checked) */ \
+	X(deletes_sent)         /* Delete payloads sent */                                         \
+	X(deletes_received)     /* protected Delete payloads read (once their HASH checked) */     \
+	X(drop_malformed)       /* does not parse, or lacks a payload the exchange requires */     \
+	X(drop_unknown_sa)      /* cookies of no ISAKMP SA (wrong responder cookie included) */    \
+	X(drop_duplicate)       /* the last message again: answered with ours again */             \
+	X(drop_decrypt)         /* encrypted, does not decrypt to a payload chain (wrong key) */   \
+	X(drop_bad_hash)        /* HASH_I/HASH_R, Quick Mode or Informational HASH wrong */        \
+	X(drop_bad_auth)        /* RSA signature does not verify */                                \
+	X(drop_bad_id)          /* identity not the one the peer must show, or not in its cert */  \
+	X(drop_bad_cert)        /* certificate missing, unparsable or not from our CA */           \
+	X(drop_no_proposal)     /* no proposal we accept, or an answer we did not offer */         \
+	X(drop_exchange_type)   /* an exchange type the engine does not do */                      \
+	X(drop_aggressive)      /* Aggressive Mode, refused */                                     \
+	X(drop_state)           /* not expected in the SA's state (or Quick Mode unprotected) */   \
+	X(drop_peer_unknown)    /* Main Mode from an address with no configured peer */            \
+	X(drop_dpd_seq)         /* R-U-THERE-ACK of no outstanding R-U-THERE (late, replayed) */
 
 struct ike_counters {
 #define IKE_COUNTER_FIELD(n) uint64_t n;

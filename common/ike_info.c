@@ -240,10 +240,13 @@ static void ike_info_notify(struct ike_sa *sa, const struct isakmp_notify *n, bo
 		return;
 	}
 	if (protected && n->type == ISAKMP_N_R_U_THERE_ACK && isakmp_dpd_seq(n, &seq)) {
-		if (seq == sa->dpd_seq) {
-			eng->ctr.dpd_acked++;
-			sa->dpd_outstanding = 0;
+		/* Only the answer to the last R-U-THERE: a replayed old one proves nothing. */
+		if (seq != sa->dpd_seq || sa->dpd_outstanding == 0) {
+			eng->ctr.drop_dpd_seq++;
+			return;
 		}
+		eng->ctr.dpd_acked++;
+		sa->dpd_outstanding = 0;
 		return;
 	}
 	log_rl_notice("%s notify %s from %s", protected ? "protected" : "unprotected",
@@ -276,15 +279,14 @@ void ike_info_input(struct ike_sa *sa, uint8_t *msg, size_t len)
 			return;
 		}
 	} else if (ike_iv_phase2(sa->keys.hash, sa->p1_last, msgid, iv) < 0 ||
-		   ike_open(sa, msg, len, iv, next_iv) < 0 ||
-		   isakmp_chain_parse(msg[16], msg + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN,
-				      ISAKMP_HDR_LEN, ISAKMP_PARSE_PADDING, &c,
-				      NULL) != ISAKMP_OK ||
-		   c.n < 2 || c.pl[0].type != ISAKMP_PL_HASH ||
+		   ike_open_chain(sa, msg, len, iv, next_iv, &c) < 0) {
+		log_rl_notice("Informational from %s: cannot decrypt", IP4_STR(sa->peer));
+		return;
+	} else if (c.n < 2 || c.pl[0].type != ISAKMP_PL_HASH ||
 		   isakmp_data_parse(&c.pl[0], &h, NULL) != ISAKMP_OK ||
 		   isakmp_chain_after(&c, 0, &after, &after_len) < 0) {
 		eng->ctr.drop_malformed++;
-		log_rl_notice("Informational from %s: cannot decrypt or parse", IP4_STR(sa->peer));
+		log_rl_notice("Informational from %s: no HASH(1) first", IP4_STR(sa->peer));
 		return;
 	} else {
 		uint32_t nm = htonl(msgid);

@@ -169,6 +169,12 @@ int ike_seal(struct ike_sa *sa, uint8_t exchange, uint32_t msgid, uint8_t first,
 /* Decrypt in place after the header; iv_next gets the last ciphertext block. */
 int ike_open(struct ike_sa *sa, uint8_t *msg, size_t len, const uint8_t iv[IKE_BLOCK],
 	     uint8_t iv_next[IKE_BLOCK]);
+/*
+ * ike_open, then the payload chain (padding after it) into c; -1, counted
+ * in drop_decrypt, when either fails.
+ */
+int ike_open_chain(struct ike_sa *sa, uint8_t *msg, size_t len, const uint8_t iv[IKE_BLOCK],
+		   uint8_t iv_next[IKE_BLOCK], struct isakmp_chain *c);
 uint32_t ike_spi_alloc(struct ike_engine *eng);
 void ike_spi_free(struct ike_engine *eng, uint32_t spi);
 void ike_random(void *p, size_t n);

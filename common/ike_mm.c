@@ -240,6 +240,7 @@ static void ike_mm_r1(struct ike_sa *sa, const struct isakmp_msg *m)
 	}
 	if (pl->len - ISAKMP_GEN_LEN > sizeof(sa->mm->sai_b)) {
 		free(s);
+		sa->eng->ctr.drop_malformed++;
 		ike_sa_fail(sa, "SA payload too large");
 		return;
 	}
@@ -489,8 +490,10 @@ static uint16_t ike_mm_verify(struct ike_sa *sa, const struct isakmp_chain *c)
 	uint8_t want[IKE_MAX_HASH];
 
 	if (isakmp_id_parse(isakmp_chain_find(c, ISAKMP_PL_ID, 0), &id, NULL) != ISAKMP_OK ||
-	    id.data_len > IKE_ID_MAX)
+	    id.data_len > IKE_ID_MAX) {
+		sa->eng->ctr.drop_malformed++;
 		return ISAKMP_N_INVALID_ID_INFORMATION;
+	}
 	sa->peer_id.type = id.type;
 	sa->peer_id.len = id.data_len;
 	memcpy(sa->peer_id.data, id.data, id.data_len);
@@ -499,15 +502,18 @@ static uint16_t ike_mm_verify(struct ike_sa *sa, const struct isakmp_chain *c)
 		log_rl_notice("%s claims to be %s, we expect %s", IP4_STR(sa->peer),
 			      ike_id_str(&sa->peer_id, got_s, sizeof(got_s)),
 			      ike_id_str(&pc->id, want_s, sizeof(want_s)));
-		sa->eng->ctr.drop_bad_auth++;
+		sa->eng->ctr.drop_bad_id++;
 		return ISAKMP_N_INVALID_ID_INFORMATION;
 	}
 	if (ike_mm_hash(sa, !sa->initiator, id.body, id.body_len, want) < 0)
 		return ISAKMP_N_AUTHENTICATION_FAILED;
 	if (sa->eng->cfg.auth == IKE_AUTH_PSK) {
 		if (isakmp_data_parse(isakmp_chain_find(c, ISAKMP_PL_HASH, 0), &h, NULL) !=
-			    ISAKMP_OK ||
-		    h.len != sa->keys.hash_len || CRYPTO_memcmp(h.p, want, h.len) != 0) {
+		    ISAKMP_OK) {
+			sa->eng->ctr.drop_malformed++;
+			return ISAKMP_N_INVALID_HASH_INFORMATION;
+		}
+		if (h.len != sa->keys.hash_len || CRYPTO_memcmp(h.p, want, h.len) != 0) {
 			sa->eng->ctr.drop_bad_hash++;
 			return ISAKMP_N_INVALID_HASH_INFORMATION;
 		}
@@ -521,13 +527,15 @@ static uint16_t ike_mm_verify(struct ike_sa *sa, const struct isakmp_chain *c)
 		return ISAKMP_N_CERTIFICATE_UNAVAILABLE;
 	}
 	if (isakmp_data_parse(isakmp_chain_find(c, ISAKMP_PL_SIG, 0), &sig, NULL) != ISAKMP_OK) {
-		sa->eng->ctr.drop_bad_auth++;
+		sa->eng->ctr.drop_malformed++;
 		return ISAKMP_N_INVALID_SIGNATURE;
 	}
 	int r = ike_cert_verify(sa->eng->cfg.creds, cert.data, cert.len, &sa->peer_id, want,
 				sa->keys.hash_len, sig.p, sig.len);
 	if (r == ISAKMP_N_INVALID_CERTIFICATE)
 		sa->eng->ctr.drop_bad_cert++;
+	else if (r == ISAKMP_N_INVALID_ID_INFORMATION)
+		sa->eng->ctr.drop_bad_id++;
 	else if (r != 0)
 		sa->eng->ctr.drop_bad_auth++;
 	return (uint16_t)r;
@@ -542,14 +550,10 @@ static void ike_mm_auth_input(struct ike_sa *sa, const struct isakmp_hdr *hdr, u
 {
 	uint8_t next_iv[IKE_BLOCK];
 	struct isakmp_chain c;
-	struct isakmp_error err;
 	uint16_t notify;
 
-	if (ike_open(sa, msg, len, sa->iv, next_iv) < 0 ||
-	    isakmp_chain_parse(hdr->next, msg + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN,
-			       ISAKMP_HDR_LEN, ISAKMP_PARSE_PADDING, &c, &err) != ISAKMP_OK) {
+	if (ike_open_chain(sa, msg, len, sa->iv, next_iv, &c) < 0) {
 		/* A wrong pre-shared key decrypts to noise: this is where it shows. */
-		sa->eng->ctr.drop_bad_hash++;
 		sa->x.have_in = false;
 		log_rl_notice("Main Mode from %s: cannot decrypt message %d (pre-shared key?)",
 			      IP4_STR(sa->peer), sa->initiator ? 6 : 5);
@@ -608,7 +612,12 @@ void ike_mm_input(struct ike_sa *sa, const struct isakmp_msg *m, const uint8_t *
 			ike_mm_r1(sa, m);
 		return;
 	case IKE_MM_I1:
-		if (encrypted || ike_mm_i2_sa(sa, m) < 0) {
+		if (encrypted) {
+			sa->eng->ctr.drop_state++;
+			ike_sa_fail(sa, "message 2 encrypted");
+			return;
+		}
+		if (ike_mm_i2_sa(sa, m) < 0) {
 			sa->eng->ctr.drop_no_proposal++;
 			ike_sa_fail(sa, "the responder chose no transform we offered");
 			return;

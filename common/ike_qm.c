@@ -560,16 +560,13 @@ static int ike_qm_open(struct ike_qm *qm, uint8_t *msg, size_t len, struct isakm
 {
 	struct ike_sa *sa = qm->sa;
 	uint8_t next_iv[IKE_BLOCK], want[IKE_MAX_HASH];
-	struct isakmp_error err;
 	struct isakmp_data h;
 	const uint8_t *after;
 	size_t after_len;
-	uint8_t first = msg[16];
 
-	if (ike_open(sa, msg, len, qm->iv, next_iv) < 0 ||
-	    isakmp_chain_parse(first, msg + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, ISAKMP_HDR_LEN,
-			       ISAKMP_PARSE_PADDING, c, &err) != ISAKMP_OK ||
-	    c->n < 1 || c->pl[0].type != ISAKMP_PL_HASH ||
+	if (ike_open_chain(sa, msg, len, qm->iv, next_iv, c) < 0)
+		return -1;
+	if (c->n < 1 || c->pl[0].type != ISAKMP_PL_HASH ||
 	    isakmp_data_parse(&c->pl[0], &h, NULL) != ISAKMP_OK ||
 	    isakmp_chain_after(c, 0, &after, &after_len) < 0) {
 		sa->eng->ctr.drop_malformed++;
@@ -601,8 +598,10 @@ static int ike_qm_take(struct ike_qm *qm, const struct isakmp_chain *c, uint8_t 
 	    s->nprop < 1 || s->prop[0].proto != ISAKMP_PROTO_IPSEC_ESP ||
 	    s->prop[0].spi_size != 4 ||
 	    isakmp_data_parse(isakmp_chain_find(c, ISAKMP_PL_NONCE, 0), &n, NULL) != ISAKMP_OK ||
-	    n.len > sizeof(qm->ni))
+	    n.len > sizeof(qm->ni)) {
+		qm->sa->eng->ctr.drop_malformed++;
 		goto out;
+	}
 	qm->spi_out = isakmp_spi32(&s->prop[0]);
 	/* A Transform # is an identifier: 0 is as good as any (RFC 2408 3.6). */
 	const struct isakmp_transform *t = NULL;
@@ -626,8 +625,10 @@ static int ike_qm_take(struct ike_qm *qm, const struct isakmp_chain *c, uint8_t 
 	if (qm->pfs) {
 		if (isakmp_data_parse(isakmp_chain_find(c, ISAKMP_PL_KE, 0), &ke, NULL) !=
 			    ISAKMP_OK ||
-		    ke.len > sizeof(qm->peer_ke))
+		    ke.len > sizeof(qm->peer_ke)) {
+			qm->sa->eng->ctr.drop_malformed++;
 			goto out;
+		}
 		memcpy(qm->peer_ke, ke.p, ke.len);
 		qm->peer_ke_len = ke.len;
 	}
@@ -785,12 +786,18 @@ static void ike_qm_r3(struct ike_qm *qm, uint8_t *msg, size_t len)
 
 	if (ike_duplicate(sa, &qm->x, msg, len))
 		return;
-	if (ike_open(sa, msg, len, qm->iv, next_iv) < 0 ||
-	    isakmp_chain_parse(msg[16], msg + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, ISAKMP_HDR_LEN,
-			       ISAKMP_PARSE_PADDING, &c, NULL) != ISAKMP_OK ||
-	    c.n != 1 || isakmp_data_parse(&c.pl[0], &h, NULL) != ISAKMP_OK ||
-	    c.pl[0].type != ISAKMP_PL_HASH || ike_qm_hash3(qm, want) < 0 ||
-	    h.len != sa->keys.hash_len || CRYPTO_memcmp(h.p, want, h.len) != 0) {
+	if (ike_open_chain(sa, msg, len, qm->iv, next_iv, &c) < 0) {
+		qm->x.have_in = false;
+		return;
+	}
+	if (c.n != 1 || c.pl[0].type != ISAKMP_PL_HASH ||
+	    isakmp_data_parse(&c.pl[0], &h, NULL) != ISAKMP_OK) {
+		sa->eng->ctr.drop_malformed++;
+		qm->x.have_in = false;
+		return;
+	}
+	if (ike_qm_hash3(qm, want) < 0 || h.len != sa->keys.hash_len ||
+	    CRYPTO_memcmp(h.p, want, h.len) != 0) {
 		sa->eng->ctr.drop_bad_hash++;
 		qm->x.have_in = false;
 		log_rl_notice("Quick Mode %08x from %s: bad HASH(3)", qm->msgid, IP4_STR(sa->peer));

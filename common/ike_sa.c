@@ -536,6 +536,23 @@ int ike_open(struct ike_sa *sa, uint8_t *msg, size_t len, const uint8_t iv[IKE_B
 	return 0;
 }
 
+/*
+ * CBC has no integrity of its own: a wrong key or a damaged ciphertext
+ * shows as a plaintext that is no payload chain.  That is told apart from
+ * a wrong HASH (drop_bad_hash), which only a message that decrypts can
+ * carry.
+ */
+int ike_open_chain(struct ike_sa *sa, uint8_t *msg, size_t len, const uint8_t iv[IKE_BLOCK],
+		   uint8_t iv_next[IKE_BLOCK], struct isakmp_chain *c)
+{
+	if (ike_open(sa, msg, len, iv, iv_next) == 0 &&
+	    isakmp_chain_parse(msg[16], msg + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, ISAKMP_HDR_LEN,
+			       ISAKMP_PARSE_PADDING, c, NULL) == ISAKMP_OK)
+		return 0;
+	sa->eng->ctr.drop_decrypt++;
+	return -1;
+}
+
 /* ---- input ---- */
 
 static struct ike_sa *ike_sa_lookup(struct ike_engine *eng, const struct isakmp_hdr *h)
