@@ -563,11 +563,16 @@ static struct ike_sa *ike_sa_lookup(struct ike_engine *eng, const struct isakmp_
 	     sa != NULL; sa = sa->cookie_next) {
 		if (memcmp(sa->icookie, h->icookie, ISAKMP_COOKIE_LEN) != 0)
 			continue;
-		/* An initiator learns the responder cookie from the first answer. */
+		/*
+		 * An initiator learns the responder cookie from the first answer;
+		 * a retransmitted message 1 has none yet, and may reach only a
+		 * responder still in Main Mode: an SA that is up has both cookies.
+		 */
 		if (memcmp(sa->rcookie, h->rcookie, ISAKMP_COOKIE_LEN) == 0 ||
 		    (sa->initiator && sa->state == IKE_MM_I1 &&
 		     memcmp(sa->rcookie, zero, ISAKMP_COOKIE_LEN) == 0) ||
-		    memcmp(h->rcookie, zero, ISAKMP_COOKIE_LEN) == 0)
+		    (!sa->initiator && (sa->state == IKE_MM_R2 || sa->state == IKE_MM_R4) &&
+		     memcmp(h->rcookie, zero, ISAKMP_COOKIE_LEN) == 0))
 			return sa;
 	}
 	return NULL;

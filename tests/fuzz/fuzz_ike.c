@@ -60,8 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_MAX   3000 /* fuzzed bytes used: a sealed message must fit IKE_MSG_MAX */
 #define FZ_MSGID 0x0a0b0c0du
 
-enum { M1, M2, M3, M4, M5, M6, QM1 };
-
 static struct ike_pair *pairs[2]; /* without and with PFS */
 static struct ike_pair_msg held;  /* the real message the fuzzed one replaces */
 static size_t hold_nth;

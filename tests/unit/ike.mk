@@ -7,3 +7,12 @@ tests_unit_test_ike_SOURCES = tests/unit/test_ike.c tests/unit/ike_pair.c tests/
 tests_unit_test_ike_CPPFLAGS = $(AM_CPPFLAGS) -DIKE_DATA_DIR='"$(abs_top_srcdir)/tests/data/ike"'
 tests_unit_test_ike_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ike_LDADD = $(TEST_LIBS)
+
+# One test per security check of the engine (issue 9; tests/mutate/ike.tsv).
+check_PROGRAMS += tests/unit/test_ike_checks
+TESTS += tests/unit/test_ike_checks
+tests_unit_test_ike_checks_SOURCES = tests/unit/test_ike_checks.c tests/unit/ike_pair.c \
+	tests/unit/ike_pair.h
+tests_unit_test_ike_checks_CPPFLAGS = $(AM_CPPFLAGS) -DIKE_DATA_DIR='"$(abs_top_srcdir)/tests/data/ike"'
+tests_unit_test_ike_checks_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ike_checks_LDADD = $(TEST_LIBS)

@@ -1,9 +1,17 @@
 #include "ike_pair.h"
+#include "ike_creds.h"
+#include "ike_crypto.h"
+#include "ike_int.h"
+#include "isakmp.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef IKE_DATA_DIR
+#define IKE_DATA_DIR "tests/data/ike"
+#endif
 
 static struct ike_pair_side *side_of(void *arg)
 {
@@ -241,4 +249,119 @@ void ike_pair_establish(struct ike_pair *p)
 void ike_pair_flush(struct ike_pair *p)
 {
 	p->qlen = 0;
+}
+
+const struct ike_counters *ike_pair_ctr(struct ike_pair *p, int i)
+{
+	return ike_engine_counters(p->side[i].eng);
+}
+
+size_t ike_pair_children(struct ike_pair *p, int i)
+{
+	size_t n = 0;
+
+	for (struct ike_child *c = ike_children(p->side[i].eng); c != NULL; c = c->next)
+		n++;
+	return n;
+}
+
+struct ike_creds *ike_pair_creds(const char *name, const char *ca)
+{
+	char c[512], k[512], a[512];
+
+	snprintf(c, sizeof(c), "%s/%s.pem", IKE_DATA_DIR, name);
+	snprintf(k, sizeof(k), "%s/%s.key", IKE_DATA_DIR, name);
+	snprintf(a, sizeof(a), "%s/%s.pem", IKE_DATA_DIR, ca);
+	return ike_creds_load(c, k, a);
+}
+
+void ike_pair_rsa(struct ike_pair *p, struct ike_creds *mn, struct ike_creds *fa)
+{
+	p->side[0].cfg.auth = IKE_AUTH_RSA_SIG;
+	p->side[0].cfg.creds = mn;
+	p->side[1].cfg.auth = IKE_AUTH_RSA_SIG;
+	p->side[1].cfg.creds = fa;
+	memset(p->side[0].peer.psk, 0, sizeof(p->side[0].peer.psk));
+	memset(p->side[1].peer.psk, 0, sizeof(p->side[1].peer.psk));
+	p->side[0].peer.psk_len = p->side[1].peer.psk_len = 0;
+}
+
+/* The receiver's ISAKMP SA of a message: its cookies, keys in hand. */
+static struct ike_sa *rx_sa(struct ike_pair *p, const struct ike_pair_msg *m, const uint8_t *d)
+{
+	for (struct ike_sa *sa = p->side[m->to].eng->sas; sa != NULL; sa = sa->next)
+		if (sa->have_keys && memcmp(sa->icookie, d, ISAKMP_COOKIE_LEN) == 0 &&
+		    memcmp(sa->rcookie, d + ISAKMP_COOKIE_LEN, ISAKMP_COOKIE_LEN) == 0)
+			return sa;
+	return NULL;
+}
+
+/*
+ * The IV the receiver decrypts with (RFC 2409 appendix B): Main Mode's
+ * chain, an ongoing Quick Mode's, or a new exchange's from the last
+ * phase-1 block and the Message ID.
+ */
+static int rx_iv(struct ike_sa *sa, const uint8_t *d, uint8_t iv[IKE_BLOCK])
+{
+	uint32_t msgid =
+		(uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+	struct ike_qm *qm;
+
+	if (d[18] == ISAKMP_EXCH_MAIN) {
+		memcpy(iv, sa->iv, IKE_BLOCK);
+		return 0;
+	}
+	if (d[18] == ISAKMP_EXCH_QUICK && (qm = ike_qm_find(sa, msgid)) != NULL) {
+		memcpy(iv, qm->iv, IKE_BLOCK);
+		return 0;
+	}
+	return ike_iv_phase2(sa->keys.hash, sa->p1_last, msgid, iv);
+}
+
+bool ike_pair_flip_sealed(struct ike_pair *p, struct ike_pair_msg *m, uint8_t type)
+{
+	size_t mk = m->dport == ISAKMP_NATT_PORT ? IKE_MARKER_LEN : 0;
+	uint8_t *d = m->data + mk, pt[IKE_MSG_MAX], iv[IKE_BLOCK], v[IKE_BLOCK];
+	size_t len = m->len - mk;
+	struct isakmp_chain c;
+	struct ike_sa *sa;
+
+	if (m->len <= mk + ISAKMP_HDR_LEN || !(d[19] & ISAKMP_FLAG_E) || len > sizeof(pt) ||
+	    (sa = rx_sa(p, m, d)) == NULL || rx_iv(sa, d, iv) < 0)
+		return false;
+	memcpy(pt, d, len);
+	memcpy(v, iv, IKE_BLOCK);
+	if (ike_cbc_decrypt(sa->keys.enc_key, sa->keys.enc_key_len, v, pt + ISAKMP_HDR_LEN,
+			    len - ISAKMP_HDR_LEN) < 0 ||
+	    isakmp_chain_parse(pt[16], pt + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, ISAKMP_HDR_LEN,
+			       ISAKMP_PARSE_PADDING, &c, NULL) != ISAKMP_OK)
+		return false;
+	const struct isakmp_pl *pl = isakmp_chain_find(&c, type, 0);
+	if (pl == NULL || pl->len <= ISAKMP_GEN_LEN)
+		return false;
+	pt[pl->offset + pl->len - 1] ^= 0x01;
+	memcpy(v, iv, IKE_BLOCK);
+	if (ike_cbc_encrypt(sa->keys.enc_key, sa->keys.enc_key_len, v, pt + ISAKMP_HDR_LEN,
+			    len - ISAKMP_HDR_LEN) < 0)
+		return false;
+	memcpy(d + ISAKMP_HDR_LEN, pt + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN);
+	return true;
+}
+
+struct ike_pair *ike_pair_new(struct ike_pair_msg *log, size_t log_cap)
+{
+	struct ike_pair *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	ike_pair_init(p);
+	p->log = log;
+	p->log_cap = log_cap;
+	return p;
+}
+
+void ike_pair_delete(struct ike_pair *p)
+{
+	ike_pair_free(p);
+	free(p);
 }

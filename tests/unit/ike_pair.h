@@ -57,6 +57,17 @@ struct ike_pair {
 	struct ev_timer deliver;          /* delivers what is queued */
 };
 
+/* The filter's numbers of the messages of an undisturbed exchange: Main Mode, then Quick Mode. */
+enum { M1, M2, M3, M4, M5, M6, QM1, QM2, QM3 };
+
+/*
+ * A pair as ike_pair_init() makes it, on the heap, which logs every message
+ * sent in log (log_cap of them); NULL when out of memory.  Freed, engines
+ * and all, by ike_pair_delete().
+ */
+struct ike_pair *ike_pair_new(struct ike_pair_msg *log, size_t log_cap);
+void ike_pair_delete(struct ike_pair *p);
+
 /* Both sides: PSK "secret", initiator ID mn@test, responder ID fa.test, TS 10.7.0.10/32 <-> 0/0. */
 void ike_pair_init(struct ike_pair *p);
 /* Create the engines (after the caller changed side[i].cfg / peer). */
@@ -82,5 +93,28 @@ bool ike_pair_run_until(struct ike_pair *p, uint64_t max_ms, bool (*done)(struct
 void ike_pair_establish(struct ike_pair *p);
 /* Forget whatever is queued. */
 void ike_pair_flush(struct ike_pair *p);
+
+/* Side i's counters; its IPsec SA pairs in the engine now. */
+const struct ike_counters *ike_pair_ctr(struct ike_pair *p, int i);
+size_t ike_pair_children(struct ike_pair *p, int i);
+
+/*
+ * Certificate tests/data/ike/<name>.pem, its key <name>.key, trusting
+ * <ca>.pem; NULL when they cannot be loaded.
+ */
+struct ike_creds *ike_pair_creds(const char *name, const char *ca);
+/* Both sides authenticate with RSA signatures, mn's credentials and fa's; no PSK. */
+void ike_pair_rsa(struct ike_pair *p, struct ike_creds *mn, struct ike_creds *fa);
+
+/*
+ * A man in the middle who has the keys (white box): decrypt the encrypted
+ * message m as its receiver will (its keys, the IV it holds for it), flip
+ * the last byte of the first payload of this type, encrypt it again with
+ * the same IV.  The message still decrypts to a valid chain: only the
+ * payload's content is wrong.  For a filter, before the receiver sees m.
+ * False when m is not encrypted, has no such payload, or its receiver has
+ * no keys for it.
+ */
+bool ike_pair_flip_sealed(struct ike_pair *p, struct ike_pair_msg *m, uint8_t type);
 
 #endif

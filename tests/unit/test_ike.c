@@ -49,9 +49,6 @@
 
 #define LOG_CAP 64
 
-/* The filter's numbers of the messages of an undisturbed exchange. */
-enum { M1, M2, M3, M4, M5, M6, QM1, QM2, QM3 };
-
 static struct ike_pair_msg msglog[LOG_CAP];
 static struct isakmp_sa sa_buf; /* about 50 KB: not on the stack */
 
@@ -59,19 +56,10 @@ static struct isakmp_sa sa_buf; /* about 50 KB: not on the stack */
 
 static struct ike_pair *pair_new(void)
 {
-	struct ike_pair *p = calloc(1, sizeof(*p));
+	struct ike_pair *p = ike_pair_new(msglog, LOG_CAP);
 
 	ck_assert_ptr_nonnull(p);
-	ike_pair_init(p);
-	p->log = msglog;
-	p->log_cap = LOG_CAP;
 	return p;
-}
-
-static void pair_del(struct ike_pair *p)
-{
-	ike_pair_free(p);
-	free(p);
 }
 
 /* The pair's virtual clock. */
@@ -83,15 +71,6 @@ static uint64_t pair_now(const struct ike_pair *p)
 static const struct ike_counters *ctr(struct ike_pair *p, int i)
 {
 	return ike_engine_counters(p->side[i].eng);
-}
-
-static size_t n_children(struct ike_pair *p, int i)
-{
-	size_t n = 0;
-
-	for (struct ike_child *c = ike_children(p->side[i].eng); c != NULL; c = c->next)
-		n++;
-	return n;
 }
 
 static struct in_addr ip(const char *s)
@@ -330,7 +309,7 @@ static void check_established(struct ike_pair *p, enum esp_alg alg, unsigned key
 		ck_assert_uint_eq(ctr(p, i)->ike_established, 1);
 		ck_assert_uint_eq(ctr(p, i)->ike_failed, 0);
 		ck_assert_uint_eq(ctr(p, i)->children_established, 1);
-		ck_assert_uint_eq(n_children(p, i), 1);
+		ck_assert_uint_eq(ike_pair_children(p, i), 1);
 		struct ike_sa *sa = ike_sa_find_peer(p->side[i].eng, p->side[1 - i].addr);
 		ck_assert_ptr_nonnull(sa);
 		ck_assert(ike_sa_established(sa));
@@ -358,7 +337,7 @@ static void check_nothing_up(struct ike_pair *p)
 	for (int i = 0; i < 2; i++) {
 		ck_assert_uint_eq(p->side[i].n_up, 0);
 		ck_assert_uint_eq(ctr(p, i)->children_established, 0);
-		ck_assert_uint_eq(n_children(p, i), 0);
+		ck_assert_uint_eq(ike_pair_children(p, i), 0);
 	}
 }
 
@@ -383,25 +362,10 @@ static bool plain_notify_sent(struct ike_pair *p, int to, uint16_t type)
 
 static struct ike_creds *load_creds(const char *name, const char *ca)
 {
-	char c[512], k[512], a[512];
+	struct ike_creds *cr = ike_pair_creds(name, ca);
 
-	snprintf(c, sizeof(c), "%s/%s.pem", IKE_DATA_DIR, name);
-	snprintf(k, sizeof(k), "%s/%s.key", IKE_DATA_DIR, name);
-	snprintf(a, sizeof(a), "%s/%s.pem", IKE_DATA_DIR, ca);
-	struct ike_creds *cr = ike_creds_load(c, k, a);
-	ck_assert_msg(cr != NULL, "cannot load %s", c);
+	ck_assert_msg(cr != NULL, "cannot load %s", name);
 	return cr;
-}
-
-static void rsa_setup(struct ike_pair *p, struct ike_creds *mn, struct ike_creds *fa)
-{
-	p->side[0].cfg.auth = IKE_AUTH_RSA_SIG;
-	p->side[0].cfg.creds = mn;
-	p->side[1].cfg.auth = IKE_AUTH_RSA_SIG;
-	p->side[1].cfg.creds = fa;
-	memset(p->side[0].peer.psk, 0, sizeof(p->side[0].peer.psk));
-	memset(p->side[1].peer.psk, 0, sizeof(p->side[1].peer.psk));
-	p->side[0].peer.psk_len = p->side[1].peer.psk_len = 0;
 }
 
 /* Conditions to stop ike_pair_run_until at. */
@@ -837,7 +801,7 @@ START_TEST(test_psk_every_proposal)
 	ck_assert_uint_eq(ctr(p, 1)->tx_messages, 4);
 	ck_assert_uint_eq(ctr(p, 0)->retransmits + ctr(p, 1)->retransmits, 0);
 	check_wire(p, &def.p1[i1], &def.p2[i2], pfs ? def.p1[i1].group : 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -856,7 +820,7 @@ START_TEST(test_psk_responder_picks_offered)
 	ike_pair_establish(p);
 	check_established(p, def.p2[def.n_p2 - 1].alg, def.p2[def.n_p2 - 1].key_bits);
 	check_wire(p, &def.p1[def.n_p1 - 1], &def.p2[def.n_p2 - 1], 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -876,7 +840,7 @@ START_TEST(test_psk_no_common_proposal)
 	ck_assert(plain_notify_sent(p, 0, ISAKMP_N_NO_PROPOSAL_CHOSEN));
 	ck_assert_uint_eq(ctr(p, 0)->ike_established + ctr(p, 1)->ike_established, 0);
 	check_nothing_up(p);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1105,7 +1069,7 @@ START_TEST(test_transform_numbers)
 	ck_assert(isakmp_attr_get(t, ISAKMP_P1_KEY_LEN, &v) && v == p1->key_bits);
 	ck_assert(isakmp_attr_get(t, ISAKMP_P1_HASH, &v) && v == (uint32_t)p1->hash);
 	ck_assert(isakmp_attr_get(t, ISAKMP_P1_GROUP, &v) && v == (uint32_t)p1->group);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1128,7 +1092,7 @@ START_TEST(test_wrong_psk)
 	ck_assert_uint_eq(n_exported(p->side[1].eng), 0);
 	ck_assert_uint_eq(ctr(p, 0)->ike_established, 0);
 	check_nothing_up(p);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1163,7 +1127,7 @@ START_TEST(test_msg5_tampered)
 	ck_assert_uint_eq(ctr(p, 0)->ike_established + ctr(p, 1)->ike_established, 0);
 	ck_assert_int_eq(p->side[0].ike_down, 1);
 	check_nothing_up(p);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1190,7 +1154,7 @@ START_TEST(test_qm_hash1_tampered)
 	ck_assert_uint_eq(ctr(p, 0)->ike_established, 1);
 	ck_assert_uint_eq(ctr(p, 1)->ike_established, 1);
 	ck_assert_ptr_nonnull(ike_sa_find_peer(p->side[1].eng, p->side[0].addr));
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1253,7 +1217,7 @@ START_TEST(test_aggressive_mode_refused)
 	ck_assert_uint_eq(n.type, ISAKMP_N_INVALID_EXCHANGE_TYPE);
 	ck_assert_uint_eq(n.proto, ISAKMP_PROTO_ISAKMP);
 	ck_assert_uint_eq(n_exported(p->side[1].eng), 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1311,7 +1275,7 @@ START_TEST(test_truncated_every_length)
 	ck_assert_uint_eq(ctr(p, 1)->drop_malformed, len + n);
 	ck_assert_uint_eq(p->qlen, 1);
 	ck_assert_uint_eq(p->q[0].data[18], ISAKMP_EXCH_MAIN);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1359,7 +1323,7 @@ START_TEST(test_garbage_every_length)
 	ck_assert_uint_eq(ctr(p, 1)->drop_malformed, n);
 	ck_assert_uint_eq(ctr(p, 1)->tx_messages, 0);
 	ck_assert_uint_eq(p->qlen, 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1392,7 +1356,7 @@ START_TEST(test_garbage_payloads)
 	ck_assert_uint_eq(c->drop_malformed, n);
 	ck_assert_uint_eq(c->ike_established, 0);
 	ck_assert_uint_eq(n_exported(p->side[1].eng), 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1430,11 +1394,11 @@ START_TEST(test_garbage_encrypted)
 				  ctr(p, 1)->drop_bad_hash - before,
 			  n);
 	ck_assert_uint_eq(ctr(p, 1)->children_established, 1);
-	ck_assert_uint_eq(n_children(p, 1), 1);
+	ck_assert_uint_eq(ike_pair_children(p, 1), 1);
 	ck_assert_uint_eq(p->side[1].n_down, 0);
 	ck_assert_int_eq(p->side[1].ike_down, 0);
 	ck_assert_uint_eq(ctr(p, 1)->tx_messages, 4);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1469,7 +1433,7 @@ START_TEST(test_unknown_sa)
 	}
 	ck_assert_uint_eq(ctr(p, 1)->tx_messages, 0);
 	ck_assert_uint_eq(p->qlen, 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1492,7 +1456,7 @@ START_TEST(test_peer_id_mismatch)
 	ck_assert_uint_eq(ctr(p, 0)->ike_failed, 1);
 	ck_assert_uint_eq(ctr(p, 0)->ike_established + ctr(p, 1)->ike_established, 0);
 	check_nothing_up(p);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1524,7 +1488,7 @@ START_TEST(test_ts_not_allowed)
 	/* a protected INVALID-ID-INFORMATION went back */
 	ck_assert_uint_eq(ctr(p, 1)->notify_sent, 1);
 	ck_assert_uint_eq(ctr(p, 0)->notify_received, 1);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1564,9 +1528,9 @@ START_TEST(test_unprotected_info_ignored)
 	ck_assert_uint_eq(ctr(p, 1)->children_deleted, 0);
 	ck_assert_uint_eq(p->side[1].n_down, 0);
 	ck_assert_int_eq(p->side[1].ike_down, 0);
-	ck_assert_uint_eq(n_children(p, 1), 1);
+	ck_assert_uint_eq(ike_pair_children(p, 1), 1);
 	ck_assert_ptr_nonnull(ike_sa_find_peer(p->side[1].eng, p->side[0].addr));
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1594,7 +1558,7 @@ START_TEST(test_other_exchange_type)
 	ck_assert_uint_eq(ctr(p, 0)->notify_received, 1);
 	ck_assert_uint_eq(ctr(p, 0)->drop_bad_hash + ctr(p, 0)->drop_malformed, 0);
 	ck_assert_ptr_nonnull(ike_sa_find_peer(p->side[0].eng, p->side[1].addr));
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1619,7 +1583,7 @@ START_TEST(test_qm_replay)
 		ck_assert_uint_eq(p->side[i].n_up, 1);
 		ck_assert_uint_eq(p->side[i].n_down, 0);
 	}
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1688,7 +1652,7 @@ START_TEST(test_msg3_missing_payload)
 	ck_assert_uint_eq(ctr(p, 1)->drop_malformed, 1);
 	ck_assert_uint_eq(ctr(p, 1)->ike_failed, 1);
 	ck_assert_uint_eq(ctr(p, 1)->ike_established, 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1727,7 +1691,7 @@ START_TEST(test_msg5_missing_payload)
 	if (cases[_i].rsa) {
 		mn = load_creds("mn", "ca");
 		fa = load_creds("fa", "ca");
-		rsa_setup(p, mn, fa);
+		ike_pair_rsa(p, mn, fa);
 	}
 	f.drop_nth = M5;
 	set_filter(p, &f);
@@ -1761,7 +1725,7 @@ START_TEST(test_msg5_missing_payload)
 	ike_input(p->side[1].eng, p->side[1].addr, 500, p->side[0].addr, 500, out, len);
 	ck_assert_uint_eq(ctr(p, 1)->ike_failed, 1);
 	ck_assert_uint_eq(ctr(p, 1)->ike_established, 0);
-	pair_del(p);
+	ike_pair_delete(p);
 	ike_creds_free(mn);
 	ike_creds_free(fa);
 }
@@ -1830,7 +1794,7 @@ START_TEST(test_qm1_missing_payload)
 	ck_assert_uint_eq(ctr(p, 1)->children_established, 0);
 	ck_assert_uint_eq(ctr(p, 1)->drop_bad_hash, 0);
 	ck_assert_ptr_nonnull(ike_sa_find_peer(p->side[1].eng, p->side[0].addr));
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1865,7 +1829,7 @@ START_TEST(test_port_moves_only_when_authenticated)
 	ck_assert_uint_eq(p->log[before].data[18], ISAKMP_EXCH_INFO);
 	ck_assert_uint_eq(p->log[before].sport, 500);
 	ck_assert_uint_eq(p->log[before].dport, 500);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1909,7 +1873,7 @@ START_TEST(test_port_stays_behind_nat)
 	ck_assert_uint_eq(p->nlog, before + 1); /* the ISAKMP SA's Delete */
 	ck_assert_uint_eq(p->log[before].sport, 4500);
 	ck_assert_uint_eq(p->log[before].dport, 4500);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1947,7 +1911,7 @@ START_TEST(test_retransmit_once)
 	ck_assert_uint_eq(ctr(p, r)->retransmits, 1);
 	ck_assert_uint_eq(ctr(p, 1 - r)->retransmits, 0);
 	ck_assert_uint_eq(ctr(p, 1 - r)->drop_duplicate, cases[_i].dup_seen ? 1 : 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -1981,7 +1945,7 @@ START_TEST(test_retransmit_give_up)
 	ck_assert_uint_eq(ctr(p, 1)->rx_messages, 4);
 	ck_assert_uint_eq(ctr(p, 1)->drop_duplicate, 3);
 	check_nothing_up(p);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2017,7 +1981,7 @@ START_TEST(test_nat_forced)
 			ck_assert_mem_eq(m->data + 4, p->log[0].data, 8);
 		}
 	}
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2059,7 +2023,7 @@ START_TEST(test_nat_detected)
 	ck_assert_uint_eq(logged(p, M5)->dport, 4500);
 	ck_assert_uint_eq(logged(p, M6)->sport, 4500);
 	ck_assert_uint_eq(logged(p, QM2)->dport, 4500); /* after the NAT, on the initiator's side */
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2086,12 +2050,12 @@ START_TEST(test_child_delete)
 	ck_assert_str_eq(p->side[o].down_why[0], "deleted by the peer");
 	for (int i = 0; i < 2; i++) {
 		ck_assert_uint_eq(ctr(p, i)->children_deleted, 1);
-		ck_assert_uint_eq(n_children(p, i), 0);
+		ck_assert_uint_eq(ike_pair_children(p, i), 0);
 		/* the ISAKMP SA stays */
 		ck_assert_int_eq(p->side[i].ike_down, 0);
 		ck_assert_ptr_nonnull(ike_sa_find_peer(p->side[i].eng, p->side[1 - i].addr));
 	}
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2111,12 +2075,12 @@ START_TEST(test_peer_delete)
 	for (int i = 0; i < 2; i++) {
 		ck_assert_uint_eq(p->side[i].n_down, 1);
 		ck_assert_int_eq(p->side[i].ike_down, 1);
-		ck_assert_uint_eq(n_children(p, i), 0);
+		ck_assert_uint_eq(ike_pair_children(p, i), 0);
 		ck_assert_ptr_null(ike_sa_find_peer(p->side[i].eng, p->side[1 - i].addr));
 		ck_assert_uint_eq(n_exported(p->side[i].eng), 0);
 	}
 	ck_assert_uint_eq(p->side[o].down_spi[0], spi_out);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2145,7 +2109,7 @@ START_TEST(test_volume_lifetime)
 			ck_assert_uint_eq(p->side[i].n_up, 2);
 			ck_assert_uint_eq(p->side[i].n_down, 1);
 			ck_assert_uint_eq(p->side[i].down_spi[0], p->side[i].children[0].spi_in);
-			ck_assert_uint_eq(n_children(p, i), 1);
+			ck_assert_uint_eq(ike_pair_children(p, i), 1);
 		}
 		check_pair(&p->side[0].children[1], &p->side[1].children[1],
 			   ESP_ALG_AES_CBC_HMAC_SHA1_96, 128);
@@ -2157,9 +2121,9 @@ START_TEST(test_volume_lifetime)
 		ike_pair_pump(p);
 		ck_assert_uint_eq(p->side[0].n_down, 1);
 		ck_assert_uint_eq(ctr(p, 1)->rekeys, 0);
-		ck_assert_uint_eq(n_children(p, 0), 0);
+		ck_assert_uint_eq(ike_pair_children(p, 0), 0);
 	}
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2197,10 +2161,10 @@ START_TEST(test_dpd)
 	ck_assert_uint_eq(p->side[0].n_down, 1);
 	ck_assert_uint_eq(p->side[0].down_spi[0], p->side[0].children[0].spi_in);
 	ck_assert_uint_eq(ctr(p, 0)->children_deleted, 1);
-	ck_assert_uint_eq(n_children(p, 0), 0);
+	ck_assert_uint_eq(ike_pair_children(p, 0), 0);
 	ck_assert_int_eq(p->side[0].ike_down, 1);
 	ck_assert_ptr_null(ike_sa_find_peer(p->side[0].eng, p->side[1].addr));
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2232,7 +2196,7 @@ START_TEST(test_child_rekey)
 		ck_assert_uint_eq(ctr(p, i)->children_deleted, 1);
 		ck_assert_uint_eq(p->side[i].n_down, 1);
 		ck_assert_uint_eq(p->side[i].down_spi[0], p->side[i].children[0].spi_in);
-		ck_assert_uint_eq(n_children(p, i), 1);
+		ck_assert_uint_eq(ike_pair_children(p, i), 1);
 		ck_assert_uint_eq(ike_children(p->side[i].eng)->spi_in,
 				  p->side[i].children[1].spi_in);
 		ck_assert_uint_ne(p->side[i].children[1].spi_in, p->side[i].children[0].spi_in);
@@ -2242,7 +2206,7 @@ START_TEST(test_child_rekey)
 		   128);
 	/* new keys */
 	ck_assert(memcmp(p->side[0].children[1].enc_in, p->side[0].children[0].enc_in, 16) != 0);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2306,7 +2270,7 @@ START_TEST(test_responder_lifetime)
 			ck_assert_mem_eq(n.data + 4, "\x00\x02\x00\x04\x00\x00\x02\x58", 8);
 	}
 	ck_assert(found);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2343,7 +2307,7 @@ START_TEST(test_initial_contact)
 		ck_assert_mem_eq(ick, p->log[first].data, 8);
 		ck_assert(memcmp(ick, p->log[0].data, 8) != 0);
 	}
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2373,7 +2337,7 @@ START_TEST(test_p1_rekey_keeps_old_sa)
 	ck_assert_int_eq(p->side[0].ike_down, 0);
 	ck_assert_int_eq(p->side[1].ike_down, 0);
 	ck_assert_uint_eq(n_exported(p->side[1].eng), 2);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 
@@ -2386,7 +2350,7 @@ START_TEST(test_rsa_sig)
 	struct ike_pair *p = pair_new();
 	struct ike_id want;
 
-	rsa_setup(p, mn, fa);
+	ike_pair_rsa(p, mn, fa);
 	if (_i == 0) {
 		ck_assert_int_eq(ike_creds_subject_id(mn, &p->side[0].cfg.local_id), 0);
 		ck_assert_int_eq(ike_creds_subject_id(fa, &p->side[1].cfg.local_id), 0);
@@ -2415,7 +2379,7 @@ START_TEST(test_rsa_sig)
 		ISAKMP_OK);
 	ck_assert(isakmp_attr_get(&sa_buf.prop[0].xf[0], ISAKMP_P1_AUTH, &v) &&
 		  v == ISAKMP_AUTH_RSA_SIG);
-	pair_del(p);
+	ike_pair_delete(p);
 	ike_creds_free(mn);
 	ike_creds_free(fa);
 }
@@ -2430,7 +2394,7 @@ START_TEST(test_rsa_untrusted_ca)
 	struct ike_creds *fa = load_creds(bad == 1 ? "fa-other" : "fa", "ca");
 	struct ike_pair *p = pair_new();
 
-	rsa_setup(p, mn, fa);
+	ike_pair_rsa(p, mn, fa);
 	ike_pair_start(p);
 	ike_pair_establish(p);
 	ck_assert_uint_eq(ctr(p, judge)->drop_bad_cert, 1);
@@ -2439,7 +2403,7 @@ START_TEST(test_rsa_untrusted_ca)
 	ck_assert_uint_eq(ctr(p, bad)->drop_bad_cert, 0);
 	ck_assert(plain_notify_sent(p, bad, ISAKMP_N_INVALID_CERTIFICATE));
 	check_nothing_up(p);
-	pair_del(p);
+	ike_pair_delete(p);
 	ike_creds_free(mn);
 	ike_creds_free(fa);
 }
@@ -2455,7 +2419,7 @@ START_TEST(test_rsa_id_not_in_cert)
 	struct ike_creds *mn = load_creds("mn", "ca"), *fa = load_creds("fa", "ca");
 	struct ike_pair *p = pair_new();
 
-	rsa_setup(p, mn, fa);
+	ike_pair_rsa(p, mn, fa);
 	ike_id_parse("eve@test", &p->side[0].cfg.local_id);
 	ike_id_parse("eve@test", &p->side[1].peer.id);
 	ike_pair_start(p);
@@ -2465,7 +2429,7 @@ START_TEST(test_rsa_id_not_in_cert)
 	ck_assert_uint_eq(ctr(p, 1)->ike_failed, 1);
 	ck_assert(plain_notify_sent(p, 0, ISAKMP_N_INVALID_ID_INFORMATION));
 	check_nothing_up(p);
-	pair_del(p);
+	ike_pair_delete(p);
 	ike_creds_free(mn);
 	ike_creds_free(fa);
 }
@@ -2520,7 +2484,7 @@ START_TEST(test_export_keys)
 	ck_assert_ptr_nonnull(strstr(out, hex));
 	/* too small a buffer */
 	ck_assert_int_eq(ike_export_ikev1_keys(p->side[0].eng, small, sizeof(small)), -1);
-	pair_del(p);
+	ike_pair_delete(p);
 }
 END_TEST
 

@@ -1,0 +1,511 @@
+/*
+ * One test per security check of the IKEv1 engine (issue 9): each makes
+ * the one case the check exists for, in a message that is otherwise
+ * valid, and asserts the check's own drop counter (never a sum), so that
+ * it fails when the check is removed or weakened.  tests/mutate/ike.tsv
+ * names, for each check, the mutation that removes it and the test here
+ * that then fails.
+ *
+ * A forged field must reach the check: a message that no longer decrypts
+ * is refused before any hash is compared (drop_decrypt).  So the man in
+ * the middle here has the keys (ike_pair_flip_sealed, white box): he
+ * decrypts a message as its receiver will, changes one byte of the HASH or
+ * SIG payload, and encrypts it again with the same IV.  Where the sender
+ * retransmits, the intact copy that follows is accepted: the tampered byte
+ * was the only reason for the refusal.
+ */
+#include "check_main.h"
+#include "ike.h"
+#include "ike_creds.h"
+#include "ike_int.h"
+#include "ike_pair.h"
+#include "isakmp.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_CAP 64
+
+static struct ike_pair_msg msglog[LOG_CAP];
+static struct isakmp_sa sa_buf; /* about 50 KB: not on the stack */
+
+/* ---- helpers ---- */
+
+static struct ike_pair *pair_new(void)
+{
+	struct ike_pair *p = ike_pair_new(msglog, LOG_CAP);
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static const struct ike_counters *ctr(struct ike_pair *p, int i)
+{
+	return ike_pair_ctr(p, i);
+}
+
+static struct ike_creds *creds(const char *name)
+{
+	struct ike_creds *cr = ike_pair_creds(name, "ca");
+
+	ck_assert_msg(cr != NULL, "cannot load %s", name);
+	return cr;
+}
+
+static void check_no_children(struct ike_pair *p)
+{
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(p->side[i].n_up, 0);
+		ck_assert_uint_eq(ike_pair_children(p, i), 0);
+	}
+}
+
+/* The other refusals stay at 0: the check under test is the one that refused. */
+static void check_only_hash(struct ike_pair *p, int i)
+{
+	ck_assert_uint_eq(ctr(p, i)->drop_decrypt, 0);
+	ck_assert_uint_eq(ctr(p, i)->drop_malformed, 0);
+	ck_assert_uint_eq(ctr(p, i)->drop_bad_auth, 0);
+	ck_assert_uint_eq(ctr(p, i)->drop_unknown_sa, 0);
+}
+
+/*
+ * Change chosen messages on the way: the HASH or SIG payload of the nth
+ * (or of every encrypted message of `exchange` to side `to`, nth -1), or
+ * the responder cookie of those.
+ */
+struct tamper {
+	long nth;
+	int exchange, to;
+	uint8_t type;    /* payload whose last byte to flip; 0: none */
+	int rcookie;     /* 1: flip a byte of the responder cookie, 2: zero it; 0: leave it */
+	bool swap_offer; /* message 1: swap the first two transforms of the offer */
+	size_t done;     /* messages changed */
+	bool drop_to_0;  /* and lose every message to the initiator */
+};
+
+static struct tamper tnone(void)
+{
+	return (struct tamper){.nth = -1, .exchange = -1, .to = -1};
+}
+
+/*
+ * Message 1's SA payload with its first two transforms swapped (equal
+ * sizes; each keeps its Transform #): the responder meets the second offer
+ * first.  The transforms follow the proposal header and its SPI.
+ */
+static void swap_offer(struct ike_pair_msg *m)
+{
+	struct isakmp_msg msg;
+
+	ck_assert_int_eq(isakmp_msg_parse(m->data, m->len, 0, &msg, NULL), ISAKMP_OK);
+	const struct isakmp_pl *pl = isakmp_chain_find(&msg.chain, ISAKMP_PL_SA, 0);
+	ck_assert_ptr_nonnull(pl);
+	uint8_t *prop = m->data + pl->offset + ISAKMP_GEN_LEN + 8; /* after DOI, Situation */
+	ck_assert_uint_ge(prop[7], 2);
+	uint8_t *t0 = prop + 8 + prop[6], *t1;
+	size_t l0 = (size_t)t0[2] << 8 | t0[3], l1;
+	t1 = t0 + l0;
+	l1 = (size_t)t1[2] << 8 | t1[3];
+	ck_assert_uint_eq(l0, l1);
+	for (size_t i = ISAKMP_GEN_LEN; i < l0; i++) {
+		uint8_t b = t0[i];
+		t0[i] = t1[i];
+		t1[i] = b;
+	}
+}
+
+static bool tamper_filter(struct ike_pair *p, size_t nth, struct ike_pair_msg *m)
+{
+	struct tamper *t = p->filter_arg;
+	size_t mk = m->dport == ISAKMP_NATT_PORT ? IKE_MARKER_LEN : 0;
+	bool chosen = t->nth >= 0 ? nth == (size_t)t->nth
+				  : m->to == t->to && m->len > mk + ISAKMP_HDR_LEN &&
+					    m->data[mk + 18] == t->exchange;
+
+	if (chosen && t->swap_offer) {
+		swap_offer(m);
+		t->done++;
+	}
+	if (chosen && t->type != 0) {
+		ck_assert_msg(ike_pair_flip_sealed(p, m, t->type), "message %zu not changed", nth);
+		t->done++;
+	}
+	if (chosen && t->rcookie != 0) {
+		if (t->rcookie == 1)
+			m->data[mk + 8 + 3] ^= 0x01;
+		else
+			memset(m->data + mk + 8, 0, ISAKMP_COOKIE_LEN);
+		t->done++;
+	}
+	return t->drop_to_0 && m->to == 0;
+}
+
+static void set_tamper(struct ike_pair *p, struct tamper *t)
+{
+	p->filter = tamper_filter;
+	p->filter_arg = t;
+}
+
+static bool d_both_children(struct ike_pair *p)
+{
+	return p->side[0].n_up >= 1 && p->side[1].n_up >= 1;
+}
+
+static bool d_initiator_failed(struct ike_pair *p)
+{
+	return ctr(p, 0)->ike_failed >= 1;
+}
+
+/* ---- Main Mode authentication ---- */
+
+/*
+ * RSA signatures (common/ike_cert.c, ike_cert_verify): message 5 (_i 0)
+ * or 6 (_i 1) carries the sender's valid, trusted certificate and a SIG
+ * that decrypts fine but is wrong in its last byte.  The receiver refuses
+ * it as drop_bad_auth and has no ISAKMP SA; no IPsec SA anywhere.  (When
+ * message 6 is refused the responder, which accepted message 5, holds an
+ * ISAKMP SA the initiator does not: Main Mode has no message 7.)
+ */
+START_TEST(test_rsa_sig_wrong)
+{
+	struct ike_creds *mn = creds("mn"), *fa = creds("fa");
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+	int rx = _i == 0 ? 1 : 0;
+
+	ike_pair_rsa(p, mn, fa);
+	t.nth = _i == 0 ? M5 : M6;
+	t.type = ISAKMP_PL_SIG;
+	set_tamper(p, &t);
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	ck_assert_uint_eq(t.done, 1);
+	ck_assert_uint_eq(ctr(p, rx)->drop_bad_auth, 1);
+	ck_assert_uint_eq(ctr(p, rx)->drop_bad_cert + ctr(p, rx)->drop_bad_id, 0);
+	ck_assert_uint_eq(ctr(p, rx)->drop_decrypt + ctr(p, rx)->drop_malformed, 0);
+	ck_assert_uint_eq(ctr(p, rx)->ike_failed, 1);
+	ck_assert_uint_eq(ctr(p, rx)->ike_established, 0);
+	ck_assert_int_eq(p->side[rx].ike_up, 0);
+	ck_assert_ptr_null(ike_sa_find_peer(p->side[rx].eng, p->side[1 - rx].addr));
+	ck_assert_uint_eq(ctr(p, 0)->ike_established, 0);
+	check_no_children(p);
+	ike_pair_delete(p);
+	ike_creds_free(mn);
+	ike_creds_free(fa);
+}
+END_TEST
+
+/*
+ * Pre-shared key (common/ike_mm.c, ike_mm_verify): HASH_I in message 5
+ * (_i 0) or HASH_R in message 6 (_i 1), wrong in its last byte, in a
+ * message that decrypts: drop_bad_hash, not drop_decrypt.
+ */
+START_TEST(test_psk_hash_wrong)
+{
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+	int rx = _i == 0 ? 1 : 0;
+
+	t.nth = _i == 0 ? M5 : M6;
+	t.type = ISAKMP_PL_HASH;
+	set_tamper(p, &t);
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	ck_assert_uint_eq(t.done, 1);
+	ck_assert_uint_eq(ctr(p, rx)->drop_bad_hash, 1);
+	check_only_hash(p, rx);
+	ck_assert_uint_eq(ctr(p, rx)->ike_failed, 1);
+	ck_assert_uint_eq(ctr(p, rx)->ike_established, 0);
+	ck_assert_ptr_null(ike_sa_find_peer(p->side[rx].eng, p->side[1 - rx].addr));
+	ck_assert_uint_eq(ctr(p, 0)->ike_established, 0);
+	check_no_children(p);
+	ike_pair_delete(p);
+}
+END_TEST
+
+/* The Key Length the responder chose in message 2. */
+static uint32_t chosen_key_bits(struct ike_pair *p)
+{
+	struct isakmp_msg m;
+	uint32_t v = 0;
+
+	for (size_t i = 0; i < p->nlog; i++)
+		if (p->log[i].nth == M2) {
+			ck_assert_int_eq(
+				isakmp_msg_parse(p->log[i].data, p->log[i].len, 0, &m, NULL),
+				ISAKMP_OK);
+			ck_assert_int_eq(
+				isakmp_sa_parse(isakmp_chain_find(&m.chain, ISAKMP_PL_SA, 0),
+						&sa_buf, NULL),
+				ISAKMP_OK);
+			ck_assert(isakmp_attr_get(&sa_buf.prop[0].xf[0], ISAKMP_P1_KEY_LEN, &v));
+		}
+	return v;
+}
+
+/*
+ * A downgrade: the initiator offers AES-256/SHA-256 first, then
+ * AES-128/SHA-1; both sides accept both.  On the way the offer is
+ * reordered, and the responder, which takes the first it accepts, picks
+ * AES-128.  Nothing in messages 1 to 4 is protected: HASH_I covers the SA
+ * body the initiator sent (SAi_b, RFC 2409 5), and the responder, which
+ * computes it over the body it received, refuses message 5.
+ */
+START_TEST(test_sa_downgrade)
+{
+	static const struct ike_p1_prop offer[] = {{256, IKE_HASH_SHA2_256, IKE_GROUP_MODP2048},
+						   {128, IKE_HASH_SHA1, IKE_GROUP_MODP2048}};
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+
+	for (int i = 0; i < 2; i++) {
+		memcpy(p->side[i].cfg.p1, offer, sizeof(offer));
+		p->side[i].cfg.n_p1 = 2;
+	}
+	p->side[0].cfg.retrans_ms = 20;
+	p->side[0].cfg.retrans_tries = 1;
+	t.nth = M1;
+	t.swap_offer = true;
+	set_tamper(p, &t);
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	ck_assert_uint_eq(t.done, 1);
+	ck_assert_uint_eq(chosen_key_bits(p), 128);
+	ck_assert_uint_eq(ctr(p, 1)->drop_bad_hash, 1);
+	check_only_hash(p, 1);
+	ck_assert_uint_eq(ctr(p, 1)->ike_failed, 1);
+	ck_assert_uint_eq(ctr(p, 1)->ike_established, 0);
+	ck_assert(ike_pair_run_until(p, 1000, d_initiator_failed));
+	ck_assert_uint_eq(ctr(p, 0)->ike_established, 0);
+	check_no_children(p);
+	ike_pair_delete(p);
+}
+END_TEST
+
+/* ---- Quick Mode ---- */
+
+/*
+ * HASH(1) (_i 0), HASH(2) (_i 1) or HASH(3) (_i 2) wrong in an otherwise
+ * valid Quick Mode message (common/ike_qm.c): its receiver counts
+ * drop_bad_hash and installs nothing.  HASH(3) is the last message: the
+ * initiator installed its pair on HASH(2) (RFC 2409 5.5, no commit bit),
+ * the responder has none.  Then the retransmitted intact message goes
+ * through and both sides have their pair.
+ */
+START_TEST(test_qm_hash_wrong)
+{
+	static const long nth[] = {QM1, QM2, QM3};
+	static const int rx[] = {1, 0, 1};
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+	int r = rx[_i];
+
+	t.nth = nth[_i];
+	t.type = ISAKMP_PL_HASH;
+	set_tamper(p, &t);
+	p->side[0].cfg.retrans_ms = 20;
+	p->side[1].cfg.retrans_ms = 20;
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	ck_assert_uint_eq(t.done, 1);
+	ck_assert_uint_eq(ctr(p, r)->drop_bad_hash, 1);
+	check_only_hash(p, r);
+	ck_assert_uint_eq(ctr(p, 1 - r)->drop_bad_hash, 0);
+	ck_assert_uint_eq(p->side[1].n_up, 0);
+	ck_assert_uint_eq(ike_pair_children(p, 1), 0);
+	ck_assert_uint_eq(p->side[0].n_up, _i == 2 ? 1 : 0);
+	ck_assert_uint_eq(ctr(p, 0)->ike_established, 1);
+	ck_assert_uint_eq(ctr(p, 1)->ike_established, 1);
+	ck_assert(ike_pair_run_until(p, 1000, d_both_children));
+	ck_assert_uint_eq(ctr(p, r)->drop_bad_hash, 1);
+	for (int i = 0; i < 2; i++)
+		ck_assert_uint_eq(ike_pair_children(p, i), 1);
+	ike_pair_delete(p);
+}
+END_TEST
+
+/* ---- Informational ---- */
+
+/*
+ * After the exchange, the initiator sends a protected Delete of its pair
+ * (notify false) or a protected Notify, an R-U-THERE (notify true), and t
+ * changes it on the way to the responder.
+ */
+static void info_to_responder(struct ike_pair *p, struct tamper *t, bool notify)
+{
+	struct ike_sa *sa = ike_sa_find_peer(p->side[0].eng, p->side[1].addr);
+	static const uint8_t seq[4] = {0, 0, 0, 7};
+	uint8_t cookies[16];
+
+	ck_assert_ptr_nonnull(sa);
+	t->exchange = ISAKMP_EXCH_INFO;
+	t->to = 1;
+	set_tamper(p, t);
+	if (notify) {
+		memcpy(cookies, sa->icookie, 8);
+		memcpy(cookies + 8, sa->rcookie, 8);
+		ike_notify_send(sa, ISAKMP_N_R_U_THERE, ISAKMP_PROTO_ISAKMP, cookies, 16, seq, 4);
+	} else {
+		ike_child_delete(p->side[0].eng, ike_children(p->side[0].eng), "test");
+	}
+	ike_pair_pump(p);
+	ck_assert_uint_eq(t->done, 1);
+}
+
+/* The message changed nothing at the responder: nothing read, nothing answered, all up. */
+static void check_responder_untouched(struct ike_pair *p, uint64_t tx)
+{
+	ck_assert_uint_eq(ctr(p, 1)->deletes_received, 0);
+	ck_assert_uint_eq(ctr(p, 1)->notify_received, 0);
+	ck_assert_uint_eq(ctr(p, 1)->tx_messages, tx);
+	ck_assert_uint_eq(ike_pair_children(p, 1), 1);
+	ck_assert_uint_eq(p->side[1].n_down, 0);
+	ck_assert_int_eq(p->side[1].ike_down, 0);
+	struct ike_sa *sa = ike_sa_find_peer(p->side[1].eng, p->side[0].addr);
+	ck_assert_ptr_nonnull(sa);
+	ck_assert(ike_sa_established(sa));
+}
+
+/*
+ * A protected Delete (_i 0) or Notify (an R-U-THERE, _i 1) whose HASH(1)
+ * is wrong (common/ike_info.c): drop_bad_hash, and nothing else happens at
+ * the responder.
+ */
+START_TEST(test_info_hash_wrong)
+{
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	uint64_t tx = ctr(p, 1)->tx_messages;
+	t.type = ISAKMP_PL_HASH;
+	info_to_responder(p, &t, _i == 1);
+	ck_assert_uint_eq(ctr(p, 1)->drop_bad_hash, 1);
+	check_only_hash(p, 1);
+	check_responder_untouched(p, tx);
+	ike_pair_delete(p);
+}
+END_TEST
+
+/* ---- cookies ---- */
+
+/*
+ * The right initiator cookie with a wrong (_i 0, 2) or all-zero (_i 1, 3)
+ * responder cookie (common/ike_sa.c, ike_sa_lookup) on a protected Delete
+ * (_i 0, 1) or Notify (_i 2, 3), valid in every other respect: it names no
+ * ISAKMP SA and is dropped as drop_unknown_sa; the SA and its pair are
+ * untouched.
+ */
+START_TEST(test_rcookie_wrong)
+{
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	uint64_t tx = ctr(p, 1)->tx_messages;
+	t.rcookie = _i % 2 == 0 ? 1 : 2;
+	info_to_responder(p, &t, _i >= 2);
+	ck_assert_uint_eq(ctr(p, 1)->drop_unknown_sa, 1);
+	ck_assert_uint_eq(ctr(p, 1)->drop_bad_hash + ctr(p, 1)->drop_decrypt, 0);
+	check_responder_untouched(p, tx);
+	ike_pair_delete(p);
+}
+END_TEST
+
+/* ---- DPD ---- */
+
+static uint64_t want_dpd;
+
+static bool d_dpd_sent(struct ike_pair *p)
+{
+	return ctr(p, 0)->dpd_sent >= want_dpd;
+}
+
+static bool d_dpd_acked(struct ike_pair *p)
+{
+	return ctr(p, 0)->dpd_acked >= 1;
+}
+
+static bool d_initiator_child_down(struct ike_pair *p)
+{
+	return p->side[0].n_down >= 1;
+}
+
+/* The last Informational message the responder sent (the R-U-THERE-ACK). */
+static struct ike_pair_msg last_info_to_0(struct ike_pair *p)
+{
+	for (size_t i = p->nlog; i-- > 0;)
+		if (p->log[i].to == 0 && p->log[i].dport == ISAKMP_PORT &&
+		    p->log[i].data[18] == ISAKMP_EXCH_INFO)
+			return p->log[i];
+	ck_abort_msg("no Informational message to the initiator");
+	return p->log[0];
+}
+
+static void replay(struct ike_pair *p, const struct ike_pair_msg *m)
+{
+	ike_input(p->side[m->to].eng, m->dst, m->dport, m->src, m->sport, m->data, m->len);
+}
+
+/*
+ * The R-U-THERE-ACK sequence number (common/ike_info.c, RFC 3706 5.3):
+ * the first ACK, recorded, is replayed at once (nothing outstanding), then
+ * after each R-U-THERE of a peer that went silent.  Every copy is
+ * drop_dpd_seq; the peer is declared dead on schedule, at 5 s as in
+ * test_ike's test_dpd.
+ */
+START_TEST(test_dpd_ack_replayed)
+{
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+
+	set_tamper(p, &t);
+	p->side[0].cfg.dpd_interval_s = 1;
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	uint64_t t0 = ev_loop_now_ms(p->loop);
+	ck_assert(ike_pair_run_until(p, 2000, d_dpd_acked));
+	struct ike_pair_msg ack = last_info_to_0(p);
+	replay(p, &ack);
+	ck_assert_uint_eq(ctr(p, 0)->drop_dpd_seq, 1);
+	ck_assert_uint_eq(ctr(p, 0)->dpd_acked, 1);
+	t.drop_to_0 = true;
+	for (want_dpd = 2; want_dpd <= 4; want_dpd++) {
+		ck_assert(ike_pair_run_until(p, 2000, d_dpd_sent));
+		replay(p, &ack);
+		ck_assert_uint_eq(ctr(p, 0)->drop_dpd_seq, want_dpd);
+		ck_assert_uint_eq(ctr(p, 0)->dpd_acked, 1);
+		ck_assert_uint_eq(ctr(p, 0)->drop_bad_hash + ctr(p, 0)->drop_decrypt, 0);
+	}
+	ck_assert(ike_pair_run_until(p, 5000, d_initiator_child_down));
+	ck_assert_uint_eq(ev_loop_now_ms(p->loop) - t0, 5000);
+	ck_assert_int_eq(p->side[0].ike_down, 1);
+	ck_assert_uint_eq(ike_pair_children(p, 0), 0);
+	ike_pair_delete(p);
+}
+END_TEST
+
+static Suite *ike_checks_suite(void)
+{
+	Suite *s = suite_create("ike_checks");
+	TCase *tc = tcase_create("checks");
+
+	tcase_add_loop_test(tc, test_rsa_sig_wrong, 0, 2);
+	tcase_add_loop_test(tc, test_psk_hash_wrong, 0, 2);
+	tcase_add_test(tc, test_sa_downgrade);
+	tcase_add_loop_test(tc, test_qm_hash_wrong, 0, 3);
+	tcase_add_loop_test(tc, test_info_hash_wrong, 0, 2);
+	tcase_add_loop_test(tc, test_rcookie_wrong, 0, 4);
+	tcase_add_test(tc, test_dpd_ack_replayed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_main(ike_checks_suite());
+}
