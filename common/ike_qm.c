@@ -83,6 +83,16 @@ static void ike_qm_reap(struct ev_loop *loop, struct ev_timer *t, void *arg)
 
 void ike_qm_give_up(struct ike_qm *qm)
 {
+	/*
+	 * A responder that never had a valid HASH(3): the initiator installed
+	 * its pair on HASH(2) (RFC 2409 5.5, no commit bit) and may be sending
+	 * with it into nothing.  Ask it to delete that pair, named by our
+	 * inbound SPI, as ike_child_delete() does.
+	 */
+	if (!qm->initiator && qm->state == IKE_QM_R2 && qm->spi_in != 0) {
+		uint32_t spi = htonl(qm->spi_in);
+		ike_delete_send(qm->sa, ISAKMP_PROTO_IPSEC_ESP, (const uint8_t *)&spi, 4);
+	}
 	/* No pair came of it: its inbound SPI is free again. */
 	if (qm->spi_in != 0)
 		ike_spi_free(qm->sa->eng, qm->spi_in);

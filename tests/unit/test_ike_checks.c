@@ -77,10 +77,12 @@ static void check_only_hash(struct ike_pair *p, int i)
  */
 struct tamper {
 	long nth;
+	size_t from; /* with nth -1: only from the message numbered this on */
 	int exchange, to;
 	uint8_t type;    /* payload whose last byte to flip; 0: none */
 	int rcookie;     /* 1: flip a byte of the responder cookie, 2: zero it; 0: leave it */
 	bool swap_offer; /* message 1: swap the first two transforms of the offer */
+	bool answer_128; /* message 2: the answer's Key Length 256 made 128 */
 	size_t done;     /* messages changed */
 	bool drop_to_0;  /* and lose every message to the initiator */
 };
@@ -116,16 +118,36 @@ static void swap_offer(struct ike_pair_msg *m)
 	}
 }
 
+/* Message 2's chosen transform says AES-128 where the responder chose AES-256. */
+static void answer_128(struct ike_pair_msg *m)
+{
+	static const uint8_t k256[4] = {0x80, ISAKMP_P1_KEY_LEN, 0x01, 0x00};
+	struct isakmp_msg msg;
+
+	ck_assert_int_eq(isakmp_msg_parse(m->data, m->len, 0, &msg, NULL), ISAKMP_OK);
+	const struct isakmp_pl *pl = isakmp_chain_find(&msg.chain, ISAKMP_PL_SA, 0);
+	ck_assert_ptr_nonnull(pl);
+	uint8_t *a = memmem(m->data + pl->offset, pl->len, k256, sizeof(k256));
+	ck_assert_ptr_nonnull(a);
+	a[2] = 0x00;
+	a[3] = 0x80;
+}
+
 static bool tamper_filter(struct ike_pair *p, size_t nth, struct ike_pair_msg *m)
 {
 	struct tamper *t = p->filter_arg;
 	size_t mk = m->dport == ISAKMP_NATT_PORT ? IKE_MARKER_LEN : 0;
-	bool chosen = t->nth >= 0 ? nth == (size_t)t->nth
-				  : m->to == t->to && m->len > mk + ISAKMP_HDR_LEN &&
-					    m->data[mk + 18] == t->exchange;
+	bool chosen = t->nth >= 0
+			      ? nth == (size_t)t->nth
+			      : nth >= t->from && m->to == t->to && m->len > mk + ISAKMP_HDR_LEN &&
+					m->data[mk + 18] == t->exchange;
 
 	if (chosen && t->swap_offer) {
 		swap_offer(m);
+		t->done++;
+	}
+	if (chosen && t->answer_128) {
+		answer_128(m);
 		t->done++;
 	}
 	if (chosen && t->type != 0) {
@@ -284,6 +306,38 @@ START_TEST(test_sa_downgrade)
 }
 END_TEST
 
+/*
+ * The other side of a downgrade: the initiator offers only AES-256, and
+ * the responder's answer is changed on the way to AES-128.  The initiator
+ * takes only a transform it offered (common/ike_mm.c, ike_mm_i2_sa):
+ * drop_no_proposal, the negotiation fails.
+ */
+START_TEST(test_p1_answer_not_offered)
+{
+	static const struct ike_p1_prop strong = {256, IKE_HASH_SHA2_256, IKE_GROUP_MODP2048};
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+
+	for (int i = 0; i < 2; i++) {
+		p->side[i].cfg.p1[0] = strong;
+		p->side[i].cfg.n_p1 = 1;
+	}
+	t.nth = M2;
+	t.answer_128 = true;
+	set_tamper(p, &t);
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	ck_assert_uint_eq(t.done, 1);
+	ck_assert_uint_eq(ctr(p, 0)->drop_no_proposal, 1);
+	ck_assert_uint_eq(ctr(p, 0)->drop_malformed + ctr(p, 0)->drop_state, 0);
+	ck_assert_uint_eq(ctr(p, 0)->ike_failed, 1);
+	ck_assert_uint_eq(ctr(p, 0)->ike_established + ctr(p, 1)->ike_established, 0);
+	ck_assert_int_eq(p->side[0].ike_up, 0);
+	check_no_children(p);
+	ike_pair_delete(p);
+}
+END_TEST
+
 /* ---- Quick Mode ---- */
 
 /*
@@ -322,6 +376,47 @@ START_TEST(test_qm_hash_wrong)
 	ck_assert_uint_eq(ctr(p, r)->drop_bad_hash, 1);
 	for (int i = 0; i < 2; i++)
 		ck_assert_uint_eq(ike_pair_children(p, i), 1);
+	ike_pair_delete(p);
+}
+END_TEST
+
+static bool d_initiator_child_down(struct ike_pair *p)
+{
+	return p->side[0].n_down >= 1;
+}
+
+/*
+ * Every HASH(3) wrong (every Quick Mode message to the responder after
+ * message 1): the responder, which refuses each, gives up and asks the
+ * initiator to delete the pair it installed on HASH(2).  In the end
+ * neither side has an IPsec SA.
+ */
+START_TEST(test_qm_hash3_always_wrong)
+{
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+
+	t.exchange = ISAKMP_EXCH_QUICK;
+	t.to = 1;
+	t.from = QM3;
+	t.type = ISAKMP_PL_HASH;
+	set_tamper(p, &t);
+	p->side[1].cfg.retrans_ms = 20;
+	p->side[1].cfg.retrans_tries = 2;
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	ck_assert_uint_eq(p->side[0].n_up, 1);
+	ck_assert(ike_pair_run_until(p, 1000, d_initiator_child_down));
+	/* the first HASH(3) and the two sent again as the responder retransmitted */
+	ck_assert_uint_eq(t.done, 3);
+	ck_assert_uint_eq(ctr(p, 1)->drop_bad_hash, 3);
+	check_only_hash(p, 1);
+	ck_assert_uint_eq(ctr(p, 1)->deletes_sent, 1);
+	ck_assert_uint_eq(ctr(p, 0)->deletes_received, 1);
+	ck_assert_uint_eq(p->side[0].down_spi_out[0], p->side[0].children[0].spi_out);
+	ck_assert_uint_eq(p->side[1].n_up, 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_uint_eq(ike_pair_children(p, i), 0);
 	ike_pair_delete(p);
 }
 END_TEST
@@ -430,11 +525,6 @@ static bool d_dpd_acked(struct ike_pair *p)
 	return ctr(p, 0)->dpd_acked >= 1;
 }
 
-static bool d_initiator_child_down(struct ike_pair *p)
-{
-	return p->side[0].n_down >= 1;
-}
-
 /* The last Informational message the responder sent (the R-U-THERE-ACK). */
 static struct ike_pair_msg last_info_to_0(struct ike_pair *p)
 {
@@ -497,7 +587,9 @@ static Suite *ike_checks_suite(void)
 	tcase_add_loop_test(tc, test_rsa_sig_wrong, 0, 2);
 	tcase_add_loop_test(tc, test_psk_hash_wrong, 0, 2);
 	tcase_add_test(tc, test_sa_downgrade);
+	tcase_add_test(tc, test_p1_answer_not_offered);
 	tcase_add_loop_test(tc, test_qm_hash_wrong, 0, 3);
+	tcase_add_test(tc, test_qm_hash3_always_wrong);
 	tcase_add_loop_test(tc, test_info_hash_wrong, 0, 2);
 	tcase_add_loop_test(tc, test_rcookie_wrong, 0, 4);
 	tcase_add_test(tc, test_dpd_ack_replayed);
