@@ -71,9 +71,10 @@ static void check_only_hash(struct ike_pair *p, int i)
 }
 
 /*
- * Change chosen messages on the way: the HASH or SIG payload of the nth
- * (or of every encrypted message of `exchange` to side `to`, nth -1), or
- * the responder cookie of those.
+ * Change chosen messages on the way: the nth, or (nth -1) every message of
+ * `exchange` to side `to` from the one numbered `from` on.  In each: the
+ * HASH or SIG payload, the responder cookie, message 1's offer or message
+ * 2's answer, as set.
  */
 struct tamper {
 	long nth;
