@@ -79,6 +79,7 @@ no_sas() {
 capture() {
 	local node=$1 file=$2 filter=${3:-} ifaces=("${@:4}") args=() i
 	local probe="udp dst port 9 and host 198.18.99.99"
+	command -v tshark >/dev/null || fail "tshark missing (scripts/deps)"
 	[[ ${#ifaces[@]} -gt 0 ]] || ifaces=(acc0)
 	for i in "${ifaces[@]}"; do args+=(-i "$i"); done
 	[[ -z $filter ]] || args+=(-f "($filter) or ($probe)")

@@ -4,11 +4,13 @@
 # (fa1's access link and its uplink) with no malformed packet, no expert
 # error, and no field it does not know.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
-command -v tshark >/dev/null || { echo "tshark missing"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=mc$$
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+need_cmd tshark "scripts/deps"
+export TB_PREFIX=${TB_PREFIX:-mc$$}
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
 tb_trap_cleanup

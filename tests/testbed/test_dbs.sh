@@ -12,9 +12,11 @@
 # beyond the receive buffer, the daemon stopped: every datagram is either
 # handled or counted as dropped by the kernel (rcvbuf_drops, SO_RXQ_OVFL).
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
 bin=${MIPSA_BIN:-$top}
 export TB_PREFIX=${TB_PREFIX:-db$$}
 # shellcheck disable=SC1091 # testbed/lib.sh, found at run time

@@ -33,10 +33,12 @@
 # (taken_reclaimed) and makes new IPsec SAs with the node by Quick Mode;
 # traffic flows both ways.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=fr$$ TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs TB_SEQ_RESERVE=1024
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+export TB_PREFIX=${TB_PREFIX:-fr$$} TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs TB_SEQ_RESERVE=1024
 # shellcheck disable=SC1091 # found at run time
 source "$top/testbed/lib.sh"
 # shellcheck disable=SC1091

@@ -17,9 +17,11 @@
 #    but IKE is served on the alias, to senders on the access link;
 #  - the FA's and the MN's counters show each socket's kernel drops.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
 export TB_PREFIX=${TB_PREFIX:-mi$$} TB_IPSEC=1
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"

@@ -6,10 +6,12 @@
 # `mipsactl --json`, no registration refused; then hostile input at the HA
 # and the FA is dropped and counted and changes no binding.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=mt$$
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+export TB_PREFIX=${TB_PREFIX:-mt$$}
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
 source "$here/helpers.sh"

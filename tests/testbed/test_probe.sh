@@ -2,7 +2,8 @@
 # tests/testbed/test_probe.sh -- mipsa-probe send/recv/gaps over loopback in a
 # fresh network namespace (root).  Two fake "moves": the sender is frozen with
 # SIGSTOP for 300 ms (gap, no loss), then the receiver's input is dropped with
-# nftables for 200 ms (gap and loss).  Exit 0 pass, 1 fail, 77 skip (not root).
+# nftables for 200 ms (gap and loss).  Exit 0 pass, 1 fail, 77 skip (not root;
+# a failure under CI).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,10 +13,9 @@ source "$top/testbed/lib.sh"
 
 PROBE=${MIPSA_PROBE:-$top/tools/mipsa-probe}
 PORT=47000
-if [[ $EUID -ne 0 ]]; then
-	echo "SKIP: $0 needs root"
-	exit 77
-fi
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
 if [[ ! -x $PROBE ]]; then
 	echo "FAIL: $PROBE not built (run make)"
 	exit 1

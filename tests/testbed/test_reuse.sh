@@ -18,10 +18,12 @@
 #     A's SAs from the store; fa2 -> fa3 -> fa2 finds them still at fa2 (no
 #     IKE message, reuse_reassociated); after the ISAKMP lifetime it negotiates.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=ru$$ TB_IPSEC=1
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+export TB_PREFIX=${TB_PREFIX:-ru$$} TB_IPSEC=1
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
 source "$here/helpers.sh"

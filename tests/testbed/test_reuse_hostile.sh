@@ -37,10 +37,12 @@
 #  K_DB alone let the store ask an FA for SAs or make it drop them; FA-to-FA
 #  messages now use a key derived from K_SA, common/sax.h sax_fa_keys.)
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=rh$$ TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+export TB_PREFIX=${TB_PREFIX:-rh$$} TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs
 # shellcheck disable=SC1091 # found at run time
 source "$top/testbed/lib.sh"
 # shellcheck disable=SC1091
