@@ -13,6 +13,16 @@
 #   pings                     two pings CN -> MN and MN -> CN must come back
 #   has_sas FA / no_sas FA    the FA has (one ISAKMP SA and one IPsec SA pair
 #                             with the MN) / has no SAs at all
+#   within WHAT SECS CMD...   CMD succeeds within SECS seconds, else fail WHAT
+#   jq_ok NODE CMD FILTER     as jqa, but true or false instead of failing
+#   capture / capture_stop    tshark on an FA's access link, started and stopped
+#                             so that nothing is missing from the file
+#   pcap_count FILE FILTER    frames in a capture matching a display filter
+#   pcap_has FILE FILTER N    at least N of them
+#
+# Never sleep for a daemon to have done something: poll for it with a
+# deadline (jqa_within, within, capture_stop), so that the tests hold on a
+# loaded machine.
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -78,19 +88,70 @@ no_sas() {
 # bridge's stub port must be in the file.  Sets cap_pid.
 capture() {
 	local node=$1 file=$2 filter=${3:-} ifaces=("${@:4}") args=() i
-	local probe="udp dst port 9 and host 198.18.99.99"
+	command -v tshark >/dev/null || fail "tshark missing (scripts/deps)"
 	[[ ${#ifaces[@]} -gt 0 ]] || ifaces=(acc0)
 	for i in "${ifaces[@]}"; do args+=(-i "$i"); done
-	[[ -z $filter ]] || args+=(-f "($filter) or ($probe)")
+	[[ -z $filter ]] || args+=(-f "($filter) or (udp dst port 9 and host 198.18.99.99)")
 	ip netns exec "$(tb_ns "$node")" tshark "${args[@]}" -w "$file" -q 2>/dev/null &
 	cap_pid=$!
-	for i in $(seq 100); do
-		tb_exec "$node" "$TB_BIN/tools/mipsa-inject" udp --dev accstub-peer \
+	_cap_probed "$node" "$file" 0 || fail "the capture on $node did not start within 10 s"
+}
+
+# capture_stop NODE FILE [PID]: stop the capture of NODE's acc0 into FILE
+# (PID, default $cap_pid) once FILE holds every frame that crossed acc0
+# before the call: a probe sent after them must be in it (one interface's
+# frames reach the file in order).  A frame counted at either end of the
+# access link has crossed acc0.
+capture_stop() {
+	local node=$1 file=$2 pid=${3:-$cap_pid}
+	_cap_probed "$node" "$file" "$(_cap_probes "$file")" ||
+		fail "the capture on $node still lags after 10 s"
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+
+# _cap_probed NODE FILE N: true once FILE holds more than N probes (one sent
+# every second), false after 10 s
+_cap_probed() {
+	local node=$1 file=$2 n=$3 i
+	for i in $(seq 0 99); do
+		((i % 10)) || tb_exec "$node" "$TB_BIN/tools/mipsa-inject" udp --dev accstub-peer \
 			--dst-mac ff:ff:ff:ff:ff:ff --src 198.18.99.98 --dst 198.18.99.99 \
 			--sport 9 --dport 9 --hex 00 >/dev/null 2>&1 || true
-		[[ -s $file ]] && tshark -r "$file" -Y "udp.dstport == 9" 2>/dev/null | grep -q . &&
-			return 0
+		[[ -s $file ]] && (($(_cap_probes "$file") > n)) && return 0
 		sleep 0.1
 	done
-	fail "the capture on $node did not start within 10 s"
+	return 1
+}
+
+_cap_probes() {
+	pcap_count "$1" "udp.dstport == 9 && ip.dst == 198.18.99.99"
+}
+
+# pcap_count FILE FILTER: the frames of FILE (a capture still running, too)
+# that match the display FILTER
+pcap_count() {
+	tshark -r "$1" -Y "$2" 2>/dev/null | wc -l
+}
+
+# pcap_has FILE FILTER N: FILE holds at least N frames matching FILTER
+pcap_has() {
+	(($(pcap_count "$1" "$2") >= $3))
+}
+
+# within WHAT SECS CMD...: CMD succeeds within SECS seconds (polled), else fail
+within() {
+	local what=$1 secs=$2 deadline=$((SECONDS + $2))
+	shift 2
+	until "$@"; do
+		((SECONDS < deadline)) || fail "$what: still not so after $secs s"
+		sleep 0.05
+	done
+}
+
+# jq_ok NODE CMD FILTER: true when mipsactl NODE --json CMD satisfies FILTER
+jq_ok() {
+	local out
+	out=$(tb_ctl "$1" --json "$2" 2>/dev/null) || return 1
+	jq -e "$3" >/dev/null <<<"$out"
 }

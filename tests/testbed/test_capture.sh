@@ -4,38 +4,38 @@
 # (fa1's access link and its uplink) with no malformed packet, no expert
 # error, and no field it does not know.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
-command -v tshark >/dev/null || { echo "tshark missing"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=mc$$
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+need_cmd tshark "scripts/deps"
+export TB_PREFIX=${TB_PREFIX:-mc$$}
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
+source "$here/helpers.sh"
 tb_trap_cleanup
-fail() { echo "FAIL: $*" >&2; exit 1; }
+count() { pcap_count "$cap" "$1"; }
 
 tb_up
 mkdir -p "$TB_RUN"
 cap="$TB_RUN/mip.pcapng"
-# ip netns exec execs tshark, so $! is tshark itself
-ip netns exec "$(tb_ns fa1)" tshark -i acc0 -i up0 -f "udp port 434 or icmp" -w "$cap" -q \
-	2>/dev/null &
-cap_pid=$!
-for _ in $(seq 50); do [[ -s $cap ]] && break; sleep 0.1; done
-sleep 0.5
+capture fa1 "$cap" "udp port 434 or icmp" acc0 up0
 tb_start_daemons
 tb_wait_registered fa1 10 || fail "no registration"
 tb_move fa2 >/dev/null
 tb_wait_registered fa2 10 || fail "no registration through fa2"
 tb_move fa1 >/dev/null
 tb_wait_registered fa1 10 || fail "no registration back through fa1"
-sleep 1.2 # one periodic advertisement
+# one periodic advertisement, not only the answers to solicitations
+adverts=$(count "icmp.type == 9")
+within "a periodic advertisement captured" 10 pcap_has "$cap" "icmp.type == 9" $((adverts + 1))
 _tb_stop mn # deregistration
-sleep 0.5
-kill -TERM "$cap_pid"
-wait "$cap_pid" || true
+jqa_within 5 ha bindings '.bindings | length == 0'
+# the home agent's reply, on the uplink and relayed on the access link
+within "the deregistration reply captured twice" 5 pcap_has "$cap" "mip.type == 3 && mip.life == 0" 2
+capture_stop fa1 "$cap"
 
-count() { tshark -r "$cap" -Y "$1" 2>/dev/null | wc -l; }
 total=$(count frame)
 requests=$(count "mip.type == 1")
 replies=$(count "mip.type == 3")

@@ -33,10 +33,12 @@
 # (taken_reclaimed) and makes new IPsec SAs with the node by Quick Mode;
 # traffic flows both ways.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=fr$$ TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs TB_SEQ_RESERVE=1024
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+export TB_PREFIX=${TB_PREFIX:-fr$$} TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs TB_SEQ_RESERVE=1024
 # shellcheck disable=SC1091 # found at run time
 source "$top/testbed/lib.sh"
 # shellcheck disable=SC1091
@@ -53,23 +55,6 @@ cleanup() {
 	rm -rf "$TB_RUN"
 }
 tb_trap_cleanup cleanup
-
-# within NAME DEADLINE_S CMD...: CMD succeeds before the deadline
-within() {
-	local what=$1 secs=$2 i
-	shift 2
-	for i in $(seq $((secs * 20))); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	fail "$what: still not so after ${secs} s"
-}
-
-jq_ok() {
-	local out
-	out=$(tb_ctl "$1" --json "$2" 2>/dev/null) || return 1
-	jq -e "$3" >/dev/null <<<"$out"
-}
 
 ctr() {
 	jqv "$1" sas ".reuse_counters.$2"
@@ -91,8 +76,7 @@ move fa2
 move fa1
 move fa2
 # the capture has what went over the link before the last move
-kill -INT "$cap_pid"
-wait "$cap_pid" || true
+capture_stop fa1 "$TB_RUN/fa1.pcapng"
 cap_pid=""
 
 fa2_hex=$(printf '%02x' ${TB_FA2_COA//./ })

@@ -12,11 +12,14 @@
 # log at level 4) must equal the ones we export: known answers from an
 # independent implementation.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
-command -v swanctl >/dev/null && [[ -x /usr/lib/ipsec/charon ]] || { echo "no strongSwan"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export TB_PREFIX=mx$$
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
+need_cmd swanctl "strongSwan: scripts/deps"
+[[ -x /usr/lib/ipsec/charon ]] || skip "/usr/lib/ipsec/charon missing (strongSwan: scripts/deps)"
+export TB_PREFIX=${TB_PREFIX:-mx$$}
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
 source "$here/helpers.sh"

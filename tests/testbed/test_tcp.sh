@@ -18,9 +18,11 @@
 #     own ping from the FA's data plane;
 # each with the counters of the daemon that answered.
 set -euo pipefail
-[[ $EUID -eq 0 ]] || { echo "needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
 export TB_PREFIX=${TB_PREFIX:-tcp$$}
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"

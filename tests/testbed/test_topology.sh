@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # tests/testbed/test_topology.sh -- the namespace testbed (testbed/lib.sh): build,
 # reachability, settings, hand-over mechanics, clean-up on exit and on signals.
-# Needs root.  Exit 0 pass, 1 fail, 77 skip (not root).
+# Needs root.  Exit 0 pass, 1 fail, 77 skip (not root; a failure under CI).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../../testbed/lib.sh
 source "$top/testbed/lib.sh"
-
-if [[ $EUID -ne 0 ]]; then
-	echo "SKIP: $0 needs root"
-	exit 77
-fi
+# shellcheck source=require.sh
+source "$here/require.sh"
+need_root
 command -v ping >/dev/null || {
 	echo "FAIL: ping not found (apt-get install iputils-ping)"
 	exit 1
@@ -57,6 +55,33 @@ out_has() { # out_has PATTERN CMD...: CMD's output matches PATTERN (no SIGPIPE r
 	shift
 	out=$("$@" 2>/dev/null) || return 1
 	grep -q -- "$pat" <<<"$out"
+}
+# within SECS CMD...: CMD succeeds within SECS seconds (polled; never a
+# fixed sleep: a loaded machine takes longer)
+within() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.05
+	done
+}
+# ns_busy NS: a process runs in the namespace NS
+ns_busy() {
+	[[ -n $(ip netns pids "$1" 2>/dev/null) ]]
+}
+# mon_ready: a change of the MN's lo made now (a new alias, which the monitor
+# reports without printing it) shows in the link monitor's output
+mon_n=0
+mon_ready() {
+	mon_n=$((mon_n + 1))
+	tb_exec mn ip link set dev lo alias "tt-mon-$mon_n"
+	grep -q ' lo: ' "$tmp/monitor"
+}
+# carrier_seen N: the monitor has seen the MN's eth0 lose and regain its carrier N times
+carrier_seen() {
+	(($(grep -c 'eth0.*NO-CARRIER' "$tmp/monitor" || true) >= $1)) &&
+		(($(grep -c 'eth0.*LOWER_UP' "$tmp/monitor" || true) >= $1))
 }
 no_ns_left() { # no_ns_left PREFIX
 	local out
@@ -133,7 +158,11 @@ check "core: route to home net via ha" \
 export TB_MOVES_FILE=$tmp/moves
 ip -n "$(tb_ns mn)" -o monitor link >"$tmp/monitor" 2>&1 &
 mon_pid=$!
-sleep 0.2
+# listening once it reports a change
+within 10 mon_ready || {
+	echo "FAIL: ip monitor link in mn reports nothing"
+	exit 1
+}
 
 mn_addr 198.19.0.10/24
 check "mn@fa1 reaches alias $TB_ALIAS_A" ping_from mn "$TB_ALIAS_A"
@@ -162,7 +191,8 @@ check "back at fa1" test "$(tb_where)" = fa1
 check "mn@fa1 reaches alias $TB_ALIAS_A again" ping_from mn "$TB_ALIAS_A"
 check "tb_move rejects a bad target" not tb_move fa9
 
-sleep 0.2
+# the monitor has caught up with the last move (the checks below say what is missing)
+within 5 carrier_seen 4 || true
 kill "$mon_pid"
 wait "$mon_pid" 2>/dev/null || true
 mon_pid=
@@ -179,7 +209,7 @@ awk '{ d = ($2 - $1) / 1000; s += d; if (d > w) w = d; printf "move %s -> %s: %.
 # ---- teardown --------------------------------------------------------------
 tb_exec cn sleep 300 &
 sleeper=$!
-sleep 0.2
+within 10 ns_busy "$(tb_ns cn)" || echo "warning: the sleeper in cn did not start within 10 s"
 t0=${EPOCHREALTIME//[!0-9]/}
 tb_down
 t1=${EPOCHREALTIME//[!0-9]/}
@@ -193,7 +223,7 @@ check "root namespace links unchanged after tb_down" test "$(root_links)" = "$li
 
 # ---- clean-up on signals: a child script traps, builds, gets SIGTERM / SIGHUP --
 for sig in TERM HUP; do
-	child_prefix=mipsa-ts$$$sig
+	child_prefix=${TB_PREFIX}ts$sig
 	TB_PREFIX=$child_prefix bash -c '
 		set -euo pipefail
 		source "$1/testbed/lib.sh"
@@ -203,11 +233,11 @@ for sig in TERM HUP; do
 		tb_exec cn sleep 300 &
 		wait' _ "$top" "$tmp/ready$sig" &
 	child=$!
-	for _ in $(seq 100); do
-		[[ -e $tmp/ready$sig ]] && break
-		sleep 0.05
-	done
-	sleep 0.1
+	# the child has built its testbed (tb_up: 4 to 10 s on a loaded
+	# machine) and started a process inside it
+	within 60 test -e "$tmp/ready$sig" || echo "warning: the child's tb_up took over 60 s"
+	within 10 ns_busy "$(TB_PREFIX=$child_prefix tb_ns cn)" ||
+		echo "warning: the child's sleeper did not start within 10 s"
 	kill -"$sig" "$child"
 	rc=0
 	wait "$child" || rc=$?
