@@ -138,6 +138,8 @@ int dbs_ctl(struct dbs *d, int argc, char **argv, struct ctl_out *o, char *err, 
 
 /* Tests: make the next n log writes fail (as a full disk would), 0 to stop. */
 void dbs_inject_write_errors(struct dbs *d, unsigned n);
+/* Tests: the next n syncs of a written entry fail (EIO), 0 to stop. */
+void dbs_inject_sync_errors(struct dbs *d, unsigned n);
 
 /* ---- the log format (dbs_log.c), exposed for its unit tests ---- */
 

@@ -30,6 +30,7 @@ struct dbs_log {
 	char path[DBS_PATH_MAX + 16];
 	char tmp_path[DBS_PATH_MAX + 16];
 	unsigned fail_writes; /* tests */
+	unsigned fail_syncs;  /* tests */
 };
 
 struct dbs {

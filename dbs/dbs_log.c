@@ -270,6 +270,21 @@ static int dbs_fault(struct dbs_log *l, const uint8_t *p, size_t n)
 	return -1;
 }
 
+/*
+ * The sync that makes an entry durable.  Tests make it fail as a disk that
+ * cannot flush would (EIO): the entry was written in full, yet must not be
+ * acknowledged.
+ */
+static int dbs_sync(struct dbs_log *l)
+{
+	if (l->fail_syncs > 0) {
+		l->fail_syncs--;
+		errno = EIO;
+		return -1;
+	}
+	return fdatasync(l->fd);
+}
+
 int dbs_log_append(struct dbs *d, const struct dbs_entry *e)
 {
 	static uint8_t ent[DBS_ENTRY_HDR_LEN + DBS_ENTRY_BODY_MAX];
@@ -282,7 +297,7 @@ int dbs_log_append(struct dbs *d, const struct dbs_entry *e)
 	if (l->fd < 0 && dbs_log_compact(d, 0) < 0)
 		return -1;
 	r = l->fail_writes ? dbs_fault(l, ent, n) : dbs_write_all(l->fd, ent, n);
-	if (r == 0 && fdatasync(l->fd) == 0) {
+	if (r == 0 && dbs_sync(l) == 0) {
 		l->size += n;
 		d->ctr.synced_writes++;
 		return 0;

@@ -494,3 +494,8 @@ void dbs_inject_write_errors(struct dbs *d, unsigned n)
 {
 	d->log.fail_writes = n;
 }
+
+void dbs_inject_sync_errors(struct dbs *d, unsigned n)
+{
+	d->log.fail_syncs = n;
+}

@@ -5,7 +5,8 @@
 # address, fa2 by prefix, fa3 is not a member.  Checks: records put from
 # fa1/fa2 are read back (sealed part opens), survive a restart of the
 # daemon; fa3 is refused and counted; a wrong K_DB gets no answer; a
-# short-lived record is gone after its Expires; a torn log tail (a crash
+# short-lived record is gone after its Expires; a put and a delete are
+# answered only after their log entry is written and synced (strace); a torn log tail (a crash
 # in the middle of a write) and garbage after the last entry are cut off
 # at start and the daemon goes on; mipsactl status/counters/records in
 # text and JSON, with no key material in the listing; a flood on UDP 4434
@@ -149,6 +150,36 @@ start_dbs
 jqa status '.records == 2 and .counters.loaded == 2 and .counters.log_dropped_bytes == 0'
 out=$(expect_store ok fa1 "$TB_FA1_COA" get mn2@home.example)
 jq -e '.home_address == "198.18.100.20"' >/dev/null <<<"$out" || fail "mn2 after restart: $out"
+
+# ---- durability: a put or delete is written, synced, and only then answered ----
+# strace, attached to the running daemon, records the order of the log's
+# write and fdatasync and of the answer's sendmsg: without the sync, or
+# with the answer sent first, the order differs.
+command -v strace >/dev/null || fail "strace missing (scripts/deps)"
+log_fd=
+for f in /proc/"$dbs_pid"/fd/*; do
+	[[ $(readlink "$f") == "$run/data/dbs.log" ]] && log_fd=${f##*/}
+done
+[[ -n $log_fd ]] || fail "mipsa-dbs has no descriptor for $run/data/dbs.log"
+strace -qq -p "$dbs_pid" -e trace=write,pwrite64,fdatasync,fsync,sendmsg,sendto \
+	-o "$run/trace" &
+strace_pid=$!
+deadline=$((SECONDS + 10))
+until grep -Eq '^TracerPid:[[:space:]]+[1-9]' /proc/"$dbs_pid"/status; do
+	((SECONDS < deadline)) || fail "strace did not attach to mipsa-dbs"
+	sleep 0.05
+done
+expect_store ok fa1 "$TB_FA1_COA" put durable@home.example 198.18.100.60 >/dev/null
+expect_store ok fa2 "$TB_FA2_COA" del durable@home.example >/dev/null
+kill -INT "$strace_pid"
+wait "$strace_pid" 2>/dev/null || true
+# W: the log written, S: the log synced, A: an answer sent
+order=$(awk -v fd="$log_fd" '
+	$0 ~ "^(write|pwrite64)\\(" fd "," { printf "W" }
+	$0 ~ "^(fdatasync|fsync)\\(" fd "\\)" { printf "S" }
+	/^(sendmsg|sendto)\(/ { printf "A" }' "$run/trace")
+[[ $order == WSAWSA ]] || fail "put and delete: order $order, want WSAWSA (trace: $run/trace)"
+kill -0 "$dbs_pid" || fail "mipsa-dbs died under strace"
 
 # ---- a torn write at a crash: the daemon starts, without the torn record ----
 expect_store ok fa1 "$TB_FA1_COA" put torn@home.example 198.18.100.40 >/dev/null

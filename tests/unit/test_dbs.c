@@ -678,6 +678,44 @@ START_TEST(test_write_error)
 }
 END_TEST
 
+/*
+ * Durability before acknowledgement: an entry written in full whose sync
+ * fails is not acknowledged, not kept, and not found after a restart (the
+ * unsynced bytes are cut off).  Without the sync in the append, the put
+ * would be answered OK.
+ */
+START_TEST(test_sync_error)
+{
+	struct dbs *d = open_at(NOW);
+	struct msg p1 = put("a", FA1, NOW, NOW + 100000, "198.18.100.1");
+	struct msg p2 = put("b", FA1, NOW + 1, NOW + 100000, "198.18.100.2");
+	struct msg x1 = del("a", FA2, NOW + 2);
+
+	expect(d, &p1, FA1, NOW, SAX_STORE_ACK, SAX_OK);
+	long good = file_size(log_path());
+	uint64_t synced = dbs_counters(d)->synced_writes;
+	dbs_inject_sync_errors(d, 1);
+	expect(d, &p2, FA1, NOW + 1, SAX_STORE_ACK, SAX_R_STORE_ERROR);
+	ck_assert_int_eq(file_size(log_path()), good);
+	ck_assert_uint_eq(dbs_counters(d)->store_errors, 1);
+	ck_assert_uint_eq(dbs_counters(d)->synced_writes, synced);
+	expect_unknown(d, "b", NOW + 3, SAX_R_UNKNOWN);
+	/* a delete that cannot be made durable leaves the record in place */
+	dbs_inject_sync_errors(d, 1);
+	expect(d, &x1, FA2, NOW + 2, SAX_STORE_ACK, SAX_R_STORE_ERROR);
+	ck_assert_uint_eq(dbs_counters(d)->store_errors, 2);
+	ck_assert_int_eq(file_size(log_path()), good);
+	expect_record(d, "a", "198.18.100.1", NOW + 4);
+	dbs_close(d);
+	d = open_at(NOW + 10);
+	ck_assert_uint_eq(dbs_n_records(d), 1);
+	ck_assert_uint_eq(dbs_counters(d)->log_dropped_bytes, 0);
+	expect_unknown(d, "b", NOW + 11, SAX_R_UNKNOWN);
+	expect_record(d, "a", "198.18.100.1", NOW + 12);
+	dbs_close(d);
+}
+END_TEST
+
 /* ---- compaction ---- */
 
 struct seen {
@@ -1195,6 +1233,7 @@ static Suite *dbs_suite(void)
 	tcase_add_test(lg, test_corrupt_entry);
 	tcase_add_test(lg, test_foreign_and_torn_header);
 	tcase_add_test(lg, test_write_error);
+	tcase_add_test(lg, test_sync_error);
 	tcase_add_test(lg, test_compaction_keeps_live);
 	tcase_add_test(lg, test_compaction_on_tick);
 	tcase_add_test(lg, test_crc32_vector);
