@@ -78,25 +78,32 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# A port free for both UDP and TCP on 127.0.0.1 (the kernel picks; a tiny race remains).
-free_port() {
-	python3 -c 'import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        t.close(); u.close()'
+# A port free for both UDP and TCP on 127.0.0.1 and not handed out yet
+# here (a small race with other programs remains).
+taken=" "
+got_port=""
+free_port() { # into got_port
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 40000))
+		[[ $taken == *" $p "* ]] && continue
+		if [[ -z $(ss -Hantu "( sport = :$p )") ]]; then
+			taken+="$p "
+			got_port=$p
+			return 0
+		fi
+	done
+	die "no free port found"
 }
 
-wait_for() { # what, pid, test command...
-	local what=$1 pid=$2
-	shift 2
+wait_for() { # what, its pid, its log, test command...
+	local what=$1 pid=$2 log=$3
+	shift 3
 	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || die "$what exited at start (log: see above)"
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -n 20 "$log" >&2 || true
+			die "$what exited at start"
+		fi
 		"$@" 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -111,7 +118,8 @@ systems=()
 start_dbs() { # name, binary
 	local name=$1 exe=$2 d=$tmp/$1
 	mkdir -p "$d"
-	port[$name]=$(free_port)
+	free_port
+	port[$name]=$got_port
 	cat >"$d/dbs.conf" <<CONF
 dbs: {
   address = "127.0.0.1";
@@ -129,13 +137,14 @@ CONF
 	pids+=("$!")
 	kind[$name]=dbs
 	systems+=("$name")
-	wait_for "$name" "${pid[$name]}" test -S "$d/dbs.sock" || { cat "$d/log" >&2; exit 1; }
+	wait_for "$name" "${pid[$name]}" "$d/log" test -S "$d/dbs.sock"
 }
 
 start_redis() { # name, appendfsync
 	local name=$1 d=$tmp/$1
 	mkdir -p "$d"
-	port[$name]=$(free_port)
+	free_port
+	port[$name]=$got_port
 	cat >"$d/redis.conf" <<CONF
 bind 127.0.0.1
 port ${port[$name]}
@@ -153,7 +162,7 @@ CONF
 	pids+=("$!")
 	kind[$name]=redis
 	systems+=("$name")
-	wait_for "$name" "${pid[$name]}" tcp_open "${port[$name]}"
+	wait_for "$name" "${pid[$name]}" "$d/log" tcp_open "${port[$name]}"
 }
 
 (
