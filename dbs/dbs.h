@@ -20,7 +20,9 @@
  * delayed older PUT cannot bring the record back.
  *
  * Durability: an append-only log (dbs_log.c); a PUT or DEL is answered only
- * after its log entry has been written and fdatasync'ed.
+ * after its log entry has been written and fdatasync'ed.  The daemon
+ * commits in groups: the writes of every request it read in one go share
+ * one fdatasync, and all their answers wait for it (dbs_batch_handle).
  */
 #ifndef MIPSA_DBS_H
 #define MIPSA_DBS_H
@@ -87,9 +89,10 @@ bool dbs_is_member(const struct dbs_config *cfg, struct in_addr a);
 	X(store_errors)       /* a log write or sync failed: STORE_ERROR answered */               \
 	X(expired)            /* records dropped because their Expires passed */                   \
 	X(synced_writes)      /* log entries written and fdatasync'ed */                           \
-	X(compactions)        /* log rewrites */                                                   \
-	X(loaded)             /* live records found in the log at start */                         \
-	X(log_dropped_bytes)  /* a torn or corrupt tail cut off the log at start */
+	X(syncs)             /* fdatasyncs of the log: fewer than synced_writes by group commit */ \
+	X(compactions)       /* log rewrites */                                                    \
+	X(loaded)            /* live records found in the log at start */                          \
+	X(log_dropped_bytes) /* a torn or corrupt tail cut off the log at start */
 
 struct dbs_counters {
 #define DBS_COUNTER_FIELD(n) uint64_t n;
@@ -110,6 +113,26 @@ void dbs_close(struct dbs *d);
 /* One datagram from src; the answer goes into out.  Returns its length, 0 for none. */
 size_t dbs_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,
 		  uint64_t now_ms, uint8_t *out, size_t cap);
+
+/*
+ * Group commit: one fdatasync for the writes of many requests, because a
+ * sync costs far more than anything else a request does.
+ * dbs_batch_handle() is dbs_handle() but for the sync: a put's or delete's
+ * entry is written and the table changed, the answer is built into out
+ * (*out_len its length, 0 for none), and the caller holds every answer
+ * back until dbs_batch_commit() has synced the log once for the batch.
+ * Should that sync fail, the batch's changes are undone (log and table)
+ * and the answers of its requests from its first change on are rewritten
+ * in place as STORE_ERROR (an ACK, or a REFUSED for a get): nothing is
+ * acknowledged, nor read back, that is not on disk.  out and out_len must
+ * stay valid until the commit; at most DBS_BATCH_MAX requests (one more is
+ * dropped unanswered).  dbs_handle() is a batch of one.
+ */
+#define DBS_BATCH_MAX 64
+void dbs_batch_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,
+		      uint64_t now_ms, uint8_t *out, size_t cap, size_t *out_len);
+/* 0, or -1 when the sync failed and the answers were rewritten. */
+int dbs_batch_commit(struct dbs *d, uint64_t now_ms);
 
 /* Expire records and tombstones; compact the log when it has outgrown its bound. */
 void dbs_tick(struct dbs *d, uint64_t now_ms);

@@ -27,10 +27,40 @@ struct dbs_log {
 	int fd;     /* the log, O_APPEND */
 	int dir_fd; /* data_dir, for fsync after a rename */
 	uint64_t size;
+	uint64_t synced_size; /* what the last sync (or compaction) made durable */
+	unsigned unsynced;    /* entries written since */
 	char path[DBS_PATH_MAX + 16];
 	char tmp_path[DBS_PATH_MAX + 16];
 	unsigned fail_writes; /* tests */
 	unsigned fail_syncs;  /* tests */
+};
+
+/* A table change of the open batch, undone should its sync fail. */
+struct dbs_undo {
+	struct dbs_rec *old; /* what the node had before (out of the table), or NULL */
+	size_t id_len;
+	char mn_id[SAX_ID_MAX + 1];
+};
+
+/* A request of the open batch: enough to rewrite its answer as an error. */
+struct dbs_pending {
+	uint8_t type; /* 0: not served (dropped, not a member): its answer stands */
+	bool tainted; /* after a change of the batch: its answer waits on the sync */
+	bool stored;  /* a put counted in ctr.stored */
+	bool failed;  /* already answered STORE_ERROR (a write that failed) */
+	uint64_t expires_ms;
+	size_t id_len;
+	char mn_id[SAX_ID_MAX + 1];
+	uint8_t *out;
+	size_t cap;
+	size_t *len;
+};
+
+struct dbs_batch {
+	size_t n;
+	struct dbs_pending req[DBS_BATCH_MAX];
+	size_t n_undo;
+	struct dbs_undo undo[DBS_BATCH_MAX];
 };
 
 struct dbs {
@@ -40,12 +70,18 @@ struct dbs {
 	struct dbs_table t;
 	struct dbs_log log;
 	struct dbs_counters ctr;
+	struct dbs_batch batch;
 };
 
 /* table */
 struct dbs_rec *dbs_table_find(const struct dbs_table *t, const char *id, size_t id_len);
 /* Put r in place of any entry with its mn_id (which is freed). */
 void dbs_table_set(struct dbs_table *t, struct dbs_rec *r);
+/* The same, but the entry replaced is handed back (NULL: none) instead of freed. */
+struct dbs_rec *dbs_table_swap(struct dbs_table *t, struct dbs_rec *r);
+void dbs_rec_free(struct dbs_rec *r);
+/* The changes of the open batch are durable: forget how to undo them. */
+void dbs_batch_settle(struct dbs *d);
 void dbs_table_remove(struct dbs_table *t, const char *id, size_t id_len);
 struct dbs_rec *dbs_rec_new(const struct dbs_entry *e);
 size_t dbs_rec_log_bytes(const struct dbs_rec *r);
@@ -59,8 +95,14 @@ enum dbs_apply dbs_apply(struct dbs *d, const struct dbs_entry *e, uint64_t now_
 /* log */
 int dbs_log_open(struct dbs *d, uint64_t now_ms);
 void dbs_log_close(struct dbs_log *l);
-/* Append and fdatasync one entry; 0, or -1 with the log as it was before. */
+/* Append one entry, not yet synced; 0, or -1 with the log as it was before. */
 int dbs_log_append(struct dbs *d, const struct dbs_entry *e);
+/*
+ * fdatasync what was appended since the last sync; 0, or -1 with the log
+ * cut back to what the last sync covered (or closed, to be rewritten
+ * before the next append, when even that fails).
+ */
+int dbs_log_sync(struct dbs *d);
 int dbs_log_compact(struct dbs *d, uint64_t now_ms);
 
 #endif

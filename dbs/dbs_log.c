@@ -7,7 +7,8 @@
  *            u32 writer | u8 id length | id | u16 sealed length | sealed
  *
  * (all big-endian).  A PUT or DEL is answered only after its entry has
- * been written and fdatasync'ed.  Loading replays the entries in order; a
+ * been written and fdatasync'ed (with the other entries of its batch: one
+ * sync for all of them, see dbs_batch_handle).  Loading replays the entries in order; a
  * crash in the middle of a write leaves a short or CRC-failing last entry,
  * which is cut off (ftruncate + fsync) so later appends follow the last
  * good entry.  Anything after a bad entry is lost with it: appends never
@@ -254,8 +255,11 @@ int dbs_log_compact(struct dbs *d, uint64_t now_ms)
 		log_notice("new log %s", l->path);
 	}
 	l->fd = fd;
-	l->size = size;
+	l->size = l->synced_size = size;
+	l->unsynced = 0;
 	d->ctr.compactions++;
+	/* The table, open batch included, is on disk now: nothing of it to undo. */
+	dbs_batch_settle(d);
 	return 0;
 }
 
@@ -285,6 +289,18 @@ static int dbs_sync(struct dbs_log *l)
 	return fdatasync(l->fd);
 }
 
+/* Nothing may follow a torn entry: cut the log back to size, or have it rewritten. */
+static void dbs_log_cut(struct dbs_log *l, uint64_t size)
+{
+	l->size = size;
+	if (ftruncate(l->fd, (off_t)size) < 0 || fdatasync(l->fd) < 0) {
+		log_err("%s: cannot cut a failed write off (%s): the log will be rewritten",
+			l->path, strerror(errno));
+		close(l->fd);
+		l->fd = -1;
+	}
+}
+
 int dbs_log_append(struct dbs *d, const struct dbs_entry *e)
 {
 	static uint8_t ent[DBS_ENTRY_HDR_LEN + DBS_ENTRY_BODY_MAX];
@@ -297,20 +313,33 @@ int dbs_log_append(struct dbs *d, const struct dbs_entry *e)
 	if (l->fd < 0 && dbs_log_compact(d, 0) < 0)
 		return -1;
 	r = l->fail_writes ? dbs_fault(l, ent, n) : dbs_write_all(l->fd, ent, n);
-	if (r == 0 && dbs_sync(l) == 0) {
+	if (r == 0) {
 		l->size += n;
-		d->ctr.synced_writes++;
+		l->unsynced++;
 		return 0;
 	}
 	log_rl_warn("%s: write: %s", l->path, strerror(errno));
-	/* Nothing may follow a torn entry: cut it off, or rewrite the log before the next append.
-	 */
-	if (ftruncate(l->fd, (off_t)l->size) < 0 || fdatasync(l->fd) < 0) {
-		log_err("%s: cannot cut a failed write off (%s): the log will be rewritten",
-			l->path, strerror(errno));
-		close(l->fd);
-		l->fd = -1;
+	dbs_log_cut(l, l->size); /* the entries before it stay, for the sync to come */
+	return -1;
+}
+
+int dbs_log_sync(struct dbs *d)
+{
+	struct dbs_log *l = &d->log;
+
+	if (l->unsynced == 0)
+		return 0;
+	if (l->fd >= 0 && dbs_sync(l) == 0) {
+		d->ctr.synced_writes += l->unsynced;
+		d->ctr.syncs++;
+		l->unsynced = 0;
+		l->synced_size = l->size;
+		return 0;
 	}
+	log_rl_warn("%s: sync: %s", l->path, l->fd < 0 ? "the log is closed" : strerror(errno));
+	l->unsynced = 0;
+	if (l->fd >= 0)
+		dbs_log_cut(l, l->synced_size);
 	return -1;
 }
 
@@ -409,7 +438,7 @@ static int dbs_log_load(struct dbs *d, uint64_t now_ms)
 		log_err("%s: %s", l->path, strerror(errno));
 		return -1;
 	}
-	l->size = good;
+	l->size = l->synced_size = good;
 	if (good < (uint64_t)st.st_size) {
 		d->ctr.log_dropped_bytes = (uint64_t)st.st_size - good;
 		log_warn("%s: %" PRIu64 " bytes after offset %" PRIu64

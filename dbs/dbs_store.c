@@ -59,21 +59,32 @@ static void dbs_table_account(struct dbs_table *t, const struct dbs_rec *r, int 
 	t->live_bytes += (uint64_t)((int64_t)sign * (int64_t)dbs_rec_log_bytes(r));
 }
 
-void dbs_table_set(struct dbs_table *t, struct dbs_rec *r)
+void dbs_rec_free(struct dbs_rec *r)
+{
+	if (r == NULL)
+		return;
+	explicit_bzero(r->sealed, r->sealed_len);
+	free(r);
+}
+
+struct dbs_rec *dbs_table_swap(struct dbs_table *t, struct dbs_rec *r)
 {
 	struct dbs_rec **p = dbs_slot(t, r->mn_id, r->id_len);
+	struct dbs_rec *old = *p;
 
-	if (*p != NULL) {
-		struct dbs_rec *old = *p;
-		r->next = old->next;
+	r->next = old != NULL ? old->next : NULL;
+	if (old != NULL) {
 		dbs_table_account(t, old, -1);
-		explicit_bzero(old->sealed, old->sealed_len);
-		free(old);
-	} else {
-		r->next = NULL;
+		old->next = NULL;
 	}
 	*p = r;
 	dbs_table_account(t, r, 1);
+	return old;
+}
+
+void dbs_table_set(struct dbs_table *t, struct dbs_rec *r)
+{
+	dbs_rec_free(dbs_table_swap(t, r));
 }
 
 static void dbs_unlink(struct dbs_table *t, struct dbs_rec **p)
@@ -82,8 +93,7 @@ static void dbs_unlink(struct dbs_table *t, struct dbs_rec **p)
 
 	*p = r->next;
 	dbs_table_account(t, r, -1);
-	explicit_bzero(r->sealed, r->sealed_len);
-	free(r);
+	dbs_rec_free(r);
 }
 
 void dbs_table_remove(struct dbs_table *t, const char *id, size_t id_len)
@@ -240,6 +250,44 @@ static size_t dbs_ack(struct dbs *d, const struct sax_msg *req, enum sax_reason 
 	return dbs_answer(d, req, SAX_STORE_ACK, (uint16_t)why, NULL, now_ms, out, cap);
 }
 
+/* ---- the open batch: changes to undo, answers to rewrite ---- */
+
+/* r in the table, remembering what it replaced until the batch is durable. */
+static void dbs_change(struct dbs *d, struct dbs_rec *r)
+{
+	struct dbs_batch *b = &d->batch;
+	struct dbs_undo *u = &b->undo[b->n_undo++];
+
+	u->old = dbs_table_swap(&d->t, r);
+	u->id_len = r->id_len;
+	memcpy(u->mn_id, r->mn_id, r->id_len);
+}
+
+void dbs_batch_settle(struct dbs *d)
+{
+	struct dbs_batch *b = &d->batch;
+
+	for (size_t i = 0; i < b->n_undo; i++)
+		dbs_rec_free(b->undo[i].old);
+	b->n_undo = 0;
+	for (size_t i = 0; i < b->n; i++)
+		b->req[i].tainted = false;
+}
+
+/* The sync failed: the table as the last durable state had it, newest change undone first. */
+static void dbs_batch_undo(struct dbs *d)
+{
+	struct dbs_batch *b = &d->batch;
+
+	while (b->n_undo > 0) {
+		struct dbs_undo *u = &b->undo[--b->n_undo];
+		if (u->old != NULL)
+			dbs_table_set(&d->t, u->old);
+		else
+			dbs_table_remove(&d->t, u->mn_id, u->id_len);
+	}
+}
+
 /* ---- the three requests ---- */
 
 static bool dbs_make_room(struct dbs *d, const struct sax_msg *m, uint64_t now_ms)
@@ -286,7 +334,7 @@ static size_t dbs_put(struct dbs *d, const struct sax_msg *m, uint64_t now_ms, u
 		d->ctr.store_errors++;
 		return dbs_ack(d, m, SAX_R_STORE_ERROR, now_ms, out, cap);
 	}
-	dbs_table_set(&d->t, r);
+	dbs_change(d, r);
 	d->ctr.stored++;
 	log_debug("record of %s from %s kept until +%" PRIu64 " s", m->mn_id, IP4_STR(m->sender),
 		  (m->expires_ms - now_ms) / 1000);
@@ -333,7 +381,7 @@ static size_t dbs_del(struct dbs *d, const struct sax_msg *m, uint64_t now_ms, u
 		/* Nothing on disk to undo: a tombstone in memory is enough, if there is room. */
 		struct dbs_rec *t = d->t.n_tomb < d->cfg.max_records ? dbs_rec_new(&e) : NULL;
 		if (t != NULL)
-			dbs_table_set(&d->t, t);
+			dbs_change(d, t);
 		return dbs_ack(d, m, SAX_OK, now_ms, out, cap);
 	}
 	struct dbs_rec *t = dbs_rec_new(&e);
@@ -342,7 +390,7 @@ static size_t dbs_del(struct dbs *d, const struct sax_msg *m, uint64_t now_ms, u
 		d->ctr.store_errors++;
 		return dbs_ack(d, m, SAX_R_STORE_ERROR, now_ms, out, cap);
 	}
-	dbs_table_set(&d->t, t);
+	dbs_change(d, t);
 	log_debug("record of %s deleted by %s", m->mn_id, IP4_STR(m->sender));
 	return dbs_ack(d, m, SAX_OK, now_ms, out, cap);
 }
@@ -368,8 +416,9 @@ static void dbs_count_refusal(struct dbs *d, enum sax_err e, struct in_addr src)
 	log_rl_info("message from %s dropped: %s", IP4_STR(src), sax_err_name(e));
 }
 
-size_t dbs_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,
-		  uint64_t now_ms, uint8_t *out, size_t cap)
+/* One request: its answer into out (its length, 0 for none); p notes what was served. */
+static size_t dbs_serve(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,
+			uint64_t now_ms, uint8_t *out, size_t cap, struct dbs_pending *p)
 {
 	struct sax_msg m;
 	enum sax_err e =
@@ -394,11 +443,86 @@ size_t dbs_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr 
 					  cap);
 		return dbs_ack(d, &m, SAX_R_NOT_MEMBER, now_ms, out, cap);
 	}
+	p->type = m.type;
+	p->expires_ms = m.expires_ms;
+	p->id_len = m.mn_id_len;
+	memcpy(p->mn_id, m.mn_id, m.mn_id_len);
 	if (m.type == SAX_STORE_PUT)
 		return dbs_put(d, &m, now_ms, out, cap);
 	if (m.type == SAX_STORE_GET)
 		return dbs_get(d, &m, now_ms, out, cap);
 	return dbs_del(d, &m, now_ms, out, cap);
+}
+
+void dbs_batch_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,
+		      uint64_t now_ms, uint8_t *out, size_t cap, size_t *out_len)
+{
+	struct dbs_batch *b = &d->batch;
+	uint64_t stored = d->ctr.stored, errors = d->ctr.store_errors;
+
+	*out_len = 0;
+	if (b->n >= DBS_BATCH_MAX) {
+		log_rl_warn("more than %d requests in one batch: dropped", DBS_BATCH_MAX);
+		return;
+	}
+	struct dbs_pending *p = &b->req[b->n++];
+	p->type = 0;
+	p->out = out;
+	p->cap = cap;
+	p->len = out_len;
+	*out_len = dbs_serve(d, msg, len, src, now_ms, out, cap, p);
+	p->stored = d->ctr.stored > stored;
+	p->failed = d->ctr.store_errors > errors;
+	/* From the batch's first change on, an answer may tell of what the sync has to keep. */
+	p->tainted = b->n_undo > 0;
+}
+
+/* The batch's sync failed: its answers from the first change on become STORE_ERROR. */
+static void dbs_batch_fail(struct dbs *d, uint64_t now_ms)
+{
+	struct dbs_batch *b = &d->batch;
+	struct sax_msg m;
+
+	for (size_t i = 0; i < b->n; i++) {
+		struct dbs_pending *p = &b->req[i];
+		if (!p->tainted || p->type == 0 || p->failed)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = p->type;
+		m.expires_ms = p->expires_ms;
+		m.mn_id_len = p->id_len;
+		memcpy(m.mn_id, p->mn_id, p->id_len);
+		*p->len = p->type == SAX_STORE_GET
+				  ? dbs_answer(d, &m, SAX_REFUSED, SAX_R_STORE_ERROR, NULL, now_ms,
+					       p->out, p->cap)
+				  : dbs_ack(d, &m, SAX_R_STORE_ERROR, now_ms, p->out, p->cap);
+		d->ctr.store_errors++;
+		d->ctr.stored -= p->stored ? 1 : 0;
+	}
+}
+
+int dbs_batch_commit(struct dbs *d, uint64_t now_ms)
+{
+	int r = 0;
+
+	if (dbs_log_sync(d) < 0) {
+		dbs_batch_undo(d);
+		dbs_batch_fail(d, now_ms);
+		r = -1;
+	}
+	dbs_batch_settle(d);
+	d->batch.n = 0;
+	return r;
+}
+
+size_t dbs_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,
+		  uint64_t now_ms, uint8_t *out, size_t cap)
+{
+	size_t n;
+
+	dbs_batch_handle(d, msg, len, src, now_ms, out, cap, &n);
+	dbs_batch_commit(d, now_ms);
+	return n;
 }
 
 /* ---- life cycle ---- */
@@ -431,6 +555,7 @@ void dbs_close(struct dbs *d)
 {
 	if (d == NULL)
 		return;
+	dbs_batch_settle(d); /* a batch left open: free what it kept to undo */
 	dbs_log_close(&d->log);
 	dbs_table_free(&d->t);
 	sax_replay_free(d->replay);

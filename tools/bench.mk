@@ -22,3 +22,11 @@ tools_bench_handover_LDFLAGS = \
 	-Wl,--wrap=EVP_PKEY_sign,--wrap=EVP_PKEY_verify
 tools_bench_handover_LDADD = mn/libmn.a $(MIPSA_LIBS)
 EXTRA_DIST += tools/bench.h
+
+# The domain's store under load: C clients of common/store.c (one request in
+# flight each) against mipsa-dbs or Redis; transfers/s, latency, the server's
+# CPU per transfer.  tools/bench-store.sh starts both servers and compares.
+noinst_PROGRAMS += tools/bench_store
+tools_bench_store_SOURCES = tools/bench_store.c
+tools_bench_store_LDADD = $(MIPSA_LIBS)
+EXTRA_DIST += tools/bench_record.h tools/tool_files.h tools/bench-store.sh

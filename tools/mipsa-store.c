@@ -46,6 +46,7 @@
 #include "mip_msg.h"
 #include "sax.h"
 #include "store.h"
+#include "tool_files.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -105,28 +106,6 @@ static void usage(int status)
 	exit(status);
 }
 
-static void tool_key(const char *path, uint8_t key[SAX_KEY_LEN])
-{
-	char err[400];
-
-	if (store_read_key_file(path, key, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mipsa-store: %s\n", err);
-		exit(EX_USAGE);
-	}
-}
-
-static void tool_password(const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "re");
-
-	if (f == NULL || fgets(out, (int)cap, f) == NULL) {
-		fprintf(stderr, "mipsa-store: cannot read a password from %s\n", path);
-		exit(EX_USAGE);
-	}
-	fclose(f);
-	out[strcspn(out, "\r\n")] = '\0';
-}
-
 static void tool_addr(const char *s, struct in_addr *a)
 {
 	if (inet_pton(AF_INET, s, a) != 1) {
@@ -183,19 +162,20 @@ static void tool_args(struct tool *t, int argc, char **argv)
 			tool_addr(optarg, &t->cfg.local);
 			break;
 		case 'k':
-			tool_key(optarg, t->keys.k_db);
+			tool_read_key("mipsa-store", optarg, t->keys.k_db);
 			memcpy(t->cfg.k_db, t->keys.k_db, SAX_KEY_LEN);
 			t->have_k_db = true;
 			break;
 		case 'K':
-			tool_key(optarg, t->keys.k_sa);
+			tool_read_key("mipsa-store", optarg, t->keys.k_sa);
 			t->keys.have_k_sa = true;
 			break;
 		case 'u':
 			snprintf(t->cfg.redis_user, sizeof(t->cfg.redis_user), "%s", optarg);
 			break;
 		case 'P':
-			tool_password(optarg, t->cfg.redis_pass, sizeof(t->cfg.redis_pass));
+			tool_read_password("mipsa-store", optarg, t->cfg.redis_pass,
+					   sizeof(t->cfg.redis_pass));
 			break;
 		case 'x':
 			snprintf(t->cfg.key_prefix, sizeof(t->cfg.key_prefix), "%s", optarg);

@@ -6,7 +6,8 @@
 # fa1/fa2 are read back (sealed part opens), survive a restart of the
 # daemon; fa3 is refused and counted; a wrong K_DB gets no answer; a
 # short-lived record is gone after its Expires; a put and a delete are
-# answered only after their log entry is written and synced (strace); a torn log tail (a crash
+# answered only after their log entry is written and synced, puts sent at
+# once perhaps sharing one sync (strace); a torn log tail (a crash
 # in the middle of a write) and garbage after the last entry are cut off
 # at start and the daemon goes on; mipsactl status/counters/records in
 # text and JSON, with no key material in the listing; a flood on UDP 4434
@@ -153,8 +154,11 @@ jq -e '.home_address == "198.18.100.20"' >/dev/null <<<"$out" || fail "mn2 after
 
 # ---- durability: a put or delete is written, synced, and only then answered ----
 # strace, attached to the running daemon, records the order of the log's
-# write and fdatasync and of the answer's sendmsg: without the sync, or
-# with the answer sent first, the order differs.
+# writes and fdatasyncs and of the answers' sendmsg.  Group commit lets one
+# sync cover the writes of several requests read together, so the rule is:
+# no answer goes out while a write is not yet synced (each answer follows
+# the sync that covers its write).  A put and a delete one after the other,
+# then four puts at once (from two FAs), which may share a sync.
 command -v strace >/dev/null || fail "strace missing (scripts/deps)"
 log_fd=
 for f in /proc/"$dbs_pid"/fd/*; do
@@ -171,6 +175,17 @@ until grep -Eq '^TracerPid:[[:space:]]+[1-9]' /proc/"$dbs_pid"/status; do
 done
 expect_store ok fa1 "$TB_FA1_COA" put durable@home.example 198.18.100.60 >/dev/null
 expect_store ok fa2 "$TB_FA2_COA" del durable@home.example >/dev/null
+together=()
+for i in 1 2; do
+	expect_store ok fa1 "$TB_FA1_COA" put "group$i@home.example" 198.18.100.6$i >/dev/null &
+	together+=($!)
+	expect_store ok fa2 "$TB_FA2_COA" put "group$((i + 2))@home.example" 198.18.100.7$i \
+		>/dev/null &
+	together+=($!)
+done
+for p in "${together[@]}"; do
+	wait "$p" || fail "a put sent together with others failed"
+done
 kill -INT "$strace_pid"
 wait "$strace_pid" 2>/dev/null || true
 # W: the log written, S: the log synced, A: an answer sent
@@ -178,8 +193,19 @@ order=$(awk -v fd="$log_fd" '
 	$0 ~ "^(write|pwrite64)\\(" fd "," { printf "W" }
 	$0 ~ "^(fdatasync|fsync)\\(" fd "\\)" { printf "S" }
 	/^(sendmsg|sendto)\(/ { printf "A" }' "$run/trace")
-[[ $order == WSAWSA ]] || fail "put and delete: order $order, want WSAWSA (trace: $run/trace)"
+[[ ${order:0:6} == WSAWSA ]] ||
+	fail "put, then delete: order ${order:0:6}, want WSAWSA (trace: $run/trace)"
+# An answer while a write waits for its sync: a W with no S between it and an A.
+if [[ $order =~ W[^S]*A ]]; then
+	fail "an answer before the sync of a write: order $order (trace: $run/trace)"
+fi
+writes=${order//[^W]/} answers=${order//[^A]/}
+((${#writes} == 6 && ${#answers} == 6)) ||
+	fail "six writes and six answers expected: order $order (trace: $run/trace)"
 kill -0 "$dbs_pid" || fail "mipsa-dbs died under strace"
+for i in 1 2 3 4; do # the checks below count the records of before
+	expect_store ok fa1 "$TB_FA1_COA" del "group$i@home.example" >/dev/null
+done
 
 # ---- a torn write at a crash: the daemon starts, without the torn record ----
 expect_store ok fa1 "$TB_FA1_COA" put torn@home.example 198.18.100.40 >/dev/null

@@ -3,7 +3,8 @@
  * a fake wall clock: put/get/del, later-beats-earlier, expiry, restart
  * (reload from the log), bad writers (wrong K_DB, stale, replayed,
  * non-member, malformed), torn and corrupt logs (every cut point), write
- * errors, compaction, max_records, the log entry codec, the key file
+ * errors, group commit (one sync per batch, a failed sync undone),
+ * compaction, max_records, the log entry codec, the key file
  * parser, the configuration and the control output.
  */
 #include "check_main.h"
@@ -716,6 +717,137 @@ START_TEST(test_sync_error)
 }
 END_TEST
 
+/* ---- group commit ---- */
+
+/* One request of a batch: its answer, held by the caller until the commit. */
+struct held {
+	uint8_t out[SAX_MSG_MAX];
+	size_t len;
+};
+
+static void batch_add(struct dbs *d, const struct msg *m, const char *src, uint64_t now,
+		      struct held *h)
+{
+	dbs_batch_handle(d, m->b, m->len, ip(src), now, h->out, sizeof(h->out), &h->len);
+}
+
+/* A held answer, parsed as the FA would: its type and reason; home, for a RECORD. */
+static void expect_held(const struct held *h, uint64_t now, uint8_t type, uint16_t why,
+			const char *home)
+{
+	struct sax_msg a;
+
+	ck_assert_uint_gt(h->len, 0);
+	ck_assert_int_eq(sax_parse(h->out, h->len, &fa_keys, now, WINDOW, NULL, &a), SAX_E_OK);
+	ck_assert_uint_eq(a.type, type);
+	ck_assert_uint_eq(a.flags, why);
+	if (home != NULL)
+		ck_assert_uint_eq(a.rec.home_addr.s_addr, ip(home).s_addr);
+	sax_record_wipe(&a.rec);
+}
+
+START_TEST(test_batch_one_sync)
+{
+	struct dbs *d = open_at(NOW);
+	struct msg p1 = put("a", FA1, NOW, NOW + 100000, "198.18.100.1");
+	struct msg p2 = put("b", FA2, NOW, NOW + 100000, "198.18.100.2");
+	struct msg x1 = del("a", FA2, NOW + 1);
+	struct msg g2 = get("b", FA1, NOW + 1);
+	static struct held h[4];
+
+	batch_add(d, &p1, FA1, NOW, &h[0]);
+	batch_add(d, &p2, FA2, NOW, &h[1]);
+	batch_add(d, &x1, FA2, NOW + 1, &h[2]);
+	batch_add(d, &g2, FA1, NOW + 1, &h[3]);
+	/* written, not yet synced: nothing counted as durable */
+	ck_assert_uint_eq(dbs_counters(d)->synced_writes, 0);
+	ck_assert_int_eq(dbs_batch_commit(d, NOW + 1), 0);
+	ck_assert_uint_eq(dbs_counters(d)->synced_writes, 3);
+	ck_assert_uint_eq(dbs_counters(d)->syncs, 1);
+	expect_held(&h[0], NOW, SAX_STORE_ACK, SAX_OK, NULL);
+	expect_held(&h[1], NOW, SAX_STORE_ACK, SAX_OK, NULL);
+	expect_held(&h[2], NOW + 1, SAX_STORE_ACK, SAX_OK, NULL);
+	expect_held(&h[3], NOW + 1, SAX_RECORD, SAX_OK, "198.18.100.2");
+	dbs_close(d);
+	d = open_at(NOW + 10);
+	expect_unknown(d, "a", NOW + 11, SAX_R_UNKNOWN);
+	expect_record(d, "b", "198.18.100.2", NOW + 12);
+	dbs_close(d);
+}
+END_TEST
+
+/*
+ * The sync of a batch fails: every change of the batch is undone, in the
+ * table and the log, and every answer from its first change on says
+ * STORE_ERROR, a get's too (it may have read what was undone).  An answer
+ * from before the first change stands.
+ */
+START_TEST(test_batch_sync_error)
+{
+	struct dbs *d = open_at(NOW);
+	struct msg p0 = put("a", FA1, NOW, NOW + 100000, "198.18.100.1");
+	struct msg g1 = get("a", FA2, NOW + 1);
+	struct msg p1 = put("b", FA1, NOW + 1, NOW + 100000, "198.18.100.2");
+	struct msg p2 = put("a", FA2, NOW + 1, NOW + 100000, "198.18.100.3");
+	struct msg x1 = del("c", FA2, NOW + 1);
+	struct msg g2 = get("b", FA2, NOW + 1);
+	static struct held h[5];
+
+	expect(d, &p0, FA1, NOW, SAX_STORE_ACK, SAX_OK);
+	long good = file_size(log_path());
+	uint64_t synced = dbs_counters(d)->synced_writes, stored = dbs_counters(d)->stored;
+	batch_add(d, &g1, FA2, NOW + 1, &h[0]);
+	batch_add(d, &p1, FA1, NOW + 1, &h[1]);
+	batch_add(d, &p2, FA2, NOW + 1, &h[2]);
+	batch_add(d, &x1, FA2, NOW + 1, &h[3]);
+	batch_add(d, &g2, FA2, NOW + 1, &h[4]);
+	dbs_inject_sync_errors(d, 1);
+	ck_assert_int_eq(dbs_batch_commit(d, NOW + 1), -1);
+	expect_held(&h[0], NOW + 1, SAX_RECORD, SAX_OK, "198.18.100.1");
+	expect_held(&h[1], NOW + 1, SAX_STORE_ACK, SAX_R_STORE_ERROR, NULL);
+	expect_held(&h[2], NOW + 1, SAX_STORE_ACK, SAX_R_STORE_ERROR, NULL);
+	expect_held(&h[3], NOW + 1, SAX_STORE_ACK, SAX_R_STORE_ERROR, NULL);
+	expect_held(&h[4], NOW + 1, SAX_REFUSED, SAX_R_STORE_ERROR, NULL);
+	ck_assert_uint_eq(dbs_counters(d)->store_errors, 4);
+	ck_assert_uint_eq(dbs_counters(d)->synced_writes, synced);
+	ck_assert_uint_eq(dbs_counters(d)->stored, stored);
+	ck_assert_int_eq(file_size(log_path()), good);
+	ck_assert_uint_eq(dbs_n_records(d), 1);
+	ck_assert_uint_eq(dbs_n_tombstones(d), 0);
+	expect_record(d, "a", "198.18.100.1", NOW + 2);
+	expect_unknown(d, "b", NOW + 2, SAX_R_UNKNOWN);
+	/* the store goes on: the next batch syncs */
+	struct msg p3 = put("b", FA1, NOW + 3, NOW + 100000, "198.18.100.4");
+	expect(d, &p3, FA1, NOW + 3, SAX_STORE_ACK, SAX_OK);
+	dbs_close(d);
+	d = open_at(NOW + 10);
+	ck_assert_uint_eq(dbs_counters(d)->log_dropped_bytes, 0);
+	expect_record(d, "a", "198.18.100.1", NOW + 11);
+	expect_record(d, "b", "198.18.100.4", NOW + 12);
+	dbs_close(d);
+}
+END_TEST
+
+/* More than DBS_BATCH_MAX requests in one batch: the one too many gets no answer. */
+START_TEST(test_batch_full)
+{
+	struct dbs *d = open_at(NOW);
+	static struct held h[DBS_BATCH_MAX + 1];
+	char id[16];
+
+	for (int i = 0; i <= DBS_BATCH_MAX; i++) {
+		snprintf(id, sizeof(id), "n%d", i);
+		struct msg g = get(id, FA1, NOW);
+		batch_add(d, &g, FA1, NOW, &h[i]);
+	}
+	ck_assert_int_eq(dbs_batch_commit(d, NOW), 0);
+	expect_held(&h[DBS_BATCH_MAX - 1], NOW, SAX_REFUSED, SAX_R_UNKNOWN, NULL);
+	ck_assert_uint_eq(h[DBS_BATCH_MAX].len, 0);
+	ck_assert_uint_eq(dbs_counters(d)->gets, DBS_BATCH_MAX);
+	dbs_close(d);
+}
+END_TEST
+
 /* ---- compaction ---- */
 
 struct seen {
@@ -1234,6 +1366,9 @@ static Suite *dbs_suite(void)
 	tcase_add_test(lg, test_foreign_and_torn_header);
 	tcase_add_test(lg, test_write_error);
 	tcase_add_test(lg, test_sync_error);
+	tcase_add_test(lg, test_batch_one_sync);
+	tcase_add_test(lg, test_batch_sync_error);
+	tcase_add_test(lg, test_batch_full);
 	tcase_add_test(lg, test_compaction_keeps_live);
 	tcase_add_test(lg, test_compaction_on_tick);
 	tcase_add_test(lg, test_crc32_vector);
