@@ -40,7 +40,10 @@ comm -13 "$tmp/tsv" "$tmp/doc.ids" | while read -r id; do
 	echo "FAIL: doc/testing.md's table names $id, which no tests/mutate/*.tsv row has"
 done
 [ -z "$(comm -3 "$tmp/tsv" "$tmp/doc.ids")" ] || fails=$((fails + 1))
-if ! "$top/scripts/mutate" --check; then
+# Under scripts/mutate's make check one row is applied: its find is gone.
+if [ -n "${MUTATE_ROW:-}" ]; then
+	echo "mutate_doc_check: row $MUTATE_ROW applied: scripts/mutate --check left out"
+elif ! "$top/scripts/mutate" --check; then
 	echo "FAIL: scripts/mutate --check: the rows above no longer apply"
 	fails=$((fails + 1))
 fi
