@@ -557,6 +557,42 @@ START_TEST(test_fa_denial_with_mn_fa)
 }
 END_TEST
 
+/* With an MN-FA key, an FA denial whose MN-FA does not verify, or that has none, is not believed.
+ */
+START_TEST(test_fa_denial_bad_mn_fa)
+{
+	struct mip_key wrong;
+
+	mn_free(&mn);
+	mcfg.fa_key = k_mnfa;
+	wrong = k_mnfa;
+	wrong.key[0] ^= 1;
+	mn_start();
+	uint64_t id = registering();
+	for (int with_ext = 0; with_ext < 2; with_ext++) {
+		const struct mip_reg_reply rp = {.code = MIP_CODE_FA_LIFETIME,
+						 .lifetime = 300,
+						 .home_addr = ah_ip(AH_ALICE),
+						 .home_agent = ah_ip(AH_HA),
+						 .id = id};
+		uint8_t m[256];
+		struct buf b;
+
+		buf_init_write(&b, m, sizeof(m));
+		ck_assert_int_eq(mip_reply_put(&b, &rp), 0);
+		ck_assert_int_eq(mip_ext_put_nai(&b, AH_NAI_ALICE, strlen(AH_NAI_ALICE)), 0);
+		if (with_ext)
+			ck_assert_int_eq(
+				mip_ext_put_auth(&b, MIP_EXT_MN_FA_AUTH, wrong.spi, wrong.key, 16),
+				0);
+		mn_from_reply(&mn, m, buf_used(&b));
+		ck_assert_uint_eq(mn.ctr.drop_reply_auth, (uint64_t)with_ext + 1);
+		ck_assert_uint_eq(mn.ctr.reg_denied, 0);
+		ck_assert_int_eq(mn.state, MN_REGISTERING);
+	}
+}
+END_TEST
+
 START_TEST(test_link_down)
 {
 	registered();
@@ -691,6 +727,7 @@ static Suite *mn_suite(void)
 	tcase_add_test(tc, test_reply_ignored_table);
 	tcase_add_test(tc, test_fa_denial);
 	tcase_add_test(tc, test_fa_denial_with_mn_fa);
+	tcase_add_test(tc, test_fa_denial_bad_mn_fa);
 	tcase_add_test(tc, test_link_down);
 	tcase_add_test(tc, test_from_stack);
 	tcase_add_test(tc, test_shutdown_registered);

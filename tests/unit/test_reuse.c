@@ -12,8 +12,10 @@
  *     built as mn_ipsec_extend does, checked by reuse_claim_check (both
  *     FAs' check); the extension parser's length rules.
  *  5. claims: the holder's decision (reuse_claim_serve) on forged and
- *     replayed requests that cross the sax codec, and a flood past any
- *     lent limit after every refusal.
+ *     replayed requests that cross the sax codec, with and without a last
+ *     registration to compare against; flood: a flood past any lent limit
+ *     after every refusal.
+ *  6. endpoint: ipsec_ep_seal_send keeps to the numbers the pair may use.
  *
  * A case or test whose message starts with "regression:" guards a bug this
  * test found in common/ipsec.c (fixed since): a store copy's lower promise
@@ -27,6 +29,7 @@
 #include "ike_pair.h"
 #include "ip4.h"
 #include "ipsec.h"
+#include "ipsec_ep.h"
 #include "log.h"
 #include "mip_msg.h"
 #include "reuse_claim.h"
@@ -716,6 +719,7 @@ struct claim_opts {
 	const char *home;   /* NULL: MN_HOME */
 	const char *prev;   /* NULL: FA1_COA */
 	uint8_t mn_ha_key0; /* the MN-HA key's first byte (0: the node's) */
+	const char *nai;    /* NULL: MN_ID */
 };
 
 /*
@@ -767,7 +771,9 @@ static void build_claim(struct reg *r, struct ike_pair *p, const struct claim_op
 		auth_len = rec->isakmp.hash_len;
 	buf_init_write(&b, r->b, sizeof(r->b));
 	ck_assert_int_eq(mip_request_put(&b, &rq), 0);
-	ck_assert_int_eq(mip_ext_put_nai(&b, MN_ID, strlen(MN_ID)), 0);
+	ck_assert_int_eq(mip_ext_put_nai(&b, o->nai != NULL ? o->nai : MN_ID,
+					 strlen(o->nai != NULL ? o->nai : MN_ID)),
+			 0);
 	ck_assert_int_eq(mip_ext_put_auth(&b, MIP_EXT_MN_HA_AUTH, 0x100, mn_ha_key, 16), 0);
 	ck_assert_int_eq(mip_ext_put_reuse(&b, &r->req, auth_len, &auth, &r->covered), 0);
 	ck_assert_int_eq(ike_possession_mac(&rec->isakmp, buf_data(&b), r->covered, mac), 0);
@@ -1160,6 +1166,22 @@ static const struct claim_case claim_cases[] = {
 	/* 11 */
 	{"another ISAKMP SA's cookies", {.cf = CF_ICOOKIE}, 1, -10, false, 0, REUSE_COOKIES},
 	/* 12 */ {"cut short by a byte", {0}, 1, -10, false, 1, REUSE_MALFORMED},
+	/* 13 */
+	{"another node's NAI, as long as ours",
+	 {.nai = "mn@tesT"},
+	 1,
+	 -10,
+	 false,
+	 0,
+	 REUSE_OTHER_NODE},
+	/* 14 */
+	{"another node's NAI, ours and more",
+	 {.nai = "mn@test2"},
+	 1,
+	 -10,
+	 false,
+	 0,
+	 REUSE_OTHER_NODE},
 };
 #define N_CLAIM_CASES ((int)(sizeof(claim_cases) / sizeof(claim_cases[0])))
 
@@ -1247,6 +1269,48 @@ START_TEST(test_claim_cases)
 END_TEST
 
 /*
+ * The node back at an FA that still holds its SAs and has accepted no
+ * registration through them (window_only, fa_own_claim): with nothing to
+ * compare against, its Identification must still lie within the window of
+ * our clock, in the past and in the future.
+ */
+START_TEST(test_claim_window_only)
+{
+	static const struct {
+		int64_t id_s;
+		enum reuse_verdict want;
+	} t[] = {{1, REUSE_OK},
+		 {-WINDOW_S + 1, REUSE_OK},
+		 {-WINDOW_S - 5, REUSE_STALE},
+		 {WINDOW_S + 5, REUSE_STALE},
+		 {-100, REUSE_STALE}};
+	struct ike_pair *p = negotiate(ESP_ALG_AES_GCM_16, IKE_HASH_SHA1);
+	struct sax_record *rec = record_new();
+	static struct sax_msg got;
+
+	ck_assert_int_eq(ike_export(p->side[1].eng, ip(MN_ADDR), true, rec), 0);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct claim_case c = {.name = "window only", .id_s = t[i].id_s};
+		struct reuse_holder h = {.sa = &rec->isakmp,
+					 .home = ip(MN_HOME),
+					 .id = MN_ID,
+					 .id_len = strlen(MN_ID),
+					 .us = ip(FA1_COA),
+					 .window_only = true,
+					 .now_ntp = ID(0),
+					 .window_s = WINDOW_S};
+		enum reuse_verdict v;
+
+		claim_request(p, &c, &got);
+		v = reuse_claim_serve(got.req.reg, got.req.reg_len, &h);
+		ck_assert_msg(v == t[i].want, "Identification %+" PRId64 " s: %s, want %s",
+			      t[i].id_s, reuse_verdict_name(v), reuse_verdict_name(t[i].want));
+		OPENSSL_cleanse(&got, sizeof(got));
+	}
+}
+END_TEST
+
+/*
  * Every refused request against one FA in a row, then more packets towards
  * the node than a lent pair could ever carry: none is refused, and the
  * node opens each one.
@@ -1284,6 +1348,59 @@ START_TEST(test_claims_then_flood)
 }
 END_TEST
 
+/* ---- 6. the endpoint's send path keeps to the numbers it may use ---- */
+
+static size_t ep_frames;
+
+static void ep_to_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	(void)mac;
+	(void)pkt;
+	(void)len;
+	ep_frames++;
+}
+
+static void ep_release(void *p)
+{
+	ipsec_ep_free(p);
+	free(p);
+}
+
+/*
+ * ipsec_ep_seal_send on a pair limited to 3 numbers (reserved for the next
+ * holder above): 3 frames leave, the 4th is refused and counted as
+ * esp_drop_reserved, and nothing more reaches the link.
+ */
+START_TEST(test_ep_send_reserved)
+{
+	struct duo *d = duo_new(ESP_ALG_AES_GCM_16);
+	struct ipsec_ep *ep = calloc(1, sizeof(*ep));
+	const struct ike_ops owner = {0};
+	const struct ipsec_ep_ops ops = {.to_link = ep_to_link};
+	const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	struct ipsec_pair *p;
+	uint8_t inner[128];
+	size_t n;
+
+	ck_assert_ptr_nonnull(ep);
+	ck_assert_int_eq(ipsec_ep_init(ep, NULL, NULL, &owner, &ops), 0);
+	defer(ep_release, ep);
+	p = ipsec_add(&ep->sas, &d->cf, ip(MN_HOME).s_addr);
+	ck_assert_ptr_nonnull(p);
+	ipsec_reserve(p, 3);
+	ep_frames = 0;
+	for (int i = 0; i < 5; i++) {
+		n = inner_packet(inner, sizeof(inner), false);
+		ck_assert_int_eq(ipsec_ep_seal_send(ep, p, mac, inner, n), i < 3 ? 0 : -1);
+	}
+	ck_assert_uint_eq(ep_frames, 3);
+	ck_assert_uint_eq(ep->ctr.esp_out, 3);
+	ck_assert_uint_eq(ep->ctr.esp_drop_reserved, 2);
+	ck_assert_uint_eq(last_sent(p), 3);
+}
+END_TEST
+
 static Suite *reuse_suite(void)
 {
 	Suite *s = suite_create("reuse");
@@ -1309,9 +1426,21 @@ static Suite *reuse_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("claims");
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_claim_cases, 0, N_CLAIM_CASES);
+	tcase_add_test(tc, test_claim_window_only);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	suite_add_tcase(s, tc);
+
+	/* its own case: a million packets, which a run of CK_RUN_CASE=claims leaves out */
+	tc = tcase_create("flood");
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_claims_then_flood);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("endpoint");
+	tcase_add_test(tc, test_ep_send_reserved);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	suite_add_tcase(s, tc);
 	return s;
