@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+#
+# testbed/rounds.sh -- the demo's hand-over measurement with the modes
+# interleaved: round after round, each round runs K hand-overs fa1 <-> fa2
+# in every mode in turn (plain, none, partial, full, plain, ...), so that a
+# slow spell of this shared machine falls on every mode alike instead of on
+# whichever mode the demo happened to run then.  Partial and full reuse use
+# the direct technique (the new FA asks the previous one).
+#
+#   testbed/rounds.sh -o DIR [-n HANDOVERS] [-k PER_ROUND]
+#
+# -n  hand-overs per mode in all (default 20); -k  per mode per round
+#     (default 5): ceil(N/K) rounds, the last one shorter when K does not
+#     divide N.
+# Writes DIR/handover.csv, one row per hand-over:
+#   round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms
+# (gap: last datagram before the link move .. first after it; move: the
+# testbed's own link move; resume: link back up .. first datagram through
+# the new FA, CN -> MN), DIR/ike.csv (round,mode,ike_messages_per_move) and
+# the probes' JSON under DIR/json/.  Prints figures, asserts nothing about
+# them; exit 1 when a round cannot be measured.
+set -euo pipefail
+
+N=20 K=5 OUT=""
+while getopts "n:k:o:h" opt; do
+	case $opt in
+	n) N=$OPTARG ;;
+	k) K=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	*)
+		sed -n '2,21p' "$0"
+		exit 64
+		;;
+	esac
+done
+[[ -n $OUT && $N =~ ^[1-9][0-9]*$ && $K =~ ^[1-9][0-9]*$ ]] || {
+	sed -n '10,14p' "$0" >&2
+	exit 64
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+# unique per run: another worker's testbed or demo may be up beside this one
+export TB_PREFIX=${TB_PREFIX:-mbench$$}
+# shellcheck source=testbed/lib.sh
+source "$here/lib.sh"
+# shellcheck source=testbed/daemons.sh
+source "$here/daemons.sh"
+# shellcheck source=testbed/measure.sh
+source "$here/measure.sh"
+
+mkdir -p "$OUT/json"
+csv=$OUT/handover.csv ike=$OUT/ike.csv
+echo "round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms" >"$csv"
+echo "round,mode,ike_messages_per_move" >"$ike"
+
+# shellcheck disable=SC2119 # no hook: tb_down undoes all this script sets up
+tb_trap_cleanup
+echo "rounds: building the testbed ($TB_PREFIX-*)"
+tb_up >/dev/null
+
+ike_messages() {
+	tb_ctl mn --json sas 2>/dev/null |
+		jq -r 'if .ipsec then .ike_counters.rx_messages + .ike_counters.tx_messages else 0 end'
+}
+
+# one_round ROUND MODE K: daemons in MODE, K hand-overs, rows appended
+one_round() {
+	local r=$1 mode=$2 k=$3 name before after
+	name=$mode-r$r
+	case $mode in
+	plain) export TB_IPSEC=0 TB_REUSE=none ;;
+	none) export TB_IPSEC=1 TB_REUSE=none ;;
+	partial | full) export TB_IPSEC=1 TB_REUSE=$mode TB_TECHNIQUE=direct TB_STORE=dbs ;;
+	esac
+	tb_start_daemons
+	tb_wait_registered fa1 10
+	before=$(ike_messages)
+	tb_measure "$name" "$k" fa2 fa1 >/dev/null
+	after=$(ike_messages)
+	tb_stop_daemons
+	# the link may be at either FA now; every round starts at fa1
+	[[ $(tb_where) == fa1 ]] || tb_move fa1 >/dev/null
+	cp "$TB_RUN/$name".*.json "$TB_RUN/$name.moves" "$OUT/json/"
+	echo "$r,$mode,$(((after - before) / k))" >>"$ike"
+	# the two directions' gaps of the same move side by side (moves by index)
+	jq -rn --arg r "$r" --arg m "$mode" \
+		--slurpfile a "$TB_RUN/$name.cn2mn.json" --slurpfile b "$TB_RUN/$name.mn2cn.json" '
+		($b[0].moves | map({key: (.index | tostring), value: .}) | from_entries) as $back
+		| $a[0].moves[]
+		| [$r, $m, .index,
+		   (if .status == "ok" and $back[.index | tostring].status == "ok" then "ok" else "no_data" end),
+		   .gap_ms, $back[.index | tostring].gap_ms, .move_ms, .resume_ms]
+		| map(. // "" | tostring) | join(",")' >>"$csv"
+	printf 'rounds: round %s %-7s %s hand-overs, gap CN->MN median %s ms\n' "$r" "$mode" "$k" \
+		"$(tb_gap_field "$name" cn2mn median_gap_ms)"
+}
+
+rounds=$(((N + K - 1) / K))
+for ((r = 1; r <= rounds; r++)); do
+	k=$K
+	((r * K <= N)) || k=$((N - (r - 1) * K))
+	for mode in plain none partial full; do
+		one_round "$r" "$mode" "$k"
+	done
+done
+echo "rounds: $rounds round(s), $N hand-overs per mode: $csv"
