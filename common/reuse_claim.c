@@ -47,8 +47,7 @@ enum reuse_verdict reuse_claim_check(const uint8_t *reg, size_t len, const struc
 enum reuse_verdict reuse_claim_names(const struct mip_reg_request *rq, struct in_addr home,
 				     const char *id, size_t id_len, struct in_addr us)
 {
-	/* No NAI on either side leaves a NULL pointer, which memcmp may not see even for 0 bytes.
-	 */
+	/* No NAI leaves a NULL pointer, which memcmp may not see even for 0 bytes. */
 	if (rq->home_addr.s_addr != home.s_addr || rq->ext.nai_len != id_len ||
 	    (id_len > 0 && memcmp(rq->ext.nai, id, id_len) != 0))
 		return REUSE_OTHER_NODE;
