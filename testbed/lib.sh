@@ -18,6 +18,8 @@
 #   tb_where              print the FA the MN is attached to
 #   tb_trap_cleanup [FN]  trap EXIT INT TERM HUP: run FN (optional), then
 #                         tb_down; the exit status is preserved
+#   tb_poll SECS CMD...   run CMD every 50 ms until it succeeds (status 0) or
+#                         SECS seconds have passed (status 1)
 #   tb_start_daemons / tb_stop_daemons   hook point, see below
 
 # ---- topology constants ---------------------------------------------------
@@ -65,6 +67,15 @@ if ! declare -F tb_stop_daemons >/dev/null; then
 fi
 
 # ---- helpers ----------------------------------------------------------------
+tb_poll() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.05
+	done
+}
+
 _tb_err() {
 	printf 'testbed: %s\n' "$*" >&2
 }

@@ -141,12 +141,9 @@ pcap_has() {
 
 # within WHAT SECS CMD...: CMD succeeds within SECS seconds (polled), else fail
 within() {
-	local what=$1 secs=$2 deadline=$((SECONDS + $2))
+	local what=$1 secs=$2
 	shift 2
-	until "$@"; do
-		((SECONDS < deadline)) || fail "$what: still not so after $secs s"
-		sleep 0.05
-	done
+	tb_poll "$secs" "$@" || fail "$what: still not so after $secs s"
 }
 
 # jq_ok NODE CMD FILTER: true when mipsactl NODE --json CMD satisfies FILTER

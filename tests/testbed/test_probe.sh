@@ -62,15 +62,6 @@ between() { # between VALUE LO HI (decimal numbers)
 now_us() {
 	printf '%s' "${EPOCHREALTIME//[!0-9]/}"
 }
-# within SECS CMD...: CMD succeeds within SECS seconds (polled)
-within() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.05
-	done
-}
 # recorded COND: the receiver's file (written out once a second) has a
 # datagram for which the awk condition COND over seq ($1), send_us ($2)
 # and recv_us ($3) holds
@@ -114,7 +105,7 @@ ip netns exec "$ns" "$PROBE" send --to 127.0.0.1 --port "$PORT" --interval-us 10
 send_pid=$!
 
 # move 1: freeze the sender for 300 ms
-check "600 datagrams before move 1" within 10 recorded '$1 >= 600'
+check "600 datagrams before move 1" tb_poll 10 recorded '$1 >= 600'
 start=$(now_us)
 kill -STOP "$send_pid"
 sleep 0.3 # the move: a 300 ms stall
@@ -123,7 +114,7 @@ end=$(now_us)
 echo "$start $end stop cont" >>"$moves"
 
 # move 2: drop everything arriving at the receiver for 200 ms
-check "400 ms of datagrams after move 1" within 10 recorded "\$3 > $end + 400000"
+check "400 ms of datagrams after move 1" tb_poll 10 recorded "\$3 > $end + 400000"
 start=$(now_us)
 ip netns exec "$ns" nft -f - <<EOF
 table inet tp_drop {
@@ -146,7 +137,7 @@ check "sender exits 0 after --duration-s" test "$rc" -eq 0
 # sent or failed, from 1)
 last=$(sed -n 's/.* \([0-9]*\) datagrams sent, \([0-9]*\) send errors.*/\1 \2/p' \
 	"$tmp/send.err" | awk '{ print $1 + $2 }')
-check "the receiver recorded the last datagram, ${last:-?}" within 10 recorded "\$1 == ${last:-0}"
+check "the receiver recorded the last datagram, ${last:-?}" tb_poll 10 recorded "\$1 == ${last:-0}"
 kill -TERM "$recv_pid"
 rc=0
 wait "$recv_pid" || rc=$?

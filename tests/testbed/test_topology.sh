@@ -56,16 +56,6 @@ out_has() { # out_has PATTERN CMD...: CMD's output matches PATTERN (no SIGPIPE r
 	out=$("$@" 2>/dev/null) || return 1
 	grep -q -- "$pat" <<<"$out"
 }
-# within SECS CMD...: CMD succeeds within SECS seconds (polled; never a
-# fixed sleep: a loaded machine takes longer)
-within() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.05
-	done
-}
 # ns_busy NS: a process runs in the namespace NS
 ns_busy() {
 	[[ -n $(ip netns pids "$1" 2>/dev/null) ]]
@@ -159,7 +149,7 @@ export TB_MOVES_FILE=$tmp/moves
 ip -n "$(tb_ns mn)" -o monitor link >"$tmp/monitor" 2>&1 &
 mon_pid=$!
 # listening once it reports a change
-within 10 mon_ready || {
+tb_poll 10 mon_ready || {
 	echo "FAIL: ip monitor link in mn reports nothing"
 	exit 1
 }
@@ -193,7 +183,7 @@ check "mn@fa1 reaches alias $TB_ALIAS_A again" ping_from mn "$TB_ALIAS_A"
 check "tb_move rejects a bad target" not tb_move fa9
 
 # the monitor has caught up with the last move (the checks below say what is missing)
-within 5 carrier_seen 4 || true
+tb_poll 5 carrier_seen 4 || true
 kill "$mon_pid"
 wait "$mon_pid" 2>/dev/null || true
 mon_pid=
@@ -210,7 +200,7 @@ awk '{ d = ($2 - $1) / 1000; s += d; if (d > w) w = d; printf "move %s -> %s: %.
 # ---- teardown --------------------------------------------------------------
 tb_exec cn sleep 300 &
 sleeper=$!
-within 10 ns_busy "$(tb_ns cn)" || echo "warning: the sleeper in cn did not start within 10 s"
+tb_poll 10 ns_busy "$(tb_ns cn)" || echo "warning: the sleeper in cn did not start within 10 s"
 t0=${EPOCHREALTIME//[!0-9]/}
 tb_down
 t1=${EPOCHREALTIME//[!0-9]/}
@@ -236,8 +226,8 @@ for sig in TERM HUP; do
 	child=$!
 	# the child has built its testbed (tb_up: 4 to 10 s on a loaded
 	# machine) and started a process inside it
-	within 60 test -e "$tmp/ready$sig" || echo "warning: the child's tb_up took over 60 s"
-	within 10 ns_busy "$(TB_PREFIX=$child_prefix tb_ns cn)" ||
+	tb_poll 60 test -e "$tmp/ready$sig" || echo "warning: the child's tb_up took over 60 s"
+	tb_poll 10 ns_busy "$(TB_PREFIX=$child_prefix tb_ns cn)" ||
 		echo "warning: the child's sleeper did not start within 10 s"
 	kill -"$sig" "$child"
 	rc=0
