@@ -158,13 +158,13 @@ tb_swan_start() {
 	mkfifo "$TB_RUN/swan-link.fifo" || return 1
 	ip netns exec "$(tb_ns mn)" ip -o monitor link dev eth0 >"$TB_RUN/swan-link.fifo" 2>/dev/null &
 	_TB_SWAN_PIDS=($!)
-	_tb_swan_hook <"$TB_RUN/swan-link.fifo" >>"$TB_RUN/swan-hook.log" 2>&1 &
+	_tb_swan_hook <"$TB_RUN/swan-link.fifo" >>"$TB_RUN/swan-hook.out" 2>&1 &
 	_TB_SWAN_PIDS+=($!)
 	# ip monitor has no "listening" to wait for: a flap of the link in place
 	# must reach the hook and renegotiate
 	tb_move fa1 >/dev/null || return 1
 	if ! tb_wait_registered fa1 10 || ! tb_swan_wait_sa 10; then
-		_tb_err "the MN's link-up hook did not renegotiate: $(tail -n 3 "$TB_RUN/swan-hook.log")"
+		_tb_err "the MN's link-up hook did not renegotiate: $(tail -n 3 "$TB_RUN/swan-hook.out")"
 		return 1
 	fi
 }
