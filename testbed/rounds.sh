@@ -15,8 +15,9 @@
 # -m  the modes, in the order they run in each round (default "plain none
 #     partial full"); also swan: strongSwan's charon on the MN and the FAs
 #     renegotiating at each hand-over over plain Mobile IP (testbed/swan.sh),
-#     and swan-pinned: the same with the MN's neighbour entry for the FAs'
-#     alias address static.  The swan modes need charon and swanctl.
+#     swan-pinned: the same with the MN's neighbour entry for the FAs' alias
+#     address static; swan-dpd: no hook, charon's DPD finds the FA gone.
+#     The swan modes need charon and swanctl.
 # Writes DIR/handover.csv, one row per hand-over:
 #   round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms
 # (gap: last datagram before the link move .. first after it; move: the
@@ -35,23 +36,23 @@ while getopts "n:k:o:m:h" opt; do
 	o) OUT=$OPTARG ;;
 	m) MODES=$OPTARG ;;
 	*)
-		sed -n '2,27p' "$0"
+		sed -n '2,28p' "$0"
 		exit 64
 		;;
 	esac
 done
 read -ra modes <<<"$MODES"
 [[ -n $OUT && $N =~ ^[1-9][0-9]*$ && $K =~ ^[1-9][0-9]*$ && ${#modes[@]} -gt 0 ]] || {
-	sed -n '10,19p' "$0" >&2
+	sed -n '10,20p' "$0" >&2
 	exit 64
 }
 swan=0
 for mode in "${modes[@]}"; do
 	case $mode in
 	plain | none | partial | full) ;;
-	swan | swan-pinned) swan=1 ;;
+	swan | swan-pinned | swan-dpd) swan=1 ;;
 	*)
-		echo "rounds: unknown mode '$mode' (plain none partial full swan swan-pinned)" >&2
+		echo "rounds: unknown mode '$mode' (plain none partial full swan swan-pinned swan-dpd)" >&2
 		exit 64
 		;;
 	esac
@@ -101,8 +102,9 @@ one_round() {
 	plain) export TB_IPSEC=0 TB_REUSE=none ;;
 	none) export TB_IPSEC=1 TB_REUSE=none ;;
 	partial | full) export TB_IPSEC=1 TB_REUSE=$mode TB_TECHNIQUE=direct TB_STORE=dbs ;;
-	swan) export TB_SWAN_PIN_MAC=0 ;;
-	swan-pinned) export TB_SWAN_PIN_MAC=1 ;;
+	swan) export TB_SWAN_PIN_MAC=0 TB_SWAN_TRIGGER=hook ;;
+	swan-pinned) export TB_SWAN_PIN_MAC=1 TB_SWAN_TRIGGER=hook ;;
+	swan-dpd) export TB_SWAN_PIN_MAC=0 TB_SWAN_TRIGGER=dpd ;;
 	esac
 	if [[ $mode == swan* ]]; then
 		tb_swan_start

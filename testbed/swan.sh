@@ -47,6 +47,9 @@
 # TB_SWAN_PIN_MAC=1: the MN's neighbour entry for the alias is static (the
 # domain's alias MAC), so charon's first IKE packet after a move does not
 # wait for ARP.
+# TB_SWAN_TRIGGER=dpd: no hook; the MN's charon finds the FA gone by DPD
+# (dpd_delay TB_SWAN_DPD_DELAY, default 1s, dpd_timeout TB_SWAN_DPD_TIMEOUT,
+# default 2s, dpd_action restart): the alternative to the hook, measured.
 
 TB_SWAN_FAS=(fa1 fa2)
 _TB_SWAN_PIDS=()
@@ -56,10 +59,15 @@ TB_SWAN_TABLE=220
 
 # the swanctl.conf of the MN (initiator) or an FA (responder)
 _tb_swan_conf() {
-	local role=$1 la ra lts rts lid rid
+	local role=$1 la ra lts rts lid rid dpd="" action=""
 	if [[ $role == mn ]]; then
 		la=$TB_MN_HOME ra=$TB_ALIAS_A lts=$TB_MN_HOME/32 rts=0.0.0.0/0
 		lid=$TB_MN_NAI rid=fa.domain-a.example
+		if [[ ${TB_SWAN_TRIGGER:-hook} == dpd ]]; then
+			dpd="dpd_delay = ${TB_SWAN_DPD_DELAY:-1s}
+    dpd_timeout = ${TB_SWAN_DPD_TIMEOUT:-2s}"
+			action="dpd_action = restart"
+		fi
 	else
 		la=$TB_ALIAS_A ra=$TB_MN_HOME lts=0.0.0.0/0 rts=$TB_MN_HOME/32
 		lid=fa.domain-a.example rid=$TB_MN_NAI
@@ -71,6 +79,7 @@ connections {
     local_addrs = $la
     remote_addrs = $ra
     proposals = $TB_IKE_PROPOSAL
+    $dpd
     local { auth = psk
             id = $lid }
     remote { auth = psk
@@ -79,6 +88,7 @@ connections {
       c { local_ts = $lts
           remote_ts = $rts
           esp_proposals = $TB_ESP_PROPOSAL
+          $action
           mode = tunnel }
     }
   }
@@ -153,6 +163,7 @@ tb_swan_start() {
 		return 1
 	}
 	tb_swan_wait_sa 10 || return 1
+	[[ ${TB_SWAN_TRIGGER:-hook} == hook ]] || return 0
 	# through a FIFO, so that both processes have a pid to stop them by
 	rm -f "$TB_RUN/swan-link.fifo"
 	mkfifo "$TB_RUN/swan-link.fifo" || return 1
