@@ -99,27 +99,38 @@ secrets { ike-1 { id-1 = $TB_MN_NAI
 EOF
 }
 
-# _tb_swan_net add|del: the routes and rules of the header, made or undone
+# _tb_swan_net add|del: the routes and rules of the header, made (stopping
+# at the first failure) or undone (each one, whatever is left of them)
 _tb_swan_net() {
 	local op=$1 fa mn
 	mn=$(tb_ns mn)
-	ip -n "$mn" route "$op" "$TB_ALIAS_A/32" dev eth0 || return 1
-	ip -n "$mn" rule "$op" pref "$TB_SWAN_BLACKHOLE_PREF" blackhole || return 1
-	if [[ ${TB_SWAN_PIN_MAC:-0} == 1 ]]; then
-		if [[ $op == add ]]; then
-			ip -n "$mn" neigh replace "$TB_ALIAS_A" lladdr "$TB_MAC_A" dev eth0 nud permanent ||
-				return 1
-		else
-			ip -n "$mn" neigh del "$TB_ALIAS_A" dev eth0 2>/dev/null || true
-		fi
+	_tb_swan_ip "$op" -n "$mn" route "$op" "$TB_ALIAS_A/32" dev eth0 || return 1
+	_tb_swan_ip "$op" -n "$mn" rule "$op" pref "$TB_SWAN_BLACKHOLE_PREF" blackhole || return 1
+	if [[ $op == del ]]; then
+		ip -n "$mn" neigh del "$TB_ALIAS_A" dev eth0 2>/dev/null || true
+	elif [[ ${TB_SWAN_PIN_MAC:-0} == 1 ]]; then
+		ip -n "$mn" neigh replace "$TB_ALIAS_A" lladdr "$TB_MAC_A" dev eth0 nud permanent ||
+			return 1
 	fi
 	for fa in "${TB_SWAN_FAS[@]}"; do
 		fa=$(tb_ns "$fa")
-		ip -n "$fa" route "$op" "$TB_MN_HOME/32" dev acc0 || return 1
-		ip -n "$fa" rule "$op" pref 210 iif mipfa0 lookup "$TB_SWAN_TABLE" || return 1
-		ip -n "$fa" rule "$op" pref 211 iif mipfa0 blackhole || return 1
-		ip -n "$fa" rule "$op" pref 212 iif ipsec0 lookup 100 || return 1
+		_tb_swan_ip "$op" -n "$fa" route "$op" "$TB_MN_HOME/32" dev acc0 || return 1
+		_tb_swan_ip "$op" -n "$fa" rule "$op" pref 210 iif mipfa0 lookup "$TB_SWAN_TABLE" ||
+			return 1
+		_tb_swan_ip "$op" -n "$fa" rule "$op" pref 211 iif mipfa0 blackhole || return 1
+		_tb_swan_ip "$op" -n "$fa" rule "$op" pref 212 iif ipsec0 lookup 100 || return 1
 	done
+}
+
+# _tb_swan_ip add|del ARGS...: ip ARGS; when undoing, a failure (already gone) is no error
+_tb_swan_ip() {
+	local op=$1
+	shift
+	if [[ $op == del ]]; then
+		ip "$@" 2>/dev/null || true
+	else
+		ip "$@"
+	fi
 }
 
 # the MN's link-up hook: on carrier back, a fresh IKE SA with whoever has the alias now
