@@ -118,6 +118,13 @@ struct fa_config {
 	bool require_reverse_tunnel;
 	bool require_mn_auth;
 	bool require_ha_auth;
+	/*
+	 * Decapsulated packets for visitors go to the TUN for the kernel to
+	 * route (visitor_delivery = "route"), not to the visitor's MAC: an
+	 * IPsec gateway beside us (strongSwan's charon) then takes them by
+	 * its routes.
+	 */
+	bool deliver_routed;
 	int log_level;
 	struct fa_peer_key *has; /* FA-HA keys, by home agent */
 	size_t n_has;

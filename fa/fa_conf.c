@@ -26,6 +26,7 @@ const struct conf_names fa_conf_names[] = {
 	{"require_reverse_tunnel", NULL},
 	{"require_mn_auth", NULL},
 	{"require_ha_auth", NULL},
+	{"visitor_delivery", NULL},
 	{"log_level", NULL},
 	{"home_agents", fa_ha_names},
 	{"mobile_nodes", fa_mn_names},
@@ -73,6 +74,7 @@ int fa_config_load(struct conf *c, struct fa_config *cfg)
 {
 	const config_setting_t *fa;
 	uint32_t plen, adv_lifetime, max_lifetime;
+	const char *delivery = "link";
 
 	fa_config_defaults(cfg);
 	fa = conf_group(c, NULL, "fa", true);
@@ -100,8 +102,14 @@ int fa_config_load(struct conf *c, struct fa_config *cfg)
 	    conf_bool(c, fa, "require_reverse_tunnel", false, &cfg->require_reverse_tunnel) < 0 ||
 	    conf_bool(c, fa, "require_mn_auth", false, &cfg->require_mn_auth) < 0 ||
 	    conf_bool(c, fa, "require_ha_auth", false, &cfg->require_ha_auth) < 0 ||
+	    conf_str(c, fa, "visitor_delivery", false, &delivery) < 0 ||
 	    conf_log_level(c, fa, &cfg->log_level) != 0)
 		return -1;
+	if (strcmp(delivery, "route") == 0)
+		cfg->deliver_routed = true;
+	else if (strcmp(delivery, "link") != 0)
+		return conf_fail(c, config_setting_get_member(fa, "visitor_delivery"), NULL,
+				 "'%s' is not link or route", delivery);
 	cfg->alias_plen = (uint8_t)plen;
 	cfg->adv_lifetime = (uint16_t)adv_lifetime;
 	cfg->max_lifetime = (uint16_t)max_lifetime;

@@ -108,6 +108,11 @@ void fa_from_tunnel(struct fa *fa, uint8_t *pkt, size_t len)
 	}
 	v->delivered_packets++;
 	fa->ctr.delivered_packets++;
+	if (fa->cfg.deliver_routed) {
+		/* The kernel routes it, and fragments it for whatever link it takes. */
+		fa->ops.to_forward(fa->ops.arg, in, inner.total_len);
+		return;
+	}
 	struct fa_piece piece = {.fa = fa, .v = v};
 	pmtu_send(&fa->deliver_path, &piece, in, inner.total_len,
 		  fa->guard.visitor_mtu ? fa->guard.visitor_mtu(fa->guard.arg, v->home_addr) : 0);

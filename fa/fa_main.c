@@ -414,6 +414,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	conf_free(&c);
+	if (cfg.deliver_routed && d.ic.enabled) {
+		/* Our own SAs seal what we send to a visitor's MAC; a route would bypass them. */
+		fprintf(stderr,
+			"mipsa-fa: visitor_delivery = \"route\" is for an IPsec gateway "
+			"beside mipsa-fa: disable the ipsec group or deliver on the link\n");
+		fa_config_free(&cfg);
+		ipsec_conf_free(&d.ic);
+		fa_domain_free(&d.dom);
+		return 1;
+	}
 	if (args.check_only) {
 		printf("mipsa-fa: %s: configuration ok\n", args.config);
 		fa_config_free(&cfg);

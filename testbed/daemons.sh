@@ -30,7 +30,9 @@ TB_REUSE=${TB_REUSE:-none}
 TB_TECHNIQUE=${TB_TECHNIQUE:-direct}
 TB_STORE=${TB_STORE:-dbs}
 TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-100}
-# optional: TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms)
+# optional: TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms),
+# TB_DELIVERY_A (fa.visitor_delivery of domain A's FAs: "route" when charon
+# protects the access link, testbed/swan.sh)
 
 _tb_hexkey() {
 	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
@@ -70,7 +72,8 @@ fa: {
   advertisement_interval_ms = 1000;
   advertisement_lifetime = 3;
   max_lifetime = 600;
-  log_level = "$TB_LOG_LEVEL";
+  log_level = "$TB_LOG_LEVEL";$([[ $domain == a && -n ${TB_DELIVERY_A:-} ]] &&
+		printf '\n  visitor_delivery = "%s";' "$TB_DELIVERY_A")
   home_agents = ( { address = "$TB_HA_ADDR"; spi = 2001; key = "$TB_KEY_FAHA"; } );
 $(_tb_ipsec_conf "fa.domain-$domain.example" "$TB_MN_HOME|$TB_MN_NAI")
 $(_tb_domain_conf "$domain" "$coa")

@@ -10,6 +10,8 @@
 #       streams once both have data after the last move, and writes the gaps of both
 #       directions to $TB_RUN/NAME.cn2mn.json and $TB_RUN/NAME.mn2cn.json
 #       (mipsa-probe gaps --json).  Returns non-zero when a move has no data.
+#       TB_MOVE_WAIT: a command run after each registration, before the
+#       settling time, that waits for what else a mode needs (swan: its SA).
 
 TB_PROBE_PORT=${TB_PROBE_PORT:-9000}
 TB_PROBE_INTERVAL_US=${TB_PROBE_INTERVAL_US:-1000}
@@ -49,6 +51,7 @@ tb_measure() {
 		to=${fas[$((i % ${#fas[@]}))]}
 		tb_move "$to" >/dev/null || rc=1
 		tb_wait_registered "$to" 10 || rc=1
+		[[ -z ${TB_MOVE_WAIT:-} ]] || $TB_MOVE_WAIT || rc=1
 		# not synchronisation: the streams run through the new agent a while
 		# before the next move, so that each move has its own gap
 		sleep "$TB_SETTLE_S"

@@ -7,36 +7,63 @@
 # whichever mode the demo happened to run then.  Partial and full reuse use
 # the direct technique (the new FA asks the previous one).
 #
-#   testbed/rounds.sh -o DIR [-n HANDOVERS] [-k PER_ROUND]
+#   testbed/rounds.sh -o DIR [-n HANDOVERS] [-k PER_ROUND] [-m MODES]
 #
 # -n  hand-overs per mode in all (default 20); -k  per mode per round
 #     (default 5): ceil(N/K) rounds, the last one shorter when K does not
 #     divide N.
+# -m  the modes, in the order they run in each round (default "plain none
+#     partial full"); also swan: strongSwan's charon on the MN and the FAs
+#     renegotiating at each hand-over over plain Mobile IP (testbed/swan.sh),
+#     swan-pinned: the same with the MN's neighbour entry for the FAs' alias
+#     address static; swan-dpd: no hook, charon's DPD finds the FA gone.
+#     The swan modes need charon and swanctl.
 # Writes DIR/handover.csv, one row per hand-over:
 #   round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms
 # (gap: last datagram before the link move .. first after it; move: the
 # testbed's own link move; resume: link back up .. first datagram through
-# the new FA, CN -> MN), DIR/ike.csv (round,mode,ike_messages_per_move) and
+# the new FA, CN -> MN), DIR/ike.csv (round,mode,ike_messages_per_move: for
+# swan, the IKE packets the MN's charon sent and received) and
 # the probes' JSON under DIR/json/.  Prints figures, asserts nothing about
 # them; exit 1 when a round cannot be measured.
 set -euo pipefail
 
-N=20 K=5 OUT=""
-while getopts "n:k:o:h" opt; do
+N=20 K=5 OUT="" MODES="plain none partial full"
+while getopts "n:k:o:m:h" opt; do
 	case $opt in
 	n) N=$OPTARG ;;
 	k) K=$OPTARG ;;
 	o) OUT=$OPTARG ;;
+	m) MODES=$OPTARG ;;
 	*)
-		sed -n '2,21p' "$0"
+		sed -n '2,28p' "$0"
 		exit 64
 		;;
 	esac
 done
-[[ -n $OUT && $N =~ ^[1-9][0-9]*$ && $K =~ ^[1-9][0-9]*$ ]] || {
-	sed -n '10,14p' "$0" >&2
+read -ra modes <<<"$MODES"
+[[ -n $OUT && $N =~ ^[1-9][0-9]*$ && $K =~ ^[1-9][0-9]*$ && ${#modes[@]} -gt 0 ]] || {
+	sed -n '10,20p' "$0" >&2
 	exit 64
 }
+swan=0
+for mode in "${modes[@]}"; do
+	case $mode in
+	plain | none | partial | full) ;;
+	swan | swan-pinned | swan-dpd) swan=1 ;;
+	*)
+		echo "rounds: unknown mode '$mode' (plain none partial full swan swan-pinned swan-dpd)" >&2
+		exit 64
+		;;
+	esac
+done
+# no figure against nothing: a swan mode without strongSwan is an error, not a skip
+if ((swan)) && ! { command -v swanctl >/dev/null && [[ -x /usr/lib/ipsec/charon ]]; }; then
+	echo "rounds: the swan modes need strongSwan's charon (/usr/lib/ipsec/charon) and" \
+		"swanctl (scripts/deps: strongswan-charon, strongswan-swanctl," \
+		"libcharon-extra-plugins)" >&2
+	exit 1
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 # unique per run: another worker's testbed or demo may be up beside this one
@@ -47,14 +74,18 @@ source "$here/lib.sh"
 source "$here/daemons.sh"
 # shellcheck source=testbed/measure.sh
 source "$here/measure.sh"
+# shellcheck source=testbed/charon.sh
+source "$here/charon.sh"
+# shellcheck source=testbed/swan.sh
+source "$here/swan.sh"
 
 mkdir -p "$OUT/json"
 csv=$OUT/handover.csv ike=$OUT/ike.csv
 echo "round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms" >"$csv"
 echo "round,mode,ike_messages_per_move" >"$ike"
 
-# shellcheck disable=SC2119 # no hook: tb_down undoes all this script sets up
-tb_trap_cleanup
+# tb_down undoes all this script sets up but the swan hook's reader, outside the namespaces
+tb_trap_cleanup tb_swan_stop
 echo "rounds: building the testbed ($TB_PREFIX-*)"
 tb_up >/dev/null
 
@@ -71,13 +102,24 @@ one_round() {
 	plain) export TB_IPSEC=0 TB_REUSE=none ;;
 	none) export TB_IPSEC=1 TB_REUSE=none ;;
 	partial | full) export TB_IPSEC=1 TB_REUSE=$mode TB_TECHNIQUE=direct TB_STORE=dbs ;;
+	swan) export TB_SWAN_PIN_MAC=0 TB_SWAN_TRIGGER=hook ;;
+	swan-pinned) export TB_SWAN_PIN_MAC=1 TB_SWAN_TRIGGER=hook ;;
+	swan-dpd) export TB_SWAN_PIN_MAC=0 TB_SWAN_TRIGGER=dpd ;;
 	esac
-	tb_start_daemons
-	tb_wait_registered fa1 10
-	before=$(ike_messages)
-	tb_measure "$name" "$k" fa2 fa1 >/dev/null
-	after=$(ike_messages)
-	tb_stop_daemons
+	if [[ $mode == swan* ]]; then
+		tb_swan_start
+		before=$(tb_swan_ike_messages)
+		TB_MOVE_WAIT=tb_swan_wait_sa tb_measure "$name" "$k" fa2 fa1 >/dev/null
+		after=$(tb_swan_ike_messages)
+		tb_swan_stop
+	else
+		tb_start_daemons
+		tb_wait_registered fa1 10
+		before=$(ike_messages)
+		tb_measure "$name" "$k" fa2 fa1 >/dev/null
+		after=$(ike_messages)
+		tb_stop_daemons
+	fi
 	# the link may be at either FA now; every round starts at fa1
 	[[ $(tb_where) == fa1 ]] || tb_move fa1 >/dev/null
 	cp "$TB_RUN/$name".*.json "$TB_RUN/$name.moves" "$OUT/json/"
@@ -99,7 +141,7 @@ rounds=$(((N + K - 1) / K))
 for ((r = 1; r <= rounds; r++)); do
 	k=$K
 	((r * K <= N)) || k=$((N - (r - 1) * K))
-	for mode in plain none partial full; do
+	for mode in "${modes[@]}"; do
 		one_round "$r" "$mode" "$k"
 	done
 done

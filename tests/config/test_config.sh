@@ -104,6 +104,26 @@ fa: {
   advertisement_lifetime = 2;
 };
 CONF
+expect fa delivery "$tmp/delivery.conf:5: setting 'fa.visitor_delivery': 'tunnel' is not link or route" <<CONF
+fa: {
+  access_interface = "acc0";
+  alias_address = "198.19.0.1";
+  care_of_address = "198.18.11.2";
+  visitor_delivery = "tunnel";
+};
+CONF
+expect fa delivery-ipsec "visitor_delivery = \"route\" is for an IPsec gateway beside mipsa-fa" <<CONF
+fa: {
+  access_interface = "acc0";
+  alias_address = "198.19.0.1";
+  care_of_address = "198.18.11.2";
+  visitor_delivery = "route";
+  ipsec = {
+    local_id = "fa.example";
+    peers = ( { address = "198.18.100.10"; id = "mn1@home.example"; psk = "$K"; } );
+  };
+};
+CONF
 expect mn log-level "$tmp/log-level.conf:5: setting 'mn.log_level': 'loud' is not one of" <<CONF
 mn: {
   interface = "eth0";

@@ -813,6 +813,35 @@ START_TEST(test_tunnel_delivery)
 }
 END_TEST
 
+/* visitor_delivery = "route": decapsulated, TTL down, to the TUN for the kernel to route. */
+START_TEST(test_routed_delivery)
+{
+	uint8_t inner[100], pkt[200];
+	size_t inner_len, len;
+	struct ah_req r = alice_req(ID(0x980));
+
+	cfg.deliver_routed = true;
+	restart();
+	register_visitor(&r, MAC_B, T0);
+	ah_cap_reset(&cap);
+	len = tunnelled(AH_HA, AH_COA1, AH_ALICE, 64, 7, inner, &inner_len, pkt);
+	fa_from_tunnel(&fa, pkt, len);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_LINK), 0);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_FORWARD), 1);
+	const struct ah_pkt *p = ah_cap_last(&cap, AH_FORWARD);
+	ck_assert_uint_eq(p->len, inner_len);
+	ck_assert_uint_eq(p->d[8], 63);
+	ck_assert_int_eq(inet_cksum(p->d, IP4_HDR_LEN), 0);
+	ck_assert_mem_eq(p->d + 12, inner + 12, inner_len - 12);
+	ck_assert_uint_eq(fa.ctr.delivered_packets, 1);
+	/* the checks before delivery are the same: only the visitor's own home agent */
+	len = tunnelled(AH_HA_OTHER, AH_COA1, AH_ALICE, 64, 8, inner, &inner_len, pkt);
+	fa_from_tunnel(&fa, pkt, len);
+	ck_assert_uint_eq(fa.ctr.drop_tunnel_source, 1);
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_FORWARD), 1);
+}
+END_TEST
+
 START_TEST(test_reverse_tunnel)
 {
 	uint8_t pkt[200];
@@ -1078,6 +1107,7 @@ static Suite *fa_suite(void)
 	tc = tcase_create("data");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_tunnel_delivery);
+	tcase_add_test(tc, test_routed_delivery);
 	tcase_add_test(tc, test_reverse_tunnel);
 	tcase_add_test(tc, test_fragments);
 	tcase_add_test(tc, test_delivery_too_big);
