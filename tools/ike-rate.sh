@@ -16,10 +16,14 @@
 # is done and the responder has gone quiet: CPU per SA and RSS per SA.  Then
 # its own count of IPsec SAs (mipsactl sas, swanctl --list-sas) must be N.
 #
-#   tools/ike-rate.sh [--short] [-n N] [-r ROUNDS] [-c INFLIGHT] [--results DIR]
+#   tools/ike-rate.sh [--short] [-n N] [-r ROUNDS] [-c INFLIGHT] [--pin] [--results DIR]
 #
-# --short: N=20, one round (a smoke run).  Writes DIR/runs.csv (every run),
-# DIR/summary.csv (medians, min, max, ratio mipsa/charon), prints the table.
+# --short: N=20, one round (a smoke run).  --pin: the load on CPU 0, the
+# responder (all of charon's threads too) on CPU 1: one core each, so that
+# SAs/s compares the responders core for core.  Writes DIR/runs.csv (every
+# run; load_cpu_ms_per_sa is ike-load's own CPU, to tell whether the load
+# was the limit), DIR/summary.csv (medians, min, max, ratio mipsa/charon),
+# prints the table.
 # Prints figures and asserts nothing about them; exit 1 with no table when
 # charon or swanctl is missing, or a run establishes nothing.  Root.
 set -euo pipefail
@@ -30,7 +34,7 @@ load=$bin/tools/ike-load
 fa_bin=$bin/fa/mipsa-fa
 ctl=$bin/tools/mipsactl
 charon_bin=${CHARON:-/usr/lib/ipsec/charon}
-n=200 rounds=3 inflight=16 results=""
+n=200 rounds=3 inflight=16 results="" pin=()
 groups=(modp2048 ecp256)
 systems=(mipsa charon)
 
@@ -45,6 +49,7 @@ while (($# > 0)); do
 	-n) n=${2:?}; shift ;;
 	-r) rounds=${2:?}; shift ;;
 	-c) inflight=${2:?}; shift ;;
+	--pin) pin=(taskset -c) ;;
 	--results) results=${2:?}; shift ;;
 	-h | --help) usage ;;
 	*) usage ;;
@@ -196,7 +201,7 @@ wait_until() { # seconds, command...: poll every 50 ms
 start_mipsa() { # group
 	fa_conf "$1" >"$tmp/fa.conf"
 	rm -f "$tmp/fa.sock"
-	ip netns exec "$ns_r" "$fa_bin" -c "$tmp/fa.conf" >>"$tmp/fa.log" 2>&1 &
+	ip netns exec "$ns_r" ${pin[@]+"${pin[@]}" 1} "$fa_bin" -c "$tmp/fa.conf" >>"$tmp/fa.log" 2>&1 &
 	resp_pid=$!
 	pids+=("$resp_pid")
 	wait_until 5 test -S "$tmp/fa.sock" || { tail -20 "$tmp/fa.log" >&2; die "mipsa-fa did not start"; }
@@ -230,7 +235,7 @@ EOF
 	ip -n "$ns_r" rule add ipproto udp sport 500 lookup main pref 100
 	ip -n "$ns_r" rule add ipproto udp sport 4500 lookup main pref 101
 	# a private /run: charon's pid file path is fixed
-	ip netns exec "$ns_r" unshare -m sh -c \
+	ip netns exec "$ns_r" ${pin[@]+"${pin[@]}" 1} unshare -m sh -c \
 		"mount -t tmpfs none /run && STRONGSWAN_CONF=$d/strongswan.conf exec $charon_bin" \
 		>>"$d/charon.out" 2>&1 &
 	resp_pid=$!
@@ -285,7 +290,7 @@ run_one() { # round, group, system
 	wait_until 5 quiet_cpu || true
 	cpu0=$(cpu_ticks "$resp_pid")
 	rss0=$(rss_bytes "$resp_pid")
-	ip netns exec "$ns_l" "$load" -a "$RESP" -i "$RESP_ID" -b "$BASE" -n "$n" -c "$inflight" \
+	ip netns exec "$ns_l" ${pin[@]+"${pin[@]}" 0} "$load" -a "$RESP" -i "$RESP_ID" -b "$BASE" -n "$n" -c "$inflight" \
 		-g "$g" -k "$seed" -H >"$out" 2>"$out.err" &
 	lpid=$!
 	pids+=("$lpid")
@@ -317,7 +322,8 @@ run_one() { # round, group, system
 	grep '^FAILED' "$out" | sed 's/^/    /' || true
 }
 
-echo "ike-rate: $n identities, $inflight in flight, $rounds round(s); results in $results"
+echo "ike-rate: $n identities, $inflight in flight, $rounds round(s)${pin[*]:+, load on CPU 0 and responder on CPU 1}; results in $results"
+((${#pin[@]} == 0)) || command -v taskset >/dev/null || die "--pin needs taskset (util-linux)"
 ids_args=(-P -b "$BASE" -n "$n" -k "$seed")
 "$load" "${ids_args[@]}" >"$tmp/ids"
 for r in $(seq "$rounds"); do
