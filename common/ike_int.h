@@ -42,6 +42,13 @@ struct ike_xmit {
 	uint32_t next_ms;
 	uint8_t in_hash[IKE_MAX_HASH]; /* SHA-256 of the last message received */
 	bool have_in;
+	/*
+	 * out is our answer to that message: only then does a copy of it get
+	 * out again.  After the last message of an exchange (HASH(3), message
+	 * 6) out is older than it; resending it would draw the peer's own
+	 * resend, and a duplicate would bounce between the two for ever.
+	 */
+	bool out_answers_in;
 	struct ev_timer timer;
 };
 

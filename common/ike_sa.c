@@ -431,6 +431,7 @@ void ike_send(struct ike_sa *sa, struct ike_xmit *x, const uint8_t *msg, size_t 
 	memcpy(keep, msg, len);
 	x->out = keep;
 	x->out_len = len;
+	x->out_answers_in = x->have_in;
 	x->awaiting = await_reply;
 	x->tries = 0;
 	x->next_ms = sa->eng->cfg.retrans_ms;
@@ -483,14 +484,16 @@ bool ike_duplicate(struct ike_sa *sa, struct ike_xmit *x, const uint8_t *msg, si
 		sa->eng->ctr.drop_duplicate++;
 		/*
 		 * The same message again: our answer to it (or, for an initiator,
-		 * our next request) was lost.  Send it again.
+		 * our next request) was lost.  Send it again, but only an answer
+		 * to this very message: the last message of an exchange has none.
 		 */
-		if (x->out_len > 0)
+		if (x->out_len > 0 && x->out_answers_in)
 			ike_send_raw(sa, x->out, x->out_len);
 		return true;
 	}
 	memcpy(x->in_hash, h, 32);
 	x->have_in = true;
+	x->out_answers_in = false;
 	return false;
 }
 

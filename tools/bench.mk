@@ -30,3 +30,11 @@ noinst_PROGRAMS += tools/bench_store
 tools_bench_store_SOURCES = tools/bench_store.c
 tools_bench_store_LDADD = $(MIPSA_LIBS)
 EXTRA_DIST += tools/bench_record.h tools/tool_files.h tools/bench-store.sh
+
+# IKE responder rate: N identities (own home address, ID and PSK each) bring
+# up Main Mode + Quick Mode with a responder, C at a time, each a mipsa IKE
+# engine of its own.  tools/ike-rate.sh runs it against mipsa-fa and charon.
+noinst_PROGRAMS += tools/ike-load
+tools_ike_load_SOURCES = tools/ike-load.c tools/ike_load_args.c tools/ike_load.h
+tools_ike_load_LDADD = $(MIPSA_LIBS)
+EXTRA_DIST += tools/ike-rate.sh

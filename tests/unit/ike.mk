@@ -16,3 +16,12 @@ tests_unit_test_ike_checks_SOURCES = tests/unit/test_ike_checks.c tests/unit/ike
 tests_unit_test_ike_checks_CPPFLAGS = $(AM_CPPFLAGS) -DIKE_DATA_DIR='"$(abs_top_srcdir)/tests/data/ike"'
 tests_unit_test_ike_checks_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ike_checks_LDADD = $(TEST_LIBS)
+
+# ike-load's command line, addresses and identities (tools/ike_load_args.c).
+check_PROGRAMS += tests/unit/test_ike_load
+TESTS += tests/unit/test_ike_load
+tests_unit_test_ike_load_SOURCES = tests/unit/test_ike_load.c tools/ike_load_args.c \
+	tools/ike_load.h
+tests_unit_test_ike_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
+tests_unit_test_ike_load_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ike_load_LDADD = $(TEST_LIBS)

@@ -1949,6 +1949,45 @@ START_TEST(test_retransmit_give_up)
 }
 END_TEST
 
+/*
+ * A late copy of one message of a finished negotiation (the network
+ * duplicated it, or a retransmission crossed the answer): the receiver
+ * sends again only its answer to that very message, once, and the two
+ * sides never bounce copies between them.  A resend of our last message
+ * on any duplicate made HASH(3) draw HASH(2) again, whose duplicate drew
+ * HASH(3), for ever (and message 6 / message 5 likewise): seen with
+ * tools/ike-load, two million messages after one retransmission of QM1.
+ * (A late message 1 is not here: to a responder whose SA is up it is a new
+ * Main Mode, answered and then retransmitted as any.)
+ */
+START_TEST(test_duplicate_no_bounce)
+{
+	static const struct {
+		long nth;
+		size_t answers; /* messages sent because of the copy */
+	} cases[] = {
+		{M2, 0}, {M3, 0}, {M4, 0}, {M5, 1}, {M6, 0}, {QM1, 0}, {QM2, 1}, {QM3, 0},
+	};
+	struct ike_pair *p = pair_new();
+	size_t before;
+
+	ike_pair_start(p);
+	ike_pair_establish(p);
+	check_established(p, ESP_ALG_AES_CBC_HMAC_SHA1_96, 128);
+	ck_assert_uint_gt(p->nlog, QM3);
+	before = p->sent;
+	p->q[p->qlen++] = p->log[cases[_i].nth];
+	ike_pair_pump(p);
+	ck_assert_uint_eq(p->qlen, 0);
+	ck_assert_uint_eq(p->sent - before, cases[_i].answers);
+	ike_pair_run(p, 60000); /* nothing is waiting for a retransmission either */
+	ck_assert_uint_eq(p->sent - before, cases[_i].answers);
+	ck_assert_uint_eq(ctr(p, 0)->children_established, 1);
+	ck_assert_uint_eq(ctr(p, 1)->children_established, 1);
+	ike_pair_delete(p);
+}
+END_TEST
+
 /* ---- NAT traversal (RFC 3947) ---- */
 
 START_TEST(test_nat_forced)
@@ -2535,6 +2574,7 @@ static Suite *ike_suite(void)
 	tc = tcase_create("retransmission");
 	tcase_add_loop_test(tc, test_retransmit_once, 0, 10);
 	tcase_add_test(tc, test_retransmit_give_up);
+	tcase_add_loop_test(tc, test_duplicate_no_bounce, 0, 8);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("nat_delete");
