@@ -13,6 +13,7 @@
 #include "isakmp.h"
 #include "log.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,6 +296,12 @@ int fa_sec_init(struct fa_sec *s, struct fa *fa, struct ev_loop *loop, const str
 		return -1;
 	if (!ic->enabled)
 		return 0;
+	/* Thousands of visitors, few busy at once: keyed contexts only for those (esp.h). */
+	if (ipsec_use_cache(&s->ep.sas, ic->esp_cache_pairs) < 0) {
+		log_err("IPsec: no memory for a cache of %" PRIu32 " SA pairs",
+			ic->esp_cache_pairs);
+		return -1;
+	}
 	fa->guard = (struct fa_guard){.to_link = fa_guard_to_link,
 				      .visitor_mtu = fa_sec_visitor_mtu,
 				      .secured = fa_sec_secured,
