@@ -187,6 +187,7 @@ struct esp_keyed {
 	struct esp_sa *owner; /* NULL: free */
 	EVP_CIPHER_CTX *cipher;
 	EVP_MAC_CTX *mac;     /* CBC only */
+	uint8_t mac_alg;      /* the enum esp_alg mac was keyed for, + 1 (0: none) */
 	uint8_t *iv_pool;     /* outbound CBC; kept allocated once made */
 	uint16_t iv_pool_pos; /* while no SA holds the slot: its random bytes not used yet */
 	bool used;            /* the clock's reference bit: a packet since the hand passed */
@@ -226,14 +227,16 @@ static int esp_key_cipher(const struct esp_sa *sa, EVP_CIPHER_CTX *ctx, const EV
 	return 0;
 }
 
-static int esp_key_mac(const struct esp_sa *sa, EVP_MAC_CTX *mac)
+/* same_md: mac has sa's digest already (setting it by name fetches it: most of a re-key). */
+static int esp_key_mac(const struct esp_sa *sa, EVP_MAC_CTX *mac, bool same_md)
 {
 	const char *md = sa->alg == ESP_ALG_AES_CBC_HMAC_SHA1_96 ? "SHA1" : "SHA256";
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)md, 0),
 		OSSL_PARAM_construct_end()};
 
-	return EVP_MAC_init(mac, sa->auth_key, sa->auth_key_len, params) == 1 ? 0 : -1;
+	return EVP_MAC_init(mac, sa->auth_key, sa->auth_key_len, same_md ? NULL : params) == 1 ? 0
+											       : -1;
 }
 
 struct esp_cache *esp_cache_new(size_t slots)
@@ -285,6 +288,7 @@ static void esp_slot_wipe(struct esp_keyed *k)
 		EVP_CIPHER_CTX_reset(k->cipher);
 	EVP_MAC_CTX_free(k->mac);
 	k->mac = NULL;
+	k->mac_alg = 0;
 	if (k->iv_pool != NULL)
 		OPENSSL_cleanse(k->iv_pool, ESP_IV_POOL);
 	k->iv_pool_pos = ESP_IV_POOL;
@@ -349,12 +353,16 @@ static int esp_slot_key(struct esp_cache *c, struct esp_keyed *k, const struct e
 		/* An HMAC key an earlier SA left must not stay in memory unused. */
 		EVP_MAC_CTX_free(k->mac);
 		k->mac = NULL;
+		k->mac_alg = 0;
 		return 0;
 	}
 	if ((c->hmac == NULL && (c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) ||
 	    (k->mac == NULL && (k->mac = EVP_MAC_CTX_new(c->hmac)) == NULL) ||
-	    esp_key_mac(sa, k->mac) != 0)
+	    esp_key_mac(sa, k->mac, k->mac_alg == sa->alg + 1) != 0) {
+		k->mac_alg = 0;
 		return -1;
+	}
+	k->mac_alg = (uint8_t)(sa->alg + 1);
 	if (out && k->iv_pool == NULL) {
 		if ((k->iv_pool = malloc(ESP_IV_POOL)) == NULL)
 			return -1;
@@ -441,7 +449,7 @@ static int esp_sa_key(struct esp_sa *sa)
 		goto done;
 	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	sa->mac = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
-	if (sa->mac == NULL || esp_key_mac(sa, sa->mac) != 0)
+	if (sa->mac == NULL || esp_key_mac(sa, sa->mac, false) != 0)
 		goto done;
 	r = 0;
 done:
