@@ -1565,6 +1565,12 @@ START_TEST(test_cache_refuses)
 	esp_cache_get_stats(c, &st);
 	ck_assert_uint_eq(st.misses, 1);
 	ck_assert_uint_eq(st.bound, 1);
+	/* Nor does a replayed one: the replay check comes before the cache. */
+	uint64_t hits = st.hits;
+	ck_assert_int_eq(esp_decap(&in, pkt, len, back, sizeof(back), &got), ESP_E_REPLAY);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.hits, hits);
+	ck_assert_uint_eq(st.misses, 1);
 	esp_sa_clear(&in);
 	esp_sa_clear(&out);
 	esp_sa_clear(&own);
