@@ -1517,6 +1517,42 @@ START_TEST(test_cache_evicts)
 }
 END_TEST
 
+/* Slots move between algorithms and key sizes: CBC after GCM after CBC, both ways. */
+START_TEST(test_cache_mixed_algs)
+{
+	struct esp_cache *c = esp_cache_new(3);
+	struct esp_sa out[N_CFGS], out_peer[N_CFGS], in[N_CFGS], in_peer[N_CFGS];
+	struct esp_cache_stats st;
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(c);
+	for (int k = 0; k < N_CFGS; k++) {
+		cfg_sa_in(k, &out[k], 0x1000 + (uint32_t)k, c, ESP_DIR_OUT, 1);
+		cfg_sa_in(k, &out_peer[k], 0x1000 + (uint32_t)k, NULL, ESP_DIR_IN, 1);
+		cfg_sa_in(k, &in[k], 0x2000 + (uint32_t)k, c, ESP_DIR_IN, 2);
+		cfg_sa_in(k, &in_peer[k], 0x2000 + (uint32_t)k, NULL, ESP_DIR_OUT, 2);
+	}
+	for (unsigned round = 0; round < 3; round++)
+		for (int k = 0; k < N_CFGS; k++, n += 2) {
+			/* forwards and backwards through the list: every pairing of algorithms */
+			int j = round % 2 ? N_CFGS - 1 - k : k;
+
+			cache_pass(&out[j], &out_peer[j], n);
+			cache_pass(&in_peer[j], &in[j], n + 1);
+		}
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.hits + st.misses, n);
+	ck_assert_uint_eq(st.bound, 3);
+	for (int k = 0; k < N_CFGS; k++) {
+		esp_sa_clear(&out[k]);
+		esp_sa_clear(&out_peer[k]);
+		esp_sa_clear(&in[k]);
+		esp_sa_clear(&in_peer[k]);
+	}
+	esp_cache_free(c);
+}
+END_TEST
+
 /* What a cache refuses, and what an SA of the wrong direction does not key. */
 START_TEST(test_cache_refuses)
 {
@@ -1675,6 +1711,7 @@ static Suite *esp_suite(void)
 	tcase_add_test(tc, test_init_refuses);
 	tcase_add_loop_test(tc, test_clear_wipes_keys, 0, N_CFGS);
 	tcase_add_loop_test(tc, test_cache_evicts, 0, N_CFGS);
+	tcase_add_test(tc, test_cache_mixed_algs);
 	tcase_add_test(tc, test_cache_refuses);
 	tcase_add_test(tc, test_sa_size);
 	suite_add_tcase(s, tc);
