@@ -8,7 +8,9 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ESP_GCM_IV_LEN    8
@@ -176,57 +178,283 @@ static size_t esp_auth_key_len(enum esp_alg alg)
 	return 0;
 }
 
+/* ---- keyed contexts ---- */
+
+#define ESP_N_CIPHERS 6 /* CBC and GCM, each with 128, 192 and 256-bit keys */
+
+/* One set of keyed contexts, lent to one SA direction at a time. */
+struct esp_keyed {
+	struct esp_sa *owner; /* NULL: free */
+	EVP_CIPHER_CTX *cipher;
+	EVP_MAC_CTX *mac;     /* CBC only */
+	uint8_t mac_alg;      /* the enum esp_alg mac was keyed for, + 1 (0: none) */
+	uint8_t *iv_pool;     /* outbound CBC; kept allocated once made */
+	uint16_t iv_pool_pos; /* while no SA holds the slot: its random bytes not used yet */
+	bool used;            /* the clock's reference bit: a packet since the hand passed */
+};
+
+struct esp_cache {
+	struct esp_keyed *slots;
+	size_t n, hand, bound;
+	EVP_CIPHER *ciphers[ESP_N_CIPHERS]; /* fetched once, on the first miss needing each */
+	EVP_MAC *hmac;
+	uint64_t hits, misses, evictions;
+};
+
+static size_t esp_cipher_idx(const struct esp_sa *sa)
+{
+	return (esp_is_gcm(sa->alg) ? 3 : 0) + (sa->enc_key_len - 16) / 8;
+}
+
+static EVP_CIPHER *esp_cipher_fetch(const struct esp_sa *sa)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "AES-%u-%s", sa->enc_key_len * 8u,
+		 esp_is_gcm(sa->alg) ? "GCM" : "CBC");
+	return EVP_CIPHER_fetch(NULL, name, NULL);
+}
+
+/* Key ctx (new, or keyed for another SA before) with sa's key for one direction. */
+static int esp_key_cipher(const struct esp_sa *sa, EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher,
+			  bool enc)
+{
+	if (EVP_CipherInit_ex2(ctx, cipher, sa->enc_key, NULL, enc ? 1 : 0, NULL) != 1)
+		return -1;
+	/* ESP pads by its own rules (RFC 4303 2.4), not PKCS#7. */
+	if (!esp_is_gcm(sa->alg) && EVP_CIPHER_CTX_set_padding(ctx, 0) != 1)
+		return -1;
+	return 0;
+}
+
+/* same_md: mac has sa's digest already (setting it by name fetches it: most of a re-key). */
+static int esp_key_mac(const struct esp_sa *sa, EVP_MAC_CTX *mac, bool same_md)
+{
+	const char *md = sa->alg == ESP_ALG_AES_CBC_HMAC_SHA1_96 ? "SHA1" : "SHA256";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)md, 0),
+		OSSL_PARAM_construct_end()};
+
+	return EVP_MAC_init(mac, sa->auth_key, sa->auth_key_len, same_md ? NULL : params) == 1 ? 0
+											       : -1;
+}
+
+struct esp_cache *esp_cache_new(size_t slots)
+{
+	struct esp_cache *c;
+
+	if (slots == 0 || slots > SIZE_MAX / sizeof(struct esp_keyed))
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->slots = calloc(slots, sizeof(*c->slots));
+	if (c->slots == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->n = slots;
+	return c;
+}
+
+/* Take the slot from its SA, which keeps only its raw keys. */
+static void esp_slot_release(struct esp_cache *c, struct esp_keyed *k)
+{
+	struct esp_sa *sa = k->owner;
+
+	if (sa != NULL) {
+		/*
+		 * The pool's bytes not used yet are fresh random bytes, used by
+		 * no one: the next outbound SA goes on with them (drawing a new
+		 * pool per miss would cost more than keying).
+		 */
+		if (sa->iv_pool != NULL)
+			k->iv_pool_pos = sa->iv_pool_pos;
+		sa->enc = sa->dec = NULL;
+		sa->mac = NULL;
+		sa->iv_pool = NULL;
+		sa->iv_pool_pos = ESP_IV_POOL;
+		sa->slot = NULL;
+		c->bound--;
+	}
+	k->owner = NULL;
+	k->used = false;
+}
+
+/* Wipe the key schedules a free slot holds (the providers' free functions cleanse them). */
+static void esp_slot_wipe(struct esp_keyed *k)
+{
+	if (k->cipher != NULL)
+		EVP_CIPHER_CTX_reset(k->cipher);
+	EVP_MAC_CTX_free(k->mac);
+	k->mac = NULL;
+	k->mac_alg = 0;
+	if (k->iv_pool != NULL)
+		OPENSSL_cleanse(k->iv_pool, ESP_IV_POOL);
+	k->iv_pool_pos = ESP_IV_POOL;
+}
+
+void esp_cache_free(struct esp_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		struct esp_keyed *k = &c->slots[i];
+
+		esp_slot_release(c, k);
+		esp_slot_wipe(k);
+		EVP_CIPHER_CTX_free(k->cipher);
+		free(k->iv_pool);
+	}
+	for (size_t i = 0; i < ESP_N_CIPHERS; i++)
+		EVP_CIPHER_free(c->ciphers[i]);
+	EVP_MAC_free(c->hmac);
+	free(c->slots);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+void esp_cache_get_stats(const struct esp_cache *c, struct esp_cache_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (c == NULL)
+		return;
+	st->slots = c->n;
+	st->bound = c->bound;
+	st->hits = c->hits;
+	st->misses = c->misses;
+	st->evictions = c->evictions;
+}
+
+/* The clock algorithm: the first slot that is free or had no packet since the hand last passed. */
+static struct esp_keyed *esp_cache_victim(struct esp_cache *c)
+{
+	for (;;) {
+		struct esp_keyed *k = &c->slots[c->hand];
+
+		c->hand = (c->hand + 1) % c->n;
+		if (k->owner == NULL || !k->used)
+			return k;
+		k->used = false;
+	}
+}
+
+/* Key slot k for sa; on failure the slot is left wiped and free. */
+static int esp_slot_key(struct esp_cache *c, struct esp_keyed *k, const struct esp_sa *sa)
+{
+	bool out = sa->dir == ESP_DIR_OUT;
+	size_t i = esp_cipher_idx(sa);
+
+	if ((c->ciphers[i] == NULL && (c->ciphers[i] = esp_cipher_fetch(sa)) == NULL) ||
+	    (k->cipher == NULL && (k->cipher = EVP_CIPHER_CTX_new()) == NULL) ||
+	    esp_key_cipher(sa, k->cipher, c->ciphers[i], out) != 0)
+		return -1;
+	if (esp_is_gcm(sa->alg)) {
+		/* An HMAC key an earlier SA left must not stay in memory unused. */
+		EVP_MAC_CTX_free(k->mac);
+		k->mac = NULL;
+		k->mac_alg = 0;
+		return 0;
+	}
+	if ((c->hmac == NULL && (c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) ||
+	    (k->mac == NULL && (k->mac = EVP_MAC_CTX_new(c->hmac)) == NULL) ||
+	    esp_key_mac(sa, k->mac, k->mac_alg == sa->alg + 1) != 0) {
+		k->mac_alg = 0;
+		return -1;
+	}
+	k->mac_alg = (uint8_t)(sa->alg + 1);
+	if (out && k->iv_pool == NULL) {
+		if ((k->iv_pool = malloc(ESP_IV_POOL)) == NULL)
+			return -1;
+		k->iv_pool_pos = ESP_IV_POOL; /* empty: drawn on the first packet */
+	}
+	return 0;
+}
+
+/*
+ * Give sa keyed contexts before a packet: a hit marks its slot used; a
+ * miss keys the clock's victim, taking it from the SA that had it.
+ */
+static int esp_sa_bind(struct esp_sa *sa)
+{
+	struct esp_cache *c = sa->cache;
+	struct esp_keyed *k = sa->slot;
+
+	if (k != NULL) {
+		k->used = true;
+		c->hits++;
+		return 0;
+	}
+	c->misses++;
+	k = esp_cache_victim(c);
+	if (k->owner != NULL) {
+		c->evictions++;
+		esp_slot_release(c, k);
+	}
+	if (esp_slot_key(c, k, sa) != 0) {
+		esp_slot_wipe(k);
+		log_rl_warn("SPI 0x%08" PRIx32 ": cannot key %s", sa->spi, esp_alg_name(sa->alg));
+		return -1;
+	}
+	k->owner = sa;
+	k->used = true;
+	c->bound++;
+	sa->slot = k;
+	if (sa->dir == ESP_DIR_OUT)
+		sa->enc = k->cipher;
+	else
+		sa->dec = k->cipher;
+	sa->mac = k->mac;
+	sa->iv_pool = sa->dir == ESP_DIR_OUT ? k->iv_pool : NULL;
+	sa->iv_pool_pos = k->iv_pool_pos;
+	return 0;
+}
+
 void esp_sa_clear(struct esp_sa *sa)
 {
-	/* The free functions wipe OpenSSL's copies of the key schedules. */
-	EVP_CIPHER_CTX_free(sa->enc);
-	EVP_CIPHER_CTX_free(sa->dec);
-	EVP_MAC_CTX_free(sa->mac);
-	free(sa->iv_pool);
+	if (sa->slot != NULL) {
+		struct esp_keyed *k = sa->slot;
+
+		esp_slot_release(sa->cache, k);
+		esp_slot_wipe(k);
+	} else if (sa->cache == NULL) {
+		/* The free functions wipe OpenSSL's copies of the key schedules. */
+		EVP_CIPHER_CTX_free(sa->enc);
+		EVP_CIPHER_CTX_free(sa->dec);
+		EVP_MAC_CTX_free(sa->mac);
+		free(sa->iv_pool);
+	}
 	OPENSSL_cleanse(sa, sizeof(*sa));
 }
 
-/* Key the cipher contexts (and the HMAC context) once for the life of the SA. */
-static int esp_sa_key(struct esp_sa *sa, enum esp_dir dir)
+/* Key the SA's own cipher context(s) (and HMAC context) once for its life. */
+static int esp_sa_key(struct esp_sa *sa)
 {
-	char name[16];
-	EVP_CIPHER *cipher;
+	EVP_CIPHER *cipher = esp_cipher_fetch(sa);
 	EVP_MAC *hmac = NULL;
-	bool out = dir != ESP_DIR_IN, in = dir != ESP_DIR_OUT;
+	bool out = sa->dir != ESP_DIR_IN, in = sa->dir != ESP_DIR_OUT;
 	int r = -1;
 
-	snprintf(name, sizeof(name), "AES-%zu-%s", sa->enc_key_len * 8,
-		 esp_is_gcm(sa->alg) ? "GCM" : "CBC");
-	cipher = EVP_CIPHER_fetch(NULL, name, NULL);
-	sa->enc = out ? EVP_CIPHER_CTX_new() : NULL;
-	sa->dec = in ? EVP_CIPHER_CTX_new() : NULL;
-	if (cipher == NULL || (out && sa->enc == NULL) || (in && sa->dec == NULL) ||
-	    (out && EVP_EncryptInit_ex2(sa->enc, cipher, sa->enc_key, NULL, NULL) != 1) ||
-	    (in && EVP_DecryptInit_ex2(sa->dec, cipher, sa->enc_key, NULL, NULL) != 1))
+	if (cipher == NULL ||
+	    (out && ((sa->enc = EVP_CIPHER_CTX_new()) == NULL ||
+		     esp_key_cipher(sa, sa->enc, cipher, true) != 0)) ||
+	    (in && ((sa->dec = EVP_CIPHER_CTX_new()) == NULL ||
+		    esp_key_cipher(sa, sa->dec, cipher, false) != 0)))
 		goto done;
 	if (esp_is_gcm(sa->alg)) {
 		r = 0;
 		goto done;
 	}
-	/* ESP pads by its own rules (RFC 4303 2.4), not PKCS#7. */
-	if ((out && EVP_CIPHER_CTX_set_padding(sa->enc, 0) != 1) ||
-	    (in && EVP_CIPHER_CTX_set_padding(sa->dec, 0) != 1))
-		goto done;
 	if (out && (sa->iv_pool = malloc(ESP_IV_POOL)) == NULL)
 		goto done;
-	const char *md = sa->alg == ESP_ALG_AES_CBC_HMAC_SHA1_96 ? "SHA1" : "SHA256";
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)md, 0),
-		OSSL_PARAM_construct_end()};
 	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	sa->mac = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
-	if (sa->mac == NULL || EVP_MAC_init(sa->mac, sa->auth_key, sa->auth_key_len, params) != 1)
+	if (sa->mac == NULL || esp_key_mac(sa, sa->mac, false) != 0)
 		goto done;
 	r = 0;
 done:
 	if (r != 0)
-		log_err("SPI 0x%08" PRIx32 ": cannot set up %s for %s", sa->spi, name,
-			esp_alg_name(sa->alg));
+		log_err("SPI 0x%08" PRIx32 ": cannot set up %s", sa->spi, esp_alg_name(sa->alg));
 	EVP_CIPHER_free(cipher); /* the contexts keep their own references */
 	EVP_MAC_free(hmac);
 	return r;
@@ -238,9 +466,10 @@ enum esp_err esp_sa_init(struct esp_sa *sa, uint32_t spi, enum esp_alg alg, cons
 	return esp_sa_init_dir(sa, ESP_DIR_BOTH, spi, alg, enc_key, enc_len, auth_key, auth_len);
 }
 
-enum esp_err esp_sa_init_dir(struct esp_sa *sa, enum esp_dir dir, uint32_t spi, enum esp_alg alg,
-			     const uint8_t *enc_key, size_t enc_len, const uint8_t *auth_key,
-			     size_t auth_len)
+/* Check the arguments and take the raw keys; nothing keyed yet. */
+static enum esp_err esp_sa_setup(struct esp_sa *sa, enum esp_dir dir, uint32_t spi,
+				 enum esp_alg alg, const uint8_t *enc_key, size_t enc_len,
+				 const uint8_t *auth_key, size_t auth_len)
 {
 	size_t key_len = enc_len;
 
@@ -261,22 +490,58 @@ enum esp_err esp_sa_init_dir(struct esp_sa *sa, enum esp_dir dir, uint32_t spi, 
 
 	sa->spi = spi;
 	sa->alg = alg;
+	sa->dir = (uint8_t)dir;
 	memcpy(sa->enc_key, enc_key, key_len);
-	sa->enc_key_len = key_len;
+	sa->enc_key_len = (uint8_t)key_len;
 	if (esp_is_gcm(alg)) {
 		memcpy(sa->salt, enc_key + key_len, ESP_GCM_SALT_LEN);
 	} else {
 		memcpy(sa->auth_key, auth_key, auth_len);
-		sa->auth_key_len = auth_len;
+		sa->auth_key_len = (uint8_t)auth_len;
 	}
-	sa->iv_len = esp_iv_len(alg);
-	sa->icv_len = esp_icv_len(alg);
-	sa->align = esp_align(alg);
+	sa->iv_len = (uint8_t)esp_iv_len(alg);
+	sa->icv_len = (uint8_t)esp_icv_len(alg);
+	sa->align = (uint8_t)esp_align(alg);
 	sa->iv_pool_pos = ESP_IV_POOL; /* empty: filled on the first CBC packet */
-	if (esp_sa_key(sa, dir) != 0) {
+	return ESP_OK;
+}
+
+enum esp_err esp_sa_init_dir(struct esp_sa *sa, enum esp_dir dir, uint32_t spi, enum esp_alg alg,
+			     const uint8_t *enc_key, size_t enc_len, const uint8_t *auth_key,
+			     size_t auth_len)
+{
+	enum esp_err r = esp_sa_setup(sa, dir, spi, alg, enc_key, enc_len, auth_key, auth_len);
+
+	if (r != ESP_OK) {
+		OPENSSL_cleanse(sa, sizeof(*sa));
+		return r;
+	}
+	if (esp_sa_key(sa) != 0) {
 		esp_sa_clear(sa);
 		return ESP_E_CRYPTO;
 	}
+	return ESP_OK;
+}
+
+enum esp_err esp_sa_init_cached(struct esp_sa *sa, struct esp_cache *cache, enum esp_dir dir,
+				uint32_t spi, enum esp_alg alg, const uint8_t *enc_key,
+				size_t enc_len, const uint8_t *auth_key, size_t auth_len)
+{
+	enum esp_err r;
+
+	if (cache == NULL)
+		return esp_sa_init_dir(sa, dir, spi, alg, enc_key, enc_len, auth_key, auth_len);
+	/* A slot keys one direction: an SA for both would need two. */
+	if (dir != ESP_DIR_IN && dir != ESP_DIR_OUT) {
+		memset(sa, 0, sizeof(*sa));
+		return ESP_E_INVAL;
+	}
+	r = esp_sa_setup(sa, dir, spi, alg, enc_key, enc_len, auth_key, auth_len);
+	if (r != ESP_OK) {
+		OPENSSL_cleanse(sa, sizeof(*sa));
+		return r;
+	}
+	sa->cache = cache;
 	return ESP_OK;
 }
 
@@ -436,7 +701,8 @@ static enum esp_err esp_seal(struct esp_sa *sa, const uint8_t *iv_in, const uint
 	struct buf h;
 	uint64_t seq;
 
-	if (sa->enc == NULL || len > ESP_MAX_INNER || (data == NULL && len > 0) ||
+	if (sa->dir == ESP_DIR_IN || (sa->enc == NULL && sa->cache == NULL) ||
+	    len > ESP_MAX_INNER || (data == NULL && len > 0) ||
 	    (raw && (len < ESP_TRAILER_LEN || len % sa->align != 0))) {
 		sa->stats.out_errors++;
 		return ESP_E_INVAL;
@@ -453,6 +719,10 @@ static enum esp_err esp_seal(struct esp_sa *sa, const uint8_t *iv_in, const uint
 	if (out->readonly || buf_room(out) < total) {
 		sa->stats.out_errors++;
 		return ESP_E_NOSPACE;
+	}
+	if ((sa->cache != NULL && esp_sa_bind(sa) != 0) || sa->enc == NULL) {
+		sa->stats.out_errors++;
+		return ESP_E_CRYPTO;
 	}
 	seq = sa->seq_out + 1;
 	if (iv_in != NULL) {
@@ -538,7 +808,7 @@ enum esp_err esp_decap(struct esp_sa *sa, const uint8_t *esp, size_t len, uint8_
 	uint8_t nh;
 
 	*inner_len = 0;
-	if (sa->dec == NULL) {
+	if (sa->dir == ESP_DIR_OUT || (sa->dec == NULL && sa->cache == NULL)) {
 		sa->stats.in_errors++;
 		return ESP_E_INVAL;
 	}
@@ -577,6 +847,11 @@ enum esp_err esp_decap(struct esp_sa *sa, const uint8_t *esp, size_t len, uint8_
 	if (inner == NULL || cap < ctlen) {
 		sa->stats.in_errors++;
 		return ESP_E_NOSPACE;
+	}
+	/* Keyed contexts only for a packet that got this far: no garbage costs a miss. */
+	if ((sa->cache != NULL && esp_sa_bind(sa) != 0) || sa->dec == NULL) {
+		sa->stats.in_errors++;
+		return ESP_E_CRYPTO;
 	}
 	if (esp_is_gcm(sa->alg)) {
 		r = esp_aead_open(sa, iv, esp, ESP_HDR_LEN, ct, ctlen, icv, inner);

@@ -129,22 +129,29 @@ struct esp_stats {
 struct esp_sa {
 	uint32_t spi;
 	enum esp_alg alg;
-	uint8_t enc_key[ESP_MAX_KEY_LEN];
-	size_t enc_key_len; /* 16, 24 or 32 */
+	uint8_t dir;          /* enum esp_dir: what the SA may be used for */
+	uint8_t enc_key_len;  /* 16, 24 or 32 */
+	uint8_t auth_key_len; /* 20 or 32; 0 for GCM */
+	uint8_t iv_len;       /* 16 CBC, 8 GCM */
+	uint8_t icv_len;      /* 12, 16, 16 */
+	uint8_t align;        /* the ciphertext is a multiple of this: 16 CBC, 4 GCM */
+	uint16_t iv_pool_pos;
 	uint8_t salt[ESP_GCM_SALT_LEN];
+	uint8_t enc_key[ESP_MAX_KEY_LEN];
 	uint8_t auth_key[ESP_MAX_AUTH_KEY];
-	size_t auth_key_len; /* 20 or 32; 0 for GCM */
-	size_t iv_len;       /* 16 CBC, 8 GCM */
-	size_t icv_len;      /* 12, 16, 16 */
-	size_t align;        /* the ciphertext is a multiple of this: 16 CBC, 4 GCM */
-	uint64_t seq_out;    /* the last sequence number sent; 0 before the first */
+	uint64_t seq_out; /* the last sequence number sent; 0 before the first */
 	struct esp_replay replay;
 	struct esp_stats stats;
 	EVP_CIPHER_CTX *enc; /* keyed once; a packet only sets its IV (NULL: inbound only) */
 	EVP_CIPHER_CTX *dec; /* NULL: outbound only */
 	EVP_MAC_CTX *mac;    /* keyed HMAC; re-initialised per packet without re-keying */
 	uint8_t *iv_pool;    /* ESP_IV_POOL random bytes for CBC IVs; outbound CBC only */
-	size_t iv_pool_pos;
+	/*
+	 * With a cache (esp_sa_init_cached), enc, dec, mac and iv_pool are
+	 * borrowed from slot while the SA holds one, and NULL otherwise.
+	 */
+	struct esp_cache *cache;
+	struct esp_keyed *slot;
 };
 
 /*
@@ -174,6 +181,41 @@ enum esp_err esp_sa_init_dir(struct esp_sa *sa, enum esp_dir dir, uint32_t spi, 
 			     size_t auth_len);
 /* Free the OpenSSL contexts and wipe the whole struct (keys included).  Safe twice. */
 void esp_sa_clear(struct esp_sa *sa);
+
+/*
+ * Keyed contexts for many SAs, few of them busy (an FA with thousands of
+ * mobile nodes).  A keyed OpenSSL context costs 650 B (AES-CBC) to 1.2 KB
+ * (AES-GCM), an HMAC one 860 B; an SA made with esp_sa_init_cached keeps
+ * only its raw keys and borrows keyed contexts from a bounded set of
+ * slots when it carries a packet.  A hit costs one store; a miss keys a
+ * slot (the least recently used, by the clock algorithm), taking it from
+ * the SA that had it.  A slot given up (esp_sa_clear) wipes the key
+ * schedule it held.  Not thread-safe: one thread owns the cache and its SAs.
+ */
+struct esp_cache;
+struct esp_keyed;
+
+struct esp_cache_stats {
+	size_t slots;       /* the bound */
+	size_t bound;       /* slots held by an SA now */
+	uint64_t hits;      /* packets whose SA held a slot */
+	uint64_t misses;    /* packets that keyed a slot */
+	uint64_t evictions; /* misses that took a slot from another SA */
+};
+
+/* A cache of slots keyed contexts (one per SA direction); NULL if slots is 0 or on no memory. */
+struct esp_cache *esp_cache_new(size_t slots);
+/* Free the cache.  Clear its SAs first: one used after this reads freed memory. */
+void esp_cache_free(struct esp_cache *c);
+void esp_cache_get_stats(const struct esp_cache *c, struct esp_cache_stats *st);
+/*
+ * esp_sa_init_dir, keying nothing yet: the first packet binds a slot of
+ * cache (NULL cache: exactly esp_sa_init_dir).  dir must be ESP_DIR_IN or
+ * ESP_DIR_OUT with a cache.
+ */
+enum esp_err esp_sa_init_cached(struct esp_sa *sa, struct esp_cache *cache, enum esp_dir dir,
+				uint32_t spi, enum esp_alg alg, const uint8_t *enc_key,
+				size_t enc_len, const uint8_t *auth_key, size_t auth_len);
 
 /* IV bytes on the wire: 16 for CBC, 8 for GCM. */
 size_t esp_iv_len(enum esp_alg alg);

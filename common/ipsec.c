@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ void ipsec_init(struct ipsec *ip)
 {
 	u32map_init(&ip->by_spi);
 	u32map_init(&ip->by_key);
+	ip->cache = NULL;
 }
 
 static void ipsec_pair_free(struct ipsec_pair *p)
@@ -36,6 +38,22 @@ void ipsec_free(struct ipsec *ip)
 		ipsec_pair_free(v);
 	u32map_free(&ip->by_spi);
 	u32map_free(&ip->by_key);
+	esp_cache_free(ip->cache);
+	ip->cache = NULL;
+}
+
+int ipsec_use_cache(struct ipsec *ip, size_t pairs)
+{
+	struct esp_cache *c = NULL;
+
+	/* The pairs already there keep what they were made with; mixing is not worth it. */
+	if (u32map_len(&ip->by_spi) != 0 || pairs > SIZE_MAX / 2)
+		return -1;
+	if (pairs != 0 && (c = esp_cache_new(2 * pairs)) == NULL)
+		return -1;
+	esp_cache_free(ip->cache);
+	ip->cache = c;
+	return 0;
 }
 
 struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32_t key)
@@ -45,10 +63,12 @@ struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32
 	if (p == NULL)
 		return NULL;
 	/* AEAD (GCM) has no separate integrity key: pass none. */
-	if (esp_sa_init_dir(&p->in, ESP_DIR_IN, c->spi_in, c->alg, c->enc_in, c->enc_len,
-			    c->auth_len ? c->auth_in : NULL, c->auth_len) != ESP_OK ||
-	    esp_sa_init_dir(&p->out, ESP_DIR_OUT, c->spi_out, c->alg, c->enc_out, c->enc_len,
-			    c->auth_len ? c->auth_out : NULL, c->auth_len) != ESP_OK ||
+	if (esp_sa_init_cached(&p->in, ip->cache, ESP_DIR_IN, c->spi_in, c->alg, c->enc_in,
+			       c->enc_len, c->auth_len ? c->auth_in : NULL,
+			       c->auth_len) != ESP_OK ||
+	    esp_sa_init_cached(&p->out, ip->cache, ESP_DIR_OUT, c->spi_out, c->alg, c->enc_out,
+			       c->enc_len, c->auth_len ? c->auth_out : NULL,
+			       c->auth_len) != ESP_OK ||
 	    u32map_put(&ip->by_spi, c->spi_in, p) < 0) {
 		log_err("cannot set up ESP SAs %08x/%08x", c->spi_in, c->spi_out);
 		ipsec_pair_free(p);

@@ -50,13 +50,26 @@ struct ipsec_pair {
 	uint64_t last_in_ms; /* when the peer last sent us something that authenticated */
 };
 
+/*
+ * An FA's default for ipsec_use_cache: keyed OpenSSL contexts for this many
+ * busy pairs, of any number installed (doc/performance.md, "FA state").
+ */
+#define IPSEC_CACHE_PAIRS 1024
+
 struct ipsec {
-	struct u32map by_spi; /* inbound SPI -> pair */
-	struct u32map by_key; /* newest pair for a key */
+	struct u32map by_spi;    /* inbound SPI -> pair */
+	struct u32map by_key;    /* newest pair for a key */
+	struct esp_cache *cache; /* NULL: every SA keys its own contexts */
 };
 
 void ipsec_init(struct ipsec *ip);
 void ipsec_free(struct ipsec *ip);
+/*
+ * Pairs added from now on borrow keyed contexts from a cache for this many
+ * pairs carrying traffic (esp_sa_init_cached) instead of keeping their
+ * own; 0: they keep their own.  -1 on no memory, or if pairs exist.
+ */
+int ipsec_use_cache(struct ipsec *ip, size_t pairs);
 
 /* A pair from a child's keys, registered under key; NULL on failure. */
 struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32_t key);

@@ -1,4 +1,5 @@
 #include "ipsec_conf.h"
+#include "ipsec.h"
 #include "conf.h"
 #include "ike_creds.h"
 #include "isakmp.h"
@@ -31,6 +32,7 @@ const struct conf_names ipsec_conf_names[] = {
 	{"retransmit_ms", NULL},
 	{"retransmit_tries", NULL},
 	{"udp_encapsulation", NULL},
+	{"esp_cache_pairs", NULL},
 	{"peers", ipsec_peer_names},
 	{NULL, NULL},
 };
@@ -213,6 +215,7 @@ int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_co
 	if (g == NULL)
 		return c->err[0] ? -1 : 0;
 	ic->enabled = true;
+	ic->esp_cache_pairs = IPSEC_CACHE_PAIRS;
 	if (conf_bool(c, g, "enabled", false, &ic->enabled) < 0 || ipsec_conf_auth(c, g, ic) < 0 ||
 	    ipsec_conf_proposals(c, g, "ike_proposals", false, &ic->ike) < 0 ||
 	    ipsec_conf_proposals(c, g, "esp_proposals", true, &ic->ike) < 0 ||
@@ -224,7 +227,8 @@ int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_co
 	    conf_uint(c, g, "dpd_interval", 0, 3600, &ic->ike.dpd_interval_s) < 0 ||
 	    conf_uint(c, g, "retransmit_ms", 10, 60000, &ic->ike.retrans_ms) < 0 ||
 	    conf_uint(c, g, "retransmit_tries", 1, 20, &ic->ike.retrans_tries) < 0 ||
-	    conf_bool(c, g, "udp_encapsulation", false, &ic->ike.force_udp_encap) < 0)
+	    conf_bool(c, g, "udp_encapsulation", false, &ic->ike.force_udp_encap) < 0 ||
+	    conf_uint(c, g, "esp_cache_pairs", 0, 1u << 24, &ic->esp_cache_pairs) < 0)
 		return -1;
 	if (strcmp(pfs, "none") == 0)
 		ic->ike.pfs_group = 0;

@@ -16,6 +16,7 @@ struct ipsec_conf {
 	struct ike_peer *peers;
 	size_t n_peers;
 	char certificate[256], private_key[256], ca[256];
+	uint32_t esp_cache_pairs; /* an FA's keyed-context cache (ipsec_use_cache); 0: none */
 };
 
 /*

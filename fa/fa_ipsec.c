@@ -13,6 +13,7 @@
 #include "isakmp.h"
 #include "log.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,6 +296,12 @@ int fa_sec_init(struct fa_sec *s, struct fa *fa, struct ev_loop *loop, const str
 		return -1;
 	if (!ic->enabled)
 		return 0;
+	/* Thousands of visitors, few busy at once: keyed contexts only for those (esp.h). */
+	if (ipsec_use_cache(&s->ep.sas, ic->esp_cache_pairs) < 0) {
+		log_err("IPsec: no memory for a cache of %" PRIu32 " SA pairs",
+			ic->esp_cache_pairs);
+		return -1;
+	}
 	fa->guard = (struct fa_guard){.to_link = fa_guard_to_link,
 				      .visitor_mtu = fa_sec_visitor_mtu,
 				      .secured = fa_sec_secured,
@@ -326,6 +333,21 @@ int fa_sec_ctl_keys(struct fa_sec *s, int argc, char **argv, struct ctl_out *o, 
 	return ipsec_ep_ctl_keys(&s->ep, argc, argv, o, err, errlen);
 }
 
+/* The keyed-context cache of the pairs (esp.h): how often a packet found its contexts keyed. */
+static void fa_sec_ctl_cache(struct fa_sec *s, struct ctl_out *o)
+{
+	struct esp_cache_stats cs;
+
+	esp_cache_get_stats(s->ep.sas.cache, &cs);
+	ctl_obj_begin(o, "esp_cache_counters");
+	ctl_u64(o, "slots", cs.slots);
+	ctl_u64(o, "bound", cs.bound);
+	ctl_u64(o, "hits", cs.hits);
+	ctl_u64(o, "misses", cs.misses);
+	ctl_u64(o, "evictions", cs.evictions);
+	ctl_obj_end(o);
+}
+
 void fa_sec_ctl_sas(struct fa_sec *s, struct ctl_out *o)
 {
 	ipsec_ep_ctl(&s->ep, o);
@@ -333,6 +355,7 @@ void fa_sec_ctl_sas(struct fa_sec *s, struct ctl_out *o)
 	FA_SEC_COUNTERS(FA_SEC_CTL)
 #undef FA_SEC_CTL
 	ctl_obj_end(o);
+	fa_sec_ctl_cache(s, o);
 	pmtu_ctl(o, "local_mtu_counters", &s->local_path.ctr);
 	fa_reuse_ctl(s, o);
 }

@@ -102,6 +102,7 @@ mipsa-fa counters FA_COUNTERS
 mipsa-fa rcvbuf_drops fa/fa_main.c:fa_ctl_rcvbuf
 mipsa-fa esp_counters IPSEC_EP_COUNTERS
 mipsa-fa esp_counters FA_SEC_COUNTERS
+mipsa-fa esp_cache_counters fa/fa_ipsec.c:fa_sec_ctl_cache
 mipsa-fa reuse_counters FA_REUSE_COUNTERS
 mipsa-mn counters MN_COUNTERS
 mipsa-mn rcvbuf_drops mn/mn_main.c:mn_ctl_rcvbuf

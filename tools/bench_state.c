@@ -11,7 +11,12 @@
  *    random keys, installed with ike_import() into the FA's IKE engine
  *    (as a full-reuse hand-over does, fa_xfer_install), then ipsec_add()
  *    and ipsec_take_over() for the pair, as fa_ike_child_up and
- *    fa_xfer_seq do.
+ *    fa_xfer_seq do;
+ *  - the keyed-context cache the FA gives its pairs (ipsec_use_cache with
+ *    conf/fa.conf's esp_cache_pairs, IPSEC_CACHE_PAIRS): an idle pair holds
+ *    its raw keys only, and the cache's cost is measured full, after
+ *    traffic both ways through as many pairs as it holds, and counted
+ *    against the target spread over the nodes.
  *
  * Heap bytes come from mallinfo2() (uordblks + hblkhd: large tables are
  * mmapped) before and after each step; the split inside a step uses
@@ -39,6 +44,7 @@
 #include "u32map.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -240,7 +246,9 @@ struct state {
 	struct ike_peer *peers; /* the FA's ipsec.peers: one per node */
 	struct ike_child **children;
 	struct ike_sa **sas;
-	struct sax_child *samples; /* the records' pairs of the nodes the ESP check uses */
+	struct sax_child *keys; /* every node's pair as its record carried it (the node's side) */
+	size_t cache_pairs;     /* ipsec_use_cache's bound */
+	double cache_base;      /* heap of the empty cache (its slot array) */
 	size_t n_up;
 	struct outputs out;
 	struct u32map macs; /* as fa_learn_mac keeps them (fa_ipsec.c) */
@@ -365,9 +373,9 @@ static int setup(struct state *s, size_t n, enum esp_alg alg)
 	s->loop = ev_loop_new();
 	s->children = calloc(n, sizeof(*s->children));
 	s->sas = calloc(n, sizeof(*s->sas));
-	s->samples = calloc(ESP_SAMPLES, sizeof(*s->samples));
+	s->keys = calloc(n, sizeof(*s->keys));
 	s->peers = calloc(n, sizeof(*s->peers));
-	if (s->loop == NULL || s->children == NULL || s->sas == NULL || s->samples == NULL ||
+	if (s->loop == NULL || s->children == NULL || s->sas == NULL || s->keys == NULL ||
 	    s->peers == NULL)
 		return -1;
 	/* One peer per node, by home address, as in conf/fa.conf. */
@@ -387,6 +395,12 @@ static int setup(struct state *s, size_t n, enum esp_alg alg)
 	if (s->eng == NULL)
 		return -1;
 	ipsec_init(&s->ipsec);
+	/* As fa_sec_init does with conf/fa.conf's default. */
+	double h = heap();
+	s->cache_pairs = IPSEC_CACHE_PAIRS;
+	if (ipsec_use_cache(&s->ipsec, s->cache_pairs) < 0)
+		return -1;
+	s->cache_base = heap() - h;
 	u32map_init(&s->macs);
 	return fa_init(&s->fa, &fc, &fo);
 }
@@ -402,9 +416,9 @@ static void teardown(struct state *s)
 	free(s->sas);
 	free(spi_tab);
 	spi_tab = NULL;
-	if (s->samples != NULL) {
-		OPENSSL_cleanse(s->samples, ESP_SAMPLES * sizeof(*s->samples));
-		free(s->samples);
+	if (s->keys != NULL) {
+		OPENSSL_cleanse(s->keys, s->n * sizeof(*s->keys));
+		free(s->keys);
 	}
 	if (s->peers != NULL) {
 		for (size_t i = 0; i < s->n; i++)
@@ -449,12 +463,6 @@ static size_t sample_node(size_t n, size_t k)
 	return k * sample_step(n);
 }
 
-static bool sample_slot(size_t n, size_t i, size_t *k)
-{
-	*k = i / sample_step(n);
-	return i % sample_step(n) == 0 && *k < ESP_SAMPLES;
-}
-
 static int fail(const char *what, size_t i)
 {
 	fprintf(stderr, "bench_state: state is wrong: %s (node %zu, %s)\n", what, i,
@@ -463,7 +471,7 @@ static int fail(const char *what, size_t i)
 }
 
 /* A packet node i sends under the keys of its record: it must open at the FA. */
-static int esp_round_trip(struct state *s, size_t i, const struct sax_child *c)
+static int esp_round_trip(struct state *s, size_t i, struct sax_child *c)
 {
 	uint8_t inner[200], esp[400], back[400];
 	struct esp_sa mn;
@@ -493,8 +501,49 @@ static int esp_round_trip(struct state *s, size_t i, const struct sax_child *c)
 		fail("ESP opened into the wrong pair or packet", i);
 	else
 		rc = 0;
+	c->seq_out = mn.seq_out; /* the next packet from the node goes on from there */
 	esp_sa_clear(&mn);
 	return rc;
+}
+
+/* A packet the FA seals for node i: it must open under the keys of the node's record. */
+static int esp_to_node(struct state *s, size_t i, const struct sax_child *c)
+{
+	uint8_t inner[200], pkt[400], back[400];
+	struct ipsec_pair *p = ipsec_find(&s->ipsec, home_of(i).s_addr);
+	struct esp_sa mn;
+	size_t ilen, len = 0, got = 0;
+	struct buf b;
+	int rc = -1;
+
+	memset(&mn, 0, sizeof(mn));
+	buf_init_write(&b, inner, sizeof(inner));
+	if (p == NULL ||
+	    ip4_udp_put(&b, ip(CN_ADDR), home_of(i), 7, 5000, 64, (const uint8_t *)"pong", 4) < 0)
+		return fail("no pair or no packet", i);
+	ilen = buf_used(&b);
+	if (esp_sa_init(&mn, c->spi_out, (enum esp_alg)c->alg, c->enc_out, c->enc_len,
+			c->auth_len ? c->auth_out : NULL, c->auth_len) != ESP_OK)
+		return fail("cannot set up the node's inbound ESP SA", i);
+	if (ipsec_seal(p, inner, ilen, pkt, sizeof(pkt), &len) != ESP_OK || len < IP4_HDR_LEN)
+		fail("ipsec_seal", i);
+	else if (esp_decap(&mn, pkt + IP4_HDR_LEN, len - IP4_HDR_LEN, back, sizeof(back), &got) !=
+			 ESP_OK ||
+		 got != ilen || memcmp(back, inner, ilen) != 0)
+		fail("ESP from the FA does not open under the node's keys", i);
+	else
+		rc = 0;
+	esp_sa_clear(&mn);
+	return rc;
+}
+
+/* Traffic both ways through nodes [from, to): keys (or hits) both slots of each pair. */
+static int traffic(struct state *s, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (esp_round_trip(s, i, &s->keys[i]) < 0 || esp_to_node(s, i, &s->keys[i]) < 0)
+			return -1;
+	return 0;
 }
 
 static int check(struct state *s)
@@ -534,7 +583,7 @@ static int check(struct state *s)
 	}
 	/* ESP from a sample of nodes under the keys their records carried. */
 	for (size_t k = 0; k < ESP_SAMPLES && k < s->n; k++)
-		if (esp_round_trip(s, sample_node(s->n, k), &s->samples[k]) < 0)
+		if (esp_round_trip(s, sample_node(s->n, k), &s->keys[sample_node(s->n, k)]) < 0)
 			return -1;
 	return 0;
 }
@@ -553,7 +602,7 @@ static int run(size_t n, enum esp_alg alg)
 {
 	static struct state s;
 	struct sax_record *rec = calloc(1, sizeof(*rec));
-	double h0, h1, h2, h3, h4, r0, r1, t, t_vis = 0, t_imp = 0, t_add = 0;
+	double h0, h1, h2, h3, h4, h5, r0, r1, t, t_vis = 0, t_imp = 0, t_add = 0;
 	size_t sa_chunks = 0, child_chunks = 0, pair_chunks = 0, n_last = n < 100 ? n : 100;
 	double t_imp_last = 0;
 	uint64_t now_ms;
@@ -580,10 +629,8 @@ static int run(size_t n, enum esp_alg alg)
 	uint64_t wall = wall_ms();
 	for (size_t i = 0; i < n; i++) {
 		size_t up = s.n_up;
-		size_t k;
 		fill_record(rec, i, alg, wall);
-		if (sample_slot(n, i, &k))
-			s.samples[k] = rec->children[0];
+		s.keys[i] = rec->children[0];
 		t = now();
 		s.sas[i] = ike_import(s.eng, rec, &s.peers[i], true);
 		t = now() - t;
@@ -622,6 +669,24 @@ static int run(size_t n, enum esp_alg alg)
 			goto out;
 		}
 	h4 = heap();
+
+	/*
+	 * The cache full: traffic both ways through as many nodes as it holds
+	 * pairs.  Nothing else allocates here (the nodes' own SAs are freed).
+	 */
+	size_t n_busy = n < s.cache_pairs ? n : s.cache_pairs;
+	if (traffic(&s, 0, n_busy) < 0)
+		goto out;
+	h5 = heap();
+	struct esp_cache_stats cs1;
+	/*
+	 * Again (all hits), then the other nodes: past the bound each pair
+	 * evicts the least recently used, and every node must still get
+	 * through both ways.  What a hit and a miss cost: bench_esp -m.
+	 */
+	if (traffic(&s, 0, n_busy) < 0 || traffic(&s, n_busy, n) < 0)
+		goto out;
+	esp_cache_get_stats(s.ipsec.cache, &cs1);
 
 	if (check(&s) < 0)
 		goto out;
@@ -666,7 +731,9 @@ static int run(size_t n, enum esp_alg alg)
 	double pair = (double)pair_chunks / dn;
 	double maps = (double)(map_bytes(&s.ipsec.by_spi) + map_bytes(&s.ipsec.by_key)) / dn;
 	double ossl = (h3 - h2) / dn - pair - maps;
-	double total = (h3 - h0) / dn;
+	double idle = (h3 - h0) / dn;
+	double cache_full = h5 - h4 + s.cache_base, cache_pn = cache_full / dn;
+	double total = idle + cache_pn;
 	double peers_b = (double)(n * sizeof(struct ike_peer)) / dn;
 
 	char label[96];
@@ -688,10 +755,12 @@ static int run(size_t n, enum esp_alg alg)
 	snprintf(label, sizeof(label), "IPsec SA pair, data plane: struct ipsec_pair (%zu B)",
 		 sizeof(struct ipsec_pair));
 	row(label, pair);
-	row(alg == ESP_ALG_AES_GCM_16 ? "IPsec SA pair: OpenSSL contexts (4 GCM cipher)"
-				      : "IPsec SA pair: OpenSSL contexts (4 CBC cipher, 2 HMAC)",
-	    ossl);
+	row("IPsec SA pair idle: OpenSSL contexts (none until it carries a packet)", ossl);
 	row("ipsec maps by SPI and by home address (amortised)", maps);
+	row("= an idle node", idle);
+	snprintf(label, sizeof(label), "keyed-context cache full, %zu busy pairs (amortised)",
+		 s.cache_pairs);
+	row(label, cache_pn);
 	row("total: binding + ISAKMP SA + IPsec SAs", total);
 	if (h1 - h0 < (double)(n * sizeof(struct fa_visitor)))
 		printf("    mallinfo2 does not see these allocations (valgrind, a sanitizer?): "
@@ -701,6 +770,15 @@ static int run(size_t n, enum esp_alg alg)
 		       "target)\n",
 		       total / 1024, TARGET_BYTES, total <= TARGET_BYTES ? "met" : "MISSED",
 		       total / TARGET_BYTES);
+	printf("  the cache (esp_cache_pairs %zu): %.0f B full, %.0f B per busy pair (%s); its "
+	       "slot\n"
+	       "    array %.0f B; traffic through %zu nodes twice, then the other %zu, every node\n"
+	       "    checked both ways: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+	       " evictions, %zu slots keyed\n",
+	       s.cache_pairs, cache_full, n_busy ? (cache_full - s.cache_base) / (double)n_busy : 0,
+	       alg == ESP_ALG_AES_GCM_16 ? "2 GCM cipher contexts"
+					 : "2 CBC cipher, 2 HMAC contexts, an IV pool",
+	       s.cache_base, n_busy, n - n_busy, cs1.hits, cs1.misses, cs1.evictions, cs1.bound);
 	if (first_run)
 		printf("  RSS (VmRSS) growth per node: %.0f B\n", (r1 - r0) * 1024 / dn);
 	else

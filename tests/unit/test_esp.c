@@ -116,8 +116,12 @@ static const struct cfg {
 };
 #define N_CFGS ((int)(sizeof(cfgs) / sizeof(cfgs[0])))
 
-/* One SA of configuration i, with fixed made-up keys (the same for every call). */
-static void cfg_sa(int i, struct esp_sa *sa, uint32_t spi)
+/*
+ * An SA of configuration i, with fixed made-up keys (the same for every call
+ * with the same salt), its own contexts (cache NULL) or a cache's.
+ */
+static void cfg_sa_in(int i, struct esp_sa *sa, uint32_t spi, struct esp_cache *cache,
+		      enum esp_dir dir, unsigned salt)
 {
 	uint8_t key[ESP_MAX_KEY_LEN + ESP_GCM_SALT_LEN], auth[ESP_MAX_AUTH_KEY];
 	enum esp_alg alg = cfgs[i].alg;
@@ -127,10 +131,17 @@ static void cfg_sa(int i, struct esp_sa *sa, uint32_t spi)
 							       : 0;
 
 	for (size_t j = 0; j < sizeof(key); j++)
-		key[j] = (uint8_t)(0x11 * j + 3 + i);
+		key[j] = (uint8_t)(0x11 * j + 3 + i + salt);
 	for (size_t j = 0; j < sizeof(auth); j++)
-		auth[j] = (uint8_t)(0xa5 ^ (7 * j));
-	ck_assert_int_eq(esp_sa_init(sa, spi, alg, key, klen, alen ? auth : NULL, alen), ESP_OK);
+		auth[j] = (uint8_t)(0xa5 ^ (7 * j) ^ salt);
+	ck_assert_int_eq(
+		esp_sa_init_cached(sa, cache, dir, spi, alg, key, klen, alen ? auth : NULL, alen),
+		ESP_OK);
+}
+
+static void cfg_sa(int i, struct esp_sa *sa, uint32_t spi)
+{
+	cfg_sa_in(i, sa, spi, NULL, ESP_DIR_BOTH, 0);
 }
 
 /* Something shaped like an IPv4 packet of len bytes, different per seed. */
@@ -1428,6 +1439,189 @@ START_TEST(test_init_refuses)
 }
 END_TEST
 
+/* ---- the keyed-context cache ---- */
+
+/* One packet from tx to rx: it must open into what went in. */
+static void cache_pass(struct esp_sa *tx, struct esp_sa *rx, unsigned seed)
+{
+	uint8_t inner[100], pkt[256], back[256];
+	size_t len, got = 0;
+
+	make_inner(inner, sizeof(inner), seed);
+	len = encap_one(tx, inner, sizeof(inner), pkt, sizeof(pkt));
+	ck_assert_int_eq(esp_decap(rx, pkt, len, back, sizeof(back), &got), ESP_OK);
+	ck_assert_uint_eq(got, sizeof(inner));
+	ck_assert_mem_eq(back, inner, sizeof(inner));
+}
+
+/*
+ * Three outbound and three inbound SAs sharing four slots, each talking to
+ * a peer SA with its own contexts: every packet opens, whichever SA lost
+ * its slot in between, and the counters add up.
+ */
+START_TEST(test_cache_evicts)
+{
+	struct esp_cache *c = esp_cache_new(4);
+	struct esp_sa out[3], out_peer[3], in[3], in_peer[3];
+	struct esp_cache_stats st;
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(c);
+	for (unsigned k = 0; k < 3; k++) {
+		cfg_sa_in(_i, &out[k], 0x1000 + k, c, ESP_DIR_OUT, k);
+		cfg_sa_in(_i, &out_peer[k], 0x1000 + k, NULL, ESP_DIR_IN, k);
+		cfg_sa_in(_i, &in[k], 0x2000 + k, c, ESP_DIR_IN, 10 + k);
+		cfg_sa_in(_i, &in_peer[k], 0x2000 + k, NULL, ESP_DIR_OUT, 10 + k);
+		/* Nothing keyed before a packet. */
+		ck_assert_ptr_null(out[k].enc);
+		ck_assert_ptr_null(in[k].dec);
+	}
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.slots, 4);
+	ck_assert_uint_eq(st.bound, 0);
+	for (unsigned round = 0; round < 5; round++)
+		for (unsigned k = 0; k < 3; k++, n += 2) {
+			cache_pass(&out[k], &out_peer[k], n);
+			cache_pass(&in_peer[k], &in[k], n + 1);
+		}
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.bound, 4);
+	ck_assert_uint_eq(st.hits + st.misses, n);
+	ck_assert_uint_ge(st.misses, 6);
+	ck_assert_uint_eq(st.evictions, st.misses - 4);
+	/* A busy SA keeps its slot: all hits. */
+	uint64_t hits = st.hits;
+	for (unsigned j = 0; j < 8; j++)
+		cache_pass(&out[0], &out_peer[0], 100 + j);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_ge(st.hits, hits + 7);
+
+	/* Clearing an SA that holds a slot frees the slot and wipes the SA. */
+	static const struct esp_sa zero;
+	ck_assert_ptr_nonnull(out[0].slot);
+	esp_sa_clear(&out[0]);
+	ck_assert(memcmp(&out[0], &zero, sizeof(zero)) == 0);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.bound, 3);
+	esp_sa_clear(&out[0]); /* twice is fine */
+
+	for (unsigned k = 0; k < 3; k++) {
+		esp_sa_clear(&out[k]);
+		esp_sa_clear(&out_peer[k]);
+		esp_sa_clear(&in[k]);
+		esp_sa_clear(&in_peer[k]);
+	}
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.bound, 0);
+	esp_cache_free(c);
+}
+END_TEST
+
+/* Slots move between algorithms and key sizes: CBC after GCM after CBC, both ways. */
+START_TEST(test_cache_mixed_algs)
+{
+	struct esp_cache *c = esp_cache_new(3);
+	struct esp_sa out[N_CFGS], out_peer[N_CFGS], in[N_CFGS], in_peer[N_CFGS];
+	struct esp_cache_stats st;
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(c);
+	for (int k = 0; k < N_CFGS; k++) {
+		cfg_sa_in(k, &out[k], 0x1000 + (uint32_t)k, c, ESP_DIR_OUT, 1);
+		cfg_sa_in(k, &out_peer[k], 0x1000 + (uint32_t)k, NULL, ESP_DIR_IN, 1);
+		cfg_sa_in(k, &in[k], 0x2000 + (uint32_t)k, c, ESP_DIR_IN, 2);
+		cfg_sa_in(k, &in_peer[k], 0x2000 + (uint32_t)k, NULL, ESP_DIR_OUT, 2);
+	}
+	for (unsigned round = 0; round < 3; round++)
+		for (int k = 0; k < N_CFGS; k++, n += 2) {
+			/* forwards and backwards through the list: every pairing of algorithms */
+			int j = round % 2 ? N_CFGS - 1 - k : k;
+
+			cache_pass(&out[j], &out_peer[j], n);
+			cache_pass(&in_peer[j], &in[j], n + 1);
+		}
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.hits + st.misses, n);
+	ck_assert_uint_eq(st.bound, 3);
+	for (int k = 0; k < N_CFGS; k++) {
+		esp_sa_clear(&out[k]);
+		esp_sa_clear(&out_peer[k]);
+		esp_sa_clear(&in[k]);
+		esp_sa_clear(&in_peer[k]);
+	}
+	esp_cache_free(c);
+}
+END_TEST
+
+/* What a cache refuses, and what an SA of the wrong direction does not key. */
+START_TEST(test_cache_refuses)
+{
+	static const uint8_t key[16] = {1}, auth[20] = {2};
+	struct esp_cache *c = esp_cache_new(2);
+	struct esp_cache_stats st;
+	struct esp_sa in, out, own;
+	uint8_t inner[40], pkt[256], back[256];
+	size_t got;
+	struct buf b;
+
+	ck_assert_ptr_null(esp_cache_new(0));
+	esp_cache_free(NULL);
+	ck_assert_ptr_nonnull(c);
+	/* A slot keys one direction. */
+	ck_assert_int_eq(esp_sa_init_cached(&own, c, ESP_DIR_BOTH, 0x1000,
+					    ESP_ALG_AES_CBC_HMAC_SHA1_96, key, 16, auth, 20),
+			 ESP_E_INVAL);
+	/* Bad keys are refused as without a cache, and leave nothing behind. */
+	ck_assert_int_eq(esp_sa_init_cached(&own, c, ESP_DIR_IN, 0x1000,
+					    ESP_ALG_AES_CBC_HMAC_SHA1_96, key, 15, auth, 20),
+			 ESP_E_INVAL);
+	/* No cache: the SA keys its own contexts at once. */
+	ck_assert_int_eq(esp_sa_init_cached(&own, NULL, ESP_DIR_BOTH, 0x1000,
+					    ESP_ALG_AES_CBC_HMAC_SHA1_96, key, 16, auth, 20),
+			 ESP_OK);
+	ck_assert_ptr_nonnull(own.enc);
+	ck_assert_ptr_nonnull(own.dec);
+	ck_assert_int_eq(esp_sa_init_cached(&in, c, ESP_DIR_IN, 0x1000,
+					    ESP_ALG_AES_CBC_HMAC_SHA1_96, key, 16, auth, 20),
+			 ESP_OK);
+	ck_assert_int_eq(esp_sa_init_cached(&out, c, ESP_DIR_OUT, 0x1000,
+					    ESP_ALG_AES_CBC_HMAC_SHA1_96, key, 16, auth, 20),
+			 ESP_OK);
+	make_inner(inner, sizeof(inner), 1);
+	buf_init_write(&b, pkt, sizeof(pkt));
+	ck_assert_int_eq(esp_encap(&in, inner, sizeof(inner), &b), ESP_E_INVAL);
+	size_t len = encap_one(&own, inner, sizeof(inner), pkt, sizeof(pkt));
+	ck_assert_int_eq(esp_decap(&out, pkt, len, back, sizeof(back), &got), ESP_E_INVAL);
+	/* A packet that fails before its ICV is checked keys nothing. */
+	ck_assert_int_eq(esp_decap(&in, pkt, 10, back, sizeof(back), &got), ESP_E_HEADER);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.misses, 0);
+	ck_assert_uint_eq(st.bound, 0);
+	ck_assert_int_eq(esp_decap(&in, pkt, len, back, sizeof(back), &got), ESP_OK);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.misses, 1);
+	ck_assert_uint_eq(st.bound, 1);
+	/* Nor does a replayed one: the replay check comes before the cache. */
+	uint64_t hits = st.hits;
+	ck_assert_int_eq(esp_decap(&in, pkt, len, back, sizeof(back), &got), ESP_E_REPLAY);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.hits, hits);
+	ck_assert_uint_eq(st.misses, 1);
+	esp_sa_clear(&in);
+	esp_sa_clear(&out);
+	esp_sa_clear(&own);
+	esp_cache_free(c);
+}
+END_TEST
+
+/* What an idle SA costs an FA with thousands of them (doc/performance.md). */
+START_TEST(test_sa_size)
+{
+	ck_assert_uint_le(sizeof(struct esp_sa), 392);
+	ck_assert_uint_eq(ESP_REPLAY_WINDOW, 1024);
+}
+END_TEST
+
 START_TEST(test_clear_wipes_keys)
 {
 	static const struct esp_sa zero;
@@ -1516,6 +1710,10 @@ static Suite *esp_suite(void)
 	tcase_add_loop_test(tc, test_bad_arguments, 0, N_CFGS);
 	tcase_add_test(tc, test_init_refuses);
 	tcase_add_loop_test(tc, test_clear_wipes_keys, 0, N_CFGS);
+	tcase_add_loop_test(tc, test_cache_evicts, 0, N_CFGS);
+	tcase_add_test(tc, test_cache_mixed_algs);
+	tcase_add_test(tc, test_cache_refuses);
+	tcase_add_test(tc, test_sa_size);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -269,6 +269,9 @@ static struct duo *duo_new(enum esp_alg alg)
 	ck_assert_ptr_nonnull(d);
 	ipsec_init(&d->fa);
 	ipsec_init(&d->mn);
+	/* The FA's pairs borrow keyed contexts as mipsa-fa's do, from a cache small enough to
+	 * evict. */
+	ck_assert_int_eq(ipsec_use_cache(&d->fa, 1), 0);
 	defer(duo_release, d);
 	f = &d->cf;
 	m = &d->cm;
@@ -1401,6 +1404,26 @@ START_TEST(test_ep_send_reserved)
 }
 END_TEST
 
+/* The FA's cache of keyed contexts: sized in pairs, set before any pair exists. */
+START_TEST(test_ipsec_cache)
+{
+	struct ipsec *t = ipsec_new();
+	struct esp_cache_stats st;
+	struct duo *d;
+
+	ck_assert_int_eq(ipsec_use_cache(t, 0), 0);
+	ck_assert_ptr_null(t->cache);
+	ck_assert_int_eq(ipsec_use_cache(t, 3), 0);
+	esp_cache_get_stats(t->cache, &st);
+	ck_assert_uint_eq(st.slots, 6);
+	ck_assert_uint_eq(st.bound, 0);
+	d = duo_new(ESP_ALG_AES_GCM_16);
+	/* The pair there keeps what it was made with: no switch under it. */
+	ck_assert_int_eq(ipsec_use_cache(&d->fa, 4), -1);
+	ck_assert_int_eq(ipsec_use_cache(&d->fa, 0), -1);
+}
+END_TEST
+
 static Suite *reuse_suite(void)
 {
 	Suite *s = suite_create("reuse");
@@ -1408,6 +1431,7 @@ static Suite *reuse_suite(void)
 
 	tc = tcase_create("seq_table");
 	tcase_add_loop_test(tc, test_seq_table, 0, N_SEQ_CASES);
+	tcase_add_test(tc, test_ipsec_cache);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	suite_add_tcase(s, tc);
 
