@@ -1,5 +1,6 @@
 #include "netio.h"
 #include "ip4.h"
+#include "netio_batch.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -252,18 +253,29 @@ static uint64_t netio_cmsg_dropped(struct msghdr *mh)
 	return 0;
 }
 
+struct netio_esp_ctx {
+	struct in_addr to;
+	void (*cb)(void *arg, const uint8_t *esp, size_t len);
+	void *arg;
+};
+
+static void netio_esp_one(void *arg, uint8_t *pkt, size_t len)
+{
+	struct netio_esp_ctx *c = arg;
+	struct ip4_hdr h;
+	struct buf payload;
+
+	if (ip4_parse(pkt, len, &h, &payload) == IP4_OK && h.dst.s_addr == c->to.s_addr)
+		c->cb(c->arg, buf_rptr(&payload), buf_left(&payload));
+}
+
 void netio_esp_drain(int fd, struct in_addr to,
 		     void (*cb)(void *arg, const uint8_t *esp, size_t len), void *arg,
 		     uint64_t *dropped)
 {
-	uint8_t pkt[IP4_MAX_PACKET];
-	struct ip4_hdr h;
-	struct buf payload;
-	ssize_t n;
+	struct netio_esp_ctx c = {.to = to, .cb = cb, .arg = arg};
 
-	while ((n = netio_recv(fd, pkt, sizeof(pkt), dropped)) > 0)
-		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK && h.dst.s_addr == to.s_addr)
-			cb(arg, buf_rptr(&payload), buf_left(&payload));
+	netio_rx_drain(fd, netio_esp_one, &c, dropped);
 }
 
 ssize_t netio_recv(int fd, void *buf, size_t cap, uint64_t *dropped)

@@ -19,6 +19,7 @@
 #include "mn.h"
 #include "mn_daemon.h"
 #include "netio.h"
+#include "netio_batch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,7 +37,11 @@ static void mn_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, siz
 {
 	struct mn_daemon *d = arg;
 
-	netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+	/* No queue (before mn_open made it, after mn_close freed it): one send. */
+	if (d->link_q != NULL)
+		netio_txq_frame(d->link_q, mac, pkt, len);
+	else
+		netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
 }
 
 static void mn_out_stack(void *arg, const uint8_t *pkt, size_t len)
@@ -94,12 +99,15 @@ static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	uint8_t pkt[IP4_MAX_PACKET];
 	ssize_t n;
 
+	/* What the stack sent leaves in batches: one sendmmsg for up to NETIO_BATCH frames. */
+	netio_txq_hold(d->link_q);
 	while ((n = read(fd, pkt, sizeof(pkt))) > 0) {
 		if (d->gateway.s_addr != 0)
 			mn_sec_gateway_out(&d->sec, pkt, (size_t)n);
 		else
 			mn_from_stack(&d->mn, pkt, (size_t)n);
 	}
+	netio_txq_release(d->link_q);
 }
 
 static void mn_on_link(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -277,6 +285,9 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 	d->cap = netio_cap_open(cfg->interface, MN_ADV_FILTER);
 	if (d->pkt_fd < 0 || d->udp_fd < 0 || d->cap == NULL)
 		return -1;
+	d->link_q = netio_txq_new(d->pkt_fd, NETIO_TXQ_PACKET, d->ifindex);
+	if (d->link_q == NULL)
+		return -1;
 	if (ev_io_add(d->loop, netio_cap_fd(d->cap), EPOLLIN, mn_on_cap, d) < 0 ||
 	    ev_io_add(d->loop, d->udp_fd, EPOLLIN, mn_on_udp, d) < 0 ||
 	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, mn_on_tun, d) < 0 ||
@@ -293,6 +304,8 @@ static void mn_close(struct mn_daemon *d)
 {
 	ctl_server_close(d->ctl);
 	netio_cap_close(d->cap);
+	netio_txq_free(d->link_q);
+	d->link_q = NULL;
 	int fds[] = {d->pkt_fd, d->udp_fd,  d->tun_fd, d->nl_fd, d->nl_link_fd,
 		     d->ike_fd, d->natt_fd, d->esp_fd, d->arp_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
