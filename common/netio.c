@@ -141,7 +141,7 @@ static int netio_nonblock(int fd)
 	return 0;
 }
 
-int netio_tun_open(const char *name)
+static int netio_tun_create(const char *name, short flags)
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -151,7 +151,7 @@ int netio_tun_open(const char *name)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = flags;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		log_err("TUNSETIFF %s: %s", name, strerror(errno));
@@ -162,6 +162,26 @@ int netio_tun_open(const char *name)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int netio_tun_open(const char *name)
+{
+	return netio_tun_create(name, IFF_TUN | IFF_NO_PI);
+}
+
+int netio_tun_open_vnet(const char *name, bool *offload)
+{
+	int fd = netio_tun_create(name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+
+	*offload = false;
+	if (fd < 0)
+		return -1;
+	/* Not fatal: without it the stack sends ordinary packets, each behind a header. */
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)
+		log_notice("%s: no TSO offload (%s): one packet per read", name, strerror(errno));
+	else
+		*offload = true;
 	return fd;
 }
 

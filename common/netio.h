@@ -41,6 +41,13 @@ int netio_path_mtu(struct in_addr dst);
 
 /* Create (or attach to) TUN device name, IFF_TUN | IFF_NO_PI, non-blocking. */
 int netio_tun_open(const char *name);
+/*
+ * The same with IFF_VNET_HDR and, when the kernel takes it, TSO4 and
+ * checksum offload (TUNSETOFFLOAD): every read and write carries a
+ * virtio-net header first (common/tun_gso.h).  *offload tells whether the
+ * offloads are on; the header is there either way.
+ */
+int netio_tun_open_vnet(const char *name, bool *offload);
 /* Bring ifname up (no address). */
 int netio_if_up(const char *ifname);
 /* Give ifname addr/plen and bring it up. */

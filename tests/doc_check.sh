@@ -105,6 +105,7 @@ mipsa-fa esp_counters FA_SEC_COUNTERS
 mipsa-fa reuse_counters FA_REUSE_COUNTERS
 mipsa-mn counters MN_COUNTERS
 mipsa-mn rcvbuf_drops mn/mn_main.c:mn_ctl_rcvbuf
+mipsa-mn tun_counters mn/mn_main.c:mn_ctl_tun
 mipsa-mn esp_counters IPSEC_EP_COUNTERS
 mipsa-mn esp_counters MN_SEC_COUNTERS
 mipsa-dbs counters DBS_COUNTERS
