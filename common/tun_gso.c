@@ -185,3 +185,128 @@ int tun_gso_next(struct tun_gso *g, struct buf *out)
 	g->done = true;
 	return 1;
 }
+
+/* ---- the other way: joining segments (GRO) ---- */
+
+#define TCP_ACK 0x10
+
+static uint32_t tun_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void tun_gro_init(struct tun_gro *g)
+{
+	g->len = 0;
+	g->segs = 0;
+	g->closed = false;
+}
+
+/* pkt is a TCP segment GRO may join (see tun_gso.h): its headers' length in *hdr_len. */
+static bool tun_gro_candidate(const uint8_t *pkt, size_t len, size_t *hdr_len)
+{
+	struct ip4_hdr h;
+	struct buf pl;
+	size_t thl;
+	uint32_t sum;
+
+	if (ip4_parse(pkt, len, &h, &pl) != IP4_OK || h.total_len != len ||
+	    h.hlen != IP4_HDR_LEN || h.proto != IP4_PROTO_TCP || (h.frag & IP4_DF) == 0 ||
+	    buf_left(&pl) < TCP_HDR_MIN)
+		return false;
+	thl = (size_t)(pkt[IP4_HDR_LEN + 12] >> 4) * 4;
+	if (thl < TCP_HDR_MIN || thl >= buf_left(&pl) ||
+	    (pkt[IP4_HDR_LEN + TCP_FLAG_OFF] & ~TCP_PSH) != TCP_ACK)
+		return false;
+	/* The kernel trusts a joined packet's checksum: only correct segments are joined. */
+	sum = inet_cksum_add(0, pkt + 12, 8) + IP4_PROTO_TCP + (uint32_t)(len - IP4_HDR_LEN);
+	if (inet_cksum_fold(inet_cksum_add(sum, pkt + IP4_HDR_LEN, len - IP4_HDR_LEN)) != 0)
+		return false;
+	*hdr_len = IP4_HDR_LEN + thl;
+	return true;
+}
+
+/* pkt (a candidate) continues the super-packet in g. */
+static bool tun_gro_follows(const struct tun_gro *g, const uint8_t *pkt, size_t len, size_t hdr_len)
+{
+	const uint8_t *s = g->frame + TUN_VNET_HDR_LEN, *t = pkt + IP4_HDR_LEN,
+		      *u = s + IP4_HDR_LEN;
+	size_t plen = len - hdr_len;
+
+	if (g->closed || hdr_len != g->hdr_len || plen > g->mss || plen > IP4_MAX_PACKET - g->len)
+		return false;
+	/* IP: TOS, TTL, addresses; TCP: ports, acknowledgement, offset, window, options. */
+	return pkt[1] == s[1] && pkt[8] == s[8] && memcmp(pkt + 12, s + 12, 8) == 0 &&
+	       memcmp(t, u, 4) == 0 && memcmp(t + 8, u + 8, 5) == 0 &&
+	       memcmp(t + 14, u + 14, 2) == 0 &&
+	       memcmp(t + TCP_HDR_MIN, u + TCP_HDR_MIN, hdr_len - IP4_HDR_LEN - TCP_HDR_MIN) == 0 &&
+	       tun_get_be32(t + TCP_SEQ_OFF) == g->next_seq;
+}
+
+int tun_gro_add(struct tun_gro *g, const uint8_t *pkt, size_t len)
+{
+	uint8_t *s = g->frame + TUN_VNET_HDR_LEN;
+	bool psh = false;
+	size_t hl, plen;
+
+	if (!tun_gro_candidate(pkt, len, &hl))
+		return -1;
+	plen = len - hl;
+	psh = (pkt[IP4_HDR_LEN + TCP_FLAG_OFF] & TCP_PSH) != 0;
+	if (g->len == 0) {
+		memcpy(s, pkt, len);
+		g->len = len;
+		g->hdr_len = hl;
+		g->mss = plen;
+		g->segs = 1;
+		g->next_seq = tun_get_be32(pkt + IP4_HDR_LEN + TCP_SEQ_OFF) + (uint32_t)plen;
+		g->closed = psh;
+		return 1;
+	}
+	if (!tun_gro_follows(g, pkt, len, hl))
+		return 0;
+	memcpy(s + g->len, pkt + hl, plen);
+	g->len += plen;
+	g->segs++;
+	g->next_seq += (uint32_t)plen;
+	if (psh)
+		s[IP4_HDR_LEN + TCP_FLAG_OFF] |= TCP_PSH; /* the kernel puts it on the last segment */
+	g->closed = psh || plen < g->mss;
+	return 1;
+}
+
+static void tun_put_host16(uint8_t *p, size_t v)
+{
+	uint16_t h = (uint16_t)v;
+
+	memcpy(p, &h, sizeof(h));
+}
+
+const uint8_t *tun_gro_take(struct tun_gro *g, size_t *len)
+{
+	uint8_t *v = g->frame, *p = v + TUN_VNET_HDR_LEN;
+	uint32_t sum;
+
+	if (g->len == 0) {
+		*len = 0;
+		return NULL;
+	}
+	memset(v, 0, TUN_VNET_HDR_LEN);
+	if (g->segs > 1) {
+		tun_put_be16(p + IP4_LEN_OFF, (uint16_t)g->len);
+		tun_put_be16(p + IP4_SUM_OFF, 0);
+		tun_put_be16(p + IP4_SUM_OFF, inet_cksum(p, IP4_HDR_LEN));
+		/* A partial checksum, as the stack leaves one: the folded pseudo-header sum. */
+		sum = inet_cksum_add(0, p + 12, 8) + IP4_PROTO_TCP + (uint32_t)(g->len - IP4_HDR_LEN);
+		tun_put_be16(p + IP4_HDR_LEN + TCP_SUM_OFF, (uint16_t)~inet_cksum_fold(sum));
+		v[0] = VNET_F_NEEDS_CSUM;
+		v[1] = VNET_GSO_TCPV4;
+		tun_put_host16(v + 2, g->hdr_len);
+		tun_put_host16(v + 4, g->mss);
+		tun_put_host16(v + 6, IP4_HDR_LEN);
+		tun_put_host16(v + 8, TCP_SUM_OFF);
+	}
+	*len = TUN_VNET_HDR_LEN + g->len;
+	tun_gro_init(g);
+	return v;
+}

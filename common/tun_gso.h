@@ -25,7 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TUN_VNET_HDR_LEN 10 /* struct virtio_net_hdr */
+#define TUN_VNET_HDR_LEN   10 /* struct virtio_net_hdr */
+#define IP4_MAX_PACKET_GRO 65535
 
 enum tun_gso_err {
 	TUN_GSO_OK = 0,
@@ -65,5 +66,40 @@ int tun_gso_next(struct tun_gso *g, struct buf *out);
 
 /* The virtio-net header to write before a packet into the TUN: no GSO, checksum complete. */
 extern const uint8_t tun_vnet_hdr_none[TUN_VNET_HDR_LEN];
+
+
+/*
+ * The other way: consecutive TCP segments of one flow, as they come out
+ * of the tunnel, joined into one super-packet written to the TUN with a
+ * GSO header (as the kernel's GRO would join them), so the stack forwards
+ * or takes in one packet instead of dozens.  Only what the kernel would
+ * join is joined: IPv4 without options, DF set, TCP with only ACK (PSH on
+ * the last), a valid TCP checksum, the same addresses, ports, TOS, TTL,
+ * acknowledgement, window and options, contiguous sequence numbers, equal
+ * sizes (the last may be shorter), 64 KiB at most.
+ */
+struct tun_gro {
+	uint8_t frame[TUN_VNET_HDR_LEN + IP4_MAX_PACKET_GRO];
+	size_t len;      /* IPv4 bytes in frame after the header; 0: empty */
+	size_t hdr_len;  /* IP and TCP headers */
+	size_t mss;      /* the first segment's payload */
+	unsigned segs;   /* segments joined */
+	uint32_t next_seq;
+	bool closed;     /* a short or PSH segment ended it */
+};
+
+void tun_gro_init(struct tun_gro *g);
+/*
+ * Add pkt: 1 when it joined (or started) the super-packet; 0 when it does
+ * not follow it: the caller writes what tun_gro_take gives and adds pkt
+ * again (it starts the next); -1 when it is nothing GRO joins: the caller
+ * writes what tun_gro_take gives, then pkt alone.
+ */
+int tun_gro_add(struct tun_gro *g, const uint8_t *pkt, size_t len);
+/*
+ * What to write to the TUN, header included (*len bytes; NULL when
+ * empty), and empty it.  The frame stays valid until the next add.
+ */
+const uint8_t *tun_gro_take(struct tun_gro *g, size_t *len);
 
 #endif

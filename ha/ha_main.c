@@ -17,6 +17,7 @@
 #include "mip_ident.h"
 #include "netio.h"
 #include "netio_batch.h"
+#include "tun_io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ struct ha_daemon {
 	struct ctl_server *ctl;
 	int udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd, tun_ifindex;
 	struct netio_txq *tunnel_q; /* IP-in-IP out on raw_fd, batched while the TUN drains */
+	struct tun_io tun;          /* tun_fd: TSO in, segments joined on the way out */
 	struct {
 #define HA_RCVBUF_FIELD(n) uint64_t n;
 		HA_RCVBUF_DROPS(HA_RCVBUF_FIELD)
@@ -95,20 +97,25 @@ static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* A captured packet for a home address (a segment, if it came as a super-packet). */
+static void ha_tun_one(void *arg, const uint8_t *pkt, size_t len)
+{
+	static uint8_t out[IP4_MAX_PACKET];
+	struct ha_daemon *d = arg;
+	size_t olen = ha_tunnel_out(&d->ha, pkt, len, out, sizeof(out));
+
+	if (olen > 0)
+		netio_txq_ip(d->tunnel_q, out, olen);
+}
+
 /* Captured packets for home addresses: into the tunnel. */
 static void ha_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ha_daemon *d = arg;
-	uint8_t pkt[IP4_MAX_PACKET], out[IP4_MAX_PACKET];
-	ssize_t n;
 
 	/* Into the tunnel in batches: one sendmmsg for up to NETIO_BATCH packets. */
 	netio_txq_hold(d->tunnel_q);
-	while ((n = read(fd, pkt, sizeof(pkt) - IP4_HDR_LEN)) > 0) {
-		size_t olen = ha_tunnel_out(&d->ha, pkt, (size_t)n, out, sizeof(out));
-		if (olen > 0)
-			netio_txq_ip(d->tunnel_q, out, olen);
-	}
+	tun_io_drain(&d->tun, ha_tun_one, d);
 	netio_txq_release(d->tunnel_q);
 }
 
@@ -119,15 +126,18 @@ static void ha_tunnel_one(void *arg, uint8_t *pkt, size_t len)
 	const uint8_t *inner;
 	size_t ilen;
 
-	if (ha_tunnel_in(&d->ha, pkt, len, &inner, &ilen) == 0 && write(d->tun_fd, inner, ilen) < 0)
-		log_rl_warn("write to %s: %s", d->ha.cfg.tunnel_device, strerror(errno));
+	if (ha_tunnel_in(&d->ha, pkt, len, &inner, &ilen) == 0)
+		tun_io_write(&d->tun, inner, ilen);
 }
 
 static void ha_on_ipip(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ha_daemon *d = arg;
 
+	/* Decapsulated TCP segments go into the TUN joined (tun_io.h). */
+	tun_io_hold(&d->tun);
 	netio_rx_drain(fd, ha_tunnel_one, d, &d->rcvbuf.tunnel);
+	tun_io_release(&d->tun);
 }
 
 static void ha_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -148,6 +158,7 @@ static void ha_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	HA_RCVBUF_DROPS(HA_RCVBUF_CTL)
 #undef HA_RCVBUF_CTL
 	ctl_obj_end(o);
+	tun_io_ctl(&d->tun, o);
 }
 
 static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
@@ -164,7 +175,7 @@ static int ha_open(struct ha_daemon *d)
 	struct in_addr any = {.s_addr = INADDR_ANY};
 
 	d->udp_fd = netio_udp_open(any, MIP_PORT);
-	d->tun_fd = netio_tun_open(d->ha.cfg.tunnel_device);
+	d->tun_fd = tun_io_open(&d->tun, d->ha.cfg.tunnel_device);
 	d->ipip_fd = netio_raw_recv_open(IP4_PROTO_IPIP);
 	d->raw_fd = netio_raw_send_open();
 	d->nl_fd = netio_nl_open(0);

@@ -5,6 +5,7 @@
 #include "ipsec_conf.h"
 #include "mn.h"
 #include "mn_sec.h"
+#include "tun_io.h"
 
 struct ctl_server;
 struct netio_cap;
@@ -35,15 +36,8 @@ struct mn_daemon {
 	int pkt_fd, udp_fd, tun_fd, nl_fd, nl_link_fd;
 	int ike_fd, natt_fd, esp_fd, arp_fd;
 	struct netio_txq *link_q; /* frames out on pkt_fd, batched while the TUN drains */
-	/*
-	 * The TUN carries virtio-net headers, with TSO when tun_offload
-	 * (tun_gso.h): reads the stack handed over whole (GSO super-packets
-	 * among them), the packets cut from them, and reads refused.
-	 */
-	bool tun_offload;
-	struct {
-		uint64_t reads, gso_reads, packets, refused;
-	} tun;
+	/* The home address's TUN (tun_fd): TSO in, segments joined on the way out. */
+	struct tun_io tun;
 	bool stopping;
 	/* The link's MTU, and the tunnel device's: the link less the worst overhead on the path. */
 	size_t link_mtu, tunnel_mtu;

@@ -20,7 +20,6 @@
 #include "mn_daemon.h"
 #include "netio.h"
 #include "netio_batch.h"
-#include "tun_gso.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define MN_ADV_FILTER "icmp and icmp[icmptype] == 9"
@@ -49,13 +47,8 @@ static void mn_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, siz
 static void mn_out_stack(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct mn_daemon *d = arg;
-	/* Behind a virtio-net header that asks for nothing: no GSO, checksums complete. */
-	struct iovec iov[2] = {{.iov_base = (void *)(uintptr_t)tun_vnet_hdr_none,
-				.iov_len = TUN_VNET_HDR_LEN},
-			       {.iov_base = (void *)(uintptr_t)pkt, .iov_len = len}};
 
-	if (writev(d->tun_fd, iov, 2) < 0)
-		log_rl_warn("write to %s: %s", d->cfg.tunnel_device, strerror(errno));
+	tun_io_write(&d->tun, pkt, len);
 }
 
 static void mn_out_arp(void *arg, struct in_addr target)
@@ -99,49 +92,24 @@ static void mn_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
-/* One read from the TUN: the packets in it, a TCP super-packet cut into segments. */
-static void mn_tun_read(struct mn_daemon *d, const uint8_t *frame, size_t len)
+/* A packet the stack sent (a segment of a super-packet, or one it sent alone). */
+static void mn_tun_one(void *arg, const uint8_t *pkt, size_t len)
 {
-	static uint8_t seg[IP4_MAX_PACKET];
-	struct tun_gso g;
-	enum tun_gso_err e = tun_gso_init(&g, frame, len);
-	struct buf b;
-	int r;
+	struct mn_daemon *d = arg;
 
-	d->tun.reads++;
-	if (e != TUN_GSO_OK) {
-		d->tun.refused++;
-		log_rl_warn("%zu bytes from %s refused: %s", len, d->cfg.tunnel_device,
-			    tun_gso_err_name(e));
-		return;
-	}
-	d->tun.gso_reads += g.gso;
-	for (;;) {
-		buf_init_write(&b, seg, sizeof(seg));
-		if ((r = tun_gso_next(&g, &b)) <= 0)
-			break;
-		d->tun.packets++;
-		if (d->gateway.s_addr != 0)
-			mn_sec_gateway_out(&d->sec, seg, buf_used(&b));
-		else
-			mn_from_stack(&d->mn, seg, buf_used(&b));
-	}
-	if (r < 0) {
-		d->tun.refused++;
-		log_rl_warn("from %s: %s", d->cfg.tunnel_device, tun_gso_err_name(-r));
-	}
+	if (d->gateway.s_addr != 0)
+		mn_sec_gateway_out(&d->sec, pkt, len);
+	else
+		mn_from_stack(&d->mn, pkt, len);
 }
 
 static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
-	static uint8_t frame[TUN_VNET_HDR_LEN + IP4_MAX_PACKET];
 	struct mn_daemon *d = arg;
-	ssize_t n;
 
 	/* What the stack sent leaves in batches: one sendmmsg for up to NETIO_BATCH frames. */
 	netio_txq_hold(d->link_q);
-	while ((n = read(fd, frame, sizeof(frame))) > 0)
-		mn_tun_read(d, frame, (size_t)n);
+	tun_io_drain(&d->tun, mn_tun_one, d);
 	netio_txq_release(d->link_q);
 }
 
@@ -169,18 +137,6 @@ static void mn_on_signal(struct ev_loop *loop, int signo, void *arg)
 	mn_shutdown(&d->mn);
 }
 
-/* Into "counters": what came from the TUN, and how (tun_gso.h). */
-static void mn_ctl_tun(struct mn_daemon *d, struct ctl_out *o)
-{
-	ctl_obj_begin(o, "tun_counters");
-	ctl_bool(o, "offload", d->tun_offload);
-	ctl_u64(o, "reads", d->tun.reads);
-	ctl_u64(o, "gso_reads", d->tun.gso_reads);
-	ctl_u64(o, "packets", d->tun.packets);
-	ctl_u64(o, "refused", d->tun.refused);
-	ctl_obj_end(o);
-}
-
 /* Into "counters": what the kernel dropped at each socket, and the capture, for a full buffer. */
 static void mn_ctl_rcvbuf(void *arg, struct ctl_out *o)
 {
@@ -192,7 +148,7 @@ static void mn_ctl_rcvbuf(void *arg, struct ctl_out *o)
 #undef MN_RCVBUF_CTL
 	ctl_u64(o, "capture", d->cap != NULL ? netio_cap_drops(d->cap) : 0);
 	ctl_obj_end(o);
-	mn_ctl_tun(d, o);
+	tun_io_ctl(&d->tun, o);
 }
 
 static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
@@ -250,6 +206,7 @@ static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct netio_udp_meta meta;
 	ssize_t n;
 
+	tun_io_hold(&d->tun);
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
 		d->rcvbuf.natt = meta.dropped;
 		if (n >= ISAKMP_NON_ESP_MARKER_LEN &&
@@ -260,6 +217,7 @@ static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		else if (n >= ESP_HDR_LEN)
 			mn_sec_esp_in(&d->sec, msg, (size_t)n);
 	}
+	tun_io_release(&d->tun);
 }
 
 static void mn_on_ike(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -285,7 +243,10 @@ static void mn_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct mn_daemon *d = arg;
 
+	/* Opened TCP segments go into the TUN joined (tun_io.h). */
+	tun_io_hold(&d->tun);
 	netio_esp_drain(fd, d->cfg.home_addr, mn_esp_one, &d->sec, &d->rcvbuf.esp);
+	tun_io_release(&d->tun);
 }
 
 static void mn_on_arp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -323,7 +284,7 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 	d->ifindex = netio_ifindex(cfg->interface);
 	if (d->ifindex < 0)
 		return -1;
-	d->tun_fd = netio_tun_open_vnet(cfg->tunnel_device, &d->tun_offload);
+	d->tun_fd = tun_io_open(&d->tun, cfg->tunnel_device);
 	d->nl_fd = netio_nl_open(0);
 	d->nl_link_fd = netio_nl_open(RTMGRP_LINK);
 	if (d->tun_fd < 0 || d->nl_fd < 0 || d->nl_link_fd < 0 || mn_stack_setup(d, cfg) < 0)

@@ -6,7 +6,9 @@
  * super-packet as at most one segment per payload byte (one if it has
  * none), each a valid IPv4 TCP segment with both checksums right, no
  * larger than the headers and gso_size, whose payloads put together are
- * the original's; a plain packet as one packet of the same length.
+ * the original's; a plain packet as one packet of the same length.  And
+ * back: every packet cut is offered to GRO, and every frame GRO gives is
+ * one tun_gso_init takes, whose segments carry the bytes that were joined.
  */
 #include "buf.h"
 #include "fuzzer.h"
@@ -23,6 +25,49 @@ static bool fz_tcp_sum_ok(const uint8_t *p, size_t len, size_t iphl)
 
 	return inet_cksum_fold(inet_cksum_add(sum, p + iphl, len - iphl)) == 0;
 }
+static uint8_t reseg[IP4_MAX_PACKET];
+static struct tun_gro gro;
+static size_t gro_payload; /* TCP payload bytes joined into gro so far */
+
+/* A frame GRO gave: it parses, and its segments carry gro_payload bytes. */
+static void fz_gro_check(void)
+{
+	size_t len, got = 0;
+	const uint8_t *f = tun_gro_take(&gro, &len);
+	struct tun_gso g;
+	struct buf b;
+	int r;
+
+	if (f == NULL) {
+		CHECK(gro_payload == 0);
+		return;
+	}
+	CHECK(tun_gso_init(&g, f, len) == TUN_GSO_OK);
+	while (buf_init_write(&b, reseg, sizeof(reseg)), (r = tun_gso_next(&g, &b)) == 1) {
+		size_t thl = (size_t)(reseg[IP4_HDR_LEN + 12] >> 4) * 4;
+		CHECK(buf_used(&b) >= IP4_HDR_LEN + thl);
+		CHECK(fz_tcp_sum_ok(reseg, buf_used(&b), IP4_HDR_LEN));
+		got += buf_used(&b) - IP4_HDR_LEN - thl;
+	}
+	CHECK(r == 0 && got == gro_payload);
+	gro_payload = 0;
+}
+
+/* Offer a packet to GRO as the daemons do. */
+static void fz_gro_add(const uint8_t *pkt, size_t len)
+{
+	int r = tun_gro_add(&gro, pkt, len);
+
+	if (r != 1) {
+		fz_gro_check();
+		if (r == -1 || tun_gro_add(&gro, pkt, len) != 1) {
+			CHECK(r == -1);
+			return;
+		}
+	}
+	gro_payload += len - IP4_HDR_LEN - (size_t)(pkt[IP4_HDR_LEN + 12] >> 4) * 4;
+}
+
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -60,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = buf_used(&b);
 		CHECK(len <= IP4_MAX_PACKET);
 		n++;
+		fz_gro_add(seg, len);
 		if (!g.gso) {
 			CHECK(len == size - TUN_VNET_HDR_LEN);
 			continue;
@@ -75,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(n <= g.len - g.hdr_len || n == 1);
 	}
 	CHECK(n >= 1);
+	fz_gro_check();
 	if (g.gso) {
 		CHECK(at == g.len - g.hdr_len);
 		CHECK(memcmp(joined, g.pkt + g.hdr_len, at) == 0);

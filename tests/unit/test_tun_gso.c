@@ -295,6 +295,218 @@ START_TEST(test_nospace)
 }
 END_TEST
 
+/* ---- GRO ---- */
+
+static struct tun_gro gro;
+static uint8_t segs[64][1600];
+static size_t seglen[64];
+
+/* Cut a super-packet of plen bytes (flags, mss) into segs[]; their number. */
+static unsigned cut(uint8_t flags, size_t plen, uint16_t mss)
+{
+	size_t len = packet(frame + TUN_VNET_HDR_LEN, 6, 20, flags, plen);
+	struct tun_gso g;
+	struct buf b;
+	unsigned n = 0;
+
+	vnet(frame, VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, mss, 20, 16);
+	ck_assert_int_eq(tun_gso_init(&g, frame, TUN_VNET_HDR_LEN + len), TUN_GSO_OK);
+	while (buf_init_write(&b, segs[n], sizeof(segs[n])), tun_gso_next(&g, &b) == 1)
+		seglen[n++] = buf_used(&b);
+	return n;
+}
+
+/* Segments joined and cut again are the segments; the partial checksum is the stack's kind. */
+START_TEST(test_gro_round_trip)
+{
+	unsigned n = cut(0x18, 5000, 1400), i;
+	const uint8_t *f;
+	size_t len, plen = 0;
+	struct tun_gso g;
+	struct buf b;
+	uint16_t v;
+
+	tun_gro_init(&gro);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(tun_gro_add(&gro, segs[i], seglen[i]), 1);
+	f = tun_gro_take(&gro, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(len, TUN_VNET_HDR_LEN + 40 + 5000);
+	ck_assert_uint_eq(f[0], VNET_F_NEEDS_CSUM);
+	ck_assert_uint_eq(f[1], VNET_GSO_TCPV4);
+	memcpy(&v, f + 2, 2);
+	ck_assert_uint_eq(v, 40);
+	memcpy(&v, f + 4, 2);
+	ck_assert_uint_eq(v, 1400);
+	/* finished as a device would, the checksum verifies */
+	memcpy(seg, f + TUN_VNET_HDR_LEN, len - TUN_VNET_HDR_LEN);
+	v = inet_cksum(seg + 20, len - TUN_VNET_HDR_LEN - 20);
+	put16(seg + 36, v);
+	ck_assert(tcp_sum_ok(seg, len - TUN_VNET_HDR_LEN));
+	ck_assert_int_eq(inet_cksum(seg, 20), 0);
+	/* and cut again, the same segments */
+	ck_assert_int_eq(tun_gso_init(&g, f, len), TUN_GSO_OK);
+	for (i = 0; buf_init_write(&b, seg, sizeof(seg)), tun_gso_next(&g, &b) == 1; i++) {
+		ck_assert_uint_lt(i, n);
+		ck_assert_uint_eq(buf_used(&b), seglen[i]);
+		ck_assert_mem_eq(seg, segs[i], seglen[i]);
+		plen += seglen[i] - 40;
+	}
+	ck_assert_uint_eq(i, n);
+	ck_assert_uint_eq(plen, 5000);
+	ck_assert_ptr_null(tun_gro_take(&gro, &len));
+	ck_assert_uint_eq(len, 0);
+}
+END_TEST
+
+/* One segment goes as it came, behind a header that asks for nothing. */
+START_TEST(test_gro_single)
+{
+	const uint8_t *f;
+	size_t len;
+
+	cut(0x10, 1000, 1400);
+	tun_gro_init(&gro);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[0], seglen[0]), 1);
+	f = tun_gro_take(&gro, &len);
+	ck_assert_uint_eq(len, TUN_VNET_HDR_LEN + seglen[0]);
+	ck_assert_mem_eq(f, tun_vnet_hdr_none, TUN_VNET_HDR_LEN);
+	ck_assert_mem_eq(f + TUN_VNET_HDR_LEN, segs[0], seglen[0]);
+}
+END_TEST
+
+/* Fix the IP and TCP checksums of a segment changed by a test. */
+static void resum(uint8_t *p, size_t len)
+{
+	uint32_t sum;
+
+	put16(p + 10, 0);
+	put16(p + 10, inet_cksum(p, 20));
+	put16(p + 36, 0);
+	sum = inet_cksum_add(0, p + 12, 8) + 6 + (uint32_t)(len - 20);
+	put16(p + 36, inet_cksum_fold(inet_cksum_add(sum, p + 20, len - 20)));
+}
+
+START_TEST(test_gro_not_candidates)
+{
+	uint8_t p[1600];
+	size_t len;
+
+	tun_gro_init(&gro);
+	len = packet(p, 17, 8, 0, 100); /* UDP */
+	ck_assert_int_eq(tun_gro_add(&gro, p, len), -1);
+	cut(0x10, 1000, 1400);
+	len = seglen[0];
+	memcpy(p, segs[0], len);
+	p[37]++; /* bad TCP checksum */
+	ck_assert_int_eq(tun_gro_add(&gro, p, len), -1);
+	memcpy(p, segs[0], len);
+	put16(p + 6, 0); /* DF clear */
+	resum(p, len);
+	ck_assert_int_eq(tun_gro_add(&gro, p, len), -1);
+	memcpy(p, segs[0], len);
+	p[33] = 0x12; /* SYN ACK */
+	resum(p, len);
+	ck_assert_int_eq(tun_gro_add(&gro, p, len), -1);
+	memcpy(p, segs[0], len);
+	p[33] = 0x11; /* FIN ACK */
+	resum(p, len);
+	ck_assert_int_eq(tun_gro_add(&gro, p, len), -1);
+	memcpy(p, segs[0], 40); /* no payload: a bare ACK */
+	put16(p + 2, 40);
+	resum(p, 40);
+	ck_assert_int_eq(tun_gro_add(&gro, p, 40), -1);
+	memcpy(p, segs[0], len);
+	ck_assert_int_eq(tun_gro_add(&gro, p, len - 1), -1); /* truncated */
+	ck_assert_int_eq(tun_gro_add(&gro, p, 0), -1);
+	ck_assert_ptr_null(tun_gro_take(&gro, &len));
+}
+END_TEST
+
+/* Segments that do not continue the flow start the next super-packet instead. */
+START_TEST(test_gro_not_following)
+{
+	unsigned n = cut(0x10, 4 * 1400, 1400);
+	uint8_t p[1600];
+	size_t len;
+
+	ck_assert_uint_eq(n, 4);
+	tun_gro_init(&gro);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[0], seglen[0]), 1);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[2], seglen[2]), 0); /* a gap */
+	memcpy(p, segs[1], seglen[1]);
+	p[23]++; /* another destination port */
+	resum(p, seglen[1]);
+	ck_assert_int_eq(tun_gro_add(&gro, p, seglen[1]), 0);
+	memcpy(p, segs[1], seglen[1]);
+	p[31]++; /* another acknowledgement */
+	resum(p, seglen[1]);
+	ck_assert_int_eq(tun_gro_add(&gro, p, seglen[1]), 0);
+	memcpy(p, segs[1], seglen[1]);
+	p[8]--; /* another TTL */
+	resum(p, seglen[1]);
+	ck_assert_int_eq(tun_gro_add(&gro, p, seglen[1]), 0);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[1], seglen[1]), 1);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[2], seglen[2]), 1);
+	tun_gro_take(&gro, &len);
+	ck_assert_uint_eq(len, TUN_VNET_HDR_LEN + 40 + 3 * 1400);
+	/* larger than the first: no; a short one closes it */
+	n = cut(0x10, 1000 + 1400 + 1400 + 700, 1000);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[0], seglen[0]), 1);
+	cut(0x10, 1400, 1400);
+	memcpy(p, segs[0], seglen[0]);
+	memcpy(p + 4 + 20, "\xff\xff\xf3\xe8", 4); /* where the next would start: 0xfffff000 + 1000 */
+	resum(p, seglen[0]);
+	ck_assert_int_eq(tun_gro_add(&gro, p, seglen[0]), 0);
+	n = cut(0x10, 1000 + 700 + 1000, 1000);
+	ck_assert_uint_eq(n, 3);
+	tun_gro_take(&gro, &len);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[0], seglen[0]), 1);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[1], seglen[1]), 1);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[2], seglen[2]), 1);
+	tun_gro_take(&gro, &len);
+	ck_assert_uint_eq(len, TUN_VNET_HDR_LEN + 40 + 2700);
+	/* after PSH: closed */
+	n = cut(0x18, 1400, 1400);
+	ck_assert_int_eq(tun_gro_add(&gro, segs[0], seglen[0]), 1);
+	memcpy(p, segs[0], seglen[0]);
+	memcpy(p + 24, "\xff\xff\xf5\x78", 4); /* 0xfffff000 + 1400 */
+	resum(p, seglen[0]);
+	ck_assert_int_eq(tun_gro_add(&gro, p, seglen[0]), 0);
+}
+END_TEST
+
+/* Never past 64 KiB: the segment that would not fit starts the next. */
+START_TEST(test_gro_limit)
+{
+	size_t len, total = 0;
+	unsigned njoined = 0;
+	uint8_t p[1600];
+	uint32_t seq = 0xfffff000u;
+
+	cut(0x10, 1400, 1400);
+	tun_gro_init(&gro);
+	for (int r;;) {
+		memcpy(p, segs[0], seglen[0]);
+		p[24] = (uint8_t)(seq >> 24);
+		p[25] = (uint8_t)(seq >> 16);
+		p[26] = (uint8_t)(seq >> 8);
+		p[27] = (uint8_t)seq;
+		resum(p, seglen[0]);
+		if ((r = tun_gro_add(&gro, p, seglen[0])) == 0)
+			break;
+		ck_assert_int_eq(r, 1);
+		njoined++;
+		seq += 1400;
+	}
+	ck_assert_ptr_nonnull(tun_gro_take(&gro, &len));
+	total = len - TUN_VNET_HDR_LEN;
+	ck_assert_uint_le(total, IP4_MAX_PACKET);
+	ck_assert_uint_gt(total + 1400, IP4_MAX_PACKET);
+	ck_assert_uint_eq(njoined, (IP4_MAX_PACKET - 40) / 1400);
+}
+END_TEST
+
 static Suite *tun_gso_suite(void)
 {
 	Suite *s = suite_create("tun_gso");
@@ -309,6 +521,13 @@ static Suite *tun_gso_suite(void)
 	tcase_add_test(tc, test_partial_checksum);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_nospace);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gro");
+	tcase_add_test(tc, test_gro_round_trip);
+	tcase_add_test(tc, test_gro_single);
+	tcase_add_test(tc, test_gro_not_candidates);
+	tcase_add_test(tc, test_gro_not_following);
+	tcase_add_test(tc, test_gro_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
