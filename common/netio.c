@@ -90,6 +90,15 @@ int netio_if_set_mtu(const char *ifname, int mtu)
 	return netio_ifreq_set(ifname, SIOCSIFMTU, &ifr);
 }
 
+int netio_if_set_txqlen(const char *ifname, int qlen)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_qlen = qlen;
+	return netio_ifreq_set(ifname, SIOCSIFTXQLEN, &ifr);
+}
+
 int netio_path_mtu(struct in_addr dst)
 {
 	/* Connecting a UDP socket sends nothing; it only looks the route up. */

@@ -33,6 +33,8 @@ int netio_set_sysctl(const char *path, const char *value);
 int netio_if_mtu(const char *ifname);
 /* Set the MTU of ifname. */
 int netio_if_set_mtu(const char *ifname, int mtu);
+/* Set the transmit queue length of ifname (for a TUN: what waits for our reads). */
+int netio_if_set_txqlen(const char *ifname, int qlen);
 /*
  * The MTU of the route to dst, a path MTU learnt since included (IP_MTU
  * of a connected UDP socket); -1 when there is no route.
