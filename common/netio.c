@@ -1,5 +1,6 @@
 #include "netio.h"
 #include "ip4.h"
+#include "netio_batch.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -89,6 +90,15 @@ int netio_if_set_mtu(const char *ifname, int mtu)
 	return netio_ifreq_set(ifname, SIOCSIFMTU, &ifr);
 }
 
+int netio_if_set_txqlen(const char *ifname, int qlen)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_qlen = qlen;
+	return netio_ifreq_set(ifname, SIOCSIFTXQLEN, &ifr);
+}
+
 int netio_path_mtu(struct in_addr dst)
 {
 	/* Connecting a UDP socket sends nothing; it only looks the route up. */
@@ -140,7 +150,7 @@ static int netio_nonblock(int fd)
 	return 0;
 }
 
-int netio_tun_open(const char *name)
+static int netio_tun_create(const char *name, short flags)
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -150,7 +160,7 @@ int netio_tun_open(const char *name)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = flags;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		log_err("TUNSETIFF %s: %s", name, strerror(errno));
@@ -161,6 +171,26 @@ int netio_tun_open(const char *name)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int netio_tun_open(const char *name)
+{
+	return netio_tun_create(name, IFF_TUN | IFF_NO_PI);
+}
+
+int netio_tun_open_vnet(const char *name, bool *offload)
+{
+	int fd = netio_tun_create(name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+
+	*offload = false;
+	if (fd < 0)
+		return -1;
+	/* Not fatal: without it the stack sends ordinary packets, each behind a header. */
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)
+		log_notice("%s: no TSO offload (%s): one packet per read", name, strerror(errno));
+	else
+		*offload = true;
 	return fd;
 }
 
@@ -252,18 +282,29 @@ static uint64_t netio_cmsg_dropped(struct msghdr *mh)
 	return 0;
 }
 
+struct netio_esp_ctx {
+	struct in_addr to;
+	void (*cb)(void *arg, const uint8_t *esp, size_t len);
+	void *arg;
+};
+
+static void netio_esp_one(void *arg, uint8_t *pkt, size_t len)
+{
+	struct netio_esp_ctx *c = arg;
+	struct ip4_hdr h;
+	struct buf payload;
+
+	if (ip4_parse(pkt, len, &h, &payload) == IP4_OK && h.dst.s_addr == c->to.s_addr)
+		c->cb(c->arg, buf_rptr(&payload), buf_left(&payload));
+}
+
 void netio_esp_drain(int fd, struct in_addr to,
 		     void (*cb)(void *arg, const uint8_t *esp, size_t len), void *arg,
 		     uint64_t *dropped)
 {
-	uint8_t pkt[IP4_MAX_PACKET];
-	struct ip4_hdr h;
-	struct buf payload;
-	ssize_t n;
+	struct netio_esp_ctx c = {.to = to, .cb = cb, .arg = arg};
 
-	while ((n = netio_recv(fd, pkt, sizeof(pkt), dropped)) > 0)
-		if (ip4_parse(pkt, (size_t)n, &h, &payload) == IP4_OK && h.dst.s_addr == to.s_addr)
-			cb(arg, buf_rptr(&payload), buf_left(&payload));
+	netio_rx_drain(fd, netio_esp_one, &c, dropped);
 }
 
 ssize_t netio_recv(int fd, void *buf, size_t cap, uint64_t *dropped)

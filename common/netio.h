@@ -33,6 +33,8 @@ int netio_set_sysctl(const char *path, const char *value);
 int netio_if_mtu(const char *ifname);
 /* Set the MTU of ifname. */
 int netio_if_set_mtu(const char *ifname, int mtu);
+/* Set the transmit queue length of ifname (for a TUN: what waits for our reads). */
+int netio_if_set_txqlen(const char *ifname, int qlen);
 /*
  * The MTU of the route to dst, a path MTU learnt since included (IP_MTU
  * of a connected UDP socket); -1 when there is no route.
@@ -41,6 +43,13 @@ int netio_path_mtu(struct in_addr dst);
 
 /* Create (or attach to) TUN device name, IFF_TUN | IFF_NO_PI, non-blocking. */
 int netio_tun_open(const char *name);
+/*
+ * The same with IFF_VNET_HDR and, when the kernel takes it, TSO4 and
+ * checksum offload (TUNSETOFFLOAD): every read and write carries a
+ * virtio-net header first (common/tun_gso.h).  *offload tells whether the
+ * offloads are on; the header is there either way.
+ */
+int netio_tun_open_vnet(const char *name, bool *offload);
 /* Bring ifname up (no address). */
 int netio_if_up(const char *ifname);
 /* Give ifname addr/plen and bring it up. */

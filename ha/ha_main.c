@@ -16,6 +16,8 @@
 #include "log.h"
 #include "mip_ident.h"
 #include "netio.h"
+#include "netio_batch.h"
+#include "tun_io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +37,8 @@ struct ha_daemon {
 	struct ev_timer sweep;
 	struct ctl_server *ctl;
 	int udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd, tun_ifindex;
+	struct netio_txq *tunnel_q; /* IP-in-IP out on raw_fd, batched while the TUN drains */
+	struct tun_io tun;          /* tun_fd: TSO in, segments joined on the way out */
 	struct {
 #define HA_RCVBUF_FIELD(n) uint64_t n;
 		HA_RCVBUF_DROPS(HA_RCVBUF_FIELD)
@@ -67,7 +71,11 @@ static void ha_send(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct ha_daemon *d = arg;
 
-	netio_raw_send(d->raw_fd, pkt, len);
+	/* No queue (before ha_open made it, after ha_close freed it): one send. */
+	if (d->tunnel_q != NULL)
+		netio_txq_ip(d->tunnel_q, pkt, len);
+	else
+		netio_raw_send(d->raw_fd, pkt, len);
 }
 
 static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -89,34 +97,47 @@ static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* A captured packet for a home address (a segment, if it came as a super-packet). */
+static void ha_tun_one(void *arg, const uint8_t *pkt, size_t len)
+{
+	static uint8_t out[IP4_MAX_PACKET];
+	struct ha_daemon *d = arg;
+	size_t olen = ha_tunnel_out(&d->ha, pkt, len, out, sizeof(out));
+
+	if (olen > 0)
+		netio_txq_ip(d->tunnel_q, out, olen);
+}
+
 /* Captured packets for home addresses: into the tunnel. */
 static void ha_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ha_daemon *d = arg;
-	uint8_t pkt[IP4_MAX_PACKET], out[IP4_MAX_PACKET];
-	ssize_t n;
 
-	while ((n = read(fd, pkt, sizeof(pkt) - IP4_HDR_LEN)) > 0) {
-		size_t olen = ha_tunnel_out(&d->ha, pkt, (size_t)n, out, sizeof(out));
-		if (olen > 0)
-			netio_raw_send(d->raw_fd, out, olen);
-	}
+	/* Into the tunnel in batches: one sendmmsg for up to NETIO_BATCH packets. */
+	netio_txq_hold(d->tunnel_q);
+	tun_io_drain(&d->tun, ha_tun_one, d);
+	netio_txq_release(d->tunnel_q);
 }
 
 /* Reverse-tunnelled packets: decapsulate and hand the inner packet to the kernel. */
+static void ha_tunnel_one(void *arg, uint8_t *pkt, size_t len)
+{
+	struct ha_daemon *d = arg;
+	const uint8_t *inner;
+	size_t ilen;
+
+	if (ha_tunnel_in(&d->ha, pkt, len, &inner, &ilen) == 0)
+		tun_io_write(&d->tun, inner, ilen);
+}
+
 static void ha_on_ipip(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ha_daemon *d = arg;
-	uint8_t pkt[IP4_MAX_PACKET];
-	const uint8_t *inner;
-	size_t ilen;
-	ssize_t n;
 
-	while ((n = netio_recv(fd, pkt, sizeof(pkt), &d->rcvbuf.tunnel)) > 0) {
-		if (ha_tunnel_in(&d->ha, pkt, (size_t)n, &inner, &ilen) == 0 &&
-		    write(d->tun_fd, inner, ilen) < 0)
-			log_rl_warn("write to %s: %s", d->ha.cfg.tunnel_device, strerror(errno));
-	}
+	/* Decapsulated TCP segments go into the TUN joined (tun_io.h). */
+	tun_io_hold(&d->tun);
+	netio_rx_drain(fd, ha_tunnel_one, d, &d->rcvbuf.tunnel);
+	tun_io_release(&d->tun);
 }
 
 static void ha_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -137,6 +158,7 @@ static void ha_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	HA_RCVBUF_DROPS(HA_RCVBUF_CTL)
 #undef HA_RCVBUF_CTL
 	ctl_obj_end(o);
+	tun_io_ctl(&d->tun, o);
 }
 
 static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
@@ -153,11 +175,14 @@ static int ha_open(struct ha_daemon *d)
 	struct in_addr any = {.s_addr = INADDR_ANY};
 
 	d->udp_fd = netio_udp_open(any, MIP_PORT);
-	d->tun_fd = netio_tun_open(d->ha.cfg.tunnel_device);
+	d->tun_fd = tun_io_open(&d->tun, d->ha.cfg.tunnel_device);
 	d->ipip_fd = netio_raw_recv_open(IP4_PROTO_IPIP);
 	d->raw_fd = netio_raw_send_open();
 	d->nl_fd = netio_nl_open(0);
 	if (d->udp_fd < 0 || d->tun_fd < 0 || d->ipip_fd < 0 || d->raw_fd < 0 || d->nl_fd < 0)
+		return -1;
+	d->tunnel_q = netio_txq_new(d->raw_fd, NETIO_TXQ_RAW, 0);
+	if (d->tunnel_q == NULL)
 		return -1;
 	if (netio_if_up(d->ha.cfg.tunnel_device) < 0)
 		return -1;
@@ -184,6 +209,8 @@ static void ha_close(struct ha_daemon *d)
 		if (d->ha.cfg.mns[i].b.active && d->nl_fd >= 0)
 			ha_route_down(d, &d->ha.cfg.mns[i]);
 	ctl_server_close(d->ctl);
+	netio_txq_free(d->tunnel_q);
+	d->tunnel_q = NULL;
 	int fds[] = {d->udp_fd, d->tun_fd, d->ipip_fd, d->raw_fd, d->nl_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)

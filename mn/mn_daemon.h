@@ -5,9 +5,11 @@
 #include "ipsec_conf.h"
 #include "mn.h"
 #include "mn_sec.h"
+#include "tun_io.h"
 
 struct ctl_server;
 struct netio_cap;
+struct netio_txq;
 
 /*
  * Datagrams the kernel dropped for a full receive buffer, by socket
@@ -33,6 +35,9 @@ struct mn_daemon {
 	uint8_t mac[6];
 	int pkt_fd, udp_fd, tun_fd, nl_fd, nl_link_fd;
 	int ike_fd, natt_fd, esp_fd, arp_fd;
+	struct netio_txq *link_q; /* frames out on pkt_fd, batched while the TUN drains */
+	/* The home address's TUN (tun_fd): TSO in, segments joined on the way out. */
+	struct tun_io tun;
 	bool stopping;
 	/* The link's MTU, and the tunnel device's: the link less the worst overhead on the path. */
 	size_t link_mtu, tunnel_mtu;

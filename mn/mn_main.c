@@ -19,6 +19,7 @@
 #include "mn.h"
 #include "mn_daemon.h"
 #include "netio.h"
+#include "netio_batch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,15 +37,18 @@ static void mn_out_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, siz
 {
 	struct mn_daemon *d = arg;
 
-	netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
+	/* No queue (before mn_open made it, after mn_close freed it): one send. */
+	if (d->link_q != NULL)
+		netio_txq_frame(d->link_q, mac, pkt, len);
+	else
+		netio_pkt_send(d->pkt_fd, d->ifindex, mac, pkt, len);
 }
 
 static void mn_out_stack(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct mn_daemon *d = arg;
 
-	if (write(d->tun_fd, pkt, len) < 0)
-		log_rl_warn("write to %s: %s", d->cfg.tunnel_device, strerror(errno));
+	tun_io_write(&d->tun, pkt, len);
 }
 
 static void mn_out_arp(void *arg, struct in_addr target)
@@ -88,18 +92,25 @@ static void mn_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* A packet the stack sent (a segment of a super-packet, or one it sent alone). */
+static void mn_tun_one(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct mn_daemon *d = arg;
+
+	if (d->gateway.s_addr != 0)
+		mn_sec_gateway_out(&d->sec, pkt, len);
+	else
+		mn_from_stack(&d->mn, pkt, len);
+}
+
 static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct mn_daemon *d = arg;
-	uint8_t pkt[IP4_MAX_PACKET];
-	ssize_t n;
 
-	while ((n = read(fd, pkt, sizeof(pkt))) > 0) {
-		if (d->gateway.s_addr != 0)
-			mn_sec_gateway_out(&d->sec, pkt, (size_t)n);
-		else
-			mn_from_stack(&d->mn, pkt, (size_t)n);
-	}
+	/* What the stack sent leaves in batches: one sendmmsg for up to NETIO_BATCH frames. */
+	netio_txq_hold(d->link_q);
+	tun_io_drain(&d->tun, mn_tun_one, d);
+	netio_txq_release(d->link_q);
 }
 
 static void mn_on_link(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -137,6 +148,7 @@ static void mn_ctl_rcvbuf(void *arg, struct ctl_out *o)
 #undef MN_RCVBUF_CTL
 	ctl_u64(o, "capture", d->cap != NULL ? netio_cap_drops(d->cap) : 0);
 	ctl_obj_end(o);
+	tun_io_ctl(&d->tun, o);
 }
 
 static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
@@ -194,6 +206,7 @@ static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct netio_udp_meta meta;
 	ssize_t n;
 
+	tun_io_hold(&d->tun);
 	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
 		d->rcvbuf.natt = meta.dropped;
 		if (n >= ISAKMP_NON_ESP_MARKER_LEN &&
@@ -204,6 +217,7 @@ static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		else if (n >= ESP_HDR_LEN)
 			mn_sec_esp_in(&d->sec, msg, (size_t)n);
 	}
+	tun_io_release(&d->tun);
 }
 
 static void mn_on_ike(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -229,7 +243,10 @@ static void mn_on_esp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct mn_daemon *d = arg;
 
+	/* Opened TCP segments go into the TUN joined (tun_io.h). */
+	tun_io_hold(&d->tun);
 	netio_esp_drain(fd, d->cfg.home_addr, mn_esp_one, &d->sec, &d->rcvbuf.esp);
+	tun_io_release(&d->tun);
 }
 
 static void mn_on_arp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -267,7 +284,7 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 	d->ifindex = netio_ifindex(cfg->interface);
 	if (d->ifindex < 0)
 		return -1;
-	d->tun_fd = netio_tun_open(cfg->tunnel_device);
+	d->tun_fd = tun_io_open(&d->tun, cfg->tunnel_device);
 	d->nl_fd = netio_nl_open(0);
 	d->nl_link_fd = netio_nl_open(RTMGRP_LINK);
 	if (d->tun_fd < 0 || d->nl_fd < 0 || d->nl_link_fd < 0 || mn_stack_setup(d, cfg) < 0)
@@ -276,6 +293,9 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 	d->udp_fd = netio_udp_open(cfg->home_addr, MIP_PORT);
 	d->cap = netio_cap_open(cfg->interface, MN_ADV_FILTER);
 	if (d->pkt_fd < 0 || d->udp_fd < 0 || d->cap == NULL)
+		return -1;
+	d->link_q = netio_txq_new(d->pkt_fd, NETIO_TXQ_PACKET, d->ifindex);
+	if (d->link_q == NULL)
 		return -1;
 	if (ev_io_add(d->loop, netio_cap_fd(d->cap), EPOLLIN, mn_on_cap, d) < 0 ||
 	    ev_io_add(d->loop, d->udp_fd, EPOLLIN, mn_on_udp, d) < 0 ||
@@ -293,6 +313,8 @@ static void mn_close(struct mn_daemon *d)
 {
 	ctl_server_close(d->ctl);
 	netio_cap_close(d->cap);
+	netio_txq_free(d->link_q);
+	d->link_q = NULL;
 	int fds[] = {d->pkt_fd, d->udp_fd,  d->tun_fd, d->nl_fd, d->nl_link_fd,
 		     d->ike_fd, d->natt_fd, d->esp_fd, d->arp_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

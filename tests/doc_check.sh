@@ -98,6 +98,7 @@ rendered() {
 cat >"$tmp/objects" <<'EOF'
 mipsa-ha counters HA_COUNTERS
 mipsa-ha rcvbuf_drops ha/ha_main.c:ha_ctl_rcvbuf
+mipsa-ha tun_counters TUN_IO_COUNTERS
 mipsa-fa counters FA_COUNTERS
 mipsa-fa rcvbuf_drops fa/fa_main.c:fa_ctl_rcvbuf
 mipsa-fa esp_counters IPSEC_EP_COUNTERS
@@ -106,6 +107,7 @@ mipsa-fa esp_cache_counters fa/fa_ipsec.c:fa_sec_ctl_cache
 mipsa-fa reuse_counters FA_REUSE_COUNTERS
 mipsa-mn counters MN_COUNTERS
 mipsa-mn rcvbuf_drops mn/mn_main.c:mn_ctl_rcvbuf
+mipsa-mn tun_counters TUN_IO_COUNTERS
 mipsa-mn esp_counters IPSEC_EP_COUNTERS
 mipsa-mn esp_counters MN_SEC_COUNTERS
 mipsa-dbs counters DBS_COUNTERS

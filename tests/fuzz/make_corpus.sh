@@ -42,6 +42,19 @@ bin "$dir/fuzz_pmtu/options" 0044 48000050 1c46 2000 4011 0000 0a000001 0a000002
 	8204aabb 07070400 00000001 01b201b2 0030 0000 52464320 37363821 52464320 37363821 \
 	52464320 37363821 52464320 37363821 52464320 37363821
 
+# fuzz_tun_gso: a virtio-net header (host order), then the packet: a TCP
+# super-packet of 40 payload bytes in 16-byte segments (the top bit of the
+# first byte asks the target to repair the IP header checksum); a UDP
+# datagram with a partial checksum; a plain packet.
+bin "$dir/fuzz_tun_gso/tso" 81 01 2800 1000 1400 1000 45000050 1c46 4000 4006 0000 \
+	0a000001 0a000002 1f900050 00000001 00000000 50180200 00000000 \
+	52464320 37363821 52464320 37363821 52464320 37363821 52464320 37363821 \
+	52464320 37363821
+bin "$dir/fuzz_tun_gso/partial_csum" 01 00 0000 0000 1400 0600 45000024 1c46 4000 4011 0a81 \
+	0a000001 0a000002 01b201b2 0010 1234 52464320 37363821
+bin "$dir/fuzz_tun_gso/plain" 00 00 0000 0000 0000 0000 45000024 1c46 4000 4011 0a81 \
+	0a000001 0a000002 01b201b2 0010 e3a9 52464320 37363821
+
 # Registration Request: all extensions; MN-HA signed with "mipsa-test-key-1"; fixed part only.
 req=0102012c0a0000050a000001c0a80101e800000012345678
 bin "$dir/fuzz_mip_request/all_exts" $req $nai c802aabb \
