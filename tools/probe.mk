@@ -10,5 +10,5 @@ EXTRA_DIST += \
 	tests/testbed/run-all.sh tests/testbed/helpers.sh tests/testbed/test_topology.sh \
 	tests/testbed/test_probe.sh tests/testbed/test_mip.sh tests/testbed/test_capture.sh \
 	tests/testbed/test_ipsec.sh tests/testbed/test_interop.sh tests/testbed/test_reuse.sh \
-	tests/testbed/test_reuse_hostile.sh
+	tests/testbed/test_reuse_hostile.sh tests/testbed/test_throughput.sh
 EXTRA_DIST += testbed/README.md
