@@ -12,20 +12,25 @@
 # MN only); --results DIR: default results/throughput-<UTC time>.
 #
 # Each system runs in a testbed of its own, all of them up at once:
+#   link         no daemon, no ESP: the MN's home address on its eth0 by
+#                hand, host routes across the access link (the hop's floor)
 #   off          plain Mobile IP, reverse tunnelling (mipsa-mn, -fa, -ha)
-#   mipsa-gcm    the same with IPsec on the access link, ESP AES-128-GCM-16
+#   mipsa-gcm    Mobile IP with IPsec on the access link, ESP AES-128-GCM-16
 #   mipsa-cbc    ESP AES-128-CBC + HMAC-SHA1-96
-#   charon-gcm   no mipsa daemon: charon in mn and in fa1, IKEv2 PSK,
-#                esp = aes128gcm16
+#   charon-gcm   no mipsa daemon: the link's addresses, and charon in mn and
+#                in fa1, IKEv2 PSK, esp = aes128gcm16
 #   charon-cbc   esp = aes128-sha1
 #   bare         a veth pair between two fresh namespaces: the ceiling
-# ESP goes in UDP 4500 everywhere: charon's kernel-libipsec does no other.
+# ESP goes in UDP 4500 everywhere: the kernel-libipsec of charon 5.9.8 does
+# no other (raw ESP came in 5.9.11).
 # The paths:
-#   hop   the MN's home address <-> fa1's care-of address: the access link,
-#         ESP-protected, and the FA's own stack (an FA delivers what comes
-#         out of a visitor's SA for its own addresses to its kernel)
+#   hop   the MN's home address <-> fa1's care-of address, both ways across
+#         the access link alone: mipsa-fa opens a visitor's ESP for its own
+#         addresses into its stack, and seals its stack's packets for the
+#         visitor (link, mipsa-*, charon-*; plain Mobile IP has no such
+#         path: the FA's packets to a visitor would go round by the HA)
 #   path  the MN's home address <-> the CN: FA, core, HA and back through
-#         the reverse tunnel (ESP on the access link only)
+#         the reverse tunnel, ESP on the access link only (off, mipsa-*)
 #   veth  bare only
 # The iperf3 client runs in the MN (bare: in one end), the server at the far
 # end; "up" is from the MN, "down" to it (-R).  TCP with MSS 1340 and UDP
@@ -34,8 +39,9 @@
 # the same segments.
 #
 # Writes DIR/runs.csv (a row per iperf3 run), DIR/summary.csv (median,
-# min, max over the rounds; ratios against off on the same path and, on
-# the hop, against charon with the same algorithm), DIR/throughput.png and
+# min, max over the rounds; ratios against no ESP on the same path, link
+# on the hop and off on the path, and, on the hop, against charon with the
+# same algorithm), DIR/throughput.png and
 # the table on stdout.  Daemon CPU: utime + stime of the system's daemons
 # (mn and fa1, on the path also ha; both charons) over the run, from /proc.
 # Figures are printed, never asserted.  Exit 1, with no table, when iperf3
@@ -92,14 +98,14 @@ results=$(cd "$results" && pwd)
 base=${TB_PREFIX:-tput$$}
 MSS=1340 UDP_LEN=1300 PSK=$(_tb_hexkey)
 
-systems=(off mipsa-gcm charon-gcm mipsa-cbc charon-cbc bare)
-rows=("veth bare" "hop off" "hop mipsa-gcm" "hop charon-gcm" "hop mipsa-cbc" "hop charon-cbc"
+systems=(link off mipsa-gcm charon-gcm mipsa-cbc charon-cbc bare)
+rows=("veth bare" "hop link" "hop mipsa-gcm" "hop charon-gcm" "hop mipsa-cbc" "hop charon-cbc"
 	"path off" "path mipsa-gcm" "path mipsa-cbc")
 tests=("tcp up" "tcp down")
 for rate in 100 500 1000; do tests+=("udp up $rate" "udp down $rate"); done
 if ((short)); then
-	systems=(off mipsa-gcm charon-gcm bare)
-	rows=("veth bare" "hop off" "hop mipsa-gcm" "hop charon-gcm" "path off" "path mipsa-gcm")
+	systems=(link off mipsa-gcm charon-gcm bare)
+	rows=("veth bare" "hop link" "hop mipsa-gcm" "hop charon-gcm" "path off" "path mipsa-gcm")
 	tests=("tcp up" "tcp down" "udp up 500")
 fi
 
@@ -111,12 +117,24 @@ use() {
 
 teardown_all() {
 	local s
-	for s in "${systems[@]}"; do
-		use "$s"
-		tb_down || true
-		rm -rf "$TB_RUN"
+	# a second signal must not cut the clean-up short
+	trap '' INT TERM HUP
+	# a testbed still being built would outlive its tb_down
+	for s in "${!setup[@]}"; do
+		kill -TERM "${setup[$s]}" 2>/dev/null || true
+		wait "${setup[$s]}" 2>/dev/null || true
 	done
+	# side by side: each tb_down takes seconds on a loaded machine
+	for s in "${systems[@]}"; do
+		(
+			use "$s"
+			tb_down || true
+			rm -rf "$TB_RUN"
+		) &
+	done
+	wait
 }
+declare -A setup=()
 tb_trap_cleanup teardown_all
 
 # wait_listen NODE ADDR: the iperf3 server in NODE listens on ADDR
@@ -144,7 +162,7 @@ mipsa_up() {
 	case $1 in
 	off) TB_IPSEC=0 ;;
 	mipsa-gcm) TB_ESP_PROPOSAL=aes128gcm16 want=aes-gcm-16 ;;
-	mipsa-cbc) TB_ESP_PROPOSAL=aes128-sha1 want=aes-cbc-hmac-sha1-96 ;;
+	mipsa-cbc) TB_ESP_PROPOSAL=aes128-sha1 want=aes-cbc/hmac-sha1-96 ;;
 	esac
 	tb_start_daemons
 	tb_wait_registered fa1 15 || die "$1: the MN did not register through fa1"
@@ -184,19 +202,29 @@ secrets { ike-1 { id-1 = $6
 CONF
 }
 
-# charon_up SYSTEM: the same end points as mipsa's hop, the MN's home
-# address and fa1's care-of address, protected by charon on the same link
-# between the same addresses (home address <-> fa1's alias); no mipsa daemon
-charon_up() {
-	local esp=aes128gcm16 want=AES_GCM_16 got mn fa
-	[[ $1 == charon-cbc ]] && esp=aes128-sha1 want=AES_CBC/HMAC_SHA1_96
+# link_up SYSTEM: a testbed with no daemon, the MN's home address on its
+# eth0 and host routes between it and fa1's alias on the access link; the
+# MN reaches fa1's care-of address through the alias unless told otherwise
+link_up() {
 	use "$1"
 	tb_up >/dev/null
 	mkdir -p "$TB_RUN"
-	mn=$(tb_ns mn) fa=$(tb_ns fa1)
-	ip -n "$mn" addr add "$TB_MN_HOME/32" dev eth0
-	ip -n "$mn" route add "$TB_ALIAS_A/32" dev eth0
-	ip -n "$fa" route add "$TB_MN_HOME/32" dev acc0
+	ip -n "$(tb_ns mn)" addr add "$TB_MN_HOME/32" dev eth0
+	ip -n "$(tb_ns mn)" route add "$TB_ALIAS_A/32" dev eth0
+	ip -n "$(tb_ns fa1)" route add "$TB_MN_HOME/32" dev acc0
+	[[ $1 != link ]] && return 0
+	ip -n "$(tb_ns mn)" route add "$TB_FA1_COA/32" via "$TB_ALIAS_A" dev eth0
+	tb_exec mn ping -c 1 -W 3 -q "$TB_FA1_COA" >/dev/null || die "link: MN -> fa1 unreachable"
+	serve fa1 "$TB_FA1_COA"
+}
+
+# charon_up SYSTEM: the link's testbed with the same end points, the MN's
+# home address and fa1's care-of address, reached only through charon's
+# tunnel between the home address and fa1's alias; no mipsa daemon
+charon_up() {
+	local esp=aes128gcm16 want=AES_GCM_16 got
+	[[ $1 == charon-cbc ]] && esp=aes128-sha1 want=AES_CBC/HMAC_SHA1_96
+	link_up "$1"
 	charon_conf "$TB_RUN/fa.conf" "$TB_ALIAS_A" "$TB_MN_HOME" "$TB_FA1_COA/32" "$TB_MN_HOME/32" \
 		fa.example mn.example "$esp"
 	charon_conf "$TB_RUN/mn.conf" "$TB_MN_HOME" "$TB_ALIAS_A" "$TB_MN_HOME/32" "$TB_FA1_COA/32" \
@@ -231,6 +259,7 @@ where() {
 	local r=$TB_RUN
 	case $1:$2 in
 	bare:*) echo "a 198.18.200.2" ;;
+	link:hop) echo "mn $TB_FA1_COA" ;;
 	charon-*:hop) echo "mn $TB_FA1_COA $r/charon-mn/pid $r/charon-fa/pid" ;;
 	*:hop) echo "mn $TB_FA1_COA $r/mn.pid $r/fa1.pid" ;;
 	*:path) echo "mn $TB_CN_ADDR $r/mn.pid $r/fa1.pid $r/ha.pid" ;;
@@ -296,7 +325,7 @@ run_one() {
 		| join(",")' "$out") || die "iperf3 $path $sys $test $dir: unreadable output $out"
 	row=${row/ESP/$((e1 - e0))}
 	[[ ${row%%,*} != 0 ]] || die "$path $sys $test $dir ${rate:+${rate}M }carried nothing: no table"
-	[[ $sys == off || $sys == bare ]] || ((e1 - e0 > 0)) ||
+	[[ $sys == off || $sys == bare || $sys == link ]] || ((e1 - e0 > 0)) ||
 		die "$path $sys $test $dir: no ESP packet counted on the MN: no table"
 	echo "$r,$path,$sys,$test,$dir,$rate,$row" >>"$runs"
 	printf '  round %s %-5s %-11s %s %-4s %5s %8.1f Mbit/s\n' "$r" "$path" "$sys" "$test" "$dir" \
@@ -306,12 +335,20 @@ run_one() {
 start=$SECONDS
 mkdir -p "$results/raw"
 echo "throughput: results in $results; testbeds $base-*"
+# The testbeds are independent (a prefix each): built side by side, which
+# halves the smoke run's time.
 for s in "${systems[@]}"; do
 	case $s in
 	bare) bare_up ;;
+	link) link_up link ;;
 	charon-*) charon_up "$s" ;;
 	*) mipsa_up "$s" ;;
-	esac
+	esac >"$results/setup-$s.log" 2>&1 &
+	setup[$s]=$!
+done
+for s in "${systems[@]}"; do
+	wait "${setup[$s]}" || die "$s could not be set up: $(tail -n 5 "$results/setup-$s.log")"
+	unset "setup[$s]"
 	echo "throughput: $s up"
 done
 
@@ -356,12 +393,13 @@ NR > 1 {
 	if ($13 != "") cg[k] = cg[k] " " $13
 }
 END {
-	print "path,system,test,dir,rate_mbit,mbit_median,mbit_min,mbit_max,n,retransmits_median,loss_pct_median,cpu_s_per_gbit_median,x_off,x_charon"
+	print "path,system,test,dir,rate_mbit,mbit_median,mbit_min,mbit_max,n,retransmits_median,loss_pct_median,cpu_s_per_gbit_median,x_plain,x_charon"
 	for (i = 1; i <= nk; i++) {
 		k = keys[i]; split(k, f, SUBSEP)
 		m = median(mb[k]); c = sorted(mb[k], a)
-		off = f[1] SUBSEP "off" SUBSEP f[3] SUBSEP f[4] SUBSEP f[5]
-		xo = (f[2] != "off" && (off in n)) ? ratio(m, median(mb[off])) : ""
+		# no ESP on the same path: the link alone on the hop, plain Mobile IP on the path
+		plain = f[1] SUBSEP (f[1] == "hop" ? "link" : "off") SUBSEP f[3] SUBSEP f[4] SUBSEP f[5]
+		xo = (f[2] ~ /^(mipsa|charon)-/ && (plain in n)) ? ratio(m, median(mb[plain])) : ""
 		xc = ""
 		if (f[1] == "hop" && f[2] ~ /^mipsa-/) {
 			ch = f[1] SUBSEP "charon-" substr(f[2], 7) SUBSEP f[3] SUBSEP f[4] SUBSEP f[5]
@@ -404,7 +442,7 @@ GP
 echo
 awk -F, 'NR == 1 {
 	printf "%-4s %-4s %5s  %-5s %-11s %26s %3s %6s %7s %9s %6s %8s\n", "test", "dir", "rate",
-	       "path", "system", "Mbit/s median (min-max)", "n", "retr", "loss %", "CPU s/Gb", "x off",
+	       "path", "system", "Mbit/s median (min-max)", "n", "retr", "loss %", "CPU s/Gb", "x plain",
 	       "x charon"
 	next
 }
@@ -414,9 +452,10 @@ $3 $4 $5 != last { if (NR > 2) print ""; last = $3 $4 $5 }
 	       $5 == "" ? "" : $5 "M", $1, $2, $6, $7, $8, $9, $10, $11, $12, $13, $14
 }' "$summary" | tee "$results/table.txt"
 echo
-echo "up: from the MN (bare: a -> b), down: to the MN; hop: MN <-> fa1's care-of address,"
-echo "path: MN <-> CN through fa1 and the HA; veth: two namespaces, no daemon (the ceiling)."
-echo "Mbit/s: received; retr: TCP retransmissions; loss: UDP; CPU s/Gb: the daemons' CPU"
-echo "seconds per Gbit received; x off: over ESP off on the same path; x charon: over charon"
-echo "with the same algorithm on the hop.  Medians of the rounds."
+echo "up: from the MN (bare: a -> b), down: to the MN; hop: MN <-> fa1's care-of address"
+echo "across the access link; path: MN <-> CN through fa1 and the HA (reverse tunnel); veth:"
+echo "two namespaces, no daemon (the ceiling).  link: the hop with no daemon; off: plain Mobile"
+echo "IP.  Mbit/s: received; retr: TCP retransmissions; loss: UDP; CPU s/Gb: the daemons' CPU"
+echo "seconds per Gbit received; x plain: over no ESP on the same path (link on the hop, off"
+echo "on the path); x charon: over charon with the same algorithm.  Medians of the rounds."
 echo "CSV: $runs, $summary; plot: $results/throughput.png; took $((SECONDS - start)) s"
