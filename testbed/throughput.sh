@@ -301,7 +301,16 @@ iperf() {
 	local node=$1 out=$2
 	shift 2
 	timeout $((secs + 30)) ip netns exec "$(tb_ns "$node")" iperf3 "$@" >"$out" 2>&1 &
-	wait $!
+	wait $! && jq -e '.error == null' "$out" >/dev/null 2>&1
+}
+
+# settle NODE ADDR: ADDR answers a ping from NODE within 60 s; prints the wait
+settle() {
+	local t0=$SECONDS
+	until tb_exec "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; do
+		((SECONDS - t0 < 60)) || return 1
+	done
+	echo "  $2 answers again after $((SECONDS - t0)) s"
 }
 
 iperf_error() {
@@ -322,10 +331,13 @@ run_one() {
 	out=$results/raw/$r-$path-$sys-$test-$dir${rate:+-$rate}.json
 	iperf "$node" "$out" "${args[@]}" || {
 		# iperf3's end-of-test exchange rides the path under test: after a
-		# UDP flood it sometimes never completes.  Once, the run is made
-		# again (the stalled output kept as .failed); twice ends the script.
+		# UDP flood it sometimes never completes (mipsa's path: the MN
+		# re-registers over and over for tens of seconds).  Once, the run
+		# is made again when the path answers again (the stalled output kept
+		# as .failed); twice ends the script.
 		mv "$out" "${out%.json}.failed.json"
 		echo "  retrying $path $sys $test $dir ${rate:+${rate}M}: $(iperf_error "${out%.json}.failed.json")"
+		settle "$node" "$addr" || die "$path $sys: $addr still unreachable 60 s after a failed run: no table"
 		attempts=2 c0=$(cpu_ticks "${pids[@]}") e0=$(esp_packets "$sys")
 		iperf "$node" "$out" "${args[@]}" ||
 			die "iperf3 $path $sys $test $dir ${rate:+${rate}M }failed twice: $(iperf_error "$out"): no table"
