@@ -474,15 +474,16 @@ GP
 # ---- the table ---------------------------------------------------------------
 echo
 awk -F, 'NR == 1 {
-	printf "%-4s %-4s %5s  %-5s %-11s %26s %3s %6s %7s %9s %6s %8s\n", "test", "dir", "rate",
+	printf "%-4s %-4s %5s  %-5s %-11s %26s %3s %7s %7s %9s %7s %8s\n", "test", "dir", "rate",
 	       "path", "system", "Mbit/s median (min-max)", "n", "retr", "loss %", "CPU s/Gb", "x plain",
 	       "x charon"
 	next
 }
+function f(v, d) { return v == "" ? "" : sprintf("%." d "f", v) }
 $3 $4 $5 != last { if (NR > 2) print ""; last = $3 $4 $5 }
 {
-	printf "%-4s %-4s %5s  %-5s %-11s %8.1f (%7.1f-%7.1f) %3s %6s %7s %9s %6s %8s\n", $3, $4,
-	       $5 == "" ? "" : $5 "M", $1, $2, $6, $7, $8, $9, $10, $11, $12, $13, $14
+	printf "%-4s %-4s %5s  %-5s %-11s %8.1f (%7.1f-%7.1f) %3s %7s %7s %9s %7s %8s\n", $3, $4,
+	       $5 == "" ? "" : $5 "M", $1, $2, $6, $7, $8, $9, $10, f($11, 1), f($12, 2), $13, $14
 }' "$summary" | tee "$results/table.txt"
 echo
 echo "up: from the MN (bare: a -> b), down: to the MN; hop: MN <-> fa1's care-of address"
