@@ -444,18 +444,19 @@ END {
 }' "$runs" | { IFS= read -r h; echo "$h"; sort -t, -k3,3 -k5,5n -k4,4r -k1,1 -s; } >"$summary"
 
 # ---- plot: TCP from and to the MN, a pair of bars per path and system -------
-# The bare veth, tens of times faster, would flatten the rest: it is named in
-# the title instead.
+# The bare veth and the link with no daemon, tens of times faster, would
+# flatten the rest: they are named in the title instead.
 for row in "${rows[@]}"; do
 	read -r path sys <<<"$row"
 	awk -F, -v p="$path" -v s="$sys" '$1 == p && $2 == s && $3 == "tcp" { v[$4] = $6 " " $7 " " $8 }
 		END { printf "\"%s\\n%s\" %s %s\n", p, s, v["up"], v["down"] }' "$summary"
-done | grep -v '^"veth' | awk '{ print NR, $0 }' >"$results/tcp.dat"
-ceiling=$(awk -F, '$1 == "veth" && $3 == "tcp" { printf "%s%.0f %s", s, $6, $4; s = ", " }' "$summary")
+done | grep -v -e '^"veth' -e '^"hop.nlink' | awk '{ print NR, $0 }' >"$results/tcp.dat"
+ceiling=$(awk -F, '($2 == "bare" || $2 == "link") && $3 == "tcp" {
+	printf "%s%s %.0f %s", s, $2, $6, $4; s = ", " }' "$summary")
 gnuplot <<GP 2>"$results/gnuplot.log" || die "gnuplot failed (see $results/gnuplot.log)"
 set terminal pngcairo size 1000,500 font ",10"
 set output "$results/throughput.png"
-set title "iperf3 TCP, median of $rounds round(s) of $secs s (min-max), systems interleaved\\nbare veth (not drawn): $ceiling Mbit/s"
+set title "iperf3 TCP, median of $rounds round(s) of $secs s (min-max), systems interleaved\\nnot drawn (Mbit/s): $ceiling"
 set ylabel "Mbit/s"
 set bmargin 4
 set yrange [0:*]
