@@ -9,4 +9,3 @@ tests_unit_test_pmtu_SOURCES = tests/unit/test_pmtu.c
 tests_unit_test_pmtu_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_pmtu_LDADD = $(TEST_LIBS)
 
-EXTRA_DIST += tests/testbed/test_tcp.sh

@@ -24,4 +24,3 @@ tools_mipsa_store_SOURCES = tools/mipsa-store.c
 tools_mipsa_store_LDADD = $(MIPSA_LIBS)
 
 # root-only, run by hand like the other testbed tests
-EXTRA_DIST += tests/testbed/test_dbs.sh
