@@ -85,7 +85,8 @@ void netio_txq_flush(struct netio_txq *q)
 {
 	unsigned done = 0;
 
-	/* A refused packet is logged and skipped, as a single send's failure was; the rest go on. */
+	/* A refused packet is logged and skipped, as a single send's failure was; the rest go on.
+	 */
 	while (done < q->n) {
 		int r = sendmmsg(q->fd, q->msg + done, q->n - done, 0);
 
@@ -103,8 +104,8 @@ void netio_txq_flush(struct netio_txq *q)
 }
 
 /* Queue pkt for the address in to (addrlen bytes); sent at once when not held. */
-static int netio_txq_put(struct netio_txq *q, const void *to, socklen_t addrlen,
-			 const uint8_t *pkt, size_t len)
+static int netio_txq_put(struct netio_txq *q, const void *to, socklen_t addrlen, const uint8_t *pkt,
+			 size_t len)
 {
 	unsigned i;
 
@@ -131,8 +132,10 @@ static int netio_txq_put(struct netio_txq *q, const void *to, socklen_t addrlen,
 	memcpy(q->data[i], pkt, len);
 	memcpy(&q->to[i], to, addrlen);
 	q->iov[i] = (struct iovec){.iov_base = q->data[i], .iov_len = len};
-	q->msg[i].msg_hdr = (struct msghdr){
-		.msg_name = &q->to[i], .msg_namelen = addrlen, .msg_iov = &q->iov[i], .msg_iovlen = 1};
+	q->msg[i].msg_hdr = (struct msghdr){.msg_name = &q->to[i],
+					    .msg_namelen = addrlen,
+					    .msg_iov = &q->iov[i],
+					    .msg_iovlen = 1};
 	if (q->n == NETIO_BATCH)
 		netio_txq_flush(q);
 	return 0;
@@ -161,7 +164,7 @@ int netio_txq_ip(struct netio_txq *q, const uint8_t *pkt, size_t len)
 
 	if (q->kind != NETIO_TXQ_RAW || len < IP4_HDR_LEN) {
 		log_rl_warn("%zu-byte IP packet on a %s queue", len,
-			   q->kind == NETIO_TXQ_RAW ? "raw" : "packet");
+			    q->kind == NETIO_TXQ_RAW ? "raw" : "packet");
 		return -1;
 	}
 	memcpy(&sin.sin_addr.s_addr, pkt + IP4_DST_OFF, sizeof(sin.sin_addr.s_addr));
@@ -225,7 +228,8 @@ int netio_rx_drain(int fd, netio_rx_cb cb, void *arg, uint64_t *dropped)
 	busy = true;
 	do {
 		for (unsigned i = 0; i < NETIO_BATCH; i++) {
-			b->iov[i] = (struct iovec){.iov_base = b->data[i], .iov_len = IP4_MAX_PACKET};
+			b->iov[i] =
+				(struct iovec){.iov_base = b->data[i], .iov_len = IP4_MAX_PACKET};
 			b->msg[i].msg_hdr = (struct msghdr){.msg_iov = &b->iov[i],
 							    .msg_iovlen = 1,
 							    .msg_control = b->cmsg[i].buf,

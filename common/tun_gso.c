@@ -13,16 +13,16 @@
 #define VNET_GSO_TCPV4    1
 #define VNET_GSO_ECN      0x80 /* with TCPV4: the CWR flag goes on the first segment only */
 
-#define TCP_HDR_MIN  20
-#define TCP_SEQ_OFF  4
-#define TCP_FLAG_OFF 13
-#define TCP_SUM_OFF  16
-#define TCP_FIN      0x01
-#define TCP_PSH      0x08
-#define TCP_CWR      0x80
-#define IP4_ID_OFF   4
-#define IP4_LEN_OFF  2
-#define IP4_SUM_OFF  10
+#define TCP_HDR_MIN   20
+#define TCP_SEQ_OFF   4
+#define TCP_FLAG_OFF  13
+#define TCP_SUM_OFF   16
+#define TCP_FIN       0x01
+#define TCP_PSH       0x08
+#define TCP_CWR       0x80
+#define IP4_ID_OFF    4
+#define IP4_LEN_OFF   2
+#define IP4_SUM_OFF   10
 #define IP4_PROTO_TCP 6
 
 const uint8_t tun_vnet_hdr_none[TUN_VNET_HDR_LEN] = {0};
@@ -110,7 +110,8 @@ enum tun_gso_err tun_gso_init(struct tun_gso *g, const uint8_t *frame, size_t le
 		return TUN_GSO_E_VNET;
 	}
 	if (flags & VNET_F_NEEDS_CSUM) {
-		/* The field and the data it covers lie inside the packet (no sum can wrap: 64 KiB). */
+		/* The field and the data it covers lie inside the packet (no sum can wrap: 64 KiB).
+		 */
 		if (g->csum_start >= g->len || g->csum_offset > g->len - g->csum_start ||
 		    g->len - g->csum_start - g->csum_offset < 2)
 			return TUN_GSO_E_VNET;
@@ -119,7 +120,8 @@ enum tun_gso_err tun_gso_init(struct tun_gso *g, const uint8_t *frame, size_t le
 	return TUN_GSO_OK;
 }
 
-/* One TCP segment of the super-packet: mss payload bytes (fewer for the last) behind its headers. */
+/* One TCP segment of the super-packet: mss payload bytes (fewer for the last) behind its headers.
+ */
 static int tun_gso_segment(struct tun_gso *g, struct buf *out)
 {
 	size_t iphl = (size_t)(g->pkt[0] & 0x0f) * 4, seglen = g->len - g->hdr_len - g->at;
@@ -134,7 +136,8 @@ static int tun_gso_segment(struct tun_gso *g, struct buf *out)
 		return -TUN_GSO_E_NOSPACE;
 	memcpy(p, g->pkt, g->hdr_len);
 	memcpy(p + g->hdr_len, g->pkt + g->hdr_len + g->at, seglen);
-	/* IP: this segment's length, the next Identification (as the kernel's TSO), a new checksum. */
+	/* IP: this segment's length, the next Identification (as the kernel's TSO), a new checksum.
+	 */
 	tun_put_be16(p + IP4_LEN_OFF, (uint16_t)(g->hdr_len + seglen));
 	tun_put_be16(p + IP4_ID_OFF, (uint16_t)(tun_get_be16(g->pkt + IP4_ID_OFF) + g->n));
 	tun_put_be16(p + IP4_SUM_OFF, 0);
@@ -149,7 +152,7 @@ static int tun_gso_segment(struct tun_gso *g, struct buf *out)
 	tcp[TCP_SEQ_OFF + 2] = (uint8_t)(seq >> 8);
 	tcp[TCP_SEQ_OFF + 3] = (uint8_t)seq;
 	if (!last)
-		tcp[TCP_FLAG_OFF] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		tcp[TCP_FLAG_OFF] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 	if (g->n > 0)
 		tcp[TCP_FLAG_OFF] &= (uint8_t)~TCP_CWR;
 	tun_put_be16(tcp + TCP_SUM_OFF, 0);
@@ -176,9 +179,11 @@ int tun_gso_next(struct tun_gso *g, struct buf *out)
 		return -TUN_GSO_E_NOSPACE;
 	memcpy(p, g->pkt, g->len);
 	if (g->csum) {
-		/* The field holds the pseudo-header sum; the sum over it all, complemented, is the checksum. */
+		/* The field holds the pseudo-header sum; the sum over it all, complemented, is the
+		 * checksum. */
 		sum = inet_cksum(p + g->csum_start, g->len - g->csum_start);
-		/* A computed 0 goes as all ones (RFC 768; the same value to TCP), as the kernel does. */
+		/* A computed 0 goes as all ones (RFC 768; the same value to TCP), as the kernel
+		 * does. */
 		tun_put_be16(p + g->csum_start + g->csum_offset, sum == 0 ? 0xffff : sum);
 	}
 	g->n++;
@@ -210,9 +215,8 @@ static bool tun_gro_candidate(const uint8_t *pkt, size_t len, size_t *hdr_len)
 	size_t thl;
 	uint32_t sum;
 
-	if (ip4_parse(pkt, len, &h, &pl) != IP4_OK || h.total_len != len ||
-	    h.hlen != IP4_HDR_LEN || h.proto != IP4_PROTO_TCP || (h.frag & IP4_DF) == 0 ||
-	    buf_left(&pl) < TCP_HDR_MIN)
+	if (ip4_parse(pkt, len, &h, &pl) != IP4_OK || h.total_len != len || h.hlen != IP4_HDR_LEN ||
+	    h.proto != IP4_PROTO_TCP || (h.frag & IP4_DF) == 0 || buf_left(&pl) < TCP_HDR_MIN)
 		return false;
 	thl = (size_t)(pkt[IP4_HDR_LEN + 12] >> 4) * 4;
 	if (thl < TCP_HDR_MIN || thl >= buf_left(&pl) ||
@@ -270,7 +274,8 @@ int tun_gro_add(struct tun_gro *g, const uint8_t *pkt, size_t len)
 	g->segs++;
 	g->next_seq += (uint32_t)plen;
 	if (psh)
-		s[IP4_HDR_LEN + TCP_FLAG_OFF] |= TCP_PSH; /* the kernel puts it on the last segment */
+		s[IP4_HDR_LEN + TCP_FLAG_OFF] |=
+			TCP_PSH; /* the kernel puts it on the last segment */
 	g->closed = psh || plen < g->mss;
 	return 1;
 }
@@ -297,7 +302,8 @@ const uint8_t *tun_gro_take(struct tun_gro *g, size_t *len)
 		tun_put_be16(p + IP4_SUM_OFF, 0);
 		tun_put_be16(p + IP4_SUM_OFF, inet_cksum(p, IP4_HDR_LEN));
 		/* A partial checksum, as the stack leaves one: the folded pseudo-header sum. */
-		sum = inet_cksum_add(0, p + 12, 8) + IP4_PROTO_TCP + (uint32_t)(g->len - IP4_HDR_LEN);
+		sum = inet_cksum_add(0, p + 12, 8) + IP4_PROTO_TCP +
+		      (uint32_t)(g->len - IP4_HDR_LEN);
 		tun_put_be16(p + IP4_HDR_LEN + TCP_SUM_OFF, (uint16_t)~inet_cksum_fold(sum));
 		v[0] = VNET_F_NEEDS_CSUM;
 		v[1] = VNET_GSO_TCPV4;

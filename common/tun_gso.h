@@ -30,12 +30,12 @@
 
 enum tun_gso_err {
 	TUN_GSO_OK = 0,
-	TUN_GSO_E_SHORT,       /* shorter than the virtio-net header and an IPv4 header */
-	TUN_GSO_E_VNET,        /* header flags, checksum place or GSO type we do not know */
-	TUN_GSO_E_IP,          /* not IPv4, or its header or total length does not fit */
-	TUN_GSO_E_TCP,         /* a GSO packet that is not a whole, unfragmented TCP segment */
-	TUN_GSO_E_SEGMENT,     /* gso_size 0, or a segment that would not fit 64 KiB */
-	TUN_GSO_E_NOSPACE,     /* the output buffer is too small */
+	TUN_GSO_E_SHORT,   /* shorter than the virtio-net header and an IPv4 header */
+	TUN_GSO_E_VNET,    /* header flags, checksum place or GSO type we do not know */
+	TUN_GSO_E_IP,      /* not IPv4, or its header or total length does not fit */
+	TUN_GSO_E_TCP,     /* a GSO packet that is not a whole, unfragmented TCP segment */
+	TUN_GSO_E_SEGMENT, /* gso_size 0, or a segment that would not fit 64 KiB */
+	TUN_GSO_E_NOSPACE, /* the output buffer is too small */
 	TUN_GSO_E_MAX
 };
 
@@ -67,7 +67,6 @@ int tun_gso_next(struct tun_gso *g, struct buf *out);
 /* The virtio-net header to write before a packet into the TUN: no GSO, checksum complete. */
 extern const uint8_t tun_vnet_hdr_none[TUN_VNET_HDR_LEN];
 
-
 /*
  * The other way: consecutive TCP segments of one flow, as they come out
  * of the tunnel, joined into one super-packet written to the TUN with a
@@ -80,12 +79,12 @@ extern const uint8_t tun_vnet_hdr_none[TUN_VNET_HDR_LEN];
  */
 struct tun_gro {
 	uint8_t frame[TUN_VNET_HDR_LEN + IP4_MAX_PACKET_GRO];
-	size_t len;      /* IPv4 bytes in frame after the header; 0: empty */
-	size_t hdr_len;  /* IP and TCP headers */
-	size_t mss;      /* the first segment's payload */
-	unsigned segs;   /* segments joined */
+	size_t len;     /* IPv4 bytes in frame after the header; 0: empty */
+	size_t hdr_len; /* IP and TCP headers */
+	size_t mss;     /* the first segment's payload */
+	unsigned segs;  /* segments joined */
 	uint32_t next_seq;
-	bool closed;     /* a short or PSH segment ended it */
+	bool closed; /* a short or PSH segment ended it */
 };
 
 void tun_gro_init(struct tun_gro *g);

@@ -36,7 +36,8 @@ struct fa_daemon {
 	int access_ifindex, tun_ifindex;
 	int pkt_fd, udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd;
 	int ike_fd, natt_fd, esp_fd, sax_fd;
-	/* Frames to visitors (pkt_fd) and tunnelled packets (raw_fd), batched while a socket drains. */
+	/* Frames to visitors (pkt_fd) and tunnelled packets (raw_fd), batched while a socket
+	 * drains. */
 	struct netio_txq *link_q, *tunnel_q;
 	size_t access_mtu; /* the access link's MTU: what one frame to a visitor carries */
 	bool rule_added;

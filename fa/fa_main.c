@@ -356,7 +356,8 @@ static int fa_routing_setup(struct fa_daemon *d)
 		return -1;
 	/* Not fatal: a shorter queue only drops sooner (and the kernel counts it). */
 	if (netio_if_set_txqlen(cfg->tunnel_device, FA_TUN_QLEN) < 0)
-		log_warn("%s: transmit queue of %d packets not set", cfg->tunnel_device, FA_TUN_QLEN);
+		log_warn("%s: transmit queue of %d packets not set", cfg->tunnel_device,
+			 FA_TUN_QLEN);
 	d->tun_ifindex = netio_ifindex(cfg->tunnel_device);
 	if (d->tun_ifindex < 0 ||
 	    netio_route(d->nl_fd, true, any, 0, d->tun_ifindex, cfg->route_table) < 0 ||

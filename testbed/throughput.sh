@@ -5,11 +5,12 @@
 # the systems interleaved round after round so that a slow spell of this
 # shared machine falls on all of them alike.  Root.
 #
-#   testbed/throughput.sh [--short] [-r ROUNDS] [-t SECONDS] [--results DIR]
+#   testbed/throughput.sh [--short] [-r ROUNDS] [-t SECONDS] [-u RATES] [--results DIR]
 #
-# -r rounds (default 3); -t seconds per iperf3 run (default 5); --short: a
-# smoke run (1 round of 1 s runs, no CBC rows, TCP and UDP 500M from the
-# MN only); --results DIR: default results/throughput-<UTC time>.
+# -r rounds (default 3); -t seconds per iperf3 run (default 5); -u the UDP
+# rates in Mbit/s, each both ways (default "100 500 1000"; "" for none);
+# --short: a smoke run (1 round of 1 s runs, no CBC rows, TCP and UDP 500M
+# from the MN only); --results DIR: default results/throughput-<UTC time>.
 #
 # Each system runs in a testbed of its own, all of them up at once:
 #   link         no daemon, no ESP: the MN's home address on its eth0 by
@@ -63,9 +64,9 @@ for t in jq gnuplot ip timeout; do
 	command -v "$t" >/dev/null || die "$t is not installed (scripts/deps)"
 done
 
-rounds=3 secs=5 short=0 results=""
+rounds=3 secs=5 short=0 results="" udp_rates="100 500 1000"
 usage() {
-	sed -n '8,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '8,13p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 64
 }
 while (($# > 0)); do
@@ -73,12 +74,13 @@ while (($# > 0)); do
 	--short) short=1 rounds=1 secs=1 ;;
 	-r) rounds=${2:-}; shift ;;
 	-t) secs=${2:-}; shift ;;
+	-u) udp_rates=${2-}; shift ;;
 	--results) results=${2:-}; shift ;;
 	*) usage ;;
 	esac
 	shift
 done
-[[ $rounds =~ ^[1-9][0-9]*$ && $secs =~ ^[1-9][0-9]*$ ]] || usage
+[[ $rounds =~ ^[1-9][0-9]*$ && $secs =~ ^[1-9][0-9]*$ && $udp_rates =~ ^[0-9\ ]*$ ]] || usage
 [[ $EUID -eq 0 ]] || die "run as root (network namespaces)"
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -103,7 +105,7 @@ systems=(link off mipsa-gcm charon-gcm mipsa-cbc charon-cbc bare)
 rows=("veth bare" "hop link" "hop mipsa-gcm" "hop charon-gcm" "hop mipsa-cbc" "hop charon-cbc"
 	"path off" "path mipsa-gcm" "path mipsa-cbc")
 tests=("tcp up" "tcp down")
-for rate in 100 500 1000; do tests+=("udp up $rate" "udp down $rate"); done
+for rate in $udp_rates; do tests+=("udp up $rate" "udp down $rate"); done
 if ((short)); then
 	systems=(link off mipsa-gcm charon-gcm bare)
 	rows=("veth bare" "hop link" "hop mipsa-gcm" "hop charon-gcm" "path off" "path mipsa-gcm")

@@ -68,7 +68,6 @@ static void fz_gro_add(const uint8_t *pkt, size_t len)
 	gro_payload += len - IP4_HDR_LEN - (size_t)(pkt[IP4_HDR_LEN + 12] >> 4) * 4;
 }
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tun_gso g;

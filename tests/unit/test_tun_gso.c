@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VNET_GSO_TCPV4 1
-#define VNET_GSO_UDP   3
-#define VNET_GSO_TCPV6 4
-#define VNET_GSO_ECN   0x80
+#define VNET_GSO_TCPV4    1
+#define VNET_GSO_UDP      3
+#define VNET_GSO_TCPV6    4
+#define VNET_GSO_ECN      0x80
 #define VNET_F_NEEDS_CSUM 1
 
 static uint8_t frame[TUN_VNET_HDR_LEN + IP4_MAX_PACKET];
@@ -119,9 +119,9 @@ static void check_tso(size_t thl, uint8_t flags, size_t plen, uint16_t mss, uint
 		dlen = slen - IP4_HDR_LEN - thl;
 		ck_assert_uint_eq(dlen, last ? plen - at : mss);
 		ck_assert_uint_eq(get32(t + 4), (uint32_t)(0xfffff000u + at));
-		ck_assert_uint_eq(t[13] & 0x09, last ? (flags & 0x09) : 0); /* FIN, PSH */
-		ck_assert_uint_eq(t[13] & 0x80, n == 0 ? (flags & 0x80) : 0);       /* CWR */
-		ck_assert_uint_eq(t[13] & 0x76, flags & 0x76);                      /* the rest */
+		ck_assert_uint_eq(t[13] & 0x09, last ? (flags & 0x09) : 0);   /* FIN, PSH */
+		ck_assert_uint_eq(t[13] & 0x80, n == 0 ? (flags & 0x80) : 0); /* CWR */
+		ck_assert_uint_eq(t[13] & 0x76, flags & 0x76);                /* the rest */
 		ck_assert_mem_eq(t + 20, frame + TUN_VNET_HDR_LEN + IP4_HDR_LEN + 20, thl - 20);
 		memcpy(joined + at, t + thl, dlen);
 		at += dlen;
@@ -136,11 +136,11 @@ static void check_tso(size_t thl, uint8_t flags, size_t plen, uint16_t mss, uint
 
 START_TEST(test_tso_segments)
 {
-	check_tso(20, 0x18, 4000, 1400, VNET_GSO_TCPV4);  /* PSH ACK: 1400, 1400, 1200 */
-	check_tso(32, 0x19, 4200, 1400, VNET_GSO_TCPV4);  /* options; FIN on the last only */
+	check_tso(20, 0x18, 4000, 1400, VNET_GSO_TCPV4); /* PSH ACK: 1400, 1400, 1200 */
+	check_tso(32, 0x19, 4200, 1400, VNET_GSO_TCPV4); /* options; FIN on the last only */
 	check_tso(20, 0x90, 2 * 1388, 1388, VNET_GSO_TCPV4 | VNET_GSO_ECN); /* CWR first only */
-	check_tso(20, 0x10, 100, 1400, VNET_GSO_TCPV4);   /* one segment */
-	check_tso(20, 0x10, 0, 1400, VNET_GSO_TCPV4);     /* no payload: the packet as it is */
+	check_tso(20, 0x10, 100, 1400, VNET_GSO_TCPV4);                     /* one segment */
+	check_tso(20, 0x10, 0, 1400, VNET_GSO_TCPV4); /* no payload: the packet as it is */
 }
 END_TEST
 
@@ -455,7 +455,8 @@ START_TEST(test_gro_not_following)
 	ck_assert_int_eq(tun_gro_add(&gro, segs[0], seglen[0]), 1);
 	cut(0x10, 1400, 1400);
 	memcpy(p, segs[0], seglen[0]);
-	memcpy(p + 4 + 20, "\xff\xff\xf3\xe8", 4); /* where the next would start: 0xfffff000 + 1000 */
+	memcpy(p + 4 + 20, "\xff\xff\xf3\xe8",
+	       4); /* where the next would start: 0xfffff000 + 1000 */
 	resum(p, seglen[0]);
 	ck_assert_int_eq(tun_gro_add(&gro, p, seglen[0]), 0);
 	n = cut(0x10, 1000 + 700 + 1000, 1000);
