@@ -7,6 +7,7 @@
 #include "fa_sec.h"
 #include "ipsec_conf.h"
 #include "store.h"
+#include "tun_io.h"
 
 struct ctl_server;
 struct netio_cap;
@@ -39,6 +40,9 @@ struct fa_daemon {
 	/* Frames to visitors (pkt_fd) and tunnelled packets (raw_fd), batched while a socket
 	 * drains. */
 	struct netio_txq *link_q, *tunnel_q;
+	/* tun_fd: the stack's TCP super-packets cut on the way in, opened segments joined on the
+	 * way out (tun_io.h) */
+	struct tun_io tun;
 	size_t access_mtu; /* the access link's MTU: what one frame to a visitor carries */
 	bool rule_added;
 	struct ipsec_conf ic;

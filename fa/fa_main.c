@@ -58,8 +58,7 @@ static void fa_out_stack(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct fa_daemon *d = arg;
 
-	if (write(d->tun_fd, pkt, len) < 0)
-		log_rl_warn("write to %s: %s", d->fa.cfg.tunnel_device, strerror(errno));
+	tun_io_write(&d->tun, pkt, len);
 }
 
 static void fa_out_route(void *arg, struct in_addr addr, bool add)
@@ -101,12 +100,14 @@ static void fa_hold(struct fa_daemon *d)
 {
 	netio_txq_hold(d->link_q);
 	netio_txq_hold(d->tunnel_q);
+	tun_io_hold(&d->tun);
 }
 
 static void fa_release(struct fa_daemon *d)
 {
 	netio_txq_release(d->link_q);
 	netio_txq_release(d->tunnel_q);
+	tun_io_release(&d->tun);
 }
 
 static void fa_out_forward(void *arg, const uint8_t *pkt, size_t len)
@@ -153,16 +154,21 @@ static void fa_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* A packet from the stack (a segment, if it came as a super-packet). */
+static void fa_tun_one(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fa_daemon *d = arg;
+
+	if (fa_sec_from_stack(&d->sec, pkt, len) == 0)
+		fa_from_visitor(&d->fa, pkt, len);
+}
+
 static void fa_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct fa_daemon *d = arg;
-	uint8_t pkt[IP4_MAX_PACKET];
-	ssize_t n;
 
 	fa_hold(d);
-	while ((n = read(fd, pkt, sizeof(pkt) - IP4_HDR_LEN)) > 0)
-		if (fa_sec_from_stack(&d->sec, pkt, (size_t)n) == 0)
-			fa_from_visitor(&d->fa, pkt, (size_t)n);
+	tun_io_drain(&d->tun, fa_tun_one, d);
 	fa_release(d);
 }
 
@@ -210,6 +216,7 @@ static void fa_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	ctl_u64(o, "capture", d->cap != NULL ? netio_cap_drops(d->cap) : 0);
 	ctl_u64(o, "store", d->store != NULL ? store_client_counters(d->store)->rcvbuf_drops : 0);
 	ctl_obj_end(o);
+	tun_io_ctl(&d->tun, o);
 }
 
 static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
@@ -385,7 +392,7 @@ static int fa_open(struct fa_daemon *d)
 	d->access_mtu = (size_t)mtu;
 	d->pkt_fd = netio_pkt_open(d->access_ifindex);
 	d->udp_fd = netio_udp_open(any, MIP_PORT);
-	d->tun_fd = netio_tun_open(cfg->tunnel_device);
+	d->tun_fd = tun_io_open(&d->tun, cfg->tunnel_device);
 	d->ipip_fd = netio_raw_recv_open(IP4_PROTO_IPIP);
 	d->raw_fd = netio_raw_send_open();
 	d->nl_fd = netio_nl_open(0);

@@ -101,6 +101,7 @@ mipsa-ha rcvbuf_drops ha/ha_main.c:ha_ctl_rcvbuf
 mipsa-ha tun_counters TUN_IO_COUNTERS
 mipsa-fa counters FA_COUNTERS
 mipsa-fa rcvbuf_drops fa/fa_main.c:fa_ctl_rcvbuf
+mipsa-fa tun_counters TUN_IO_COUNTERS
 mipsa-fa esp_counters IPSEC_EP_COUNTERS
 mipsa-fa esp_counters FA_SEC_COUNTERS
 mipsa-fa esp_cache_counters fa/fa_ipsec.c:fa_sec_ctl_cache
