@@ -402,29 +402,14 @@ done
 
 # ---- summary: one row per path, system, test, direction, rate ----------------
 summary=$results/summary.csv
-awk -F, -v order="${rows[*]}" '
-function sorted(list, a,   n, i, j, v) { # mawk has no asort
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++) {
-		v = a[i] + 0
-		for (j = i - 1; j >= 1 && a[j] + 0 > v; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = v
-	}
-	return n
-}
-function median(list,   a, n) {
-	if (list == "") return ""
-	n = sorted(list, a)
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -F, -v order="${rows[*]}" "$(<"$top/tools/stats.awk")"'
 function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "" }
 NR > 1 {
 	k = $2 SUBSEP $3 SUBSEP $4 SUBSEP $5 SUBSEP $6
 	if (!(k in n)) keys[++nk] = k
 	n[k]++; mb[k] = mb[k] " " $7
 	if ($9 != "") re[k] = re[k] " " $9
-	if ($10 != "") lo[k] = lo[k] " " $10
+	if ($10 != "") loss[k] = loss[k] " " $10
 	if ($13 != "") cg[k] = cg[k] " " $13
 }
 END {
@@ -441,7 +426,7 @@ END {
 			if (ch in n) xc = ratio(m, median(mb[ch]))
 		}
 		printf "%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%s\n", f[1], f[2], f[3], f[4], f[5], m,
-		       a[1], a[c], n[k], median(re[k]), median(lo[k]), median(cg[k]), xo, xc
+		       a[1], a[c], n[k], median(re[k]), median(loss[k]), median(cg[k]), xo, xc
 	}
 }' "$runs" | { IFS= read -r h; echo "$h"; sort -t, -k3,3 -k5,5n -k4,4r -k1,1 -s; } >"$summary"
 

@@ -207,24 +207,7 @@ done
 
 # One row per system: medians over the rounds (and the range of transfers/s).
 summary=$results/summary.csv
-awk -F, -v order="${systems[*]}" '
-# mawk has no asort: split and insertion-sort the few values of one system.
-function sorted(list, a,   n, i, j, v) {
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++) {
-		v = a[i] + 0
-		for (j = i - 1; j >= 1 && a[j] + 0 > v; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = v
-	}
-	return n
-}
-function median(list,   a, n) {
-	n = sorted(list, a)
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-function lo(list,   a) { sorted(list, a); return a[1] }
-function hi(list,   a) { return a[sorted(list, a)] }
+awk -F, -v order="${systems[*]}" "$(<"$top/tools/stats.awk")"'
 NR > 1 {
 	rate[$2] = rate[$2] " " $8; p50[$2] = p50[$2] " " $9; p99[$2] = p99[$2] " " $10
 	cpu[$2] = cpu[$2] " " $13; core[$2] = core[$2] " " $14

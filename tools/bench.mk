@@ -29,7 +29,7 @@ EXTRA_DIST += tools/bench.h
 noinst_PROGRAMS += tools/bench_store
 tools_bench_store_SOURCES = tools/bench_store.c
 tools_bench_store_LDADD = $(MIPSA_LIBS)
-EXTRA_DIST += tools/bench_record.h tools/tool_files.h tools/bench-store.sh
+EXTRA_DIST += tools/bench_record.h tools/tool_files.h tools/bench-store.sh tools/stats.awk
 
 # IKE responder rate: N identities (own home address, ID and PSK each) bring
 # up Main Mode + Quick Mode with a responder, C at a time, each a mipsa IKE

@@ -336,23 +336,7 @@ done
 ns_del
 
 summary=$results/summary.csv
-awk -F, '
-function sorted(list, a,   k, i, j, v) {
-	k = split(list, a, " ")
-	for (i = 2; i <= k; i++) {
-		v = a[i] + 0
-		for (j = i - 1; j >= 1 && a[j] + 0 > v; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = v
-	}
-	return k
-}
-function median(list,   a, k) {
-	k = sorted(list, a)
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
-function lo(list,   a) { sorted(list, a); return a[1] }
-function hi(list,   a) { return a[sorted(list, a)] }
+awk -F, "$(<"$top/tools/stats.awk")"'
 NR > 1 {
 	k = $2 "," $3
 	rate[k] = rate[k] " " $8; cpu[k] = cpu[k] " " $9; rss[k] = rss[k] " " $10

@@ -10,6 +10,7 @@
 #   skip REASON...        exit 77 (exit 1 under CI), saying REASON
 #   need_root             skip unless root (the testbed makes namespaces)
 #   need_cmd CMD [HINT]   skip unless CMD is on the PATH
+#   need_charon           skip unless strongSwan (charon, swanctl) is installed
 
 tb_ci() {
 	case ${CI:-} in
@@ -35,4 +36,10 @@ need_root() {
 
 need_cmd() {
 	command -v "$1" >/dev/null || skip "$1 missing${2:+ ($2)}"
+}
+
+# strongSwan as a peer: charon (not on PATH) and swanctl to drive it
+need_charon() {
+	need_cmd swanctl "strongSwan: scripts/deps"
+	[[ -x /usr/lib/ipsec/charon ]] || skip "/usr/lib/ipsec/charon missing (strongSwan: scripts/deps)"
 }

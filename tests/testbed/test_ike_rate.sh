@@ -12,9 +12,8 @@ top=$(cd "$here/../.." && pwd)
 # shellcheck source=require.sh
 source "$here/require.sh"
 need_root
-need_cmd swanctl "strongSwan: scripts/deps"
+need_charon
 need_cmd jq
-[[ -x /usr/lib/ipsec/charon ]] || skip "/usr/lib/ipsec/charon missing (strongSwan: scripts/deps)"
 export TB_PREFIX=${TB_PREFIX:-ir$$}
 
 fail() {

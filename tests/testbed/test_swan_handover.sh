@@ -19,8 +19,7 @@ top=$(cd "$here/../.." && pwd)
 # shellcheck source=require.sh
 source "$here/require.sh"
 need_root
-need_cmd swanctl "strongSwan: scripts/deps"
-[[ -x /usr/lib/ipsec/charon ]] || skip "/usr/lib/ipsec/charon missing (strongSwan: scripts/deps)"
+need_charon
 need_cmd tshark "scripts/deps"
 export TB_PREFIX=${TB_PREFIX:-sh$$}
 source "$top/testbed/lib.sh"
