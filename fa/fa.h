@@ -76,6 +76,20 @@ struct fa_pending {
 	uint16_t lifetime; /* requested */
 	uint8_t flags;
 	uint64_t expires_ms;
+	uint64_t received_us; /* when the request came in (fa_ops.now_us; 0: no clock) */
+};
+
+/*
+ * How the SAs of a registration's node came to be here, as the SA reuse
+ * module noted them (fa_note_handover) for the registration's log line.
+ * All zero: nobody asked to reuse anything.
+ */
+struct fa_ho_note {
+	const char *reuse;   /* "full", "partial", "refused" */
+	const char *sas;     /* "previous-fa", "store", "own", "negotiation" */
+	struct in_addr prev; /* the previous FA the node named */
+	uint64_t xfer_us;    /* request in .. the transfer's outcome */
+	uint64_t held_us;    /* the home agent's reply waited this long for it */
 };
 
 struct fa_visitor {
@@ -93,6 +107,7 @@ struct fa_visitor {
 	/* The Identification of the last registration the home agent accepted (SA reuse). */
 	uint64_t accepted_id;
 	struct fa_pending pending;
+	struct fa_ho_note ho;
 	uint64_t delivered_packets, reverse_packets;
 };
 
@@ -146,6 +161,8 @@ struct fa_ops {
 	 * registration with a reverse tunnel); 0: not known, nothing is checked.
 	 */
 	size_t (*path_mtu)(void *arg, struct in_addr dst);
+	/* Optional: a monotonic clock in microseconds, for the registration's log line. */
+	uint64_t (*now_us)(void *arg);
 	void *arg;
 };
 
@@ -217,6 +234,8 @@ void fa_from_esp(struct fa *fa, const uint8_t mac[6], const struct ip4_pkt *p, u
 void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len, uint64_t now_ms);
 /* A reply a reply_filter held: finish (MN-FA) and send it to the registered visitor. */
 void fa_send_reply(struct fa *fa, struct in_addr home_addr, uint8_t *msg, size_t len, size_t cap);
+/* What the SA reuse module did for a pending registration, logged with its reply. */
+void fa_note_handover(struct fa *fa, struct in_addr home_addr, const struct fa_ho_note *n);
 /* Send an agent advertisement now. */
 void fa_advertise(struct fa *fa);
 /* Expire visitors and pending registrations. */

@@ -437,6 +437,13 @@ static void fa_close(struct fa_daemon *d)
 /* The fa group: what fa_config_load reads, the ipsec group and the domain group. */
 static const struct conf_names fa_group_names[] = {
 	{"ipsec", ipsec_conf_names}, {"domain", fa_domain_names}, {NULL, fa_conf_names}};
+static uint64_t fa_clock_us(void *arg)
+{
+	struct fa_daemon *d = arg;
+
+	return ev_loop_now_us(d->loop);
+}
+
 static const struct conf_names fa_root_names[] = {{"fa", fa_group_names}, {NULL, NULL}};
 
 int main(int argc, char **argv)
@@ -457,6 +464,7 @@ int main(int argc, char **argv)
 			     .to_tunnel = fa_out_tunnel,
 			     .to_forward = fa_out_forward,
 			     .path_mtu = fa_path_mtu,
+			     .now_us = fa_clock_us,
 			     .arg = &d};
 	struct fa_config cfg;
 	struct conf c;

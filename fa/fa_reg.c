@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mip_adv.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +179,11 @@ static struct fa_visitor *fa_visitor_get(struct fa *fa, struct in_addr home_addr
 	return v;
 }
 
+static uint64_t fa_now_us(const struct fa *fa)
+{
+	return fa->ops.now_us != NULL ? fa->ops.now_us(fa->ops.arg) : 0;
+}
+
 /*
  * Relay to the home agent: the request up to the end of the MN-HA
  * extension (what follows is for us, RFC 5944 3.7.2.2), then FA-HA where we
@@ -240,7 +246,9 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 					 .mn_port = sport,
 					 .lifetime = rq.lifetime,
 					 .flags = rq.flags,
-					 .expires_ms = now_ms + fa->cfg.pending_timeout_ms};
+					 .expires_ms = now_ms + fa->cfg.pending_timeout_ms,
+					 .received_us = fa_now_us(fa)};
+	v->ho = (struct fa_ho_note){0};
 	memcpy(v->pending.mac, mac, 6);
 	if (rq.ext.nai_len > 0) {
 		memcpy(v->nai, rq.ext.nai, rq.ext.nai_len);
@@ -387,8 +395,40 @@ static void fa_apply_reply(struct fa *fa, struct fa_visitor *v, const struct mip
 				: 0;
 	v->lifetime = rp->lifetime < p->lifetime ? rp->lifetime : p->lifetime;
 	v->expires_ms = now_ms + (uint64_t)v->lifetime * 1000;
-	log_info("visitor %s registered with %s, lifetime %u%s", IP4_STR(v->home_addr),
-		 IP4_STR(v->home_agent), v->lifetime, v->reverse_tunnel ? ", reverse tunnel" : "");
+}
+
+void fa_note_handover(struct fa *fa, struct in_addr home, const struct fa_ho_note *n)
+{
+	struct fa_visitor *v = fa_find_visitor(fa, home);
+
+	if (v != NULL)
+		v->ho = *n;
+}
+
+/*
+ * One line per accepted registration, as it goes to the node, in key=value
+ * fields an operator can grep: the node, its home agent, where its SAs came
+ * from (sas=negotiation: the node negotiates or has negotiated them with
+ * us; none: no IPsec) and how long the registration took here, request in
+ * to reply out (time_us), of which the reply waited for the SAs held_us.
+ */
+static void fa_log_registration(struct fa *fa, struct fa_visitor *v)
+{
+	const struct fa_ho_note *n = &v->ho;
+	bool ipsec = fa->guard.secured != NULL && fa->guard.secured(fa->guard.arg, v->home_addr);
+	uint64_t now = fa_now_us(fa), in = v->pending.received_us;
+	char prev[INET_ADDRSTRLEN] = "-";
+
+	if (n->prev.s_addr != 0)
+		inet_ntop(AF_INET, &n->prev, prev, sizeof(prev));
+	log_info("registration node=%s ha=%s lifetime=%u tunnel=%s reuse=%s sas=%s prev=%s "
+		 "time_us=%llu xfer_us=%llu held_us=%llu",
+		 IP4_STR(v->home_addr), IP4_STR(v->home_agent), v->lifetime,
+		 v->reverse_tunnel ? "reverse" : "forward", n->reuse != NULL ? n->reuse : "-",
+		 n->sas != NULL ? n->sas : ipsec ? "negotiation" : "none", prev,
+		 (unsigned long long)(in != 0 && now >= in ? now - in : 0),
+		 (unsigned long long)n->xfer_us, (unsigned long long)n->held_us);
+	v->ho = (struct fa_ho_note){0};
 }
 
 /* Append MN-FA where we share a key with the node (it covers all before it) and send. */
@@ -411,6 +451,7 @@ void fa_send_reply(struct fa *fa, struct in_addr home, uint8_t *msg, size_t len,
 	if (v == NULL || !v->active)
 		return;
 	fa_finish_reply(fa, home, v->mac, fa->cfg.alias, v->mn_port, msg, len, cap);
+	fa_log_registration(fa, v);
 }
 
 /* The FA rejects a reply: tell the node, and forget a visitor that has nothing left. */
@@ -483,6 +524,8 @@ void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t le
 	    v->active)
 		return;
 	fa_finish_reply(fa, v->home_addr, p.mac, p.dst, p.mn_port, out, olen, sizeof(out));
+	if (v->active && mip_code_accepted(rp.code))
+		fa_log_registration(fa, v);
 	if (!v->active)
 		fa_visitor_free(fa, v, mip_code_accepted(rp.code) ? "deregistered" : "denied");
 }

@@ -78,6 +78,7 @@ struct fa_xfer {
 	uint8_t reply[FA_REPLY_MAX];
 	size_t reply_len;
 	uint64_t started_us;
+	uint64_t held_at_us; /* the home agent's reply came in first, then */
 	struct ev_timer timer;
 };
 
@@ -564,10 +565,28 @@ static void fa_xfer_stored(struct fa_xfer *x, bool kept)
 	fa_xfer_settled(x);
 }
 
+/* For the registration's log line: where the SAs came from, and what waited for them. */
+static void fa_xfer_note(struct fa_xfer *x, uint8_t status, uint64_t now_us)
+{
+	struct fa_ho_note n = {.prev = x->req.prev_coa,
+			       .xfer_us = now_us - x->started_us,
+			       .held_us = x->reply_held ? now_us - x->held_at_us : 0};
+
+	n.reuse = status == MIP_REUSE_FULL      ? "full"
+		  : status == MIP_REUSE_PARTIAL ? "partial"
+						: "refused";
+	n.sas = status == MIP_REUSE_REFUSED ? "negotiation"
+		: x->own                    ? "own"
+		: x->state == FA_XF_STORE   ? "store"
+					    : "previous-fa";
+	fa_note_handover(x->s->fa, x->home, &n);
+}
+
 static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, const char *why)
 {
 	struct fa_sec *s = x->s;
 
+	fa_xfer_note(x, status, ev_loop_now_us(s->loop));
 	x->state = FA_XF_DONE;
 	x->status = status;
 	x->reason = reason;
@@ -914,6 +933,7 @@ static int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, s
 	memcpy(x->reply, msg, *len);
 	x->reply_len = *len;
 	x->reply_held = true;
+	x->held_at_us = ev_loop_now_us(s->loop);
 	return 1;
 }
 

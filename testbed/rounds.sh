@@ -22,7 +22,11 @@
 #   round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms
 # (gap: last datagram before the link move .. first after it; move: the
 # testbed's own link move; resume: link back up .. first datagram through
-# the new FA, CN -> MN), DIR/ike.csv (round,mode,ike_messages_per_move: for
+# the new FA, CN -> MN), DIR/registration.csv, one row per registration at
+# an FA during the hand-overs, from the FAs' logs:
+#   round,mode,fa,reuse,sas,time_us,xfer_us,held_us
+# (time: request in .. reply out at that FA; held: of that, the home agent's
+# reply waiting for the node's SAs), DIR/ike.csv (round,mode,ike_messages_per_move: for
 # swan, the IKE packets the MN's charon sent and received) and
 # the probes' JSON under DIR/json/.  Prints figures, asserts nothing about
 # them; exit 1 when a round cannot be measured.
@@ -36,7 +40,7 @@ while getopts "n:k:o:m:h" opt; do
 	o) OUT=$OPTARG ;;
 	m) MODES=$OPTARG ;;
 	*)
-		sed -n '2,28p' "$0"
+		sed -n '2,32p' "$0"
 		exit 64
 		;;
 	esac
@@ -83,6 +87,8 @@ mkdir -p "$OUT/json"
 csv=$OUT/handover.csv ike=$OUT/ike.csv
 echo "round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms" >"$csv"
 echo "round,mode,ike_messages_per_move" >"$ike"
+reg=$OUT/registration.csv
+echo "round,mode,fa,reuse,sas,time_us,xfer_us,held_us" >"$reg"
 
 # tb_down undoes all this script sets up but the swan hook's reader, outside the namespaces
 tb_trap_cleanup tb_swan_stop
@@ -92,6 +98,26 @@ tb_up >/dev/null
 ike_messages() {
 	tb_ctl mn --json sas 2>/dev/null |
 		jq -r 'if .ipsec then .ike_counters.rx_messages + .ike_counters.tx_messages else 0 end'
+}
+
+# registrations ROUND MODE: the FAs' registration lines (fa_log_registration) of
+# the round (every daemon start begins new logs), in time order, without the
+# first one (the node's arrival at fa1 before the hand-overs), as CSV rows:
+# what the registration cost each FA itself, request in to reply out, away
+# from the probes' and the link's noise
+registrations() {
+	local r=$1 mode=$2 fa
+	for fa in fa1 fa2; do
+		[[ -f $TB_RUN/$fa.log ]] || continue
+		grep ' registration node=' "$TB_RUN/$fa.log" | sed "s/^/$fa /" || true
+	done | sort -s -k2,2 | tail -n +2 | awk -v r="$r" -v m="$mode" '{
+		delete f
+		for (i = 3; i <= NF; i++)
+			if (split($i, kv, "=") == 2)
+				f[kv[1]] = kv[2]
+		printf "%s,%s,%s,%s,%s,%s,%s,%s\n", r, m, $1, f["reuse"], f["sas"], f["time_us"],
+			f["xfer_us"], f["held_us"]
+	}' >>"$reg"
 }
 
 # one_round ROUND MODE K: daemons in MODE, K hand-overs, rows appended
@@ -120,6 +146,7 @@ one_round() {
 		after=$(ike_messages)
 		tb_stop_daemons
 	fi
+	[[ $mode == swan* ]] || registrations "$r" "$mode"
 	# the link may be at either FA now; every round starts at fa1
 	[[ $(tb_where) == fa1 ]] || tb_move fa1 >/dev/null
 	cp "$TB_RUN/$name".*.json "$TB_RUN/$name.moves" "$OUT/json/"

@@ -122,6 +122,10 @@ capture_stop fa1 "$TB_RUN/fa1.pcapng" "${cap_pids[0]}"
 capture_stop fa2 "$TB_RUN/fa2.pcapng" "${cap_pids[1]}"
 counters fa2 reuse_full=2
 counters fa1 reuse_full=1
+# one registration line per hand-over, saying where the SAs came from
+n=$(grep -c "registration node=$TB_MN_HOME .* reuse=full sas=previous-fa prev=$TB_FA1_COA " \
+	"$TB_RUN/fa2.log") || true
+[[ $n -eq 2 ]] || fail "fa2 logged $n full-reuse registrations from fa1, expected 2"
 
 # every (SPI, sequence number) the FAs sent to the MN, from both access links
 fields() {
@@ -188,6 +192,12 @@ grep -q "falls back to negotiation: the previous FA did not answer in time" "$TB
 # the fallback came within the configured time: the log gives the transfer's duration
 us=$(grep -o 'refused: negotiation follows ([^,]*, [0-9]* us)' "$TB_RUN/fa2.log" | grep -o '[0-9]* us' | tr -dc 0-9)
 [[ -n $us && $us -lt 400000 ]] || fail "fallback after ${us:-?} us, transfer_timeout_ms is 200"
+# the registration's line: negotiation, and the home agent's reply waited for the timeout
+line=$(grep " registration node=$TB_MN_HOME .* prev=$TB_FA1_COA " "$TB_RUN/fa2.log" | tail -1)
+[[ $line == *" reuse=refused sas=negotiation "* ]] || fail "fa2's registration line: $line"
+held=${line##* held_us=} total=${line##* time_us=} total=${total%% *}
+[[ $held -gt 0 && $total -ge 200000 && $total -ge $held ]] ||
+	fail "fa2 held the reply ${held} us of ${total} us, the transfer timed out after 200 ms"
 tb_down
 
 export TB_TECHNIQUE=both
@@ -213,8 +223,15 @@ rcli() {
 	tb_exec dbs redis-cli --no-auth-warning -h "$TB_DBS_ADDR" --user admin --pass "$pass" "$@"
 }
 [[ $(rcli EXISTS "mipsa:sa:$TB_MN_NAI") == 1 ]] || fail "fa1 kept no record in Redis"
+# fa1 stopped: no later copy of its own may undo the change (the new FA reads
+# the store only); a byte that happened to be X already becomes Y
+kill -STOP "$(cat "$TB_RUN/fa1.pid")"
+was=$(rcli GETRANGE "mipsa:sa:$TB_MN_NAI" 120 120)
 rcli SETRANGE "mipsa:sa:$TB_MN_NAI" 120 X >/dev/null
+[[ $(rcli GETRANGE "mipsa:sa:$TB_MN_NAI" 120 120) != "$was" ]] ||
+	rcli SETRANGE "mipsa:sa:$TB_MN_NAI" 120 Y >/dev/null
 fallback_move
+kill -CONT "$(cat "$TB_RUN/fa1.pid")"
 jqa fa2 sas '.reuse_counters.fallback_bad_record == 1 and .reuse_counters.reuse_refused == 1'
 has_sas fa2
 tb_down
