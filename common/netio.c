@@ -808,25 +808,45 @@ int netio_rule_iif(int nlfd, bool add, const char *iifname, uint32_t table, uint
 	return 0;
 }
 
-int netio_nl_link_event(int nlfd, int ifindex)
+static void netio_link_msg(const struct nlmsghdr *nh, int ifindex, struct netio_link_ev *ev)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	bool up;
+
+	if ((nh->nlmsg_type != RTM_NEWLINK && nh->nlmsg_type != RTM_DELLINK) ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_index != ifindex)
+		return;
+	up = nh->nlmsg_type == RTM_NEWLINK &&
+	     (ifi->ifi_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	ev->seen = true;
+	ev->was_down = ev->was_down || !up;
+	ev->up = up;
+}
+
+int netio_nl_link_events(int nlfd, int ifindex, struct netio_link_ev *ev)
 {
 	char buf[8192];
-	int state = -2;
 	ssize_t n;
 
-	while ((n = recv(nlfd, buf, sizeof(buf), 0)) > 0) {
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (size_t)n);
-		     nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_type != RTM_NEWLINK && nh->nlmsg_type != RTM_DELLINK)
-				continue;
-			struct ifinfomsg *ifi = NLMSG_DATA(nh);
-			if (ifi->ifi_index != ifindex)
-				continue;
-			state = nh->nlmsg_type == RTM_NEWLINK &&
-				(ifi->ifi_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	*ev = (struct netio_link_ev){0};
+	for (;;) {
+		n = recv(nlfd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == ENOBUFS) {
+			/* Some notifications are lost: the link may have moved meanwhile. */
+			ev->seen = ev->was_down = true;
+			continue;
 		}
+		if (n <= 0)
+			break;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (size_t)n);
+		     nh = NLMSG_NEXT(nh, n))
+			netio_link_msg(nh, ifindex, ev);
 	}
-	return state;
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		log_rl_warn("link notifications: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int netio_link_running(const char *ifname)

@@ -145,11 +145,19 @@ int netio_route(int nlfd, bool add, struct in_addr dst, uint8_t plen, int ifinde
 int netio_addr_add(int nlfd, int ifindex, struct in_addr addr, uint8_t plen);
 int netio_rule_iif(int nlfd, bool add, const char *iifname, uint32_t table, uint32_t prio);
 /*
- * Read link notifications; for each RTM_NEWLINK about ifindex report
- * whether the link is up with carrier (IFF_RUNNING).  Returns the latest
- * state seen (1 up, 0 down), or -2 when nothing about ifindex arrived.
+ * What the link notifications waiting on a link-group socket say about one
+ * interface.  A daemon that falls behind finds a carrier loss and its
+ * return queued together: the loss must not vanish behind the final state
+ * (the link moved), nor may notifications the socket had to drop (ENOBUFS).
  */
-int netio_nl_link_event(int nlfd, int ifindex);
+struct netio_link_ev {
+	bool seen;     /* anything about the interface, or notifications lost */
+	bool was_down; /* down (or no carrier) at some point, or notifications lost */
+	bool up;       /* the last state: up with carrier (IFF_RUNNING) */
+};
+
+/* Drain nlfd (non-blocking); 0, or -1 on an error other than EAGAIN and ENOBUFS. */
+int netio_nl_link_events(int nlfd, int ifindex, struct netio_link_ev *ev);
 /* 1 when ifname is up with carrier, 0 when not, -1 on error. */
 int netio_link_running(const char *ifname);
 

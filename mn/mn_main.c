@@ -113,15 +113,25 @@ static void mn_on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	netio_txq_release(d->link_q);
 }
 
+static void mn_link_report(struct mn_daemon *d, bool up)
+{
+	if (d->gateway.s_addr != 0)
+		mn_sec_gateway_link(&d->sec, up);
+	else
+		mn_link_event(&d->mn, up);
+}
+
 static void mn_on_link(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct mn_daemon *d = arg;
-	int up = netio_nl_link_event(fd, d->ifindex);
+	struct netio_link_ev ev;
 
-	if (up >= 0 && d->gateway.s_addr != 0)
-		mn_sec_gateway_link(&d->sec, up == 1);
-	else if (up >= 0)
-		mn_link_event(&d->mn, up == 1);
+	if (netio_nl_link_events(fd, d->ifindex, &ev) < 0 || !ev.seen)
+		return;
+	/* Carrier lost and back before we looked: a move all the same. */
+	if (ev.was_down && ev.up)
+		mn_link_report(d, false);
+	mn_link_report(d, ev.up);
 }
 
 static void mn_on_signal(struct ev_loop *loop, int signo, void *arg)

@@ -59,6 +59,18 @@ tb_move fa1 >/dev/null
 tb_wait_registered fa1 10 || fail "no registration back through fa1"
 assert_attached fa1
 
+# a move the MN sleeps through: the carrier's loss and return wait together
+# in its notifications, and it must still see the loss and solicit (not wait
+# for fa2's next advertisement as if nothing had happened)
+down=$(jqv mn counters '.counters.link_down_events')
+kill -STOP "$(cat "$TB_RUN/mn.pid")"
+tb_move fa2 >/dev/null
+kill -CONT "$(cat "$TB_RUN/mn.pid")"
+tb_wait_registered fa2 10 || fail "no registration through fa2 after a move the MN slept through"
+jqa mn counters ".counters.link_down_events == $((down + 1))"
+tb_move fa1 >/dev/null
+tb_wait_registered fa1 10 || fail "no registration back through fa1"
+
 # no registration was refused anywhere, none timed out
 jqa ha counters '.counters.reg_denied == 0 and .counters.reg_accepted >= 5'
 for fa in fa1 fa2; do

@@ -11,6 +11,9 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -130,6 +133,83 @@ START_TEST(test_no_drops)
 }
 END_TEST
 
+/* ---- link notifications (a socket pair stands in for the rtnetlink socket) ---- */
+
+struct link_msg {
+	struct nlmsghdr nh;
+	struct ifinfomsg ifi;
+};
+
+static void link_send(int fd, uint16_t type, int ifindex, unsigned flags)
+{
+	struct link_msg m = {.nh = {.nlmsg_len = sizeof(m), .nlmsg_type = type},
+			     .ifi = {.ifi_index = ifindex, .ifi_flags = flags}};
+
+	ck_assert_int_eq(send(fd, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+}
+
+#define LINK_UP (IFF_UP | IFF_RUNNING)
+
+/* Each row: what queued up before the daemon looked, and what it must conclude. */
+static const struct {
+	const char *name;
+	int n;
+	struct {
+		uint16_t type;
+		int ifindex;
+		unsigned flags;
+	} msgs[4];
+	bool seen, was_down, up;
+} link_cases[] = {
+	{"nothing", 0, {{0}}, false, false, false},
+	{"up", 1, {{RTM_NEWLINK, 7, LINK_UP}}, true, false, true},
+	{"down", 1, {{RTM_NEWLINK, 7, IFF_UP}}, true, true, false},
+	/* the move: carrier lost and back, both queued, the last state alone says nothing */
+	{"down then up", 2, {{RTM_NEWLINK, 7, IFF_UP}, {RTM_NEWLINK, 7, LINK_UP}}, true, true, true},
+	{"up then down", 2, {{RTM_NEWLINK, 7, LINK_UP}, {RTM_NEWLINK, 7, 0}}, true, true, false},
+	{"another interface", 2, {{RTM_NEWLINK, 8, 0}, {RTM_NEWLINK, 8, LINK_UP}}, false, false,
+	 false},
+	{"another's loss beside ours", 2, {{RTM_NEWLINK, 8, 0}, {RTM_NEWLINK, 7, LINK_UP}}, true,
+	 false, true},
+	{"deleted", 1, {{RTM_DELLINK, 7, LINK_UP}}, true, true, false},
+	{"not a link message", 1, {{RTM_NEWADDR, 7, 0}}, false, false, false},
+};
+
+START_TEST(test_link_events)
+{
+	int sv[2];
+	struct netio_link_ev ev;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	for (int m = 0; m < link_cases[_i].n; m++)
+		link_send(sv[1], link_cases[_i].msgs[m].type, link_cases[_i].msgs[m].ifindex,
+			  link_cases[_i].msgs[m].flags);
+	ck_assert_int_eq(netio_nl_link_events(sv[0], 7, &ev), 0);
+	ck_assert_msg(ev.seen == link_cases[_i].seen && ev.was_down == link_cases[_i].was_down &&
+			      ev.up == link_cases[_i].up,
+		      "%s: seen %d was_down %d up %d", link_cases[_i].name, ev.seen, ev.was_down,
+		      ev.up);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* A message shorter than its link header is not read past its end. */
+START_TEST(test_link_event_short)
+{
+	int sv[2];
+	struct netio_link_ev ev;
+	struct nlmsghdr nh = {.nlmsg_len = sizeof(nh), .nlmsg_type = RTM_NEWLINK};
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	ck_assert_int_eq(send(sv[1], &nh, sizeof(nh), 0), (ssize_t)sizeof(nh));
+	ck_assert_int_eq(netio_nl_link_events(sv[0], 0, &ev), 0);
+	ck_assert(!ev.seen);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 static Suite *netio_suite(void)
 {
 	Suite *s = suite_create("netio");
@@ -138,6 +218,10 @@ static Suite *netio_suite(void)
 	tcase_add_test(tc, test_udp_drops_counted);
 	tcase_add_test(tc, test_recv_drops_counted);
 	tcase_add_test(tc, test_no_drops);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("link");
+	tcase_add_loop_test(tc, test_link_events, 0, (int)(sizeof(link_cases) / sizeof(link_cases[0])));
+	tcase_add_test(tc, test_link_event_short);
 	suite_add_tcase(s, tc);
 	return s;
 }
