@@ -44,7 +44,9 @@ struct ctl_out;
 	X(deny_unknown_ha)                                                                         \
 	X(deny_encapsulation)                                                                      \
 	X(deny_prohibited)                                                                         \
-	X(deny_reverse_tunnel)
+	X(deny_reverse_tunnel)                                                                     \
+	X(state_saves)                                                                             \
+	X(state_save_failures)
 
 struct ha_counters {
 #define HA_COUNTER_FIELD(n) uint64_t n;
@@ -86,6 +88,7 @@ struct ha_config {
 	uint8_t home_plen;
 	char tunnel_device[16];
 	char control_socket[108];
+	char state_file[256]; /* bindings and Identifications across restarts; "": none */
 	uint16_t max_lifetime;
 	uint32_t tolerance_s;
 	bool require_fa_auth;
@@ -118,6 +121,7 @@ struct ha {
 	struct ha_ops ops;
 	struct ha_counters ctr;
 	size_t active_bindings;
+	bool state_dirty; /* bindings or Identifications changed since the state file was written */
 	struct pmtu_path tunnel_path; /* packets too big for a binding's tunnel */
 };
 
@@ -158,6 +162,9 @@ int ha_tunnel_in(struct ha *ha, const uint8_t *pkt, size_t len, const uint8_t **
 		 size_t *inner_len);
 
 struct ha_mn *ha_find_mn(struct ha *ha, struct in_addr home_addr);
+/* A binding read back from the state file at start, expiring at expires_ms. */
+void ha_binding_restore(struct ha *ha, struct ha_mn *mn, struct in_addr coa, struct in_addr reg_src,
+			uint16_t lifetime, bool reverse, uint64_t expires_ms, uint64_t now_ms);
 
 /* A control socket command, from the table of ha_ctl.c ("help" lists it). */
 int ha_ctl(struct ha *ha, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,

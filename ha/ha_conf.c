@@ -16,6 +16,7 @@ const struct conf_names ha_conf_names[] = {
 	{"home_prefix", NULL},
 	{"tunnel_device", NULL},
 	{"control_socket", NULL},
+	{"state_file", NULL},
 	{"log_level", NULL},
 	{"max_lifetime", NULL},
 	{"timestamp_tolerance", NULL},
@@ -104,6 +105,7 @@ int ha_config_load(struct conf *c, struct ha_config *cfg)
 			sizeof(cfg->tunnel_device)) < 0 ||
 	    conf_strcpy(c, ha, "control_socket", false, cfg->control_socket,
 			sizeof(cfg->control_socket)) < 0 ||
+	    conf_strcpy(c, ha, "state_file", false, cfg->state_file, sizeof(cfg->state_file)) < 0 ||
 	    conf_log_level(c, ha, &cfg->log_level) != 0)
 		return -1;
 	uint32_t max_lifetime = cfg->max_lifetime;

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "evloop.h"
 #include "ha.h"
+#include "ha_state.h"
 #include "ip4.h"
 #include "log.h"
 #include "mip_ident.h"
@@ -78,6 +79,27 @@ static void ha_send(void *arg, const uint8_t *pkt, size_t len)
 		netio_raw_send(d->raw_fd, pkt, len);
 }
 
+/*
+ * The state file follows every change before the reply that announces it
+ * leaves: a binding we acknowledged survives our restart.  A failed write
+ * is counted and retried at the next change or sweep.
+ */
+static void ha_state_sync(struct ha_daemon *d)
+{
+	struct ev_loop *loop = d->loop;
+
+	if (!d->ha.state_dirty || d->ha.cfg.state_file[0] == '\0')
+		return;
+	if (ha_state_save(&d->ha, d->ha.cfg.state_file, ev_loop_now_ms(loop),
+			  ev_loop_wall_ms(loop)) < 0) {
+		d->ha.ctr.state_save_failures++;
+		log_rl_warn("state: cannot write %s: %s", d->ha.cfg.state_file, strerror(errno));
+		return;
+	}
+	d->ha.ctr.state_saves++;
+	d->ha.state_dirty = false;
+}
+
 static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ha_daemon *d = arg;
@@ -90,6 +112,7 @@ static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		size_t rlen = ha_process_request(
 			&d->ha, msg, (size_t)n, meta.from.sin_addr, ev_loop_now_ms(loop),
 			mip_ident_at(ev_loop_wall_us(loop)), reply, sizeof(reply));
+		ha_state_sync(d);
 		if (rlen > 0)
 			/* Answer from the address the request was sent to: the FA matches on it. */
 			netio_udp_send(fd, meta.dst, meta.from.sin_addr, ntohs(meta.from.sin_port),
@@ -145,6 +168,7 @@ static void ha_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct ha_daemon *d = arg;
 
 	ha_expire(&d->ha, ev_loop_now_ms(loop));
+	ha_state_sync(d);
 	ev_timer_start(loop, t, HA_SWEEP_MS);
 }
 
@@ -250,6 +274,9 @@ int main(int argc, char **argv)
 	d.loop = ev_loop_new();
 	if (d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 || daemon_signals(d.loop) < 0 ||
 	    ha_open(&d) < 0)
+		goto out;
+	if (cfg.state_file[0] != '\0' &&
+	    ha_state_load(&d.ha, cfg.state_file, ev_loop_now_ms(d.loop), ev_loop_wall_ms(d.loop)) < 0)
 		goto out;
 	ev_timer_init(&d.sweep, ha_on_sweep, &d);
 	ev_timer_start(d.loop, &d.sweep, HA_SWEEP_MS);

@@ -107,6 +107,7 @@ static void ha_binding_remove(struct ha *ha, struct ha_mn *mn, const char *why)
 	log_info("binding %s -> %s removed: %s", IP4_STR(mn->home_addr), coa, why);
 	mn->b.active = false;
 	ha->active_bindings--;
+	ha->state_dirty = true;
 	if (ha->ops.binding_down)
 		ha->ops.binding_down(ha->ops.arg, mn);
 }
@@ -131,6 +132,7 @@ static void ha_binding_set(struct ha *ha, struct ha_mn *mn, const struct mip_reg
 	mn->b.expires_ms = now_ms + (uint64_t)lifetime * 1000;
 	mn->b.reverse_tunnel = (rq->flags & MIP_RQ_T) != 0;
 	mn->b.registrations++;
+	ha->state_dirty = true;
 	inet_ntop(AF_INET, &rq->coa, coa, sizeof(coa));
 	log_info("binding %s -> %s lifetime %u%s", IP4_STR(mn->home_addr), coa, lifetime,
 		 mn->b.reverse_tunnel ? " reverse-tunnel" : "");
@@ -139,6 +141,31 @@ static void ha_binding_set(struct ha *ha, struct ha_mn *mn, const struct mip_reg
 		if (ha->ops.binding_up)
 			ha->ops.binding_up(ha->ops.arg, mn);
 	}
+}
+
+void ha_binding_restore(struct ha *ha, struct ha_mn *mn, struct in_addr coa, struct in_addr reg_src,
+			uint16_t lifetime, bool reverse, uint64_t expires_ms, uint64_t now_ms)
+{
+	char c[INET_ADDRSTRLEN];
+
+	if (mn->b.active)
+		return;
+	mn->b = (struct ha_binding){.active = true,
+				    .coa = coa,
+				    .reg_src = reg_src,
+				    .lifetime = lifetime,
+				    .expires_ms = expires_ms,
+				    .since_ms = now_ms,
+				    .reverse_tunnel = reverse};
+	mn->b.tunnel_mtu = ha->ops.path_mtu != NULL && ha->ops.send != NULL
+				   ? pmtu_ipip_inner(ha->ops.path_mtu(ha->ops.arg, coa))
+				   : 0;
+	ha->active_bindings++;
+	inet_ntop(AF_INET, &coa, c, sizeof(c));
+	log_info("binding %s -> %s restored, %llu s left%s", IP4_STR(mn->home_addr), c,
+		 (unsigned long long)((expires_ms - now_ms) / 1000), reverse ? " reverse-tunnel" : "");
+	if (ha->ops.binding_up)
+		ha->ops.binding_up(ha->ops.arg, mn);
 }
 
 void ha_expire(struct ha *ha, uint64_t now_ms)
@@ -299,6 +326,7 @@ size_t ha_process_request(struct ha *ha, const uint8_t *msg, size_t len, struct 
 	}
 	/* Authenticated and fresh: from here on the node's Identification moves on. */
 	mn->last_id = rq.id;
+	ha->state_dirty = true;
 	code = ha_check_fields(ha, &rq);
 	if (!mip_code_accepted(code)) {
 		log_info("request for %s denied: %s", IP4_STR(mn->home_addr), mip_code_name(code));

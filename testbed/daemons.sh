@@ -156,6 +156,7 @@ ha: {
   address = "$TB_HA_ADDR";
   home_prefix = "$TB_HOME_NET";
   control_socket = "$TB_RUN/ha.sock";
+  state_file = "$TB_RUN/ha.state";
   max_lifetime = 600;
   log_level = "$TB_LOG_LEVEL";
   mobile_nodes = (
@@ -235,7 +236,7 @@ _tb_start_store() {
 
 tb_start_daemons() {
 	# every start is a fresh domain: no records from an earlier run in the store
-	mkdir -p "$TB_RUN" && rm -rf "$TB_RUN"/*.log "$TB_RUN/dbs-data"
+	mkdir -p "$TB_RUN" && rm -rf "$TB_RUN"/*.log "$TB_RUN/dbs-data" "$TB_RUN/ha.state"
 	tb_gen_configs || return 1
 	_tb_start_store || return 1
 	_tb_start ha ha/mipsa-ha || return 1

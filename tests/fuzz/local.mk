@@ -26,7 +26,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_sax \
 	tests/fuzz/fuzz_reuse_claim \
 	tests/fuzz/fuzz_dbs_log \
-	tests/fuzz/fuzz_store_key
+	tests/fuzz/fuzz_store_key \
+	tests/fuzz/fuzz_ha_state
 
 if ENABLE_FUZZ
 noinst_LIBRARIES += tests/fuzz/libfuzz.a
@@ -127,6 +128,13 @@ tests_fuzz_fuzz_store_key_SOURCES = tests/fuzz/fuzz_store_key.c
 tests_fuzz_fuzz_store_key_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_store_key_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_store_key_LDADD = $(FUZZ_LIBS)
+
+# the home agent's state file (ha/ha_state.c)
+tests_fuzz_fuzz_ha_state_SOURCES = tests/fuzz/fuzz_ha_state.c
+tests_fuzz_fuzz_ha_state_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ha
+tests_fuzz_fuzz_ha_state_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_ha_state_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ha_state_LDADD = $(FUZZ_LIBS)
 else
 fuzz:
 	@echo "make fuzz: configure with --enable-fuzz CC=clang (or run tests/fuzz/run.sh)" >&2

@@ -86,3 +86,9 @@ bin "$dir/fuzz_buf/read" 90 \
 	000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
 	202122232425262728292a2b2c2d2e \
 	00 02 04 06 08 05 0a 03 0c 02 0e 06 01 03 05 11 10 08 ff 0a f8 12 0000000000000000
+
+# fuzz_ha_state: a state file as mipsa-ha writes it (a binding, an Identification alone), and an empty one.
+mkdir -p "$dir/fuzz_ha_state"
+printf 'mipsa-ha-state 1\n198.18.100.10 198.18.11.2 198.18.11.2 120 1796000000000 1 1 e83a1d0040000000\n10.0.0.7 0.0.0.0 0.0.0.0 0 0 0 0 e83a1d0040000001\n' \
+	>"$dir/fuzz_ha_state/two"
+printf 'mipsa-ha-state 1\n' >"$dir/fuzz_ha_state/empty"

@@ -10,6 +10,7 @@
 #include "check_main.h"
 #include "ctl.h"
 #include "ha.h"
+#include "ha_state.h"
 #include "log.h"
 #include "mip_ident.h"
 
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The HA's wall clock as an Identification, and its monotonic clock. */
 #define NOW_NTP        ((uint64_t)3900000000u << 32 | 0x40000000u)
@@ -962,6 +964,210 @@ START_TEST(test_ctl_commands)
 }
 END_TEST
 
+/* ---- the state file (ha_state.c): a restart that keeps bindings and Identifications ---- */
+
+#define WALL0 1796000000000ull /* the wall clock at T0, in ms */
+
+static char state_path[64];
+
+static void state_setup(void)
+{
+	int fd;
+
+	setup();
+	snprintf(state_path, sizeof(state_path), "/tmp/mipsa-ha-state-XXXXXX");
+	fd = mkstemp(state_path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static void state_teardown(void)
+{
+	teardown();
+	unlink(state_path);
+}
+
+/* Stop (saving at T0 + 1 s) and start again, reading the file back at wall + elapsed_ms. */
+static int restart(uint64_t elapsed_ms)
+{
+	ck_assert_int_eq(ha_state_save(&ha, state_path, T0 + 1000, WALL0 + 1000), 0);
+	teardown();
+	setup();
+	return ha_state_load(&ha, state_path, T0, WALL0 + 1000 + elapsed_ms);
+}
+
+/* Alice's binding and Identification come back; bob never registered and stays away. */
+START_TEST(test_state_restart)
+{
+	struct ah_req r = alice_req(ID(0, 0x77));
+	struct mip_reg_reply rp;
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_ACCEPTED);
+	ck_assert(ha.state_dirty);
+	ck_assert_int_eq(restart(5000), 0);
+	ck_assert(mns[0].b.active && mns[0].b.reverse_tunnel);
+	ck_assert_uint_eq(mns[0].b.coa.s_addr, ah_ip(AH_COA1).s_addr);
+	ck_assert_uint_eq(mns[0].b.reg_src.s_addr, ah_ip(AH_COA1).s_addr);
+	ck_assert_uint_eq(mns[0].b.lifetime, 600);
+	/* 600 s granted at T0, 1 s to the save, 5 s down: 594 s left */
+	ck_assert_uint_eq(mns[0].b.expires_ms, T0 + 594000);
+	ck_assert_uint_eq(mns[0].last_id, r.id);
+	ck_assert_uint_eq(ups, 1);
+	ck_assert_ptr_eq(last_up, &mns[0]);
+	ck_assert_uint_eq(ha.active_bindings, 1);
+	ck_assert(!mns[1].b.active && mns[1].last_id == 0);
+	ck_assert(!ha.state_dirty);
+}
+END_TEST
+
+/* The request accepted before the restart, replayed after it, is refused. */
+START_TEST(test_state_replay_after_restart)
+{
+	struct ah_req r = alice_req(ID(0, 0x78));
+	struct mip_reg_reply rp;
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_ACCEPTED);
+	ck_assert_int_eq(restart(2000), 0);
+	r.coa = ah_ip(AH_COA2);
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0 + 1, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_HA_ID_MISMATCH);
+	ck_assert_uint_eq(ha.ctr.deny_identification, 1);
+	ck_assert_uint_eq(mns[0].b.coa.s_addr, ah_ip(AH_COA1).s_addr);
+}
+END_TEST
+
+/* A binding whose lifetime ran out while we were down stays gone; its Identification does not. */
+START_TEST(test_state_expired_while_down)
+{
+	struct ah_req r = alice_req(ID(0, 0x79));
+	struct mip_reg_reply rp;
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_int_eq(restart(599000), 0);
+	ck_assert(!mns[0].b.active);
+	ck_assert_uint_eq(ups, 0);
+	ck_assert_uint_eq(ha.active_bindings, 0);
+	ck_assert_uint_eq(mns[0].last_id, r.id);
+}
+END_TEST
+
+/* A deregistration is saved too: nothing comes back but the Identification. */
+START_TEST(test_state_deregistered)
+{
+	struct ah_req r = alice_req(ID(0, 0x7a));
+	struct mip_reg_reply rp;
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	r.id = ID(0, 0x7b);
+	r.lifetime = 0;
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0 + 10, &rp), 0);
+	ck_assert_int_eq(restart(10), 0);
+	ck_assert(!mns[0].b.active);
+	ck_assert_uint_eq(mns[0].last_id, r.id);
+}
+END_TEST
+
+static void write_state(const char *text)
+{
+	FILE *f = fopen(state_path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A node no longer configured is skipped; a damaged file stops the start; none is empty. */
+START_TEST(test_state_load_cases)
+{
+	write_state("mipsa-ha-state 1\n"
+		    "10.9.9.9 192.0.2.1 192.0.2.1 600 1796000600000 1 1 e8763bc040000001\n"
+		    "10.0.0.11 192.0.2.1 192.0.2.1 600 1796000600000 0 1 e8763bc040000002\n");
+	ck_assert_int_eq(ha_state_load(&ha, state_path, T0, WALL0), 0);
+	ck_assert(mns[1].b.active && !mns[1].b.reverse_tunnel);
+	ck_assert_uint_eq(mns[1].b.expires_ms, T0 + 600000);
+	ck_assert_uint_eq(ha.active_bindings, 1);
+	reset();
+	write_state("mipsa-ha-state 1\n10.0.0.11 192.0.2.1 192.0.2.1 600 1 0 1 e8763bc04000000\n");
+	ck_assert_int_eq(ha_state_load(&ha, state_path, T0, WALL0), -1);
+	unlink(state_path);
+	ck_assert_int_eq(ha_state_load(&ha, state_path, T0, WALL0), 0);
+	ck_assert_uint_eq(ha.active_bindings, 0);
+}
+END_TEST
+
+static void count_entry(void *arg, const struct ha_state_entry *e)
+{
+	(void)e;
+	++*(size_t *)arg;
+}
+
+#define HDR  "mipsa-ha-state 1\n"
+#define GOOD "10.0.0.10 192.0.2.1 192.0.2.1 600 1796000600000 1 1 e8763bc040000001"
+
+START_TEST(test_state_parse_table)
+{
+	char longline[HA_STATE_LINE_MAX + 40];
+	const struct {
+		const char *text;
+		enum ha_state_err err;
+		size_t line, entries;
+	} t[] = {
+		{HDR, HA_STATE_OK, 1, 0},
+		{HDR GOOD, HA_STATE_OK, 2, 1},
+		{HDR GOOD "\n" GOOD "\n", HA_STATE_OK, 3, 2},
+		{"", HA_STATE_HEADER, 1, 0},
+		{"mipsa-ha-state 2\n" GOOD, HA_STATE_HEADER, 1, 0},
+		{GOOD "\n", HA_STATE_HEADER, 1, 0},
+		{HDR "\n", HA_STATE_SYNTAX, 2, 0},
+		{HDR GOOD "\n10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1", HA_STATE_SYNTAX, 3, 1},
+		{HDR GOOD " 1", HA_STATE_SYNTAX, 2, 0},
+		{HDR "10.0.0.10  192.0.2.1 192.0.2.1 600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{HDR "10.0.0.256 192.0.2.1 192.0.2.1 600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 65536 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 65535 1 1 1 e8763bc040000001", HA_STATE_OK, 2, 1},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 0600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 +600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 18446744073709551616 1 1 e8763bc040000001",
+		 HA_STATE_SYNTAX, 2, 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 18446744073709551615 1 1 e8763bc040000001",
+		 HA_STATE_OK, 2, 1},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 2 1 e8763bc040000001", HA_STATE_SYNTAX, 2, 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 E8763BC040000001", HA_STATE_SYNTAX, 2, 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 e8763bc04000001", HA_STATE_SYNTAX, 2, 0},
+		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 0xe8763bc0400001", HA_STATE_SYNTAX, 2, 0},
+		{HDR GOOD "\r\n", HA_STATE_SYNTAX, 2, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t line, n = 0;
+		enum ha_state_err e = ha_state_parse(t[i].text, strlen(t[i].text), count_entry, &n,
+						     &line);
+		ck_assert_msg(e == t[i].err && line == t[i].line && n == t[i].entries,
+			      "row %zu: %s at line %zu, %zu entries", i, ha_state_err_name(e), line,
+			      n);
+	}
+	/* a NUL inside, a line longer than any we write, a file larger than any */
+	size_t line, n = 0;
+	ck_assert_int_eq(ha_state_parse(HDR GOOD, sizeof(HDR GOOD), count_entry, &n, &line),
+			 HA_STATE_SYNTAX);
+	memset(longline, '1', sizeof(longline));
+	memcpy(longline, HDR, strlen(HDR));
+	ck_assert_int_eq(ha_state_parse(longline, sizeof(longline), count_entry, &n, &line),
+			 HA_STATE_TOO_LONG);
+	ck_assert_uint_eq(line, 2);
+	ck_assert_int_eq(ha_state_parse(longline, HA_STATE_FILE_MAX + 1, count_entry, &n, &line),
+			 HA_STATE_TOO_LONG);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 static Suite *ha_suite(void)
 {
 	Suite *s = suite_create("ha");
@@ -994,6 +1200,16 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_tunnel_too_big_fragments);
 	tcase_add_test(tc, test_tunnel_mtu_unknown);
 	tcase_add_test(tc, test_ctl_commands);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("state");
+	tcase_add_checked_fixture(tc, state_setup, state_teardown);
+	tcase_add_test(tc, test_state_restart);
+	tcase_add_test(tc, test_state_replay_after_restart);
+	tcase_add_test(tc, test_state_expired_while_down);
+	tcase_add_test(tc, test_state_deregistered);
+	tcase_add_test(tc, test_state_load_cases);
+	tcase_add_test(tc, test_state_parse_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
