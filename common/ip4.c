@@ -21,7 +21,7 @@ static uint32_t inet_cksum_bytes(uint32_t sum, const uint8_t *p, size_t len)
 /*
  * Every data-path byte is summed (TCP segments cut and joined, tun_gso.c),
  * so the bulk goes 32 bits at a time in host order into 64 bits, which no
- * carry overflows below 2^32 words: the one's complement sum does not
+ * carry overflows below 2^30 words each: the one's complement sum does not
  * depend on byte order (RFC 1071 2(B)), so the folded host-order sum is
  * swapped once into network order.  A folded nonzero sum stays nonzero,
  * so the result is 0 exactly when the old word-by-word sum was.
@@ -29,15 +29,26 @@ static uint32_t inet_cksum_bytes(uint32_t sum, const uint8_t *p, size_t len)
 uint32_t inet_cksum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	size_t words = len / 4;
-	uint64_t acc = 0;
+	size_t words = len / 4, i = 0;
+	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, acc;
 	uint16_t w;
 
-	for (size_t i = 0; i < words; i++) {
+	/* Four independent sums, so the additions do not wait on each other. */
+	for (; i + 4 <= words; i += 4) {
+		uint32_t v[4];
+		memcpy(v, p + 4 * i, sizeof(v));
+		a0 += v[0];
+		a1 += v[1];
+		a2 += v[2];
+		a3 += v[3];
+	}
+	for (; i < words; i++) {
 		uint32_t v;
 		memcpy(&v, p + 4 * i, sizeof(v));
-		acc += v;
+		a0 += v;
 	}
+	/* Each is below 2^62: their sum does not overflow. */
+	acc = a0 + a1 + a2 + a3;
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffff) + (acc >> 16);
