@@ -194,6 +194,7 @@ struct netio_rx_batch {
 	struct mmsghdr msg[NETIO_BATCH];
 	struct iovec iov[NETIO_BATCH];
 	union netio_rx_cmsg cmsg[NETIO_BATCH];
+	struct sockaddr_in from[NETIO_BATCH];
 	uint8_t data[NETIO_BATCH][IP4_MAX_PACKET];
 };
 
@@ -209,33 +210,70 @@ static uint64_t netio_rx_dropped(struct msghdr *mh, uint64_t prev)
 	return prev;
 }
 
+/* As netio_udp_recv: where a datagram came from, the address and interface it came to. */
+static void netio_rx_meta(struct mmsghdr *m, const struct sockaddr_in *from, uint64_t dropped,
+			  struct netio_udp_meta *meta)
+{
+	struct msghdr *mh = &m->msg_hdr;
+
+	*meta = (struct netio_udp_meta){.from = *from,
+					.truncated = (mh->msg_flags & MSG_TRUNC) != 0,
+					.dropped = dropped};
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			meta->ifindex = pi.ipi_ifindex;
+			meta->dst = pi.ipi_addr;
+		}
+}
+
+/*
+ * The one batch of this thread, made on first use (2 MiB is no stack
+ * frame), and whether a drain is using it: a callback that drains another
+ * socket would overwrite the batch it came from.
+ */
+static _Thread_local struct netio_rx_batch *netio_rx_b;
+static _Thread_local bool netio_rx_busy;
+
+static struct netio_rx_batch *netio_rx_take(void)
+{
+	if (netio_rx_b == NULL && (netio_rx_b = malloc(sizeof(*netio_rx_b))) == NULL) {
+		log_rl_warn("receive batch: out of memory");
+		return NULL;
+	}
+	if (netio_rx_busy) {
+		log_rl_warn("a socket drained from a drain's own callback");
+		return NULL;
+	}
+	netio_rx_busy = true;
+	return netio_rx_b;
+}
+
+/* Read up to NETIO_BATCH datagrams into b (with their senders when names). */
+static int netio_rx_batch(int fd, struct netio_rx_batch *b, bool names)
+{
+	for (unsigned i = 0; i < NETIO_BATCH; i++) {
+		b->iov[i] = (struct iovec){.iov_base = b->data[i], .iov_len = IP4_MAX_PACKET};
+		b->msg[i].msg_hdr = (struct msghdr){.msg_name = names ? &b->from[i] : NULL,
+						    .msg_namelen = names ? sizeof(b->from[i]) : 0,
+						    .msg_iov = &b->iov[i],
+						    .msg_iovlen = 1,
+						    .msg_control = b->cmsg[i].buf,
+						    .msg_controllen = sizeof(b->cmsg[i])};
+	}
+	return recvmmsg(fd, b->msg, NETIO_BATCH, MSG_DONTWAIT, NULL);
+}
+
 int netio_rx_drain(int fd, netio_rx_cb cb, void *arg, uint64_t *dropped)
 {
-	/* One per thread, made on first use: 2 MiB is no stack frame. */
-	static _Thread_local struct netio_rx_batch *b;
-	static _Thread_local bool busy;
+	struct netio_rx_batch *b = netio_rx_take();
 	int total = 0, r;
 
-	if (b == NULL && (b = malloc(sizeof(*b))) == NULL) {
-		log_rl_warn("receive batch: out of memory");
+	if (b == NULL)
 		return -1;
-	}
-	if (busy) {
-		/* A callback that drains another socket would overwrite the batch it came from. */
-		log_rl_warn("netio_rx_drain called from its own callback");
-		return -1;
-	}
-	busy = true;
 	do {
-		for (unsigned i = 0; i < NETIO_BATCH; i++) {
-			b->iov[i] =
-				(struct iovec){.iov_base = b->data[i], .iov_len = IP4_MAX_PACKET};
-			b->msg[i].msg_hdr = (struct msghdr){.msg_iov = &b->iov[i],
-							    .msg_iovlen = 1,
-							    .msg_control = b->cmsg[i].buf,
-							    .msg_controllen = sizeof(b->cmsg[i])};
-		}
-		r = recvmmsg(fd, b->msg, NETIO_BATCH, MSG_DONTWAIT, NULL);
+		r = netio_rx_batch(fd, b, false);
 		for (int i = 0; i < r; i++) {
 			*dropped = netio_rx_dropped(&b->msg[i].msg_hdr, *dropped);
 			cb(arg, b->data[i], b->msg[i].msg_len);
@@ -243,6 +281,29 @@ int netio_rx_drain(int fd, netio_rx_cb cb, void *arg, uint64_t *dropped)
 		if (r > 0)
 			total += r;
 	} while (r == NETIO_BATCH);
-	busy = false;
+	netio_rx_busy = false;
+	return total;
+}
+
+int netio_udp_drain(int fd, netio_udp_rx_cb cb, void *arg, uint64_t *dropped)
+{
+	struct netio_rx_batch *b = netio_rx_take();
+	struct netio_udp_meta meta;
+	int total = 0, r;
+
+	if (b == NULL)
+		return -1;
+	do {
+		r = netio_rx_batch(fd, b, true);
+		for (int i = 0; i < r; i++) {
+			*dropped = netio_rx_dropped(&b->msg[i].msg_hdr, *dropped);
+			netio_rx_meta(&b->msg[i], &b->from[i], *dropped, &meta);
+			/* As netio_udp_recv: a datagram cut short comes as 0 bytes, which no parser takes. */
+			cb(arg, b->data[i], meta.truncated ? 0 : b->msg[i].msg_len, &meta);
+		}
+		if (r > 0)
+			total += r;
+	} while (r == NETIO_BATCH);
+	netio_rx_busy = false;
 	return total;
 }

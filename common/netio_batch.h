@@ -54,4 +54,13 @@ uint64_t netio_txq_failed(const struct netio_txq *q);
 typedef void (*netio_rx_cb)(void *arg, uint8_t *pkt, size_t len);
 int netio_rx_drain(int fd, netio_rx_cb cb, void *arg, uint64_t *dropped);
 
+/*
+ * The same for a UDP socket opened with netio_udp_open: each datagram with
+ * what netio_udp_recv tells of it (sender, local address, interface).
+ */
+struct netio_udp_meta;
+typedef void (*netio_udp_rx_cb)(void *arg, uint8_t *pkt, size_t len,
+				const struct netio_udp_meta *meta);
+int netio_udp_drain(int fd, netio_udp_rx_cb cb, void *arg, uint64_t *dropped);
+
 #endif

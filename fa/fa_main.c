@@ -233,25 +233,26 @@ static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 
 /* ---- IPsec and SA transfer sockets ---- */
 
+static void fa_natt_one(void *arg, uint8_t *msg, size_t n, const struct netio_udp_meta *meta)
+{
+	struct fa_daemon *d = arg;
+	bool ike = n >= ISAKMP_NON_ESP_MARKER_LEN &&
+		   memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0;
+
+	/* IKE from the access link reaches the engine through the capture. */
+	if (ike && meta->ifindex != d->access_ifindex)
+		fa_sec_not_alias(&d->sec, meta->from.sin_addr, meta->dst, ISAKMP_NATT_PORT);
+	/* Shorter than an ESP header: a NAT keepalive (one 0xff). */
+	if (!ike && n >= ESP_HDR_LEN)
+		fa_sec_esp_in(&d->sec, msg, n);
+}
+
 static void fa_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct fa_daemon *d = arg;
-	uint8_t msg[IP4_MAX_PACKET];
-	struct netio_udp_meta meta;
-	ssize_t n;
 
 	fa_hold(d);
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
-		bool ike = n >= ISAKMP_NON_ESP_MARKER_LEN &&
-			   memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0;
-		d->rcvbuf.natt = meta.dropped;
-		/* IKE from the access link reaches the engine through the capture. */
-		if (ike && meta.ifindex != d->access_ifindex)
-			fa_sec_not_alias(&d->sec, meta.from.sin_addr, meta.dst, ISAKMP_NATT_PORT);
-		/* Shorter than an ESP header: a NAT keepalive (one 0xff). */
-		if (!ike && n >= ESP_HDR_LEN)
-			fa_sec_esp_in(&d->sec, msg, (size_t)n);
-	}
+	netio_udp_drain(fd, fa_natt_one, d, &d->rcvbuf.natt);
 	fa_release(d);
 }
 

@@ -199,24 +199,25 @@ static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
 
 /* ---- IPsec sockets: IKE and ESP come back to the home address ---- */
 
+static void mn_natt_one(void *arg, uint8_t *msg, size_t n, const struct netio_udp_meta *meta)
+{
+	struct mn_daemon *d = arg;
+
+	if (n >= ISAKMP_NON_ESP_MARKER_LEN && memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0)
+		mn_sec_ike_in(&d->sec, meta->dst, ISAKMP_NATT_PORT, meta->from.sin_addr,
+			      ntohs(meta->from.sin_port), msg + ISAKMP_NON_ESP_MARKER_LEN,
+			      n - ISAKMP_NON_ESP_MARKER_LEN);
+	else if (n >= ESP_HDR_LEN)
+		mn_sec_esp_in(&d->sec, msg, n);
+}
+
 static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct mn_daemon *d = arg;
-	uint8_t msg[IP4_MAX_PACKET];
-	struct netio_udp_meta meta;
-	ssize_t n;
 
+	/* Opened TCP segments go into the TUN joined (tun_io.h). */
 	tun_io_hold(&d->tun);
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
-		d->rcvbuf.natt = meta.dropped;
-		if (n >= ISAKMP_NON_ESP_MARKER_LEN &&
-		    memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0)
-			mn_sec_ike_in(&d->sec, meta.dst, ISAKMP_NATT_PORT, meta.from.sin_addr,
-				      ntohs(meta.from.sin_port), msg + ISAKMP_NON_ESP_MARKER_LEN,
-				      (size_t)n - ISAKMP_NON_ESP_MARKER_LEN);
-		else if (n >= ESP_HDR_LEN)
-			mn_sec_esp_in(&d->sec, msg, (size_t)n);
-	}
+	netio_udp_drain(fd, mn_natt_one, d, &d->rcvbuf.natt);
 	tun_io_release(&d->tun);
 }
 
