@@ -265,6 +265,9 @@ static int mn_ipsec_open(struct mn_daemon *d)
 		return 0;
 	d->ike_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_PORT);
 	d->natt_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_NATT_PORT);
+	/* ESP in UDP may come as GSO frames (udp_gso.h): read whole, cut by netio_udp_drain. */
+	if (d->natt_fd >= 0)
+		netio_udp_gro(d->natt_fd);
 	d->esp_fd = netio_raw_recv_open(IP4_PROTO_ESP);
 	if (d->ike_fd < 0 || d->natt_fd < 0 || d->esp_fd < 0 ||
 	    ev_io_add(d->loop, d->ike_fd, EPOLLIN, mn_on_ike, d) < 0 ||
