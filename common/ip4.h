@@ -100,6 +100,8 @@ enum ip4_err ip4_pkt_parse(const uint8_t *pkt, size_t len, struct ip4_pkt *p);
 
 /* Write a 20-byte header with h->total_len and a computed checksum. */
 int ip4_put_header(struct buf *b, const struct ip4_hdr *h);
+/* A random Identification for a packet we originate (RFC 6864), from a pool. */
+uint16_t ip4_new_id(void);
 /* A whole IPv4/UDP packet around payload, UDP checksum included. */
 int ip4_udp_put(struct buf *b, struct in_addr src, struct in_addr dst, uint16_t sport,
 		uint16_t dport, uint8_t ttl, const uint8_t *payload, size_t plen);

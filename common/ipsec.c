@@ -141,24 +141,24 @@ enum esp_err ipsec_seal(struct ipsec_pair *p, const uint8_t *inner, size_t len, 
 	if (e != ESP_OK)
 		return e;
 	esp_len = buf_used(&b);
-	if (p->udp_encap) {
-		/* RFC 3948 2.1: ESP in UDP, from and to port 4500. */
-		uint8_t tmp[IP4_MAX_PACKET];
-		memcpy(tmp, out + hdr, esp_len);
-		buf_init_write(&b, out, cap);
-		if (ip4_udp_put(&b, p->local, p->peer, p->local_port, p->peer_port, IPSEC_TTL, tmp,
-				esp_len) < 0)
-			return ESP_E_NOSPACE;
-	} else {
-		struct ip4_hdr h = {.ttl = IPSEC_TTL,
-				    .proto = IP4_PROTO_ESP,
-				    .src = p->local,
-				    .dst = p->peer,
-				    .total_len = (uint16_t)(IP4_HDR_LEN + esp_len)};
-		buf_init_write(&b, out, cap);
-		if (ip4_put_header(&b, &h) < 0)
-			return ESP_E_NOSPACE;
-	}
+	struct ip4_hdr h = {.id = ip4_new_id(),
+			    .ttl = IPSEC_TTL,
+			    .proto = p->udp_encap ? IP4_PROTO_UDP : IP4_PROTO_ESP,
+			    .src = p->local,
+			    .dst = p->peer,
+			    .total_len = (uint16_t)(hdr + esp_len)};
+	buf_init_write(&b, out, cap);
+	if (ip4_put_header(&b, &h) < 0)
+		return ESP_E_NOSPACE;
+	/*
+	 * RFC 3948 2.1: ESP in UDP from and to port 4500, in place, with the
+	 * UDP checksum zero, as the RFC says it SHOULD be: the ICV covers the
+	 * ESP payload, and neither end then sums every byte again.
+	 */
+	if (p->udp_encap && (buf_put_u16(&b, p->local_port) || buf_put_u16(&b, p->peer_port) ||
+			     buf_put_u16(&b, (uint16_t)(UDP_HDR_LEN + esp_len)) ||
+			     buf_put_u16(&b, 0)))
+		return ESP_E_NOSPACE;
 	*out_len = hdr + esp_len;
 	return ESP_OK;
 }

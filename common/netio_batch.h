@@ -44,6 +44,8 @@ int netio_txq_ip(struct netio_txq *q, const uint8_t *pkt, size_t len);
 /* Packets sent and packets the kernel refused (logged, rate-limited), since the queue was made. */
 uint64_t netio_txq_sent(const struct netio_txq *q);
 uint64_t netio_txq_failed(const struct netio_txq *q);
+/* Packets that left in UDP GSO frames, runs of two or more (udp_gso.h); 0 without GSO. */
+uint64_t netio_txq_gso_packets(const struct netio_txq *q);
 
 /*
  * Read every datagram waiting on fd, NETIO_BATCH a system call, and hand
@@ -53,5 +55,20 @@ uint64_t netio_txq_failed(const struct netio_txq *q);
  */
 typedef void (*netio_rx_cb)(void *arg, uint8_t *pkt, size_t len);
 int netio_rx_drain(int fd, netio_rx_cb cb, void *arg, uint64_t *dropped);
+
+/*
+ * The same for a UDP socket opened with netio_udp_open: each datagram with
+ * what netio_udp_recv tells of it (sender, local address, interface).
+ */
+struct netio_udp_meta;
+typedef void (*netio_udp_rx_cb)(void *arg, uint8_t *pkt, size_t len,
+				const struct netio_udp_meta *meta);
+int netio_udp_drain(int fd, netio_udp_rx_cb cb, void *arg, uint64_t *dropped);
+/*
+ * Let the kernel hand fd's datagrams over joined (UDP_GRO): a GSO frame
+ * (udp_gso.h) stays one until netio_udp_drain, which cuts it.  Only for a
+ * socket read with netio_udp_drain.  -1 (logged) when the kernel cannot.
+ */
+int netio_udp_gro(int fd);
 
 #endif

@@ -233,25 +233,26 @@ static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 
 /* ---- IPsec and SA transfer sockets ---- */
 
+static void fa_natt_one(void *arg, uint8_t *msg, size_t n, const struct netio_udp_meta *meta)
+{
+	struct fa_daemon *d = arg;
+	bool ike = n >= ISAKMP_NON_ESP_MARKER_LEN &&
+		   memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0;
+
+	/* IKE from the access link reaches the engine through the capture. */
+	if (ike && meta->ifindex != d->access_ifindex)
+		fa_sec_not_alias(&d->sec, meta->from.sin_addr, meta->dst, ISAKMP_NATT_PORT);
+	/* Shorter than an ESP header: a NAT keepalive (one 0xff). */
+	if (!ike && n >= ESP_HDR_LEN)
+		fa_sec_esp_in(&d->sec, msg, n);
+}
+
 static void fa_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct fa_daemon *d = arg;
-	uint8_t msg[IP4_MAX_PACKET];
-	struct netio_udp_meta meta;
-	ssize_t n;
 
 	fa_hold(d);
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
-		bool ike = n >= ISAKMP_NON_ESP_MARKER_LEN &&
-			   memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0;
-		d->rcvbuf.natt = meta.dropped;
-		/* IKE from the access link reaches the engine through the capture. */
-		if (ike && meta.ifindex != d->access_ifindex)
-			fa_sec_not_alias(&d->sec, meta.from.sin_addr, meta.dst, ISAKMP_NATT_PORT);
-		/* Shorter than an ESP header: a NAT keepalive (one 0xff). */
-		if (!ike && n >= ESP_HDR_LEN)
-			fa_sec_esp_in(&d->sec, msg, (size_t)n);
-	}
+	netio_udp_drain(fd, fa_natt_one, d, &d->rcvbuf.natt);
 	fa_release(d);
 }
 
@@ -338,6 +339,9 @@ static int fa_ipsec_open(struct fa_daemon *d)
 		return 0;
 	d->ike_fd = netio_udp_open(any, ISAKMP_PORT);
 	d->natt_fd = netio_udp_open(any, ISAKMP_NATT_PORT);
+	/* ESP in UDP may come as GSO frames (udp_gso.h): read whole, cut by netio_udp_drain. */
+	if (d->natt_fd >= 0)
+		netio_udp_gro(d->natt_fd);
 	d->esp_fd = netio_raw_recv_open(IP4_PROTO_ESP);
 	if (d->ike_fd < 0 || d->natt_fd < 0 || d->esp_fd < 0 ||
 	    ev_io_add(d->loop, d->ike_fd, EPOLLIN, fa_on_ike_sock, d) < 0 ||

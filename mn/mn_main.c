@@ -209,24 +209,25 @@ static int mn_stack_setup(struct mn_daemon *d, const struct mn_config *cfg)
 
 /* ---- IPsec sockets: IKE and ESP come back to the home address ---- */
 
+static void mn_natt_one(void *arg, uint8_t *msg, size_t n, const struct netio_udp_meta *meta)
+{
+	struct mn_daemon *d = arg;
+
+	if (n >= ISAKMP_NON_ESP_MARKER_LEN && memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0)
+		mn_sec_ike_in(&d->sec, meta->dst, ISAKMP_NATT_PORT, meta->from.sin_addr,
+			      ntohs(meta->from.sin_port), msg + ISAKMP_NON_ESP_MARKER_LEN,
+			      n - ISAKMP_NON_ESP_MARKER_LEN);
+	else if (n >= ESP_HDR_LEN)
+		mn_sec_esp_in(&d->sec, msg, n);
+}
+
 static void mn_on_natt(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct mn_daemon *d = arg;
-	uint8_t msg[IP4_MAX_PACKET];
-	struct netio_udp_meta meta;
-	ssize_t n;
 
+	/* Opened TCP segments go into the TUN joined (tun_io.h). */
 	tun_io_hold(&d->tun);
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
-		d->rcvbuf.natt = meta.dropped;
-		if (n >= ISAKMP_NON_ESP_MARKER_LEN &&
-		    memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0)
-			mn_sec_ike_in(&d->sec, meta.dst, ISAKMP_NATT_PORT, meta.from.sin_addr,
-				      ntohs(meta.from.sin_port), msg + ISAKMP_NON_ESP_MARKER_LEN,
-				      (size_t)n - ISAKMP_NON_ESP_MARKER_LEN);
-		else if (n >= ESP_HDR_LEN)
-			mn_sec_esp_in(&d->sec, msg, (size_t)n);
-	}
+	netio_udp_drain(fd, mn_natt_one, d, &d->rcvbuf.natt);
 	tun_io_release(&d->tun);
 }
 
@@ -274,6 +275,9 @@ static int mn_ipsec_open(struct mn_daemon *d)
 		return 0;
 	d->ike_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_PORT);
 	d->natt_fd = netio_udp_open(d->cfg.home_addr, ISAKMP_NATT_PORT);
+	/* ESP in UDP may come as GSO frames (udp_gso.h): read whole, cut by netio_udp_drain. */
+	if (d->natt_fd >= 0)
+		netio_udp_gro(d->natt_fd);
 	d->esp_fd = netio_raw_recv_open(IP4_PROTO_ESP);
 	if (d->ike_fd < 0 || d->natt_fd < 0 || d->esp_fd < 0 ||
 	    ev_io_add(d->loop, d->ike_fd, EPOLLIN, mn_on_ike, d) < 0 ||

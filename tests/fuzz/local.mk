@@ -20,6 +20,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_agents \
 	tests/fuzz/fuzz_pmtu \
 	tests/fuzz/fuzz_tun_gso \
+	tests/fuzz/fuzz_udp_gso \
 	tests/fuzz/fuzz_esp \
 	tests/fuzz/fuzz_isakmp \
 	tests/fuzz/fuzz_ike \
@@ -83,6 +84,12 @@ tests_fuzz_fuzz_tun_gso_SOURCES = tests/fuzz/fuzz_tun_gso.c
 tests_fuzz_fuzz_tun_gso_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_tun_gso_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_tun_gso_LDADD = $(FUZZ_LIBS)
+
+# runs of UDP packets for one GSO frame (common/udp_gso.c)
+tests_fuzz_fuzz_udp_gso_SOURCES = tests/fuzz/fuzz_udp_gso.c
+tests_fuzz_fuzz_udp_gso_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_udp_gso_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_udp_gso_LDADD = $(FUZZ_LIBS)
 
 # ESP decapsulation, round trips, trailers, the anti-replay window (common/esp.c)
 tests_fuzz_fuzz_esp_SOURCES = tests/fuzz/fuzz_esp.c

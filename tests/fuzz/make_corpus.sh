@@ -55,6 +55,14 @@ bin "$dir/fuzz_tun_gso/partial_csum" 01 00 0000 0000 1400 0600 45000024 1c46 400
 bin "$dir/fuzz_tun_gso/plain" 00 00 0000 0000 0000 0000 45000024 1c46 4000 4011 0a81 \
 	0a000001 0a000002 01b201b2 0010 e3a9 52464320 37363821
 
+# fuzz_udp_gso: packets as (length / 8, length % 8 + 8 to copy the first's
+# headers), then the bytes: ESP in UDP 4500 of 48, 48 and 44 bytes (a run of
+# three, the last shorter); the same with the second longer (no run).
+esp0="45000030 1c46 0000 4011 0000 0a000001 0a000002 11941194 001c 0000 00000101 00000001 52464320 37363821 52464320"
+fill="52464320 37363821 52464320 37363821 52464320 37363821 52464320 37363821 52464320 37363821 52464320"
+bin "$dir/fuzz_udp_gso/run3" 0600 $esp0 0608 $fill 37363821 050c $fill
+bin "$dir/fuzz_udp_gso/longer" 0600 $esp0 0708 $fill 37363821 52464320 37363821 52464320
+
 # Registration Request: all extensions; MN-HA signed with "mipsa-test-key-1"; fixed part only.
 req=0102012c0a0000050a000001c0a80101e800000012345678
 bin "$dir/fuzz_mip_request/all_exts" $req $nai c802aabb \

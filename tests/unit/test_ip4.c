@@ -80,12 +80,46 @@ START_TEST(test_cksum_rfc1071_example)
 	/* RFC 1071 section 3: the sum of these words is 2ddf0, folded ddf2. */
 	const uint8_t d[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 
-	ck_assert_uint_eq(inet_cksum_add(0, d, 8), 0x2ddf0);
+	/* The partial sum may come folded (ip4.h); folded it is RFC 1071's. */
+	ck_assert_uint_eq(inet_cksum_fold(inet_cksum_add(0, d, 8)), 0x220d);
 	ck_assert_uint_eq(inet_cksum_fold(0x2ddf0), 0x220d);
 	ck_assert_uint_eq(inet_cksum(d, 8), 0x220d);
 	/* Split at an even boundary, the partial sums add up. */
 	ck_assert_uint_eq(inet_cksum_fold(inet_cksum_add(inet_cksum_add(0, d, 4), d + 4, 4)),
 			  0x220d);
+}
+END_TEST
+
+/*
+ * The word-at-a-time sum against the byte-by-byte reference: every length
+ * up to a jumbo segment, at every alignment, split at even points, and the
+ * carries of long runs of 0xff and of zeros.
+ */
+START_TEST(test_cksum_wide_matches_reference)
+{
+	static uint8_t big[IP4_MAX_PACKET + 8];
+	unsigned seed = 12345;
+
+	for (size_t i = 0; i < sizeof(big); i++) {
+		seed = seed * 1103515245u + 12345u;
+		big[i] = (uint8_t)(seed >> 16);
+	}
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; n <= 1600; n++) {
+			const uint8_t *p = big + off;
+			size_t split = (n / 3) & ~(size_t)1;
+
+			ck_assert_uint_eq(inet_cksum(p, n), ref_cksum(p, n));
+			ck_assert_uint_eq(inet_cksum_fold(inet_cksum_add(inet_cksum_add(0, p, split),
+									 p + split, n - split)),
+					  ref_cksum(p, n));
+		}
+	ck_assert_uint_eq(inet_cksum(big + 3, IP4_MAX_PACKET), ref_cksum(big + 3, IP4_MAX_PACKET));
+	memset(big, 0xff, sizeof(big));
+	ck_assert_uint_eq(inet_cksum(big, IP4_MAX_PACKET), ref_cksum(big, IP4_MAX_PACKET));
+	ck_assert_uint_eq(inet_cksum(big + 1, 65534), 0);
+	memset(big, 0, sizeof(big));
+	ck_assert_uint_eq(inet_cksum(big, IP4_MAX_PACKET), 0xffff);
 }
 END_TEST
 
@@ -767,6 +801,7 @@ static Suite *ip4_suite(void)
 	tc = tcase_create("checksum");
 	tcase_add_test(tc, test_cksum_rfc1071_example);
 	tcase_add_test(tc, test_cksum_edges);
+	tcase_add_test(tc, test_cksum_wide_matches_reference);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
