@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <cap-ng.h>
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <pwd.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -17,45 +19,40 @@
  * architecture and skips one the architecture lacks (open, on arm64).
  */
 static const char *const sandbox_sys_base[] = {
-	/* the event loop: epoll, its timers and signalfd (evloop.c) */
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "epoll_create1", "timerfd_create",
-	"timerfd_settime", "timerfd_gettime", "signalfd4", "poll", "ppoll", "rt_sigaction",
-	"rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+	/* the event loop (its epoll, signalfd and timers were made before) */
+	"epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "epoll_create1", "poll", "ppoll",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
 	/* descriptors: reads, writes (stderr, the TUN), closes, flags */
 	"read", "readv", "write", "writev", "close", "fcntl", "lseek", "fstat", "newfstatat",
 	"statx",
-	/*
-	 * Files: OpenSSL may load its configuration and providers on first
-	 * use, glibc its locale and time zone data; the user's rights, not
-	 * the filter, decide what opens.
-	 */
-	"openat", "open",
 	/* memory: malloc, OpenSSL's secure heap, pcap's ring */
 	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
 	/* time, randomness (OpenSSL's DRBG, IKE nonces and SPIs), identity */
 	"clock_gettime", "clock_getres", "gettimeofday", "time", "clock_nanosleep", "nanosleep",
-	"getrandom", "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "uname",
+	"getrandom", "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
 	/* glibc's qsort sizes its buffer by the machine's memory */
 	"sysinfo", "futex", "sched_yield",
 	/*
 	 * Sockets: everything the daemons receive and send (batched: mmsg),
-	 * the control socket's clients, the path MTU probe, netlink, the
-	 * store's reconnections (hiredis connects anew; getaddrinfo)
+	 * the control socket's clients, the path MTU probe (a connected UDP
+	 * socket), netlink, the store's reconnections (hiredis connects anew)
 	 */
 	"socket", "connect", "bind", "accept", "accept4", "getsockopt", "setsockopt", "getsockname",
 	"getpeername", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
 	"shutdown",
-	/* interface queries by name (SIOCGIFINDEX, SIOCGIFMTU), pcap's ring */
-	"ioctl",
 	/* the control socket is removed at exit (in a directory the user can write) */
 	"unlink", "unlinkat",
 	/* the end */
 	"exit", "exit_group"};
 
-/* mipsa-dbs: its append-only log, synced, truncated after a torn tail, compacted by rename. */
-static const char *const sandbox_sys_dbs[] = {"fsync",     "fdatasync", "ftruncate", "rename",
-					      "renameat",  "renameat2", "pwrite64",  "pread64",
-					      "fallocate", "mkdir",     "mkdirat"};
+/*
+ * mipsa-dbs: its append-only log, synced; compaction writes a new file
+ * beside it, renames it over the log and syncs the directory.  No other
+ * daemon opens a file once it runs (OpenSSL's configuration is loaded
+ * before the drop, sandbox_enter).
+ */
+static const char *const sandbox_sys_dbs[] = {"openat",    "open",   "fsync",    "fdatasync",
+					      "ftruncate", "rename", "renameat", "renameat2"};
 
 struct sandbox_def {
 	const char *name;
@@ -204,6 +201,16 @@ int sandbox_enter(const struct sandbox_config *sc, enum sandbox_profile p)
 		log_warn("sandbox = false: running as uid %u with every capability, no filter",
 			 (unsigned)geteuid());
 		return 0;
+	}
+	/*
+	 * What would otherwise open a file at its first use, now rather than
+	 * under the filter: glibc's time zone (its first gmtime_r, in every
+	 * log line, reads /etc/localtime) and OpenSSL's configuration.
+	 */
+	tzset();
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1) {
+		log_err("OpenSSL initialisation failed");
+		return -1;
 	}
 	if (sandbox_drop(sc->uid, sc->gid, p) < 0 || sandbox_filter(p) < 0)
 		return -1;

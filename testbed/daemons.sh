@@ -34,7 +34,8 @@ TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-100}
 # TB_SANDBOX=0 runs them as root, unfiltered (debugging: strace, gdb).
 TB_USER=${TB_USER:-mipsa}
 TB_SANDBOX=${TB_SANDBOX:-1}
-# optional: TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms),
+# optional: TB_DBS_COMPACT_MIN (dbs.log_compact_min_bytes),
+# TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms),
 # TB_DELIVERY_A (fa.visitor_delivery of domain A's FAs: "route" when charon
 # protects the access link, testbed/swan.sh)
 
@@ -144,7 +145,8 @@ dbs: {
   data_dir = "$TB_RUN/dbs-data";
   k_db_file = "$TB_RUN/k_db.a";
   members = ( "$TB_FA1_COA", "$TB_FA2_COA" );
-  log_level = "$TB_LOG_LEVEL";
+  log_level = "$TB_LOG_LEVEL";$([[ -z ${TB_DBS_COMPACT_MIN:-} ]] ||
+		printf '\n  log_compact_min_bytes = %s;' "$TB_DBS_COMPACT_MIN")
 $(_tb_sandbox_conf)
 };
 CONF

@@ -7,7 +7,8 @@
 # the capabilities doc/security.md lists effective and permitted (mipsa-fa
 # and mipsa-ha CAP_NET_ADMIN, mipsa-mn and mipsa-dbs none), nothing
 # inheritable, ambient or in the bounding set, no_new_privs, and a seccomp
-# filter (Seccomp: 2).  That a call outside the filter kills the process
+# filter (Seccomp: 2); mipsa-dbs, unprivileged, still rewrites its log
+# (compaction: a new file in its data_dir, renamed over the log).  That a call outside the filter kills the process
 # is tests/unit/test_sandbox.c's part, with the daemons' own filters.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +17,7 @@ top=$(cd "$here/../.." && pwd)
 source "$here/require.sh"
 need_root
 export TB_PREFIX=${TB_PREFIX:-pr$$} TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs
-export TB_SANDBOX=1
+export TB_SANDBOX=1 TB_DBS_COMPACT_MIN=4096
 source "$top/testbed/lib.sh"
 source "$top/testbed/daemons.sh"
 source "$here/helpers.sh"
@@ -60,6 +61,19 @@ tb_exec cn ping -c 3 -i 0.1 -W 1 -q "$TB_MN_HOME" >/dev/null || fail "ping CN ->
 tb_move fa2 >/dev/null
 tb_wait_registered fa2 15 || fail "no registration through fa2"
 tb_exec cn ping -c 3 -i 0.1 -W 1 -q "$TB_MN_HOME" >/dev/null || fail "ping CN -> MN via fa2"
+
+# puts and deletes from fa1 until dead entries outweigh live ones: the store compacts
+for i in $(seq 40); do
+	for op in "put churn$i@home.example 198.18.100.99" "del churn$i@home.example"; do
+		# shellcheck disable=SC2086 # op is split on purpose
+		tb_exec fa1 "$TB_BIN/tools/mipsa-store" -a "$TB_DBS_ADDR" -l "$TB_FA1_COA" \
+			-k "$TB_RUN/k_db.a" -K "$TB_RUN/k_sa.a" -t 1000 $op >/dev/null ||
+			fail "mipsa-store $op"
+	done
+done
+jqa_within 10 dbs counters '.counters.compactions >= 1'
+[[ $(stat -c %U "$TB_RUN/dbs-data/dbs.log") == "$TB_USER" ]] ||
+	fail "dbs.log is not $TB_USER's after the rewrite"
 
 check dbs mipsa-dbs "$NONE"
 check ha mipsa-ha "$CAP_NET_ADMIN"

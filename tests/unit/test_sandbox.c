@@ -2,7 +2,7 @@
  * Unit tests for common/sandbox.c: each daemon's real seccomp filter, in a
  * child that installs it, lets through what the daemon does at run time
  * and kills the child with SIGSYS at a call outside the list (execve,
- * ptrace; fsync everywhere but in mipsa-dbs).  The privilege drop, when
+ * ptrace, ioctl; opening a file or fsync everywhere but in mipsa-dbs).  The privilege drop, when
  * run as root, leaves exactly the profile's capabilities, no bounding or
  * ambient set, the new uid and gid, and no_new_privs, as
  * /proc/self/status shows them.
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -77,24 +78,37 @@ static int do_ptrace(void)
 	return syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 2 : 3;
 }
 
+static int do_ioctl(void)
+{
+	int n;
+
+	return ioctl(STDERR_FILENO, FIONREAD, &n) == 0 ? 4 : 5;
+}
+
 static int do_fsync(void)
 {
 	return fsync(STDERR_FILENO) == 0 ? 0 : 0; /* EINVAL on a pipe is fine: it was allowed */
 }
 
-/* A daemon's day: time, randomness, a file, a socket, epoll, a signal mask, memory. */
+static int do_open(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	return fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0 ? 0 : 6;
+}
+
+/* A daemon's day: time, randomness, a socket, epoll, a signal mask, memory, stderr. */
 static int do_daemon_calls(void)
 {
 	struct timespec ts;
 	unsigned char rnd[16];
 	sigset_t set;
-	int fd, ep, s;
+	int ep, s;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0 || getpid() <= 0 ||
 	    getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return 10;
-	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) < 0)
+	if (write(STDERR_FILENO, "", 0) != 0)
 		return 11;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -123,6 +137,7 @@ START_TEST(test_forbidden_calls_kill)
 
 	assert_killed(under_filter(p, do_execve), "execve", p);
 	assert_killed(under_filter(p, do_ptrace), "ptrace", p);
+	assert_killed(under_filter(p, do_ioctl), "ioctl", p);
 }
 END_TEST
 
@@ -134,13 +149,17 @@ START_TEST(test_allowed_calls_survive)
 }
 END_TEST
 
-/* The log's fsync belongs to mipsa-dbs alone. */
-START_TEST(test_fsync_dbs_only)
+/* Files, opened and synced, belong to mipsa-dbs (its log) alone. */
+START_TEST(test_files_dbs_only)
 {
+	enum sandbox_profile others[] = {SANDBOX_FA, SANDBOX_HA, SANDBOX_MN};
+
 	assert_survived(under_filter(SANDBOX_DBS, do_fsync), "fsync", SANDBOX_DBS);
-	assert_killed(under_filter(SANDBOX_FA, do_fsync), "fsync", SANDBOX_FA);
-	assert_killed(under_filter(SANDBOX_HA, do_fsync), "fsync", SANDBOX_HA);
-	assert_killed(under_filter(SANDBOX_MN, do_fsync), "fsync", SANDBOX_MN);
+	assert_survived(under_filter(SANDBOX_DBS, do_open), "open", SANDBOX_DBS);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		assert_killed(under_filter(others[i], do_fsync), "fsync", others[i]);
+		assert_killed(under_filter(others[i], do_open), "open", others[i]);
+	}
 }
 END_TEST
 
@@ -218,7 +237,7 @@ static Suite *sandbox_suite(void)
 
 	tcase_add_loop_test(tc, test_forbidden_calls_kill, 0, N_PROFILES);
 	tcase_add_loop_test(tc, test_allowed_calls_survive, 0, N_PROFILES);
-	tcase_add_test(tc, test_fsync_dbs_only);
+	tcase_add_test(tc, test_files_dbs_only);
 	tcase_add_loop_test(tc, test_drop_leaves_profile_caps, 0, N_PROFILES);
 	tcase_add_test(tc, test_profile_caps);
 	suite_add_tcase(s, tc);
