@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct ctl_out;
 
@@ -143,6 +144,12 @@ const struct dbs_counters *dbs_counters(const struct dbs *d);
 size_t dbs_n_records(const struct dbs *d); /* live records (not tombstones) */
 size_t dbs_n_tombstones(const struct dbs *d);
 uint64_t dbs_log_bytes(const struct dbs *d);
+/*
+ * Hand data_dir and the log to the user the daemon is about to become
+ * (sandbox.h): it must go on appending, and rewriting the log creates a
+ * file in the directory.
+ */
+int dbs_log_chown(struct dbs *d, uid_t uid, gid_t gid);
 
 /* What one record looks like from outside: no key material (we hold none). */
 struct dbs_record_info {

@@ -224,7 +224,12 @@ int dbs_log_compact(struct dbs *d, uint64_t now_ms)
 {
 	struct dbs_log *l = &d->log;
 	uint64_t size = 0;
-	int err, fd = open(l->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/*
+	 * Names relative to the directory opened at start: a daemon that has
+	 * dropped root (sandbox.h) may no longer reach it by its path.
+	 */
+	int err, fd = openat(l->dir_fd, DBS_LOG_NAME ".tmp",
+			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		log_err("%s: %s", l->tmp_path, strerror(errno));
@@ -233,16 +238,16 @@ int dbs_log_compact(struct dbs *d, uint64_t now_ms)
 	err = dbs_write_snapshot(d, fd, now_ms, &size);
 	if (close(fd) < 0 && err == 0)
 		err = errno;
-	if (err == 0 && rename(l->tmp_path, l->path) < 0)
+	if (err == 0 && renameat(l->dir_fd, DBS_LOG_NAME ".tmp", l->dir_fd, DBS_LOG_NAME) < 0)
 		err = errno;
 	if (err == 0 && fsync(l->dir_fd) < 0)
 		err = errno;
 	if (err != 0) {
 		log_err("rewriting %s: %s; the old log stays", l->path, strerror(err));
-		unlink(l->tmp_path);
+		unlinkat(l->dir_fd, DBS_LOG_NAME ".tmp", 0);
 		return -1;
 	}
-	fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);
+	fd = openat(l->dir_fd, DBS_LOG_NAME, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (fd < 0) {
 		log_err("%s: %s", l->path, strerror(errno));
 		return -1;
@@ -476,6 +481,19 @@ int dbs_log_open(struct dbs *d, uint64_t now_ms)
 		return -1;
 	}
 	return dbs_log_load(d, now_ms);
+}
+
+int dbs_log_chown(struct dbs *d, uid_t uid, gid_t gid)
+{
+	struct dbs_log *l = &d->log;
+
+	/* The log is rewritten, not edited: the directory matters as much as the file. */
+	if (fchown(l->dir_fd, uid, gid) < 0 || fchown(l->fd, uid, gid) < 0) {
+		log_err("%s: chown to %u:%u: %s", d->cfg.data_dir, (unsigned)uid, (unsigned)gid,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void dbs_log_close(struct dbs_log *l)

@@ -11,6 +11,7 @@
 #include "ip4.h"
 #include "log.h"
 #include "netio.h"
+#include "sandbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,20 +101,23 @@ static int dbs_daemon_open(struct dbs_daemon *d, const struct dbs_config *cfg)
 	return ev_timer_start(d->loop, &d->tick, DBS_TICK_MS);
 }
 
-static const struct conf_names dbs_root_names[] = {{"dbs", dbs_conf_names}, {NULL, NULL}};
+static const struct conf_names dbs_group_names[] = {SANDBOX_CONF_NAMES, {NULL, dbs_conf_names}};
+static const struct conf_names dbs_root_names[] = {{"dbs", dbs_group_names}, {NULL, NULL}};
 
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
 	struct dbs_daemon d = {.udp_fd = -1};
 	struct dbs_config cfg;
+	struct sandbox_config sb;
 	struct conf c;
 	int status = 1;
 
 	daemon_parse_args(argc, argv, "mipsa-dbs", &args);
 	log_init("mipsa-dbs", LOG_LVL_INFO, false);
 	if (conf_load(&c, args.config) < 0 || conf_check(&c, dbs_root_names) < 0 ||
-	    dbs_config_load(&c, &cfg) < 0) {
+	    dbs_config_load(&c, &cfg) < 0 ||
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "dbs", true), &sb) < 0) {
 		fprintf(stderr, "mipsa-dbs: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
@@ -126,10 +130,12 @@ int main(int argc, char **argv)
 	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
-	if (d.loop == NULL || daemon_signals(d.loop) < 0)
+	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || daemon_signals(d.loop) < 0)
 		goto out;
 	d.db = dbs_open(&cfg, ev_loop_wall_ms(d.loop));
-	if (d.db == NULL || dbs_daemon_open(&d, &cfg) < 0)
+	if (d.db == NULL || dbs_daemon_open(&d, &cfg) < 0 ||
+	    (sb.enabled && dbs_log_chown(d.db, sb.uid, sb.gid) < 0) ||
+	    sandbox_enter(&sb, SANDBOX_DBS) < 0)
 		goto out;
 	log_notice("store %s:%u: %zu records loaded from %s/%s", IP4_STR(cfg.address), cfg.port,
 		   dbs_n_records(d.db), cfg.data_dir, DBS_LOG_NAME);

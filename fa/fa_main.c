@@ -19,6 +19,7 @@
 #include "isakmp.h"
 #include "netio.h"
 #include "netio_batch.h"
+#include "sandbox.h"
 
 #include <openssl/crypto.h>
 
@@ -439,6 +440,7 @@ static void fa_close(struct fa_daemon *d)
 }
 
 /* The fa group: what fa_config_load reads, the ipsec group and the domain group. */
+<<<<<<< HEAD
 static const struct conf_names fa_group_names[] = {
 	{"ipsec", ipsec_conf_names}, {"domain", fa_domain_names}, {NULL, fa_conf_names}};
 static uint64_t fa_clock_us(void *arg)
@@ -448,6 +450,12 @@ static uint64_t fa_clock_us(void *arg)
 	return ev_loop_now_us(d->loop);
 }
 
+=======
+static const struct conf_names fa_group_names[] = {{"ipsec", ipsec_conf_names},
+						   {"domain", fa_domain_names},
+						   SANDBOX_CONF_NAMES,
+						   {NULL, fa_conf_names}};
+>>>>>>> i11-priv
 static const struct conf_names fa_root_names[] = {{"fa", fa_group_names}, {NULL, NULL}};
 
 int main(int argc, char **argv)
@@ -471,6 +479,7 @@ int main(int argc, char **argv)
 			     .now_us = fa_clock_us,
 			     .arg = &d};
 	struct fa_config cfg;
+	struct sandbox_config sb;
 	struct conf c;
 	int status = 1;
 
@@ -481,7 +490,8 @@ int main(int argc, char **argv)
 	if (conf_load(&c, args.config) < 0 || conf_check(&c, fa_root_names) < 0 ||
 	    fa_config_load(&c, &cfg) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "fa", true), &d.ic, any, 0, any, 32) < 0 ||
-	    fa_domain_load(&c, conf_group(&c, NULL, "fa", true), &d.dom) < 0) {
+	    fa_domain_load(&c, conf_group(&c, NULL, "fa", true), &d.dom) < 0 ||
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "fa", true), &sb) < 0) {
 		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
@@ -505,8 +515,8 @@ int main(int argc, char **argv)
 	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
-	if (d.loop == NULL || fa_init(&d.fa, &cfg, &ops) < 0 || daemon_signals(d.loop) < 0 ||
-	    fa_open(&d) < 0)
+	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || fa_init(&d.fa, &cfg, &ops) < 0 ||
+	    daemon_signals(d.loop) < 0 || fa_open(&d) < 0 || sandbox_enter(&sb, SANDBOX_FA) < 0)
 		goto out;
 	ev_timer_init(&d.adv, fa_on_adv, &d);
 	ev_timer_init(&d.sweep, fa_on_sweep, &d);

@@ -18,6 +18,7 @@
 #include "mip_ident.h"
 #include "netio.h"
 #include "netio_batch.h"
+#include "sandbox.h"
 #include "tun_io.h"
 
 #include <errno.h>
@@ -241,13 +242,15 @@ static void ha_close(struct ha_daemon *d)
 			close(fds[i]);
 }
 
-static const struct conf_names ha_root_names[] = {{"ha", ha_conf_names}, {NULL, NULL}};
+static const struct conf_names ha_group_names[] = {SANDBOX_CONF_NAMES, {NULL, ha_conf_names}};
+static const struct conf_names ha_root_names[] = {{"ha", ha_group_names}, {NULL, NULL}};
 
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
 	struct ha_daemon d = {.udp_fd = -1, .tun_fd = -1, .ipip_fd = -1, .raw_fd = -1, .nl_fd = -1};
 	struct ha_config cfg;
+	struct sandbox_config sb;
 	struct conf c;
 	struct ha_ops ops = {.binding_up = ha_route_up,
 			     .binding_down = ha_route_down,
@@ -259,7 +262,8 @@ int main(int argc, char **argv)
 	daemon_parse_args(argc, argv, "mipsa-ha", &args);
 	log_init("mipsa-ha", LOG_LVL_INFO, false);
 	if (conf_load(&c, args.config) < 0 || conf_check(&c, ha_root_names) < 0 ||
-	    ha_config_load(&c, &cfg) < 0) {
+	    ha_config_load(&c, &cfg) < 0 ||
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "ha", true), &sb) < 0) {
 		fprintf(stderr, "mipsa-ha: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
@@ -272,8 +276,8 @@ int main(int argc, char **argv)
 	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
-	if (d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 || daemon_signals(d.loop) < 0 ||
-	    ha_open(&d) < 0)
+	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 ||
+	    daemon_signals(d.loop) < 0 || ha_open(&d) < 0 || sandbox_enter(&sb, SANDBOX_HA) < 0)
 		goto out;
 	if (cfg.state_file[0] != '\0' &&
 	    ha_state_load(&d.ha, cfg.state_file, ev_loop_now_ms(d.loop), ev_loop_wall_ms(d.loop)) < 0)

@@ -20,6 +20,7 @@
 #include "mn_daemon.h"
 #include "netio.h"
 #include "netio_batch.h"
+#include "sandbox.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -337,8 +338,11 @@ static void mn_close(struct mn_daemon *d)
 }
 
 /* The mn group: what mn_config_load reads, what main reads below, the ipsec group. */
-static const struct conf_names mn_group_names[] = {
-	{"gateway", NULL}, {"sa_reuse", NULL}, {"ipsec", ipsec_conf_names}, {NULL, mn_conf_names}};
+static const struct conf_names mn_group_names[] = {{"gateway", NULL},
+						   {"sa_reuse", NULL},
+						   {"ipsec", ipsec_conf_names},
+						   SANDBOX_CONF_NAMES,
+						   {NULL, mn_conf_names}};
 static const struct conf_names mn_root_names[] = {{"mn", mn_group_names}, {NULL, NULL}};
 
 int main(int argc, char **argv)
@@ -355,6 +359,7 @@ int main(int argc, char **argv)
 			      .arp_fd = -1};
 	struct mn_ops ops = {.to_link = mn_out_link, .stopped = mn_out_stopped, .arg = &d};
 	struct mn_config cfg;
+	struct sandbox_config sb;
 	struct conf c;
 	int status = 1;
 
@@ -367,7 +372,8 @@ int main(int argc, char **argv)
 	    conf_addr(&c, conf_group(&c, NULL, "mn", true), "gateway", false, &d.gateway) < 0 ||
 	    conf_bool(&c, conf_group(&c, NULL, "mn", true), "sa_reuse", false, &d.sa_reuse) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "mn", true), &d.ic, cfg.home_addr, 32, any,
-			    0) < 0) {
+			    0) < 0 ||
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "mn", true), &sb) < 0) {
 		fprintf(stderr, "mipsa-mn: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
@@ -382,7 +388,7 @@ int main(int argc, char **argv)
 	d.cfg = cfg;
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
-	if (d.loop == NULL || mn_open(&d, &cfg) < 0)
+	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || mn_open(&d, &cfg) < 0)
 		goto out;
 	int running = netio_link_running(cfg.interface);
 	struct mn_sec_ops sops = {.to_link = mn_out_link,
@@ -395,6 +401,9 @@ int main(int argc, char **argv)
 			d.link_mtu, &sops) < 0)
 		goto out_mn;
 	d.sec.tunnel_mtu = d.tunnel_mtu;
+	/* Before the first frame is read: nothing from the network is parsed as root. */
+	if (sandbox_enter(&sb, SANDBOX_MN) < 0)
+		goto out_mn;
 	if (running == 1 && d.gateway.s_addr == 0)
 		mn_link_event(&d.mn, true);
 	if (d.gateway.s_addr != 0) {

@@ -30,9 +30,33 @@ TB_REUSE=${TB_REUSE:-none}
 TB_TECHNIQUE=${TB_TECHNIQUE:-direct}
 TB_STORE=${TB_STORE:-dbs}
 TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-100}
-# optional: TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms),
+# The daemons drop to TB_USER with only the capabilities they keep (doc/security.md);
+# TB_SANDBOX=0 runs them as root, unfiltered (debugging: strace, gdb).
+TB_USER=${TB_USER:-mipsa}
+TB_SANDBOX=${TB_SANDBOX:-1}
+# optional: TB_DBS_COMPACT_MIN (dbs.log_compact_min_bytes),
+# TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms),
 # TB_DELIVERY_A (fa.visitor_delivery of domain A's FAs: "route" when charon
 # protects the access link, testbed/swan.sh)
+
+# the sandbox settings every daemon's group gets
+_tb_sandbox_conf() {
+	if [[ $TB_SANDBOX == 1 ]]; then
+		printf '  user = "%s";\n  sandbox = true;\n' "$TB_USER"
+	else
+		printf '  sandbox = false;\n'
+	fi
+}
+
+# The unprivileged user the daemons become: a system account without a
+# home or a shell, created once and left for the next run (idempotent).
+tb_ensure_user() {
+	[[ $TB_SANDBOX == 1 ]] || return 0
+	id -u "$TB_USER" >/dev/null 2>&1 && return 0
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		--user-group "$TB_USER" || id -u "$TB_USER" >/dev/null 2>&1 ||
+		{ _tb_err "cannot create user $TB_USER"; return 1; }
+}
 
 _tb_hexkey() {
 	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
@@ -72,6 +96,7 @@ fa: {
   advertisement_interval_ms = 1000;
   advertisement_lifetime = 3;
   max_lifetime = 600;
+$(_tb_sandbox_conf)
   log_level = "$TB_LOG_LEVEL";$([[ $domain == a && -n ${TB_DELIVERY_A:-} ]] &&
 		printf '\n  visitor_delivery = "%s";' "$TB_DELIVERY_A")
   home_agents = ( { address = "$TB_HA_ADDR"; spi = 2001; key = "$TB_KEY_FAHA"; } );
@@ -120,7 +145,9 @@ dbs: {
   data_dir = "$TB_RUN/dbs-data";
   k_db_file = "$TB_RUN/k_db.a";
   members = ( "$TB_FA1_COA", "$TB_FA2_COA" );
-  log_level = "$TB_LOG_LEVEL";
+  log_level = "$TB_LOG_LEVEL";$([[ -z ${TB_DBS_COMPACT_MIN:-} ]] ||
+		printf '\n  log_compact_min_bytes = %s;' "$TB_DBS_COMPACT_MIN")
+$(_tb_sandbox_conf)
 };
 CONF
 	{
@@ -156,9 +183,10 @@ ha: {
   address = "$TB_HA_ADDR";
   home_prefix = "$TB_HOME_NET";
   control_socket = "$TB_RUN/ha.sock";
-  state_file = "$TB_RUN/ha.state";
+  state_file = "$TB_RUN/ha-state/ha.state";
   max_lifetime = 600;
   log_level = "$TB_LOG_LEVEL";
+$(_tb_sandbox_conf)
   mobile_nodes = (
     { nai = "$TB_MN_NAI"; home_address = "$TB_MN_HOME"; spi = 1001; key = "$TB_KEY_MNHA"; }
   );
@@ -182,6 +210,7 @@ mn: {
   reverse_tunnel = true;
   control_socket = "$TB_RUN/mn.sock";
   log_level = "$TB_LOG_LEVEL";
+$(_tb_sandbox_conf)
   sa_reuse = $([[ $TB_REUSE != none ]] && echo true || echo false);
   ha_security = { spi = 1001; key = "$TB_KEY_MNHA"; };
 $(_tb_ipsec_conf "$TB_MN_NAI" "$TB_ALIAS_A|fa.domain-a.example" "$TB_ALIAS_B|fa.domain-b.example")
@@ -236,8 +265,11 @@ _tb_start_store() {
 
 tb_start_daemons() {
 	# every start is a fresh domain: no records from an earlier run in the store
-	mkdir -p "$TB_RUN" && rm -rf "$TB_RUN"/*.log "$TB_RUN/dbs-data" "$TB_RUN/ha.state"
-	tb_gen_configs || return 1
+	mkdir -p "$TB_RUN" && rm -rf "$TB_RUN"/*.log "$TB_RUN/dbs-data" "$TB_RUN/ha-state"
+	tb_ensure_user && tb_gen_configs || return 1
+	# the home agent rewrites its state file there after dropping root
+	mkdir -p "$TB_RUN/ha-state"
+	[[ $TB_SANDBOX != 1 ]] || chown "$TB_USER:" "$TB_RUN/ha-state"
 	_tb_start_store || return 1
 	_tb_start ha ha/mipsa-ha || return 1
 	_tb_start fa1 fa/mipsa-fa || return 1

@@ -565,6 +565,41 @@ sed -e 's/@ha\.mobile_nodes\.\[0\]\.spi:[^@]*@/4294967295/' -e 's/@[^:@]*:\([^@]
 	"$tmp/template-ha" >"$tmp/spi-max.conf"
 check_ok ha "$tmp/spi-max.conf"
 
+# ---- the sandbox settings (doc/security.md), in every daemon's group ----
+# expect_example DAEMON NAME SED PATTERN: as expect, for the example edited by SED
+expect_example() {
+	sed "$3; s|/etc/mipsa/k_db|$tmp/k_db|" "$top/conf/$1.conf" | expect "$1" "$2" "$4"
+}
+expect_example ha sandbox-type 's|^  sandbox = true;|  sandbox = "no";|' \
+	"$tmp/sandbox-type.conf:[0-9]+: setting 'ha.sandbox': expected true or false"
+expect_example dbs user-empty 's|^  user = "mipsa";|  user = "";|' \
+	"$tmp/user-empty.conf:[0-9]+: setting 'dbs.user': must be 1 to 63 characters"
+expect fa sandbox-misspelt "$tmp/sandbox-misspelt.conf:2: setting 'fa.sandbx': unknown.*sandbox" <<CONF
+fa: {
+  sandbx = false;
+};
+CONF
+# started (not -t), a user that does not exist or is root stops the daemon
+# before it opens anything: it never runs as root by mistake
+# start_refused DAEMON NAME USER PATTERN: the example with user = USER
+start_refused() {
+	sed "s|^\(  user = \).*|\1\"$3\";|; s|/etc/mipsa/k_db|$tmp/k_db|" \
+		"$top/conf/$1.conf" >"$tmp/$2.conf"
+	out=$("$bin/$1/mipsa-$1" -c "$tmp/$2.conf" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 1 ] || ! printf '%s\n' "$out" | grep -Eq "$4"; then
+		echo "FAIL: $2: status $rc, '$out', want 1 and '$4'"
+		fails=$((fails + 1))
+	else
+		echo "ok: $2: $out"
+	fi
+}
+for d in ha fa mn dbs; do
+	start_refused $d no-user-$d mipsa-no-such-user \
+		'user "mipsa-no-such-user" does not exist: create it \(useradd --system'
+	start_refused $d root-user-$d root 'user "root" is root \(uid 0, gid 0\)'
+done
+
 # a file that cannot be read
 out=$("$bin/mn/mipsa-mn" -c "$tmp/nonexistent.conf" 2>&1)
 rc=$?

@@ -23,6 +23,8 @@ bin=${MIPSA_BIN:-$top}
 export TB_PREFIX=${TB_PREFIX:-db$$}
 # shellcheck disable=SC1091 # testbed/lib.sh, found at run time
 source "$top/testbed/lib.sh"
+# shellcheck disable=SC1091 # for the sandbox settings and the user (doc/security.md)
+source "$top/testbed/daemons.sh"
 
 run=$(mktemp -d /tmp/mipsa-dbs-test.XXXXXX)
 chmod 700 "$run"
@@ -103,8 +105,10 @@ dbs: {
   freshness_window_ms = 30000;
   max_records = 100;
   log_level = "info";
+$(_tb_sandbox_conf)
 };
 CONF
+tb_ensure_user || fail "no user $TB_USER for the daemon"
 "$bin/dbs/mipsa-dbs" -t -c "$run/dbs.conf" >/dev/null || fail "configuration check"
 
 tb_up

@@ -9,7 +9,8 @@ UNIT_TESTS = \
 	tests/unit/test_conf \
 	tests/unit/test_netio \
 	tests/unit/test_ctl \
-	tests/unit/test_evloop
+	tests/unit/test_evloop \
+	tests/unit/test_sandbox
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -51,4 +52,7 @@ tests_unit_test_ctl_LDADD = $(TEST_LIBS)
 tests_unit_test_evloop_SOURCES = tests/unit/test_evloop.c
 tests_unit_test_evloop_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_evloop_LDADD = $(TEST_LIBS)
+tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c
+tests_unit_test_sandbox_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sandbox_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/unit/check_main.h

@@ -1,0 +1,255 @@
+/*
+ * Unit tests for common/sandbox.c: each daemon's real seccomp filter, in a
+ * child that installs it, lets through what the daemon does at run time
+ * and kills the child with SIGSYS at a call outside the list (execve,
+ * ptrace, ioctl; opening a file or fsync everywhere but in mipsa-dbs).  The privilege drop, when
+ * run as root, leaves exactly the profile's capabilities, no bounding or
+ * ambient set, the new uid and gid, and no_new_privs, as
+ * /proc/self/status shows them.
+ */
+#include "check_main.h"
+#include "sandbox.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define N_PROFILES 4
+#define NOBODY     65534
+
+/* What a child does under the filter; its return value is its exit status. */
+typedef int (*child_fn)(void);
+
+/* Run fn in a child that has installed p's filter; its wait status. */
+static int under_filter(enum sandbox_profile p, child_fn fn)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (sandbox_filter(p) < 0)
+			_exit(100);
+		_exit(fn());
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void assert_killed(int status, const char *what, enum sandbox_profile p)
+{
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+		      "%s under %s: expected death by SIGSYS, got status %#x", what,
+		      sandbox_profile_name(p), (unsigned)status);
+}
+
+static void assert_survived(int status, const char *what, enum sandbox_profile p)
+{
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s under %s: expected exit 0, got status %#x", what, sandbox_profile_name(p),
+		      (unsigned)status);
+}
+
+static int do_execve(void)
+{
+	char *argv[] = {"/bin/true", NULL}, *envp[] = {NULL};
+
+	execve(argv[0], argv, envp);
+	return 1; /* refused with an error instead of killed: a failure too */
+}
+
+static int do_ptrace(void)
+{
+	return syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 2 : 3;
+}
+
+static int do_ioctl(void)
+{
+	int n;
+
+	return ioctl(STDERR_FILENO, FIONREAD, &n) == 0 ? 4 : 5;
+}
+
+static int do_fsync(void)
+{
+	return fsync(STDERR_FILENO) == 0 ? 0 : 0; /* EINVAL on a pipe is fine: it was allowed */
+}
+
+static int do_open(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	return fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0 ? 0 : 6;
+}
+
+/* A daemon's day: time, randomness, a socket, epoll, a signal mask, memory, stderr. */
+static int do_daemon_calls(void)
+{
+	struct timespec ts;
+	unsigned char rnd[16];
+	sigset_t set;
+	int ep, s;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0 || getpid() <= 0 ||
+	    getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return 10;
+	if (write(STDERR_FILENO, "", 0) != 0)
+		return 11;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ep < 0 || s < 0)
+		return 12;
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = s};
+	struct epoll_event out;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0 || epoll_wait(ep, &out, 1, 0) != 0)
+		return 13;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return 14;
+	void *p = malloc(1 << 20); /* mmap */
+	if (p == NULL)
+		return 15;
+	free(p);
+	close(s);
+	close(ep);
+	return 0;
+}
+
+START_TEST(test_forbidden_calls_kill)
+{
+	enum sandbox_profile p = (enum sandbox_profile)_i;
+
+	assert_killed(under_filter(p, do_execve), "execve", p);
+	assert_killed(under_filter(p, do_ptrace), "ptrace", p);
+	assert_killed(under_filter(p, do_ioctl), "ioctl", p);
+}
+END_TEST
+
+START_TEST(test_allowed_calls_survive)
+{
+	enum sandbox_profile p = (enum sandbox_profile)_i;
+
+	assert_survived(under_filter(p, do_daemon_calls), "event loop, file, socket calls", p);
+}
+END_TEST
+
+/*
+ * Files: opened by mipsa-dbs (its log) and mipsa-ha (its state file) alone,
+ * synced by mipsa-dbs alone.
+ */
+START_TEST(test_files_dbs_ha_only)
+{
+	enum sandbox_profile none[] = {SANDBOX_FA, SANDBOX_MN};
+
+	assert_survived(under_filter(SANDBOX_DBS, do_fsync), "fsync", SANDBOX_DBS);
+	assert_survived(under_filter(SANDBOX_DBS, do_open), "open", SANDBOX_DBS);
+	assert_survived(under_filter(SANDBOX_HA, do_open), "open", SANDBOX_HA);
+	assert_killed(under_filter(SANDBOX_HA, do_fsync), "fsync", SANDBOX_HA);
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		assert_killed(under_filter(none[i], do_fsync), "fsync", none[i]);
+		assert_killed(under_filter(none[i], do_open), "open", none[i]);
+	}
+}
+END_TEST
+
+/* One hexadecimal field of /proc/self/status ("CapEff:"), or UINT64_MAX. */
+static uint64_t status_hex(const char *field)
+{
+	char line[256];
+	uint64_t v = UINT64_MAX;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return v;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0)
+			v = strtoull(line + n, NULL, 16);
+	fclose(f);
+	return v;
+}
+
+/* In the child: 0 if everything is as the profile says, else which check failed. */
+static int drop_and_check(enum sandbox_profile p)
+{
+	uint64_t keep = sandbox_caps(p);
+
+	if (sandbox_drop(NOBODY, NOBODY, p) < 0)
+		return 20;
+	if (getuid() != NOBODY || geteuid() != NOBODY || getgid() != NOBODY ||
+	    getegid() != NOBODY || getgroups(0, NULL) != 0)
+		return 21;
+	if (status_hex("CapEff:") != keep || status_hex("CapPrm:") != keep)
+		return 22;
+	if (status_hex("CapInh:") != 0 || status_hex("CapBnd:") != 0 || status_hex("CapAmb:") != 0)
+		return 23;
+	if (status_hex("NoNewPrivs:") != 1)
+		return 24;
+	return 0;
+}
+
+START_TEST(test_drop_leaves_profile_caps)
+{
+	enum sandbox_profile p = (enum sandbox_profile)_i;
+	int status;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_sandbox: not root, the privilege drop is not tried\n");
+		return;
+	}
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(drop_and_check(p));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s: drop check failed with status %#x", sandbox_profile_name(p),
+		      (unsigned)status);
+}
+END_TEST
+
+START_TEST(test_profile_caps)
+{
+	uint64_t net_admin = UINT64_C(1) << CAP_NET_ADMIN;
+
+	ck_assert_uint_eq(sandbox_caps(SANDBOX_FA), net_admin);
+	ck_assert_uint_eq(sandbox_caps(SANDBOX_HA), net_admin);
+	ck_assert_uint_eq(sandbox_caps(SANDBOX_MN), 0);
+	ck_assert_uint_eq(sandbox_caps(SANDBOX_DBS), 0);
+}
+END_TEST
+
+static Suite *sandbox_suite(void)
+{
+	Suite *s = suite_create("sandbox");
+	TCase *tc = tcase_create("filter and drop");
+
+	tcase_add_loop_test(tc, test_forbidden_calls_kill, 0, N_PROFILES);
+	tcase_add_loop_test(tc, test_allowed_calls_survive, 0, N_PROFILES);
+	tcase_add_test(tc, test_files_dbs_ha_only);
+	tcase_add_loop_test(tc, test_drop_leaves_profile_caps, 0, N_PROFILES);
+	tcase_add_test(tc, test_profile_caps);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_main(sandbox_suite());
+}
