@@ -155,9 +155,9 @@ enum esp_err ipsec_seal(struct ipsec_pair *p, const uint8_t *inner, size_t len, 
 	 * UDP checksum zero, as the RFC says it SHOULD be: the ICV covers the
 	 * ESP payload, and neither end then sums every byte again.
 	 */
-	if (p->udp_encap && (buf_put_u16(&b, p->local_port) || buf_put_u16(&b, p->peer_port) ||
-			     buf_put_u16(&b, (uint16_t)(UDP_HDR_LEN + esp_len)) ||
-			     buf_put_u16(&b, 0)))
+	if (p->udp_encap &&
+	    (buf_put_u16(&b, p->local_port) || buf_put_u16(&b, p->peer_port) ||
+	     buf_put_u16(&b, (uint16_t)(UDP_HDR_LEN + esp_len)) || buf_put_u16(&b, 0)))
 		return ESP_E_NOSPACE;
 	*out_len = hdr + esp_len;
 	return ESP_OK;

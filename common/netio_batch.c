@@ -75,8 +75,8 @@ static struct netio_gso *netio_gso_open(int ifindex)
 	if (g->fd < 0 || setsockopt(g->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0 ||
 	    bind(g->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
 	    if_indextoname((unsigned)ifindex, name) == NULL || netio_ifmac(name, g->src_mac) < 0) {
-		log_info("ifindex %d: no UDP segmentation offload (%s): one frame a packet", ifindex,
-			 strerror(errno));
+		log_info("ifindex %d: no UDP segmentation offload (%s): one frame a packet",
+			 ifindex, strerror(errno));
 		if (g->fd >= 0)
 			close(g->fd);
 		free(g);
@@ -379,9 +379,8 @@ static size_t netio_rx_meta(struct mmsghdr *m, const struct sockaddr_in *from, u
 	struct msghdr *mh = &m->msg_hdr;
 	int gso = 0;
 
-	*meta = (struct netio_udp_meta){.from = *from,
-					.truncated = (mh->msg_flags & MSG_TRUNC) != 0,
-					.dropped = dropped};
+	*meta = (struct netio_udp_meta){
+		.from = *from, .truncated = (mh->msg_flags & MSG_TRUNC) != 0, .dropped = dropped};
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
@@ -478,7 +477,8 @@ int netio_udp_drain(int fd, netio_udp_rx_cb cb, void *arg, uint64_t *dropped)
 
 			*dropped = netio_rx_dropped(&b->msg[i].msg_hdr, *dropped);
 			gso = netio_rx_meta(&b->msg[i], &b->from[i], *dropped, &meta);
-			/* As netio_udp_recv: a datagram cut short comes as 0 bytes, which no parser takes. */
+			/* As netio_udp_recv: a datagram cut short comes as 0 bytes, which no parser
+			 * takes. */
 			if (meta.truncated) {
 				cb(arg, b->data[i], 0, &meta);
 				continue;

@@ -6,9 +6,9 @@
 
 #include <string.h>
 
-#define UDP_GSO_NEEDS_CSUM 0x01 /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
-#define UDP_GSO_TYPE_UDP_L4 5   /* VIRTIO_NET_HDR_GSO_UDP_L4 */
-#define UDP_GSO_ESP_PORT 4500 /* RFC 3948 */
+#define UDP_GSO_NEEDS_CSUM  0x01 /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+#define UDP_GSO_TYPE_UDP_L4 5    /* VIRTIO_NET_HDR_GSO_UDP_L4 */
+#define UDP_GSO_ESP_PORT    4500 /* RFC 3948 */
 /* At most this many segments a frame: the kernel's UDP_MAX_SEGMENTS. */
 #define UDP_GSO_MAX_SEGS 64
 

@@ -425,8 +425,10 @@ static void fa_log_registration(struct fa *fa, struct fa_visitor *v)
 		 "time_us=%llu xfer_us=%llu held_us=%llu",
 		 IP4_STR(v->home_addr), IP4_STR(v->home_agent), v->lifetime,
 		 v->reverse_tunnel ? "reverse" : "forward", n->reuse != NULL ? n->reuse : "-",
-		 n->sas != NULL ? n->sas : ipsec ? "negotiation" : "none", prev,
-		 (unsigned long long)(in != 0 && now >= in ? now - in : 0),
+		 n->sas != NULL ? n->sas
+		 : ipsec        ? "negotiation"
+				: "none",
+		 prev, (unsigned long long)(in != 0 && now >= in ? now - in : 0),
 		 (unsigned long long)n->xfer_us, (unsigned long long)n->held_us);
 	v->ho = (struct fa_ho_note){0};
 }

@@ -280,7 +280,8 @@ int main(int argc, char **argv)
 	    daemon_signals(d.loop) < 0 || ha_open(&d) < 0 || sandbox_enter(&sb, SANDBOX_HA) < 0)
 		goto out;
 	if (cfg.state_file[0] != '\0' &&
-	    ha_state_load(&d.ha, cfg.state_file, ev_loop_now_ms(d.loop), ev_loop_wall_ms(d.loop)) < 0)
+	    ha_state_load(&d.ha, cfg.state_file, ev_loop_now_ms(d.loop), ev_loop_wall_ms(d.loop)) <
+		    0)
 		goto out;
 	ev_timer_init(&d.sweep, ha_on_sweep, &d);
 	ev_timer_start(d.loop, &d.sweep, HA_SWEEP_MS);

@@ -163,7 +163,8 @@ void ha_binding_restore(struct ha *ha, struct ha_mn *mn, struct in_addr coa, str
 	ha->active_bindings++;
 	inet_ntop(AF_INET, &coa, c, sizeof(c));
 	log_info("binding %s -> %s restored, %llu s left%s", IP4_STR(mn->home_addr), c,
-		 (unsigned long long)((expires_ms - now_ms) / 1000), reverse ? " reverse-tunnel" : "");
+		 (unsigned long long)((expires_ms - now_ms) / 1000),
+		 reverse ? " reverse-tunnel" : "");
 	if (ha->ops.binding_up)
 		ha->ops.binding_up(ha->ops.arg, mn);
 }

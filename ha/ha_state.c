@@ -75,7 +75,8 @@ static bool ha_state_line(char *line, struct ha_state_entry *e)
 	}
 	memset(e, 0, sizeof(*e));
 	return n == HA_STATE_FIELDS && inet_pton(AF_INET, f[0], &e->home) == 1 &&
-	       inet_pton(AF_INET, f[1], &e->coa) == 1 && inet_pton(AF_INET, f[2], &e->reg_src) == 1 &&
+	       inet_pton(AF_INET, f[1], &e->coa) == 1 &&
+	       inet_pton(AF_INET, f[2], &e->reg_src) == 1 &&
 	       ha_state_num(f[3], 10, UINT16_MAX, &lifetime) &&
 	       ha_state_num(f[4], 10, UINT64_MAX, &e->expires_wall_ms) &&
 	       ha_state_flag(f[5], &e->reverse) && ha_state_flag(f[6], &e->active) &&

@@ -214,7 +214,8 @@ static void mn_natt_one(void *arg, uint8_t *msg, size_t n, const struct netio_ud
 {
 	struct mn_daemon *d = arg;
 
-	if (n >= ISAKMP_NON_ESP_MARKER_LEN && memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0)
+	if (n >= ISAKMP_NON_ESP_MARKER_LEN &&
+	    memcmp(msg, "\0\0\0\0", ISAKMP_NON_ESP_MARKER_LEN) == 0)
 		mn_sec_ike_in(&d->sec, meta->dst, ISAKMP_NATT_PORT, meta->from.sin_addr,
 			      ntohs(meta->from.sin_port), msg + ISAKMP_NON_ESP_MARKER_LEN,
 			      n - ISAKMP_NON_ESP_MARKER_LEN);

@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* udp_gro_next alone: pieces of gso bytes, the last what is left, never past len. */
 	if (size >= 4) {
-		size_t len = (size_t)(data[0] << 8 | data[1]), gso = (size_t)(data[2] << 8 | data[3]);
+		size_t len = (size_t)(data[0] << 8 | data[1]),
+		       gso = (size_t)(data[2] << 8 | data[3]);
 		size_t off = 0, got = 0, pieces = 0, p;
 
 		while ((p = udp_gro_next(len, gso, &off)) > 0) {
@@ -78,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pk[i].len >= 28 && p[0] == 0x45 && p[9] == 17);
 		CHECK(be16(p + 2) == pk[i].len && be16(p + 24) == pk[i].len - 20);
 		CHECK((be16(p + 6) & 0x3fff) == 0);
-		CHECK(be16(p + 22) == 4500 && be16(p + 26) == 0 && memcmp(p + 28, "\0\0\0\0", 4) != 0);
+		CHECK(be16(p + 22) == 4500 && be16(p + 26) == 0 &&
+		      memcmp(p + 28, "\0\0\0\0", 4) != 0);
 		CHECK(p[1] == hdrs[1] && memcmp(p + 6, hdrs + 6, 4) == 0 &&
 		      memcmp(p + 12, hdrs + 12, 12) == 0);
 		/* The kernel's cut: full segments, then what is left. */

@@ -110,9 +110,10 @@ START_TEST(test_cksum_wide_matches_reference)
 			size_t split = (n / 3) & ~(size_t)1;
 
 			ck_assert_uint_eq(inet_cksum(p, n), ref_cksum(p, n));
-			ck_assert_uint_eq(inet_cksum_fold(inet_cksum_add(inet_cksum_add(0, p, split),
-									 p + split, n - split)),
-					  ref_cksum(p, n));
+			ck_assert_uint_eq(
+				inet_cksum_fold(inet_cksum_add(inet_cksum_add(0, p, split),
+							       p + split, n - split)),
+				ref_cksum(p, n));
 		}
 	ck_assert_uint_eq(inet_cksum(big + 3, IP4_MAX_PACKET), ref_cksum(big + 3, IP4_MAX_PACKET));
 	memset(big, 0xff, sizeof(big));

@@ -165,12 +165,25 @@ static const struct {
 	{"up", 1, {{RTM_NEWLINK, 7, LINK_UP}}, true, false, true},
 	{"down", 1, {{RTM_NEWLINK, 7, IFF_UP}}, true, true, false},
 	/* the move: carrier lost and back, both queued, the last state alone says nothing */
-	{"down then up", 2, {{RTM_NEWLINK, 7, IFF_UP}, {RTM_NEWLINK, 7, LINK_UP}}, true, true, true},
+	{"down then up",
+	 2,
+	 {{RTM_NEWLINK, 7, IFF_UP}, {RTM_NEWLINK, 7, LINK_UP}},
+	 true,
+	 true,
+	 true},
 	{"up then down", 2, {{RTM_NEWLINK, 7, LINK_UP}, {RTM_NEWLINK, 7, 0}}, true, true, false},
-	{"another interface", 2, {{RTM_NEWLINK, 8, 0}, {RTM_NEWLINK, 8, LINK_UP}}, false, false,
+	{"another interface",
+	 2,
+	 {{RTM_NEWLINK, 8, 0}, {RTM_NEWLINK, 8, LINK_UP}},
+	 false,
+	 false,
 	 false},
-	{"another's loss beside ours", 2, {{RTM_NEWLINK, 8, 0}, {RTM_NEWLINK, 7, LINK_UP}}, true,
-	 false, true},
+	{"another's loss beside ours",
+	 2,
+	 {{RTM_NEWLINK, 8, 0}, {RTM_NEWLINK, 7, LINK_UP}},
+	 true,
+	 false,
+	 true},
 	{"deleted", 1, {{RTM_DELLINK, 7, LINK_UP}}, true, true, false},
 	{"not a link message", 1, {{RTM_NEWADDR, 7, 0}}, false, false, false},
 };
@@ -220,7 +233,8 @@ static Suite *netio_suite(void)
 	tcase_add_test(tc, test_no_drops);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("link");
-	tcase_add_loop_test(tc, test_link_events, 0, (int)(sizeof(link_cases) / sizeof(link_cases[0])));
+	tcase_add_loop_test(tc, test_link_events, 0,
+			    (int)(sizeof(link_cases) / sizeof(link_cases[0])));
 	tcase_add_test(tc, test_link_event_short);
 	suite_add_tcase(s, tc);
 	return s;
