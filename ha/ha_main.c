@@ -41,6 +41,7 @@ struct ha_daemon {
 	int udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd, tun_ifindex;
 	struct netio_txq *tunnel_q; /* IP-in-IP out on raw_fd, batched while the TUN drains */
 	struct tun_io tun;          /* tun_fd: TSO in, segments joined on the way out */
+	struct ha_state_file state; /* dirfd -1: no state_file */
 	struct {
 #define HA_RCVBUF_FIELD(n) uint64_t n;
 		HA_RCVBUF_DROPS(HA_RCVBUF_FIELD)
@@ -89,12 +90,11 @@ static void ha_state_sync(struct ha_daemon *d)
 {
 	struct ev_loop *loop = d->loop;
 
-	if (!d->ha.state_dirty || d->ha.cfg.state_file[0] == '\0')
+	if (!d->ha.state_dirty || d->state.dirfd < 0)
 		return;
-	if (ha_state_save(&d->ha, d->ha.cfg.state_file, ev_loop_now_ms(loop),
-			  ev_loop_wall_ms(loop)) < 0) {
+	if (ha_state_save(&d->ha, &d->state, ev_loop_now_ms(loop), ev_loop_wall_ms(loop)) < 0) {
 		d->ha.ctr.state_save_failures++;
-		log_rl_warn("state: cannot write %s: %s", d->ha.cfg.state_file, strerror(errno));
+		log_rl_warn("state: cannot write %s: %s", d->state.path, strerror(errno));
 		return;
 	}
 	d->ha.ctr.state_saves++;
@@ -248,7 +248,12 @@ static const struct conf_names ha_root_names[] = {{"ha", ha_group_names}, {NULL,
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
-	struct ha_daemon d = {.udp_fd = -1, .tun_fd = -1, .ipip_fd = -1, .raw_fd = -1, .nl_fd = -1};
+	struct ha_daemon d = {.udp_fd = -1,
+			      .tun_fd = -1,
+			      .ipip_fd = -1,
+			      .raw_fd = -1,
+			      .nl_fd = -1,
+			      .state.dirfd = -1};
 	struct ha_config cfg;
 	struct sandbox_config sb;
 	struct conf c;
@@ -276,12 +281,14 @@ int main(int argc, char **argv)
 	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
+	/* The state file's directory is opened as root, the file read as the user. */
 	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 ||
-	    daemon_signals(d.loop) < 0 || ha_open(&d) < 0 || sandbox_enter(&sb, SANDBOX_HA) < 0)
+	    daemon_signals(d.loop) < 0 || ha_open(&d) < 0 ||
+	    (cfg.state_file[0] != '\0' && ha_state_open(&d.state, cfg.state_file) < 0) ||
+	    sandbox_enter(&sb, SANDBOX_HA) < 0)
 		goto out;
-	if (cfg.state_file[0] != '\0' &&
-	    ha_state_load(&d.ha, cfg.state_file, ev_loop_now_ms(d.loop), ev_loop_wall_ms(d.loop)) <
-		    0)
+	if (d.state.dirfd >= 0 &&
+	    ha_state_load(&d.ha, &d.state, ev_loop_now_ms(d.loop), ev_loop_wall_ms(d.loop)) < 0)
 		goto out;
 	ev_timer_init(&d.sweep, ha_on_sweep, &d);
 	ev_timer_start(d.loop, &d.sweep, HA_SWEEP_MS);
@@ -289,6 +296,7 @@ int main(int argc, char **argv)
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
 out:
 	ha_close(&d);
+	ha_state_close(&d.state);
 	ha_free(&d.ha);
 	ha_config_free(&cfg);
 	ev_loop_free(d.loop);

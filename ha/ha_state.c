@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,31 +147,60 @@ static int ha_state_write(int fd, const struct ha *ha, uint64_t now_ms, uint64_t
 	return 0;
 }
 
+int ha_state_open(struct ha_state_file *f, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[sizeof(f->path)];
+	size_t dlen = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+
+	f->dirfd = -1;
+	if (snprintf(f->path, sizeof(f->path), "%s", path) >= (int)sizeof(f->path) ||
+	    snprintf(f->name, sizeof(f->name), "%s", slash != NULL ? slash + 1 : path) >=
+		    (int)sizeof(f->name) - 4 ||
+	    f->name[0] == '\0') {
+		log_err("state: \"%s\" is no file name we can use", path);
+		return -1;
+	}
+	memcpy(dir, slash == NULL ? "." : path, dlen);
+	dir[dlen] = '\0';
+	f->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->dirfd < 0) {
+		log_err("state: the directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void ha_state_close(struct ha_state_file *f)
+{
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	f->dirfd = -1;
+}
+
 /*
  * A new file beside the old one, renamed over it: a reader (our next start)
  * finds the old state or the new, never half of one.  Not synced to disk: a
  * restart of the daemon finds it; a power cut may lose the last changes,
  * which the nodes' next registrations make good.
  */
-int ha_state_save(const struct ha *ha, const char *path, uint64_t now_ms, uint64_t wall_ms)
+int ha_state_save(const struct ha *ha, const struct ha_state_file *f, uint64_t now_ms,
+		  uint64_t wall_ms)
 {
-	char tmp[PATH_MAX];
+	char tmp[sizeof(f->name) + 4];
 	int fd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.new", f->name);
+	fd = openat(f->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	r = ha_state_write(fd, ha, now_ms, wall_ms);
 	if (close(fd) < 0)
 		r = -1;
-	if (r == 0 && rename(tmp, path) == 0)
+	if (r == 0 && renameat(f->dirfd, tmp, f->dirfd, f->name) == 0)
 		return 0;
 	r = errno;
-	unlink(tmp);
+	unlinkat(f->dirfd, tmp, 0);
 	errno = r;
 	return -1;
 }
@@ -204,15 +232,16 @@ static void ha_state_restore(void *arg, const struct ha_state_entry *e)
 	}
 }
 
-int ha_state_load(struct ha *ha, const char *path, uint64_t now_ms, uint64_t wall_ms)
+int ha_state_load(struct ha *ha, const struct ha_state_file *f, uint64_t now_ms, uint64_t wall_ms)
 {
+	const char *path = f->path;
 	struct ha_state_ctx c = {.ha = ha, .now_ms = now_ms, .wall_ms = wall_ms};
 	struct stat st;
 	char *text = NULL;
 	ssize_t n = 0;
 	size_t line;
 	enum ha_state_err e;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(f->dirfd, f->name, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 && errno == ENOENT) {
 		log_notice("state: no %s yet: no bindings to restore", path);

@@ -54,14 +54,29 @@ enum ha_state_err ha_state_parse(const char *text, size_t len,
 				 void (*each)(void *arg, const struct ha_state_entry *e), void *arg,
 				 size_t *line);
 
-/* Write the state of every node with a binding or an Identification to path (atomically). */
-int ha_state_save(const struct ha *ha, const char *path, uint64_t now_ms, uint64_t wall_ms);
+/*
+ * The state file's directory, opened while the daemon may still traverse
+ * to it (before it drops root); the file is then read, written and renamed
+ * relative to it, by the daemon's own user, who must be able to write there.
+ */
+struct ha_state_file {
+	int dirfd;
+	char name[256]; /* the file's name in the directory */
+	char path[256]; /* the whole, for messages */
+};
+
+int ha_state_open(struct ha_state_file *f, const char *path);
+void ha_state_close(struct ha_state_file *f);
+
+/* Write the state of every node with a binding or an Identification (atomically). */
+int ha_state_save(const struct ha *ha, const struct ha_state_file *f, uint64_t now_ms,
+		  uint64_t wall_ms);
 
 /*
- * Read path back into ha at start: Identifications, and the bindings whose
- * lifetime has not run out (ha_binding_restore).  A missing file is an empty
- * state; a damaged one is refused (-1) with the line at fault logged.
+ * Read the file back into ha at start: Identifications, and the bindings
+ * whose lifetime has not run out (ha_binding_restore).  A missing file is an
+ * empty state; a damaged one is refused (-1) with the line at fault logged.
  */
-int ha_state_load(struct ha *ha, const char *path, uint64_t now_ms, uint64_t wall_ms);
+int ha_state_load(struct ha *ha, const struct ha_state_file *f, uint64_t now_ms, uint64_t wall_ms);
 
 #endif

@@ -97,6 +97,8 @@ tb_up
 tb_start_daemons
 tb_wait_registered fa1 10 || fail "no registration through fa1"
 pings_ok || fail "no traffic before the restart"
+# the binding is in the state file before the HA goes (written by its unprivileged user)
+jqa ha counters '.counters.state_saves >= 1 and .counters.state_save_failures == 0'
 kill_restart ha ha/mipsa-ha
 t0=$(date +%s%N)
 within "HA restart: binding back" "$RESTART_HA_S" jq_ok ha bindings \

@@ -969,6 +969,7 @@ END_TEST
 #define WALL0 1796000000000ull /* the wall clock at T0, in ms */
 
 static char state_path[64];
+static struct ha_state_file state_file;
 
 static void state_setup(void)
 {
@@ -979,21 +980,23 @@ static void state_setup(void)
 	fd = mkstemp(state_path);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	ck_assert_int_eq(ha_state_open(&state_file, state_path), 0);
 }
 
 static void state_teardown(void)
 {
 	teardown();
 	unlink(state_path);
+	ha_state_close(&state_file);
 }
 
 /* Stop (saving at T0 + 1 s) and start again, reading the file back at wall + elapsed_ms. */
 static int restart(uint64_t elapsed_ms)
 {
-	ck_assert_int_eq(ha_state_save(&ha, state_path, T0 + 1000, WALL0 + 1000), 0);
+	ck_assert_int_eq(ha_state_save(&ha, &state_file, T0 + 1000, WALL0 + 1000), 0);
 	teardown();
 	setup();
-	return ha_state_load(&ha, state_path, T0, WALL0 + 1000 + elapsed_ms);
+	return ha_state_load(&ha, &state_file, T0, WALL0 + 1000 + elapsed_ms);
 }
 
 /* Alice's binding and Identification come back; bob never registered and stays away. */
@@ -1084,15 +1087,15 @@ START_TEST(test_state_load_cases)
 	write_state("mipsa-ha-state 1\n"
 		    "10.9.9.9 192.0.2.1 192.0.2.1 600 1796000600000 1 1 e8763bc040000001\n"
 		    "10.0.0.11 192.0.2.1 192.0.2.1 600 1796000600000 0 1 e8763bc040000002\n");
-	ck_assert_int_eq(ha_state_load(&ha, state_path, T0, WALL0), 0);
+	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0), 0);
 	ck_assert(mns[1].b.active && !mns[1].b.reverse_tunnel);
 	ck_assert_uint_eq(mns[1].b.expires_ms, T0 + 600000);
 	ck_assert_uint_eq(ha.active_bindings, 1);
 	reset();
 	write_state("mipsa-ha-state 1\n10.0.0.11 192.0.2.1 192.0.2.1 600 1 0 1 e8763bc04000000\n");
-	ck_assert_int_eq(ha_state_load(&ha, state_path, T0, WALL0), -1);
+	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0), -1);
 	unlink(state_path);
-	ck_assert_int_eq(ha_state_load(&ha, state_path, T0, WALL0), 0);
+	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0), 0);
 	ck_assert_uint_eq(ha.active_bindings, 0);
 }
 END_TEST
