@@ -255,10 +255,14 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 		v->nai[rq.ext.nai_len] = '\0';
 	}
 	log_debug("request from %s relayed to %s", IP4_STR(rq.home_addr), IP4_STR(rq.home_agent));
-	/* SA reuse: fetch the node's SAs while the home agent answers (in parallel). */
+	/*
+	 * SA reuse: fetch the node's SAs while the home agent answers (in
+	 * parallel).  The home agent first: its answer is the longer way, and
+	 * on a shared machine whoever is woken first runs first.
+	 */
+	fa_relay_request(fa, msg, &rq);
 	if (rq.ext.reuse.present && fa->guard.reuse_request != NULL)
 		fa->guard.reuse_request(fa->guard.arg, mac, msg, len, &rq);
-	fa_relay_request(fa, msg, &rq);
 }
 
 static void fa_on_solicitation(struct fa *fa, const uint8_t *icmp, size_t len, uint64_t now_ms)
