@@ -458,7 +458,7 @@ int main(int argc, char **argv)
 			     .to_forward = fa_out_forward,
 			     .path_mtu = fa_path_mtu,
 			     .arg = &d};
-	struct fa_config cfg;
+	struct fa_config cfg = {0};
 	struct conf c;
 	int status = 1;
 
@@ -472,6 +472,9 @@ int main(int argc, char **argv)
 	    fa_domain_load(&c, conf_group(&c, NULL, "fa", true), &d.dom) < 0) {
 		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));
 		conf_free(&c);
+		/* the groups loaded before the refused one (each load is all or nothing) */
+		fa_config_free(&cfg);
+		ipsec_conf_free(&d.ic);
 		return 1;
 	}
 	conf_free(&c);
