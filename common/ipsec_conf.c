@@ -202,9 +202,9 @@ static int ipsec_conf_auth(struct conf *c, const config_setting_t *g, struct ips
 	return 0;
 }
 
-int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_conf *ic,
-		    struct in_addr def_local, uint8_t def_local_plen, struct in_addr def_remote,
-		    uint8_t def_remote_plen)
+static int ipsec_conf_parse(struct conf *c, const config_setting_t *grp, struct ipsec_conf *ic,
+			    struct in_addr def_local, uint8_t def_local_plen,
+			    struct in_addr def_remote, uint8_t def_remote_plen)
 {
 	const config_setting_t *g, *peers;
 	const char *pfs = "none";
@@ -251,6 +251,18 @@ int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_co
 			return conf_fail(c, s, "psk", "missing (auth is psk)");
 	}
 	return 0;
+}
+
+/* All or nothing: a refused group leaves no peer (no PSK) and no credentials behind. */
+int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_conf *ic,
+		    struct in_addr def_local, uint8_t def_local_plen, struct in_addr def_remote,
+		    uint8_t def_remote_plen)
+{
+	if (ipsec_conf_parse(c, grp, ic, def_local, def_local_plen, def_remote, def_remote_plen) ==
+	    0)
+		return 0;
+	ipsec_conf_free(ic);
+	return -1;
 }
 
 void ipsec_conf_free(struct ipsec_conf *ic)

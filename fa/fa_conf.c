@@ -70,7 +70,7 @@ static void fa_config_defaults(struct fa_config *cfg)
 	cfg->reverse_tunnel = true;
 }
 
-int fa_config_load(struct conf *c, struct fa_config *cfg)
+static int fa_config_parse(struct conf *c, struct fa_config *cfg)
 {
 	const config_setting_t *fa;
 	uint32_t plen, adv_lifetime, max_lifetime;
@@ -124,6 +124,15 @@ int fa_config_load(struct conf *c, struct fa_config *cfg)
 	    fa_conf_keys(c, fa, "mobile_nodes", "home_address", &cfg->mns, &cfg->n_mns) != 0)
 		return -1;
 	return 0;
+}
+
+/* All or nothing: a refused configuration leaves no list (and no key) behind. */
+int fa_config_load(struct conf *c, struct fa_config *cfg)
+{
+	if (fa_config_parse(c, cfg) == 0)
+		return 0;
+	fa_config_free(cfg);
+	return -1;
 }
 
 void fa_config_free(struct fa_config *cfg)

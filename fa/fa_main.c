@@ -473,7 +473,7 @@ int main(int argc, char **argv)
 			     .path_mtu = fa_path_mtu,
 			     .now_us = fa_clock_us,
 			     .arg = &d};
-	struct fa_config cfg;
+	struct fa_config cfg = {0};
 	struct sandbox_config sb;
 	struct conf c;
 	int status = 1;
@@ -489,6 +489,10 @@ int main(int argc, char **argv)
 	    sandbox_conf_load(&c, conf_group(&c, NULL, "fa", true), &sb) < 0) {
 		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));
 		conf_free(&c);
+		/* the groups loaded before the refused one (each load is all or nothing) */
+		fa_config_free(&cfg);
+		ipsec_conf_free(&d.ic);
+		fa_domain_free(&d.dom);
 		return 1;
 	}
 	conf_free(&c);

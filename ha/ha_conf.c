@@ -86,7 +86,7 @@ static int ha_conf_fas(struct conf *c, const config_setting_t *ha, struct ha_con
 	return 0;
 }
 
-int ha_config_load(struct conf *c, struct ha_config *cfg)
+static int ha_config_parse(struct conf *c, struct ha_config *cfg)
 {
 	const config_setting_t *ha;
 
@@ -117,6 +117,15 @@ int ha_config_load(struct conf *c, struct ha_config *cfg)
 	    conf_bool(c, ha, "reverse_tunnel", false, &cfg->reverse_tunnel) < 0)
 		return -1;
 	return ha_conf_mns(c, ha, cfg) != 0 || ha_conf_fas(c, ha, cfg) != 0 ? -1 : 0;
+}
+
+/* All or nothing: a refused configuration leaves no list (and no key) behind. */
+int ha_config_load(struct conf *c, struct ha_config *cfg)
+{
+	if (ha_config_parse(c, cfg) == 0)
+		return 0;
+	ha_config_free(cfg);
+	return -1;
 }
 
 void ha_config_free(struct ha_config *cfg)

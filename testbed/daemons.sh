@@ -34,6 +34,10 @@ TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-100}
 # TB_SANDBOX=0 runs them as root, unfiltered (debugging: strace, gdb).
 TB_USER=${TB_USER:-mipsa}
 TB_SANDBOX=${TB_SANDBOX:-1}
+# Under a checker (scripts/valgrind): TB_DAEMON_WRAPPER, when set, starts
+# each daemon as `$TB_DAEMON_WRAPPER NODE BINARY ARGS...`; TB_TIME_FACTOR
+# (an integer, default 1) multiplies the waits for a daemon to start and stop.
+TB_TIME_FACTOR=${TB_TIME_FACTOR:-1}
 # optional: TB_DBS_COMPACT_MIN (dbs.log_compact_min_bytes),
 # TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms),
 # TB_DELIVERY_A (fa.visitor_delivery of domain A's FAs: "route" when charon
@@ -228,10 +232,10 @@ tb_ctl() {
 _tb_start() {
 	local node=$1 bin=$2 i
 	rm -f "$TB_RUN/$node.sock"
-	ip netns exec "$(tb_ns "$node")" "$TB_BIN/$bin" -c "$TB_RUN/$node.conf" \
-		>>"$TB_RUN/$node.log" 2>&1 &
+	ip netns exec "$(tb_ns "$node")" ${TB_DAEMON_WRAPPER:+"$TB_DAEMON_WRAPPER" "$node"} \
+		"$TB_BIN/$bin" -c "$TB_RUN/$node.conf" >>"$TB_RUN/$node.log" 2>&1 &
 	echo $! >"$TB_RUN/$node.pid"
-	for i in $(seq 100); do
+	for i in $(seq $((100 * TB_TIME_FACTOR))); do
 		[[ -S $TB_RUN/$node.sock ]] && return 0
 		if ! kill -0 "$(cat "$TB_RUN/$node.pid")" 2>/dev/null; then
 			_tb_err "$bin in $node exited; log:"
@@ -278,14 +282,15 @@ tb_start_daemons() {
 	_tb_start mn mn/mipsa-mn || return 1
 }
 
-# _tb_stop NODE: SIGTERM and wait up to 3 s (the MN deregisters first).
+# _tb_stop NODE: SIGTERM and wait up to 3 s times TB_TIME_FACTOR (the MN
+# deregisters first).
 _tb_stop() {
 	local node=$1 pid i
 	[[ -f $TB_RUN/$node.pid ]] || return 0
 	pid=$(cat "$TB_RUN/$node.pid")
 	rm -f "$TB_RUN/$node.pid"
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 60); do
+	for i in $(seq $((60 * TB_TIME_FACTOR))); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.05
 	done

@@ -8,6 +8,8 @@
 #   tests/fuzz/run.sh            # 30 s per target
 #   FUZZ_SECONDS=60 tests/fuzz/run.sh
 #   tests/fuzz/run.sh 5 fuzz_buf # 5 s, one target
+#   FUZZ_RUNS=10000000 tests/fuzz/run.sh 7200 fuzz_esp
+#                                # 10^7 executions, or 2 h if that comes first
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,9 +21,17 @@ targets=${*:-$all}
 out=${FUZZ_BUILD_DIR:-$top/build/fuzz}
 jobs=$(nproc 2>/dev/null || echo 2)
 
+runs=${FUZZ_RUNS:--1}
 case $secs in
 '' | *[!0-9]*)
 	echo "run.sh: seconds must be a number, not '$secs'" >&2
+	exit 2
+	;;
+esac
+case $runs in
+-1) ;;
+'' | *[!0-9]*)
+	echo "run.sh: FUZZ_RUNS must be a number, not '$runs'" >&2
 	exit 2
 	;;
 esac
@@ -32,24 +42,10 @@ command -v clang >/dev/null 2>&1 || {
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-
-# configure refuses an out-of-tree build of a source tree that has been
-# configured in place ("source directory already configured").  In that
-# case build from a snapshot of the sources, without the in-tree results.
-if [ -f "$top/config.status" ]; then
-	src=$out/src
-	mkdir -p "$src"
-	(cd "$top" && tar -cf - --exclude=./build --exclude=./out --exclude=./.git \
-		--exclude=./autom4te.cache --exclude=./config.status --exclude=./config.h \
-		--exclude=./config.log --exclude=./stamp-h1 --exclude=./Makefile \
-		--exclude='*.o' --exclude='*.a' --exclude=.deps --exclude=.dirstamp \
-		--exclude='*.log' --exclude='*.trs' .) | (cd "$src" && tar -xf -)
-	bld=$src/build
-else
-	src=$top
-	bld=$out
-fi
-[ -x "$src/configure" ] || (cd "$src" && ./autogen.sh)
+# the sources to configure from: the tree, or a snapshot of it when it has
+# been configured in place (scripts/srctree)
+src=$("$top/scripts/srctree" "$out")
+if [ "$src" = "$top" ]; then bld=$out; else bld=$src/build; fi
 
 mkdir -p "$bld"
 cd "$bld"
@@ -92,15 +88,18 @@ for t in $targets; do
 	art=$out/artifacts/$t
 	mkdir -p "$work" "$art"
 	[ -d "$seeds" ] || seeds=""
-	echo "run.sh: $t for ${secs}s"
+	echo "run.sh: $t for ${secs}s${FUZZ_RUNS:+ or $runs executions}"
 	# The first directory receives new inputs; the committed seeds stay as they are.
 	# shellcheck disable=SC2086
-	if "$bld/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	start=$(date +%s)
+	if "$bld/tests/fuzz/$t" -runs="$runs" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art/" "$work" $seeds \
 		>"$out/$t.log" 2>&1; then
-		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
-		echo "run.sh: $t ok: ${runs:-?} executions in ${secs}s," \
-			"corpus $(ls "$work" | wc -l) inputs"
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
+		# the last status line: "#N DONE cov: C ft: F corp: ..."
+		cov=$(grep -E '^#[0-9]+.* cov: ' "$out/$t.log" | tail -1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/\1 edges, \2 features/p')
+		echo "run.sh: $t ok: ${execs:-?} executions in $(($(date +%s) - start))s," \
+			"coverage ${cov:-?}, corpus $(ls "$work" | wc -l) inputs"
 	else
 		echo "run.sh: $t FAILED (log: $out/$t.log)"
 		grep -E 'ERROR|CHECK failed|runtime error|SUMMARY|Test unit written' \
@@ -112,4 +111,4 @@ if [ -n "$failed" ]; then
 	echo "run.sh: failed:$failed" >&2
 	exit 1
 fi
-echo "run.sh: all fuzz targets ran ${secs}s without a finding"
+echo "run.sh: all fuzz targets ran without a finding"

@@ -1096,7 +1096,8 @@ END_TEST
 
 START_TEST(test_key_parse)
 {
-	uint8_t key[SAX_KEY_LEN], raw[SAX_KEY_LEN];
+	/* one byte more than a key, for the 33-byte case */
+	uint8_t key[SAX_KEY_LEN], raw[SAX_KEY_LEN + 1] = {0};
 	char err[200];
 	const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1F";
 	char buf[100];
