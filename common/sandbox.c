@@ -184,9 +184,11 @@ int sandbox_filter(enum sandbox_profile p)
 	     sandbox_allow(ctx, sandbox_sys_sync,
 			   sizeof(sandbox_sys_sync) / sizeof(sandbox_sys_sync[0])) < 0))
 		goto out;
-	/* abort() signals itself, and only itself. */
-	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	/* abort() signals itself, and only itself (the comparison spelt out: clang
+	 * finds SCMP_A0's compound literal short of a field). */
+	const struct scmp_arg_cmp self = {
+		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)getpid(), .datum_b = 0};
+	r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &self);
 	if (r < 0) {
 		log_err("seccomp: allowing tgkill: %s", strerror(-r));
 		goto out;
