@@ -33,6 +33,9 @@ uint32_t inet_cksum_add(uint32_t sum, const void *data, size_t len)
 	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, acc;
 	uint16_t w;
 
+	if (len == 0)
+		return sum; /* data may be NULL: no pointer arithmetic on it */
+
 	/* Four independent sums, so the additions do not wait on each other. */
 	for (; i + 4 <= words; i += 4) {
 		uint32_t v[4];

@@ -116,8 +116,8 @@ int main(int argc, char **argv)
 	daemon_parse_args(argc, argv, "mipsa-dbs", &args);
 	log_init("mipsa-dbs", LOG_LVL_INFO, false);
 	if (conf_load(&c, args.config) < 0 || conf_check(&c, dbs_root_names) < 0 ||
-	    dbs_config_load(&c, &cfg) < 0 ||
-	    sandbox_conf_load(&c, conf_group(&c, NULL, "dbs", true), &sb) < 0) {
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "dbs", true), &sb) < 0 ||
+	    dbs_config_load(&c, &cfg) < 0) {
 		fprintf(stderr, "mipsa-dbs: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;

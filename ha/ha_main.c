@@ -267,8 +267,8 @@ int main(int argc, char **argv)
 	daemon_parse_args(argc, argv, "mipsa-ha", &args);
 	log_init("mipsa-ha", LOG_LVL_INFO, false);
 	if (conf_load(&c, args.config) < 0 || conf_check(&c, ha_root_names) < 0 ||
-	    ha_config_load(&c, &cfg) < 0 ||
-	    sandbox_conf_load(&c, conf_group(&c, NULL, "ha", true), &sb) < 0) {
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "ha", true), &sb) < 0 ||
+	    ha_config_load(&c, &cfg) < 0) {
 		fprintf(stderr, "mipsa-ha: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;

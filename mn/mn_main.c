@@ -369,12 +369,12 @@ int main(int argc, char **argv)
 	/* Our SAs cover the home address (local) and anything on the other side. */
 	struct in_addr any = {0};
 	if (conf_load(&c, args.config) < 0 || conf_check(&c, mn_root_names) < 0 ||
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "mn", true), &sb) < 0 ||
 	    mn_config_load(&c, &cfg) < 0 ||
 	    conf_addr(&c, conf_group(&c, NULL, "mn", true), "gateway", false, &d.gateway) < 0 ||
 	    conf_bool(&c, conf_group(&c, NULL, "mn", true), "sa_reuse", false, &d.sa_reuse) < 0 ||
 	    ipsec_conf_load(&c, conf_group(&c, NULL, "mn", true), &d.ic, cfg.home_addr, 32, any,
-			    0) < 0 ||
-	    sandbox_conf_load(&c, conf_group(&c, NULL, "mn", true), &sb) < 0) {
+			    0) < 0) {
 		fprintf(stderr, "mipsa-mn: %s\n", conf_error(&c));
 		conf_free(&c);
 		return 1;
