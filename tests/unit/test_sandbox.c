@@ -235,14 +235,36 @@ START_TEST(test_profile_caps)
 }
 END_TEST
 
+/*
+ * Under AddressSanitizer (scripts/sanitize) the sanitizer's own runtime makes
+ * system calls the daemons never make, and the filter rightly kills it: a
+ * filtered child cannot be expected to survive there.  The kills are still
+ * checked; the survivals are checked by the ordinary build, in the same CI.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_UNDER_ASAN 1
+#endif
+#endif
+#ifndef SANDBOX_UNDER_ASAN
+#define SANDBOX_UNDER_ASAN 0
+#endif
+
 static Suite *sandbox_suite(void)
 {
 	Suite *s = suite_create("sandbox");
 	TCase *tc = tcase_create("filter and drop");
 
 	tcase_add_loop_test(tc, test_forbidden_calls_kill, 0, N_PROFILES);
-	tcase_add_loop_test(tc, test_allowed_calls_survive, 0, N_PROFILES);
-	tcase_add_test(tc, test_files_dbs_ha_only);
+	if (!SANDBOX_UNDER_ASAN) {
+		tcase_add_loop_test(tc, test_allowed_calls_survive, 0, N_PROFILES);
+		tcase_add_test(tc, test_files_dbs_ha_only);
+	} else {
+		fprintf(stderr, "test_sandbox: under AddressSanitizer: the survivals are the "
+				"ordinary build's to check\n");
+	}
 	tcase_add_loop_test(tc, test_drop_leaves_profile_caps, 0, N_PROFILES);
 	tcase_add_test(tc, test_profile_caps);
 	suite_add_tcase(s, tc);
