@@ -585,8 +585,9 @@ static void fa_xfer_note(struct fa_xfer *x, uint8_t status, uint64_t now_us)
 static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, const char *why)
 {
 	struct fa_sec *s = x->s;
+	uint64_t now_us = ev_loop_now_us(s->loop);
 
-	fa_xfer_note(x, status, ev_loop_now_us(s->loop));
+	fa_xfer_note(x, status, now_us);
 	x->state = FA_XF_DONE;
 	x->status = status;
 	x->reason = reason;
@@ -600,7 +601,7 @@ static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, co
 		 status == MIP_REUSE_FULL      ? "full"
 		 : status == MIP_REUSE_PARTIAL ? "partial: Quick Mode follows"
 					       : "refused: negotiation follows",
-		 why, (unsigned long long)(ev_loop_now_us(s->loop) - x->started_us));
+		 why, (unsigned long long)(now_us - x->started_us));
 	ev_timer_stop(s->loop, &x->timer);
 	if (x->denied) {
 		fa_xfer_undo(x, "registration refused");

@@ -124,27 +124,47 @@ enum ha_state_err ha_state_parse(const char *text, size_t len,
 
 /* ---- the daemon's side ---- */
 
+/* One node's line, as ha_state_parse reads it back; its length (< HA_STATE_LINE_MAX + 1). */
+static int ha_state_line_put(char *out, size_t cap, const struct ha_mn *mn, uint64_t now_ms,
+			     uint64_t wall_ms)
+{
+	const struct ha_binding *b = &mn->b;
+	char home[INET_ADDRSTRLEN], coa[INET_ADDRSTRLEN], src[INET_ADDRSTRLEN];
+	uint64_t left = b->active && b->expires_ms > now_ms ? b->expires_ms - now_ms : 0;
+
+	inet_ntop(AF_INET, &mn->home_addr, home, sizeof(home));
+	inet_ntop(AF_INET, &b->coa, coa, sizeof(coa));
+	inet_ntop(AF_INET, &b->reg_src, src, sizeof(src));
+	return snprintf(out, cap, "%s %s %s %u %llu %d %d %016llx\n", home, coa, src, b->lifetime,
+			(unsigned long long)(left > 0 ? wall_ms + left : 0), b->reverse_tunnel,
+			b->active && left > 0, (unsigned long long)mn->last_id);
+}
+
+/* The whole file formatted first, then written in one go: not a system call per node. */
 static int ha_state_write(int fd, const struct ha *ha, uint64_t now_ms, uint64_t wall_ms)
 {
-	if (dprintf(fd, "%s\n", HA_STATE_MAGIC) < 0)
+	size_t cap = sizeof(HA_STATE_MAGIC) + ha->cfg.n_mns * (HA_STATE_LINE_MAX + 1), len;
+	char *text = malloc(cap);
+	int r = 0;
+
+	if (text == NULL)
 		return -1;
+	len = (size_t)snprintf(text, cap, "%s\n", HA_STATE_MAGIC);
 	for (size_t i = 0; i < ha->cfg.n_mns; i++) {
 		const struct ha_mn *mn = &ha->cfg.mns[i];
-		const struct ha_binding *b = &mn->b;
-		char home[INET_ADDRSTRLEN], coa[INET_ADDRSTRLEN], src[INET_ADDRSTRLEN];
-		uint64_t left = b->active && b->expires_ms > now_ms ? b->expires_ms - now_ms : 0;
-
-		if (!b->active && mn->last_id == 0)
-			continue;
-		inet_ntop(AF_INET, &mn->home_addr, home, sizeof(home));
-		inet_ntop(AF_INET, &b->coa, coa, sizeof(coa));
-		inet_ntop(AF_INET, &b->reg_src, src, sizeof(src));
-		if (dprintf(fd, "%s %s %s %u %llu %d %d %016llx\n", home, coa, src, b->lifetime,
-			    (unsigned long long)(left > 0 ? wall_ms + left : 0), b->reverse_tunnel,
-			    b->active && left > 0, (unsigned long long)mn->last_id) < 0)
-			return -1;
+		if (mn->b.active || mn->last_id != 0)
+			len += (size_t)ha_state_line_put(text + len, cap - len, mn, now_ms,
+							 wall_ms);
 	}
-	return 0;
+	for (size_t off = 0; off < len && r == 0;) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			r = -1;
+	}
+	free(text);
+	return r;
 }
 
 int ha_state_open(struct ha_state_file *f, const char *path)
