@@ -1,30 +1,40 @@
+#include "config.h"
+
 #include "daemon.h"
 #include "evloop.h"
 #include "log.h"
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void daemon_usage(const char *name, int status)
-{
-	fprintf(status ? stderr : stdout,
-		"usage: %s -c CONFIG [-t] [-d]\n"
-		"  -c CONFIG  libconfig file\n"
-		"  -t         check the configuration and exit\n"
-		"  -d         log at debug level\n",
-		name);
-	exit(status);
-}
+static const char daemon_usage_text[] =
+	"usage: %s -c CONFIG [-t] [-d]\n"
+	"       %s -h | -V\n"
+	"  -c, --config CONFIG  libconfig file, see %s.conf(5)\n"
+	"  -t, --check          check the configuration and exit (0 when it is good)\n"
+	"  -d, --debug          log at debug level, whatever the file's log_level\n"
+	"  -h, --help           this text\n"
+	"  -V, --version        the version\n";
 
-void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_args *a)
+enum daemon_parse daemon_args_parse(int argc, char **argv, struct daemon_args *a, char *err,
+				    size_t errlen)
 {
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 't'},
+		{"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	while ((ch = getopt(argc, argv, "c:tdh")) != -1) {
+	err[0] = '\0';
+	/* getopt keeps its place in globals: start afresh, and say nothing ourselves */
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:tdhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			a->config = optarg;
@@ -36,14 +46,47 @@ void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_ar
 			a->debug = true;
 			break;
 		case 'h':
-			daemon_usage(name, 0);
-			break;
+			return DAEMON_ARGS_HELP;
+		case 'V':
+			return DAEMON_ARGS_VERSION;
+		case ':':
+			snprintf(err, errlen, "option %s needs an argument", argv[optind - 1]);
+			return DAEMON_ARGS_ERROR;
 		default:
-			daemon_usage(name, 1);
+			snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
+			return DAEMON_ARGS_ERROR;
 		}
 	}
-	if (a->config == NULL || optind != argc)
-		daemon_usage(name, 1);
+	if (optind != argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return DAEMON_ARGS_ERROR;
+	}
+	if (a->config == NULL) {
+		snprintf(err, errlen, "no configuration file (-c CONFIG)");
+		return DAEMON_ARGS_ERROR;
+	}
+	return DAEMON_ARGS_OK;
+}
+
+void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_args *a)
+{
+	char err[256];
+
+	switch (daemon_args_parse(argc, argv, a, err, sizeof(err))) {
+	case DAEMON_ARGS_OK:
+		return;
+	case DAEMON_ARGS_HELP:
+		printf(daemon_usage_text, name, name, name);
+		exit(0);
+	case DAEMON_ARGS_VERSION:
+		printf("%s %s\n", name, PACKAGE_VERSION);
+		exit(0);
+	case DAEMON_ARGS_ERROR:
+		break;
+	}
+	fprintf(stderr, "%s: %s\n", name, err);
+	fprintf(stderr, daemon_usage_text, name, name, name);
+	exit(1);
 }
 
 static void daemon_on_signal(struct ev_loop *loop, int signo, void *arg)

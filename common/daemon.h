@@ -1,8 +1,9 @@
-/* What the three daemons' mains share: arguments, signals, the sweep timer. */
+/* What the daemons' mains share: arguments, signals, the sweep timer. */
 #ifndef MIPSA_DAEMON_H
 #define MIPSA_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct ev_loop;
 
@@ -12,7 +13,17 @@ struct daemon_args {
 	bool debug;      /* -d: log at debug level */
 };
 
-/* Parse "-c FILE [-t] [-d]"; prints usage and exits on error or -h. */
+enum daemon_parse {
+	DAEMON_ARGS_OK,
+	DAEMON_ARGS_HELP,    /* -h, --help */
+	DAEMON_ARGS_VERSION, /* -V, --version */
+	DAEMON_ARGS_ERROR,   /* err says what is wrong */
+};
+
+/* The command line into a, printing nothing (so tests can run it). */
+enum daemon_parse daemon_args_parse(int argc, char **argv, struct daemon_args *a, char *err,
+				    size_t errlen);
+/* As daemon_args_parse; prints usage or the version and exits unless the line is good. */
 void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_args *a);
 /* SIGINT and SIGTERM stop the loop; SIGPIPE is ignored. */
 int daemon_signals(struct ev_loop *loop);

@@ -1,5 +1,6 @@
 /* Control socket of mipsa-dbs: status, counters, records (never key material). */
 #include "ctl.h"
+#include "ctl_cmds.h"
 #include "dbs_int.h"
 
 #include <arpa/inet.h>
@@ -104,12 +105,7 @@ static int dbs_cmd_status(void *arg, int argc, char **argv, struct ctl_out *o, c
 
 /* Every command of mipsa-dbs (doc/control.md lists them). */
 static const struct ctl_cmd dbs_ctl_cmds[] = {
-	{"status", "", "address, port, data directory, records, log size, members, then counters",
-	 dbs_cmd_status},
-	{"counters", "", "counters, rcvbuf_drops", dbs_cmd_counters},
-	{"records", "", "each record's node, writer, expiry and size (never key material)",
-	 dbs_cmd_records},
-	{NULL, NULL, NULL, NULL},
+	DBS_CTL_CMDS(CTL_CMD_ROW){NULL, NULL, NULL, NULL},
 };
 
 int dbs_ctl(struct dbs *d, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,

@@ -1,5 +1,6 @@
 /* Control answers of mipsa-fa: one table of commands, rendered here. */
 #include "ctl.h"
+#include "ctl_cmds.h"
 #include "fa.h"
 #include "fa_sec.h"
 
@@ -88,17 +89,7 @@ static int fa_cmd_sas(void *arg, int argc, char **argv, struct ctl_out *o, char 
  * "daemon" line) before it hands the rest to fa_ctl.
  */
 static const struct ctl_cmd fa_ctl_cmds[] = {
-	{"status", "", "addresses, access interface, visitor count, then visitors and counters",
-	 fa_cmd_status},
-	{"visitors", "", "the visitor list", fa_cmd_visitors},
-	{"counters", "",
-	 "counters, rcvbuf_drops, delivery_mtu_counters, reverse_tunnel_mtu_counters",
-	 fa_cmd_counters},
-	{"sas", "",
-	 "ISAKMP and IPsec SAs, ike_counters, esp_counters, local_mtu_counters, reuse_counters",
-	 fa_cmd_sas},
-	{"keys", "[esp]", "Wireshark's IKEv1 decryption table, or with esp its ESP SA table", NULL},
-	{NULL, NULL, NULL, NULL},
+	FA_CTL_CMDS(CTL_CMD_ROW){NULL, NULL, NULL, NULL},
 };
 
 int fa_ctl(struct fa *fa, struct fa_sec *sec, int argc, char **argv, struct ctl_out *o, char *err,

@@ -1,5 +1,6 @@
 /* Control answers of mipsa-ha: one table of commands, rendered here. */
 #include "ctl.h"
+#include "ctl_cmds.h"
 #include "ha.h"
 
 /* What a command gets: the HA and the time of the request. */
@@ -67,11 +68,7 @@ static int ha_cmd_status(void *arg, int argc, char **argv, struct ctl_out *o, ch
 
 /* Every command of mipsa-ha (doc/control.md lists them). */
 static const struct ctl_cmd ha_ctl_cmds[] = {
-	{"status", "", "address, mobile nodes, active bindings, then bindings and counters",
-	 ha_cmd_status},
-	{"bindings", "", "the mobility bindings", ha_cmd_bindings},
-	{"counters", "", "counters, rcvbuf_drops, tunnel_mtu_counters", ha_cmd_counters},
-	{NULL, NULL, NULL, NULL},
+	HA_CTL_CMDS(CTL_CMD_ROW){NULL, NULL, NULL, NULL},
 };
 
 int ha_ctl(struct ha *ha, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen,

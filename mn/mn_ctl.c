@@ -1,5 +1,6 @@
 /* Control answers of mipsa-mn: one table of commands, rendered here. */
 #include "ctl.h"
+#include "ctl_cmds.h"
 #include "mn.h"
 #include "mn_sec.h"
 
@@ -101,14 +102,7 @@ static int mn_cmd_mtu(void *arg, int argc, char **argv, struct ctl_out *o, char 
  * "daemon" line) before it hands the rest to mn_ctl.
  */
 static const struct ctl_cmd mn_ctl_cmds[] = {
-	{"status", "", "state and counters", mn_cmd_status},
-	{"state", "", "state, home address and agent, current agent, registration", mn_cmd_state},
-	{"counters", "", "counters, rcvbuf_drops", mn_cmd_counters},
-	{"reregister", "", "sends a new registration through the current agent", mn_cmd_reregister},
-	{"mtu", "", "the link's MTU, the tunnel device and its MTU, mtu_counters", mn_cmd_mtu},
-	{"sas", "", "ISAKMP and IPsec SAs, ike_counters, esp_counters", mn_cmd_sas},
-	{"keys", "[esp]", "Wireshark's IKEv1 decryption table, or with esp its ESP SA table", NULL},
-	{NULL, NULL, NULL, NULL},
+	MN_CTL_CMDS(CTL_CMD_ROW){NULL, NULL, NULL, NULL},
 };
 
 int mn_ctl(struct mn *mn, struct mn_sec *sec, int argc, char **argv, struct ctl_out *o, char *err,

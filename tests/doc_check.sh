@@ -2,8 +2,9 @@
 # doc/control.md lists every control command and every counter of every
 # daemon, and nothing else, as the sources define them:
 #
-#  - commands: each daemon's table in its *_ctl.c (struct ctl_cmd), plus
-#    "help", against the rows of the page's command table;
+#  - commands: each daemon's list as "mipsactl help" prints it (from
+#    common/ctl_cmds.h, which the daemons' tables are built from), "help"
+#    included, against the rows of the page's command table;
 #  - counters: the X-macro lists (and the names a daemon's *_ctl_rcvbuf
 #    writes itself) against the page's "- `object`: `name`, ..." lines,
 #    object by object, both ways;
@@ -17,6 +18,7 @@
 set -u
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(pwd) # make check runs us in the build tree, where tools/mipsactl is
 doc=${DOC_CHECK_PAGE:-$top/doc/control.md} # another page: to test this script
 cd "$top" || exit 2
 tmp=$(mktemp -d)
@@ -189,14 +191,14 @@ done <"$tmp/doc-commands-raw" | sort >"$tmp/doc-commands"
 
 # ---- commands ----
 
-while read -r daemon file; do
-	awk '
-		/struct ctl_cmd [a-z_]+\[\] = \{/ { on = 1; next }
-		on && /^\};/ { exit }
-		on && match($0, /\{"[a-z_-]+",/) { s = substr($0, RSTART + 2, RLENGTH - 4); print s }
-	' "$file" | sed "s/^/$daemon /"
-	echo "$daemon help"
-done <"$tmp/tables" | sort >"$tmp/code-commands"
+# "mipsactl help" with no socket prints the lists the daemons' tables are
+# built from (common/ctl_cmds.h), "help" included.
+env -u MIPSA_CTL "$build/tools/mipsactl" help >"$tmp/help" ||
+	fail "mipsactl help (no socket) failed"
+awk '
+	/^[a-z-]+:$/ { d = substr($0, 1, length($0) - 1); next }
+	/^  [a-z]/ { print d, $1 }
+' "$tmp/help" | sort >"$tmp/code-commands"
 [ "$(grep -c . "$tmp/code-commands")" -gt 4 ] || fail "no command tables found in the *_ctl.c files"
 comm -23 "$tmp/code-commands" "$tmp/doc-commands" | while read -r d c; do
 	fail "$d's command '$c' ($(grep "^$d " "$tmp/tables" | cut -d' ' -f2)) is not in doc/control.md"

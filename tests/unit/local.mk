@@ -10,7 +10,8 @@ UNIT_TESTS = \
 	tests/unit/test_netio \
 	tests/unit/test_ctl \
 	tests/unit/test_evloop \
-	tests/unit/test_sandbox
+	tests/unit/test_sandbox \
+	tests/unit/test_daemon
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -55,4 +56,7 @@ tests_unit_test_evloop_LDADD = $(TEST_LIBS)
 tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c
 tests_unit_test_sandbox_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_sandbox_LDADD = $(TEST_LIBS)
+tests_unit_test_daemon_SOURCES = tests/unit/test_daemon.c
+tests_unit_test_daemon_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_daemon_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/unit/check_main.h
