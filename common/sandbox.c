@@ -120,18 +120,28 @@ int sandbox_lookup(struct sandbox_config *sc)
 	return 0;
 }
 
-int sandbox_drop(uid_t uid, gid_t gid, enum sandbox_profile p)
+/* The profile's capabilities, effective and permitted; nothing inheritable. */
+static int sandbox_keep_caps(const struct sandbox_def *def)
 {
-	const struct sandbox_def *def = &sandbox_defs[p];
-	int r;
-
-	capng_clear(CAPNG_SELECT_ALL);
+	capng_clear(CAPNG_SELECT_BOTH);
 	for (size_t i = 0; i < 2 && def->caps[i] != 0; i++)
 		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, def->caps[i]) < 0) {
 			log_err("capability %u: cannot keep it", def->caps[i]);
 			return -1;
 		}
-	/* Groups, gid, uid; the kept set through the change; bounding and ambient emptied. */
+	return 0;
+}
+
+/*
+ * Started as root: become the user, keeping the profile's capabilities
+ * through the change; groups dropped, bounding and ambient sets emptied.
+ */
+static int sandbox_change_id(uid_t uid, gid_t gid, const struct sandbox_def *def)
+{
+	int r;
+
+	if (sandbox_keep_caps(def) < 0)
+		return -1;
 	r = capng_change_id((int)uid, (int)gid,
 			    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT);
 	if (r < 0) {
@@ -139,6 +149,48 @@ int sandbox_drop(uid_t uid, gid_t gid, enum sandbox_profile p)
 			(unsigned)gid, r, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Started as the user already, with capabilities given from outside (a
+ * systemd unit's User= and AmbientCapabilities=, whose
+ * CapabilityBoundingSet= bounds them): keep the profile's, drop the rest,
+ * ambient included.  The bounding set needs CAP_SETPCAP to shrink, which
+ * such a start does not give: it stays the unit's, and no_new_privs and
+ * the filter (no execve) leave nothing to gain from it.
+ */
+static int sandbox_narrow(const struct sandbox_def *def)
+{
+	if (sandbox_keep_caps(def) < 0)
+		return -1;
+	if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+		log_err("narrowing the capabilities to the profile's failed: %s", strerror(errno));
+		return -1;
+	}
+	/* Lowering the inheritable set has emptied the ambient one; said outright all the same. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
+		log_err("emptying the ambient capabilities: %s", strerror(errno));
+		return -1;
+	}
+	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) == 0)
+		log_info("started as uid %u: the bounding set stays the one we were given",
+			 (unsigned)getuid());
+	return 0;
+}
+
+int sandbox_drop(uid_t uid, gid_t gid, enum sandbox_profile p)
+{
+	const struct sandbox_def *def = &sandbox_defs[p];
+	bool started_as_user = getuid() == uid && geteuid() == uid;
+
+	if (!started_as_user && geteuid() != 0) {
+		log_err("started as uid %u, which is neither root nor the user (uid %u)",
+			(unsigned)geteuid(), (unsigned)uid);
+		return -1;
+	}
+	if (started_as_user ? sandbox_narrow(def) < 0 : sandbox_change_id(uid, gid, def) < 0)
+		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		log_err("no_new_privs: %s", strerror(errno));
 		return -1;

@@ -10,7 +10,9 @@
 #include "check_main.h"
 #include "sandbox.h"
 
+#include <cap-ng.h>
 #include <check.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -224,6 +227,97 @@ START_TEST(test_drop_leaves_profile_caps)
 }
 END_TEST
 
+/*
+ * In the child: become NOBODY keeping capabilities, as systemd's User= with
+ * AmbientCapabilities= starts a daemon: the start capabilities effective,
+ * permitted, inheritable and ambient.  0 when that worked.
+ */
+static int start_as_user_with_caps(void)
+{
+	static const unsigned start_caps[] = {CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE};
+
+	if (setgroups(0, NULL) < 0 || prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	    setresgid(NOBODY, NOBODY, NOBODY) < 0 || setresuid(NOBODY, NOBODY, NOBODY) < 0)
+		return -1;
+	capng_clear(CAPNG_SELECT_CAPS);
+	for (size_t i = 0; i < 3; i++)
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE,
+				 start_caps[i]) < 0)
+			return -1;
+	if (capng_apply(CAPNG_SELECT_CAPS) < 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, start_caps[i], 0, 0) < 0)
+			return -1;
+	return status_hex("CapAmb:") == 0 ? -1 : 0;
+}
+
+/* In the child: started as the user, the drop narrows to the profile's capabilities. */
+static int narrow_and_check(enum sandbox_profile p)
+{
+	uint64_t keep = sandbox_caps(p);
+
+	if (start_as_user_with_caps() < 0)
+		return 30;
+	if (sandbox_drop(NOBODY, NOBODY, p) < 0)
+		return 31;
+	if (getuid() != NOBODY || geteuid() != NOBODY || getgid() != NOBODY)
+		return 32;
+	if (status_hex("CapEff:") != keep || status_hex("CapPrm:") != keep)
+		return 33;
+	if (status_hex("CapInh:") != 0 || status_hex("CapAmb:") != 0)
+		return 34;
+	if (status_hex("NoNewPrivs:") != 1)
+		return 35;
+	return 0;
+}
+
+/* In the child: a start as some other unprivileged user is refused. */
+static int other_user_refused(void)
+{
+	if (start_as_user_with_caps() < 0)
+		return 40;
+	return sandbox_drop(NOBODY - 1, NOBODY - 1, SANDBOX_FA) == -1 ? 0 : 41;
+}
+
+/* fn in a forked child (root only); its exit status must be 0. */
+static void in_root_child(int (*fn)(enum sandbox_profile), enum sandbox_profile p,
+			  const char *what)
+{
+	int status;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_sandbox: not root, %s is not tried\n", what);
+		return;
+	}
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(fn(p));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s, %s: failed with status %#x", what, sandbox_profile_name(p),
+		      (unsigned)status);
+}
+
+START_TEST(test_started_as_user_narrows)
+{
+	in_root_child(narrow_and_check, (enum sandbox_profile)_i, "a start as the user");
+}
+END_TEST
+
+static int other_user_refused_p(enum sandbox_profile p)
+{
+	(void)p;
+	return other_user_refused();
+}
+
+START_TEST(test_started_as_other_user_refused)
+{
+	in_root_child(other_user_refused_p, SANDBOX_FA, "a start as another user");
+}
+END_TEST
+
 START_TEST(test_profile_caps)
 {
 	uint64_t net_admin = UINT64_C(1) << CAP_NET_ADMIN;
@@ -266,6 +360,8 @@ static Suite *sandbox_suite(void)
 				"ordinary build's to check\n");
 	}
 	tcase_add_loop_test(tc, test_drop_leaves_profile_caps, 0, N_PROFILES);
+	tcase_add_loop_test(tc, test_started_as_user_narrows, 0, N_PROFILES);
+	tcase_add_test(tc, test_started_as_other_user_refused);
 	tcase_add_test(tc, test_profile_caps);
 	suite_add_tcase(s, tc);
 	return s;
