@@ -504,6 +504,30 @@ static void ctl_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	close(cfd);
 }
 
+/*
+ * The default sockets live in /run/mipsa (a unit's RuntimeDirectory): a
+ * daemon started by hand makes that one directory level when it is not
+ * there, rather than fail on it.  Nothing above it is made.
+ */
+static int ctl_make_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		log_notice("made %s for the control socket", dir);
+	else if (errno != EEXIST) {
+		log_err("control socket %s: making %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct ctl_server *ctl_server_open(struct ev_loop *loop, const char *path, ctl_handler h, void *arg)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -528,6 +552,11 @@ struct ctl_server *ctl_server_open(struct ev_loop *loop, const char *path, ctl_h
 		return NULL;
 	}
 	unlink(path); /* a stale socket from a previous run */
+	if (ctl_make_parent(path) < 0) {
+		close(s->fd);
+		free(s);
+		return NULL;
+	}
 	mode_t old = umask(0077);
 	int r = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);

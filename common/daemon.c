@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,4 +106,27 @@ int daemon_signals(struct ev_loop *loop)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * sd_notify does nothing (0) when the daemon was not started by systemd
+ * (no NOTIFY_SOCKET), and the daemon goes on either way: a unit that never
+ * hears READY fails by its own timeout, which says more than we could.
+ */
+static void daemon_notify(const char *state)
+{
+	int r = sd_notify(0, state);
+
+	if (r < 0)
+		log_warn("sd_notify \"%s\": %s", state, strerror(-r));
+}
+
+void daemon_ready(void)
+{
+	daemon_notify("READY=1");
+}
+
+void daemon_stopping(void)
+{
+	daemon_notify("STOPPING=1");
 }

@@ -25,6 +25,13 @@ enum daemon_parse daemon_args_parse(int argc, char **argv, struct daemon_args *a
 				    size_t errlen);
 /* As daemon_args_parse; prints usage or the version and exits unless the line is good. */
 void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_args *a);
+/*
+ * To systemd (a unit of Type=notify; nothing without NOTIFY_SOCKET): ready
+ * once every socket is open and the privileges dropped, just before the
+ * loop; stopping once the loop has ended.
+ */
+void daemon_ready(void);
+void daemon_stopping(void);
 /* SIGINT and SIGTERM stop the loop; SIGPIPE is ignored. */
 int daemon_signals(struct ev_loop *loop);
 

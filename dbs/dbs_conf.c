@@ -21,7 +21,7 @@ void dbs_config_defaults(struct dbs_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->port = SAX_PORT;
-	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa-dbs.sock");
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa/dbs.sock");
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "/var/lib/mipsa-dbs");
 	cfg->freshness_window_ms = DBS_DEFAULT_WINDOW_MS;
 	cfg->max_records = DBS_DEFAULT_MAX_RECORDS;

@@ -139,7 +139,9 @@ int main(int argc, char **argv)
 		goto out;
 	log_notice("store %s:%u: %zu records loaded from %s/%s", IP4_STR(cfg.address), cfg.port,
 		   dbs_n_records(d.db), cfg.data_dir, DBS_LOG_NAME);
+	daemon_ready();
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+	daemon_stopping();
 out:
 	ctl_server_close(d.ctl);
 	if (d.udp_fd >= 0)

@@ -7,8 +7,6 @@ sbin_PROGRAMS += dbs/mipsa-dbs
 dbs_mipsa_dbs_SOURCES = dbs/dbs_main.c
 dbs_mipsa_dbs_LDADD = dbs/libdbs.a $(MIPSA_LIBS)
 
-dbsconfdir = $(sysconfdir)
-dist_dbsconf_DATA = conf/dbs.conf
 
 # store engine: expiry, reload, bad writers, torn logs, compaction, limits, config
 check_PROGRAMS += tests/unit/test_dbs

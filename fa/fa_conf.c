@@ -60,7 +60,7 @@ static void fa_config_defaults(struct fa_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->tunnel_device, sizeof(cfg->tunnel_device), "mipfa0");
-	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa-fa.sock");
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa/fa.sock");
 	cfg->route_table = 100;
 	cfg->adv_interval_ms = 1000;
 	cfg->adv_lifetime = 3;

@@ -523,7 +523,9 @@ int main(int argc, char **argv)
 	ev_timer_start(d.loop, &d.sweep, FA_SWEEP_MS);
 	log_notice("foreign agent: care-of address %s, alias %s on %s", IP4_STR(cfg.coa),
 		   IP4_STR(cfg.alias), cfg.access_interface);
+	daemon_ready();
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+	daemon_stopping();
 out:
 	fa_close(&d);
 	fa_free(&d.fa);

@@ -95,7 +95,7 @@ static int ha_config_parse(struct conf *c, struct ha_config *cfg)
 	cfg->tolerance_s = MIP_IDENT_TOLERANCE;
 	cfg->reverse_tunnel = true;
 	snprintf(cfg->tunnel_device, sizeof(cfg->tunnel_device), "mipha0");
-	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa-ha.sock");
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa/ha.sock");
 	ha = conf_group(c, NULL, "ha", true);
 	if (ha == NULL)
 		return -1;

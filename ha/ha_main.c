@@ -293,7 +293,9 @@ int main(int argc, char **argv)
 	ev_timer_init(&d.sweep, ha_on_sweep, &d);
 	ev_timer_start(d.loop, &d.sweep, HA_SWEEP_MS);
 	log_notice("home agent %s serving %zu mobile nodes", IP4_STR(cfg.address), cfg.n_mns);
+	daemon_ready();
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+	daemon_stopping();
 out:
 	ha_close(&d);
 	ha_state_close(&d.state);

@@ -27,7 +27,7 @@ static void mn_config_defaults(struct mn_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->tunnel_device, sizeof(cfg->tunnel_device), "mip0");
-	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa-mn.sock");
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa/mn.sock");
 	cfg->lifetime = 300;
 	cfg->reverse_tunnel = true;
 	cfg->reg_retry_ms = 500;

@@ -415,7 +415,9 @@ int main(int argc, char **argv)
 		log_notice("mobile node %s, home agent %s, on %s", IP4_STR(cfg.home_addr),
 			   IP4_STR(cfg.home_agent), cfg.interface);
 	}
+	daemon_ready();
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
+	daemon_stopping();
 out_mn:
 	mn_sec_free(&d.sec);
 	mn_free(&d.mn);

@@ -11,7 +11,8 @@ UNIT_TESTS = \
 	tests/unit/test_ctl \
 	tests/unit/test_evloop \
 	tests/unit/test_sandbox \
-	tests/unit/test_daemon
+	tests/unit/test_daemon \
+	tests/unit/test_notify
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -59,4 +60,7 @@ tests_unit_test_sandbox_LDADD = $(TEST_LIBS)
 tests_unit_test_daemon_SOURCES = tests/unit/test_daemon.c
 tests_unit_test_daemon_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_daemon_LDADD = $(TEST_LIBS)
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
+tests_unit_test_notify_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_notify_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/unit/check_main.h

@@ -281,8 +281,7 @@ static int other_user_refused(void)
 }
 
 /* fn in a forked child (root only); its exit status must be 0. */
-static void in_root_child(int (*fn)(enum sandbox_profile), enum sandbox_profile p,
-			  const char *what)
+static void in_root_child(int (*fn)(enum sandbox_profile), enum sandbox_profile p, const char *what)
 {
 	int status;
 
