@@ -13,7 +13,8 @@
 #    mipsactl(8), whose ".Ss mipsa-DAEMON" lists must hold every command
 #    "mipsactl help" prints for that daemon, and no other;
 #  - the checks themselves catch a dropped and an invented setting (run on
-#    a copy of mipsa-fa.conf(5) with one item removed, one added).
+#    a copy of mipsa-fa.conf(5) with one item removed, one added);
+#  - the example in each .conf(5) page's EXAMPLES passes "mipsa-DAEMON -t".
 #
 # When a setting, an option or a command is added: document it in its page.
 set -u
@@ -184,9 +185,25 @@ if [ -x "$build/tools/mipsactl" ]; then
 	done <"$tmp/extra"
 fi
 
+# ---- each .conf(5) page's example passes mipsa-DAEMON -t ----
+# (its key file, when it names one, replaced by a made-up key)
+printf '%064d' 0 >"$tmp/k_db"
+chmod 600 "$tmp/k_db"
+for d in $daemons; do
+	[ -x "$build/$d/mipsa-$d" ] || continue
+	section "$man/mipsa-$d.conf.5" EXAMPLES |
+		awk '/^\.Bd/ { on = 1; next } /^\.Ed/ { on = 0 } on' |
+		sed "s#\"/etc/mipsa/k_db\"#\"$tmp/k_db\"#" >"$tmp/example.conf"
+	if [ ! -s "$tmp/example.conf" ]; then
+		fail "mipsa-$d.conf.5: no example in EXAMPLES"
+	elif ! "$build/$d/mipsa-$d" -t -c "$tmp/example.conf" >"$tmp/t.out" 2>&1; then
+		fail "mipsa-$d.conf.5: its example does not pass mipsa-$d -t: $(cat "$tmp/t.out")"
+	fi
+done
+
 if [ "$fails" -ne 0 ]; then
 	echo "man_check: $fails failure(s)"
 	exit 1
 fi
-echo "man_check: $(echo "$pages" | wc -w) pages clean, settings, options and commands agree"
+echo "man_check: $(echo "$pages" | wc -w) pages clean; settings, options, commands agree; examples load"
 exit 0
