@@ -65,6 +65,8 @@ struct dbs_config {
 
 /* What the dbs group may hold, for conf_check. */
 extern const struct conf_names dbs_conf_names[];
+/* The whole file, for conf_check (and mipsa-confnames, which man_check.sh reads). */
+extern const struct conf_names dbs_root_names[];
 /* Defaults, then the dbs group of c; errors name file, line and setting. */
 int dbs_config_load(struct conf *c, struct dbs_config *cfg);
 /* Defaults only (tests, tools). */

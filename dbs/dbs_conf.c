@@ -2,6 +2,7 @@
 #include "dbs.h"
 #include "conf.h"
 #include "log.h"
+#include "sandbox.h"
 #include "store.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,9 @@ const struct conf_names dbs_conf_names[] = {
 	{"max_records", NULL},    {"log_compact_min_bytes", NULL},
 	{"log_level", NULL},      {NULL, NULL},
 };
+
+static const struct conf_names dbs_group_names[] = {SANDBOX_CONF_NAMES, {NULL, dbs_conf_names}};
+const struct conf_names dbs_root_names[] = {{"dbs", dbs_group_names}, {NULL, NULL}};
 
 void dbs_config_defaults(struct dbs_config *cfg)
 {

@@ -101,9 +101,6 @@ static int dbs_daemon_open(struct dbs_daemon *d, const struct dbs_config *cfg)
 	return ev_timer_start(d->loop, &d->tick, DBS_TICK_MS);
 }
 
-static const struct conf_names dbs_group_names[] = {SANDBOX_CONF_NAMES, {NULL, dbs_conf_names}};
-static const struct conf_names dbs_root_names[] = {{"dbs", dbs_group_names}, {NULL, NULL}};
-
 int main(int argc, char **argv)
 {
 	struct daemon_args args;

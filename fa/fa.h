@@ -219,6 +219,8 @@ struct fa {
 
 /* What fa_config_load reads of the fa group, for conf_check. */
 extern const struct conf_names fa_conf_names[];
+/* The whole file, for conf_check (and mipsa-confnames, which man_check.sh reads). */
+extern const struct conf_names fa_root_names[];
 int fa_config_load(struct conf *c, struct fa_config *cfg);
 void fa_config_free(struct fa_config *cfg);
 

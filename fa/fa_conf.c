@@ -1,6 +1,9 @@
 #include "conf.h"
 #include "fa.h"
+#include "fa_reuse.h"
+#include "ipsec_conf.h"
 #include "mip_conf.h"
+#include "sandbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,13 @@ const struct conf_names fa_conf_names[] = {
 	{"mobile_nodes", fa_mn_names},
 	{NULL, NULL},
 };
+
+/* The fa group: what fa_config_load reads, the ipsec group and the domain group. */
+static const struct conf_names fa_group_names[] = {{"ipsec", ipsec_conf_names},
+						   {"domain", fa_domain_names},
+						   SANDBOX_CONF_NAMES,
+						   {NULL, fa_conf_names}};
+const struct conf_names fa_root_names[] = {{"fa", fa_group_names}, {NULL, NULL}};
 
 /* A list of { <addr_name> = "a.b.c.d"; spi = N; key = "hex"; } */
 static int fa_conf_keys(struct conf *c, const config_setting_t *fa, const char *list_name,

@@ -446,13 +446,6 @@ static uint64_t fa_clock_us(void *arg)
 	return ev_loop_now_us(d->loop);
 }
 
-/* The fa group: what fa_config_load reads, the ipsec group and the domain group. */
-static const struct conf_names fa_group_names[] = {{"ipsec", ipsec_conf_names},
-						   {"domain", fa_domain_names},
-						   SANDBOX_CONF_NAMES,
-						   {NULL, fa_conf_names}};
-static const struct conf_names fa_root_names[] = {{"fa", fa_group_names}, {NULL, NULL}};
-
 int main(int argc, char **argv)
 {
 	struct daemon_args args;

@@ -127,6 +127,8 @@ struct ha {
 
 /* What the ha group may hold, for conf_check. */
 extern const struct conf_names ha_conf_names[];
+/* The whole file, for conf_check (and mipsa-confnames, which man_check.sh reads). */
+extern const struct conf_names ha_root_names[];
 int ha_config_load(struct conf *c, struct ha_config *cfg);
 void ha_config_free(struct ha_config *cfg);
 

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "mip_conf.h"
 #include "mip_ident.h"
+#include "sandbox.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@ const struct conf_names ha_conf_names[] = {
 	{"foreign_agents", ha_fa_names},
 	{NULL, NULL},
 };
+
+static const struct conf_names ha_group_names[] = {SANDBOX_CONF_NAMES, {NULL, ha_conf_names}};
+const struct conf_names ha_root_names[] = {{"ha", ha_group_names}, {NULL, NULL}};
 
 static int ha_conf_mn(struct conf *c, const config_setting_t *s, struct ha_mn *mn)
 {

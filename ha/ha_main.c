@@ -242,9 +242,6 @@ static void ha_close(struct ha_daemon *d)
 			close(fds[i]);
 }
 
-static const struct conf_names ha_group_names[] = {SANDBOX_CONF_NAMES, {NULL, ha_conf_names}};
-static const struct conf_names ha_root_names[] = {{"ha", ha_group_names}, {NULL, NULL}};
-
 int main(int argc, char **argv)
 {
 	struct daemon_args args;

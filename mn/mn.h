@@ -151,6 +151,8 @@ struct mn {
 
 /* What mn_config_load reads of the mn group, for conf_check. */
 extern const struct conf_names mn_conf_names[];
+/* The whole file, for conf_check (and mipsa-confnames, which man_check.sh reads). */
+extern const struct conf_names mn_root_names[];
 int mn_config_load(struct conf *c, struct mn_config *cfg);
 void mn_config_free(struct mn_config *cfg);
 

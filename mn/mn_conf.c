@@ -1,6 +1,8 @@
 #include "conf.h"
+#include "ipsec_conf.h"
 #include "mip_conf.h"
 #include "mn.h"
+#include "sandbox.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +24,14 @@ const struct conf_names mn_conf_names[] = {
 	{"fa_security", mip_conf_key_names},
 	{NULL, NULL},
 };
+
+/* The mn group: what mn_config_load reads, what main reads (gateway, sa_reuse), the ipsec group. */
+static const struct conf_names mn_group_names[] = {{"gateway", NULL},
+						   {"sa_reuse", NULL},
+						   {"ipsec", ipsec_conf_names},
+						   SANDBOX_CONF_NAMES,
+						   {NULL, mn_conf_names}};
+const struct conf_names mn_root_names[] = {{"mn", mn_group_names}, {NULL, NULL}};
 
 static void mn_config_defaults(struct mn_config *cfg)
 {

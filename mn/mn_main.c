@@ -338,14 +338,6 @@ static void mn_close(struct mn_daemon *d)
 			close(fds[i]);
 }
 
-/* The mn group: what mn_config_load reads, what main reads below, the ipsec group. */
-static const struct conf_names mn_group_names[] = {{"gateway", NULL},
-						   {"sa_reuse", NULL},
-						   {"ipsec", ipsec_conf_names},
-						   SANDBOX_CONF_NAMES,
-						   {NULL, mn_conf_names}};
-static const struct conf_names mn_root_names[] = {{"mn", mn_group_names}, {NULL, NULL}};
-
 int main(int argc, char **argv)
 {
 	struct daemon_args args;

@@ -3,7 +3,8 @@
 # as ExecStart, are clean under `systemd-analyze verify`; each is
 # Type=notify, runs as mipsa with NoNewPrivileges and ProtectSystem=strict,
 # and its CapabilityBoundingSet holds what the daemon keeps after its drop
-# (doc/security.md) and nothing the daemon does not need to start.
+# (doc/security.md) and nothing the daemon does not need to start; the
+# manual pages the units name exist.
 # systemd-analyze missing is a failure (scripts/deps installs systemd).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,8 +28,12 @@ for d in fa ha mn dbs; do
 		"$top/systemd/mipsa-$d.service.in" >"$tmp/units/mipsa-$d.service"
 done
 
-# verify: every directive known, every path absolute, the binaries there
-out=$(cd "$tmp/units" && systemd-analyze verify --man=no ./mipsa-*.service 2>&1)
+# verify: every directive known, every path absolute, the binaries there,
+# and the pages of Documentation= found (man/, laid out as man(1) looks)
+mkdir -p "$tmp/man/man5" "$tmp/man/man8"
+for p in "$top"/man/*.5; do ln -s "$p" "$tmp/man/man5/"; done
+for p in "$top"/man/*.8; do ln -s "$p" "$tmp/man/man8/"; done
+out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify ./mipsa-*.service 2>&1)
 [ -z "$out" ] || fail "systemd-analyze verify: $out"
 
 # what each daemon keeps after its drop (common/sandbox.c) and may start with
