@@ -15,7 +15,12 @@
 # previous one), store (mipsa-dbs; full reuse also through Redis) and both
 # (direct, the store as fallback).
 #
-#   testbed/demo.sh [-n HANDOVERS]
+#   testbed/demo.sh [-n HANDOVERS] [-o DIR]
+#
+# Besides the table on standard output, DIR (default results/demo) gets
+# table.txt, gaps.csv (every hand-over's gap, both directions) and
+# gap_by_mode.png (gnuplot: every hand-over a point per mode and technique,
+# the median a bar, plain Mobile IP's median marked as the floor).
 #
 # gap     = last packet before the link move .. first packet after it
 # link    = how long the testbed takes to move the link (the test rig's share
@@ -25,11 +30,13 @@
 set -euo pipefail
 
 N=10
-while getopts "n:h" opt; do
+OUT=results/demo
+while getopts "n:o:h" opt; do
 	case $opt in
 	n) N=$OPTARG ;;
+	o) OUT=$OPTARG ;;
 	*)
-		sed -n '2,22p' "$0"
+		sed -n '2,28p' "$0"
 		exit 0
 		;;
 	esac
@@ -43,6 +50,15 @@ source "$here/lib.sh"
 source "$here/daemons.sh"
 # shellcheck source=testbed/measure.sh
 source "$here/measure.sh"
+
+command -v gnuplot >/dev/null || {
+	echo "testbed/demo.sh: gnuplot is missing (Debian gnuplot-nox; scripts/deps)" >&2
+	exit 1
+}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+echo "run,mode,technique,direction,handover,gap_ms,resume_ms,status" >"$OUT/gaps.csv"
+COLS=() # "run|label|technique" per mode, in the order run
 
 tb_trap_cleanup
 echo "mipsa demo: building the testbed ($TB_PREFIX-*: cn ha core fa1 fa2 fa3 dbs mn)"
@@ -59,6 +75,51 @@ ike_messages() {
 		jq -r 'if .ipsec then .ike_counters.rx_messages + .ike_counters.tx_messages else 0 end'
 }
 
+# demo_plot: gap_by_mode.png from gaps.csv, CN -> MN: a column per mode and
+# technique in the order run, every hand-over a point (jittered sideways),
+# the median a bar, the floor (plain Mobile IP's median) a dashed line.
+demo_plot() {
+	local i xtics="" run label tech runs=""
+	for i in "${!COLS[@]}"; do
+		IFS='|' read -r run label tech <<<"${COLS[$i]}"
+		xtics+="${xtics:+, }\"$label\\n$tech\" $((i + 1))"
+		runs+="$run;"
+	done
+	awk -F, -v cols="$runs" '
+		BEGIN { n = split(cols, c, ";"); for (i = 1; i < n; i++) x[c[i]] = i; srand(1) }
+		FNR > 1 && $4 == "cn2mn" && $8 == "ok" && $6 != "" {
+			printf "%.3f %s\n", x[$1] + (rand() - 0.5) * 0.3, $6
+		}' "$OUT/gaps.csv" >"$OUT/gap_points.dat"
+	awk -F, -v cols="$runs" '
+		BEGIN { n = split(cols, c, ";"); for (i = 1; i < n; i++) x[c[i]] = i }
+		FNR > 1 && $4 == "cn2mn" && $8 == "ok" && $6 != "" { v[x[$1], ++k[x[$1]]] = $6 }
+		END {
+			for (i = 1; i < n; i++) {
+				m = k[i]
+				if (m == 0) continue
+				for (a = 1; a <= m; a++) s[a] = v[i, a]
+				for (a = 2; a <= m; a++) for (b = a; b > 1 && s[b - 1] > s[b]; b--) { t = s[b]; s[b] = s[b - 1]; s[b - 1] = t }
+				printf "%.2f %s\n%.2f %s\n\n", i - 0.25, s[int((m + 1) / 2)], i + 0.25, s[int((m + 1) / 2)]
+			}
+		}' "$OUT/gaps.csv" >"$OUT/gap_medians.dat"
+	gnuplot <<GP 2>"$OUT/gnuplot.log" || { cat "$OUT/gnuplot.log" >&2; return 1; }
+set terminal pngcairo size 1100,520 font ",9"
+set output "$OUT/gap_by_mode.png"
+set title "Hand-over gap CN -> MN, $N hand-overs fa1 <-> fa2 per mode (testbed demo)"
+set ylabel "gap (ms), log scale"
+set logscale y
+set bmargin 5
+set xrange [0.4:${#COLS[@]}.6]
+set xtics ($xtics)
+set grid ytics
+set arrow from graph 0, first $FLOOR to graph 1, first $FLOOR nohead dt 2 lc rgb "red"
+set label "floor: plain Mobile IP median $FLOOR ms" at graph 0.02, first $FLOOR offset 0,0.7 tc rgb "red"
+plot "$OUT/gap_points.dat" using 1:2 with points pt 7 ps 0.6 lc rgb "#3060a0" title "one hand-over", \
+     "$OUT/gap_medians.dat" using 1:2 with lines lw 3 lc rgb "black" title "median"
+GP
+	[[ -s $OUT/gap_by_mode.png ]]
+}
+
 # run_mode NAME LABEL [TECHNIQUE]: daemons with the current TB_* settings, N hand-overs, one row
 run_mode() {
 	local name=$1 label=$2 tech=${3:--} before after gap
@@ -70,6 +131,12 @@ run_mode() {
 	after=$(ike_messages)
 	gap=$(tb_gap_field "$name" cn2mn median_gap_ms)
 	[[ -n $FLOOR ]] || FLOOR=$gap
+	COLS+=("$name|$label|$tech")
+	for dir in cn2mn mn2cn; do
+		jq -r --arg r "$name" --arg m "${label//,/}" --arg t "$tech" --arg d "$dir" \
+			'.moves[] | [$r, $m, $t, $d, .index, (.gap_ms // ""), (.resume_ms // ""), .status] | @csv' \
+			"$TB_RUN/$name.$dir.json" | tr -d '"' >>"$OUT/gaps.csv"
+	done
 	ROWS+=("$(printf '%-16s %-14s %-5s %-7s %-22s %-22s %-10s %-10s' "$label" "$tech" \
 		"$(((after - before) / N))" "$(awk -v g="$gap" -v f="$FLOOR" 'BEGIN { printf "%.2f", g / f }')" \
 		"$(tb_gap_field "$name" cn2mn median_gap_ms)/$(tb_gap_field "$name" cn2mn worst_gap_ms) ms" \
@@ -93,9 +160,13 @@ done
 TB_IPSEC=1 TB_REUSE=full TB_TECHNIQUE=store TB_STORE=redis \
 	run_mode full-redis "full reuse" "store (redis)"
 
-printf '\n%-16s %-14s %-5s %-7s %-22s %-22s %-10s %-10s\n' "mode" "technique" "IKE" "x floor" \
-	"gap CN->MN med/worst" "gap MN->CN med/worst" "link med" "resume med"
-printf '%s\n' "${ROWS[@]}"
-echo
-echo "(gap includes the testbed's own link move; resume is the protocol's share;"
-echo " x floor: median gap CN->MN over plain Mobile IP's, targets 1.1 full, 1.5 partial)"
+{
+	printf '\n%-16s %-14s %-5s %-7s %-22s %-22s %-10s %-10s\n' "mode" "technique" "IKE" "x floor" \
+		"gap CN->MN med/worst" "gap MN->CN med/worst" "link med" "resume med"
+	printf '%s\n' "${ROWS[@]}"
+	echo
+	echo "(gap includes the testbed's own link move; resume is the protocol's share;"
+	echo " x floor: median gap CN->MN over plain Mobile IP's, targets 1.1 full, 1.5 partial)"
+} | tee "$OUT/table.txt"
+demo_plot
+echo "table, every hand-over and the plot: $OUT/table.txt, $OUT/gaps.csv, $OUT/gap_by_mode.png"
