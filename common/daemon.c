@@ -13,21 +13,25 @@
 #include <unistd.h>
 
 static const char daemon_usage_text[] =
-	"usage: %s -c CONFIG [-t] [-d]\n"
+	"usage: %s -c CONFIG [-t] [-d] [-s]\n"
 	"       %s -h | -V\n"
 	"  -c, --config CONFIG  libconfig file, see %s.conf(5)\n"
 	"  -t, --check          check the configuration and exit (0 when it is good)\n"
 	"  -d, --debug          log at debug level, whatever the file's log_level\n"
+	"  -s, --syslog         log to syslog (LOG_DAEMON), not to standard error\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        the version\n";
 
 enum daemon_parse daemon_args_parse(int argc, char **argv, struct daemon_args *a, char *err,
 				    size_t errlen)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 't'},
-		{"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"check", no_argument, NULL, 't'},
+					     {"debug", no_argument, NULL, 'd'},
+					     {"syslog", no_argument, NULL, 's'},
+					     {"help", no_argument, NULL, 'h'},
+					     {"version", no_argument, NULL, 'V'},
+					     {NULL, 0, NULL, 0}};
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -35,7 +39,7 @@ enum daemon_parse daemon_args_parse(int argc, char **argv, struct daemon_args *a
 	/* getopt keeps its place in globals: start afresh, and say nothing ourselves */
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:tdhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:tdshV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			a->config = optarg;
@@ -45,6 +49,9 @@ enum daemon_parse daemon_args_parse(int argc, char **argv, struct daemon_args *a
 			break;
 		case 'd':
 			a->debug = true;
+			break;
+		case 's':
+			a->use_syslog = true;
 			break;
 		case 'h':
 			return DAEMON_ARGS_HELP;
@@ -75,6 +82,8 @@ void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_ar
 
 	switch (daemon_args_parse(argc, argv, a, err, sizeof(err))) {
 	case DAEMON_ARGS_OK:
+		if (a->use_syslog)
+			log_init(name, LOG_LVL_INFO, true);
 		return;
 	case DAEMON_ARGS_HELP:
 		printf(daemon_usage_text, name, name, name);

@@ -11,6 +11,7 @@ struct daemon_args {
 	const char *config;
 	bool check_only; /* -t: check the config and exit */
 	bool debug;      /* -d: log at debug level */
+	bool use_syslog; /* -s: log to syslog */
 };
 
 enum daemon_parse {

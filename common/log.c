@@ -2,9 +2,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RL_PER_SEC 5
 #define RL_BURST   10
@@ -13,15 +16,34 @@ static struct {
 	const char *ident;
 	enum log_level level;
 	bool use_syslog;
-} log_cfg = {"mipsa", LOG_LVL_INFO, false};
+	bool journal; /* stderr is systemd's journal: priorities, no time of ours */
+} log_cfg = {"mipsa", LOG_LVL_INFO, false, false};
 
 static const char *const log_names[] = {"err", "warn", "notice", "info", "debug"};
+
+/*
+ * systemd connects a unit's stderr to the journal and names that stream in
+ * JOURNAL_STREAM ("device:inode"); when stderr is that very stream, each
+ * line starts with its syslog priority ("<3>"), which the journal takes
+ * as the line's priority, and carries no time (the journal stamps it).
+ */
+bool log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *ident, enum log_level level, bool use_syslog)
 {
 	log_cfg.ident = ident;
 	log_cfg.level = level;
 	log_cfg.use_syslog = use_syslog;
+	log_cfg.journal = !use_syslog && log_stderr_is_journal();
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -51,6 +73,11 @@ static void log_vmsg(enum log_level level, const char *func, const char *suffix,
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (log_cfg.use_syslog) {
 		syslog(syslog_prio[level], "%s: %s%s", func, line, suffix);
+		return;
+	}
+	if (log_cfg.journal) {
+		fprintf(stderr, "<%d>%s[%s] %s: %s%s\n", syslog_prio[level], log_cfg.ident,
+			log_names[level], func, line, suffix);
 		return;
 	}
 	struct timespec ts;

@@ -21,6 +21,8 @@ enum log_level {
 /* Process-wide settings: the daemon's name, the lowest level shown, syslog or stderr. */
 void log_init(const char *ident, enum log_level level, bool use_syslog);
 void log_set_level(enum log_level level);
+/* Whether stderr is systemd's journal (JOURNAL_STREAM names it): log_init asks. */
+bool log_stderr_is_journal(void);
 /* Parse "err", "warn", "notice", "info", "debug"; -1 if unknown. */
 int log_level_from_name(const char *name);
 

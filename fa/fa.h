@@ -85,11 +85,12 @@ struct fa_pending {
  * All zero: nobody asked to reuse anything.
  */
 struct fa_ho_note {
-	const char *reuse;   /* "full", "partial", "refused" */
-	const char *sas;     /* "previous-fa", "store", "own", "negotiation" */
-	struct in_addr prev; /* the previous FA the node named */
-	uint64_t xfer_us;    /* request in .. the transfer's outcome */
-	uint64_t held_us;    /* the home agent's reply waited this long for it */
+	const char *reuse;     /* "full", "partial", "refused" */
+	const char *sas;       /* "previous-fa", "store", "own", "negotiation" */
+	const char *technique; /* the domain's: "direct", "store", "both" */
+	struct in_addr prev;   /* the previous FA the node named */
+	uint64_t xfer_us;      /* request in .. the transfer's outcome */
+	uint64_t held_us;      /* the home agent's reply waited this long for it */
 };
 
 struct fa_visitor {

@@ -413,7 +413,8 @@ void fa_note_handover(struct fa *fa, struct in_addr home, const struct fa_ho_not
  * One line per accepted registration, as it goes to the node, in key=value
  * fields an operator can grep: the node, its home agent, where its SAs came
  * from (sas=negotiation: the node negotiates or has negotiated them with
- * us; none: no IPsec) and how long the registration took here, request in
+ * us; none: no IPsec), the domain's technique when SAs were transferred,
+ * and how long the registration took here, request in
  * to reply out (time_us), of which the reply waited for the SAs held_us.
  */
 static void fa_log_registration(struct fa *fa, struct fa_visitor *v)
@@ -425,14 +426,18 @@ static void fa_log_registration(struct fa *fa, struct fa_visitor *v)
 
 	if (n->prev.s_addr != 0)
 		inet_ntop(AF_INET, &n->prev, prev, sizeof(prev));
-	log_info("registration node=%s ha=%s lifetime=%u tunnel=%s reuse=%s sas=%s prev=%s "
-		 "time_us=%llu xfer_us=%llu held_us=%llu",
-		 IP4_STR(v->home_addr), IP4_STR(v->home_agent), v->lifetime,
+	char fa_coa[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &fa->cfg.coa, fa_coa, sizeof(fa_coa));
+	log_info("registration node=%s fa=%s ha=%s lifetime=%u tunnel=%s reuse=%s sas=%s prev=%s "
+		 "technique=%s time_us=%llu xfer_us=%llu held_us=%llu",
+		 IP4_STR(v->home_addr), fa_coa, IP4_STR(v->home_agent), v->lifetime,
 		 v->reverse_tunnel ? "reverse" : "forward", n->reuse != NULL ? n->reuse : "-",
 		 n->sas != NULL ? n->sas
 		 : ipsec        ? "negotiation"
 				: "none",
-		 prev, (unsigned long long)(in != 0 && now >= in ? now - in : 0),
+		 prev, n->technique != NULL ? n->technique : "-",
+		 (unsigned long long)(in != 0 && now >= in ? now - in : 0),
 		 (unsigned long long)n->xfer_us, (unsigned long long)n->held_us);
 	v->ho = (struct fa_ho_note){0};
 }

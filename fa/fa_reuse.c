@@ -579,6 +579,9 @@ static void fa_xfer_note(struct fa_xfer *x, uint8_t status, uint64_t now_us)
 		: x->own                    ? "own"
 		: x->state == FA_XF_STORE   ? "store"
 					    : "previous-fa";
+	n.technique = x->s->dom->direct && x->s->dom->store ? "both"
+		      : x->s->dom->direct                   ? "direct"
+							    : "store";
 	fa_note_handover(x->s->fa, x->home, &n);
 }
 

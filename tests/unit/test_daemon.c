@@ -5,10 +5,14 @@
  */
 #include "check_main.h"
 #include "daemon.h"
+#include "log.h"
 
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define ARGS_MAX 8
 
@@ -18,32 +22,59 @@ struct args_case {
 	const char *config; /* on DAEMON_ARGS_OK */
 	bool check_only, debug;
 	const char *err; /* a part of the error text on DAEMON_ARGS_ERROR */
+	bool use_syslog;
 };
 
 static const struct args_case args_cases[] = {
-	/* 0 */ {{"-c", "fa.conf"}, DAEMON_ARGS_OK, "fa.conf", false, false, NULL},
-	/* 1 */ {{"--config", "fa.conf", "-t"}, DAEMON_ARGS_OK, "fa.conf", true, false, NULL},
+	/* 0 */ {{"-c", "fa.conf", false}, DAEMON_ARGS_OK, "fa.conf", false, false, NULL, false},
+	/* 1 */
+	{{"--config", "fa.conf", "-t", false}, DAEMON_ARGS_OK, "fa.conf", true, false, NULL, false},
 	/* 2 */
-	{{"--config=x.conf", "--check", "--debug"}, DAEMON_ARGS_OK, "x.conf", true, true, NULL},
-	/* 3 */ {{"-dtc", "y.conf"}, DAEMON_ARGS_OK, "y.conf", true, true, NULL},
-	/* 4 */ {{"-h"}, DAEMON_ARGS_HELP, NULL, false, false, NULL},
-	/* 5 */ {{"--help", "-c"}, DAEMON_ARGS_HELP, NULL, false, false, NULL},
-	/* 6 */ {{"-V"}, DAEMON_ARGS_VERSION, NULL, false, false, NULL},
-	/* 7 */ {{"--version"}, DAEMON_ARGS_VERSION, NULL, false, false, NULL},
-	/* 8 */ {{NULL}, DAEMON_ARGS_ERROR, NULL, false, false, "no configuration file"},
-	/* 9 */ {{"-t"}, DAEMON_ARGS_ERROR, NULL, false, false, "no configuration file"},
-	/* 10 */ {{"-c"}, DAEMON_ARGS_ERROR, NULL, false, false, "needs an argument"},
-	/* 11 */ {{"--config"}, DAEMON_ARGS_ERROR, NULL, false, false, "needs an argument"},
-	/* 12 */ {{"-x", "-c", "a"}, DAEMON_ARGS_ERROR, NULL, false, false, "unknown option -x"},
-	/* 13 */
-	{{"--frob", "-c", "a"}, DAEMON_ARGS_ERROR, NULL, false, false, "unknown option --frob"},
-	/* 14 */
-	{{"-c", "a", "extra"},
+	{{"--config=x.conf", "--check", "--debug", false},
+	 DAEMON_ARGS_OK,
+	 "x.conf",
+	 true,
+	 true,
+	 NULL,
+	 false},
+	/* 3 */ {{"-dtc", "y.conf", false}, DAEMON_ARGS_OK, "y.conf", true, true, NULL, false},
+	/* 4 */ {{"-h", false}, DAEMON_ARGS_HELP, NULL, false, false, NULL, false},
+	/* 5 */ {{"--help", "-c", false}, DAEMON_ARGS_HELP, NULL, false, false, NULL, false},
+	/* 6 */ {{"-V", false}, DAEMON_ARGS_VERSION, NULL, false, false, NULL, false},
+	/* 7 */ {{"--version", false}, DAEMON_ARGS_VERSION, NULL, false, false, NULL, false},
+	/* 8 */
+	{{NULL, false}, DAEMON_ARGS_ERROR, NULL, false, false, "no configuration file", false},
+	/* 9 */
+	{{"-t", false}, DAEMON_ARGS_ERROR, NULL, false, false, "no configuration file", false},
+	/* 10 */ {{"-c", false}, DAEMON_ARGS_ERROR, NULL, false, false, "needs an argument", false},
+	/* 11 */
+	{{"--config", false}, DAEMON_ARGS_ERROR, NULL, false, false, "needs an argument", false},
+	/* 12 */
+	{{"-x", "-c", "a", false},
 	 DAEMON_ARGS_ERROR,
 	 NULL,
 	 false,
 	 false,
-	 "unexpected argument 'extra'"},
+	 "unknown option -x",
+	 false},
+	/* 13 */
+	{{"--frob", "-c", "a", false},
+	 DAEMON_ARGS_ERROR,
+	 NULL,
+	 false,
+	 false,
+	 "unknown option --frob",
+	 false},
+	/* 14 */
+	{{"-c", "a", "extra", false},
+	 DAEMON_ARGS_ERROR,
+	 NULL,
+	 false,
+	 false,
+	 "unexpected argument 'extra'",
+	 false},
+	/* 15 */ {{"--syslog", "-c", "a", false}, DAEMON_ARGS_OK, "a", false, false, NULL, true},
+	/* 16 */ {{"-sc", "a", false}, DAEMON_ARGS_OK, "a", false, false, NULL, true},
 };
 
 START_TEST(test_args_table)
@@ -69,11 +100,35 @@ START_TEST(test_args_table)
 		ck_assert_str_eq(a.config, c->config);
 		ck_assert(a.check_only == c->check_only);
 		ck_assert(a.debug == c->debug);
+		ck_assert(a.use_syslog == c->use_syslog);
 		ck_assert_str_eq(err, "");
 	}
 	if (c->want == DAEMON_ARGS_ERROR)
 		ck_assert_msg(strstr(err, c->err) != NULL, "case %d: '%s' lacks '%s'", _i, err,
 			      c->err);
+}
+END_TEST
+
+/* JOURNAL_STREAM names stderr (the journal's stream) only when device and inode both match. */
+START_TEST(test_journal_stream)
+{
+	struct stat st;
+	char v[64];
+
+	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
+	unsetenv("JOURNAL_STREAM");
+	ck_assert(!log_stderr_is_journal());
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", v, 1);
+	ck_assert(log_stderr_is_journal());
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", v, 1);
+	ck_assert(!log_stderr_is_journal());
+	setenv("JOURNAL_STREAM", "garbage", 1);
+	ck_assert(!log_stderr_is_journal());
+	unsetenv("JOURNAL_STREAM");
 }
 END_TEST
 
@@ -84,6 +139,7 @@ static Suite *daemon_suite(void)
 
 	tcase_add_loop_test(tc, test_args_table, 0,
 			    (int)(sizeof(args_cases) / sizeof(args_cases[0])));
+	tcase_add_test(tc, test_journal_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }
