@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -311,7 +312,7 @@ static int sw_node_init(struct swarm *sw, struct sw_node *n, unsigned i)
 {
 	struct mn_config mc = {.lifetime = (uint16_t)sw->o.lifetime_s,
 			       .reverse_tunnel = true,
-			       .reg_retry_ms = 500,
+			       .reg_retry_ms = 1000,
 			       .reg_retry_max_ms = 4000,
 			       .solicit_retry_ms = 1000,
 			       .log_level = LOG_LVL_WARN};
@@ -693,6 +694,7 @@ static void sw_teardown(struct swarm *sw)
 static void sw_collect(struct swarm *sw)
 {
 	struct sw_counts *c = &sw->c;
+	struct rusage ru;
 
 	c->nodes = sw->o.n;
 	c->registered = sw_registered(sw);
@@ -717,6 +719,9 @@ static void sw_collect(struct swarm *sw)
 		}
 	}
 	c->esp_opened = c->esp_received - c->esp_drops;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		c->cpu_ms = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+			    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 	c->dup_sent = sw->sent.dups;
 	c->dup_received = sw->received.dups;
 	c->untracked = sw->sent.untracked + sw->received.untracked;

@@ -112,7 +112,8 @@ int sw_seqset_add(struct sw_seqset *s, uint32_t spi, uint32_t seq);
 	X(dup_sent)       /* (SPI, seq) pairs the nodes sent twice */                              \
 	X(dup_received)   /* (SPI, seq) pairs the agents sent twice */                             \
 	X(untracked)      /* sequence numbers too high to check */                                 \
-	X(send_errors)
+	X(send_errors)                                                                             \
+	X(cpu_ms) /* this program's own CPU time, user and system */
 
 struct sw_counts {
 #define SW_COUNT_FIELD(n) uint64_t n;
