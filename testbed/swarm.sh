@@ -62,6 +62,8 @@ export TB_LOG_LEVEL=${TB_LOG_LEVEL:-notice}
 # An FA asks the previous one for a node's SAs; 100 ms (the testbed's) is short for
 # hundreds of hand-overs a second on two shared cores: a late answer is a renegotiation.
 export TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-1000}
+# The HA reads thousands of mobile nodes before it opens its control socket: wait longer.
+export TB_TIME_FACTOR=${TB_TIME_FACTOR:-$((1 + n / 1000))}
 if [[ $mode == reuse ]]; then export TB_REUSE=full TB_TECHNIQUE=direct; else export TB_REUSE=none; fi
 # shellcheck source=lib.sh
 source "$top/testbed/lib.sh"
