@@ -11,14 +11,14 @@
 # "full" and the direct technique; -M ike: no reuse).
 #
 #   testbed/swarm.sh [-n N] [-d SECONDS] [-m MOVE_MS] [-i PING_MS] [-M reuse|ike]
-#                    [-c INFLIGHT] [-t TIMEOUT_S] [--out DIR]
+#                    [-c INFLIGHT] [-t TIMEOUT_S] [--no-ha-state] [--out DIR]
 #
 # Prints mipsa-swarm's RESULT line, the FAs' RSS every 5 s, and a second
 # line, "SWARM ...": the FAs' own counters (summed over fa1 and fa2) beside
 # the swarm's and whether they agree:
 #   reg accepted   FA reg_accepted           = nodes' accepted replies
 #   reuse          FA reuse_full             = nodes' full-reuse answers
-#   ESP in         FA esp_in (both)          = ESP the nodes sent
+#   ESP in         FA esp_in + its drops     = ESP the nodes sent
 #   ESP out        FA esp_out (both)         >= ESP the nodes received
 # and fa_rss_growth_kb: the FAs' RSS at the end less at the first sample
 # after the first registrations (memory flat after warm-up).  Exit status:
@@ -29,7 +29,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${MIPSA_BIN:-$top}
-n=100 dur=10 move_ms=5000 ping_ms=1000 mode=reuse inflight=32 timeout=30 out=""
+n=100 dur=10 move_ms=5000 ping_ms=1000 mode=reuse inflight=32 timeout=30 out="" ha_state=1
 usage() {
 	sed -n '13,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 64
@@ -44,6 +44,7 @@ while (($# > 0)); do
 	-c) inflight=${2:?}; shift ;;
 	-t) timeout=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
+	--no-ha-state) ha_state=0 ;;
 	*) usage ;;
 	esac
 	shift
@@ -109,6 +110,9 @@ swarm_configs() {
 			next }
 		{ print }' "$ids" "$TB_RUN/ha.conf" >"$TB_RUN/ha.conf.new"
 	mv "$TB_RUN/ha.conf.new" "$TB_RUN/ha.conf"
+	# --no-ha-state: the HA rewrites its whole state file for every change, which is
+	# O(bindings) per registration: thousands of nodes are then the HA's printf.
+	((ha_state)) || sed -i '/^  state_file = /d' "$TB_RUN/ha.conf"
 	for f in fa1 fa2; do
 		awk -v mn="address = \"$TB_MN_HOME\"" -v max=$((n + 1000)) 'FNR == NR { e[++k] = $0; next }
 			/max_lifetime = / { print; printf "  max_visitors = %d;\n", max; next }
@@ -137,13 +141,13 @@ swarm_daemons() {
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.1f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# fa1 and fa2 counters summed: "reg_accepted reuse_full esp_in esp_out"
+# fa1 and fa2 counters summed: "reg_accepted reuse_full esp_in esp_out esp_dropped"
 fa_counts() {
 	local f
 	for f in fa1 fa2; do
 		echo "$(tb_ctl "$f" --json counters | jq -r '.counters.reg_accepted')" \
-			"$(tb_ctl "$f" --json sas | jq -r '"\(.reuse_counters.reuse_full // 0) \(.esp_counters.esp_in) \(.esp_counters.esp_out)"')"
-	done | awk '{ for (i = 1; i <= NF; i++) s[i] += $i } END { printf "%d %d %d %d\n", s[1], s[2], s[3], s[4] }'
+			"$(tb_ctl "$f" --json sas | jq -r '"\(.reuse_counters.reuse_full // 0) \(.esp_counters.esp_in) \(.esp_counters.esp_out) \([.esp_counters | to_entries[] | select(.key | startswith("esp_drop_")) | .value] | add)"')"
+	done | awk '{ for (i = 1; i <= NF; i++) s[i] += $i } END { printf "%d %d %d %d %d\n", s[1], s[2], s[3], s[4], s[5] }'
 }
 
 mkdir -p "$out"
@@ -187,18 +191,18 @@ for f in fa1 fa2; do
 	tb_ctl "$f" --json counters >"$out/$f-counters.json" || true
 	tb_ctl "$f" --json sas >"$out/$f-sas.json" || true
 done
-read -r fa_acc fa_reuse fa_esp_in fa_esp_out < <(fa_counts)
+read -r fa_acc fa_reuse fa_esp_in fa_esp_out fa_esp_drop < <(fa_counts)
 rss=$(awk '$5 == "run" || $5 == "end" { r[++k] = $2 + $3 } END {
 	if (k < 2) { print "0 0"; exit } printf "%d %d\n", r[1], r[k] - r[1] }' "$rss_log")
 rss_series=$(awk '!/^#/ { printf "%s%s:%d/%d", (NR > 2 ? "," : ""), $1, $2, $3 }' "$rss_log")
 ok=yes
 [[ $fa_acc -eq $(field reg_accepted) ]] || ok=no
 [[ $mode != reuse || $fa_reuse -eq $(field sa_reused) ]] || ok=no
-[[ $fa_esp_in -eq $(field esp_sent) ]] || ok=no
+[[ $((fa_esp_in + fa_esp_drop)) -eq $(field esp_sent) ]] || ok=no
 [[ $fa_esp_out -ge $(field esp_received) ]] || ok=no
 echo "SWARM fa_reg_accepted=$fa_acc swarm_reg_accepted=$(field reg_accepted)" \
 	"fa_reuse_full=$fa_reuse swarm_sa_reused=$(field sa_reused)" \
-	"fa_esp_in=$fa_esp_in swarm_esp_sent=$(field esp_sent)" \
+	"fa_esp_in=$fa_esp_in fa_esp_dropped=$fa_esp_drop swarm_esp_sent=$(field esp_sent)" \
 	"fa_esp_out=$fa_esp_out swarm_esp_received=$(field esp_received)" \
 	"fa_rss_after_warmup_kb=${rss% *} fa_rss_growth_kb=${rss#* }" \
 	"cpu_s=fa1:$(cpu_s "$fa1_pid"),fa2:$(cpu_s "$fa2_pid"),ha:$(cpu_s "$ha_pid") counters_consistent=$ok"

@@ -56,6 +56,14 @@
 #define SW_DRAIN_MS    2000 /* replies in flight when the pings stop */
 #define SW_MN_HA_SPI   1001
 #define SW_ADV_FILTER  "ip"
+/*
+ * Every node on a link hears an advertisement at most this often, plus
+ * every one while it solicits: the FA answers each solicitation (100 a
+ * second at most) to all nodes, and thousands of nodes parsing each of
+ * them would be the swarm's own limit.  Well inside the advertisements'
+ * lifetime (3 s in the testbed), so no node loses its agent for it.
+ */
+#define SW_ADV_FANOUT_MS 500
 
 enum sw_phase { SW_STARTING, SW_MOVING, SW_DRAINING, SW_DONE };
 
@@ -67,6 +75,7 @@ struct sw_link {
 	int ifindex;
 	int pkt_fd;
 	struct netio_cap *cap;
+	uint64_t fanout_ms; /* when every node on the link last heard an advertisement */
 };
 
 struct sw_node {
@@ -486,11 +495,18 @@ static void sw_frame(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t
 	if (ip4_pkt_parse(pkt, len, &p) != IP4_OK || p.fragment)
 		return;
 	if (sw_to_all(p.h.dst)) {
-		/* An advertisement: every node on this link hears it (mn_from_link checks it). */
+		/* An advertisement (mn_from_link checks it): to the soliciting nodes on this
+		 * link, and to all of them every SW_ADV_FANOUT_MS. */
+		uint64_t now = ev_loop_now_ms(sw->loop);
+		bool all = now - l->fanout_ms >= SW_ADV_FANOUT_MS;
+
 		if (p.h.proto != IP4_PROTO_ICMP)
 			return;
+		if (all)
+			l->fanout_ms = now;
 		for (unsigned i = 0; i < sw->next; i++)
-			if (sw->nodes[i].link == l->idx)
+			if (sw->nodes[i].link == l->idx &&
+			    (all || sw->nodes[i].mn.state == MN_SOLICITING))
 				mn_from_link(&sw->nodes[i].mn, mac, pkt, len);
 		return;
 	}
