@@ -11,7 +11,7 @@
 # "full" and the direct technique; -M ike: no reuse).
 #
 #   testbed/swarm.sh [-n N] [-d SECONDS] [-m MOVE_MS] [-i PING_MS] [-M reuse|ike]
-#                    [-c INFLIGHT] [-t TIMEOUT_S] [--no-ha-state] [--out DIR]
+#                    [-c INFLIGHT] [-t TIMEOUT_S] [-r RETRY_MS] [--no-ha-state] [--out DIR]
 #
 # Prints mipsa-swarm's RESULT line, the FAs' RSS every 5 s, and a second
 # line, "SWARM ...": the FAs' own counters (summed over fa1 and fa2) beside
@@ -29,7 +29,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${MIPSA_BIN:-$top}
-n=100 dur=10 move_ms=5000 ping_ms=1000 mode=reuse inflight=32 timeout=30 out="" ha_state=1
+n=100 dur=10 move_ms=5000 ping_ms=1000 mode=reuse inflight=32 timeout=30 out="" ha_state=1 retry=1000
 usage() {
 	sed -n '13,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 64
@@ -43,6 +43,7 @@ while (($# > 0)); do
 	-M) mode=${2:?}; shift ;;
 	-c) inflight=${2:?}; shift ;;
 	-t) timeout=${2:?}; shift ;;
+	-r) retry=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	--no-ha-state) ha_state=0 ;;
 	*) usage ;;
@@ -157,7 +158,7 @@ swarm_daemons || { echo "swarm: the daemons did not start" >&2; exit 1; }
 fa1_pid=$(cat "$TB_RUN/fa1.pid") fa2_pid=$(cat "$TB_RUN/fa2.pid") ha_pid=$(cat "$TB_RUN/ha.pid")
 echo "swarm: $n nodes, mode $mode, ${dur} s, a hand-over every ${move_ms} ms per node, a ping every ${ping_ms} ms; output in $out"
 ip netns exec "$(tb_ns swarm)" "$bin/tools/mipsa-swarm" -1 sw1 -2 sw2 -b "$SW_BASE" -n "$n" -d "$dur" \
-	-m "$move_ms" -i "$ping_ms" -M "$mode" -c "$inflight" -t "$timeout" -k "$seed" \
+	-m "$move_ms" -i "$ping_ms" -M "$mode" -c "$inflight" -t "$timeout" -r "$retry" -k "$seed" \
 	-A "$TB_HA_ADDR" -T "$TB_CN_ADDR" -a "$TB_ALIAS_A" -I fa.domain-a.example \
 	>"$out/result.txt" 2>"$out/swarm.log" &
 swarm_pid=$!

@@ -136,6 +136,7 @@ static void usage(FILE *f)
 		"  -i      each node pings every PING_MS (1000)\n"
 		"  -c      first registrations in flight at most (32)\n"
 		"  -t      seconds a registration may take (30)   -l  lifetime asked for (600)\n"
+		"  -r      a registration's first retransmission, ms (1000; doubling to 4x)\n"
 		"  -M      reuse: full SA reuse; ike: new IKE with every FA (reuse)\n"
 		"  -g      modp2048 or ecp256 (ecp256)   -k  seed of the keys (mipsa-swarm)\n"
 		"  -P      print \"home_address id psk mn_ha_key\" per node and exit\n");
@@ -321,8 +322,8 @@ static int sw_node_init(struct swarm *sw, struct sw_node *n, unsigned i)
 {
 	struct mn_config mc = {.lifetime = (uint16_t)sw->o.lifetime_s,
 			       .reverse_tunnel = true,
-			       .reg_retry_ms = 1000,
-			       .reg_retry_max_ms = 4000,
+			       .reg_retry_ms = sw->o.retry_ms,
+			       .reg_retry_max_ms = sw->o.retry_ms * 4,
 			       .solicit_retry_ms = 1000,
 			       .log_level = LOG_LVL_WARN};
 	struct mn_ops ops = {.to_link = sw_to_link, .stopped = sw_stopped, .arg = n};

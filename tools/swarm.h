@@ -44,6 +44,7 @@ struct sw_opts {
 	unsigned inflight;             /* -c: first registrations in flight at most */
 	unsigned timeout_s;            /* -t: one registration's deadline */
 	unsigned lifetime_s;           /* -l: registration lifetime asked for */
+	unsigned retry_ms;             /* -r: a registration's first retransmission */
 	enum sw_mode mode;             /* -M reuse|ike */
 	enum ike_group group;          /* -g */
 	char seed[SW_SEED_MAX];        /* -k */

@@ -48,6 +48,7 @@ static void sw_defaults(struct sw_opts *o)
 	o->inflight = 32;
 	o->timeout_s = 30;
 	o->lifetime_s = 600;
+	o->retry_ms = 1000;
 	o->mode = SW_MODE_REUSE;
 	o->group = IKE_GROUP_ECP256;
 	snprintf(o->seed, sizeof(o->seed), "mipsa-swarm");
@@ -108,6 +109,8 @@ static enum sw_parse sw_opt(struct sw_opts *o, int ch, const char *arg, char *er
 		return sw_num_opt(ch, arg, 1, 3600, &o->timeout_s, err, errlen);
 	case 'l':
 		return sw_num_opt(ch, arg, 10, 65534, &o->lifetime_s, err, errlen);
+	case 'r':
+		return sw_num_opt(ch, arg, 10, 60000, &o->retry_ms, err, errlen);
 	case 'M':
 		if (strcmp(arg, "reuse") == 0)
 			o->mode = SW_MODE_REUSE;
@@ -139,7 +142,7 @@ enum sw_parse sw_parse_args(int argc, char **argv, struct sw_opts *o, char *err,
 	err[0] = '\0';
 	optind = 0; /* glibc: a full reset, so that the tests may parse again */
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "+1:2:b:A:T:a:I:n:d:m:i:c:t:l:M:g:k:Ph")) != -1) {
+	while ((ch = getopt(argc, argv, "+1:2:b:A:T:a:I:n:d:m:i:c:t:l:r:M:g:k:Ph")) != -1) {
 		if (ch == 'h')
 			return SW_PARSE_HELP;
 		if (ch == '?' || ch == ':')

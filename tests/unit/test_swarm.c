@@ -110,6 +110,7 @@ START_TEST(args_defaults_and_values)
 
 	ck_assert_int_eq(parse(&o, err, sizeof(err), NULL), SW_PARSE_OK);
 	ck_assert_uint_eq(o.n, 100);
+	ck_assert_uint_eq(o.retry_ms, 1000);
 	ck_assert_int_eq(o.mode, SW_MODE_REUSE);
 	ck_assert_int_eq(o.group, IKE_GROUP_ECP256);
 	ck_assert_str_eq(o.ifname[0], "sw1");
@@ -144,6 +145,7 @@ START_TEST(args_refused)
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "-b", "223.255.255.1", "-n", "300", NULL),
 			 SW_PARSE_ERROR);
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "-i", "5", NULL), SW_PARSE_ERROR);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "-r", "60001", NULL), SW_PARSE_ERROR);
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "-T", "nowhere", NULL), SW_PARSE_ERROR);
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "extra", NULL), SW_PARSE_ERROR);
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "-z", NULL), SW_PARSE_ERROR);
