@@ -21,7 +21,8 @@
 #   ESP in         FA esp_in + its drops     = ESP the nodes sent
 #   ESP out        FA esp_out (both)         >= ESP the nodes received
 # and fa_rss_growth_kb: the FAs' RSS at the end less at the first sample
-# after the first registrations (memory flat after warm-up).  Exit status:
+# after warm-up (the first registrations done, then one hand-over period
+# and 5 s: every node has been to both FAs): memory flat after warm-up.  Exit status:
 # mipsa-swarm's (0: no failed registration, no lost SA, no duplicate
 # (SPI, seq) pair, every node registered at the end), or 1 when the
 # counters disagree or a daemon died.  Root.
@@ -166,11 +167,15 @@ swarm_pid=$!
 rss_log=$out/fa-rss.txt
 echo "# t_s fa1_rss_kb fa2_rss_kb ha_rss_kb phase" >"$rss_log"
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-t0=$(now_ms) next=$t0
+t0=$(now_ms) next=$t0 t_up=""
 while kill -0 "$swarm_pid" 2>/dev/null; do
 	if (($(now_ms) >= next)); then
+		# warm-up: until the first registrations are done and every node has had
+		# time to hand over once (both FAs have seen every node)
 		phase=warmup
-		grep -q 'first registrations done' "$out/swarm.log" 2>/dev/null && phase=run
+		[[ -z $t_up ]] && grep -q 'first registrations done' "$out/swarm.log" 2>/dev/null &&
+			t_up=$(now_ms)
+		[[ -n $t_up ]] && (($(now_ms) - t_up >= move_ms + 5000 || move_ms == 0)) && phase=run
 		echo "$((($(now_ms) - t0) / 1000)) $(rss_kb "$fa1_pid") $(rss_kb "$fa2_pid") $(rss_kb "$ha_pid") $phase" >>"$rss_log"
 		next=$((next + 5000))
 	fi
