@@ -101,32 +101,39 @@ swarm_up() {
 	ip -n "$(tb_ns core)" route add "$SW_HOME_NET" via "$TB_HA_LINK_ADDR"
 }
 
+# _sw_splice FILE ANCHOR FORMAT FIELDS [MAX_VISITORS]: after the line holding ANCHOR
+# (the testbed's own node), one FORMAT line per swarm node, from the fields of
+# `mipsa-swarm -P` that FIELDS names ("2 1 4": the second, the first, the fourth);
+# MAX_VISITORS, when given, goes after max_lifetime.
+_sw_splice() {
+	awk -v mn="$2" -v fmt="$3" -v which="$4" -v max="${5:-0}" 'FNR == NR { e[++k] = $0; next }
+		max > 0 && /max_lifetime = / { print; printf "  max_visitors = %d;\n", max; next }
+		index($0, mn) {
+			print $0 ","
+			split(which, w, " ")
+			for (i = 1; i <= k; i++) {
+				split(e[i], f, " ")
+				printf fmt "%s\n", f[w[1]], f[w[2]], f[w[3]], (i < k ? "," : "")
+			}
+			next
+		}
+		{ print }' "$TB_RUN/swarm-nodes" "$1" >"$1.new" && mv "$1.new" "$1" && chmod 600 "$1"
+}
+
 # Append the swarm's nodes to the HA's mobile nodes and to fa1's and fa2's IPsec peers.
 swarm_configs() {
-	local f ids=$TB_RUN/swarm-nodes
-	"$bin/tools/mipsa-swarm" -P -b "$SW_BASE" -n "$n" -k "$seed" >"$ids"
-	awk -v mn="home_address = \"$TB_MN_HOME\"" 'FNR == NR { e[++k] = $0; next }
-		index($0, mn) { print $0 ","; for (i = 1; i <= k; i++) {
-			split(e[i], f, " ")
-			printf "    { nai = \"%s\"; home_address = \"%s\"; spi = 1001; key = \"%s\"; }%s\n", f[2], f[1], f[4], (i < k ? "," : "") }
-			next }
-		{ print }' "$ids" "$TB_RUN/ha.conf" >"$TB_RUN/ha.conf.new"
-	mv "$TB_RUN/ha.conf.new" "$TB_RUN/ha.conf"
+	local f
+	"$bin/tools/mipsa-swarm" -P -b "$SW_BASE" -n "$n" -k "$seed" >"$TB_RUN/swarm-nodes"
+	chmod 600 "$TB_RUN/swarm-nodes"
+	_sw_splice "$TB_RUN/ha.conf" "home_address = \"$TB_MN_HOME\"" \
+		'    { nai = "%s"; home_address = "%s"; spi = 1001; key = "%s"; }' "2 1 4"
 	# --no-ha-state: the HA rewrites its whole state file for every change, which is
 	# O(bindings) per registration: thousands of nodes are then the HA's printf.
 	((ha_state)) || sed -i '/^  state_file = /d' "$TB_RUN/ha.conf"
 	for f in fa1 fa2; do
-		awk -v mn="address = \"$TB_MN_HOME\"" -v max=$((n + 1000)) 'FNR == NR { e[++k] = $0; next }
-			/max_lifetime = / { print; printf "  max_visitors = %d;\n", max; next }
-			index($0, mn) { print $0 ","; for (i = 1; i <= k; i++) {
-				split(e[i], f, " ")
-				printf "      { address = \"%s\"; id = \"%s\"; psk = \"%s\"; }%s\n", f[1], f[2], f[3], (i < k ? "," : "") }
-				next }
-			{ print }' "$ids" "$TB_RUN/$f.conf" >"$TB_RUN/$f.conf.new"
-		mv "$TB_RUN/$f.conf.new" "$TB_RUN/$f.conf"
-		chmod 600 "$TB_RUN/$f.conf"
+		_sw_splice "$TB_RUN/$f.conf" "address = \"$TB_MN_HOME\"" \
+			'      { address = "%s"; id = "%s"; psk = "%s"; }' "1 2 3" $((n + 1000))
 	done
-	chmod 600 "$TB_RUN/ha.conf" "$ids"
 }
 
 # The daemons of the swarm's run: the HA, fa1 and fa2 (no MN of the testbed's own, no fa3).
@@ -199,7 +206,7 @@ for f in fa1 fa2; do
 done
 read -r fa_acc fa_reuse fa_esp_in fa_esp_out fa_esp_drop < <(fa_counts)
 rss=$(awk '$5 == "run" || $5 == "end" { r[++k] = $2 + $3 } END {
-	if (k < 2) { print "0 0"; exit } printf "%d %d\n", r[1], r[k] - r[1] }' "$rss_log")
+	if (k < 2) { print "n/a n/a"; exit } printf "%d %d\n", r[1], r[k] - r[1] }' "$rss_log")
 rss_series=$(awk '!/^#/ { printf "%s%s:%d/%d", (NR > 2 ? "," : ""), $1, $2, $3 }' "$rss_log")
 ok=yes
 [[ $fa_acc -eq $(field reg_accepted) ]] || ok=no

@@ -26,7 +26,10 @@ fail() {
 out=$(mktemp -d /tmp/test-swarm.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 rc=0
-"$top/testbed/swarm.sh" -n 100 -d 10 -m 3000 -M reuse --out "$out" >"$out/stdout" || rc=$?
+# -r 3000: a registration retransmitted during a hand-over can be answered
+# without the reuse status (doc/testbed.md, "A swarm of mobile nodes"); on a
+# loaded machine a round trip may pass 1 s
+"$top/testbed/swarm.sh" -n 100 -d 10 -m 3000 -r 3000 -M reuse --out "$out" >"$out/stdout" || rc=$?
 cat "$out/stdout"
 res=$(grep '^RESULT' "$out/stdout") || fail "no RESULT line (status $rc)"
 sw=$(grep '^SWARM' "$out/stdout") || fail "no SWARM line (status $rc)"
