@@ -722,6 +722,8 @@ static void sw_collect(struct swarm *sw)
 		if (n->attempt_ms != 0)
 			sw_attempt_done(n, false, "registration still open at the end");
 		c->reg_accepted += n->mn.ctr.reg_accepted;
+		c->reg_retransmits += n->mn.ctr.reg_retransmits;
+		c->reply_unmatched += n->mn.ctr.drop_reply_unmatched;
 		c->sa_reused += n->sec.ctr.reuse_full;
 		c->sa_partial += n->sec.ctr.reuse_partial;
 		c->sa_refused += n->sec.ctr.reuse_refused;

@@ -92,27 +92,29 @@ int sw_seqset_add(struct sw_seqset *s, uint32_t spi, uint32_t seq);
 /* What the swarm counts, for the RESULT line. */
 #define SW_COUNTS(X)                                                                               \
 	X(nodes)                                                                                   \
-	X(registered)     /* nodes registered at the end */                                        \
-	X(reg_ok)         /* registrations (first ones and hand-overs) accepted in time */         \
-	X(reg_accepted)   /* accepted replies the nodes took (every one, late ones too) */         \
-	X(reg_failed)     /* not accepted within the deadline, or still open at the end */         \
-	X(reg_late)       /* moves skipped: the node's last registration still open */             \
-	X(moves)          /* hand-overs started */                                                 \
-	X(sa_negotiated)  /* IPsec SA pairs from Quick Mode */                                     \
-	X(sa_reused)      /* hand-overs the next FA answered with full reuse */                    \
-	X(sa_partial)     /* ... with its ISAKMP SA only (Quick Mode followed) */                  \
-	X(sa_refused)     /* ... refused (IKE followed) */                                         \
-	X(sa_lost)        /* pairs taken down we did not ask for, and nodes left without one */    \
-	X(esp_sent)       /* ESP packets the nodes sent */                                         \
-	X(esp_received)   /* ESP packets for the nodes, on their current link */                   \
-	X(esp_opened)     /* ... that opened */                                                    \
-	X(esp_drops)      /* ... that did not (unknown SPI, ICV, replay, ...) */                   \
-	X(esp_other_link) /* frames for a node on the link it had left */                          \
-	X(pings_sent)     /* echo requests the registered nodes sent */                            \
-	X(pings_answered) /* echo replies that came back to them through ESP */                    \
-	X(dup_sent)       /* (SPI, seq) pairs the nodes sent twice */                              \
-	X(dup_received)   /* (SPI, seq) pairs the agents sent twice */                             \
-	X(untracked)      /* sequence numbers too high to check */                                 \
+	X(registered)      /* nodes registered at the end */                                       \
+	X(reg_ok)          /* registrations (first ones and hand-overs) accepted in time */        \
+	X(reg_accepted)    /* accepted replies the nodes took (every one, late ones too) */        \
+	X(reg_failed)      /* not accepted within the deadline, or still open at the end */        \
+	X(reg_late)        /* moves skipped: the node's last registration still open */            \
+	X(reg_retransmits) /* requests the nodes sent again for want of a reply */                 \
+	X(reply_unmatched) /* replies the nodes dropped: not for their latest request */           \
+	X(moves)           /* hand-overs started */                                                \
+	X(sa_negotiated)   /* IPsec SA pairs from Quick Mode */                                    \
+	X(sa_reused)       /* hand-overs the next FA answered with full reuse */                   \
+	X(sa_partial)      /* ... with its ISAKMP SA only (Quick Mode followed) */                 \
+	X(sa_refused)      /* ... refused (IKE followed) */                                        \
+	X(sa_lost)         /* pairs taken down we did not ask for, and nodes left without one */   \
+	X(esp_sent)        /* ESP packets the nodes sent */                                        \
+	X(esp_received)    /* ESP packets for the nodes, on their current link */                  \
+	X(esp_opened)      /* ... that opened */                                                   \
+	X(esp_drops)       /* ... that did not (unknown SPI, ICV, replay, ...) */                  \
+	X(esp_other_link)  /* frames for a node on the link it had left */                         \
+	X(pings_sent)      /* echo requests the registered nodes sent */                           \
+	X(pings_answered)  /* echo replies that came back to them through ESP */                   \
+	X(dup_sent)        /* (SPI, seq) pairs the nodes sent twice */                             \
+	X(dup_received)    /* (SPI, seq) pairs the agents sent twice */                            \
+	X(untracked)       /* sequence numbers too high to check */                                \
 	X(send_errors)                                                                             \
 	X(cpu_ms) /* this program's own CPU time, user and system */
 
