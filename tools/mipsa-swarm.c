@@ -59,9 +59,10 @@
 /*
  * Every node on a link hears an advertisement at most this often, plus
  * every one while it solicits: the FA answers each solicitation (100 a
- * second at most) to all nodes, and thousands of nodes parsing each of
- * them would be the swarm's own limit.  Well inside the advertisements'
- * lifetime (3 s in the testbed), so no node loses its agent for it.
+ * second at most) to all nodes, and 10,000 nodes parsing each of them
+ * would be a million advertisements a second for this process alone.
+ * Well inside the advertisements' lifetime (3 s in the testbed), so no
+ * node loses its agent for it.
  */
 #define SW_ADV_FANOUT_MS 500
 
