@@ -277,21 +277,39 @@ static const char *conf_find_value(const char *text, int line, const char *name,
 	return NULL;
 }
 
-/* Settings like s (name, file, line) that come before it in the file, counted into *n. */
+/* a and b come from the same file (libconfig keeps one name per file; NULL: a string) */
+static bool conf_same_file(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * Settings like s (name, file, line) that come before it in the file,
+ * counted into *n.  An aggregate whose next sibling, from the same file,
+ * starts above s's line ends above it too: nothing in it can share s's
+ * line, and it is not entered, so that a list of thousands of groups (the
+ * HA's mobile nodes) costs one pass over it per integer, not one walk of
+ * the whole tree.
+ */
 static bool conf_before_on_line(const config_setting_t *at, const config_setting_t *s, int *n)
 {
 	const char *f = config_setting_source_file(s);
+	int line = (int)config_setting_source_line(s), len = config_setting_length(at);
 
-	for (int i = 0; i < config_setting_length(at); i++) {
+	for (int i = 0; i < len; i++) {
 		const config_setting_t *e = config_setting_get_elem(at, (unsigned)i);
+		const config_setting_t *next =
+			i + 1 < len ? config_setting_get_elem(at, (unsigned)i + 1) : NULL;
 		const char *ef = config_setting_source_file(e);
 		if (e == s)
 			return true;
-		if (config_setting_name(e) != NULL &&
+		if ((int)config_setting_source_line(e) == line && config_setting_name(e) != NULL &&
 		    strcmp(config_setting_name(e), config_setting_name(s)) == 0 &&
-		    config_setting_source_line(e) == config_setting_source_line(s) &&
-		    (ef == f || (ef != NULL && f != NULL && strcmp(ef, f) == 0)))
+		    conf_same_file(ef, f))
 			(*n)++;
+		if (next != NULL && (int)config_setting_source_line(next) < line &&
+		    conf_same_file(config_setting_source_file(next), ef) && conf_same_file(ef, f))
+			continue;
 		if (config_setting_is_aggregate(e) && conf_before_on_line(e, s, n))
 			return true;
 	}

@@ -58,6 +58,15 @@ int il_addr(struct in_addr base, unsigned i, struct in_addr *out);
  * buffer. */
 int il_ident(const char *seed, unsigned i, char *id, size_t idlen, char *psk, size_t psklen);
 
+/*
+ * IL_PSK_HEX hex digits of SHA-256(seed tag i), "tag" telling one key of
+ * identity i from another (il_ident's PSK: ":"); -1 on a short buffer.
+ */
+int il_derive_hex(const char *seed, const char *tag, unsigned i, char *hex, size_t len);
+
+/* A decimal number lo..hi into *out, the whole string; -1 otherwise. */
+int il_num(const char *s, unsigned long lo, unsigned long hi, unsigned *out);
+
 /* "modp2048" / "ecp256" (and the group numbers 14 / 19); 0 when neither. */
 enum ike_group il_group(const char *s);
 const char *il_group_name(enum ike_group g);

@@ -26,7 +26,7 @@ static enum il_parse il_err(char *err, size_t errlen, const char *fmt, ...)
 	return IL_PARSE_ERROR;
 }
 
-static int il_num(const char *s, unsigned long lo, unsigned long hi, unsigned *out)
+int il_num(const char *s, unsigned long lo, unsigned long hi, unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -70,27 +70,32 @@ int il_addr(struct in_addr base, unsigned i, struct in_addr *out)
 	return 0;
 }
 
-int il_ident(const char *seed, unsigned i, char *id, size_t idlen, char *psk, size_t psklen)
+int il_derive_hex(const char *seed, const char *tag, unsigned i, char *hex, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char digits[] = "0123456789abcdef";
 	uint8_t md[IKE_MAX_HASH];
-	char idx[16];
-	int n = snprintf(idx, sizeof(idx), ":%u", i);
+	char idx[48];
+	int n = snprintf(idx, sizeof(idx), "%s%u", tag, i);
 	struct ike_chunk c[2] = {IKE_CHUNK(seed, strlen(seed)), IKE_CHUNK(idx, (size_t)n)};
 
-	if (psklen < IL_PSK_HEX + 1)
-		return -1;
-	n = snprintf(id, idlen, "mn%u@load.example", i);
-	if (n < 0 || (size_t)n >= idlen)
-		return -1;
-	if (ike_hash(IKE_HASH_SHA2_256, c, 2, md) < 0)
+	if (n < 0 || (size_t)n >= sizeof(idx) || len < IL_PSK_HEX + 1 ||
+	    ike_hash(IKE_HASH_SHA2_256, c, 2, md) < 0)
 		return -1;
 	for (size_t k = 0; k < IL_PSK_HEX / 2; k++) {
-		psk[2 * k] = hex[md[k] >> 4];
-		psk[2 * k + 1] = hex[md[k] & 15];
+		hex[2 * k] = digits[md[k] >> 4];
+		hex[2 * k + 1] = digits[md[k] & 15];
 	}
-	psk[IL_PSK_HEX] = '\0';
+	hex[IL_PSK_HEX] = '\0';
 	return 0;
+}
+
+int il_ident(const char *seed, unsigned i, char *id, size_t idlen, char *psk, size_t psklen)
+{
+	int n = snprintf(id, idlen, "mn%u@load.example", i);
+
+	if (n < 0 || (size_t)n >= idlen)
+		return -1;
+	return il_derive_hex(seed, ":", i, psk, psklen);
 }
 
 static void il_defaults(struct il_opts *o)
