@@ -102,6 +102,7 @@ handover() {
 	jqa_within 5 ha bindings "[.. | objects | select(.care_of_address? == \"$(coa_of "$to")\")] | length >= 1"
 	if [[ $TB_REUSE != none ]]; then
 		# every request at the new FA ended: a reuse, or a refusal with its reason
+		# shellcheck disable=SC2016 # jq's variable
 		jqa_within 5 "$to" sas '.reuse_counters as $c | $c.reuse_requests == $c.reuse_full + $c.reuse_partial + $c.reuse_refused'
 		refused=$(jqv "$to" sas '.reuse_counters.reuse_refused')
 		fallbacks=$(jqv "$to" sas '[.reuse_counters | to_entries[] | select(.key | startswith("fallback_")) | .value] | add')
@@ -141,16 +142,16 @@ alive() {
 }
 
 run_mode() {
-	local from=fa1 to=fa2 i
+	local from=fa1 to=fa2 t _
 	export TB_REUSE=$1 TB_TECHNIQUE=both TB_STORE=dbs
 	start "reuse $TB_REUSE: $LOSS % loss and $REORDER % reordering on every link"
 	tb_impair "$LOSS" "$REORDER" || fail "tb_impair"
 	ip netns exec "$(tb_ns cn)" ping -D -i 0.01 -W 1 "$TB_MN_HOME" >"$TB_RUN/ping.log" 2>&1 &
 	ping_pid=$!
 	rm -f "$TB_RUN/moves"
-	for i in $(seq "$HANDOVERS"); do
+	for _ in $(seq "$HANDOVERS"); do
 		handover "$to" "$from"
-		local t=$from
+		t=$from
 		from=$to to=$t
 	done
 	stop_ping
