@@ -928,10 +928,15 @@ static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg
 	}
 	/* Ours already: the reply that said so was lost (fa_took_from). */
 	if (member && fa_took_from(s, x->home, x->req.prev_coa, msg, len)) {
+		/* a partial reuse: the node never ran its Quick Mode, it still has to */
+		bool full = s->dom->reuse == FA_REUSE_FULL &&
+			    ipsec_find(&s->ep.sas, x->home.s_addr) != NULL;
+
 		x->own = true;
 		s->reuse.reuse_reassociated++;
-		fa_xfer_finish(x, MIP_REUSE_FULL, 0,
-			       "its SAs are ours already: our reply was lost");
+		fa_xfer_finish(x, full ? MIP_REUSE_FULL : MIP_REUSE_PARTIAL, 0,
+			       full ? "its SAs are ours already: our reply was lost"
+				    : "its ISAKMP SA is ours already: our reply was lost");
 		return;
 	}
 	/* Outside the domain, the store may still hold what a member wrote (re-association). */

@@ -115,12 +115,15 @@ handover() {
 
 # the counters that say what the loss cost: retransmissions, fallbacks
 report() {
-	local fa
+	local fa dropped='[.. | objects | to_entries[] | select((.key | test("^(deny|drop)_")) and (.value | type) == "number" and .value > 0) | "\(.key)=\(.value)"] | join(" ") | if . == "" then "none" else . end'
 	printf '    MN: registrations sent %s, retransmitted %s; IKE messages %s, retransmitted %s, negotiations %s, failed %s\n' \
 		"$(jqv mn counters '.. | .reg_sent? // empty')" \
 		"$(jqv mn counters '.. | .reg_retransmits? // empty')" \
 		"$(jqv mn sas '.ike_counters.tx_messages')" "$(jqv mn sas '.ike_counters.retransmits')" \
 		"$(jqv mn sas '.ike_counters.ike_established')" "$(jqv mn sas '.ike_counters.ike_failed')"
+	# what the loss and the reordering made them refuse: counted, not obeyed
+	printf '    HA refused or dropped: %s; MN dropped: %s\n' \
+		"$(jqv ha counters "$dropped")" "$(jqv mn counters "$dropped")"
 	for fa in fa1 fa2; do
 		printf '    %s: IKE retransmitted %s' "$fa" "$(jqv "$fa" sas '.ike_counters.retransmits')"
 		[[ $TB_REUSE == none ]] || printf ', reuse %s' "$(jqv "$fa" sas '.reuse_counters | to_entries | map(select(.value > 0 and (.key | test("^(reuse|fallback)_"))) | "\(.key)=\(.value)") | join(" ")')"
