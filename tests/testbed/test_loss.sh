@@ -19,8 +19,10 @@
 #  - every reuse request at the new FA ends as a reuse or a refusal, and
 #    every refusal is counted under a fallback reason, printed;
 #  - the home agent's binding points at the FA the MN is at, the old FA
-#    gives up what it lent (reuse modes), no daemon died, and once the
-#    impairment is gone, traffic flows without loss.
+#    gives up the SAs the new one took (reuse modes; after a fallback
+#    nobody took them and it keeps them, as after any negotiation), no
+#    daemon died, and once the impairment is gone, traffic flows without
+#    loss.
 #
 # The bounds: the MN retransmits its registration after 0.5 s, doubling to
 # 8 s; IKE after 0.5 s, doubling, 5 times; the SA transfer waits 100 ms per
@@ -83,7 +85,8 @@ resumed_after() {
 
 # one hand-over under impairment: registration, negotiation, traffic
 handover() {
-	local to=$1 from=$2 t0 reg_us resume_us=0 refused fallbacks
+	local to=$1 from=$2 t0 reg_us resume_us=0 refused fallbacks was_refused=0
+	[[ $TB_REUSE == none ]] || was_refused=$(jqv "$to" sas '.reuse_counters.reuse_refused')
 	TB_MOVES_FILE=$TB_RUN/moves tb_move "$to" >/dev/null
 	# the move's start, as tb_move recorded it
 	t0=$(tail -1 "$TB_RUN/moves" | cut -d' ' -f1)
@@ -108,8 +111,15 @@ handover() {
 		fallbacks=$(jqv "$to" sas '[.reuse_counters | to_entries[] | select(.key | startswith("fallback_")) | .value] | add')
 		((fallbacks >= refused)) ||
 			fail "$to refused $refused reuses but counted $fallbacks fallbacks"
-		# the old FA gave the SAs up once the new one confirmed (retried under loss)
-		jqa_within "$REG_BOUND_S" "$from" sas '([.isakmp_sas[] | select(.state == "established")] | length == 0) and (.ipsec_sas | length == 0)'
+		if ((refused == was_refused)); then
+			# the new FA took them: the old one gave them up once it confirmed
+			# (retried under loss)
+			jqa_within "$REG_BOUND_S" "$from" sas '([.isakmp_sas[] | select(.state == "established")] | length == 0) and (.ipsec_sas | length == 0)'
+		else
+			# a fallback: nobody took the SAs, so nobody told the old FA; it
+			# keeps them until their lifetime, as after any negotiation
+			echo "    $to refused the reuse (fallback): $from keeps the old SAs"
+		fi
 	fi
 }
 
