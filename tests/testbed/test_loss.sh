@@ -95,6 +95,9 @@ handover() {
 	# the MN's own figure: carrier up to the accepted reply (the poll above
 	# spawns mipsactl every 50 ms: its own figure would be the machine's)
 	reg_us=$(jqv mn state '.. | .last_handover_us? // empty')
+	# tb_wait_registered counts polls, not seconds: the bound, on the MN's clock
+	((reg_us <= REG_BOUND_S * 1000000)) ||
+		fail "$TB_REUSE: registered through $to $((reg_us / 1000)) ms after carrier up, bound $REG_BOUND_S s"
 	# the negotiation (or the reuse) ended with the SAs at the new FA
 	jqa_within "$REG_BOUND_S" "$to" sas "([.isakmp_sas[] | select(.state == \"established\")] | length == 1) and ([.ipsec_sas[] | select(.remote_ts == \"$TB_MN_HOME/32\")] | length == 1)"
 	within "$TB_REUSE: traffic through $to" "$RESUME_BOUND_S" resumed_after "$t0"
