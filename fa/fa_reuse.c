@@ -755,6 +755,30 @@ static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *m
 	return r == REUSE_OK;
 }
 
+/*
+ * Our SAs for the node are a copy we took from the FA it now names, with a
+ * claim on another ISAKMP SA: it came back to that FA after us, whose
+ * transfer from us failed (we were cut off, or its datagrams lost), and it
+ * negotiated anew there; nobody told us.  Dropping its registrations would
+ * lock it out until our copy ends.  Let it in: the transfer from that FA,
+ * which checks the claim, replaces our copy, and the home agent checks the
+ * registration itself.  A copy we lent on since is not ours to judge.
+ */
+static bool fa_superseded(struct fa_sec *s, struct in_addr home, const uint8_t *msg, size_t len)
+{
+	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
+	struct mip_reg_request rq;
+
+	if (t == NULL || u32map_get(&s->handed, home.s_addr) != NULL ||
+	    mip_request_parse(msg, len, &rq) != MIP_PERR_OK || !rq.ext.reuse.present ||
+	    rq.ext.reuse.prev_coa.s_addr != t->from.s_addr || !fa_member(s->dom, t->from))
+		return false;
+	log_rl_notice("cleartext registration from %s names %s, whence our copy of its SAs: "
+		      "asking it for theirs",
+		      IP4_STR(home), IP4_STR(t->from));
+	return true;
+}
+
 static bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t *msg, size_t len)
 {
 	struct fa_sec *s = arg;
@@ -763,7 +787,9 @@ static bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t 
 	/* SAs a hand-over took in count once the home agent accepted: until then it retransmits. */
 	if (x != NULL)
 		return x->state != FA_XF_CONFIRM;
-	return s->dom->reuse != FA_REUSE_NONE && fa_own_claim(s, home, msg, len, true);
+	if (s->dom->reuse == FA_REUSE_NONE)
+		return false;
+	return fa_own_claim(s, home, msg, len, true) || fa_superseded(s, home, msg, len);
 }
 
 /* ---- the new FA: fetching ---- */

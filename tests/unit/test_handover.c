@@ -1236,6 +1236,42 @@ START_TEST(test_reply_lost_after_take_over)
 }
 END_TEST
 
+/*
+ * fa2 took the node's SAs over from fa1; back at fa1, fa2 is silent, so
+ * fa1 refuses the reuse and the node negotiates new SAs with fa1, while
+ * fa2 keeps its copy of the old ones (nobody told it).  At fa2 again, the
+ * node registers in the clear naming fa1, its claim on the new ISAKMP SA.
+ * Found by tests/testbed/test_loss.sh at 10 % loss: fa2 dropped every such
+ * registration (a node with SAs here must use them), so the node could not
+ * register through fa2 until the old SAs ended.  fa2 took its copy from the
+ * very FA the node names: it lets the registration in, and the transfer
+ * from fa1 (which checks the claim) replaces the old copy.  _i: full,
+ * partial.
+ */
+START_TEST(test_stale_copy_after_fallback)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, false);
+
+	start(&c);
+	move_to(NH_FA2);
+	nh_settle(n);
+	nh_silence_fa(n, NH_FA2, true);
+	move_to(NH_FA1);
+	nh_settle(n);
+	nh_silence_fa(n, NH_FA2, false);
+	ck_assert_uint_eq(RC(NH_FA1).fallback_prev_silent, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq((full ? RC(NH_FA2).reuse_full : RC(NH_FA2).reuse_partial), 2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 2); /* to fa2, twice */
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("at fa2, its old copy replaced");
+}
+END_TEST
+
 /* ---- 6. a loan not confirmed in time ---- */
 
 static bool fa2_rekeyed(struct nh *net, void *arg)
@@ -1325,6 +1361,7 @@ static Suite *handover_suite(void)
 	add_case(s, "race", test_answer_from_another_member, 1);
 	add_case(s, "race", test_forged_denial_beside, 1);
 	add_case(s, "loss", test_reply_lost_after_take_over, 4);
+	add_case(s, "loss", test_stale_copy_after_fallback, 2);
 	add_case(s, "loan", test_loan_reclaimed, 1);
 	return s;
 }
