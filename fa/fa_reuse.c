@@ -103,7 +103,32 @@ struct fa_handed {
 	struct ev_timer timer;
 };
 
+/* Whom we took a node's SAs from (a hand-over that counted), until we lend them on. */
+struct fa_took {
+	struct in_addr from;
+};
+
 static void fa_xfer_stored(struct fa_xfer *x, bool kept);
+
+static void fa_took_forget(struct fa_sec *s, struct in_addr home)
+{
+	free(u32map_del(&s->took, home.s_addr));
+}
+
+static void fa_note_took(struct fa_sec *s, struct in_addr home, struct in_addr from)
+{
+	struct fa_took *t = u32map_get(&s->took, home.s_addr);
+
+	if (t == NULL) {
+		t = calloc(1, sizeof(*t));
+		if (t == NULL || u32map_put(&s->took, home.s_addr, t) < 0) {
+			free(t);
+			log_rl_warn("no memory to note whom %s's SAs came from", IP4_STR(home));
+			return;
+		}
+	}
+	t->from = from;
+}
 
 /* ---- configuration ---- */
 
@@ -538,6 +563,7 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		fa_xfer_free(x);
 		return;
 	}
+	fa_note_took(s, x->home, x->req.prev_coa);
 	x->state = FA_XF_CONFIRM;
 	x->confirming = fa_xfer_has_prev(x);
 	x->loan = x->loan && full && x->confirming;
@@ -732,6 +758,30 @@ static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *m
 	return r == REUSE_OK;
 }
 
+/*
+ * Our SAs for the node are a copy we took from the FA it now names, with a
+ * claim on another ISAKMP SA: it came back to that FA after us, whose
+ * transfer from us failed (we were cut off, or its datagrams lost), and it
+ * negotiated anew there; nobody told us.  Dropping its registrations would
+ * lock it out until our copy ends.  Let it in: the transfer from that FA,
+ * which checks the claim, replaces our copy, and the home agent checks the
+ * registration itself.  A copy we lent on since is not ours to judge.
+ */
+static bool fa_superseded(struct fa_sec *s, struct in_addr home, const uint8_t *msg, size_t len)
+{
+	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
+	struct mip_reg_request rq;
+
+	if (t == NULL || u32map_get(&s->handed, home.s_addr) != NULL ||
+	    mip_request_parse(msg, len, &rq) != MIP_PERR_OK || !rq.ext.reuse.present ||
+	    rq.ext.reuse.prev_coa.s_addr != t->from.s_addr || !fa_member(s->dom, t->from))
+		return false;
+	log_rl_notice("cleartext registration from %s names %s, whence our copy of its SAs: "
+		      "asking it for theirs",
+		      IP4_STR(home), IP4_STR(t->from));
+	return true;
+}
+
 static bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t *msg, size_t len)
 {
 	struct fa_sec *s = arg;
@@ -740,7 +790,9 @@ static bool fa_reuse_cleartext_ok(void *arg, struct in_addr home, const uint8_t 
 	/* SAs a hand-over took in count once the home agent accepted: until then it retransmits. */
 	if (x != NULL)
 		return x->state != FA_XF_CONFIRM;
-	return s->dom->reuse != FA_REUSE_NONE && fa_own_claim(s, home, msg, len, true);
+	if (s->dom->reuse == FA_REUSE_NONE)
+		return false;
+	return fa_own_claim(s, home, msg, len, true) || fa_superseded(s, home, msg, len);
 }
 
 /* ---- the new FA: fetching ---- */
@@ -828,6 +880,28 @@ static void fa_xfer_ask(struct fa_xfer *x)
 	free(m);
 }
 
+/*
+ * We took the node's SAs over from `from` and lent them to no one since,
+ * but the node names `from` again: our accepted reply never reached it.
+ * That FA released them and would refuse, the node would negotiate, and
+ * the SAs we hold would stay behind if it moved on before Main Mode ended.
+ * Its claim checking out against our ISAKMP SA says they are the ones it
+ * uses.
+ */
+static bool fa_took_from(struct fa_sec *s, struct in_addr home, struct in_addr from,
+			 const uint8_t *msg, size_t len)
+{
+	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
+
+	if (t == NULL || t->from.s_addr != from.s_addr)
+		return false;
+	if (u32map_get(&s->handed, home.s_addr) != NULL || !ike_sa_find_peer(s->ep.ike, home)) {
+		fa_took_forget(s, home);
+		return false;
+	}
+	return fa_own_claim(s, home, msg, len, true);
+}
+
 static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg, size_t len,
 			     const struct mip_reg_request *rq)
 {
@@ -879,6 +953,19 @@ static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg
 		x->own = true;
 		s->reuse.reuse_reassociated++;
 		fa_xfer_finish(x, MIP_REUSE_FULL, 0, "back with us, who still hold its SAs");
+		return;
+	}
+	/* Ours already: the reply that said so was lost (fa_took_from). */
+	if (member && fa_took_from(s, x->home, x->req.prev_coa, msg, len)) {
+		/* a partial reuse: the node never ran its Quick Mode, it still has to */
+		bool full = s->dom->reuse == FA_REUSE_FULL &&
+			    ipsec_find(&s->ep.sas, x->home.s_addr) != NULL;
+
+		x->own = true;
+		s->reuse.reuse_reassociated++;
+		fa_xfer_finish(x, full ? MIP_REUSE_FULL : MIP_REUSE_PARTIAL, 0,
+			       full ? "its SAs are ours already: our reply was lost"
+				    : "its ISAKMP SA is ours already: our reply was lost");
 		return;
 	}
 	/* Outside the domain, the store may still hold what a member wrote (re-association). */
@@ -1099,6 +1186,7 @@ static void fa_serve_request(struct fa_sec *s, const struct sax_msg *req)
 		m->type = SAX_RECORD;
 		m->has_record = true;
 		fa_note_handed(s, home, req->sender);
+		fa_took_forget(s, home);
 		s->reuse.served_records++;
 		log_info("SAs of %s lent to %s until it confirms", IP4_STR(home),
 			 IP4_STR(req->sender));
@@ -1267,6 +1355,7 @@ int fa_reuse_init(struct fa_sec *s)
 {
 	u32map_init(&s->xfers);
 	u32map_init(&s->handed);
+	u32map_init(&s->took);
 	s->puts = NULL;
 	/* Without reuse there is no K_SA, and nothing to serve. */
 	if (!s->dom->enabled || s->ep.ike == NULL || s->dom->reuse == FA_REUSE_NONE)
@@ -1312,6 +1401,10 @@ void fa_reuse_free(struct fa_sec *s)
 		free(h);
 	}
 	u32map_free(&s->handed);
+	it = 0;
+	while (u32map_next(&s->took, &it, &k, &v))
+		free(v);
+	u32map_free(&s->took);
 	/* The store client, freed first, dropped pending writes without their callbacks. */
 	while (s->puts != NULL) {
 		struct fa_put *pp = s->puts;

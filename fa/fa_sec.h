@@ -77,6 +77,7 @@ struct fa_sec {
 	struct fa_store store; /* get NULL: no store */
 	struct u32map xfers;   /* home address -> transfer in progress */
 	struct u32map handed;  /* home address -> the FA we lent its SAs to */
+	struct u32map took;    /* home address -> the FA we took its SAs from */
 	struct fa_put *puts;   /* store writes awaiting their answer */
 };
 

@@ -21,6 +21,8 @@
 #   tb_poll SECS CMD...   run CMD every 50 ms until it succeeds (status 0) or
 #                         SECS seconds have passed (status 1)
 #   tb_start_daemons / tb_stop_daemons   hook point, see below
+#   tb_impair / tb_impair_stats / tb_impair_clear   loss and reordering on
+#                         every link (testbed/impair.sh)
 
 # ---- topology constants ---------------------------------------------------
 TB_NODES=(core cn ha fa1 fa2 fa3 dbs mn air)
@@ -368,3 +370,6 @@ tb_trap_cleanup() {
 	trap '_tb_cleanup_signal TERM 143' TERM
 	trap '_tb_cleanup_signal HUP 129' HUP
 }
+
+# shellcheck source-path=SCRIPTDIR source=impair.sh
+source "$TB_DIR/impair.sh"

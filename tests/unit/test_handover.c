@@ -1183,6 +1183,95 @@ START_TEST(test_forged_denial_beside)
 }
 END_TEST
 
+/*
+ * fa2 took the node's SAs over from fa1 and fa1 released them, but fa2's
+ * accepted reply to the node is lost: the node asks again, naming fa1,
+ * whose SAs fa2 already holds.  Found by tests/testbed/test_loss.sh: fa2
+ * asked fa1 again, fa1 had nothing left, the reuse was refused and the node
+ * negotiated; had it moved on before Main Mode finished, fa2 kept the SAs it
+ * had taken over, established, with no one using them.  Now fa2 sees the
+ * node's claim check out against its own ISAKMP SA, lent to no one: a full
+ * reuse of what it holds, nothing fetched and no IKE; partial: the one
+ * Quick Mode the lost reply asked for, not a Main Mode.  Found the same
+ * way: fa2 said full with no IPsec SAs.  _i: full, partial x direct, both.
+ */
+static bool drop_fa2_link_until_released(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	unsigned *dropped = arg;
+	const struct fa_reuse_counters *rc = &net->fa[NH_FA2].sec.reuse;
+
+	if (e->kind != NH_EV_LINK || e->from_station != NH_FA2 ||
+	    rc->reuse_full + rc->reuse_partial == 0 || rc->taken_released > 0)
+		return false;
+	++*dropped;
+	return true;
+}
+
+START_TEST(test_reply_lost_after_take_over)
+{
+	bool full = _i < 2;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, _i % 2 == 1);
+	unsigned dropped = 0;
+	size_t mark;
+
+	start(&c);
+	mark = nh_mark(n);
+	n->filter = drop_fa2_link_until_released;
+	n->filter_arg = &dropped;
+	move_to(NH_FA2);
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_gt(dropped, 0);
+	ck_assert_uint_eq(MNC.reuse_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, 0);
+	ck_assert_uint_eq((full ? RC(NH_FA2).reuse_full : RC(NH_FA2).reuse_partial), 2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_reassociated, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_refused, 0);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), full ? 0 : 3);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("at fa2, after the lost reply");
+}
+END_TEST
+
+/*
+ * fa2 took the node's SAs over from fa1; back at fa1, fa2 is silent, so
+ * fa1 refuses the reuse and the node negotiates new SAs with fa1, while
+ * fa2 keeps its copy of the old ones (nobody told it).  At fa2 again, the
+ * node registers in the clear naming fa1, its claim on the new ISAKMP SA.
+ * Found by tests/testbed/test_loss.sh at 10 % loss: fa2 dropped every such
+ * registration (a node with SAs here must use them), so the node could not
+ * register through fa2 until the old SAs ended.  fa2 took its copy from the
+ * very FA the node names: it lets the registration in, and the transfer
+ * from fa1 (which checks the claim) replaces the old copy.  _i: full,
+ * partial.
+ */
+START_TEST(test_stale_copy_after_fallback)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, false);
+
+	start(&c);
+	move_to(NH_FA2);
+	nh_settle(n);
+	nh_silence_fa(n, NH_FA2, true);
+	move_to(NH_FA1);
+	nh_settle(n);
+	nh_silence_fa(n, NH_FA2, false);
+	ck_assert_uint_eq(RC(NH_FA1).fallback_prev_silent, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq((full ? RC(NH_FA2).reuse_full : RC(NH_FA2).reuse_partial), 2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 2); /* to fa2, twice */
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("at fa2, its old copy replaced");
+}
+END_TEST
+
 /* ---- 6. a loan not confirmed in time ---- */
 
 static bool fa2_rekeyed(struct nh *net, void *arg)
@@ -1271,6 +1360,8 @@ static Suite *handover_suite(void)
 	add_case(s, "race", test_replay_while_confirming, 1);
 	add_case(s, "race", test_answer_from_another_member, 1);
 	add_case(s, "race", test_forged_denial_beside, 1);
+	add_case(s, "loss", test_reply_lost_after_take_over, 4);
+	add_case(s, "loss", test_stale_copy_after_fallback, 2);
 	add_case(s, "loan", test_loan_reclaimed, 1);
 	return s;
 }

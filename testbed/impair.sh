@@ -1,0 +1,130 @@
+# shellcheck shell=bash
+#
+# testbed/impair.sh -- loss and reordering on every link of the testbed.
+# Sourced by testbed/lib.sh.  Needs nft and iptables (iptables-nft) and
+# tools/mipsa-reorder (libnetfilter-queue).
+#
+#   tb_impair [LOSS_PCT [REORDER_PCT]]   every IPv4 packet that crosses core
+#                         (routed: FA<->HA, FA<->FA, FA<->store, HA<->CN) or
+#                         the air (bridged: MN<->FA) is dropped with
+#                         probability LOSS_PCT % (default 10), and of the
+#                         rest, REORDER_PCT % (default 10; 0: none) are held
+#                         back behind 1 to 3 later packets, 50 ms at most
+#   tb_impair_stats       one line per node: packets seen and dropped, held
+#                         and how they were released
+#   tb_impair_clear       remove both (idempotent), print tb_impair_stats first
+#
+# How: the kernel has no netem, nftables no delay.  Loss is an nftables rule
+# in the forward hook of core and of air, `numgen random mod 100 < LOSS
+# drop`; in air the bridges' IPv4 frames reach that hook through
+# br_netfilter (net.bridge.bridge-nf-call-iptables=1, set here).  This
+# kernel has no nft `queue` expression (CONFIG_NFT_QUEUE is off) but has
+# the xtables NFQUEUE target, so an iptables-nft rule, after the loss rule,
+# queues what survives to tools/mipsa-reorder in the same namespace, which
+# lets most of it through at once and holds a few back.  ARP is neither
+# dropped nor reordered: it takes neither hook, and its retries are the
+# kernel's, not mipsa's.  The queue rule says "bypass": with the tool gone,
+# packets pass.
+
+TB_IMPAIR_NODES=(core air)
+TB_IMPAIR_QUEUE=7
+
+_tb_impair_dir() {
+	printf '%s\n' "${TB_IMPAIR_DIR:-/tmp/$(_tb_prefix)-impair}"
+}
+
+tb_impair() {
+	local loss=${1:-10} reorder=${2:-10} node dir
+	if ! [[ $loss =~ ^[0-9]+$ && $reorder =~ ^[0-9]+$ ]] || ((loss > 100 || reorder > 100)); then
+		_tb_err "usage: tb_impair [LOSS_PCT [REORDER_PCT]] (0..100)"
+		return 1
+	fi
+	dir=$(_tb_impair_dir)
+	mkdir -p "$dir" || return 1
+	_tb_sysctl air net.bridge.bridge-nf-call-iptables=1 || return 1
+	for node in "${TB_IMPAIR_NODES[@]}"; do
+		_tb_do tb_exec "$node" nft -f - <<NFT || return 1
+table inet tb_impair {
+	counter seen { }
+	counter lost { }
+	chain impair {
+		type filter hook forward priority -10; policy accept;
+		meta nfproto ipv4 counter name seen
+		meta nfproto ipv4 numgen random mod 100 < $loss counter name lost drop
+	}
+}
+NFT
+		((reorder == 0)) || _tb_reorder_start "$node" "$reorder" "$dir" || return 1
+	done
+}
+
+# _tb_reorder_start NODE PCT DIR: mipsa-reorder bound to the queue, then the
+# rule that feeds it
+_tb_reorder_start() {
+	local node=$1 pct=$2 dir=$3 log pid
+	log="$dir/reorder-$node.log"
+	: >"$log"
+	# ip netns exec execs the tool: $! is its pid (tb_exec, a function, would
+	# leave a subshell in between that the signals would kill)
+	ip netns exec "$(tb_ns "$node")" "${MIPSA_BIN:-$TB_DIR/..}/tools/mipsa-reorder" \
+		--queue "$TB_IMPAIR_QUEUE" --percent "$pct" >>"$log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$dir/reorder-$node.pid"
+	if ! tb_poll 5 grep -q "bound" "$log"; then
+		_tb_err "mipsa-reorder in $node did not bind its queue: $(cat "$log")"
+		return 1
+	fi
+	_tb_do tb_exec "$node" iptables -w -A FORWARD -j NFQUEUE --queue-num "$TB_IMPAIR_QUEUE" \
+		--queue-bypass || return 1
+}
+
+tb_impair_stats() {
+	local node dir seen lost pid n
+	dir=$(_tb_impair_dir)
+	for node in "${TB_IMPAIR_NODES[@]}"; do
+		seen=$(tb_exec "$node" nft list counter inet tb_impair seen 2>/dev/null |
+			grep -o 'packets [0-9]*' | tr -dc 0-9) || seen=
+		lost=$(tb_exec "$node" nft list counter inet tb_impair lost 2>/dev/null |
+			grep -o 'packets [0-9]*' | tr -dc 0-9) || lost=
+		[[ -n $seen ]] || continue
+		printf 'impair %s: forwarded=%s dropped=%s' "$node" "$seen" "$lost"
+		pid=$(cat "$dir/reorder-$node.pid" 2>/dev/null) || pid=
+		n=$(_tb_reorder_lines "$dir/reorder-$node.log")
+		n=${n:-0}
+		if [[ -n $pid ]] && kill -USR1 "$pid" 2>/dev/null; then
+			# the tool answers within its next poll: a line more in the log
+			tb_poll 2 _tb_reorder_reported "$dir/reorder-$node.log" "$n" || true
+			printf ' %s' "$(grep '^reorder: queue=' "$dir/reorder-$node.log" | tail -1 |
+				cut -d' ' -f3-)"
+		fi
+		printf '\n'
+	done
+}
+
+_tb_reorder_lines() {
+	grep -c '^reorder: queue=' "$1" 2>/dev/null || true
+}
+
+# _tb_reorder_reported LOG N: LOG has more than N counter lines
+_tb_reorder_reported() {
+	(($(_tb_reorder_lines "$1") > $2))
+}
+
+tb_impair_clear() {
+	local node dir pid
+	dir=$(_tb_impair_dir)
+	tb_impair_stats
+	for node in "${TB_IMPAIR_NODES[@]}"; do
+		_tb_exists "$(tb_ns "$node")" || continue
+		# the queue rule first, then the tool: no packet queued to nobody
+		while tb_exec "$node" iptables -w -D FORWARD -j NFQUEUE --queue-num \
+			"$TB_IMPAIR_QUEUE" --queue-bypass 2>/dev/null; do :; done
+		pid=$(cat "$dir/reorder-$node.pid" 2>/dev/null) || pid=
+		if [[ -n $pid ]]; then
+			kill -TERM "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			rm -f "$dir/reorder-$node.pid"
+		fi
+		tb_exec "$node" nft delete table inet tb_impair 2>/dev/null || true
+	done
+}

@@ -1,0 +1,317 @@
+/*
+ * mipsa-reorder: the testbed's reordering (testbed/impair.sh).  This
+ * kernel has no netem and nftables no delay, so a packet cannot be held
+ * in the kernel; this tool holds it in userspace instead.  The packets of
+ * an NFQUEUE queue (only metadata is copied: the tool never reads or
+ * changes a payload) are let through in order, except that each one,
+ * with probability --percent, is held until --after (1..N, drawn per
+ * packet) later packets of the queue have passed, or --hold-ms have gone
+ * by, whichever comes first.  A held packet thus arrives after packets
+ * sent behind it: reordering, with a bounded delay.
+ *
+ *   mipsa-reorder --queue N --percent P [--after N] [--hold-ms MS] [--max-held N]
+ *
+ * At most --max-held packets are held at once; beyond that a packet passes
+ * in order.  The queue is bound with fail-open (a full queue lets packets
+ * through) and the rule that feeds it should say "bypass", so that
+ * neither a burst nor this tool's death turns into loss that nobody
+ * asked for.  On SIGTERM or SIGINT every held packet is let through and
+ * one line of counters goes to stdout:
+ *
+ *   reorder: queue=N queued=N held=N released_after=N released_timeout=N
+ *
+ * (released_after: held packets that went out after the later ones they
+ * waited for; released_timeout: after --hold-ms because no packet came).
+ * SIGUSR1 prints the same line without stopping.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/netfilter.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#define RO_MAX_HELD 64
+
+struct ro_held {
+	uint32_t id;
+	unsigned wait;     /* later packets still to pass before this one */
+	uint64_t until_ms; /* released by then at the latest */
+};
+
+struct ro {
+	struct nfq_q_handle *qh;
+	unsigned queue, percent, after, hold_ms, max_held;
+	struct ro_held held[RO_MAX_HELD];
+	unsigned n_held;
+	uint64_t seen, held_total, rel_after, rel_timeout;
+};
+
+static volatile sig_atomic_t ro_stop, ro_report;
+
+static void ro_on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		ro_report = 1;
+	else
+		ro_stop = 1;
+}
+
+static uint64_t ro_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void ro_accept(struct ro *r, uint32_t id)
+{
+	if (nfq_set_verdict(r->qh, id, NF_ACCEPT, 0, NULL) < 0)
+		fprintf(stderr, "mipsa-reorder: verdict for packet %" PRIu32 ": %s\n", id,
+			strerror(errno));
+}
+
+/* Let held packet i go and close the gap in the array. */
+static void ro_release(struct ro *r, unsigned i)
+{
+	ro_accept(r, r->held[i].id);
+	r->held[i] = r->held[--r->n_held];
+}
+
+/* Another packet went out: those waiting for it count it down. */
+static void ro_passed(struct ro *r)
+{
+	unsigned i = 0;
+
+	while (i < r->n_held) {
+		if (--r->held[i].wait == 0) {
+			r->rel_after++;
+			ro_release(r, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+static void ro_expire(struct ro *r, uint64_t now)
+{
+	unsigned i = 0;
+
+	while (i < r->n_held) {
+		if (r->held[i].until_ms <= now) {
+			r->rel_timeout++;
+			ro_release(r, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+static int ro_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa,
+			void *arg)
+{
+	struct ro *r = arg;
+	struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
+	uint32_t id;
+
+	if (ph == NULL) {
+		fprintf(stderr, "mipsa-reorder: a queued packet without its header\n");
+		return 0;
+	}
+	id = ntohl(ph->packet_id);
+	r->seen++;
+	if (r->n_held < r->max_held && (unsigned)(random() % 100) < r->percent) {
+		r->held[r->n_held++] = (struct ro_held){
+			.id = id,
+			.wait = 1 + (unsigned)(random() % r->after),
+			.until_ms = ro_now_ms() + r->hold_ms,
+		};
+		r->held_total++;
+		return 0;
+	}
+	ro_accept(r, id);
+	ro_passed(r);
+	return 0;
+}
+
+static void ro_print(const struct ro *r)
+{
+	printf("reorder: queue=%u queued=%" PRIu64 " held=%" PRIu64 " released_after=%" PRIu64
+	       " released_timeout=%" PRIu64 "\n",
+	       r->queue, r->seen, r->held_total, r->rel_after, r->rel_timeout);
+	fflush(stdout);
+}
+
+/* The poll timeout: until the first held packet is due, or forever. */
+static int ro_timeout(const struct ro *r, uint64_t now)
+{
+	uint64_t first = UINT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < r->n_held; i++)
+		if (r->held[i].until_ms < first)
+			first = r->held[i].until_ms;
+	if (first == UINT64_MAX)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
+}
+
+static int ro_run(struct ro *r, struct nfq_handle *h)
+{
+	char buf[65536] __attribute__((aligned));
+	int fd = nfq_fd(h);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	while (!ro_stop) {
+		if (ro_report) {
+			ro_report = 0;
+			ro_print(r);
+		}
+		if (poll(&p, 1, ro_timeout(r, ro_now_ms())) < 0 && errno != EINTR) {
+			perror("mipsa-reorder: poll");
+			return -1;
+		}
+		if (p.revents & POLLIN) {
+			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n > 0)
+				nfq_handle_packet(h, buf, (int)n);
+			else if (n < 0 && errno == ENOBUFS)
+				/* the kernel dropped queue messages: fail-open let them pass */
+				fprintf(stderr, "mipsa-reorder: socket buffer overrun\n");
+			else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				perror("mipsa-reorder: recv");
+				return -1;
+			}
+		}
+		ro_expire(r, ro_now_ms());
+	}
+	while (r->n_held > 0)
+		ro_release(r, 0);
+	return 0;
+}
+
+static int ro_bind(struct ro *r, struct nfq_handle *h)
+{
+	r->qh = nfq_create_queue(h, (uint16_t)r->queue, ro_on_packet, r);
+	if (r->qh == NULL) {
+		fprintf(stderr, "mipsa-reorder: cannot bind queue %u: %s\n", r->queue,
+			strerror(errno));
+		return -1;
+	}
+	/* room for a burst: a message the socket cannot take strands its packet */
+	nfnl_rcvbufsiz(nfq_nfnlh(h), 4u << 20);
+	if (nfq_set_mode(r->qh, NFQNL_COPY_META, 0) < 0 || nfq_set_queue_maxlen(r->qh, 4096) < 0 ||
+	    nfq_set_queue_flags(r->qh, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0) {
+		fprintf(stderr, "mipsa-reorder: cannot set up queue %u: %s\n", r->queue,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void ro_usage(void)
+{
+	fprintf(stderr, "usage: mipsa-reorder --queue N --percent P [--after N] [--hold-ms MS] "
+			"[--max-held N]\n");
+	exit(2);
+}
+
+static unsigned ro_num(const char *s, unsigned lo, unsigned hi)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "mipsa-reorder: %s: not a number in %u..%u\n", s, lo, hi);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+static void ro_args(struct ro *r, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"queue", required_argument, NULL, 'q'},
+		{"percent", required_argument, NULL, 'p'},
+		{"after", required_argument, NULL, 'a'},
+		{"hold-ms", required_argument, NULL, 't'},
+		{"max-held", required_argument, NULL, 'm'},
+		{NULL, 0, NULL, 0},
+	};
+	bool have_queue = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			r->queue = ro_num(optarg, 0, 65535);
+			have_queue = true;
+			break;
+		case 'p':
+			r->percent = ro_num(optarg, 0, 100);
+			break;
+		case 'a':
+			r->after = ro_num(optarg, 1, 1000);
+			break;
+		case 't':
+			r->hold_ms = ro_num(optarg, 1, 10000);
+			break;
+		case 'm':
+			r->max_held = ro_num(optarg, 1, RO_MAX_HELD);
+			break;
+		default:
+			ro_usage();
+		}
+	}
+	if (!have_queue || optind != argc)
+		ro_usage();
+}
+
+int main(int argc, char **argv)
+{
+	struct ro r = {.percent = 10, .after = 3, .hold_ms = 50, .max_held = 8};
+	struct sigaction sa = {.sa_handler = ro_on_signal};
+	struct nfq_handle *h;
+	unsigned seed;
+	int rc;
+
+	ro_args(&r, argc, argv);
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	srandom(seed);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	h = nfq_open();
+	if (h == NULL) {
+		perror("mipsa-reorder: nfq_open");
+		return 1;
+	}
+	if (ro_bind(&r, h) < 0) {
+		nfq_close(h);
+		return 1;
+	}
+	printf("reorder: queue %u bound, percent=%u after<=%u hold_ms=%u max_held=%u\n", r.queue,
+	       r.percent, r.after, r.hold_ms, r.max_held);
+	fflush(stdout);
+	rc = ro_run(&r, h);
+	ro_print(&r);
+	nfq_destroy_queue(r.qh);
+	nfq_close(h);
+	return rc < 0 ? 1 : 0;
+}
