@@ -104,9 +104,9 @@ struct store_client {
 	struct store_conn sen;     /* the Sentinel being asked */
 	struct ev_timer sen_timer; /* the next question, or the deadline of the one asked */
 	bool sen_asking;
-	size_t sen_idx;   /* the Sentinel to ask (the last that answered, then the next) */
-	size_t sen_tries; /* asked in this round */
-	uint64_t sen_after_ms;
+	size_t sen_idx;        /* the Sentinel to ask (the last that answered, then the next) */
+	size_t sen_tries;      /* asked in this round */
+	uint64_t sen_after_ms; /* no question before (a round failed, or one was just answered) */
 };
 
 /* ---- names, clock ---- */
@@ -980,6 +980,7 @@ static void store_sentinel_kick(struct store_client *sc)
 }
 
 static void store_redis_send(struct store_req *r);
+static int store_redis_connect(struct store_client *sc);
 
 /* A Sentinel named the primary: remember it, send what waited for it. */
 static void store_primary_found(struct store_client *sc, struct in_addr a, uint16_t port)
@@ -998,11 +999,24 @@ static void store_primary_found(struct store_client *sc, struct in_addr a, uint1
 	sc->redis_port = port;
 	sc->primary_known = true;
 	sc->sen_tries = 0;
+	/*
+	 * The next question not before the retry interval: while the named
+	 * primary is dead (the Sentinels have not noticed yet), connecting to
+	 * it fails at once, and we ask again at this pace, not in a loop.
+	 */
+	sc->sen_after_ms = ev_loop_now_ms(sc->loop) + STORE_SENTINEL_RETRY_MS;
 	/* A question the old connection's end asked for is answered already. */
 	ev_timer_stop(sc->loop, &sc->sen_timer);
 	for (struct store_req *r = sc->head; r != NULL; r = r->next)
 		if (r->cmd != NULL && r->in_redis == 0 && !r->failed_early)
 			store_redis_send(r);
+	/*
+	 * Connected even with nothing to send: a dead primary is then found
+	 * out (and the Sentinels asked again) before the next request, which
+	 * after a failover goes straight to the new one.
+	 */
+	if (sc->pri.ac == NULL)
+		(void)store_redis_connect(sc); /* a failure is logged and asks again */
 }
 
 static void store_sentinel_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
