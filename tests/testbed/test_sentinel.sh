@@ -70,8 +70,10 @@ tb_wait_registered fa1 15 || fail "no registration through fa1"
 pings
 
 # the load: records load0, load1, ... one after the other, 5 ms apart
-tb_exec fa1 "$TB_BIN/tools/mipsa-store" -b redis -u load -P "$TB_RUN/rs/pass.load" \
-	-S "$TB_DBS_ADDR:26379,$TB_DBS_ADDR:26380,$TB_DBS_ADDR:26381" -W 1 -w 200 \
+: >"$TB_RUN/load.out"
+# not through tb_exec (a function: $! would be a subshell that kill leaves running)
+ip netns exec "$(tb_ns fa1)" "$TB_BIN/tools/mipsa-store" -b redis -u load \
+	-P "$TB_RUN/rs/pass.load" -S "$TB_DBS_ADDR:26379,$TB_DBS_ADDR:26380,$TB_DBS_ADDR:26381" -W 1 -w 200 \
 	-k "$TB_RUN/k_db.a" -K "$TB_RUN/k_sa.a" -t 1000 load put load 1000000 5 \
 	>"$TB_RUN/load.out" 2>"$TB_RUN/load.err" &
 load_pid=$!
