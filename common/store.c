@@ -321,6 +321,7 @@ int store_parse_hostport(const char *s, uint16_t default_port, struct in_addr *a
 			 char *err, size_t errlen)
 {
 	char ip[INET_ADDRSTRLEN];
+	struct in_addr a;
 	const char *colon = strchr(s, ':');
 	size_t iplen = colon != NULL ? (size_t)(colon - s) : strlen(s);
 	unsigned long p = default_port;
@@ -331,7 +332,7 @@ int store_parse_hostport(const char *s, uint16_t default_port, struct in_addr *a
 	}
 	memcpy(ip, s, iplen);
 	ip[iplen] = '\0';
-	if (inet_pton(AF_INET, ip, addr) != 1) {
+	if (inet_pton(AF_INET, ip, &a) != 1) {
 		snprintf(err, errlen, "'%s' is not ADDRESS:PORT ('%s' is not an IPv4 address)", s,
 			 ip);
 		return -1;
@@ -345,6 +346,7 @@ int store_parse_hostport(const char *s, uint16_t default_port, struct in_addr *a
 			return -1;
 		}
 	}
+	*addr = a; /* only now: a refusal leaves both as they were */
 	*port = (uint16_t)p;
 	return 0;
 }

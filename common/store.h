@@ -197,7 +197,8 @@ int store_parse_key(const uint8_t *data, size_t len, uint8_t key[SAX_KEY_LEN], c
 int store_conf_load(struct conf *c, const config_setting_t *grp, struct store_config *cfg);
 /*
  * "198.18.3.2:26379" (an IPv4 address, a colon, a port 1..65535 in
- * decimal; without ":port", default_port): 0, or -1 with a reason in err.
+ * decimal; without ":port", default_port): 0, or -1 with a reason in err
+ * and addr and port untouched (store_parse_master_addr likewise).
  */
 int store_parse_hostport(const char *s, uint16_t default_port, struct in_addr *addr, uint16_t *port,
 			 char *err, size_t errlen);
