@@ -30,8 +30,8 @@ source "$top/testbed/daemons.sh"
 source "$here/helpers.sh"
 # shellcheck source=redis_sentinel.sh
 source "$here/redis_sentinel.sh"
-for b in redis-server redis-sentinel redis-cli; do
-	command -v "$b" >/dev/null || { echo "$b missing (scripts/deps)"; exit 1; }
+for b in redis-server redis-sentinel redis-cli jq; do
+	need_cmd "$b" scripts/deps
 done
 FAILOVER_BOUND_S=30
 load_pid=
