@@ -90,8 +90,9 @@ echo "    3 hand-overs with the SAs from the store"
 # The node stays with fa2 until the FAs' clients have heard of the new
 # primary (store_counters.failovers): a hand-over while no primary answers
 # falls back to negotiation, and the FA left behind keeps SAs the node no
-# longer uses, which make it drop the node's next registration (README:
-# known limits), so the test does not hand over into the outage.
+# longer uses, which make it drop the node's next registration (a limit of
+# fa/fa_reuse.c's fa_own_claim, in notes/i11-sentinel.md), so the test
+# does not hand over into the outage.
 rs_kill_primary "$first"
 kill_ms=$(now_ms)
 echo "--- primary $first killed"
