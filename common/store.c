@@ -37,7 +37,12 @@
 
 #define STORE_REPLAY_ENTRIES 4096
 #define STORE_RETRY_MS       500 /* after a failed Redis connection, fail fast this long */
-#define STORE_KEY_FILE_MAX   256
+/* A Sentinel that has not answered in this time is given up for the next. */
+#define STORE_SENTINEL_TIMEOUT_MS 200
+/* Once every Sentinel failed (or named a primary that failed), ask again after this. */
+#define STORE_SENTINEL_RETRY_MS 100
+#define STORE_KEY_FILE_MAX      256
+#define STORE_WAIT_MS           100 /* WAIT's timeout unless wait_ms is set */
 
 struct store_req {
 	struct store_req *prev, *next; /* pending list, in the order sent */
@@ -51,10 +56,29 @@ struct store_req {
 	store_cb cb;
 	void *arg;
 	bool linked;       /* in the pending list (not done yet) */
-	bool in_redis;     /* hiredis still holds it as a callback's privdata */
+	unsigned in_redis; /* callbacks hiredis still holds it for (the command, WAIT) */
+	bool zombie;       /* done, counted in n_zombies until hiredis lets go */
 	bool failed_early; /* the timer reports early_status instead of a timeout */
+	/* redis */
+	char *cmd; /* formatted, not yet sent (waiting for a Sentinel to name the primary) */
+	size_t cmd_len;
+	bool waits;   /* WAIT follows the write */
+	bool written; /* the write's own reply said yes; WAIT's decides */
 	enum store_status early_status;
 	enum sax_reason early_reason;
+};
+
+/*
+ * One hiredis connection on the loop: the primary's, or a Sentinel's while
+ * we ask it.  A slot takes a new context only once hiredis has cleaned the
+ * last one up (store_ev_cleanup), never from inside that one's callbacks.
+ */
+struct store_conn {
+	struct store_client *sc;
+	redisAsyncContext *ac;
+	uint64_t gen; /* bumped per context: tells a new one from a freed one */
+	int fd;
+	uint32_t mask;
 };
 
 struct store_client {
@@ -71,12 +95,18 @@ struct store_client {
 	struct sax_keys keys;
 	struct sax_replay *replay;
 	/* redis */
-	redisAsyncContext *ac;
-	uint64_t gen; /* bumped per connection: tells a new context from a freed one */
+	struct store_conn pri; /* the primary (without Sentinels: the one server) */
 	char redis_ip[INET_ADDRSTRLEN];
-	int ev_fd;
-	uint32_t ev_mask;
+	uint16_t redis_port;
+	bool primary_known; /* redis_ip:redis_port is the primary, as last heard */
 	uint64_t retry_after_ms;
+	/* redis with Sentinel */
+	struct store_conn sen;     /* the Sentinel being asked */
+	struct ev_timer sen_timer; /* the next question, or the deadline of the one asked */
+	bool sen_asking;
+	size_t sen_idx;        /* the Sentinel to ask (the last that answered, then the next) */
+	size_t sen_tries;      /* asked in this round */
+	uint64_t sen_after_ms; /* no question before (a round failed, or one was just answered) */
 };
 
 /* ---- names, clock ---- */
@@ -228,10 +258,14 @@ int store_read_key_file(const char *path, uint8_t key[SAX_KEY_LEN], char *err, s
 /* ---- configuration ---- */
 
 const struct conf_names store_conf_names[] = {
-	{"backend", NULL},       {"max_pending", NULL},   {"address", NULL},
-	{"local_address", NULL}, {"port", NULL},          {"freshness_window_ms", NULL},
-	{"k_db_file", NULL},     {"host", NULL},          {"user", NULL},
-	{"key_prefix", NULL},    {"password_file", NULL}, {NULL, NULL},
+	{"backend", NULL},       {"max_pending", NULL},
+	{"address", NULL},       {"local_address", NULL},
+	{"port", NULL},          {"freshness_window_ms", NULL},
+	{"k_db_file", NULL},     {"host", NULL},
+	{"user", NULL},          {"key_prefix", NULL},
+	{"password_file", NULL}, {"sentinels", NULL},
+	{"master_name", NULL},   {"wait_replicas", NULL},
+	{"wait_ms", NULL},       {NULL, NULL},
 };
 
 static int store_conf_key_file(struct conf *c, const config_setting_t *grp, const char *name,
@@ -283,18 +317,118 @@ static int store_conf_dbs(struct conf *c, const config_setting_t *grp, struct st
 	return store_conf_key_file(c, grp, "k_db_file", cfg->k_db);
 }
 
+int store_parse_hostport(const char *s, uint16_t default_port, struct in_addr *addr, uint16_t *port,
+			 char *err, size_t errlen)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct in_addr a;
+	const char *colon = strchr(s, ':');
+	size_t iplen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	unsigned long p = default_port;
+
+	if (iplen == 0 || iplen >= sizeof(ip)) {
+		snprintf(err, errlen, "'%s' is not ADDRESS:PORT (an IPv4 address first)", s);
+		return -1;
+	}
+	memcpy(ip, s, iplen);
+	ip[iplen] = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1) {
+		snprintf(err, errlen, "'%s' is not ADDRESS:PORT ('%s' is not an IPv4 address)", s,
+			 ip);
+		return -1;
+	}
+	if (colon != NULL) {
+		/* digits only: strtoul would take a sign or white space */
+		size_t n = strspn(colon + 1, "0123456789");
+		p = n > 0 && n <= 5 && colon[1 + n] == '\0' ? strtoul(colon + 1, NULL, 10) : 0;
+		if (p == 0 || p > 65535) {
+			snprintf(err, errlen, "'%s': the port must be 1 to 65535", s);
+			return -1;
+		}
+	}
+	*addr = a; /* only now: a refusal leaves both as they were */
+	*port = (uint16_t)p;
+	return 0;
+}
+
+/* sentinels = [ "ADDRESS:PORT", ... ]: 1 to STORE_SENTINELS_MAX of them. */
+static int store_conf_sentinels(struct conf *c, const config_setting_t *list,
+				struct store_config *cfg)
+{
+	int n = config_setting_length(list);
+	char why[200];
+
+	if (!config_setting_is_array(list) && !config_setting_is_list(list))
+		return conf_fail(c, list, NULL, "expected a list of \"ADDRESS:PORT\" strings");
+	if (n < 1 || n > STORE_SENTINELS_MAX)
+		return conf_fail(c, list, NULL, "1 to %d Sentinels", STORE_SENTINELS_MAX);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		const char *s = config_setting_get_string(e);
+		struct store_sentinel *sn = &cfg->sentinels[i];
+
+		if (s == NULL)
+			return conf_fail(c, e, NULL, "expected a string \"ADDRESS:PORT\"");
+		if (store_parse_hostport(s, STORE_SENTINEL_PORT, &sn->addr, &sn->port, why,
+					 sizeof(why)) < 0)
+			return conf_fail(c, e, NULL, "%s", why);
+		for (int j = 0; j < i; j++)
+			if (cfg->sentinels[j].addr.s_addr == sn->addr.s_addr &&
+			    cfg->sentinels[j].port == sn->port)
+				return conf_fail(c, e, NULL, "'%s' is listed twice", s);
+	}
+	cfg->n_sentinels = (size_t)n;
+	return 0;
+}
+
+/*
+ * Where the primary is: host (and port), or the Sentinels and the name
+ * they know it by.  One or the other: a fixed host next to Sentinels would
+ * say two things about the same server.
+ */
+static int store_conf_primary(struct conf *c, const config_setting_t *grp, struct store_config *cfg)
+{
+	const config_setting_t *list = config_setting_get_member(grp, "sentinels");
+	const char *s;
+
+	if (list == NULL) {
+		if (conf_str(c, grp, "host", true, &s) != 0)
+			return -1;
+		if (strlen(s) == 0 || strlen(s) >= sizeof(cfg->redis_host))
+			return conf_fail(c, config_setting_get_member(grp, "host"), NULL,
+					 "must be 1 to %zu characters",
+					 sizeof(cfg->redis_host) - 1);
+		snprintf(cfg->redis_host, sizeof(cfg->redis_host), "%s", s);
+		if (config_setting_get_member(grp, "master_name") != NULL)
+			return conf_fail(c, config_setting_get_member(grp, "master_name"), NULL,
+					 "only with sentinels");
+		return 0;
+	}
+	static const char *const fixed[] = {"host", "port"};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (config_setting_get_member(grp, fixed[i]) != NULL)
+			return conf_fail(c, config_setting_get_member(grp, fixed[i]), NULL,
+					 "not with sentinels (the Sentinels name the primary)");
+	if (store_conf_sentinels(c, list, cfg) < 0 ||
+	    conf_strcpy(c, grp, "master_name", true, cfg->master_name, sizeof(cfg->master_name)) <
+		    0)
+		return -1;
+	/* Failover is the point of Sentinel: by default a write waits for one replica. */
+	cfg->wait_replicas = 1;
+	return 0;
+}
+
 static int store_conf_redis(struct conf *c, const config_setting_t *grp, struct store_config *cfg)
 {
 	uint32_t port = STORE_REDIS_PORT;
 	const char *s;
 
-	if (conf_str(c, grp, "host", true, &s) != 0)
-		return -1;
-	if (strlen(s) == 0 || strlen(s) >= sizeof(cfg->redis_host))
-		return conf_fail(c, config_setting_get_member(grp, "host"), NULL,
-				 "must be 1 to %zu characters", sizeof(cfg->redis_host) - 1);
-	snprintf(cfg->redis_host, sizeof(cfg->redis_host), "%s", s);
-	if (conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
+	cfg->wait_ms = STORE_WAIT_MS;
+	if (store_conf_primary(c, grp, cfg) < 0 ||
+	    conf_uint(c, grp, "wait_replicas", 0, 64, &cfg->wait_replicas) < 0 ||
+	    conf_uint(c, grp, "wait_ms", 1, 60000, &cfg->wait_ms) < 0 ||
+	    conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
 	    conf_str(c, grp, "user", true, &s) != 0)
 		return -1;
 	if (strlen(s) == 0 || strlen(s) >= sizeof(cfg->redis_user))
@@ -350,6 +484,7 @@ void store_config_wipe(struct store_config *cfg)
 static void store_req_free(struct store_req *r)
 {
 	ev_timer_stop(r->sc->loop, &r->timer);
+	free(r->cmd);
 	free(r);
 }
 
@@ -414,13 +549,16 @@ static void store_complete(struct store_req *r, enum store_status status, enum s
 	log_debug("%s %s: %s (%" PRIu64 " us)", store_op_name(r->op), r->mn_id,
 		  store_status_name(status), res.elapsed_us);
 	r->cb(r->arg, &res);
-	if (r->in_redis)
+	if (r->in_redis > 0) {
+		r->zombie = true;
 		sc->n_zombies++;
-	else
-		free(r);
+	} else {
+		store_req_free(r);
+	}
 }
 
 static void store_redis_drop(struct store_client *sc);
+static void store_redis_lost(struct store_client *sc);
 
 static void store_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
@@ -432,7 +570,7 @@ static void store_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		return;
 	}
 	store_complete(r, STORE_TIMEOUT, SAX_R_STORE_ERROR, NULL, 0);
-	if (sc->cfg.backend != STORE_REDIS || sc->ac == NULL)
+	if (sc->cfg.backend != STORE_REDIS || sc->pri.ac == NULL)
 		return;
 	/*
 	 * A connection still not made when a request ran out, or one that has
@@ -440,11 +578,12 @@ static void store_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	 * bound what the timed-out requests hold meanwhile).
 	 */
 	bool stuck = sc->n_zombies >= sc->cfg.max_pending;
-	if (!(sc->ac->c.flags & REDIS_CONNECTED) || stuck) {
-		log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->cfg.redis_port,
+	if (!(sc->pri.ac->c.flags & REDIS_CONNECTED) || stuck) {
+		log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->redis_port,
 			    stuck ? "too many requests unanswered: reconnecting"
 				  : "no connection within the request timeout");
 		store_redis_drop(sc);
+		store_redis_lost(sc);
 	}
 }
 
@@ -641,77 +780,323 @@ static void store_dbs_request(struct store_req *r, uint8_t type)
 
 static void store_redis_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
 
-static void store_ev_set(struct store_client *sc, uint32_t mask)
+static void store_ev_set(struct store_conn *cn, uint32_t mask)
 {
 	int r = 0;
 
-	if (mask == sc->ev_mask)
+	if (mask == cn->mask)
 		return;
 	/*
 	 * Registered only while hiredis wants something: epoll reports
 	 * EPOLLHUP even with an empty mask, which would spin on a socket
 	 * nobody reads.
 	 */
-	if (sc->ev_mask == 0)
-		r = ev_io_add(sc->loop, sc->ev_fd, mask, store_redis_io, sc);
+	if (cn->mask == 0)
+		r = ev_io_add(cn->sc->loop, cn->fd, mask, store_redis_io, cn);
 	else if (mask == 0)
-		ev_io_del(sc->loop, sc->ev_fd);
+		ev_io_del(cn->sc->loop, cn->fd);
 	else
-		r = ev_io_mod(sc->loop, sc->ev_fd, mask);
+		r = ev_io_mod(cn->sc->loop, cn->fd, mask);
 	if (r < 0)
-		log_rl_warn("redis fd %d: %s", sc->ev_fd, strerror(errno));
-	sc->ev_mask = r < 0 ? sc->ev_mask : mask;
+		log_rl_warn("redis fd %d: %s", cn->fd, strerror(errno));
+	cn->mask = r < 0 ? cn->mask : mask;
 }
 
 static void store_ev_add_read(void *p)
 {
-	struct store_client *sc = p;
+	struct store_conn *cn = p;
 
-	store_ev_set(sc, sc->ev_mask | EPOLLIN);
+	store_ev_set(cn, cn->mask | EPOLLIN);
 }
 
 static void store_ev_del_read(void *p)
 {
-	struct store_client *sc = p;
+	struct store_conn *cn = p;
 
-	store_ev_set(sc, sc->ev_mask & ~(uint32_t)EPOLLIN);
+	store_ev_set(cn, cn->mask & ~(uint32_t)EPOLLIN);
 }
 
 static void store_ev_add_write(void *p)
 {
-	struct store_client *sc = p;
+	struct store_conn *cn = p;
 
-	store_ev_set(sc, sc->ev_mask | EPOLLOUT);
+	store_ev_set(cn, cn->mask | EPOLLOUT);
 }
 
 static void store_ev_del_write(void *p)
 {
-	struct store_client *sc = p;
+	struct store_conn *cn = p;
 
-	store_ev_set(sc, sc->ev_mask & ~(uint32_t)EPOLLOUT);
+	store_ev_set(cn, cn->mask & ~(uint32_t)EPOLLOUT);
 }
 
-/* hiredis is freeing the context: forget its fd. */
+/* hiredis is freeing the context: forget its fd; the slot may take another. */
 static void store_ev_cleanup(void *p)
 {
-	struct store_client *sc = p;
+	struct store_conn *cn = p;
 
-	store_ev_set(sc, 0);
-	sc->ac = NULL;
-	sc->ev_fd = -1;
+	store_ev_set(cn, 0);
+	cn->ac = NULL;
+	cn->fd = -1;
 }
 
 static void store_redis_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct store_client *sc = arg;
-	uint64_t gen = sc->gen;
+	struct store_conn *cn = arg;
+	uint64_t gen = cn->gen;
 
-	if (sc->ac != NULL && (sc->ev_mask & EPOLLIN) && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-		redisAsyncHandleRead(sc->ac);
+	if (cn->ac != NULL && (cn->mask & EPOLLIN) && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		redisAsyncHandleRead(cn->ac);
 	/* The read may have freed the context, and a callback opened another. */
-	if (sc->ac != NULL && sc->gen == gen && (sc->ev_mask & EPOLLOUT) &&
+	if (cn->ac != NULL && cn->gen == gen && (cn->mask & EPOLLOUT) &&
 	    (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-		redisAsyncHandleWrite(sc->ac);
+		redisAsyncHandleWrite(cn->ac);
+}
+
+/*
+ * A new context in slot cn (empty: a slot takes another context only once
+ * hiredis has cleaned the last one up).  NULL and logged on failure.
+ */
+static redisAsyncContext *store_conn_open(struct store_conn *cn, const char *ip, uint16_t port)
+{
+	redisAsyncContext *ac;
+
+	if (cn->ac != NULL) {
+		log_rl_warn("redis %s:%u: the last connection is still being closed", ip, port);
+		return NULL;
+	}
+	ac = redisAsyncConnect(ip, port);
+	if (ac == NULL || ac->err) {
+		log_rl_warn("redis %s:%u: %s", ip, port, ac ? ac->errstr : "out of memory");
+		if (ac)
+			redisAsyncFree(ac);
+		return NULL;
+	}
+	cn->ac = ac;
+	cn->gen++;
+	cn->fd = ac->c.fd;
+	cn->mask = 0;
+	ac->data = cn->sc;
+	ac->ev.data = cn;
+	ac->ev.addRead = store_ev_add_read;
+	ac->ev.delRead = store_ev_del_read;
+	ac->ev.addWrite = store_ev_add_write;
+	ac->ev.delWrite = store_ev_del_write;
+	ac->ev.cleanup = store_ev_cleanup;
+	return ac;
+}
+
+/* ---- redis back-end: parsing replies ---- */
+
+int store_parse_master_addr(const struct redisReply *rep, struct in_addr *addr, uint16_t *port,
+			    char *err, size_t errlen)
+{
+	char hp[INET_ADDRSTRLEN + 8];
+
+	if (rep->type == REDIS_REPLY_NIL) {
+		snprintf(err, errlen, "it knows no master by that name");
+		return -1;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errlen, "error: %.*s", (int)(rep->len < 100 ? rep->len : 100),
+			 rep->str);
+		return -1;
+	}
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+		snprintf(err, errlen, "expected an array of two strings (reply type %d)",
+			 rep->type);
+		return -1;
+	}
+	const redisReply *ip = rep->element[0], *p = rep->element[1];
+	/* Bulk strings may hold anything: no NUL, no colon, lengths that fit. */
+	if (ip->type != REDIS_REPLY_STRING || p->type != REDIS_REPLY_STRING || ip->len == 0 ||
+	    ip->len >= INET_ADDRSTRLEN || p->len == 0 || p->len > 5 ||
+	    memchr(ip->str, '\0', ip->len) != NULL || memchr(ip->str, ':', ip->len) != NULL ||
+	    memchr(p->str, '\0', p->len) != NULL) {
+		snprintf(err, errlen, "expected an IPv4 address and a port");
+		return -1;
+	}
+	snprintf(hp, sizeof(hp), "%.*s:%.*s", (int)ip->len, ip->str, (int)p->len, p->str);
+	return store_parse_hostport(hp, 0, addr, port, err, errlen);
+}
+
+/* ROLE's answer: an array whose first element is "master". */
+static bool store_reply_is_primary(const redisReply *rep)
+{
+	const redisReply *e =
+		rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 ? rep->element[0] : NULL;
+
+	return e != NULL && e->type == REDIS_REPLY_STRING && e->len == 6 &&
+	       memcmp(e->str, "master", 6) == 0;
+}
+
+/* ---- redis back-end: Sentinel ---- */
+
+static bool store_sentinel_mode(const struct store_client *sc)
+{
+	return sc->cfg.n_sentinels > 0;
+}
+
+/* Stop asking the Sentinel in the slot (hiredis may still be inside its callback). */
+static void store_sentinel_close(struct store_client *sc, bool free_it)
+{
+	sc->sen_asking = false;
+	ev_timer_stop(sc->loop, &sc->sen_timer);
+	if (free_it && sc->sen.ac != NULL)
+		redisAsyncFree(sc->sen.ac); /* its callback sees sen_asking false */
+}
+
+/* Requests waiting for a primary get their error (from the loop: fail_soon). */
+static void store_fail_held(struct store_client *sc)
+{
+	for (struct store_req *r = sc->head; r != NULL; r = r->next)
+		if (r->cmd != NULL && r->in_redis == 0)
+			store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+}
+
+/* A question failed: the next Sentinel, or, once each has been asked, later. */
+static void store_sentinel_next(struct store_client *sc)
+{
+	sc->sen_idx = (sc->sen_idx + 1) % sc->cfg.n_sentinels;
+	if (++sc->sen_tries < sc->cfg.n_sentinels) {
+		ev_timer_start(sc->loop, &sc->sen_timer, 0); /* not from inside hiredis */
+		return;
+	}
+	log_rl_warn("no Sentinel of %zu named a primary for '%s': the store is down",
+		    sc->cfg.n_sentinels, sc->cfg.master_name);
+	sc->sen_tries = 0;
+	sc->sen_after_ms = ev_loop_now_ms(sc->loop) + STORE_SENTINEL_RETRY_MS;
+	store_fail_held(sc);
+}
+
+/* Ask now, or as soon as the last round's back-off allows (one question at a time). */
+static void store_sentinel_kick(struct store_client *sc)
+{
+	uint64_t now = ev_loop_now_ms(sc->loop);
+
+	if (sc->sen_asking || ev_timer_armed(&sc->sen_timer) || sc->closing)
+		return;
+	sc->sen_tries = 0;
+	ev_timer_start(sc->loop, &sc->sen_timer,
+		       sc->sen_after_ms > now ? sc->sen_after_ms - now : 0);
+}
+
+static void store_redis_send(struct store_req *r);
+static int store_redis_connect(struct store_client *sc);
+
+/* A Sentinel named the primary: remember it, send what waited for it. */
+static void store_primary_found(struct store_client *sc, struct in_addr a, uint16_t port)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	if (sc->redis_ip[0] != '\0' && (strcmp(ip, sc->redis_ip) != 0 || port != sc->redis_port)) {
+		sc->ctr.failovers++;
+		log_notice("redis primary '%s' is now %s:%u (was %s:%u)", sc->cfg.master_name, ip,
+			   port, sc->redis_ip, sc->redis_port);
+		if (sc->pri.ac != NULL)
+			redisAsyncFree(sc->pri.ac); /* the old one's requests end in errors */
+	}
+	snprintf(sc->redis_ip, sizeof(sc->redis_ip), "%s", ip);
+	sc->redis_port = port;
+	sc->primary_known = true;
+	sc->sen_tries = 0;
+	/*
+	 * The next question not before the retry interval: while the named
+	 * primary is dead (the Sentinels have not noticed yet), connecting to
+	 * it fails at once, and we ask again at this pace, not in a loop.
+	 */
+	sc->sen_after_ms = ev_loop_now_ms(sc->loop) + STORE_SENTINEL_RETRY_MS;
+	/* A question the old connection's end asked for is answered already. */
+	ev_timer_stop(sc->loop, &sc->sen_timer);
+	for (struct store_req *r = sc->head; r != NULL; r = r->next)
+		if (r->cmd != NULL && r->in_redis == 0 && !r->failed_early)
+			store_redis_send(r);
+	/*
+	 * Connected even with nothing to send: a dead primary is then found
+	 * out (and the Sentinels asked again) before the next request, which
+	 * after a failover goes straight to the new one.
+	 */
+	if (sc->pri.ac == NULL)
+		(void)store_redis_connect(sc); /* a failure is logged and asks again */
+}
+
+static void store_sentinel_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_client *sc = privdata;
+	const struct store_sentinel *sn = &sc->cfg.sentinels[sc->sen_idx];
+	struct in_addr a;
+	uint16_t port;
+	char why[160];
+
+	if (!sc->sen_asking || ac != sc->sen.ac)
+		return; /* given up on (timeout, client freed) */
+	/* No reply: hiredis is already freeing the context (connection failed or lost). */
+	store_sentinel_close(sc, reply != NULL);
+	if (reply == NULL)
+		snprintf(why, sizeof(why), "%s", ac->errstr[0] ? ac->errstr : "connection lost");
+	if (reply == NULL || store_parse_master_addr(reply, &a, &port, why, sizeof(why)) < 0) {
+		sc->ctr.sentinel_errors++;
+		log_rl_warn("sentinel %s:%u, master '%s': %s", IP4_STR(sn->addr), sn->port,
+			    sc->cfg.master_name, why);
+		store_sentinel_next(sc);
+		return;
+	}
+	store_primary_found(sc, a, port);
+}
+
+static void store_sentinel_ask(struct store_client *sc)
+{
+	const struct store_sentinel *sn = &sc->cfg.sentinels[sc->sen_idx];
+	const char *argv[] = {"SENTINEL", "get-master-addr-by-name", sc->cfg.master_name};
+	size_t lens[] = {8, 23, strlen(sc->cfg.master_name)};
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sn->addr, ip, sizeof(ip));
+	sc->ctr.sentinel_lookups++;
+	if (store_conn_open(&sc->sen, ip, sn->port) == NULL) {
+		sc->ctr.sentinel_errors++;
+		store_sentinel_next(sc);
+		return;
+	}
+	if (redisAsyncCommandArgv(sc->sen.ac, store_sentinel_on_reply, sc, 3, argv, lens) !=
+	    REDIS_OK) {
+		sc->ctr.sentinel_errors++;
+		redisAsyncFree(sc->sen.ac);
+		store_sentinel_next(sc);
+		return;
+	}
+	sc->sen_asking = true;
+	ev_timer_start(sc->loop, &sc->sen_timer, STORE_SENTINEL_TIMEOUT_MS);
+}
+
+/* The timer: the next question is due, or the one asked has no answer in time. */
+static void store_sentinel_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct store_client *sc = arg;
+	const struct store_sentinel *sn = &sc->cfg.sentinels[sc->sen_idx];
+
+	if (!sc->sen_asking) {
+		store_sentinel_ask(sc);
+		return;
+	}
+	sc->ctr.sentinel_errors++;
+	log_rl_warn("sentinel %s:%u: no answer within %u ms", IP4_STR(sn->addr), sn->port,
+		    STORE_SENTINEL_TIMEOUT_MS);
+	store_sentinel_close(sc, true);
+	store_sentinel_next(sc);
+}
+
+/*
+ * The primary we knew failed us (no connection, connection lost, not the
+ * primary any more): with Sentinels, forget it and ask them again.
+ */
+static void store_redis_lost(struct store_client *sc)
+{
+	if (!store_sentinel_mode(sc) || sc->closing)
+		return;
+	sc->primary_known = false;
+	store_sentinel_kick(sc);
 }
 
 /* ---- redis back-end: connection ---- */
@@ -721,21 +1106,25 @@ static void store_redis_on_connect(const redisAsyncContext *ac, int status)
 	struct store_client *sc = ac->data;
 
 	if (status == REDIS_OK) {
-		log_info("connected to redis %s:%u", sc->redis_ip, sc->cfg.redis_port);
+		log_info("connected to redis %s:%u", sc->redis_ip, sc->redis_port);
 		return;
 	}
-	log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->cfg.redis_port, ac->errstr);
+	log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->redis_port, ac->errstr);
 	sc->retry_after_ms = ev_loop_now_ms(sc->loop) + STORE_RETRY_MS;
+	store_redis_lost(sc);
 }
 
 static void store_redis_on_disconnect(const redisAsyncContext *ac, int status)
 {
 	struct store_client *sc = ac->data;
 
+	if (sc->closing)
+		return;
 	/* No back-off here: Redis closes idle clients, the next request just reconnects. */
-	if (status != REDIS_OK && !sc->closing)
-		log_rl_info("redis %s:%u: connection lost: %s", sc->redis_ip, sc->cfg.redis_port,
+	if (status != REDIS_OK)
+		log_rl_info("redis %s:%u: connection lost: %s", sc->redis_ip, sc->redis_port,
 			    ac->errstr);
+	store_redis_lost(sc);
 }
 
 static void store_redis_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
@@ -750,54 +1139,77 @@ static void store_redis_on_auth(redisAsyncContext *ac, void *reply, void *privda
 
 static void store_redis_drop(struct store_client *sc)
 {
-	if (sc->ac == NULL)
+	if (sc->pri.ac == NULL)
 		return;
 	sc->retry_after_ms = ev_loop_now_ms(sc->loop) + STORE_RETRY_MS;
-	redisAsyncFree(sc->ac); /* pending callbacks run with no reply, cleanup clears sc->ac */
+	redisAsyncFree(sc->pri.ac); /* pending callbacks run with no reply, cleanup clears it */
 }
 
-static int store_redis_auth(struct store_client *sc)
+/* The server is a replica now (READONLY, ROLE): drop it, ask the Sentinels. */
+static void store_redis_demoted(struct store_client *sc, const char *why)
+{
+	sc->ctr.not_primary++;
+	log_rl_warn("redis %s:%u is not the primary (%s)%s", sc->redis_ip, sc->redis_port, why,
+		    store_sentinel_mode(sc) ? ": asking the Sentinels again" : "");
+	store_redis_drop(sc);
+	store_redis_lost(sc);
+}
+
+static void store_redis_on_role(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_client *sc = privdata;
+	redisReply *rep = reply;
+
+	if (rep == NULL || ac != sc->pri.ac)
+		return;
+	if (rep->type == REDIS_REPLY_ERROR)
+		log_rl_warn("redis %s:%u: ROLE: %s (the user needs +role)", sc->redis_ip,
+			    sc->redis_port, rep->str);
+	else if (!store_reply_is_primary(rep))
+		store_redis_demoted(sc, "ROLE");
+}
+
+/*
+ * Pipelined ahead of the requests: AUTH, and with Sentinels ROLE, since a
+ * Sentinel's answer may be stale (a demoted primary that came back).
+ */
+static int store_redis_hello(struct store_client *sc)
 {
 	const char *argv[] = {"AUTH", sc->cfg.redis_user, sc->cfg.redis_pass};
 	size_t lens[] = {4, strlen(sc->cfg.redis_user), strlen(sc->cfg.redis_pass)};
+	const char *role[] = {"ROLE"};
+	size_t role_len[] = {4};
 
-	return redisAsyncCommandArgv(sc->ac, store_redis_on_auth, sc, 3, argv, lens);
+	if (redisAsyncCommandArgv(sc->pri.ac, store_redis_on_auth, sc, 3, argv, lens) != REDIS_OK)
+		return -1;
+	if (!store_sentinel_mode(sc))
+		return 0;
+	return redisAsyncCommandArgv(sc->pri.ac, store_redis_on_role, sc, 1, role, role_len) ==
+			       REDIS_OK
+		       ? 0
+		       : -1;
 }
 
 static int store_redis_connect(struct store_client *sc)
 {
 	redisAsyncContext *ac;
 
-	if (sc->ac != NULL)
+	if (sc->pri.ac != NULL)
 		return 0;
-	if (ev_loop_now_ms(sc->loop) < sc->retry_after_ms)
+	/* With Sentinels the back-off is theirs: a primary just named is tried at once. */
+	if (!store_sentinel_mode(sc) && ev_loop_now_ms(sc->loop) < sc->retry_after_ms)
 		return -1;
-	ac = redisAsyncConnect(sc->redis_ip, sc->cfg.redis_port);
-	if (ac == NULL || ac->err) {
-		log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->cfg.redis_port,
-			    ac ? ac->errstr : "out of memory");
-		if (ac)
-			redisAsyncFree(ac);
+	ac = store_conn_open(&sc->pri, sc->redis_ip, sc->redis_port);
+	if (ac == NULL) {
 		sc->retry_after_ms = ev_loop_now_ms(sc->loop) + STORE_RETRY_MS;
+		store_redis_lost(sc);
 		return -1;
 	}
-	sc->ac = ac;
-	sc->gen++;
-	sc->ev_fd = ac->c.fd;
-	sc->ev_mask = 0;
-	ac->data = sc;
-	ac->ev.data = sc;
-	ac->ev.addRead = store_ev_add_read;
-	ac->ev.delRead = store_ev_del_read;
-	ac->ev.addWrite = store_ev_add_write;
-	ac->ev.delWrite = store_ev_del_write;
-	ac->ev.cleanup = store_ev_cleanup;
 	/* After the hooks: setting the connect callback asks for the first write event. */
 	redisAsyncSetConnectCallback(ac, store_redis_on_connect);
 	redisAsyncSetDisconnectCallback(ac, store_redis_on_disconnect);
 	sc->ctr.connects++;
-	/* Pipelined: Redis runs AUTH before the commands queued behind it. */
-	if (store_redis_auth(sc) != REDIS_OK) {
+	if (store_redis_hello(sc) < 0) {
 		store_redis_drop(sc);
 		return -1;
 	}
@@ -810,13 +1222,36 @@ static bool store_redis_refusal(const char *s)
 	       strncmp(s, "WRONGPASS", 9) == 0;
 }
 
+/*
+ * hiredis is done with one of r's commands: true when r still waits for
+ * its answer; otherwise r is freed once hiredis holds it no more.
+ */
+static bool store_redis_release(struct store_req *r)
+{
+	struct store_client *sc = r->sc;
+
+	r->in_redis--;
+	if (r->linked && sc->closing)
+		store_unlink(sc, r); /* the client is going away: nobody waits */
+	if (r->linked)
+		return true;
+	if (r->in_redis == 0) {
+		if (r->zombie)
+			sc->n_zombies--;
+		store_req_free(r);
+	}
+	return false;
+}
+
 static void store_redis_result(struct store_req *r, const redisReply *rep)
 {
 	if (rep == NULL) {
 		store_complete(r, STORE_ERROR, SAX_R_STORE_ERROR, NULL, 0);
 	} else if (rep->type == REDIS_REPLY_ERROR) {
 		bool refused = store_redis_refusal(rep->str);
-		if (!refused)
+		if (strncmp(rep->str, "READONLY", 8) == 0)
+			store_redis_demoted(r->sc, "READONLY");
+		else if (!refused)
 			log_rl_warn("redis: %s %s: %s", store_op_name(r->op), r->mn_id, rep->str);
 		store_complete(r, refused ? STORE_REFUSED : STORE_ERROR,
 			       refused ? SAX_R_NOT_MEMBER : SAX_R_STORE_ERROR, NULL, 0);
@@ -826,7 +1261,11 @@ static void store_redis_result(struct store_req *r, const redisReply *rep)
 		store_complete(r, STORE_NOT_FOUND, SAX_R_UNKNOWN, NULL, 0);
 	} else if ((r->op == STORE_OP_PUT && rep->type == REDIS_REPLY_STATUS) ||
 		   (r->op == STORE_OP_DEL && rep->type == REDIS_REPLY_INTEGER)) {
-		store_complete(r, STORE_OK, SAX_OK, NULL, 0);
+		/* With WAIT behind it, done only once WAIT counts the replicas. */
+		if (r->waits)
+			r->written = true;
+		else
+			store_complete(r, STORE_OK, SAX_OK, NULL, 0);
 	} else {
 		log_rl_warn("redis: %s %s: unexpected reply type %d", store_op_name(r->op),
 			    r->mn_id, rep->type);
@@ -837,34 +1276,83 @@ static void store_redis_result(struct store_req *r, const redisReply *rep)
 static void store_redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct store_req *r = privdata;
-	struct store_client *sc = r->sc;
 
-	r->in_redis = false;
-	if (!r->linked)
-		sc->n_zombies--;
-	if (!r->linked || sc->closing) {
-		/* Timed out earlier, or the client is going away: nobody waits for it. */
-		store_unlink(sc, r);
-		store_req_free(r);
+	if (store_redis_release(r))
+		store_redis_result(r, reply);
+}
+
+/* WAIT's answer: how many replicas have the write (and every write before it). */
+static void store_redis_on_wait(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_req *r = privdata;
+	struct store_client *sc = r->sc;
+	const redisReply *rep = reply;
+
+	if (!store_redis_release(r))
+		return;
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER && r->written &&
+	    rep->integer >= (long long)sc->cfg.wait_replicas) {
+		store_complete(r, STORE_OK, SAX_OK, NULL, 0);
 		return;
 	}
-	store_redis_result(r, reply);
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER) {
+		sc->ctr.wait_short++;
+		log_rl_warn("redis: %s %s: %lld of %u replicas have it after %u ms: not kept",
+			    store_op_name(r->op), r->mn_id, rep->integer, sc->cfg.wait_replicas,
+			    sc->cfg.wait_ms);
+	} else if (rep != NULL) {
+		log_rl_warn("redis: %s %s: WAIT: %s", store_op_name(r->op), r->mn_id,
+			    rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+	}
+	store_complete(r, STORE_ERROR, SAX_R_STORE_ERROR, NULL, 0);
+}
+
+/* r's command (and WAIT) on the primary's connection. */
+static void store_redis_send(struct store_req *r)
+{
+	struct store_client *sc = r->sc;
+	char n[16], ms[16];
+	const char *argv[] = {"WAIT", n, ms};
+	size_t lens[] = {4, (size_t)snprintf(n, sizeof(n), "%u", sc->cfg.wait_replicas),
+			 (size_t)snprintf(ms, sizeof(ms), "%u", sc->cfg.wait_ms)};
+
+	if (store_redis_connect(sc) < 0 ||
+	    redisAsyncFormattedCommand(sc->pri.ac, store_redis_on_reply, r, r->cmd, r->cmd_len) !=
+		    REDIS_OK) {
+		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+		return;
+	}
+	r->in_redis++;
+	free(r->cmd);
+	r->cmd = NULL;
+	if (!r->waits)
+		return;
+	/* Pipelined, not in MULTI: inside a transaction WAIT would not wait. */
+	if (redisAsyncCommandArgv(sc->pri.ac, store_redis_on_wait, r, 3, argv, lens) != REDIS_OK) {
+		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+		return;
+	}
+	r->in_redis++;
 }
 
 static void store_redis_command(struct store_req *r, int argc, const char **argv,
 				const size_t *lens)
 {
 	struct store_client *sc = r->sc;
+	int n = redisFormatCommandArgv(&r->cmd, argc, argv, lens);
 
-	if (store_redis_connect(sc) < 0) {
+	if (n < 0) {
+		r->cmd = NULL;
 		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
 		return;
 	}
-	if (redisAsyncCommandArgv(sc->ac, store_redis_on_reply, r, argc, argv, lens) != REDIS_OK) {
-		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
+	r->cmd_len = (size_t)n;
+	r->waits = sc->cfg.wait_replicas > 0 && r->op != STORE_OP_GET;
+	if (store_sentinel_mode(sc) && !sc->primary_known) {
+		store_sentinel_kick(sc); /* held: sent once a Sentinel names the primary */
 		return;
 	}
-	r->in_redis = true;
+	store_redis_send(r);
 }
 
 /* prefix + mn_id into key; its length. */
@@ -880,9 +1368,14 @@ static int store_redis_resolve(struct store_client *sc)
 {
 	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
-	int e = getaddrinfo(sc->cfg.redis_host, NULL, &hints, &res);
+	int e;
 
+	if (store_sentinel_mode(sc)) {
+		store_sentinel_kick(sc); /* the primary known before the first request, mostly */
+		return 0;
+	}
 	/* Once, at start: hiredis would otherwise resolve (blocking) on every connect. */
+	e = getaddrinfo(sc->cfg.redis_host, NULL, &hints, &res);
 	if (e != 0 || res == NULL) {
 		log_err("redis host %s: %s", sc->cfg.redis_host, gai_strerror(e));
 		return -1;
@@ -890,6 +1383,8 @@ static int store_redis_resolve(struct store_client *sc)
 	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, sc->redis_ip,
 		  sizeof(sc->redis_ip));
 	freeaddrinfo(res);
+	sc->redis_port = sc->cfg.redis_port;
+	sc->primary_known = true;
 	return 0;
 }
 
@@ -904,7 +1399,10 @@ struct store_client *store_client_new(struct ev_loop *loop, const struct store_c
 	sc->loop = loop;
 	sc->cfg = *cfg;
 	sc->fd = -1;
-	sc->ev_fd = -1;
+	sc->pri.sc = sc;
+	sc->sen.sc = sc;
+	sc->pri.fd = sc->sen.fd = -1;
+	ev_timer_init(&sc->sen_timer, store_sentinel_on_timer, sc);
 	if (sc->cfg.max_pending == 0)
 		sc->cfg.max_pending = STORE_MAX_PENDING;
 	if (sc->cfg.window_ms == 0)
@@ -913,6 +1411,14 @@ struct store_client *store_client_new(struct ev_loop *loop, const struct store_c
 		sc->cfg.dbs_port = SAX_PORT;
 	if (sc->cfg.redis_port == 0)
 		sc->cfg.redis_port = STORE_REDIS_PORT;
+	if (sc->cfg.wait_ms == 0)
+		sc->cfg.wait_ms = STORE_WAIT_MS;
+	if (sc->cfg.n_sentinels > STORE_SENTINELS_MAX ||
+	    (sc->cfg.n_sentinels > 0 && sc->cfg.master_name[0] == '\0')) {
+		log_err("redis: 1 to %d Sentinels and a master name", STORE_SENTINELS_MAX);
+		store_client_free(sc);
+		return NULL;
+	}
 	int r = cfg->backend == STORE_DBS     ? store_dbs_open(sc)
 		: cfg->backend == STORE_REDIS ? store_redis_resolve(sc)
 					      : -1;
@@ -928,8 +1434,11 @@ void store_client_free(struct store_client *sc)
 	if (sc == NULL)
 		return;
 	sc->closing = true;
-	if (sc->ac != NULL)
-		redisAsyncFree(sc->ac); /* frees the requests it holds */
+	store_sentinel_close(sc, true);
+	if (sc->cfg.backend == STORE_REDIS) {
+		if (sc->pri.ac != NULL)
+			redisAsyncFree(sc->pri.ac); /* frees the requests it holds */
+	}
 	while (sc->head != NULL) {
 		struct store_req *r = sc->head;
 		store_unlink(sc, r);

@@ -12,6 +12,13 @@
  *   redis  a Redis server, one ACL user per FA: SET prefix+mn_id <the
  *          SAX_STORE_PUT bytes> PX (Expires - now), GET, DEL.  Redis only
  *          keeps bytes; the FA authenticates what it reads back.
+ *          With Sentinel (sentinels set): the primary is whatever the
+ *          Sentinels name for master_name, asked again whenever the
+ *          connection fails or the server turns out not to be the primary
+ *          (a READONLY reply, or ROLE); and with wait_replicas, a SET or
+ *          DEL is pipelined with WAIT wait_replicas wait_ms and counts as
+ *          done only when WAIT says that many replicas have it, so a
+ *          failover to one of them loses no write the FA was told is kept.
  *
  * Either way a get hands the FA message bytes to parse with
  * sax_parse(msg, len, keys, now, 0, NULL, &m): window 0 because a record
@@ -50,6 +57,14 @@ struct ev_loop;
 #define STORE_HOST_MAX          256
 #define STORE_USER_MAX          64
 #define STORE_PASS_MAX          128
+#define STORE_SENTINELS_MAX     8
+#define STORE_MASTER_MAX        64
+#define STORE_SENTINEL_PORT     26379
+
+struct store_sentinel {
+	struct in_addr addr;
+	uint16_t port;
+};
 
 enum store_backend {
 	STORE_DBS = 1,
@@ -70,6 +85,12 @@ struct store_config {
 	char redis_user[STORE_USER_MAX];
 	char redis_pass[STORE_PASS_MAX];
 	char key_prefix[STORE_PREFIX_MAX]; /* e.g. "mipsa:sa:" */
+	/* redis with Sentinel: redis_host and redis_port unused, asked of these in turn */
+	struct store_sentinel sentinels[STORE_SENTINELS_MAX];
+	size_t n_sentinels;
+	char master_name[STORE_MASTER_MAX]; /* the name the Sentinels monitor it under */
+	uint32_t wait_replicas;             /* 0: a write is done once the primary has it */
+	uint32_t wait_ms;                   /* WAIT's timeout */
 	/* both */
 	uint32_t max_pending; /* STORE_MAX_PENDING unless set */
 };
@@ -111,6 +132,12 @@ struct store_counters {
 	uint64_t bad_answers;  /* dbs: answers that failed authentication or freshness */
 	uint64_t connects;     /* redis: connections made */
 	uint64_t rcvbuf_drops; /* dbs: answers the kernel dropped for a full receive buffer */
+	/* redis with Sentinel */
+	uint64_t sentinel_lookups; /* questions to a Sentinel */
+	uint64_t sentinel_errors;  /* ... that got no usable address (no answer, error, nil) */
+	uint64_t failovers;        /* the primary named differs from the one before */
+	uint64_t not_primary;      /* READONLY, or ROLE not master: asked the Sentinels again */
+	uint64_t wait_short;       /* WAIT counted fewer replicas than wait_replicas: failed */
 };
 
 struct store_client;
@@ -162,9 +189,29 @@ int store_parse_key(const uint8_t *data, size_t len, uint8_t key[SAX_KEY_LEN], c
  *             local_address = "198.18.11.2"; }
  *   store = { backend = "redis"; host = "198.18.3.2"; port = 6379;
  *             user = "fa1"; password_file = "..."; key_prefix = "mipsa:sa:"; }
+ *   store = { backend = "redis"; sentinels = [ "198.18.3.2:26379", ... ];
+ *             master_name = "mipsa"; wait_replicas = 1; wait_ms = 200;
+ *             user = "fa1"; password_file = "..."; }
  * Errors name file, line and setting (struct conf).
  */
 int store_conf_load(struct conf *c, const config_setting_t *grp, struct store_config *cfg);
+/*
+ * "198.18.3.2:26379" (an IPv4 address, a colon, a port 1..65535 in
+ * decimal; without ":port", default_port): 0, or -1 with a reason in err
+ * and addr and port untouched (store_parse_master_addr likewise).
+ */
+int store_parse_hostport(const char *s, uint16_t default_port, struct in_addr *addr, uint16_t *port,
+			 char *err, size_t errlen);
+
+/*
+ * A Sentinel's answer to SENTINEL get-master-addr-by-name: an array of two
+ * strings, the primary's IPv4 address and its port.  0 with addr and port
+ * set, or -1 with a reason in err (nil: the Sentinel knows no such master).
+ */
+struct redisReply;
+int store_parse_master_addr(const struct redisReply *rep, struct in_addr *addr, uint16_t *port,
+			    char *err, size_t errlen);
+
 /* What the store group may hold (either backend), for conf_check. */
 extern const struct conf_names store_conf_names[];
 /* Wipe the key and the password. */

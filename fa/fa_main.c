@@ -205,6 +205,27 @@ static void fa_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, FA_SWEEP_MS);
 }
 
+/* Into "counters": the store client's (doc/control.md), Sentinel and WAIT included. */
+static void fa_ctl_store(const struct store_counters *c, struct ctl_out *o)
+{
+	ctl_obj_begin(o, "store_counters");
+	ctl_u64(o, "requests", c->requests);
+	ctl_u64(o, "ok", c->ok);
+	ctl_u64(o, "not_found", c->not_found);
+	ctl_u64(o, "refused", c->refused);
+	ctl_u64(o, "timeouts", c->timeouts);
+	ctl_u64(o, "errors", c->errors);
+	ctl_u64(o, "late_answers", c->late_answers);
+	ctl_u64(o, "bad_answers", c->bad_answers);
+	ctl_u64(o, "connects", c->connects);
+	ctl_u64(o, "sentinel_lookups", c->sentinel_lookups);
+	ctl_u64(o, "sentinel_errors", c->sentinel_errors);
+	ctl_u64(o, "failovers", c->failovers);
+	ctl_u64(o, "not_primary", c->not_primary);
+	ctl_u64(o, "wait_short", c->wait_short);
+	ctl_obj_end(o);
+}
+
 /* Into "counters": what the kernel dropped at each socket, and the capture, for a full buffer. */
 static void fa_ctl_rcvbuf(void *arg, struct ctl_out *o)
 {
@@ -218,6 +239,8 @@ static void fa_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	ctl_u64(o, "store", d->store != NULL ? store_client_counters(d->store)->rcvbuf_drops : 0);
 	ctl_obj_end(o);
 	tun_io_ctl(&d->tun, o);
+	if (d->store != NULL)
+		fa_ctl_store(store_client_counters(d->store), o);
 }
 
 static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)

@@ -25,7 +25,9 @@ TB_IKE_PROPOSAL=${TB_IKE_PROPOSAL:-aes128-sha1-modp2048}
 TB_ESP_PROPOSAL=${TB_ESP_PROPOSAL:-aes128-sha1}
 TB_UDP_ENCAP=${TB_UDP_ENCAP:-false}
 # SA reuse in domain A: TB_REUSE=none|partial|full, TB_TECHNIQUE=direct|store|both,
-# TB_STORE=dbs|redis (the store runs in the dbs namespace)
+# TB_STORE=dbs|redis|sentinel (the store runs in the dbs namespace; sentinel: a
+# primary, replicas and Sentinels the test starts itself, tests/testbed/redis_sentinel.sh,
+# with the passwords in $TB_RUN/rs, TB_WAIT_MS WAIT's timeout)
 TB_REUSE=${TB_REUSE:-none}
 TB_TECHNIQUE=${TB_TECHNIQUE:-direct}
 TB_STORE=${TB_STORE:-dbs}
@@ -125,7 +127,14 @@ _tb_domain_conf() {
 	[[ -z ${TB_SEQ_RESERVE:-} ]] || printf '    seq_reserve = %s;\n' "$TB_SEQ_RESERVE"
 	[[ -z ${TB_LEND_MS:-} ]] || printf '    lend_timeout_ms = %s;\n' "$TB_LEND_MS"
 	if [[ $tech != direct ]]; then
-		if [[ $TB_STORE == redis ]]; then
+		if [[ $TB_STORE == sentinel ]]; then
+			printf '    store = { backend = "redis"; master_name = "mipsa";\n'
+			printf '              sentinels = [ "%s:26379", "%s:26380", "%s:26381" ];\n' \
+				"$TB_DBS_ADDR" "$TB_DBS_ADDR" "$TB_DBS_ADDR"
+			printf '              wait_replicas = 1; wait_ms = %s;\n' "${TB_WAIT_MS:-200}"
+			printf '              user = "fa-%s"; password_file = "%s/rs/pass.fa-%s"; };\n' \
+				"$coa" "$TB_RUN" "$coa"
+		elif [[ $TB_STORE == redis ]]; then
 			printf '    store = { backend = "redis"; host = "%s"; port = 6379;\n' \
 				"$TB_DBS_ADDR"
 			printf '              user = "fa-%s"; password_file = "%s/redis-pass.%s"; };\n' \
@@ -159,7 +168,7 @@ CONF
 		printf 'dir %s\nuser default off\n' "$TB_RUN"
 		for fa in "$TB_FA1_COA" "$TB_FA2_COA"; do
 			_tb_hexkey >"$TB_RUN/redis-pass.$fa"
-			printf 'user fa-%s on >%s ~mipsa:sa:* +set +get +del +ping +auth +hello\n' "$fa" \
+			printf 'user fa-%s on >%s ~mipsa:sa:* +set +get +del +ping +auth +hello +role +wait\n' "$fa" \
 				"$(cat "$TB_RUN/redis-pass.$fa")"
 		done
 		# the operator (and the tests): everything
@@ -251,6 +260,7 @@ _tb_start() {
 # the store, when domain A uses one
 _tb_start_store() {
 	[[ $TB_IPSEC == 1 && $TB_REUSE != none && $TB_TECHNIQUE != direct ]] || return 0
+	[[ $TB_STORE != sentinel ]] || return 0 # the test's own (tests/testbed/redis_sentinel.sh)
 	if [[ $TB_STORE == redis ]]; then
 		ip netns exec "$(tb_ns dbs)" redis-server "$TB_RUN/redis.conf" \
 			>>"$TB_RUN/redis.log" 2>&1 &

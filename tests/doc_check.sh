@@ -108,6 +108,7 @@ mipsa-fa esp_counters IPSEC_EP_COUNTERS
 mipsa-fa esp_counters FA_SEC_COUNTERS
 mipsa-fa esp_cache_counters fa/fa_ipsec.c:fa_sec_ctl_cache
 mipsa-fa reuse_counters FA_REUSE_COUNTERS
+mipsa-fa store_counters fa/fa_main.c:fa_ctl_store
 mipsa-mn counters MN_COUNTERS
 mipsa-mn rcvbuf_drops mn/mn_main.c:mn_ctl_rcvbuf
 mipsa-mn tun_counters TUN_IO_COUNTERS

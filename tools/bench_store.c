@@ -93,6 +93,8 @@ static void usage(int status)
 		"  -k FILE      dbs: K_DB\n"
 		"  -u USER      redis: ACL user\n"
 		"  -P FILE      redis: password file\n"
+		"  -W N         redis: a write is done once N replicas have it (WAIT; default 0)\n"
+		"  -w MS        redis: WAIT's timeout (default 100)\n"
 		"  -c N         clients, one request in flight each (default 64)\n"
 		"  -N N         nodes per client (default 16)\n"
 		"  -m PCT       share of puts in percent (default 50: put and get alternate)\n"
@@ -118,7 +120,7 @@ static void bs_args(struct bs *b, int argc, char **argv)
 	const char *addr = NULL;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "b:a:p:l:k:u:P:c:N:m:d:n:s:Ch")) != -1) {
+	while ((ch = getopt(argc, argv, "b:a:p:l:k:u:P:W:w:c:N:m:d:n:s:Ch")) != -1) {
 		switch (ch) {
 		case 'b':
 			b->cfg.backend = strcmp(optarg, "redis") == 0 ? STORE_REDIS
@@ -143,6 +145,12 @@ static void bs_args(struct bs *b, int argc, char **argv)
 		case 'P':
 			tool_read_password("bench_store", optarg, b->cfg.redis_pass,
 					   sizeof(b->cfg.redis_pass));
+			break;
+		case 'W':
+			b->cfg.wait_replicas = (uint32_t)bs_num(optarg, 0, 64);
+			break;
+		case 'w':
+			b->cfg.wait_ms = (uint32_t)bs_num(optarg, 1, 60000);
 			break;
 		case 'c':
 			b->n_clients = (unsigned)bs_num(optarg, 1, BS_MAX_CLIENTS);

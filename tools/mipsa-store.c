@@ -8,6 +8,7 @@
  *   mipsa-store [options] get MN_ID
  *   mipsa-store [options] del MN_ID
  *   mipsa-store [options] request MN_ID
+ *   mipsa-store [options] load put|get PREFIX COUNT [INTERVAL_MS]
  *
  * put stores a synthetic record (random cookies and keys, no children)
  * sealed under K_SA, so it needs both keys.  get prints who sent the
@@ -34,6 +35,14 @@
  * copy is answered or timed out: a replay, which a receiver must drop.
  * Exit status: 0 record, 2 refused, 3 timeout or error (with -R, those of
  * the second copy), 64 (EX_USAGE) usage.
+ *
+ * load puts (or gets) the records PREFIX0 .. PREFIX<COUNT-1> one after the
+ * other through one client that lives as long as the run, as an FA's does
+ * (so a Redis failover or a mipsa-dbs restart in the middle is met the
+ * way an FA meets it), INTERVAL_MS (default 0) after each answer, and
+ * prints one line per request: index, status, wall clock (ms) of the
+ * answer, latency (us).  What was acknowledged is what a later `load get`
+ * must find.  Exit status 0 once all were made, whatever their answers.
  */
 #include "buf.h"
 #include "evloop.h"
@@ -67,7 +76,13 @@ struct tool {
 	struct sax_keys keys;
 	bool have_k_db;
 	bool json;
-	bool replay;              /* request: send the same bytes twice */
+	bool replay; /* request: send the same bytes twice */
+	/* load */
+	struct store_client *sc;
+	const char *prefix;
+	unsigned count, next, interval_ms;
+	bool load_put;
+	struct ev_timer load_timer;
 	uint8_t reg[SAX_REG_MAX]; /* request: the node's registration (-r), else the default */
 	size_t reg_len;
 	uint32_t lifetime_s;
@@ -81,6 +96,7 @@ static void usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: mipsa-store [options] put MN_ID [HOME_ADDRESS] | get MN_ID | del MN_ID\n"
 		"       mipsa-store [options] request MN_ID\n"
+		"       mipsa-store [options] load put|get PREFIX COUNT [INTERVAL_MS]\n"
 		"  -b dbs|redis    back-end (default dbs)\n"
 		"  -a ADDRESS      the store (dbs) or the Redis host; request: the FA's care-of "
 		"address\n"
@@ -99,6 +115,11 @@ static void usage(int status)
 		"  -u USER         Redis ACL user\n"
 		"  -P FILE         Redis password file\n"
 		"  -x PREFIX       Redis key prefix (default mipsa:sa:)\n"
+		"  -S A:P[,A:P..]  Redis: ask these Sentinels for the primary (instead of -a)\n"
+		"  -M NAME         Redis: the master's name at the Sentinels (default mipsa)\n"
+		"  -W N            Redis: a write is kept once N replicas have it (WAIT; default\n"
+		"                  0, 1 with -S)\n"
+		"  -w MS           Redis: WAIT's timeout (default 100)\n"
 		"  -L SECONDS      put: lifetime of the record (default 60)\n"
 		"  -t MS           timeout (default 1000)\n"
 		"  -j              JSON output\n"
@@ -133,6 +154,26 @@ static void tool_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 	*len = n / 2;
 }
 
+/* -S: comma-separated ADDRESS:PORT, as the sentinels setting holds them. */
+static void tool_sentinels(struct tool *t, const char *list)
+{
+	char copy[1024], why[160], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *s = strtok_r(copy, ",", &save); s != NULL; s = strtok_r(NULL, ",", &save)) {
+		struct store_sentinel *sn = &t->cfg.sentinels[t->cfg.n_sentinels];
+		if (t->cfg.n_sentinels == STORE_SENTINELS_MAX ||
+		    store_parse_hostport(s, STORE_SENTINEL_PORT, &sn->addr, &sn->port, why,
+					 sizeof(why)) < 0) {
+			fprintf(stderr, "mipsa-store: -S: %s\n",
+				t->cfg.n_sentinels == STORE_SENTINELS_MAX ? "too many Sentinels"
+									  : why);
+			exit(EX_USAGE);
+		}
+		t->cfg.n_sentinels++;
+	}
+}
+
 static void tool_args(struct tool *t, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -142,8 +183,10 @@ static void tool_args(struct tool *t, int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+b:a:p:l:k:K:u:P:x:L:t:Rr:jdh", longopts, NULL)) !=
-	       -1) {
+	bool wait_set = false;
+
+	while ((ch = getopt_long(argc, argv, "+b:a:p:l:k:K:u:P:x:S:M:W:w:L:t:Rr:jdh", longopts,
+				 NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			t->cfg.backend = strcmp(optarg, "redis") == 0 ? STORE_REDIS
@@ -180,6 +223,19 @@ static void tool_args(struct tool *t, int argc, char **argv)
 		case 'x':
 			snprintf(t->cfg.key_prefix, sizeof(t->cfg.key_prefix), "%s", optarg);
 			break;
+		case 'S':
+			tool_sentinels(t, optarg);
+			break;
+		case 'M':
+			snprintf(t->cfg.master_name, sizeof(t->cfg.master_name), "%s", optarg);
+			break;
+		case 'W':
+			t->cfg.wait_replicas = (uint32_t)strtoul(optarg, NULL, 10);
+			wait_set = true;
+			break;
+		case 'w':
+			t->cfg.wait_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
 		case 'L':
 			t->lifetime_s = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
@@ -207,7 +263,10 @@ static void tool_args(struct tool *t, int argc, char **argv)
 	}
 	if (t->cfg.backend == STORE_DBS)
 		tool_addr(t->cfg.redis_host[0] ? t->cfg.redis_host : "0.0.0.0", &t->cfg.dbs_addr);
-	if (t->cfg.redis_host[0] == '\0' || (t->cfg.backend == STORE_DBS && !t->have_k_db))
+	if (t->cfg.n_sentinels > 0 && !wait_set)
+		t->cfg.wait_replicas = 1; /* as store_conf_load does */
+	if ((t->cfg.redis_host[0] == '\0' && t->cfg.n_sentinels == 0) ||
+	    (t->cfg.backend == STORE_DBS && (!t->have_k_db || t->cfg.n_sentinels > 0)))
 		usage(EX_USAGE);
 }
 
@@ -649,9 +708,89 @@ static int tool_request(struct tool *t, int argc, char **argv)
 	return status;
 }
 
+/* ---- load: records one after the other through one long-lived client ---- */
+
+/* A record read back is the one put: authentic under K_DB, for the node asked. */
+static bool tool_load_check(struct tool *t, const struct store_result *r)
+{
+	struct sax_msg m;
+	bool ok;
+
+	if (r->op != STORE_OP_GET || r->status != STORE_OK)
+		return true;
+	ok = sax_parse(r->msg, r->len, &t->keys, store_wall_ms(), 0, NULL, &m) == SAX_E_OK &&
+	     m.mn_id_len == strlen(r->mn_id) && memcmp(m.mn_id, r->mn_id, m.mn_id_len) == 0;
+	sax_record_wipe(&m.rec);
+	return ok;
+}
+
+static void tool_load_done(void *arg, const struct store_result *r)
+{
+	struct tool *t = arg;
+
+	printf("%u %s %" PRIu64 " %" PRIu64 "\n", t->next,
+	       tool_load_check(t, r) ? store_status_name(r->status) : "bad_record", store_wall_ms(),
+	       r->elapsed_us);
+	fflush(stdout);
+	if (++t->next == t->count)
+		ev_loop_stop(t->loop);
+	else
+		ev_timer_start(t->loop, &t->load_timer, t->interval_ms);
+}
+
+static void tool_load_one(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	struct tool *t = arg;
+	char id[SAX_ID_MAX + 1];
+	uint8_t msg[SAX_MSG_MAX];
+	int r = -1;
+
+	snprintf(id, sizeof(id), "%s%u", t->prefix, t->next);
+	if (t->load_put) {
+		uint64_t expires = store_wall_ms() + (uint64_t)t->lifetime_s * 1000;
+		struct in_addr home = {htonl(0xc612c800u | (t->next & 0xffu))}; /* 198.18.200.x */
+		size_t len = tool_build_put(t, id, home, expires, msg, sizeof(msg));
+		if (len > 0)
+			r = store_put(t->sc, id, expires, msg, len, t->timeout_ms, tool_load_done,
+				      t);
+	} else {
+		r = store_get(t->sc, id, t->timeout_ms, tool_load_done, t);
+	}
+	if (r == 0)
+		return;
+	struct store_result fail = {.op = t->load_put ? STORE_OP_PUT : STORE_OP_GET,
+				    .status = STORE_ERROR,
+				    .mn_id = id};
+	tool_load_done(t, &fail);
+}
+
+static int tool_load(struct tool *t, struct store_client *sc, int argc, char **argv)
+{
+	char *end;
+
+	if (argc < 4 || argc > 5 || (strcmp(argv[1], "put") != 0 && strcmp(argv[1], "get") != 0))
+		usage(EX_USAGE);
+	t->load_put = strcmp(argv[1], "put") == 0;
+	t->prefix = argv[2];
+	t->count = (unsigned)strtoul(argv[3], &end, 10);
+	if (*end != '\0' || t->count == 0 || strlen(t->prefix) + 10 > SAX_ID_MAX)
+		usage(EX_USAGE);
+	t->interval_ms = argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
+	if (!t->have_k_db || (t->load_put && !t->keys.have_k_sa)) {
+		fprintf(stderr, "mipsa-store: load needs -k (and -K to put)\n");
+		return -1;
+	}
+	t->sc = sc;
+	ev_timer_init(&t->load_timer, tool_load_one, t);
+	return ev_timer_start(t->loop, &t->load_timer, 0);
+}
+
 static int tool_run(struct tool *t, struct store_client *sc, int argc, char **argv)
 {
 	const char *op = argv[0], *id = argv[1];
+
+	if (strcmp(op, "load") == 0)
+		return tool_load(t, sc, argc, argv);
 
 	if (strcmp(op, "get") == 0 && argc == 2)
 		return store_get(sc, id, t->timeout_ms, tool_done, t);
@@ -676,6 +815,7 @@ int main(int argc, char **argv)
 	log_init("mipsa-store", LOG_LVL_WARN, false);
 	t.cfg.backend = STORE_DBS;
 	snprintf(t.cfg.key_prefix, sizeof(t.cfg.key_prefix), "mipsa:sa:");
+	snprintf(t.cfg.master_name, sizeof(t.cfg.master_name), "mipsa");
 	tool_args(&t, argc, argv);
 	if (argc - optind < 2)
 		usage(EX_USAGE);
@@ -696,10 +836,14 @@ int main(int argc, char **argv)
 			store_backend_name(t.cfg.backend));
 		return 3;
 	}
-	if (tool_run(&t, sc, argc - optind, argv + optind) < 0)
+	if (tool_run(&t, sc, argc - optind, argv + optind) < 0) {
 		fprintf(stderr, "mipsa-store: the request could not be made\n");
-	else
+	} else {
 		ev_loop_run(t.loop);
+		if (t.count > 0 && t.next == t.count)
+			t.exit_status =
+				0; /* load: every request made (their answers are printed) */
+	}
 	store_client_free(sc);
 	ev_loop_free(t.loop);
 	sax_keys_wipe(&t.keys);

@@ -28,6 +28,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_reuse_claim \
 	tests/fuzz/fuzz_dbs_log \
 	tests/fuzz/fuzz_store_key \
+	tests/fuzz/fuzz_store_sentinel \
 	tests/fuzz/fuzz_ha_state
 
 if ENABLE_FUZZ
@@ -135,6 +136,12 @@ tests_fuzz_fuzz_store_key_SOURCES = tests/fuzz/fuzz_store_key.c
 tests_fuzz_fuzz_store_key_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_store_key_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_store_key_LDADD = $(FUZZ_LIBS)
+
+# what a Redis Sentinel answers, through hiredis's reader, and ADDRESS:PORT settings
+tests_fuzz_fuzz_store_sentinel_SOURCES = tests/fuzz/fuzz_store_sentinel.c
+tests_fuzz_fuzz_store_sentinel_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_store_sentinel_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_store_sentinel_LDADD = $(FUZZ_LIBS)
 
 # the home agent's state file (ha/ha_state.c)
 tests_fuzz_fuzz_ha_state_SOURCES = tests/fuzz/fuzz_ha_state.c

@@ -558,7 +558,7 @@ static void redis_start(void)
 	f = fopen(acl, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("user default off\n"
-	      "user fa1 on >pass-fa1 ~mipsa:sa:* +set +get +del +ping\n"
+	      "user fa1 on >pass-fa1 ~mipsa:sa:* +set +get +del +ping +role +wait\n"
 	      "user fa2 on >pass-fa2 ~mipsa:sa:* +set +get +del +ping\n"
 	      "user reader on >pass-reader ~mipsa:sa:* +get +ping\n"
 	      "user admin on >pass-admin ~* +@all\n",
@@ -813,6 +813,292 @@ START_TEST(test_redis_reconnect)
 }
 END_TEST
 
+/*
+ * A Sentinel played by the test on the loop: it answers every request on
+ * a connection with one canned reply (RESP bytes), as SENTINEL
+ * get-master-addr-by-name would, and counts the connections.
+ */
+struct fake_sentinel {
+	int lfd;
+	uint16_t port;
+	char reply[128];
+	int accepted;
+	int fds[8];
+};
+
+static void fake_sentinel_read(struct ev_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct fake_sentinel *fs = arg;
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n <= 0) {
+		ev_io_del(l, fd);
+		close(fd);
+		for (int i = 0; i < fs->accepted && i < 8; i++)
+			if (fs->fds[i] == fd)
+				fs->fds[i] = -1;
+		return;
+	}
+	/* one request per read is enough for the client's one question */
+	ck_assert_int_eq(write(fd, fs->reply, strlen(fs->reply)), (ssize_t)strlen(fs->reply));
+}
+
+static void fake_sentinel_accept(struct ev_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct fake_sentinel *fs = arg;
+	int c = accept(fd, NULL, NULL);
+
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_lt(fs->accepted, 8);
+	fs->fds[fs->accepted++] = c;
+	ck_assert_int_eq(ev_io_add(l, c, EPOLLIN, fake_sentinel_read, fs), 0);
+}
+
+static void fake_sentinel_start(struct fake_sentinel *fs, const char *reply)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = ip("127.0.0.1")};
+	socklen_t len = sizeof(a);
+
+	memset(fs, 0, sizeof(*fs));
+	snprintf(fs->reply, sizeof(fs->reply), "%s", reply);
+	fs->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(fs->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fs->lfd, 8), 0);
+	ck_assert_int_eq(getsockname(fs->lfd, (struct sockaddr *)&a, &len), 0);
+	fs->port = ntohs(a.sin_port);
+	ck_assert_int_eq(ev_io_add(loop, fs->lfd, EPOLLIN, fake_sentinel_accept, fs), 0);
+}
+
+static void fake_sentinel_stop(struct fake_sentinel *fs)
+{
+	for (int i = 0; i < fs->accepted && i < 8; i++) {
+		if (fs->fds[i] >= 0) {
+			ev_io_del(loop, fs->fds[i]);
+			close(fs->fds[i]);
+		}
+	}
+	ev_io_del(loop, fs->lfd);
+	close(fs->lfd);
+}
+
+static struct store_client *sentinel_client(const struct fake_sentinel *fs, size_t n,
+					    uint32_t wait_replicas)
+{
+	struct store_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.backend = STORE_REDIS;
+	snprintf(c.redis_user, sizeof(c.redis_user), "fa1");
+	snprintf(c.redis_pass, sizeof(c.redis_pass), "pass-fa1");
+	snprintf(c.key_prefix, sizeof(c.key_prefix), "mipsa:sa:");
+	snprintf(c.master_name, sizeof(c.master_name), "mipsa");
+	for (size_t i = 0; i < n; i++) {
+		c.sentinels[i].addr = ip("127.0.0.1");
+		c.sentinels[i].port = fs[i].port;
+	}
+	c.n_sentinels = n;
+	c.wait_replicas = wait_replicas;
+	c.wait_ms = 50;
+	struct store_client *sc = store_client_new(loop, &c);
+	ck_assert_ptr_nonnull(sc);
+	return sc;
+}
+
+static void master_reply(char *out, size_t cap, uint16_t port)
+{
+	char p[8];
+
+	snprintf(p, sizeof(p), "%u", port);
+	snprintf(out, cap, "*2\r\n$9\r\n127.0.0.1\r\n$%zu\r\n%s\r\n", strlen(p), p);
+}
+
+/* The first Sentinel knows no such master, the second names the test's Redis. */
+START_TEST(test_redis_sentinel_lookup)
+{
+	struct fake_sentinel fs[2];
+	char reply[128];
+
+	fake_sentinel_start(&fs[0], "*-1\r\n");
+	master_reply(reply, sizeof(reply), redis_port);
+	fake_sentinel_start(&fs[1], reply);
+	struct store_client *sc = sentinel_client(fs, 2, 0);
+
+	ck_assert_int_eq(put(sc, "mn1", "198.18.11.2", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 3000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	ck_assert_int_eq(store_get(sc, "mn1", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(1, STORE_OP_GET, STORE_OK, SAX_OK);
+	const struct store_counters *c = store_client_counters(sc);
+	ck_assert_uint_eq(c->sentinel_lookups, 2);
+	ck_assert_uint_eq(c->sentinel_errors, 1);
+	ck_assert_uint_eq(c->failovers, 0);
+	ck_assert_uint_eq(c->connects, 1);
+	store_client_free(sc);
+	fake_sentinel_stop(&fs[0]);
+	fake_sentinel_stop(&fs[1]);
+}
+END_TEST
+
+/* No Sentinel names a primary: requests end in errors, not in a hang. */
+START_TEST(test_redis_sentinel_none)
+{
+	struct fake_sentinel fs;
+
+	fake_sentinel_start(&fs, "-ERR no such master\r\n");
+	struct store_client *sc = sentinel_client(&fs, 1, 0);
+
+	ck_assert_int_eq(store_get(sc, "mn1", 500, on_result, NULL), 0);
+	wait_results(1, 2000);
+	expect_got(0, STORE_OP_GET, STORE_ERROR, SAX_R_STORE_ERROR);
+	ck_assert_uint_lt(got[0].elapsed_us, 400000);
+	ck_assert_uint_ge(store_client_counters(sc)->sentinel_errors, 1);
+	ck_assert_uint_eq(store_client_counters(sc)->connects, 0);
+	store_client_free(sc);
+	fake_sentinel_stop(&fs);
+}
+END_TEST
+
+/* WAIT 1 on a server without replicas: the write is on it, but not kept as asked. */
+START_TEST(test_redis_wait_short)
+{
+	struct fake_sentinel fs;
+	char reply[128];
+
+	master_reply(reply, sizeof(reply), redis_port);
+	fake_sentinel_start(&fs, reply);
+	struct store_client *sc = sentinel_client(&fs, 1, 1);
+
+	ck_assert_int_eq(put(sc, "mn2", "198.18.11.2", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 3000);
+	expect_got(0, STORE_OP_PUT, STORE_ERROR, SAX_R_STORE_ERROR);
+	ck_assert_uint_ge(got[0].elapsed_us, 50000); /* WAIT waited its wait_ms */
+	ck_assert_uint_eq(store_client_counters(sc)->wait_short, 1);
+	/* a get does not wait */
+	ck_assert_int_eq(store_get(sc, "mn2", TMO, on_result, NULL), 0);
+	wait_results(1, 3000);
+	expect_got(1, STORE_OP_GET, STORE_OK, SAX_OK);
+	store_client_free(sc);
+	fake_sentinel_stop(&fs);
+}
+END_TEST
+
+/* ================= parsers ================= */
+
+START_TEST(test_parse_hostport)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		const char *addr;
+		uint16_t port;
+	} cases[] = {
+		{"198.18.3.2:26379", 1, "198.18.3.2", 26379},
+		{"198.18.3.2", 1, "198.18.3.2", 7},
+		{"10.0.0.1:1", 1, "10.0.0.1", 1},
+		{"10.0.0.1:65535", 1, "10.0.0.1", 65535},
+		{"10.0.0.1:65536", 0, NULL, 0},
+		{"10.0.0.1:0", 0, NULL, 0},
+		{"10.0.0.1:", 0, NULL, 0},
+		{"10.0.0.1:+80", 0, NULL, 0},
+		{"10.0.0.1: 80", 0, NULL, 0},
+		{"10.0.0.1:80x", 0, NULL, 0},
+		{"10.0.0.1:000080", 0, NULL, 0},
+		{":80", 0, NULL, 0},
+		{"", 0, NULL, 0},
+		{"sentinel.example:26379", 0, NULL, 0},
+		{"10.0.0.256:80", 0, NULL, 0},
+		{"1.2.3.4:5:6", 0, NULL, 0},
+		{"1111.2222.3333.4444:80", 0, NULL, 0},
+	};
+	char err[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct in_addr a = {0};
+		uint16_t port = 0;
+		err[0] = '\0';
+		int r = store_parse_hostport(cases[i].s, 7, &a, &port, err, sizeof(err));
+		ck_assert_msg((r == 0) == cases[i].ok, "'%s': %d (%s)", cases[i].s, r, err);
+		if (!cases[i].ok) {
+			ck_assert_msg(err[0] != '\0', "'%s': no reason", cases[i].s);
+			continue;
+		}
+		ck_assert_uint_eq(a.s_addr, ip(cases[i].addr).s_addr);
+		ck_assert_uint_eq(port, cases[i].port);
+	}
+}
+END_TEST
+
+/* RESP bytes through hiredis's reader, then the parser: as the client sees them. */
+static int parse_resp(const char *resp, struct in_addr *a, uint16_t *port, char *err, size_t cap)
+{
+	redisReader *rd = redisReaderCreate();
+	void *rep = NULL;
+
+	ck_assert_ptr_nonnull(rd);
+	ck_assert_int_eq(redisReaderFeed(rd, resp, strlen(resp)), REDIS_OK);
+	ck_assert_msg(redisReaderGetReply(rd, &rep) == REDIS_OK, "'%s': %s", resp, rd->errstr);
+	ck_assert_ptr_nonnull(rep);
+	int r = store_parse_master_addr(rep, a, port, err, cap);
+	freeReplyObject(rep);
+	redisReaderFree(rd);
+	return r;
+}
+
+START_TEST(test_parse_master_addr)
+{
+	static const struct {
+		const char *resp;
+		const char *want; /* NULL: refused, with this in the reason */
+		const char *why;
+	} cases[] = {
+		{"*2\r\n$10\r\n198.18.3.2\r\n$4\r\n6380\r\n", "198.18.3.2", NULL},
+		{"*-1\r\n", NULL, "knows no master"},
+		{"$-1\r\n", NULL, "knows no master"},
+		{"-ERR unknown\r\n", NULL, "error: ERR unknown"},
+		{"*1\r\n$10\r\n198.18.3.2\r\n", NULL, "two strings"},
+		{"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", NULL, "two strings"},
+		{"*2\r\n:1\r\n:2\r\n", NULL, "address and a port"},
+		{"*2\r\n$10\r\n198.18.3.2\r\n:6380\r\n", NULL, "address and a port"},
+		{"*2\r\n$0\r\n\r\n$4\r\n6380\r\n", NULL, "address and a port"},
+		{"*2\r\n$10\r\n198.18.3.2\r\n$6\r\n638000\r\n", NULL, "address and a port"},
+		{"*2\r\n$10\r\n198.18.3.2\r\n$5\r\n99999\r\n", NULL, "1 to 65535"},
+		{"*2\r\n$12\r\n198.18.3.2:1\r\n$4\r\n6380\r\n", NULL, "address and a port"},
+		{"*2\r\n$9\r\nlocalhost\r\n$4\r\n6380\r\n", NULL, "not an IPv4 address"},
+		{"*2\r\n$16\r\n1111222233334444\r\n$4\r\n6380\r\n", NULL, "address and a port"},
+		{"+OK\r\n", NULL, "two strings"},
+	};
+	char err[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct in_addr a = {0};
+		uint16_t port = 0;
+		err[0] = '\0';
+		int r = parse_resp(cases[i].resp, &a, &port, err, sizeof(err));
+		if (cases[i].want != NULL) {
+			ck_assert_msg(r == 0, "case %zu: %s", i, err);
+			ck_assert_uint_eq(a.s_addr, ip(cases[i].want).s_addr);
+			ck_assert_uint_eq(port, 6380);
+			continue;
+		}
+		ck_assert_msg(r < 0, "case %zu accepted", i);
+		ck_assert_msg(strstr(err, cases[i].why) != NULL, "case %zu: '%s'", i, err);
+	}
+	/* a NUL inside the address: refused, not cut short */
+	static const char nul[] = "*2\r\n$12\r\n198.18.3.2\0x\r\n$4\r\n6380\r\n";
+	redisReader *rd = redisReaderCreate();
+	void *rep = NULL;
+	struct in_addr a;
+	uint16_t port;
+	ck_assert_int_eq(redisReaderFeed(rd, nul, sizeof(nul) - 1), REDIS_OK);
+	ck_assert_int_eq(redisReaderGetReply(rd, &rep), REDIS_OK);
+	ck_assert_int_lt(store_parse_master_addr(rep, &a, &port, err, sizeof(err)), 0);
+	freeReplyObject(rep);
+	redisReaderFree(rd);
+}
+END_TEST
+
 /* ================= config ================= */
 
 START_TEST(test_store_conf)
@@ -848,12 +1134,45 @@ START_TEST(test_store_conf)
 		{"store = { backend = \"redis\"; host = \"127.0.0.1\"; user = \"fa1\";\n"
 		 " password_file = \"@.none\"; };",
 		 ":2: setting 'store.password_file': "},
+		/* 5: Sentinel */
+		{"store = { backend = \"redis\"; sentinels = [ \"198.18.3.2:26379\", "
+		 "\"198.18.3.3\" ];\n"
+		 " master_name = \"mipsa\"; wait_ms = 250; user = \"fa1\"; password_file = \"@\"; "
+		 "};",
+		 ""},
+		{"store = { backend = \"redis\"; sentinels = [ \"198.18.3.2:26379\",\n"
+		 " \"198.18.3.2:263790\" ]; master_name = \"m\"; user = \"fa1\"; password_file = "
+		 "\"@\"; };",
+		 ":2: setting 'store.sentinels.[1]': '198.18.3.2:263790': the port must be 1 to "
+		 "65535"},
+		{"store = { backend = \"redis\"; sentinels = [ \"198.18.3.2\" ];\n"
+		 " user = \"fa1\"; password_file = \"@\"; };",
+		 "setting 'store.master_name': missing"},
+		{"store = { backend = \"redis\"; sentinels = [ \"198.18.3.2\" ]; host = \"x\";\n"
+		 " master_name = \"m\"; user = \"fa1\"; password_file = \"@\"; };",
+		 "setting 'store.host': not with sentinels"},
+		{"store = { backend = \"redis\"; sentinels = [ ];\n"
+		 " master_name = \"m\"; user = \"fa1\"; password_file = \"@\"; };",
+		 ":1: setting 'store.sentinels': 1 to 8 Sentinels"},
+		{"store = { backend = \"redis\"; sentinels = [ \"1.2.3.4\", \"1.2.3.4:26379\" ];\n"
+		 " master_name = \"m\"; user = \"fa1\"; password_file = \"@\"; };",
+		 "'1.2.3.4:26379' is listed twice"},
+		{"store = { backend = \"redis\"; host = \"h\"; master_name = \"m\";\n"
+		 " user = \"fa1\"; password_file = \"@\"; };",
+		 ":1: setting 'store.master_name': only with sentinels"},
+		{"store = { backend = \"redis\"; host = \"h\"; wait_replicas = 65;\n"
+		 " user = \"fa1\"; password_file = \"@\"; };",
+		 ":1: setting 'store.wait_replicas': "},
+		{"store = { backend = \"redis\"; sentinels = [ \"h:1\" ]; master_name = \"m\";\n"
+		 " user = \"fa1\"; password_file = \"@\"; };",
+		 "'h:1' is not ADDRESS:PORT"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* '@' stands for the key or password file */
 		const char *t = cases[i][0], *at = strchr(t, '@');
 		f = fopen(p, "w");
-		fprintf(f, "%.*s%s%s\n", (int)(at - t), t, i == 1 || i == 4 ? pp : kp, at + 1);
+		fprintf(f, "%.*s%s%s\n", (int)(at - t), t, i == 0 || i == 2 || i == 3 ? kp : pp,
+			at + 1);
 		fclose(f);
 		err[0] = '\0';
 		if (conf_load(&cf, p) < 0 ||
@@ -875,6 +1194,17 @@ START_TEST(test_store_conf)
 			ck_assert_str_eq(c.redis_pass, "s3cret");
 			ck_assert_str_eq(c.key_prefix, "x:");
 			ck_assert_uint_eq(c.redis_port, 6380);
+			ck_assert_uint_eq(c.n_sentinels, 0);
+			ck_assert_uint_eq(c.wait_replicas, 0);
+		}
+		if (i == 5) {
+			ck_assert_uint_eq(c.n_sentinels, 2);
+			ck_assert_uint_eq(c.sentinels[0].port, 26379);
+			ck_assert_uint_eq(c.sentinels[1].port, STORE_SENTINEL_PORT);
+			ck_assert_uint_eq(c.sentinels[1].addr.s_addr, ip("198.18.3.3").s_addr);
+			ck_assert_str_eq(c.master_name, "mipsa");
+			ck_assert_uint_eq(c.wait_replicas, 1); /* the default with sentinels */
+			ck_assert_uint_eq(c.wait_ms, 250);
 		}
 		store_config_wipe(&c);
 	}
@@ -940,6 +1270,8 @@ static Suite *store_suite(bool redis)
 
 	tcase_add_test(cf, test_store_conf);
 	tcase_add_test(cf, test_reason_names);
+	tcase_add_test(cf, test_parse_hostport);
+	tcase_add_test(cf, test_parse_master_addr);
 	suite_add_tcase(s, cf);
 
 	if (!redis)
@@ -955,6 +1287,9 @@ static Suite *store_suite(bool redis)
 	tcase_add_test(r, test_redis_stuck_reconnects);
 	tcase_add_test(r, test_redis_nobody_listens);
 	tcase_add_test(r, test_redis_reconnect);
+	tcase_add_test(r, test_redis_sentinel_lookup);
+	tcase_add_test(r, test_redis_sentinel_none);
+	tcase_add_test(r, test_redis_wait_short);
 	suite_add_tcase(s, r);
 	return s;
 }
