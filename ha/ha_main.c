@@ -33,6 +33,15 @@
 /* Datagrams the kernel dropped for a full receive buffer: registrations, the reverse tunnel. */
 #define HA_RCVBUF_DROPS(X) X(mip) X(tunnel)
 
+/* Replies held for one write of the state file (ha_on_udp). */
+#define HA_REPLY_BATCH 64
+struct ha_reply_batch {
+	uint8_t buf[HA_REPLY_BATCH][NETIO_FRAME_MAX];
+	size_t len[HA_REPLY_BATCH];
+	struct netio_udp_meta meta[HA_REPLY_BATCH];
+	size_t n;
+};
+
 struct ha_daemon {
 	struct ha ha;
 	struct ev_loop *loop;
@@ -42,6 +51,7 @@ struct ha_daemon {
 	struct netio_txq *tunnel_q; /* IP-in-IP out on raw_fd, batched while the TUN drains */
 	struct tun_io tun;          /* tun_fd: TSO in, segments joined on the way out */
 	struct ha_state_file state; /* dirfd -1: no state_file */
+	struct ha_reply_batch replies;
 	struct {
 #define HA_RCVBUF_FIELD(n) uint64_t n;
 		HA_RCVBUF_DROPS(HA_RCVBUF_FIELD)
@@ -83,7 +93,8 @@ static void ha_send(void *arg, const uint8_t *pkt, size_t len)
 
 /*
  * The state file follows every change before the reply that announces it
- * leaves: a binding we acknowledged survives our restart.  A failed write
+ * leaves: a binding we acknowledged survives our restart (ha_on_udp holds
+ * the replies of a run of requests for one write).  A failed write
  * is counted and retried at the next change or sweep.
  */
 static void ha_state_sync(struct ha_daemon *d)
@@ -101,23 +112,40 @@ static void ha_state_sync(struct ha_daemon *d)
 	d->ha.state_dirty = false;
 }
 
+/*
+ * Group commit: the replies to a run of requests wait until the state file
+ * holds all their bindings, then leave together.  The file is written whole
+ * (ha_state.c), so writing it once per run rather than once per request is
+ * what keeps a home agent with thousands of nodes from spending its time
+ * rewriting it under load; an idle one still writes it per request.
+ */
 static void ha_on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ha_daemon *d = arg;
-	uint8_t msg[NETIO_FRAME_MAX], reply[NETIO_FRAME_MAX];
+	struct ha_reply_batch *b = &d->replies;
+	uint8_t msg[NETIO_FRAME_MAX];
 	struct netio_udp_meta meta;
-	ssize_t n;
+	ssize_t n = 0;
 
-	while ((n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
-		d->rcvbuf.mip = meta.dropped;
-		size_t rlen = ha_process_request(
-			&d->ha, msg, (size_t)n, meta.from.sin_addr, ev_loop_now_ms(loop),
-			mip_ident_at(ev_loop_wall_us(loop)), reply, sizeof(reply));
+	while (n >= 0) {
+		b->n = 0;
+		while (b->n < HA_REPLY_BATCH &&
+		       (n = netio_udp_recv(fd, msg, sizeof(msg), &meta)) >= 0) {
+			d->rcvbuf.mip = meta.dropped;
+			b->len[b->n] = ha_process_request(&d->ha, msg, (size_t)n,
+							  meta.from.sin_addr, ev_loop_now_ms(loop),
+							  mip_ident_at(ev_loop_wall_us(loop)),
+							  b->buf[b->n], sizeof(b->buf[b->n]));
+			if (b->len[b->n] > 0)
+				b->meta[b->n++] = meta;
+		}
 		ha_state_sync(d);
-		if (rlen > 0)
-			/* Answer from the address the request was sent to: the FA matches on it. */
-			netio_udp_send(fd, meta.dst, meta.from.sin_addr, ntohs(meta.from.sin_port),
-				       reply, rlen);
+		/* Answer from the address the request was sent to: the FA matches on it. */
+		for (size_t i = 0; i < b->n; i++)
+			netio_udp_send(fd, b->meta[i].dst, b->meta[i].from.sin_addr,
+				       ntohs(b->meta[i].from.sin_port), b->buf[i], b->len[i]);
+		if (b->n < HA_REPLY_BATCH)
+			break;
 	}
 }
 
