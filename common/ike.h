@@ -163,8 +163,8 @@ struct ike_child {
 	X(drop_aggressive)      /* Aggressive Mode, refused */                                     \
 	X(drop_state)           /* not expected in the SA's state (or Quick Mode unprotected) */   \
 	X(drop_peer_unknown)    /* Main Mode from an address with no configured peer */            \
-	X(drop_halfopen_global) /* message 1 with halfopen_max half-open: the oldest unproven goes */ \
-	X(drop_halfopen_peer)   /* message 1 with halfopen_peer_max from its source: the same */   \
+	X(drop_halfopen_global) /* message 1 at halfopen_max: the oldest unproven evicted */       \
+	X(drop_halfopen_peer)   /* the same at halfopen_peer_max from its source address */        \
 	X(drop_dpd_seq)         /* R-U-THERE-ACK of no outstanding R-U-THERE (late, replayed) */
 
 struct ike_counters {

@@ -140,7 +140,7 @@ struct ike_engine {
 	struct u32map sa_by_peer, sa_by_cookie, child_by_peer;
 	struct ike_counters ctr;
 	struct log_ratelimit notify_budget; /* unprotected notifies to strangers */
-	struct ike_sa *ho_first, *ho_last; /* half-open responder SAs, oldest first */
+	struct ike_sa *ho_first, *ho_last;  /* half-open responder SAs, oldest first */
 	size_t n_halfopen;
 };
 

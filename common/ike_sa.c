@@ -426,8 +426,8 @@ static bool ike_halfopen_admit(struct ike_engine *eng, struct in_addr peer)
 			      IP4_STR(peer), why);
 		return false;
 	}
-	log_rl_notice("Main Mode from %s: %s, the oldest unproven (%s) evicted", IP4_STR(peer),
-		      why, IP4_STR(victim->peer));
+	log_rl_notice("Main Mode from %s: %s, the oldest unproven (%s) evicted", IP4_STR(peer), why,
+		      IP4_STR(victim->peer));
 	ike_sa_destroy(victim, why);
 	return true;
 }

@@ -116,7 +116,7 @@ struct fa_visitor {
 };
 
 /* fa_config.max_pending_relays when the configuration does not say. */
-#define FA_MAX_PENDING_RELAYS 1024
+#define FA_MAX_PENDING_RELAYS 4096
 
 struct fa_peer_key {
 	struct in_addr addr;
@@ -137,7 +137,7 @@ struct fa_config {
 	uint32_t pending_timeout_ms;
 	uint32_t max_visitors;
 	uint32_t max_pending_relays; /* newcomers' relayed requests unanswered; 0: the default */
-	bool reverse_tunnel; /* offered */
+	bool reverse_tunnel;         /* offered */
 	bool require_reverse_tunnel;
 	bool require_mn_auth;
 	bool require_ha_auth;

@@ -17,13 +17,15 @@
  * each its own random source address in that prefix (spoofed), each
  * --rand OFF:LEN (at most 8) fresh random bytes at that offset of the
  * payload (an ISAKMP initiator cookie: 0:8; a registration's home address
- * and Identification: 4:4 and 16:8).  At the end a line on stderr says how
- * many went out in how long.
+ * and Identification: 4:4 and 16:8).  At the end, or when SIGINT or
+ * SIGTERM stops the flood, a line on stderr says how many went out in how
+ * long.
  */
 #include "conf.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <signal.h>
 #include <libnet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,14 +135,19 @@ static bool inject_option(int ch, struct inject_args *a)
 
 static void inject_parse(int argc, char **argv, struct inject_args *a)
 {
-	static const struct option opts[] = {
-		{"dev", required_argument, NULL, 'i'},   {"dst-mac", required_argument, NULL, 'm'},
-		{"src", required_argument, NULL, 's'},   {"dst", required_argument, NULL, 'd'},
-		{"sport", required_argument, NULL, 'p'}, {"dport", required_argument, NULL, 'q'},
-		{"hex", required_argument, NULL, 'x'},   {"ttl", required_argument, NULL, 't'},
-		{"count", required_argument, NULL, 'n'}, {"rate", required_argument, NULL, 'r'},
-		{"src-net", required_argument, NULL, 'N'}, {"rand", required_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"dev", required_argument, NULL, 'i'},
+					     {"dst-mac", required_argument, NULL, 'm'},
+					     {"src", required_argument, NULL, 's'},
+					     {"dst", required_argument, NULL, 'd'},
+					     {"sport", required_argument, NULL, 'p'},
+					     {"dport", required_argument, NULL, 'q'},
+					     {"hex", required_argument, NULL, 'x'},
+					     {"ttl", required_argument, NULL, 't'},
+					     {"count", required_argument, NULL, 'n'},
+					     {"rate", required_argument, NULL, 'r'},
+					     {"src-net", required_argument, NULL, 'N'},
+					     {"rand", required_argument, NULL, 'R'},
+					     {NULL, 0, NULL, 0}};
 	int ch;
 
 	if (argc < 2 || (strcmp(argv[1], "udp") != 0 && strcmp(argv[1], "icmp") != 0))
@@ -160,7 +167,8 @@ static void inject_parse(int argc, char **argv, struct inject_args *a)
 		inject_usage();
 	for (size_t i = 0; i < a->n_rand; i++)
 		if (a->rand[i].off + a->rand[i].len > a->len) {
-			fprintf(stderr, "mipsa-inject: --rand %zu:%zu is beyond the %zu-byte payload\n",
+			fprintf(stderr,
+				"mipsa-inject: --rand %zu:%zu is beyond the %zu-byte payload\n",
 				a->rand[i].off, a->rand[i].len, a->len);
 			exit(2);
 		}
@@ -171,8 +179,7 @@ struct inject_tags {
 	libnet_ptag_t l4, ip;
 };
 
-static int inject_build(libnet_t *l, const struct inject_args *a, struct inject_tags *t,
-			bool first)
+static int inject_build(libnet_t *l, const struct inject_args *a, struct inject_tags *t, bool first)
 {
 	uint8_t proto = a->udp ? IPPROTO_UDP : IPPROTO_ICMP;
 	uint32_t ip_payload = (uint32_t)a->len + (a->udp ? LIBNET_UDP_H : 0);
@@ -192,6 +199,26 @@ static int inject_build(libnet_t *l, const struct inject_args *a, struct inject_
 	if (first && a->have_mac && libnet_autobuild_ethernet(a->dst_mac, ETHERTYPE_IP, l) < 0)
 		return -1;
 	return 0;
+}
+
+static volatile sig_atomic_t inject_stopped;
+
+static void inject_on_signal(int sig)
+{
+	(void)sig;
+	inject_stopped = 1;
+}
+
+/* A flood stops at SIGINT or SIGTERM, between two packets, and says how far it got. */
+static void inject_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = inject_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 /* xorshift64*: fresh bytes for every packet of a flood without a system call each. */
@@ -227,7 +254,8 @@ static void inject_pace(const struct inject_args *a, double t0, long i)
 
 	if (a->rate == 0 || left <= 0)
 		return;
-	struct timespec ts = {.tv_sec = (time_t)left, .tv_nsec = (long)((left - (time_t)left) * 1e9)};
+	struct timespec ts = {.tv_sec = (time_t)left,
+			      .tv_nsec = (long)((left - (time_t)left) * 1e9)};
 	nanosleep(&ts, NULL);
 }
 
@@ -241,7 +269,7 @@ static int inject_run(libnet_t *l, struct inject_args *a)
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed) || seed == 0)
 		seed = 0x9e3779b97f4a7c15ull ^ (uint64_t)t0;
-	for (i = 0; i < a->count; i++) {
+	for (i = 0; i < a->count && !inject_stopped; i++) {
 		if (vary || i == 0) {
 			if (vary)
 				inject_vary(a, &seed);
@@ -258,8 +286,8 @@ static int inject_run(libnet_t *l, struct inject_args *a)
 	}
 	if (a->count > 1) {
 		double s = inject_now() - t0;
-		fprintf(stderr, "mipsa-inject: %ld packets in %.3f s (%.0f/s)\n", i, s,
-			s > 0 ? (double)i / s : 0.0);
+		fprintf(stderr, "mipsa-inject: %ld packets in %.3f s (%.0f/s)%s\n", i, s,
+			s > 0 ? (double)i / s : 0.0, inject_stopped ? ", stopped" : "");
 	}
 	return 0;
 }
@@ -278,6 +306,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	libnet_seed_prand(l);
+	if (a.count > 1)
+		inject_catch_signals();
 	rc = inject_run(l, &a);
 	libnet_destroy(l);
 	return rc;
