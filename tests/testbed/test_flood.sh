@@ -133,6 +133,12 @@ rss_check() {
 			fail "$n's VmRSS grew from ${rss0[$n]} kB to $kb kB, by more than $RSS_MAX_KB kB"
 	done
 	echo "    VmRSS after $1:$line"
+	line=""
+	for n in fa1 fa2 fa3 ha dbs mn; do
+		line+=" $n=$(wc -l <"$TB_RUN/$n.log")"
+	done
+	# attacker-triggerable lines are rate-limited: a few hundred, not one a packet
+	echo "    log lines so far:$line"
 }
 
 # hex builders: fields as the receivers parse them, the random parts left to --rand
