@@ -122,6 +122,7 @@ struct ike_sa {
 	void *peer_next, *cookie_next; /* chains of the engine's indexes */
 	/* responder before authentication: the engine's half-open list, oldest first */
 	bool halfopen;
+	uint64_t ho_seq; /* its place in that order */
 	struct ike_sa *ho_next, *ho_prev;
 };
 
@@ -142,6 +143,7 @@ struct ike_engine {
 	struct log_ratelimit notify_budget; /* unprotected notifies to strangers */
 	struct ike_sa *ho_first, *ho_last;  /* half-open responder SAs, oldest first */
 	size_t n_halfopen;
+	uint64_t ho_seq; /* the last half-open SA's number */
 };
 
 /* ike_sa.c */

@@ -355,6 +355,7 @@ static void ike_sa_unlink(struct ike_engine *eng, struct ike_sa *sa)
 static void ike_halfopen_add(struct ike_engine *eng, struct ike_sa *sa)
 {
 	sa->halfopen = true;
+	sa->ho_seq = ++eng->ho_seq;
 	sa->ho_next = NULL;
 	sa->ho_prev = eng->ho_last;
 	if (eng->ho_last != NULL)
@@ -382,13 +383,30 @@ static void ike_halfopen_del(struct ike_engine *eng, struct ike_sa *sa)
 	eng->n_halfopen--;
 }
 
-/* The oldest unproven half-open SA of all (peer 0.0.0.0) or of one source; NULL: none. */
-static struct ike_sa *ike_halfopen_oldest(struct ike_engine *eng, struct in_addr peer)
+/* The oldest unproven half-open SA of all; NULL: none (the walk passes proven ones only). */
+static struct ike_sa *ike_halfopen_oldest(struct ike_engine *eng)
 {
 	for (struct ike_sa *sa = eng->ho_first; sa != NULL; sa = sa->ho_next)
-		if (ike_sa_unproven(sa) && (peer.s_addr == 0 || sa->peer.s_addr == peer.s_addr))
+		if (ike_sa_unproven(sa))
 			return sa;
 	return NULL;
+}
+
+/*
+ * The same of one source, through its own chain: as long as its
+ * half-open SAs (halfopen_peer_max) and established ones, not the list.
+ */
+static struct ike_sa *ike_halfopen_oldest_of(struct ike_engine *eng, struct in_addr peer)
+{
+	struct ike_sa *old = NULL;
+
+	for (struct ike_sa *sa = ike_sa_first_of(eng, peer); sa != NULL; sa = sa->peer_next) {
+		if (!sa->halfopen || !ike_sa_unproven(sa))
+			continue;
+		if (old == NULL || sa->ho_seq < old->ho_seq)
+			old = sa;
+	}
+	return old;
 }
 
 static size_t ike_halfopen_of(struct ike_engine *eng, struct in_addr peer)
@@ -406,17 +424,16 @@ static size_t ike_halfopen_of(struct ike_engine *eng, struct in_addr peer)
  */
 static bool ike_halfopen_admit(struct ike_engine *eng, struct in_addr peer)
 {
-	struct in_addr any = {0};
 	struct ike_sa *victim;
 	const char *why;
 
 	if (ike_halfopen_of(eng, peer) >= eng->cfg.halfopen_peer_max) {
 		eng->ctr.drop_halfopen_peer++;
-		victim = ike_halfopen_oldest(eng, peer);
+		victim = ike_halfopen_oldest_of(eng, peer);
 		why = "half-open limit of its source address";
 	} else if (eng->n_halfopen >= eng->cfg.halfopen_max) {
 		eng->ctr.drop_halfopen_global++;
-		victim = ike_halfopen_oldest(eng, any);
+		victim = ike_halfopen_oldest(eng);
 		why = "half-open table full";
 	} else {
 		return true;
