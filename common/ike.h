@@ -90,7 +90,17 @@ struct ike_config {
 	uint32_t dpd_interval_s; /* 0: no DPD probes of our own */
 	bool force_udp_encap;    /* claim a NAT so ESP goes in UDP (strongSwan's encap=yes) */
 	bool initial_contact;
+	/*
+	 * Responder: half-open ISAKMP SAs (message 1 taken, message 5 not yet
+	 * authenticated) at most, in all and from one source address
+	 * (ike_sa.c, "half-open bound").
+	 */
+	uint32_t halfopen_max;
+	uint32_t halfopen_peer_max;
 };
+
+#define IKE_HALFOPEN_MAX      1024 /* defaults: about 4.5 KB each, so 4.5 MB in all */
+#define IKE_HALFOPEN_PEER_MAX 4
 
 void ike_config_defaults(struct ike_config *cfg);
 
@@ -153,6 +163,8 @@ struct ike_child {
 	X(drop_aggressive)      /* Aggressive Mode, refused */                                     \
 	X(drop_state)           /* not expected in the SA's state (or Quick Mode unprotected) */   \
 	X(drop_peer_unknown)    /* Main Mode from an address with no configured peer */            \
+	X(drop_halfopen_global) /* message 1 at halfopen_max: the oldest unproven evicted */       \
+	X(drop_halfopen_peer)   /* the same at halfopen_peer_max from its source address */        \
 	X(drop_dpd_seq)         /* R-U-THERE-ACK of no outstanding R-U-THERE (late, replayed) */
 
 struct ike_counters {

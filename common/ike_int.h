@@ -120,6 +120,10 @@ struct ike_sa {
 	struct ev_timer expiry, rekey, dpd_timer;
 	struct ike_sa *next, *prev;
 	void *peer_next, *cookie_next; /* chains of the engine's indexes */
+	/* responder before authentication: the engine's half-open list, oldest first */
+	bool halfopen;
+	uint64_t ho_seq; /* its place in that order */
+	struct ike_sa *ho_next, *ho_prev;
 };
 
 struct ike_engine {
@@ -137,10 +141,15 @@ struct ike_engine {
 	struct u32map sa_by_peer, sa_by_cookie, child_by_peer;
 	struct ike_counters ctr;
 	struct log_ratelimit notify_budget; /* unprotected notifies to strangers */
+	struct ike_sa *ho_first, *ho_last;  /* half-open responder SAs, oldest first */
+	size_t n_halfopen;
+	uint64_t ho_seq; /* the last half-open SA's number */
 };
 
 /* ike_sa.c */
 const char *ike_state_name(enum ike_state s);
+/* A responder that has seen message 1 only: no proof yet that the peer reads its address. */
+bool ike_sa_unproven(const struct ike_sa *sa);
 void ike_sa_set_state(struct ike_sa *sa, enum ike_state next, const char *why);
 /* icookie NULL: a fresh random one (we initiate). */
 struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr local,

@@ -29,12 +29,25 @@ const char *ike_state_name(enum ike_state s)
 	return s < IKE_STATE_MAX ? names[s] : "?";
 }
 
+bool ike_sa_unproven(const struct ike_sa *sa)
+{
+	return !sa->initiator && (sa->state == IKE_MM_R0 || sa->state == IKE_MM_R2);
+}
+
 void ike_sa_set_state(struct ike_sa *sa, enum ike_state next, const char *why)
 {
 	if (sa->state == next)
 		return;
-	log_info("ISAKMP SA with %s: %s -> %s (%s)", IP4_STR(sa->peer), ike_state_name(sa->state),
-		 ike_state_name(next), why);
+	/*
+	 * A responder before message 3 has only a message 1 behind it, which
+	 * anyone can send from any address at any rate: its steps are debug.
+	 */
+	if (ike_sa_unproven(sa))
+		log_debug("ISAKMP SA with %s: %s -> %s (%s)", IP4_STR(sa->peer),
+			  ike_state_name(sa->state), ike_state_name(next), why);
+	else
+		log_info("ISAKMP SA with %s: %s -> %s (%s)", IP4_STR(sa->peer),
+			 ike_state_name(sa->state), ike_state_name(next), why);
 	sa->state = next;
 }
 
@@ -76,6 +89,8 @@ void ike_config_defaults(struct ike_config *cfg)
 	cfg->retrans_ms = 500;
 	cfg->retrans_tries = 5;
 	cfg->initial_contact = true;
+	cfg->halfopen_max = IKE_HALFOPEN_MAX;
+	cfg->halfopen_peer_max = IKE_HALFOPEN_PEER_MAX;
 }
 
 struct ike_engine *ike_engine_new(struct ev_loop *loop, const struct ike_config *cfg,
@@ -305,6 +320,135 @@ static void ike_sa_unlink(struct ike_engine *eng, struct ike_sa *sa)
 		sa->next->prev = sa->prev;
 }
 
+/*
+ * ---- half-open bound ----
+ *
+ * Message 1 of Main Mode costs its sender one datagram from any address
+ * (a configured peer's, spoofed) and costs us an SA with 3 KB of Main Mode
+ * material until the negotiation ends or times out.  An IKEv1 responder
+ * cannot answer it without keeping state: HASH_I and HASH_R cover the
+ * initiator's SA payload, which only message 1 carries (IKEv2's COOKIE
+ * notify has no IKEv1 counterpart).  What RFC 2408 2.5.3's anti-clogging
+ * cookies give is return routability: message 3 names our responder
+ * cookie, which went to the claimed source address only, so an SA that
+ * reached MM-R4 has a peer that reads that address.  Hence:
+ *
+ *  - at most halfopen_max responder SAs before authentication in all, and
+ *    halfopen_peer_max from one source address;
+ *  - a message 1 that finds its source, or the table, at its limit evicts
+ *    the oldest unproven SA (MM-R2) of that source, or of all; proven ones
+ *    (MM-R4) are never evicted, and when there is no unproven one the new
+ *    message 1 is dropped.  Either way it is counted (drop_halfopen_peer,
+ *    drop_halfopen_global).
+ *
+ * Evicting the oldest rather than refusing the newest is what lets the
+ * real node through: a spoofed flood at r messages a second keeps an
+ * unproven SA for halfopen_max / r seconds (0.1 s at 10,000/s with the
+ * default 1024), far longer than a node's message 2 -> message 3 round
+ * trip, whereas refusing new ones would lock every node out for the
+ * negotiation timeout (60 s) once the table filled.  The per-source limit
+ * confines a flood from one address (or spoofing one) to that address: a
+ * flood spoofing a node's own address faster than halfopen_peer_max per
+ * round trip can still deny that node its Main Mode, as for any IKEv1
+ * responder, but no one else's.
+ */
+static void ike_halfopen_add(struct ike_engine *eng, struct ike_sa *sa)
+{
+	sa->halfopen = true;
+	sa->ho_seq = ++eng->ho_seq;
+	sa->ho_next = NULL;
+	sa->ho_prev = eng->ho_last;
+	if (eng->ho_last != NULL)
+		eng->ho_last->ho_next = sa;
+	else
+		eng->ho_first = sa;
+	eng->ho_last = sa;
+	eng->n_halfopen++;
+}
+
+static void ike_halfopen_del(struct ike_engine *eng, struct ike_sa *sa)
+{
+	if (!sa->halfopen)
+		return;
+	if (sa->ho_prev != NULL)
+		sa->ho_prev->ho_next = sa->ho_next;
+	else
+		eng->ho_first = sa->ho_next;
+	if (sa->ho_next != NULL)
+		sa->ho_next->ho_prev = sa->ho_prev;
+	else
+		eng->ho_last = sa->ho_prev;
+	sa->ho_next = sa->ho_prev = NULL;
+	sa->halfopen = false;
+	eng->n_halfopen--;
+}
+
+/* The oldest unproven half-open SA of all; NULL: none (the walk passes proven ones only). */
+static struct ike_sa *ike_halfopen_oldest(struct ike_engine *eng)
+{
+	for (struct ike_sa *sa = eng->ho_first; sa != NULL; sa = sa->ho_next)
+		if (ike_sa_unproven(sa))
+			return sa;
+	return NULL;
+}
+
+/*
+ * The same of one source, through its own chain: as long as its
+ * half-open SAs (halfopen_peer_max) and established ones, not the list.
+ */
+static struct ike_sa *ike_halfopen_oldest_of(struct ike_engine *eng, struct in_addr peer)
+{
+	struct ike_sa *old = NULL;
+
+	for (struct ike_sa *sa = ike_sa_first_of(eng, peer); sa != NULL; sa = sa->peer_next) {
+		if (!sa->halfopen || !ike_sa_unproven(sa))
+			continue;
+		if (old == NULL || sa->ho_seq < old->ho_seq)
+			old = sa;
+	}
+	return old;
+}
+
+static size_t ike_halfopen_of(struct ike_engine *eng, struct in_addr peer)
+{
+	size_t n = 0;
+
+	for (struct ike_sa *sa = ike_sa_first_of(eng, peer); sa != NULL; sa = sa->peer_next)
+		n += sa->halfopen;
+	return n;
+}
+
+/*
+ * Room for one more half-open SA from peer: true, once the oldest
+ * unproven one made way if a limit was reached; false to drop message 1.
+ */
+static bool ike_halfopen_admit(struct ike_engine *eng, struct in_addr peer)
+{
+	struct ike_sa *victim;
+	const char *why;
+
+	if (ike_halfopen_of(eng, peer) >= eng->cfg.halfopen_peer_max) {
+		eng->ctr.drop_halfopen_peer++;
+		victim = ike_halfopen_oldest_of(eng, peer);
+		why = "half-open limit of its source address";
+	} else if (eng->n_halfopen >= eng->cfg.halfopen_max) {
+		eng->ctr.drop_halfopen_global++;
+		victim = ike_halfopen_oldest(eng);
+		why = "half-open table full";
+	} else {
+		return true;
+	}
+	if (victim == NULL) {
+		log_rl_notice("Main Mode from %s dropped: %s, none unproven to evict",
+			      IP4_STR(peer), why);
+		return false;
+	}
+	log_rl_notice("Main Mode from %s: %s, the oldest unproven (%s) evicted", IP4_STR(peer), why,
+		      IP4_STR(victim->peer));
+	ike_sa_destroy(victim, why);
+	return true;
+}
+
 struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr local,
 			  uint16_t lport, struct in_addr peer, uint16_t pport,
 			  const uint8_t icookie[ISAKMP_COOKIE_LEN])
@@ -349,6 +493,7 @@ void ike_sa_up(struct ike_sa *sa)
 	struct ike_engine *eng = sa->eng;
 	uint32_t life = sa->lifetime_s;
 
+	ike_halfopen_del(eng, sa);
 	ike_sa_set_state(sa, IKE_ESTABLISHED, "authenticated");
 	sa->up_ms = ev_loop_now_ms(eng->loop);
 	eng->ctr.ike_established++;
@@ -368,6 +513,7 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 
 	ike_sa_unlink(eng, sa);
 	ike_sa_set_state(sa, IKE_DEAD, why);
+	ike_halfopen_del(eng, sa);
 	if (eng->ops.ike_down)
 		eng->ops.ike_down(eng->ops.arg, sa, why);
 	/* Children outlive their ISAKMP SA in IKEv1; they just lose their parent. */
@@ -390,7 +536,11 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 
 void ike_sa_fail(struct ike_sa *sa, const char *why)
 {
-	log_notice("ISAKMP SA with %s failed: %s", IP4_STR(sa->peer), why);
+	/* An unproven responder's failures are a spoofer's to cause: rate-limited. */
+	if (ike_sa_unproven(sa))
+		log_rl_notice("ISAKMP SA with %s failed: %s", IP4_STR(sa->peer), why);
+	else
+		log_notice("ISAKMP SA with %s failed: %s", IP4_STR(sa->peer), why);
 	sa->eng->ctr.ike_failed++;
 	ike_sa_destroy(sa, why);
 }
@@ -468,7 +618,7 @@ static void ike_on_retx(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	}
 	sa->eng->ctr.retransmits++;
 	x->next_ms *= 2;
-	log_info("retransmitting to %s (try %u)", IP4_STR(sa->peer), x->tries);
+	log_rl_info("retransmitting to %s (try %u)", IP4_STR(sa->peer), x->tries);
 	ike_send_raw(sa, x->out, x->out_len);
 	ev_timer_start(loop, t, x->next_ms);
 }
@@ -615,9 +765,12 @@ static void ike_input_new(struct ike_engine *eng, const struct isakmp_hdr *h, st
 			ike_notify_plain(eng, h, local, lport, peer, pport, err.notify);
 		return;
 	}
+	if (!ike_halfopen_admit(eng, peer))
+		return;
 	sa = ike_sa_new(eng, false, local, lport, peer, pport, h->icookie);
 	if (sa == NULL)
 		return;
+	ike_halfopen_add(eng, sa);
 	sa->peer_cfg = pc;
 	ike_random(sa->rcookie, ISAKMP_COOKIE_LEN);
 	if (ike_duplicate(sa, &sa->x, msg, len))

@@ -33,6 +33,8 @@ const struct conf_names ipsec_conf_names[] = {
 	{"retransmit_tries", NULL},
 	{"udp_encapsulation", NULL},
 	{"esp_cache_pairs", NULL},
+	{"halfopen_max", NULL},
+	{"halfopen_peer_max", NULL},
 	{"peers", ipsec_peer_names},
 	{NULL, NULL},
 };
@@ -228,8 +230,13 @@ static int ipsec_conf_parse(struct conf *c, const config_setting_t *grp, struct 
 	    conf_uint(c, g, "retransmit_ms", 10, 60000, &ic->ike.retrans_ms) < 0 ||
 	    conf_uint(c, g, "retransmit_tries", 1, 20, &ic->ike.retrans_tries) < 0 ||
 	    conf_bool(c, g, "udp_encapsulation", false, &ic->ike.force_udp_encap) < 0 ||
-	    conf_uint(c, g, "esp_cache_pairs", 0, 1u << 24, &ic->esp_cache_pairs) < 0)
+	    conf_uint(c, g, "esp_cache_pairs", 0, 1u << 24, &ic->esp_cache_pairs) < 0 ||
+	    conf_uint(c, g, "halfopen_max", 16, 1u << 20, &ic->ike.halfopen_max) < 0 ||
+	    conf_uint(c, g, "halfopen_peer_max", 1, 1024, &ic->ike.halfopen_peer_max) < 0)
 		return -1;
+	if (ic->ike.halfopen_peer_max > ic->ike.halfopen_max)
+		return conf_fail(c, config_setting_get_member(g, "halfopen_peer_max"), NULL,
+				 "more than halfopen_max (%u)", ic->ike.halfopen_max);
 	if (strcmp(pfs, "none") == 0)
 		ic->ike.pfs_group = 0;
 	else if (ipsec_parse_group(pfs, &ic->ike.pfs_group) < 0)

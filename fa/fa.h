@@ -35,6 +35,7 @@ struct ctl_out;
 	X(deregistrations)                                                                         \
 	X(visitors_expired)                                                                        \
 	X(pending_expired)                                                                         \
+	X(drop_pending_evicted)                                                                    \
 	X(delivered_packets)                                                                       \
 	X(reverse_tunnelled_packets)                                                               \
 	X(forwarded_packets)                                                                       \
@@ -108,9 +109,15 @@ struct fa_visitor {
 	/* The Identification of the last registration the home agent accepted (SA reuse). */
 	uint64_t accepted_id;
 	struct fa_pending pending;
+	/* a newcomer's pending relay: the FA's list of them, oldest first (fa_pending_link) */
+	bool pend_linked;
+	struct fa_visitor *pend_next, *pend_prev;
 	struct fa_ho_note ho;
 	uint64_t delivered_packets, reverse_packets;
 };
+
+/* fa_config.max_pending_relays when the configuration does not say. */
+#define FA_MAX_PENDING_RELAYS 4096
 
 struct fa_peer_key {
 	struct in_addr addr;
@@ -130,7 +137,8 @@ struct fa_config {
 	uint16_t max_lifetime;
 	uint32_t pending_timeout_ms;
 	uint32_t max_visitors;
-	bool reverse_tunnel; /* offered */
+	uint32_t max_pending_relays; /* newcomers' relayed requests unanswered; 0: the default */
+	bool reverse_tunnel;         /* offered */
 	bool require_reverse_tunnel;
 	bool require_mn_auth;
 	bool require_ha_auth;
@@ -211,6 +219,9 @@ struct fa {
 	struct fa_ops ops;
 	struct fa_guard guard;  /* all NULL: no protection */
 	struct u32map visitors; /* home address -> struct fa_visitor */
+	/* pending relays of visitors not (yet) registered, oldest first */
+	struct fa_visitor *pend_first, *pend_last;
+	size_t n_pend;
 	struct fa_counters ctr;
 	uint16_t adv_seq;
 	uint64_t last_solicited_adv_ms;

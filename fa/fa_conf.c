@@ -25,6 +25,7 @@ const struct conf_names fa_conf_names[] = {
 	{"max_lifetime", NULL},
 	{"pending_timeout_ms", NULL},
 	{"max_visitors", NULL},
+	{"max_pending_relays", NULL},
 	{"reverse_tunnel", NULL},
 	{"require_reverse_tunnel", NULL},
 	{"require_mn_auth", NULL},
@@ -77,6 +78,7 @@ static void fa_config_defaults(struct fa_config *cfg)
 	cfg->max_lifetime = 600;
 	cfg->pending_timeout_ms = 7000;
 	cfg->max_visitors = 10000;
+	cfg->max_pending_relays = FA_MAX_PENDING_RELAYS;
 	cfg->reverse_tunnel = true;
 }
 
@@ -108,6 +110,7 @@ static int fa_config_parse(struct conf *c, struct fa_config *cfg)
 	    conf_uint(c, fa, "max_lifetime", 1, 65534, &max_lifetime) < 0 ||
 	    conf_uint(c, fa, "pending_timeout_ms", 100, 60000, &cfg->pending_timeout_ms) < 0 ||
 	    conf_uint(c, fa, "max_visitors", 1, 1000000, &cfg->max_visitors) < 0 ||
+	    conf_uint(c, fa, "max_pending_relays", 1, 1000000, &cfg->max_pending_relays) < 0 ||
 	    conf_bool(c, fa, "reverse_tunnel", false, &cfg->reverse_tunnel) < 0 ||
 	    conf_bool(c, fa, "require_reverse_tunnel", false, &cfg->require_reverse_tunnel) < 0 ||
 	    conf_bool(c, fa, "require_mn_auth", false, &cfg->require_mn_auth) < 0 ||

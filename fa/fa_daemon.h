@@ -36,6 +36,7 @@ struct fa_daemon {
 	struct netio_cap *cap;
 	int access_ifindex, tun_ifindex;
 	int pkt_fd, udp_fd, tun_fd, ipip_fd, raw_fd, nl_fd;
+	int mip_sink_fd; /* UDP 434 on every other address: never read (fa_open) */
 	int ike_fd, natt_fd, esp_fd, sax_fd;
 	/* Frames to visitors (pkt_fd) and tunnelled packets (raw_fd), batched while a socket
 	 * drains. */

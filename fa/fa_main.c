@@ -419,14 +419,25 @@ static int fa_open(struct fa_daemon *d)
 		return -1;
 	d->access_mtu = (size_t)mtu;
 	d->pkt_fd = netio_pkt_open(d->access_ifindex);
-	d->udp_fd = netio_udp_open(any, MIP_PORT);
+	/*
+	 * Home agents answer to our care-of address, on a socket of its own.
+	 * Registrations from the access link reach us through the capture,
+	 * with their MAC; the kernel delivers them to a socket on 434 too, so
+	 * one bound to every other address takes them and is never read (it
+	 * drops what does not fit): a flood of requests on the access link
+	 * then cannot crowd the home agents' replies out of their queue, and
+	 * nodes still get no port unreachable.
+	 */
+	d->udp_fd = netio_udp_open(cfg->coa, MIP_PORT);
+	d->mip_sink_fd = netio_udp_open(any, MIP_PORT);
 	d->tun_fd = tun_io_open(&d->tun, cfg->tunnel_device);
 	d->ipip_fd = netio_raw_recv_open(IP4_PROTO_IPIP);
 	d->raw_fd = netio_raw_send_open();
 	d->nl_fd = netio_nl_open(0);
 	d->cap = netio_cap_open(cfg->access_interface, FA_CAPTURE_FILTER);
-	if (d->pkt_fd < 0 || d->udp_fd < 0 || d->tun_fd < 0 || d->ipip_fd < 0 || d->raw_fd < 0 ||
-	    d->nl_fd < 0 || d->cap == NULL || fa_routing_setup(d) < 0)
+	if (d->pkt_fd < 0 || d->udp_fd < 0 || d->mip_sink_fd < 0 || d->tun_fd < 0 ||
+	    d->ipip_fd < 0 || d->raw_fd < 0 || d->nl_fd < 0 || d->cap == NULL ||
+	    fa_routing_setup(d) < 0)
 		return -1;
 	d->link_q = netio_txq_new(d->pkt_fd, NETIO_TXQ_PACKET, d->access_ifindex);
 	d->tunnel_q = netio_txq_new(d->raw_fd, NETIO_TXQ_RAW, 0);
@@ -455,8 +466,8 @@ static void fa_close(struct fa_daemon *d)
 	netio_txq_free(d->link_q);
 	netio_txq_free(d->tunnel_q);
 	d->link_q = d->tunnel_q = NULL;
-	int fds[] = {d->pkt_fd, d->udp_fd, d->tun_fd,  d->ipip_fd, d->raw_fd,
-		     d->nl_fd,  d->ike_fd, d->natt_fd, d->esp_fd,  d->sax_fd};
+	int fds[] = {d->pkt_fd, d->udp_fd, d->mip_sink_fd, d->tun_fd, d->ipip_fd, d->raw_fd,
+		     d->nl_fd,  d->ike_fd, d->natt_fd,     d->esp_fd, d->sax_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -474,6 +485,7 @@ int main(int argc, char **argv)
 	struct daemon_args args;
 	struct fa_daemon d = {.pkt_fd = -1,
 			      .udp_fd = -1,
+			      .mip_sink_fd = -1,
 			      .tun_fd = -1,
 			      .ipip_fd = -1,
 			      .raw_fd = -1,

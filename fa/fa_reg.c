@@ -46,6 +46,8 @@ int fa_init(struct fa *fa, const struct fa_config *cfg, const struct fa_ops *ops
 	memset(fa, 0, sizeof(*fa));
 	fa->cfg = *cfg;
 	fa->ops = *ops;
+	if (fa->cfg.max_pending_relays == 0)
+		fa->cfg.max_pending_relays = FA_MAX_PENDING_RELAYS;
 	u32map_init(&fa->visitors);
 	fa_data_init(fa);
 	return 0;
@@ -62,11 +64,93 @@ void fa_free(struct fa *fa)
 	u32map_free(&fa->visitors);
 }
 
+/*
+ * ---- newcomers' pending relays ----
+ *
+ * A registration request from a home address we do not know costs its
+ * sender one datagram (any source address, any home address, any home
+ * agent) and costs us a visitor record and a relay to the home agent, kept
+ * until the home agent answers or pending_timeout_ms passes.  Aimed at a
+ * home agent that never answers, 10,000 such requests a second would fill
+ * max_visitors in a second and turn every real newcomer away (deny
+ * resources) for as long as the flood lasts.  So the newcomers' pending
+ * relays are a list, oldest first, of at most max_pending_relays: the
+ * next one evicts the oldest (drop_pending_evicted).  A real node's
+ * request then waits max_pending_relays / rate seconds for its home
+ * agent's answer (0.4 s at 10,000/s with the default 4096, a visitor
+ * record of about 0.6 KB each: 2.5 MB), ample for a round trip even on a
+ * loaded machine; refusing the newest instead would lock it out for
+ * pending_timeout_ms.  Registered visitors are not on the list: their
+ * re-registrations never make way for anyone's.
+ */
+static void fa_pending_unlink(struct fa *fa, struct fa_visitor *v)
+{
+	if (!v->pend_linked)
+		return;
+	if (v->pend_prev != NULL)
+		v->pend_prev->pend_next = v->pend_next;
+	else
+		fa->pend_first = v->pend_next;
+	if (v->pend_next != NULL)
+		v->pend_next->pend_prev = v->pend_prev;
+	else
+		fa->pend_last = v->pend_prev;
+	v->pend_next = v->pend_prev = NULL;
+	v->pend_linked = false;
+	fa->n_pend--;
+}
+
+/* A newcomer's request is pending: at the list's end (a newer one from it moves it there). */
+static void fa_pending_link(struct fa *fa, struct fa_visitor *v)
+{
+	fa_pending_unlink(fa, v);
+	if (v->active)
+		return;
+	v->pend_prev = fa->pend_last;
+	if (fa->pend_last != NULL)
+		fa->pend_last->pend_next = v;
+	else
+		fa->pend_first = v;
+	fa->pend_last = v;
+	v->pend_linked = true;
+	fa->n_pend++;
+}
+
+/* The request is answered, refused or given up. */
+static void fa_pending_end(struct fa *fa, struct fa_visitor *v)
+{
+	v->pending.active = false;
+	fa_pending_unlink(fa, v);
+}
+
 static void fa_visitor_free(struct fa *fa, struct fa_visitor *v, const char *why)
 {
-	log_info("visitor %s removed: %s", IP4_STR(v->home_addr), why);
+	/* A visitor that never registered may be anyone's forgery: rate-limited. */
+	if (v->accepted_id == 0)
+		log_rl_info("visitor %s removed: %s", IP4_STR(v->home_addr), why);
+	else
+		log_info("visitor %s removed: %s", IP4_STR(v->home_addr), why);
+	fa_pending_unlink(fa, v);
 	u32map_del(&fa->visitors, v->home_addr.s_addr);
 	free(v);
+}
+
+/*
+ * Room for a request from home: a newcomer's, with max_pending_relays of
+ * them unanswered, evicts the oldest (which goes with its visitor record).
+ */
+static void fa_pending_room(struct fa *fa, struct in_addr home)
+{
+	struct fa_visitor *v = fa_find_visitor(fa, home), *old = fa->pend_first;
+
+	if ((v != NULL && (v->active || v->pend_linked)) ||
+	    fa->n_pend < fa->cfg.max_pending_relays || old == NULL)
+		return;
+	fa->ctr.drop_pending_evicted++;
+	log_rl_notice("%zu requests of new visitors pending: the oldest, of %s, given up for %s's",
+		      fa->n_pend, IP4_STR(old->home_addr), IP4_STR(home));
+	fa_pending_end(fa, old);
+	fa_visitor_free(fa, old, "pending request evicted");
 }
 
 /* Send a registration message to a visitor: UDP from port 434 to its port, by its MAC. */
@@ -106,7 +190,7 @@ static void fa_deny(struct fa *fa, const uint8_t mac[6], struct in_addr dst, uin
 	    (k != NULL && mip_ext_put_auth(&b, MIP_EXT_MN_FA_AUTH, k->spi, k->key, k->len) < 0))
 		return;
 	fa->ctr.reg_denied_by_fa++;
-	log_info("request from %s denied: %s", IP4_STR(rq->home_addr), mip_code_name(code));
+	log_rl_info("request from %s denied: %s", IP4_STR(rq->home_addr), mip_code_name(code));
 	fa_send_to_mn(fa, mac, dst, rq->home_addr, port, msg, buf_used(&b));
 }
 
@@ -233,6 +317,7 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 		fa_deny(fa, mac, ip->dst, sport, &rq, code);
 		return;
 	}
+	fa_pending_room(fa, rq.home_addr);
 	struct fa_visitor *v = fa_visitor_get(fa, rq.home_addr);
 	if (v == NULL) {
 		fa->ctr.deny_resources++;
@@ -248,6 +333,7 @@ static void fa_on_request(struct fa *fa, const uint8_t mac[6], const struct ip4_
 					 .flags = rq.flags,
 					 .expires_ms = now_ms + fa->cfg.pending_timeout_ms,
 					 .received_us = fa_now_us(fa)};
+	fa_pending_link(fa, v);
 	v->ho = (struct fa_ho_note){0};
 	memcpy(v->pending.mac, mac, 6);
 	if (rq.ext.nai_len > 0) {
@@ -375,8 +461,8 @@ static void fa_apply_reply(struct fa *fa, struct fa_visitor *v, const struct mip
 
 	if (!mip_code_accepted(rp->code)) {
 		fa->ctr.reg_denied_by_ha++;
-		log_info("registration of %s denied by %s: %s", IP4_STR(v->home_addr),
-			 IP4_STR(p->home_agent), mip_code_name(rp->code));
+		log_rl_info("registration of %s denied by %s: %s", IP4_STR(v->home_addr),
+			    IP4_STR(p->home_agent), mip_code_name(rp->code));
 		return;
 	}
 	fa->ctr.reg_accepted++;
@@ -471,7 +557,7 @@ static void fa_pending_fail(struct fa *fa, struct fa_visitor *v, const struct mi
 {
 	struct fa_pending p = v->pending;
 
-	v->pending.active = false;
+	fa_pending_end(fa, v);
 	fa_deny(fa, p.mac, p.dst, p.mn_port, rq, code);
 	if (!v->active)
 		fa_visitor_free(fa, v, "reply refused");
@@ -516,7 +602,7 @@ void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t le
 			return;
 		}
 	}
-	v->pending.active = false;
+	fa_pending_end(fa, v);
 	fa_apply_reply(fa, v, &rp, now_ms);
 
 	uint8_t out[1024];
@@ -553,7 +639,7 @@ void fa_expire(struct fa *fa, uint64_t now_ms)
 		struct fa_visitor *v = val;
 		if (v->pending.active && v->pending.expires_ms <= now_ms) {
 			fa->ctr.pending_expired++;
-			v->pending.active = false;
+			fa_pending_end(fa, v);
 		}
 		if (v->active && v->expires_ms <= now_ms) {
 			fa->ctr.visitors_expired++;

@@ -80,6 +80,9 @@ _tb_ipsec_conf() {
 	[[ -z ${TB_IKE_LIFETIME:-} ]] || printf '    ike_lifetime = %s;\n' "$TB_IKE_LIFETIME"
 	[[ -z ${TB_IPSEC_LIFETIME:-} ]] || printf '    ipsec_lifetime = %s;\n' "$TB_IPSEC_LIFETIME"
 	[[ -z ${TB_REKEY_MARGIN:-} ]] || printf '    rekey_margin = %s;\n' "$TB_REKEY_MARGIN"
+	[[ -z ${TB_HALFOPEN_MAX:-} ]] || printf '    halfopen_max = %s;\n' "$TB_HALFOPEN_MAX"
+	[[ -z ${TB_HALFOPEN_PEER_MAX:-} ]] ||
+		printf '    halfopen_peer_max = %s;\n' "$TB_HALFOPEN_PEER_MAX"
 	printf '    udp_encapsulation = %s;\n    peers = (\n' "$TB_UDP_ENCAP"
 	for p in "$@"; do
 		printf '%s      { address = "%s"; id = "%s"; psk = "%s"; }' "$sep" "${p%%|*}" \
@@ -89,9 +92,20 @@ _tb_ipsec_conf() {
 	printf '\n    );\n  };\n'
 }
 
+# TB_FA_EXTRA_PEERS: more addresses every FA has an IPsec peer for (the
+# flood tests spoof them), each as "address|flood-N@home.example"
+_tb_extra_peers() {
+	local a n=0
+	for a in ${TB_FA_EXTRA_PEERS:-}; do
+		n=$((n + 1))
+		printf '%s|flood-%d@home.example\n' "$a" "$n"
+	done
+}
+
 _tb_fa_conf() {
-	local fa=$1 coa=$2 alias=$3 domain=a
+	local fa=$1 coa=$2 alias=$3 domain=a extra=()
 	[[ $alias == "$TB_ALIAS_B" ]] && domain=b
+	mapfile -t extra < <(_tb_extra_peers)
 	cat >"$TB_RUN/$fa.conf" <<CONF
 fa: {
   access_interface = "acc0";
@@ -106,7 +120,7 @@ $(_tb_sandbox_conf)
   log_level = "$TB_LOG_LEVEL";$([[ $domain == a && -n ${TB_DELIVERY_A:-} ]] &&
 		printf '\n  visitor_delivery = "%s";' "$TB_DELIVERY_A")
   home_agents = ( { address = "$TB_HA_ADDR"; spi = 2001; key = "$TB_KEY_FAHA"; } );
-$(_tb_ipsec_conf "fa.domain-$domain.example" "$TB_MN_HOME|$TB_MN_NAI")
+$(_tb_ipsec_conf "fa.domain-$domain.example" "$TB_MN_HOME|$TB_MN_NAI" ${extra[@]+"${extra[@]}"})
 $(_tb_domain_conf "$domain" "$coa")
 };
 CONF

@@ -431,6 +431,8 @@ cfg_ipsec() {
     dpd_interval = @$1.ipsec.dpd_interval:30@;
     retransmit_ms = @$1.ipsec.retransmit_ms:500@;
     retransmit_tries = @$1.ipsec.retransmit_tries:5@;
+    halfopen_max = @$1.ipsec.halfopen_max:1024@;
+    halfopen_peer_max = @$1.ipsec.halfopen_peer_max:4@;
     peers = ( { address = "198.19.0.1"; psk = "a long random pre-shared key"; } );
   };
 CONF
@@ -448,6 +450,7 @@ fa: {
   max_lifetime = @fa.max_lifetime:600@;
   pending_timeout_ms = @fa.pending_timeout_ms:7000@;
   max_visitors = @fa.max_visitors:10000@;
+  max_pending_relays = @fa.max_pending_relays:1024@;
   home_agents = ( { address = "198.18.100.1"; key = "$K";
                     spi = @fa.home_agents.[0].spi:2001@; } );
   mobile_nodes = ( { home_address = "198.18.100.10"; key = "$K";
@@ -533,6 +536,7 @@ range fa fa.advertisement_lifetime 1 9000
 range fa fa.max_lifetime 1 65534
 range fa fa.pending_timeout_ms 100 60000
 range fa fa.max_visitors 1 1000000
+range fa fa.max_pending_relays 1 1000000
 range fa 'fa.home_agents.[0].spi' 256 $U32
 range fa 'fa.mobile_nodes.[0].spi' 256 $U32
 range fa fa.domain.transfer_timeout_ms 1 10000
@@ -555,7 +559,14 @@ for d in fa mn; do
 	range $d $d.ipsec.dpd_interval 0 3600
 	range $d $d.ipsec.retransmit_ms 10 60000
 	range $d $d.ipsec.retransmit_tries 1 20
+	range $d $d.ipsec.halfopen_max 16 1048576
+	range $d $d.ipsec.halfopen_peer_max 1 1024
 done
+# a source may not have more half-open SAs than all of them
+sed -e 's/@fa\.ipsec\.halfopen_max:[^@]*@/16/' -e 's/@fa\.ipsec\.halfopen_peer_max:[^@]*@/17/' \
+	-e 's/@[^:@]*:\([^@]*\)@/\1/g' "$tmp/template-fa" |
+	expect fa halfopen-peer \
+		"$tmp/halfopen-peer.conf:[0-9]+: setting 'fa.ipsec.halfopen_peer_max': more than halfopen_max \\(16\\)"
 range dbs dbs.port 1 65535
 range dbs dbs.freshness_window_ms 100 600000
 range dbs dbs.max_records 1 10000000

@@ -17,6 +17,7 @@
 #include "mip_ident.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,6 +498,55 @@ START_TEST(test_resources)
 	r = alice_req(ID(0x403));
 	link_rq(&r, MAC_A, T0 + 1);
 	ck_assert_uint_eq(ah_cap_count(&cap, AH_HA_MSG), 1);
+}
+END_TEST
+
+/*
+ * A flood of requests from made-up home addresses, to a home agent that
+ * never answers (fa_pending_room): with max_pending_relays 3, each past
+ * the third evicts the oldest newcomer (drop_pending_evicted), visitor
+ * record and all; every one is relayed.  A registered visitor is never
+ * evicted, and the real node's request, last in, still registers.
+ */
+START_TEST(test_pending_evicted)
+{
+	struct ah_req r = alice_req(ID(0x500));
+	char home[32];
+
+	cfg.max_visitors = 100;
+	cfg.max_pending_relays = 3;
+	restart();
+	register_visitor(&r, MAC_A, T0);
+	r = alice_req(ID(0x501)); /* her re-registration, pending through the flood */
+	link_rq(&r, MAC_A, T0);
+	for (unsigned i = 0; i < 10; i++) {
+		r = bob_req(ID(0x510 + i));
+		snprintf(home, sizeof(home), "10.0.1.%u", 1 + i);
+		r.home_addr = ah_ip(home);
+		link_rq(&r, MAC_B, T0 + i);
+	}
+	ck_assert_uint_eq(ah_cap_count(&cap, AH_HA_MSG), 11);
+	ck_assert_uint_eq(fa.ctr.drop_pending_evicted, 7);
+	ck_assert_uint_eq(u32map_len(&fa.visitors), 1 + 3);
+	ck_assert_ptr_null(fa_find_visitor(&fa, ah_ip("10.0.1.7")));
+	ck_assert_ptr_nonnull(fa_find_visitor(&fa, ah_ip("10.0.1.8")));
+	struct fa_visitor *alice = fa_find_visitor(&fa, ah_ip(AH_ALICE));
+	ck_assert_ptr_nonnull(alice);
+	ck_assert(alice->active && alice->pending.active);
+	/* neither her next request nor a pending newcomer's evicts anyone */
+	r = alice_req(ID(0x502));
+	link_rq(&r, MAC_A, T0 + 11);
+	r = bob_req(ID(0x519));
+	r.home_addr = ah_ip("10.0.1.10");
+	link_rq(&r, MAC_B, T0 + 11);
+	ck_assert_uint_eq(fa.ctr.drop_pending_evicted, 7);
+	ck_assert_ptr_nonnull(fa_find_visitor(&fa, ah_ip("10.0.1.8")));
+	/* the real newcomer, after the flood */
+	r = bob_req(ID(0x520));
+	register_visitor(&r, MAC_B, T0 + 20);
+	ck_assert_uint_eq(fa.ctr.drop_pending_evicted, 8);
+	ck_assert_uint_eq(u32map_len(&fa.visitors), 2 + 2);
+	ck_assert_uint_eq(fa.n_pend, 2);
 }
 END_TEST
 
@@ -1092,6 +1142,7 @@ static Suite *fa_suite(void)
 	tcase_add_test(tc, test_denial_parses);
 	tcase_add_test(tc, test_lifetime_too_long_reply);
 	tcase_add_test(tc, test_resources);
+	tcase_add_test(tc, test_pending_evicted);
 	tcase_add_test(tc, test_reply_unmatched);
 	tcase_add_test(tc, test_reply_refused_table);
 	tcase_add_test(tc, test_reply_denied_by_ha);

@@ -21,7 +21,9 @@
 #include "ike_pair.h"
 #include "isakmp.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -580,6 +582,187 @@ START_TEST(test_dpd_ack_replayed)
 }
 END_TEST
 
+/* ---- half-open bound (common/ike_sa.c, ike_halfopen_admit) ---- */
+
+/* The responder's ISAKMP SAs: in all, and those from one address. */
+static size_t responder_sas(struct ike_pair *p, const char *from)
+{
+	struct in_addr a = {0};
+	struct ike_sa_info info;
+	size_t n = 0;
+
+	if (from != NULL)
+		ck_assert_int_eq(inet_pton(AF_INET, from, &a), 1);
+	for (const struct ike_sa *sa = NULL; (sa = ike_sa_next(p->side[1].eng, sa)) != NULL;) {
+		ike_sa_get_info(sa, &info);
+		n += from == NULL || info.peer.s_addr == a.s_addr;
+	}
+	return n;
+}
+
+/* Has the responder an SA with this initiator cookie? */
+static bool responder_has_cookie(struct ike_pair *p, const uint8_t ck[ISAKMP_COOKIE_LEN])
+{
+	struct ike_sa_info info;
+
+	for (const struct ike_sa *sa = NULL; (sa = ike_sa_next(p->side[1].eng, sa)) != NULL;) {
+		ike_sa_get_info(sa, &info);
+		if (memcmp(info.icookie, ck, ISAKMP_COOKIE_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The initiator's first message 1, as the log has it. */
+static struct ike_pair_msg first_mm1(struct ike_pair *p)
+{
+	for (size_t i = 0; i < p->nlog; i++)
+		if (p->log[i].to == 1 && p->log[i].data[18] == ISAKMP_EXCH_MAIN)
+			return p->log[i];
+	ck_abort_msg("no message 1");
+	return p->log[0];
+}
+
+/* Message 1 m again, from src, with initiator cookie n (a spoofer's). */
+static void spoof_mm1(struct ike_pair *p, const struct ike_pair_msg *m, const char *src, uint32_t n)
+{
+	struct ike_pair_msg c = *m;
+
+	ck_assert_int_eq(inet_pton(AF_INET, src, &c.src), 1);
+	memset(c.data, 0xa5, ISAKMP_COOKIE_LEN);
+	memcpy(c.data, &n, sizeof(n));
+	replay(p, &c);
+}
+
+/*
+ * Per source (halfopen_peer_max 2): message 1 from the initiator's
+ * address with fresh cookies, its answers lost.  The third finds two
+ * half-open SAs from there: drop_halfopen_peer, the oldest (the real
+ * initiator's first) evicted, two left.  Then the real initiator still
+ * negotiates through the full table, and both sides have their pair.
+ */
+START_TEST(test_halfopen_peer)
+{
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+
+	p->side[1].cfg.halfopen_peer_max = 2;
+	p->side[1].cfg.halfopen_max = 16;
+	t.drop_to_0 = true;
+	set_tamper(p, &t);
+	ike_pair_start(p);
+	ike_initiate(p->side[0].eng, &p->side[0].peer, p->side[0].addr);
+	ike_pair_pump(p);
+	struct ike_pair_msg m1 = first_mm1(p);
+	spoof_mm1(p, &m1, "10.9.0.1", 1);
+	ike_pair_pump(p);
+	ck_assert_uint_eq(responder_sas(p, NULL), 2);
+	ck_assert_uint_eq(ctr(p, 1)->drop_halfopen_peer, 0);
+	spoof_mm1(p, &m1, "10.9.0.1", 2);
+	ike_pair_pump(p);
+	ck_assert_uint_eq(ctr(p, 1)->drop_halfopen_peer, 1);
+	ck_assert_uint_eq(ctr(p, 1)->drop_halfopen_global, 0);
+	ck_assert_uint_eq(responder_sas(p, "10.9.0.1"), 2);
+	ck_assert(!responder_has_cookie(p, m1.data)); /* the oldest went */
+	/* the real node, through the full table */
+	t.drop_to_0 = false;
+	ike_initiate(p->side[0].eng, &p->side[0].peer, p->side[0].addr);
+	ck_assert(ike_pair_run_until(p, 1000, d_both_children));
+	ck_assert_uint_ge(ctr(p, 1)->drop_halfopen_peer, 2);
+	ike_pair_delete(p);
+}
+END_TEST
+
+/*
+ * In all (halfopen_max 16, 4 a source): 40 messages 1 from 40 spoofed
+ * addresses (the responder takes any).  24 find the table full:
+ * drop_halfopen_global, each evicting the oldest; 16 SAs left, the last
+ * 16.  The real initiator then negotiates.
+ */
+START_TEST(test_halfopen_global)
+{
+	struct ike_pair *p = pair_new();
+	struct tamper t = tnone();
+	char src[32];
+
+	p->side[1].cfg.halfopen_peer_max = 4;
+	p->side[1].cfg.halfopen_max = 16;
+	p->side[1].peer.addr.s_addr = 0;
+	t.drop_to_0 = true;
+	set_tamper(p, &t);
+	ike_pair_start(p);
+	ike_initiate(p->side[0].eng, &p->side[0].peer, p->side[0].addr);
+	ike_pair_pump(p);
+	struct ike_pair_msg m1 = first_mm1(p);
+	for (uint32_t i = 1; i <= 40; i++) {
+		snprintf(src, sizeof(src), "10.8.%u.%u", i / 200, 1 + i % 200);
+		spoof_mm1(p, &m1, src, i);
+		ike_pair_pump(p);
+	}
+	ck_assert_uint_eq(ctr(p, 1)->drop_halfopen_global, 25);
+	ck_assert_uint_eq(ctr(p, 1)->drop_halfopen_peer, 0);
+	ck_assert_uint_eq(responder_sas(p, NULL), 16);
+	uint32_t last = 40;
+	uint8_t ck[ISAKMP_COOKIE_LEN];
+	memset(ck, 0xa5, sizeof(ck));
+	memcpy(ck, &last, sizeof(last));
+	ck_assert(responder_has_cookie(p, ck));
+	t.drop_to_0 = false;
+	ike_initiate(p->side[0].eng, &p->side[0].peer, p->side[0].addr);
+	ck_assert(ike_pair_run_until(p, 1000, d_both_children));
+	ck_assert_uint_ge(ctr(p, 1)->drop_halfopen_global, 26);
+	ike_pair_delete(p);
+}
+END_TEST
+
+static bool drop_m4(struct ike_pair *p, size_t nth, struct ike_pair_msg *m)
+{
+	(void)p;
+	(void)m;
+	return nth == M4;
+}
+
+static bool d_responder_r4(struct ike_pair *p)
+{
+	struct ike_sa_info info;
+	const struct ike_sa *sa = ike_sa_next(p->side[1].eng, NULL);
+
+	if (sa == NULL)
+		return false;
+	ike_sa_get_info(sa, &info);
+	return strcmp(info.state, "MM-R4") == 0;
+}
+
+/*
+ * A half-open SA that proved its address (MM-R4: message 3 named our
+ * cookie) is never evicted: with halfopen_peer_max 1 and the initiator's
+ * Main Mode stopped after message 4, a spoofed message 1 from its address
+ * is dropped (drop_halfopen_peer), the MM-R4 SA stays, and the initiator's
+ * message 5 then completes it.
+ */
+START_TEST(test_halfopen_proven_kept)
+{
+	struct ike_pair *p = pair_new();
+
+	p->side[1].cfg.halfopen_peer_max = 1;
+	p->side[1].cfg.halfopen_max = 16;
+	ike_pair_start(p);
+	p->filter = drop_m4;
+	ike_initiate(p->side[0].eng, &p->side[0].peer, p->side[0].addr);
+	ike_pair_pump(p);
+	ck_assert(d_responder_r4(p));
+	struct ike_pair_msg m1 = first_mm1(p);
+	spoof_mm1(p, &m1, "10.9.0.1", 7);
+	ike_pair_pump(p);
+	ck_assert_uint_eq(ctr(p, 1)->drop_halfopen_peer, 1);
+	ck_assert_uint_eq(responder_sas(p, NULL), 1);
+	ck_assert(d_responder_r4(p));
+	p->filter = NULL;
+	ck_assert(ike_pair_run_until(p, 2000, d_both_children));
+	ike_pair_delete(p);
+}
+END_TEST
+
 static Suite *ike_checks_suite(void)
 {
 	Suite *s = suite_create("ike_checks");
@@ -594,6 +777,9 @@ static Suite *ike_checks_suite(void)
 	tcase_add_loop_test(tc, test_info_hash_wrong, 0, 2);
 	tcase_add_loop_test(tc, test_rcookie_wrong, 0, 4);
 	tcase_add_test(tc, test_dpd_ack_replayed);
+	tcase_add_test(tc, test_halfopen_peer);
+	tcase_add_test(tc, test_halfopen_global);
+	tcase_add_test(tc, test_halfopen_proven_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1207,6 +1207,32 @@ static void nonce_n(uint8_t nonce[SAX_NONCE_LEN], uint32_t n)
 	nonce[15] = (uint8_t)n;
 }
 
+/*
+ * A flood of authentic messages (a member's, or replays of them) within
+ * the window: the cache holds max_entries at most, the oldest making way
+ * (a ring), the newest still caught as replays.  Its memory is fixed at
+ * sax_replay_new.
+ */
+START_TEST(test_replay_bounded)
+{
+	struct sax_replay *rc = sax_replay_new(4, WINDOW);
+	struct in_addr s = ip("198.18.1.2");
+	uint8_t n[SAX_NONCE_LEN];
+
+	for (uint32_t i = 0; i < 100; i++) {
+		nonce_n(n, i);
+		ck_assert_int_eq(sax_replay_check(rc, s, n, TS, TS), SAX_E_OK);
+		ck_assert_uint_le(sax_replay_size(rc), 4);
+	}
+	ck_assert_uint_eq(sax_replay_size(rc), 4);
+	for (uint32_t i = 96; i < 100; i++) {
+		nonce_n(n, i);
+		ck_assert_int_eq(sax_replay_check(rc, s, n, TS, TS), SAX_E_REPLAY);
+	}
+	sax_replay_free(rc);
+}
+END_TEST
+
 START_TEST(test_replay_age)
 {
 	struct sax_replay *rc = sax_replay_new(8, 1000);
@@ -2413,6 +2439,7 @@ static Suite *sax_suite(void)
 	tc = tcase_create("replay");
 	tcase_add_test(tc, test_replay_parse);
 	tcase_add_test(tc, test_replay_age);
+	tcase_add_test(tc, test_replay_bounded);
 	tcase_add_test(tc, test_replay_capacity);
 	tcase_add_test(tc, test_replay_many);
 	suite_add_tcase(s, tc);
