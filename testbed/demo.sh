@@ -113,7 +113,7 @@ set xrange [0.4:${#COLS[@]}.6]
 set xtics ($xtics)
 set grid ytics
 set arrow from graph 0, first $FLOOR to graph 1, first $FLOOR nohead dt 2 lc rgb "red"
-set label "floor: plain Mobile IP median $FLOOR ms" at graph 0.02, first $FLOOR offset 0,0.7 tc rgb "red"
+set label "floor: plain Mobile IP median $FLOOR ms" at graph 0.98, first $FLOOR right offset 0,-0.9 tc rgb "red"
 plot "$OUT/gap_points.dat" using 1:2 with points pt 7 ps 0.6 lc rgb "#3060a0" title "one hand-over", \
      "$OUT/gap_medians.dat" using 1:2 with lines lw 3 lc rgb "black" title "median"
 GP
