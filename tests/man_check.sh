@@ -32,7 +32,7 @@ fail() {
 }
 
 daemons="fa ha mn dbs"
-pages="mipsactl.8"
+pages="mipsactl.8 mipsa-probe.1"
 for d in $daemons; do
 	pages="$pages mipsa-$d.8 mipsa-$d.conf.5"
 done
