@@ -29,6 +29,23 @@
 
 #define NOTIFY_WAIT_MS 10000
 
+/*
+ * Under AddressSanitizer (scripts/sanitize) the sanitizer's runtime makes
+ * system calls at exit that the daemon's filter rightly kills: there the
+ * daemon runs without its sandbox, and the ordinary build, in the same CI,
+ * checks the notifications under the filter.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NOTIFY_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NOTIFY_UNDER_ASAN 1
+#endif
+#endif
+#ifndef NOTIFY_UNDER_ASAN
+#define NOTIFY_UNDER_ASAN 0
+#endif
+
 struct notify_sock {
 	char dir[64];
 	char path[108];
@@ -134,8 +151,8 @@ START_TEST(test_dbs_notifies)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	if (_i == 1 && root && nobody != NULL) /* the unit's StateDirectory is the user's */
 		ck_assert_int_eq(chown(dir, nobody->pw_uid, nobody->pw_gid), 0);
-	dbs_write_conf(dir, nobody != NULL ? "nobody" : "mipsa", root && nobody != NULL, conf,
-		       sizeof(conf));
+	dbs_write_conf(dir, nobody != NULL ? "nobody" : "mipsa",
+		       root && nobody != NULL && !NOTIFY_UNDER_ASAN, conf, sizeof(conf));
 	if (_i == 1 && root && nobody != NULL) { /* and the key file is too */
 		char key[300];
 		snprintf(key, sizeof(key), "%s/k_db", dir);
