@@ -759,26 +759,27 @@ static bool fa_own_claim(struct fa_sec *s, struct in_addr home, const uint8_t *m
 }
 
 /*
- * Our SAs for the node are a copy we took from the FA it now names, with a
- * claim on another ISAKMP SA: it came back to that FA after us, whose
- * transfer from us failed (we were cut off, or its datagrams lost), and it
- * negotiated anew there; nobody told us.  Dropping its registrations would
- * lock it out until our copy ends.  Let it in: the transfer from that FA,
- * which checks the claim, replaces our copy, and the home agent checks the
- * registration itself.  A copy we lent on since is not ours to judge.
+ * The node names another FA of the domain, with a claim on another ISAKMP
+ * SA: it came back to us after that FA's transfer from us failed (we were
+ * cut off, or its datagrams or the store's were lost), and it negotiated
+ * anew there; nobody told us.  Whether our SAs are our own or a copy we
+ * took from that FA, dropping its registrations would lock it out until
+ * they end.  Let it in: the transfer from that FA, which checks the claim,
+ * replaces what we hold, and the home agent checks the registration
+ * itself.  SAs we lent on are not ours to judge.
  */
 static bool fa_superseded(struct fa_sec *s, struct in_addr home, const uint8_t *msg, size_t len)
 {
-	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
 	struct mip_reg_request rq;
 
-	if (t == NULL || u32map_get(&s->handed, home.s_addr) != NULL ||
+	if (u32map_get(&s->handed, home.s_addr) != NULL ||
 	    mip_request_parse(msg, len, &rq) != MIP_PERR_OK || !rq.ext.reuse.present ||
-	    rq.ext.reuse.prev_coa.s_addr != t->from.s_addr || !fa_member(s->dom, t->from))
+	    rq.ext.reuse.prev_coa.s_addr == s->fa->cfg.coa.s_addr ||
+	    !fa_member(s->dom, rq.ext.reuse.prev_coa))
 		return false;
-	log_rl_notice("cleartext registration from %s names %s, whence our copy of its SAs: "
-		      "asking it for theirs",
-		      IP4_STR(home), IP4_STR(t->from));
+	log_rl_notice("cleartext registration from %s names %s, which negotiated anew with it: "
+		      "asking it for its SAs",
+		      IP4_STR(home), IP4_STR(rq.ext.reuse.prev_coa));
 	return true;
 }
 
