@@ -108,16 +108,6 @@ _rs_run() {
 	RS_PIDS[$1]=$!
 }
 
-# _rs_within SECONDS CMD...: CMD holds within SECONDS (polled every 0.1 s)
-_rs_within() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.1
-	done
-}
-
 _rs_ready() {
 	local p=$1 n
 	n=$(_rs_sentinel_cli "$p" SENTINEL replicas "$RS_MASTER" | grep -c "^$RS_ADDR:63[0-9]*$")
@@ -140,15 +130,15 @@ rs_start() {
 	for p in "${RS_REPLICA_PORTS[@]}"; do
 		_rs_run "redis-$p" redis-server "$RS_DIR/redis-$p.conf"
 	done
-	_rs_within 10 rs_cli "$RS_PRIMARY_PORT" PING || { echo "redis primary did not start" >&2; return 1; }
-	_rs_within 10 _rs_replicas_up || { echo "the replicas did not sync" >&2; return 1; }
+	tb_poll 10 rs_cli "$RS_PRIMARY_PORT" PING >/dev/null 2>&1 || { echo "redis primary did not start" >&2; return 1; }
+	tb_poll 10 _rs_replicas_up >/dev/null 2>&1 || { echo "the replicas did not sync" >&2; return 1; }
 	for p in "${RS_SENTINEL_PORTS[@]}"; do
 		_rs_run "sentinel-$p" redis-sentinel "$RS_DIR/sentinel-$p.conf"
 	done
 	# the Sentinels learn of the replica (INFO, every 10 s at first) and of
 	# each other (hello messages, every 2 s) on their own schedule
 	for p in "${RS_SENTINEL_PORTS[@]}"; do
-		_rs_within 30 _rs_ready "$p" || { echo "Sentinel $p not ready" >&2; return 1; }
+		tb_poll 30 _rs_ready "$p" >/dev/null 2>&1 || { echo "Sentinel $p not ready" >&2; return 1; }
 	done
 }
 
