@@ -106,7 +106,27 @@ static void daemon_on_signal(struct ev_loop *loop, int signo, void *arg)
 	ev_loop_stop(loop);
 }
 
-int daemon_signals(struct ev_loop *loop)
+/* The outcome is in the log (reload_run): nobody is there to answer. */
+static void daemon_on_hup(struct ev_loop *loop, int signo, void *arg)
+{
+	struct reload_hook *h = arg;
+	char err[512];
+
+	(void)loop;
+	log_notice("signal %d: reloading", signo);
+	(void)reload_run(h->fn, h->arg, false, NULL, err, sizeof(err));
+}
+
+int daemon_reload_signal(struct ev_loop *loop, struct reload_hook *hook)
+{
+	if (ev_signal_add(loop, SIGHUP, daemon_on_hup, hook) < 0) {
+		log_err("cannot route SIGHUP into the event loop");
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_signals(struct ev_loop *loop, struct reload_hook *hook)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (ev_signal_add(loop, SIGINT, daemon_on_signal, NULL) < 0 ||
@@ -114,7 +134,7 @@ int daemon_signals(struct ev_loop *loop)
 		log_err("cannot route signals into the event loop");
 		return -1;
 	}
-	return 0;
+	return daemon_reload_signal(loop, hook);
 }
 
 /*

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "reload.h"
+
 struct ev_loop;
 
 struct daemon_args {
@@ -33,7 +35,12 @@ void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_ar
  */
 void daemon_ready(void);
 void daemon_stopping(void);
-/* SIGINT and SIGTERM stop the loop; SIGPIPE is ignored. */
-int daemon_signals(struct ev_loop *loop);
+/*
+ * SIGINT and SIGTERM stop the loop; SIGHUP runs the reload (common/reload.h),
+ * whose outcome is logged; SIGPIPE is ignored.  hook must outlive the loop.
+ */
+int daemon_signals(struct ev_loop *loop, struct reload_hook *hook);
+/* SIGHUP alone, for a daemon that stops its own way (mipsa-mn deregisters first). */
+int daemon_reload_signal(struct ev_loop *loop, struct reload_hook *hook);
 
 #endif

@@ -226,6 +226,17 @@ void ike_child_forget(struct ike_engine *eng, struct ike_child *c, const char *w
  */
 void ike_forget_peer(struct ike_engine *eng, struct in_addr peer, const char *why);
 
+/*
+ * Reload (common/ike_reload.c).  ike_engine_reconfigure: cfg for what
+ * starts from now on (proposals, lifetimes, limits, credentials: the
+ * caller keeps the old credentials until then).  ike_engine_repeer: once
+ * peer_lookup answers from the new configuration, every SA takes its
+ * peer's new entry, and a peer no longer configured loses its SAs (with
+ * Delete); how many peers did.
+ */
+void ike_engine_reconfigure(struct ike_engine *eng, const struct ike_config *cfg);
+size_t ike_engine_repeer(struct ike_engine *eng);
+
 /* Count the kilobytes an SA carried, for volume lifetimes. */
 void ike_child_bytes(struct ike_engine *eng, struct ike_child *c, uint64_t bytes);
 

@@ -301,3 +301,11 @@ out:
 	X509_free(x);
 	return r;
 }
+
+bool ike_creds_same(const struct ike_creds *a, const struct ike_creds *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0 &&
+	       EVP_PKEY_eq(a->key, b->key) == 1;
+}

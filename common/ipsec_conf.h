@@ -32,6 +32,18 @@ int ipsec_conf_load(struct conf *c, const config_setting_t *grp, struct ipsec_co
 void ipsec_conf_free(struct ipsec_conf *ic);
 const struct ike_peer *ipsec_conf_peer(const struct ipsec_conf *ic, struct in_addr addr);
 
+/*
+ * Reload (common/ipsec_reload.c).  ipsec_conf_diff: what differs from a
+ * to b, by setting name; enabled and esp_cache_pairs take a restart.
+ * ipsec_conf_apply: fresh becomes live, under eng (NULL: IPsec off), and
+ * fresh is left holding the old configuration for the caller to free.
+ */
+struct reload_diff;
+struct ike_engine;
+void ipsec_conf_diff(const struct ipsec_conf *a, const struct ipsec_conf *b,
+		     struct reload_diff *rd);
+void ipsec_conf_apply(struct ipsec_conf *live, struct ipsec_conf *fresh, struct ike_engine *eng);
+
 /* "aes128-sha1-modp2048" and "aes128-sha256", "aes256gcm16" (exposed for tests). */
 int ipsec_parse_ike_proposal(const char *s, struct ike_p1_prop *p);
 int ipsec_parse_esp_proposal(const char *s, struct ike_p2_prop *p);

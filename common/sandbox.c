@@ -4,6 +4,7 @@
 #include <cap-ng.h>
 #include <openssl/crypto.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <seccomp.h>
@@ -47,8 +48,9 @@ static const char *const sandbox_sys_base[] = {
 
 /*
  * Files written whole beside the old one and renamed over it: mipsa-dbs's
- * compaction and mipsa-ha's state file.  No other daemon opens a file once
- * it runs (OpenSSL's configuration is loaded before the drop, sandbox_enter).
+ * compaction and mipsa-ha's state file.  The others open files once they
+ * run only to read them, at a reload (sandbox_allow_read_only); OpenSSL's
+ * configuration is loaded before the drop (sandbox_enter).
  */
 static const char *const sandbox_sys_files[] = {"openat", "open", "rename", "renameat",
 						"renameat2"};
@@ -218,6 +220,36 @@ static int sandbox_allow(scmp_filter_ctx ctx, const char *const *names, size_t n
 	return 0;
 }
 
+/*
+ * A reload reads the configuration file again (and the key, certificate
+ * and CA files it names) as the daemon's user: a daemon without the file
+ * calls above may still open a file, for reading only.
+ */
+static int sandbox_allow_read_only(scmp_filter_ctx ctx)
+{
+	const scmp_datum_t mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
+	const struct {
+		const char *name;
+		unsigned flags_arg;
+	} calls[] = {{"openat", 2}, {"open", 1}};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i].name);
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* not on this architecture (open, on arm64) */
+		const struct scmp_arg_cmp rdonly = {.arg = calls[i].flags_arg,
+						    .op = SCMP_CMP_MASKED_EQ,
+						    .datum_a = mask,
+						    .datum_b = O_RDONLY};
+		int r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &rdonly);
+		if (r < 0) {
+			log_err("seccomp: allowing %s read-only: %s", calls[i].name, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int sandbox_filter(enum sandbox_profile p)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -232,6 +264,7 @@ int sandbox_filter(enum sandbox_profile p)
 	    (sandbox_defs[p].files &&
 	     sandbox_allow(ctx, sandbox_sys_files,
 			   sizeof(sandbox_sys_files) / sizeof(sandbox_sys_files[0])) < 0) ||
+	    (!sandbox_defs[p].files && sandbox_allow_read_only(ctx) < 0) ||
 	    (sandbox_defs[p].sync &&
 	     sandbox_allow(ctx, sandbox_sys_sync,
 			   sizeof(sandbox_sys_sync) / sizeof(sandbox_sys_sync[0])) < 0))

@@ -215,4 +215,13 @@ size_t dbs_entry_encode(const struct dbs_entry *e, uint8_t *out, size_t cap);
 /* One entry from p; *used is its length on DBS_DEC_OK.  e points into p. */
 enum dbs_decode dbs_entry_decode(const uint8_t *p, size_t len, struct dbs_entry *e, size_t *used);
 
+/*
+ * Reload (dbs_reload.c): what differs from the running configuration, by
+ * setting name (address, port, control socket, data directory, freshness
+ * window and K_DB take a restart); then the rest applied.
+ */
+struct reload_diff;
+void dbs_reload_diff(const struct dbs *d, const struct dbs_config *cfg, struct reload_diff *rd);
+void dbs_reconfigure(struct dbs *d, const struct dbs_config *cfg);
+
 #endif

@@ -11,16 +11,22 @@
 #include "ip4.h"
 #include "log.h"
 #include "netio.h"
+#include "reload.h"
 #include "sandbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #define DBS_TICK_MS 1000
 
 struct dbs_daemon {
+	const char *config; /* the file, read again at reload */
+	bool debug;         /* -d: the file's log_level is not applied */
+	struct reload_hook reload;
+	struct sandbox_config sb;
 	struct dbs *db;
 	struct ev_loop *loop;
 	struct ev_timer tick;
@@ -80,12 +86,50 @@ static void dbs_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	ctl_obj_end(o);
 }
 
+static int dbs_conf_read(const char *path, struct dbs_config *cfg, struct sandbox_config *sb,
+			 char *err, size_t errlen)
+{
+	struct conf c;
+
+	if (conf_load(&c, path) < 0 || conf_check(&c, dbs_root_names) < 0 ||
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "dbs", true), sb) < 0 ||
+	    dbs_config_load(&c, cfg) < 0) {
+		snprintf(err, errlen, "%s", conf_error(&c));
+		conf_free(&c);
+		return -1;
+	}
+	conf_free(&c);
+	return 0;
+}
+
+static int dbs_reload(void *arg, bool dry, struct reload_diff *rd, char *err, size_t errlen)
+{
+	struct dbs_daemon *d = arg;
+	struct sandbox_config sb;
+	struct dbs_config fresh;
+
+	if (dbs_conf_read(d->config, &fresh, &sb, err, errlen) < 0)
+		return -1;
+	dbs_reload_diff(d->db, &fresh, rd);
+	RELOAD_FIXED(rd, &d->sb, &sb, enabled, "sandbox");
+	RELOAD_FIXED(rd, &d->sb, &sb, user, "user");
+	if (!dry && rd->restart[0] == '\0') {
+		dbs_reconfigure(d->db, &fresh);
+		if (!d->debug)
+			log_set_level((enum log_level)fresh.log_level);
+	}
+	dbs_config_wipe(&fresh);
+	return 0;
+}
+
 static int dbs_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct dbs_daemon *d = arg;
 
 	o->daemon_counters = dbs_ctl_rcvbuf;
 	o->daemon_arg = d;
+	if (argc > 0 && strcmp(argv[0], "reload") == 0)
+		return reload_ctl("mipsa-dbs", dbs_reload, d, argc, argv, o, err, errlen);
 	return dbs_ctl(d->db, argc, argv, o, err, errlen, ev_loop_wall_ms(d->loop));
 }
 
@@ -106,20 +150,15 @@ int main(int argc, char **argv)
 	struct daemon_args args;
 	struct dbs_daemon d = {.udp_fd = -1};
 	struct dbs_config cfg;
-	struct sandbox_config sb;
-	struct conf c;
+	char err[512];
 	int status = 1;
 
 	daemon_parse_args(argc, argv, "mipsa-dbs", &args);
 	log_init("mipsa-dbs", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || conf_check(&c, dbs_root_names) < 0 ||
-	    sandbox_conf_load(&c, conf_group(&c, NULL, "dbs", true), &sb) < 0 ||
-	    dbs_config_load(&c, &cfg) < 0) {
-		fprintf(stderr, "mipsa-dbs: %s\n", conf_error(&c));
-		conf_free(&c);
+	if (dbs_conf_read(args.config, &cfg, &d.sb, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mipsa-dbs: %s\n", err);
 		return 1;
 	}
-	conf_free(&c);
 	if (args.check_only) {
 		printf("mipsa-dbs: %s: configuration ok\n", args.config);
 		dbs_config_wipe(&cfg);
@@ -127,12 +166,15 @@ int main(int argc, char **argv)
 	}
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
-	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || daemon_signals(d.loop) < 0)
+	d.config = args.config;
+	d.debug = args.debug;
+	d.reload = (struct reload_hook){dbs_reload, &d};
+	if (sandbox_lookup(&d.sb) < 0 || d.loop == NULL || daemon_signals(d.loop, &d.reload) < 0)
 		goto out;
 	d.db = dbs_open(&cfg, ev_loop_wall_ms(d.loop));
 	if (d.db == NULL || dbs_daemon_open(&d, &cfg) < 0 ||
-	    (sb.enabled && dbs_log_chown(d.db, sb.uid, sb.gid) < 0) ||
-	    sandbox_enter(&sb, SANDBOX_DBS) < 0)
+	    (d.sb.enabled && dbs_log_chown(d.db, d.sb.uid, d.sb.gid) < 0) ||
+	    sandbox_enter(&d.sb, SANDBOX_DBS) < 0)
 		goto out;
 	log_notice("store %s:%u: %zu records loaded from %s/%s", IP4_STR(cfg.address), cfg.port,
 		   dbs_n_records(d.db), cfg.data_dir, DBS_LOG_NAME);

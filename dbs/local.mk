@@ -2,7 +2,7 @@
 # tests feed it datagrams in-process), the daemon a thin main.
 noinst_LIBRARIES += dbs/libdbs.a
 dbs_libdbs_a_SOURCES = dbs/dbs.h dbs/dbs_int.h dbs/dbs_store.c dbs/dbs_log.c dbs/dbs_conf.c \
-	dbs/dbs_ctl.c
+	dbs/dbs_ctl.c dbs/dbs_reload.c
 sbin_PROGRAMS += dbs/mipsa-dbs
 dbs_mipsa_dbs_SOURCES = dbs/dbs_main.c
 dbs_mipsa_dbs_LDADD = dbs/libdbs.a $(MIPSA_LIBS)

@@ -236,6 +236,12 @@ extern const struct conf_names fa_root_names[];
 int fa_config_load(struct conf *c, struct fa_config *cfg);
 void fa_config_free(struct fa_config *cfg);
 
+/*
+ * A reloaded configuration (fa_reload.c checked that only what may change
+ * live did): visitors stay; new limits and keys apply from the next
+ * message.  cfg's arrays become fa's, the old ones are the caller's.
+ */
+void fa_reconfigure(struct fa *fa, const struct fa_config *cfg);
 int fa_init(struct fa *fa, const struct fa_config *cfg, const struct fa_ops *ops);
 void fa_free(struct fa *fa);
 

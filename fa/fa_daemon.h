@@ -6,6 +6,8 @@
 #include "fa.h"
 #include "fa_sec.h"
 #include "ipsec_conf.h"
+#include "reload.h"
+#include "sandbox.h"
 #include "store.h"
 #include "tun_io.h"
 
@@ -27,7 +29,19 @@ struct fa_rcvbuf_drops {
 #undef FA_RCVBUF_FIELD
 };
 
+/* Everything mipsa-fa's file holds (fa_reload.c). */
+struct fa_conf_set {
+	struct fa_config cfg;
+	struct ipsec_conf ic;
+	struct fa_domain dom;
+	struct sandbox_config sb;
+};
+
 struct fa_daemon {
+	const char *config; /* the file, read again at reload */
+	bool debug;         /* -d: the file's log_level is not applied */
+	struct reload_hook reload;
+	struct sandbox_config sb;
 	struct fa fa;
 	struct fa_sec sec;
 	struct ev_loop *loop;
@@ -51,5 +65,13 @@ struct fa_daemon {
 	struct store_client *store;
 	struct fa_rcvbuf_drops rcvbuf;
 };
+
+/*
+ * The file into set as at start: 0, or -1 with the file:line message in
+ * err and nothing left to free.  fa_reload is the daemon's reload_fn.
+ */
+int fa_conf_set_load(const char *path, struct fa_conf_set *set, char *err, size_t errlen);
+void fa_conf_set_free(struct fa_conf_set *set);
+int fa_reload(void *arg, bool dry, struct reload_diff *rd, char *err, size_t errlen);
 
 #endif

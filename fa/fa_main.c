@@ -19,6 +19,7 @@
 #include "isakmp.h"
 #include "netio.h"
 #include "netio_batch.h"
+#include "reload.h"
 #include "sandbox.h"
 
 #include <openssl/crypto.h>
@@ -252,6 +253,8 @@ static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 	/* keys: the text answer is the bare table file, for Wireshark */
 	if (argc > 0 && strcmp(argv[0], "keys") == 0)
 		return fa_sec_ctl_keys(&d->sec, argc, argv, o, err, errlen);
+	if (argc > 0 && strcmp(argv[0], "reload") == 0)
+		return reload_ctl("mipsa-fa", fa_reload, d, argc, argv, o, err, errlen);
 	return fa_ctl(&d->fa, &d->sec, argc, argv, o, err, errlen, ev_loop_now_ms(d->loop));
 }
 
@@ -501,63 +504,47 @@ int main(int argc, char **argv)
 			     .path_mtu = fa_path_mtu,
 			     .now_us = fa_clock_us,
 			     .arg = &d};
-	struct fa_config cfg = {0};
-	struct sandbox_config sb;
-	struct conf c;
+	struct fa_conf_set set;
+	char err[512];
 	int status = 1;
 
 	daemon_parse_args(argc, argv, "mipsa-fa", &args);
 	log_init("mipsa-fa", LOG_LVL_INFO, false);
-	/* A visitor's SAs cover its home address (remote) and anything on our side. */
-	struct in_addr any = {0};
-	if (conf_load(&c, args.config) < 0 || conf_check(&c, fa_root_names) < 0 ||
-	    fa_config_load(&c, &cfg) < 0 ||
-	    ipsec_conf_load(&c, conf_group(&c, NULL, "fa", true), &d.ic, any, 0, any, 32) < 0 ||
-	    fa_domain_load(&c, conf_group(&c, NULL, "fa", true), &d.dom) < 0 ||
-	    sandbox_conf_load(&c, conf_group(&c, NULL, "fa", true), &sb) < 0) {
-		fprintf(stderr, "mipsa-fa: %s\n", conf_error(&c));
-		conf_free(&c);
-		/* the groups loaded before the refused one (each load is all or nothing) */
-		fa_config_free(&cfg);
-		ipsec_conf_free(&d.ic);
-		fa_domain_free(&d.dom);
-		return 1;
-	}
-	conf_free(&c);
-	if (cfg.deliver_routed && d.ic.enabled) {
-		/* Our own SAs seal what we send to a visitor's MAC; a route would bypass them. */
-		fprintf(stderr,
-			"mipsa-fa: visitor_delivery = \"route\" is for an IPsec gateway "
-			"beside mipsa-fa: disable the ipsec group or deliver on the link\n");
-		fa_config_free(&cfg);
-		ipsec_conf_free(&d.ic);
-		fa_domain_free(&d.dom);
+	if (fa_conf_set_load(args.config, &set, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mipsa-fa: %s\n", err);
 		return 1;
 	}
 	if (args.check_only) {
 		printf("mipsa-fa: %s: configuration ok\n", args.config);
-		fa_config_free(&cfg);
-		ipsec_conf_free(&d.ic);
+		fa_conf_set_free(&set);
 		return 0;
 	}
-	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
+	/* From here on the daemon owns what the file gave (fa.cfg's arrays through fa_init). */
+	d.config = args.config;
+	d.debug = args.debug;
+	d.reload = (struct reload_hook){fa_reload, &d};
+	d.sb = set.sb;
+	d.ic = set.ic;
+	d.dom = set.dom;
+	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)set.cfg.log_level);
 	d.loop = ev_loop_new();
-	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || fa_init(&d.fa, &cfg, &ops) < 0 ||
-	    daemon_signals(d.loop) < 0 || fa_open(&d) < 0 || sandbox_enter(&sb, SANDBOX_FA) < 0)
+	if (fa_init(&d.fa, &set.cfg, &ops) < 0 || sandbox_lookup(&d.sb) < 0 || d.loop == NULL ||
+	    daemon_signals(d.loop, &d.reload) < 0 || fa_open(&d) < 0 ||
+	    sandbox_enter(&d.sb, SANDBOX_FA) < 0)
 		goto out;
 	ev_timer_init(&d.adv, fa_on_adv, &d);
 	ev_timer_init(&d.sweep, fa_on_sweep, &d);
 	ev_timer_start(d.loop, &d.adv, 0);
 	ev_timer_start(d.loop, &d.sweep, FA_SWEEP_MS);
-	log_notice("foreign agent: care-of address %s, alias %s on %s", IP4_STR(cfg.coa),
-		   IP4_STR(cfg.alias), cfg.access_interface);
+	log_notice("foreign agent: care-of address %s, alias %s on %s", IP4_STR(d.fa.cfg.coa),
+		   IP4_STR(d.fa.cfg.alias), d.fa.cfg.access_interface);
 	daemon_ready();
 	status = ev_loop_run(d.loop) < 0 ? 1 : 0;
 	daemon_stopping();
 out:
 	fa_close(&d);
 	fa_free(&d.fa);
-	fa_config_free(&cfg);
+	fa_config_free(&d.fa.cfg);
 	ipsec_conf_free(&d.ic);
 	fa_domain_free(&d.dom);
 	ev_loop_free(d.loop);

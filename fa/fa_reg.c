@@ -41,13 +41,18 @@ struct fa_visitor *fa_find_visitor(struct fa *fa, struct in_addr home_addr)
 	return u32map_get(&fa->visitors, home_addr.s_addr);
 }
 
+void fa_reconfigure(struct fa *fa, const struct fa_config *cfg)
+{
+	fa->cfg = *cfg;
+	if (fa->cfg.max_pending_relays == 0)
+		fa->cfg.max_pending_relays = FA_MAX_PENDING_RELAYS;
+}
+
 int fa_init(struct fa *fa, const struct fa_config *cfg, const struct fa_ops *ops)
 {
 	memset(fa, 0, sizeof(*fa));
-	fa->cfg = *cfg;
+	fa_reconfigure(fa, cfg);
 	fa->ops = *ops;
-	if (fa->cfg.max_pending_relays == 0)
-		fa->cfg.max_pending_relays = FA_MAX_PENDING_RELAYS;
 	u32map_init(&fa->visitors);
 	fa_data_init(fa);
 	return 0;

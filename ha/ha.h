@@ -132,6 +132,16 @@ extern const struct conf_names ha_root_names[];
 int ha_config_load(struct conf *c, struct ha_config *cfg);
 void ha_config_free(struct ha_config *cfg);
 
+/*
+ * Reload: cfg (already checked) becomes ha's configuration.  Bindings and
+ * Identifications of the nodes that stay carry over, by home address; a
+ * node no longer configured loses its binding.  cfg is left holding the
+ * old configuration for the caller to free.  The bindings removed, or -1
+ * (no memory; nothing changed).  ha_mns_differ: the nodes' configured
+ * part (identity, home address, key) differs.
+ */
+int ha_reconfigure(struct ha *ha, struct ha_config *cfg);
+bool ha_mns_differ(const struct ha_config *a, const struct ha_config *b);
 int ha_init(struct ha *ha, const struct ha_config *cfg, const struct ha_ops *ops);
 void ha_free(struct ha *ha);
 

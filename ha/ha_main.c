@@ -18,6 +18,7 @@
 #include "mip_ident.h"
 #include "netio.h"
 #include "netio_batch.h"
+#include "reload.h"
 #include "sandbox.h"
 #include "tun_io.h"
 
@@ -43,6 +44,10 @@ struct ha_reply_batch {
 };
 
 struct ha_daemon {
+	const char *config; /* the file, read again at reload */
+	bool debug;         /* -d: the file's log_level is not applied */
+	struct reload_hook reload;
+	struct sandbox_config sb;
 	struct ha ha;
 	struct ev_loop *loop;
 	struct ev_timer sweep;
@@ -214,12 +219,93 @@ static void ha_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	tun_io_ctl(&d->tun, o);
 }
 
+/* ---- the configuration file, at start and at reload (common/reload.h) ---- */
+
+static int ha_conf_read(const char *path, struct ha_config *cfg, struct sandbox_config *sb,
+			char *err, size_t errlen)
+{
+	struct conf c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (conf_load(&c, path) < 0 || conf_check(&c, ha_root_names) < 0 ||
+	    sandbox_conf_load(&c, conf_group(&c, NULL, "ha", true), sb) < 0 ||
+	    ha_config_load(&c, cfg) < 0) {
+		snprintf(err, errlen, "%s", conf_error(&c));
+		conf_free(&c);
+		return -1;
+	}
+	conf_free(&c);
+	return 0;
+}
+
+static bool ha_fas_differ(const struct ha_config *a, const struct ha_config *b)
+{
+	return a->n_fas != b->n_fas ||
+	       (a->n_fas > 0 && memcmp(a->fas, b->fas, a->n_fas * sizeof(*a->fas)) != 0);
+}
+
+static void ha_reload_diff(const struct ha_daemon *d, const struct ha_config *b,
+			   const struct sandbox_config *sb, struct reload_diff *rd)
+{
+	const struct ha_config *a = &d->ha.cfg;
+
+	RELOAD_FIXED(rd, a, b, address, "address");
+	if (RELOAD_DIFFERS(a, b, home_prefix) || RELOAD_DIFFERS(a, b, home_plen))
+		reload_restart(rd, "home_prefix");
+	RELOAD_FIXED(rd, a, b, tunnel_device, "tunnel_device");
+	RELOAD_FIXED(rd, a, b, control_socket, "control_socket");
+	RELOAD_FIXED(rd, a, b, state_file, "state_file");
+	RELOAD_FIXED(rd, &d->sb, sb, enabled, "sandbox");
+	RELOAD_FIXED(rd, &d->sb, sb, user, "user");
+	RELOAD_LIVE(rd, a, b, max_lifetime, "max_lifetime");
+	RELOAD_LIVE(rd, a, b, tolerance_s, "timestamp_tolerance");
+	RELOAD_LIVE(rd, a, b, require_fa_auth, "require_fa_auth");
+	RELOAD_LIVE(rd, a, b, reverse_tunnel, "reverse_tunnel");
+	RELOAD_LIVE(rd, a, b, log_level, "log_level");
+	if (ha_mns_differ(a, b))
+		reload_changed(rd, "mobile_nodes");
+	if (ha_fas_differ(a, b))
+		reload_changed(rd, "foreign_agents");
+}
+
+static int ha_reload(void *arg, bool dry, struct reload_diff *rd, char *err, size_t errlen)
+{
+	struct ha_daemon *d = arg;
+	struct sandbox_config sb;
+	struct ha_config fresh;
+	int removed = 0;
+
+	if (ha_conf_read(d->config, &fresh, &sb, err, errlen) < 0)
+		return -1;
+	ha_reload_diff(d, &fresh, &sb, rd);
+	if (!dry && rd->restart[0] == '\0') {
+		removed = ha_reconfigure(&d->ha, &fresh);
+		if (removed < 0) {
+			snprintf(err, errlen, "out of memory");
+			ha_config_free(&fresh);
+			return -1;
+		}
+		if (removed > 0)
+			log_notice("reload: %d bindings of nodes no longer configured removed",
+				   removed);
+		if (!d->debug)
+			log_set_level((enum log_level)d->ha.cfg.log_level);
+		/* The bindings file follows: a removed node must not come back at a restart. */
+		ha_state_sync(d);
+	}
+	/* The new file refused, or the configuration it replaced. */
+	ha_config_free(&fresh);
+	return 0;
+}
+
 static int ha_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct ha_daemon *d = arg;
 
 	o->daemon_counters = ha_ctl_rcvbuf;
 	o->daemon_arg = d;
+	if (argc > 0 && strcmp(argv[0], "reload") == 0)
+		return reload_ctl("mipsa-ha", ha_reload, d, argc, argv, o, err, errlen);
 	return ha_ctl(&d->ha, argc, argv, o, err, errlen, ev_loop_now_ms(d->loop));
 }
 
@@ -280,8 +366,7 @@ int main(int argc, char **argv)
 			      .nl_fd = -1,
 			      .state.dirfd = -1};
 	struct ha_config cfg;
-	struct sandbox_config sb;
-	struct conf c;
+	char err[512];
 	struct ha_ops ops = {.binding_up = ha_route_up,
 			     .binding_down = ha_route_down,
 			     .path_mtu = ha_path_mtu,
@@ -291,26 +376,25 @@ int main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, "mipsa-ha", &args);
 	log_init("mipsa-ha", LOG_LVL_INFO, false);
-	if (conf_load(&c, args.config) < 0 || conf_check(&c, ha_root_names) < 0 ||
-	    sandbox_conf_load(&c, conf_group(&c, NULL, "ha", true), &sb) < 0 ||
-	    ha_config_load(&c, &cfg) < 0) {
-		fprintf(stderr, "mipsa-ha: %s\n", conf_error(&c));
-		conf_free(&c);
+	if (ha_conf_read(args.config, &cfg, &d.sb, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mipsa-ha: %s\n", err);
 		return 1;
 	}
-	conf_free(&c);
 	if (args.check_only) {
 		printf("mipsa-ha: %s: configuration ok\n", args.config);
 		ha_config_free(&cfg);
 		return 0;
 	}
+	d.config = args.config;
+	d.debug = args.debug;
+	d.reload = (struct reload_hook){ha_reload, &d};
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
 	/* The state file's directory is opened as root, the file read as the user. */
-	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 ||
-	    daemon_signals(d.loop) < 0 || ha_open(&d) < 0 ||
+	if (sandbox_lookup(&d.sb) < 0 || d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 ||
+	    daemon_signals(d.loop, &d.reload) < 0 || ha_open(&d) < 0 ||
 	    (cfg.state_file[0] != '\0' && ha_state_open(&d.state, cfg.state_file) < 0) ||
-	    sandbox_enter(&sb, SANDBOX_HA) < 0)
+	    sandbox_enter(&d.sb, SANDBOX_HA) < 0)
 		goto out;
 	if (d.state.dirfd >= 0 &&
 	    ha_state_load(&d.ha, &d.state, ev_loop_now_ms(d.loop), ev_loop_wall_ms(d.loop)) < 0)
@@ -325,7 +409,8 @@ out:
 	ha_close(&d);
 	ha_state_close(&d.state);
 	ha_free(&d.ha);
-	ha_config_free(&cfg);
+	/* ha_init took cfg's arrays, and a reload may have replaced them since. */
+	ha_config_free(&d.ha.cfg);
 	ev_loop_free(d.loop);
 	return status;
 }

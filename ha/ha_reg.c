@@ -112,6 +112,61 @@ static void ha_binding_remove(struct ha *ha, struct ha_mn *mn, const char *why)
 		ha->ops.binding_down(ha->ops.arg, mn);
 }
 
+/* The configured part of a node: its identity and key, not what it did. */
+static bool ha_mn_same(const struct ha_mn *a, const struct ha_mn *b)
+{
+	return a->nai_len == b->nai_len && memcmp(a->nai, b->nai, a->nai_len) == 0 &&
+	       a->home_addr.s_addr == b->home_addr.s_addr &&
+	       memcmp(&a->key, &b->key, sizeof(a->key)) == 0;
+}
+
+bool ha_mns_differ(const struct ha_config *a, const struct ha_config *b)
+{
+	if (a->n_mns != b->n_mns)
+		return true;
+	for (size_t i = 0; i < a->n_mns; i++)
+		if (!ha_mn_same(&a->mns[i], &b->mns[i]))
+			return true;
+	return false;
+}
+
+int ha_reconfigure(struct ha *ha, struct ha_config *cfg)
+{
+	struct u32map by_home;
+	struct ha_config old;
+	int removed = 0;
+
+	u32map_init(&by_home);
+	for (size_t i = 0; i < cfg->n_mns; i++)
+		if (u32map_put(&by_home, cfg->mns[i].home_addr.s_addr, &cfg->mns[i]) < 0) {
+			u32map_free(&by_home);
+			return -1;
+		}
+	/*
+	 * A node that stays keeps its binding and its last Identification
+	 * (replay protection); one no longer configured loses its binding.
+	 */
+	for (size_t i = 0; i < ha->cfg.n_mns; i++) {
+		struct ha_mn *was = &ha->cfg.mns[i];
+		struct ha_mn *now = u32map_get(&by_home, was->home_addr.s_addr);
+
+		if (now != NULL) {
+			now->last_id = was->last_id;
+			now->b = was->b;
+		} else if (was->b.active) {
+			ha_binding_remove(ha, was, "node removed by reload");
+			removed++;
+		}
+	}
+	u32map_free(&ha->by_home);
+	ha->by_home = by_home;
+	old = ha->cfg;
+	ha->cfg = *cfg;
+	*cfg = old;
+	ha->state_dirty = true;
+	return removed;
+}
+
 static void ha_binding_set(struct ha *ha, struct ha_mn *mn, const struct mip_reg_request *rq,
 			   struct in_addr src, uint16_t lifetime, uint64_t now_ms)
 {

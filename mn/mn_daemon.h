@@ -3,6 +3,8 @@
 #define MIPSA_MN_DAEMON_H
 
 #include "ipsec_conf.h"
+#include "reload.h"
+#include "sandbox.h"
 #include "mn.h"
 #include "mn_sec.h"
 #include "tun_io.h"
@@ -24,7 +26,20 @@ struct mn_rcvbuf_drops {
 #undef MN_RCVBUF_FIELD
 };
 
+/* Everything mipsa-mn's file holds (mn_reload.c). */
+struct mn_conf_set {
+	struct mn_config cfg;
+	struct ipsec_conf ic;
+	struct in_addr gateway;
+	bool sa_reuse;
+	struct sandbox_config sb;
+};
+
 struct mn_daemon {
+	const char *config; /* the file, read again at reload */
+	bool debug;         /* -d: the file's log_level is not applied */
+	struct reload_hook reload;
+	struct sandbox_config sb;
 	struct mn mn;
 	struct mn_sec sec;
 	struct mn_config cfg;
@@ -46,5 +61,13 @@ struct mn_daemon {
 	bool sa_reuse;
 	struct mn_rcvbuf_drops rcvbuf;
 };
+
+/*
+ * The file into set as at start: 0, or -1 with the file:line message in
+ * err and nothing left to free.  mn_reload is the daemon's reload_fn.
+ */
+int mn_conf_set_load(const char *path, struct mn_conf_set *set, char *err, size_t errlen);
+void mn_conf_set_free(struct mn_conf_set *set);
+int mn_reload(void *arg, bool dry, struct reload_diff *rd, char *err, size_t errlen);
 
 #endif

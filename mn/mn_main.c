@@ -171,6 +171,8 @@ static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *
 	/* keys: the text answer is the bare table file, for Wireshark */
 	if (argc > 0 && strcmp(argv[0], "keys") == 0)
 		return mn_sec_ctl_keys(&d->sec, argc, argv, o, err, errlen);
+	if (argc > 0 && strcmp(argv[0], "reload") == 0)
+		return reload_ctl("mipsa-mn", mn_reload, d, argc, argv, o, err, errlen);
 	return mn_ctl(&d->mn, &d->sec, argc, argv, o, err, errlen);
 }
 
@@ -318,7 +320,8 @@ static int mn_open(struct mn_daemon *d, const struct mn_config *cfg)
 	    ev_io_add(d->loop, d->tun_fd, EPOLLIN, mn_on_tun, d) < 0 ||
 	    ev_io_add(d->loop, d->nl_link_fd, EPOLLIN, mn_on_link, d) < 0 ||
 	    ev_signal_add(d->loop, SIGINT, mn_on_signal, d) < 0 ||
-	    ev_signal_add(d->loop, SIGTERM, mn_on_signal, d) < 0 || mn_ipsec_open(d) < 0)
+	    ev_signal_add(d->loop, SIGTERM, mn_on_signal, d) < 0 ||
+	    daemon_reload_signal(d->loop, &d->reload) < 0 || mn_ipsec_open(d) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	d->ctl = ctl_server_open(d->loop, cfg->control_socket, mn_on_ctl, d);
@@ -351,37 +354,33 @@ int main(int argc, char **argv)
 			      .esp_fd = -1,
 			      .arp_fd = -1};
 	struct mn_ops ops = {.to_link = mn_out_link, .stopped = mn_out_stopped, .arg = &d};
-	struct mn_config cfg;
-	struct sandbox_config sb;
-	struct conf c;
+	struct mn_conf_set set;
+	char err[512];
 	int status = 1;
 
 	daemon_parse_args(argc, argv, "mipsa-mn", &args);
 	log_init("mipsa-mn", LOG_LVL_INFO, false);
-	/* Our SAs cover the home address (local) and anything on the other side. */
-	struct in_addr any = {0};
-	if (conf_load(&c, args.config) < 0 || conf_check(&c, mn_root_names) < 0 ||
-	    sandbox_conf_load(&c, conf_group(&c, NULL, "mn", true), &sb) < 0 ||
-	    mn_config_load(&c, &cfg) < 0 ||
-	    conf_addr(&c, conf_group(&c, NULL, "mn", true), "gateway", false, &d.gateway) < 0 ||
-	    conf_bool(&c, conf_group(&c, NULL, "mn", true), "sa_reuse", false, &d.sa_reuse) < 0 ||
-	    ipsec_conf_load(&c, conf_group(&c, NULL, "mn", true), &d.ic, cfg.home_addr, 32, any,
-			    0) < 0) {
-		fprintf(stderr, "mipsa-mn: %s\n", conf_error(&c));
-		conf_free(&c);
+	if (mn_conf_set_load(args.config, &set, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mipsa-mn: %s\n", err);
 		return 1;
 	}
-	conf_free(&c);
 	if (args.check_only) {
 		printf("mipsa-mn: %s: configuration ok\n", args.config);
-		mn_config_free(&cfg);
-		ipsec_conf_free(&d.ic);
+		mn_conf_set_free(&set);
 		return 0;
 	}
+	d.config = args.config;
+	d.debug = args.debug;
+	d.reload = (struct reload_hook){mn_reload, &d};
+	d.sb = set.sb;
+	d.ic = set.ic;
+	d.gateway = set.gateway;
+	d.sa_reuse = set.sa_reuse;
+	struct mn_config cfg = set.cfg;
 	d.cfg = cfg;
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
-	if (sandbox_lookup(&sb) < 0 || d.loop == NULL || mn_open(&d, &cfg) < 0)
+	if (sandbox_lookup(&d.sb) < 0 || d.loop == NULL || mn_open(&d, &cfg) < 0)
 		goto out;
 	int running = netio_link_running(cfg.interface);
 	struct mn_sec_ops sops = {.to_link = mn_out_link,
@@ -390,12 +389,16 @@ int main(int argc, char **argv)
 				  .arg = &d};
 	/* Gateway mode is a plain IPsec client: the Mobile IP machine stays idle. */
 	mn_init(&d.mn, d.loop, &cfg, &ops, false);
+	/* The keys live in mn.cfg from here on (a reload replaces them there): no copy left behind.
+	 */
+	mn_config_free(&d.cfg);
+	mn_config_free(&cfg);
 	if (mn_sec_init(&d.sec, &d.mn, d.loop, &d.ic, cfg.home_addr, d.gateway, d.sa_reuse,
 			d.link_mtu, &sops) < 0)
 		goto out_mn;
 	d.sec.tunnel_mtu = d.tunnel_mtu;
 	/* Before the first frame is read: nothing from the network is parsed as root. */
-	if (sandbox_enter(&sb, SANDBOX_MN) < 0)
+	if (sandbox_enter(&d.sb, SANDBOX_MN) < 0)
 		goto out_mn;
 	if (running == 1 && d.gateway.s_addr == 0)
 		mn_link_event(&d.mn, true);
@@ -416,6 +419,7 @@ out_mn:
 out:
 	mn_close(&d);
 	mn_config_free(&cfg);
+	mn_config_free(&d.mn.cfg);
 	ipsec_conf_free(&d.ic);
 	ev_loop_free(d.loop);
 	return status;

@@ -21,10 +21,11 @@ command -v systemd-analyze >/dev/null || {
 	echo "units_check: systemd-analyze is missing (Debian package systemd; scripts/deps)" >&2
 	exit 1
 }
-mkdir "$tmp/sbin" "$tmp/units"
+mkdir "$tmp/sbin" "$tmp/bin" "$tmp/units"
+ln -s "$build/tools/mipsactl" "$tmp/bin/mipsactl"
 for d in fa ha mn dbs; do
 	ln -s "$build/$d/mipsa-$d" "$tmp/sbin/mipsa-$d"
-	sed -e "s|@sbindir@|$tmp/sbin|g" -e "s|@sysconfdir@|/etc|g" \
+	sed -e "s|@sbindir@|$tmp/sbin|g" -e "s|@bindir@|$tmp/bin|g" -e "s|@sysconfdir@|/etc|g" \
 		"$top/systemd/mipsa-$d.service.in" >"$tmp/units/mipsa-$d.service"
 done
 
@@ -56,6 +57,9 @@ for d in fa ha mn dbs; do
 	[ "$(value $d NoNewPrivileges)" = yes ] || fail "mipsa-$d: NoNewPrivileges is not yes"
 	[ "$(value $d ProtectSystem)" = strict ] || fail "mipsa-$d: ProtectSystem is not strict"
 	[ "$(value $d RuntimeDirectory)" = mipsa ] || fail "mipsa-$d: RuntimeDirectory is not mipsa"
+	# reload through the daemon's own default socket, so a refusal fails the reload
+	[ "$(value $d ExecReload)" = "$tmp/bin/mipsactl --socket /run/mipsa/$d.sock reload" ] ||
+		fail "mipsa-$d: ExecReload is not mipsactl reload on /run/mipsa/$d.sock"
 	bound=$(value $d CapabilityBoundingSet)
 	[ "$bound" = "$(value $d AmbientCapabilities)" ] ||
 		fail "mipsa-$d: AmbientCapabilities differs from CapabilityBoundingSet"

@@ -1323,7 +1323,8 @@ START_TEST(test_ctl)
 	argv[0] = "bindings";
 	ctl_out_init(&o, true);
 	ck_assert_int_eq(dbs_ctl(d, 1, argv, &o, err, sizeof(err), NOW), -1);
-	ck_assert_str_eq(err, "unknown command 'bindings' (status, counters, records, help)");
+	ck_assert_str_eq(err,
+			 "unknown command 'bindings' (status, counters, records, reload, help)");
 	ctl_out_free(&o);
 	argv[0] = "help";
 	ctl_out_init(&o, true);

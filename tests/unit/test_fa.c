@@ -1125,7 +1125,8 @@ START_TEST(test_ctl_commands)
 	ctl_out_init(&o, true);
 	ck_assert_int_eq(fa_ctl(&fa, NULL, 1, argv, &o, err, sizeof(err), T0), -1);
 	ck_assert_str_eq(
-		err, "unknown command 'bindings' (status, visitors, counters, sas, keys, help)");
+		err,
+		"unknown command 'bindings' (status, visitors, counters, sas, keys, reload, help)");
 	ctl_out_free(&o);
 }
 END_TEST

@@ -960,7 +960,8 @@ START_TEST(test_ctl_commands)
 	ck_assert_ptr_nonnull(strstr(s, "\"command\":\"bindings\""));
 	free(s);
 	ck_assert_ptr_null(ha_answer("visitors", err, sizeof(err)));
-	ck_assert_str_eq(err, "unknown command 'visitors' (status, bindings, counters, help)");
+	ck_assert_str_eq(err,
+			 "unknown command 'visitors' (status, bindings, counters, reload, help)");
 }
 END_TEST
 

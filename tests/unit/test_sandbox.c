@@ -100,6 +100,23 @@ static int do_open(void)
 	return fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0 ? 0 : 6;
 }
 
+/* What a reload does under every profile: read the configuration again. */
+static int do_open_read(void)
+{
+	char c;
+	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+
+	return fd >= 0 && read(fd, &c, 1) == 1 && close(fd) == 0 ? 0 : 7;
+}
+
+/* Read-only, but creating: a file the read-only rule must not let through. */
+static int do_open_creat(void)
+{
+	int fd = open("/tmp/mipsa-sandbox-creat", O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	return fd >= 0 ? 0 : 8;
+}
+
 /* A daemon's day: time, randomness, a socket, epoll, a signal mask, memory, stderr. */
 static int do_daemon_calls(void)
 {
@@ -167,7 +184,17 @@ START_TEST(test_files_dbs_ha_only)
 	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
 		assert_killed(under_filter(none[i], do_fsync), "fsync", none[i]);
 		assert_killed(under_filter(none[i], do_open), "open", none[i]);
+		assert_killed(under_filter(none[i], do_open_creat), "open O_CREAT", none[i]);
 	}
+}
+END_TEST
+
+/* A reload reads its files again as the user: every profile opens read-only. */
+START_TEST(test_read_only_open_survives)
+{
+	enum sandbox_profile p = (enum sandbox_profile)_i;
+
+	assert_survived(under_filter(p, do_open_read), "open read-only", p);
 }
 END_TEST
 
@@ -351,6 +378,7 @@ static Suite *sandbox_suite(void)
 	TCase *tc = tcase_create("filter and drop");
 
 	tcase_add_loop_test(tc, test_forbidden_calls_kill, 0, N_PROFILES);
+	tcase_add_loop_test(tc, test_read_only_open_survives, 0, N_PROFILES);
 	if (!SANDBOX_UNDER_ASAN) {
 		tcase_add_loop_test(tc, test_allowed_calls_survive, 0, N_PROFILES);
 		tcase_add_test(tc, test_files_dbs_ha_only);
