@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #define CONF_MAC_LEN     6
@@ -18,10 +19,13 @@ int conf_load(struct conf *c, const char *path)
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	config_init(&c->cfg);
 	c->loaded = true;
+	errno = 0;
 	if (config_read_file(&c->cfg, path) == CONFIG_TRUE)
 		return 0;
+	/* A reload reads as the daemon's user: say why (a mode, an owner) when the system did. */
 	if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
-		snprintf(c->err, sizeof(c->err), "%s: cannot read the file", path);
+		snprintf(c->err, sizeof(c->err), "%s: cannot read the file%s%s", path,
+			 errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
 	else
 		snprintf(c->err, sizeof(c->err), "%s:%d: %s",
 			 config_error_file(&c->cfg) ? config_error_file(&c->cfg) : path,

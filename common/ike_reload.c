@@ -27,15 +27,18 @@ static const struct ike_peer *ike_reload_lookup(struct ike_engine *eng, struct i
 			(it) = (it)->next;                                                         \
 	} while (0)
 
+/* The operator took the peer's access away: its SAs and pairs go, with Delete. */
+static void ike_reload_gone(struct ike_engine *eng, struct in_addr peer)
+{
+	log_notice("peer %s is no longer configured: its SAs are deleted", IP4_STR(peer));
+	ike_peer_delete(eng, peer, "peer removed by reload");
+}
+
 size_t ike_engine_repeer(struct ike_engine *eng)
 {
 	size_t dropped = 0;
 
-	/*
-	 * peer_lookup answers from the owner's new configuration by now.  A
-	 * peer no longer configured loses its SAs and pairs, with Delete: the
-	 * operator took its access away.
-	 */
+	/* peer_lookup answers from the owner's new configuration by now. */
 	for (struct ike_sa *sa = eng->sas, *next; sa != NULL; sa = next) {
 		const struct ike_peer *pc = ike_reload_lookup(eng, sa->peer);
 		struct in_addr peer = sa->peer;
@@ -45,8 +48,7 @@ size_t ike_engine_repeer(struct ike_engine *eng)
 		if (pc != NULL)
 			continue;
 		IKE_RELOAD_NEXT_PEER(next, peer);
-		log_notice("peer %s is no longer configured: its SAs are deleted", IP4_STR(peer));
-		ike_peer_delete(eng, peer, "peer removed by reload");
+		ike_reload_gone(eng, peer);
 		dropped++;
 	}
 	/* Pairs whose ISAKMP SA is gone already. */
@@ -57,7 +59,7 @@ size_t ike_engine_repeer(struct ike_engine *eng)
 		if (ike_reload_lookup(eng, peer) != NULL)
 			continue;
 		IKE_RELOAD_NEXT_PEER(next, peer);
-		ike_peer_delete(eng, peer, "peer removed by reload");
+		ike_reload_gone(eng, peer);
 		dropped++;
 	}
 	return dropped;

@@ -8,15 +8,16 @@
 
 static void reload_append(char *list, const char *name)
 {
-	size_t len = strlen(list);
-	int n;
+	size_t len = strlen(list), need = (len > 0 ? 2 : 0) + strlen(name);
 
-	if (len + 4 >= RELOAD_LIST_MAX || strstr(list, "...") != NULL)
+	if (len >= 3 && strcmp(list + len - 3, "...") == 0)
+		return; /* cut short already */
+	if (len + need < RELOAD_LIST_MAX) {
+		snprintf(list + len, RELOAD_LIST_MAX - len, "%s%s", len > 0 ? ", " : "", name);
 		return;
-	n = snprintf(list + len, RELOAD_LIST_MAX - len, "%s%s", len > 0 ? ", " : "", name);
-	/* Cut short: say so rather than end in half a name. */
-	if (n < 0 || (size_t)n >= RELOAD_LIST_MAX - len)
-		snprintf(list + (len > RELOAD_LIST_MAX - 5 ? RELOAD_LIST_MAX - 5 : len), 5, "...");
+	}
+	/* No room for it: say the list goes on, over the end of the last name if need be. */
+	memcpy(list + (len + 4 <= RELOAD_LIST_MAX ? len : RELOAD_LIST_MAX - 4), "...", 4);
 }
 
 void reload_changed(struct reload_diff *rd, const char *name)

@@ -192,6 +192,20 @@ CONF
 	chmod 600 "$TB_RUN"/redis-pass.* "$TB_RUN/redis.conf"
 }
 
+# A reload reads the files again as the daemon's user: the run directory,
+# the configurations and the keys they name are the user's group's to read
+# (root:mipsa, 0750 and 0640, as the Debian package sets /etc/mipsa), and
+# nobody else's.
+_tb_conf_perms() {
+	[[ $TB_SANDBOX == 1 ]] || return 0
+	local f files=()
+	for f in "$TB_RUN"/{ha,fa1,fa2,fa3,mn,dbs}.conf "$TB_RUN"/k_sa.* "$TB_RUN"/k_db.* \
+		"$TB_RUN"/redis-pass.fa*; do
+		[[ -f $f ]] && files+=("$f")
+	done
+	chgrp "$TB_USER" "$TB_RUN" "${files[@]}" && chmod 750 "$TB_RUN" && chmod 640 "${files[@]}"
+}
+
 tb_gen_configs() {
 	mkdir -p "$TB_RUN" || return 1
 	chmod 700 "$TB_RUN"
@@ -243,6 +257,7 @@ $(_tb_sandbox_conf)
 $(_tb_ipsec_conf "$TB_MN_NAI" "$TB_ALIAS_A|fa.domain-a.example" "$TB_ALIAS_B|fa.domain-b.example")
 };
 CONF
+	_tb_conf_perms
 }
 
 tb_ctl() {

@@ -25,3 +25,12 @@ tests_unit_test_ike_load_SOURCES = tests/unit/test_ike_load.c tools/ike_load_arg
 tests_unit_test_ike_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
 tests_unit_test_ike_load_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ike_load_LDADD = $(TEST_LIBS)
+
+# Reload: reload_run's answers, an IKE engine under a new configuration.
+check_PROGRAMS += tests/unit/test_reload
+TESTS += tests/unit/test_reload
+tests_unit_test_reload_SOURCES = tests/unit/test_reload.c tests/unit/ike_pair.c \
+	tests/unit/ike_pair.h
+tests_unit_test_reload_CPPFLAGS = $(AM_CPPFLAGS) -DIKE_DATA_DIR='"$(abs_top_srcdir)/tests/data/ike"'
+tests_unit_test_reload_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_reload_LDADD = $(TEST_LIBS)

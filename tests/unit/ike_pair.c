@@ -64,8 +64,11 @@ static void pair_send(void *arg, struct in_addr local, uint16_t lport, struct in
 static const struct ike_peer *pair_lookup(void *arg, struct in_addr addr)
 {
 	struct ike_pair_side *s = side_of(arg);
+	const struct ike_peer *p = s->peer_now != NULL ? s->peer_now : &s->peer;
 
-	return s->peer.addr.s_addr == addr.s_addr || s->peer.addr.s_addr == 0 ? &s->peer : NULL;
+	if (s->peer_gone)
+		return NULL;
+	return p->addr.s_addr == addr.s_addr || p->addr.s_addr == 0 ? p : NULL;
 }
 
 static void pair_child_up(void *arg, struct ike_child *c)

@@ -31,6 +31,9 @@ struct ike_pair_side {
 	struct ike_engine *eng;
 	struct ike_config cfg;
 	struct ike_peer peer;
+	/* A reload: the peer entry lookups answer with instead (NULL: peer), or none at all. */
+	const struct ike_peer *peer_now;
+	bool peer_gone;
 	struct in_addr addr;
 	struct ike_child children[IKE_PAIR_MAX_CHILDREN]; /* copies made in child_up */
 	size_t n_up, n_down;

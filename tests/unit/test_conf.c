@@ -120,7 +120,7 @@ START_TEST(test_missing_file)
 
 	snprintf(p, sizeof(p), "%s/absent.conf", tmpdir);
 	ck_assert_int_eq(conf_load(&c, p), -1);
-	snprintf(want, sizeof(want), "%s: cannot read the file", p);
+	snprintf(want, sizeof(want), "%s: cannot read the file: No such file or directory", p);
 	ck_assert_str_eq(conf_error(&c), want);
 	conf_free(&c);
 }

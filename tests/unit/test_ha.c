@@ -1177,6 +1177,106 @@ START_TEST(test_state_parse_table)
 }
 END_TEST
 
+/* ---- reload (ha_reconfigure) ---- */
+
+/* The nodes as a fresh file gives them: identities and keys, no state. */
+static struct ha_mn *reload_nodes(size_t skip_first)
+{
+	struct ha_mn *n = calloc(3, sizeof(*n));
+
+	ck_assert_ptr_nonnull(n);
+	for (size_t i = skip_first; i < 3; i++) {
+		n[i - skip_first] = mns[i];
+		n[i - skip_first].last_id = 0;
+		memset(&n[i - skip_first].b, 0, sizeof(n[i - skip_first].b));
+	}
+	return n;
+}
+
+/*
+ * A node that stays keeps its binding and its last Identification: a
+ * request replayed from before the reload is still refused.
+ */
+START_TEST(test_reload_keeps_binding_and_replay_window)
+{
+	const uint64_t first = ID(2, 0x6000);
+	struct ah_req r = alice_req(first);
+	struct mip_reg_reply rp;
+	struct ha_config fresh = cfg;
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_ACCEPTED);
+	fresh.mns = reload_nodes(0);
+	ck_assert_int_eq(ha_reconfigure(&ha, &fresh), 0);
+	ck_assert_ptr_eq(fresh.mns, mns); /* the old configuration, for the caller */
+	ck_assert_ptr_ne(ha.cfg.mns, mns);
+	ck_assert(ha.cfg.mns[0].b.active);
+	ck_assert_uint_eq(ha.cfg.mns[0].b.coa.s_addr, ah_ip(AH_COA1).s_addr);
+	ck_assert_uint_eq(ha.cfg.mns[0].last_id, first);
+	ck_assert_uint_eq(ha.active_bindings, 1);
+	ck_assert_uint_eq(downs, 0);
+	r.coa = ah_ip(AH_COA2);
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0 + 1, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_HA_ID_MISMATCH);
+	ck_assert_uint_eq(ha.ctr.deny_identification, 1);
+	ck_assert_uint_eq(ha.cfg.mns[0].b.coa.s_addr, ah_ip(AH_COA1).s_addr);
+	r.id = first + 1;
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0 + 2, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_ACCEPTED);
+	ck_assert_uint_eq(ha.cfg.mns[0].b.coa.s_addr, ah_ip(AH_COA2).s_addr);
+	free(ha.cfg.mns);
+}
+END_TEST
+
+/* A node no longer configured loses its binding, and is unknown from then on. */
+START_TEST(test_reload_removes_node)
+{
+	struct ah_req r = alice_req(ID(2, 0x7000));
+	struct mip_reg_reply rp;
+	struct ha_config fresh = cfg;
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_ACCEPTED);
+	fresh.mns = reload_nodes(1);
+	fresh.n_mns = 2;
+	ck_assert_int_eq(ha_reconfigure(&ha, &fresh), 1);
+	ck_assert_uint_eq(downs, 1);
+	ck_assert_ptr_eq(last_down, &mns[0]);
+	ck_assert_uint_eq(ha.active_bindings, 0);
+	ck_assert(ha.state_dirty);
+	r.id = ID(2, 0x7001);
+	send_rq(&r, AH_COA1, T0 + 1, &rp);
+	ck_assert_uint_eq(ha.ctr.drop_unknown_mn, 1);
+	free(ha.cfg.mns);
+}
+END_TEST
+
+/* A new MN-HA key: the next request under the old one is refused, one under the new accepted. */
+START_TEST(test_reload_new_key)
+{
+	struct ah_req r = alice_req(ID(2, 0x8000));
+	struct mip_reg_reply rp;
+	struct ha_config fresh = cfg;
+	struct mip_key k_new = ah_key(AH_SPI_ALICE, AH_SEED_BOB);
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_ACCEPTED);
+	fresh.mns = reload_nodes(0);
+	fresh.mns[0].key = k_new;
+	ck_assert_int_eq(ha_reconfigure(&ha, &fresh), 0);
+	r.id = ID(2, 0x8001);
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0 + 1, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_HA_MN_AUTH);
+	ck_assert_uint_eq(ha.ctr.deny_mn_auth, 1);
+	r.mn_ha = &k_new;
+	r.id = ID(2, 0x8002);
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0 + 2, &rp), 0);
+	ck_assert_uint_eq(rp.code, MIP_CODE_ACCEPTED);
+	assert_mn_ha_ok(&rp, &k_new);
+	free(ha.cfg.mns);
+}
+END_TEST
+
 static Suite *ha_suite(void)
 {
 	Suite *s = suite_create("ha");
@@ -1209,6 +1309,13 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_tunnel_too_big_fragments);
 	tcase_add_test(tc, test_tunnel_mtu_unknown);
 	tcase_add_test(tc, test_ctl_commands);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reload");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_reload_keeps_binding_and_replay_window);
+	tcase_add_test(tc, test_reload_removes_node);
+	tcase_add_test(tc, test_reload_new_key);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("state");
