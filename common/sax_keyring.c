@@ -16,8 +16,7 @@ void sax_ring_init(struct sax_keyring *r, const struct sax_keys *k)
 
 static bool sax_keys_same(const struct sax_keys *a, const struct sax_keys *b)
 {
-	return a->have_k_sa == b->have_k_sa &&
-	       CRYPTO_memcmp(a->k_db, b->k_db, SAX_KEY_LEN) == 0 &&
+	return a->have_k_sa == b->have_k_sa && CRYPTO_memcmp(a->k_db, b->k_db, SAX_KEY_LEN) == 0 &&
 	       (!a->have_k_sa || CRYPTO_memcmp(a->k_sa, b->k_sa, SAX_KEY_LEN) == 0);
 }
 
