@@ -1404,10 +1404,55 @@ void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, si
 	free(m);
 }
 
+/* ---- key rotation ---- */
+
+/* Our copy of every node whose SAs we hold (and have not lent), written again. */
+static void fa_rewrite_copies(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct fa_sec *s = arg;
+	struct u32map seen;
+	size_t it = 0, n = 0;
+	uint32_t k;
+	void *v;
+
+	(void)loop;
+	(void)t;
+	if (!fa_uses_store(s))
+		return;
+	u32map_init(&seen);
+	while (u32map_next(&s->ep.sas.by_spi, &it, &k, &v)) {
+		const struct ipsec_pair *p = v;
+		struct in_addr home = p->remote_net;
+		/* a node with several pairs is written once; a hand-over writes its own */
+		if (p->handed_over || u32map_get(&seen, home.s_addr) != NULL ||
+		    u32map_get(&s->xfers, home.s_addr) != NULL)
+			continue;
+		if (u32map_put(&seen, home.s_addr, (void *)(uintptr_t)1) < 0) {
+			log_warn("no memory to write every store copy again after a key rotation");
+			break;
+		}
+		n += fa_store_write(s, home, NULL, 1000) == 0;
+	}
+	u32map_free(&seen);
+	log_info("key rotation: %zu store copies written again under the new keys", n);
+}
+
+void fa_reuse_keys_rotated(struct fa_sec *s)
+{
+	const struct sax_keyring *r = &s->dom->keys;
+	uint64_t now = ev_loop_wall_ms(s->loop);
+
+	if (!fa_uses_store(s))
+		return;
+	ev_timer_start(s->loop, &s->rekey_timer,
+		       r->have_prev && r->switch_ms > now ? r->switch_ms - now : 0);
+}
+
 /* ---- setup ---- */
 
 int fa_reuse_init(struct fa_sec *s)
 {
+	ev_timer_init(&s->rekey_timer, fa_rewrite_copies, s);
 	u32map_init(&s->xfers);
 	u32map_init(&s->handed);
 	u32map_init(&s->took);
@@ -1460,6 +1505,8 @@ void fa_reuse_free(struct fa_sec *s)
 	while (u32map_next(&s->took, &it, &k, &v))
 		free(v);
 	u32map_free(&s->took);
+	if (s->rekey_timer.cb != NULL) /* fa_sec_init may have failed before fa_reuse_init */
+		ev_timer_stop(s->loop, &s->rekey_timer);
 	/* The store client, freed first, dropped pending writes without their callbacks. */
 	while (s->puts != NULL) {
 		struct fa_put *pp = s->puts;

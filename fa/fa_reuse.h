@@ -121,6 +121,14 @@ void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g);
 /* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home);
 void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
+/*
+ * After fa_domain_rotate rotated s->dom's keys (returned > 0): once we send
+ * under the new keys (rotation + key_overlap_ms), write our store copy of
+ * every node whose SAs we hold again, so that copies do not outlive the
+ * old keys (a copy is otherwise rewritten only at a take-over, a new IPsec
+ * SA pair or a sequence-number reservation).  No store: nothing to do.
+ */
+void fa_reuse_keys_rotated(struct fa_sec *s);
 
 /* A node that sent us nothing for this long is taken to have left: its store copy waits. */
 #define FA_REUSE_ACTIVE_MS 10000

@@ -81,6 +81,7 @@ struct fa_sec {
 	struct fa_put *puts;   /* store writes awaiting their answer */
 	/* The keys of the FA-to-FA message being handled: its answer goes under them. */
 	enum sax_ring_slot rx_slot;
+	struct ev_timer rekey_timer; /* after a key rotation: our store copies, written again */
 };
 
 /*

@@ -1520,6 +1520,44 @@ START_TEST(test_key_rotation_stale_record)
 }
 END_TEST
 
+/*
+ * The node stays at fa1 (technique store) while both FAs rotate; its store
+ * copy was written before.  _i 0: the reload path calls
+ * fa_reuse_keys_rotated, fa1 writes the copy again once it sends under the
+ * new keys, and after the old keys retired fa2 still takes the SAs from
+ * the store (fa1 cut off).  _i 1, without: the copy is under retired keys
+ * and fa2 falls back (fallback_bad_record), the node negotiates.
+ */
+START_TEST(test_key_rotation_rewrites_copies)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+	uint64_t t1, puts;
+
+	start(&c);
+	t1 = ev_loop_wall_ms(n->loop);
+	rotate_fa(NH_FA1);
+	rotate_fa(NH_FA2);
+	puts = RC(NH_FA1).store_puts;
+	if (_i == 0) {
+		fa_reuse_keys_rotated(&n->fa[NH_FA1].sec);
+		fa_reuse_keys_rotated(&n->fa[NH_FA2].sec);
+	}
+	until(t1, ROT_OVERLAP_MS - 1);
+	ck_assert_uint_eq(RC(NH_FA1).store_puts, puts);
+	until(t1, 2 * ROT_OVERLAP_MS + 100);
+	ck_assert_uint_eq(RC(NH_FA1).store_puts, puts + (_i == 0));
+	nh_silence_fa(n, NH_FA1, true);
+	if (_i == 1) {
+		refused_at_fa2(REACHED(NH_FA2, fallback_bad_record));
+		return;
+	}
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_bad_record, 0);
+}
+END_TEST
+
 /* One case per item, so CK_RUN_CASE picks one (e.g. CK_RUN_CASE=dying). */
 static void add_case(Suite *s, const char *name, const TTest *t, int loops)
 {
@@ -1557,6 +1595,7 @@ static Suite *handover_suite(void)
 	add_case(s, "loan", test_loan_reclaimed, 1);
 	add_case(s, "key_rotation", test_key_rotation, 2);
 	add_case(s, "key_rotation", test_key_rotation_stale_record, 1);
+	add_case(s, "key_rotation", test_key_rotation_rewrites_copies, 2);
 	return s;
 }
 
