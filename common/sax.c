@@ -809,27 +809,68 @@ static enum sax_err sax_open(struct sax_msg *m, const struct sax_keys *k)
 	return e;
 }
 
-enum sax_err sax_parse(const uint8_t *msg, size_t len, const struct sax_keys *k, uint64_t now_ms,
-		       uint32_t window_ms, struct sax_replay *rc, struct sax_msg *m)
+/* The first of ks[0..n) whose K_DB makes the HMAC, *at its index; else SAX_E_MAC. */
+static enum sax_err sax_mac_which(const uint8_t *msg, size_t len, const uint8_t *mac,
+				  const struct sax_keys *const *ks, size_t n, size_t *at)
 {
 	uint8_t want[SAX_MAC_LEN];
+	enum sax_err e = SAX_E_MAC;
+
+	for (size_t i = 0; i < n && e == SAX_E_MAC; i++) {
+		e = sax_hmac(ks[i]->k_db, msg, len, want);
+		if (e == SAX_E_OK && CRYPTO_memcmp(want, mac, SAX_MAC_LEN) != 0)
+			e = SAX_E_MAC;
+		*at = i;
+	}
+	OPENSSL_cleanse(want, sizeof(want));
+	return e;
+}
+
+/*
+ * Open the Sealed field with the K_SA of ks[first], then of the others in
+ * turn, as long as the tag does not verify (SAX_E_SEALED): a record the
+ * store hands back may be sealed under another K_SA than its HMAC's K_DB
+ * goes with.  Any other outcome is final: the tag verified.
+ */
+static enum sax_err sax_open_which(struct sax_msg *m, const struct sax_keys *const *ks, size_t n,
+				   size_t first, size_t *at)
+{
+	enum sax_err e = SAX_E_SEALED;
+
+	for (size_t t = 0; t < n && e == SAX_E_SEALED; t++) {
+		size_t i = t == 0 ? first : t <= first ? t - 1 : t;
+		sax_record_wipe(&m->rec);
+		OPENSSL_cleanse(&m->req, sizeof(m->req));
+		e = sax_open(m, ks[i]);
+		*at = i;
+	}
+	return e;
+}
+
+enum sax_err sax_parse_keys(const uint8_t *msg, size_t len, const struct sax_keys *const *ks,
+			    size_t n, uint64_t now_ms, uint32_t window_ms, struct sax_replay *rc,
+			    struct sax_msg *m, struct sax_match *match)
+{
 	const uint8_t *mac = NULL;
+	struct sax_match dummy;
 	struct buf b;
 	enum sax_err e;
 
+	if (match == NULL)
+		match = &dummy;
+	memset(match, 0, sizeof(*match));
 	memset(m, 0, sizeof(*m));
+	if (n == 0)
+		return SAX_E_MAC;
 	buf_init_read(&b, msg, len);
 	e = sax_parse_structure(&b, m, &mac);
-	if (e != SAX_E_OK)
-		return e;
-	e = sax_hmac(k->k_db, msg, len - SAX_MAC_LEN, want);
-	if (e == SAX_E_OK && CRYPTO_memcmp(want, mac, SAX_MAC_LEN) != 0)
-		e = SAX_E_MAC;
-	OPENSSL_cleanse(want, sizeof(want));
+	if (e == SAX_E_OK)
+		e = sax_mac_which(msg, len - SAX_MAC_LEN, mac, ks, n, &match->mac);
+	match->seal = match->mac;
 	if (e == SAX_E_OK)
 		e = sax_fresh(m, now_ms, window_ms);
-	if (e == SAX_E_OK && m->sealed != NULL && k->have_k_sa)
-		e = sax_open(m, k);
+	if (e == SAX_E_OK && m->sealed != NULL && ks[0]->have_k_sa)
+		e = sax_open_which(m, ks, n, match->mac, &match->seal);
 	if (e == SAX_E_OK && rc != NULL)
 		e = sax_replay_check(rc, m->sender, m->nonce, m->timestamp_ms, now_ms);
 	if (e != SAX_E_OK) {
@@ -837,6 +878,12 @@ enum sax_err sax_parse(const uint8_t *msg, size_t len, const struct sax_keys *k,
 		OPENSSL_cleanse(&m->req, sizeof(m->req));
 	}
 	return e;
+}
+
+enum sax_err sax_parse(const uint8_t *msg, size_t len, const struct sax_keys *k, uint64_t now_ms,
+		       uint32_t window_ms, struct sax_replay *rc, struct sax_msg *m)
+{
+	return sax_parse_keys(msg, len, &k, 1, now_ms, window_ms, rc, m, NULL);
 }
 
 /* ---- the replay cache ---- */

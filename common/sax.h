@@ -296,6 +296,24 @@ enum sax_err sax_parse(const uint8_t *msg, size_t len, const struct sax_keys *k,
 		       uint32_t window_ms, struct sax_replay *rc, struct sax_msg *m);
 
 /*
+ * sax_parse with several keys (a key ring: the current keys, then the
+ * previous ones during a rotation, common/sax_keyring.h).  The HMAC is
+ * checked under the K_DB of ks[0], ks[1], ... in turn; the Sealed field is
+ * opened under the K_SA of the keys whose K_DB verified, then of the
+ * others.  Only SAX_E_MAC and SAX_E_SEALED move on to the next keys: a
+ * message that authenticated is judged once (stale, replayed, bad
+ * attribute).  match (may be NULL) tells the index of the keys that made
+ * the HMAC and of those that opened the Sealed field (the same when there
+ * is none).  All ks have K_SA, or none.
+ */
+struct sax_match {
+	size_t mac, seal;
+};
+enum sax_err sax_parse_keys(const uint8_t *msg, size_t len, const struct sax_keys *const *ks,
+			    size_t n, uint64_t now_ms, uint32_t window_ms, struct sax_replay *rc,
+			    struct sax_msg *m, struct sax_match *match);
+
+/*
  * Replay cache: (sender, nonce) pairs seen within the window, bounded in
  * size; the oldest entries go first.  A nonce older than the window is
  * refused as stale before it reaches the cache, so forgetting it is safe.

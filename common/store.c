@@ -92,7 +92,7 @@ struct store_client {
 	bool closing;
 	/* dbs */
 	int fd;
-	struct sax_keys keys;
+	struct sax_keyring keys; /* K_DB, and the previous one during a rotation */
 	struct sax_replay *replay;
 	/* redis */
 	struct store_conn pri; /* the primary (without Sentinels: the one server) */
@@ -672,8 +672,10 @@ static void store_dbs_result(struct store_req *r, const struct sax_msg *m, const
 static void store_dbs_answer(struct store_client *sc, const uint8_t *msg, size_t len)
 {
 	struct sax_msg m;
-	enum sax_err e = sax_parse(msg, len, &sc->keys, ev_loop_wall_ms(sc->loop),
-				   sc->cfg.window_ms, sc->replay, &m);
+	enum sax_err e = sax_ring_parse(&sc->keys, msg, len, ev_loop_wall_ms(sc->loop),
+					sc->cfg.window_ms, sc->replay, &m, NULL);
+
+	sc->ctr.rx_previous_key = sc->keys.rx_previous;
 
 	if (e == SAX_E_OK && m.sender.s_addr != sc->cfg.dbs_addr.s_addr)
 		e = SAX_E_ATTR;
@@ -734,8 +736,10 @@ static int store_dbs_open(struct store_client *sc)
 			IP4_STR(sc->cfg.dbs_addr), sc->cfg.dbs_port, strerror(errno));
 		return -1;
 	}
-	memcpy(sc->keys.k_db, sc->cfg.k_db, SAX_KEY_LEN);
-	sc->keys.have_k_sa = false;
+	struct sax_keys k = {.have_k_sa = false};
+	memcpy(k.k_db, sc->cfg.k_db, SAX_KEY_LEN);
+	sax_ring_init(&sc->keys, &k);
+	sax_keys_wipe(&k);
 	sc->replay = sax_replay_new(STORE_REPLAY_ENTRIES, sc->cfg.window_ms);
 	if (sc->replay == NULL)
 		return -1;
@@ -767,7 +771,7 @@ static void store_dbs_request(struct store_req *r, uint8_t type)
 	memcpy(m.mn_id, r->mn_id, r->mn_id_len);
 	m.mn_id_len = r->mn_id_len;
 	buf_init_write(&b, out, sizeof(out));
-	enum sax_err e = sax_build(&b, &m, &sc->keys);
+	enum sax_err e = sax_build(&b, &m, sax_ring_send(&sc->keys, ev_loop_wall_ms(sc->loop)));
 	if (e != SAX_E_OK) {
 		log_rl_warn("cannot build %s: %s", sax_type_name(type), sax_err_name(e));
 		store_fail_soon(r, STORE_ERROR, SAX_R_STORE_ERROR);
@@ -1449,7 +1453,7 @@ void store_client_free(struct store_client *sc)
 		close(sc->fd);
 	}
 	sax_replay_free(sc->replay);
-	sax_keys_wipe(&sc->keys);
+	sax_ring_wipe(&sc->keys);
 	store_config_wipe(&sc->cfg);
 	free(sc);
 }
@@ -1509,6 +1513,24 @@ int store_del(struct store_client *sc, const char *mn_id, uint32_t timeout_ms, s
 	      void *arg)
 {
 	return store_simple(sc, STORE_OP_DEL, mn_id, timeout_ms, cb, arg);
+}
+
+int store_client_rotate(struct store_client *sc, const uint8_t k_db[SAX_KEY_LEN], uint64_t now_ms,
+			uint32_t overlap_ms)
+{
+	struct sax_keys k = {.have_k_sa = false};
+	int r;
+
+	memcpy(sc->cfg.k_db, k_db, SAX_KEY_LEN);
+	if (sc->cfg.backend != STORE_DBS)
+		return 0; /* Redis keeps bytes: the FA's domain keys authenticate them */
+	memcpy(k.k_db, k_db, SAX_KEY_LEN);
+	r = sax_ring_rotate(&sc->keys, &k, now_ms, overlap_ms);
+	sax_keys_wipe(&k);
+	sc->ctr.key_rotations = sc->keys.rotations;
+	if (r > 0)
+		log_notice("store K_DB rotated: sent under the old one for %u ms more", overlap_ms);
+	return r;
 }
 
 const struct store_counters *store_client_counters(const struct store_client *sc)

@@ -42,6 +42,7 @@
 
 #include "conf.h"
 #include "sax.h"
+#include "sax_keyring.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -138,6 +139,9 @@ struct store_counters {
 	uint64_t failovers;        /* the primary named differs from the one before */
 	uint64_t not_primary;      /* READONLY, or ROLE not master: asked the Sentinels again */
 	uint64_t wait_short;       /* WAIT counted fewer replicas than wait_replicas: failed */
+	/* dbs: key rotation (store_client_rotate) */
+	uint64_t key_rotations;   /* K_DB changed */
+	uint64_t rx_previous_key; /* answers accepted under the previous K_DB */
 };
 
 struct store_client;
@@ -158,6 +162,15 @@ int store_get(struct store_client *sc, const char *mn_id, uint32_t timeout_ms, s
 int store_del(struct store_client *sc, const char *mn_id, uint32_t timeout_ms, store_cb cb,
 	      void *arg);
 
+/*
+ * Reload: rotate the K_DB the client speaks to mipsa-dbs with
+ * (sax_keyring.h: requests go under the old key until now_ms + overlap_ms,
+ * answers under it are accepted until now_ms + 2 overlap_ms).  now_ms: the
+ * loop's wall clock (ev_loop_wall_ms).  1 rotated, 0 the same key (or the
+ * Redis back-end, which holds no key).
+ */
+int store_client_rotate(struct store_client *sc, const uint8_t k_db[SAX_KEY_LEN], uint64_t now_ms,
+			uint32_t overlap_ms);
 const struct store_counters *store_client_counters(const struct store_client *sc);
 size_t store_client_pending(const struct store_client *sc);
 

@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "sax.h"
+#include "sax_keyring.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -58,6 +59,7 @@ struct dbs_config {
 	struct in_addr member_prefix;
 	uint8_t member_plen;
 	uint32_t freshness_window_ms;
+	uint32_t key_overlap_ms; /* a K_DB rotation's overlap (dbs_rotate) */
 	uint32_t max_records;
 	uint64_t compact_min_bytes;
 	int log_level;
@@ -95,7 +97,9 @@ bool dbs_is_member(const struct dbs_config *cfg, struct in_addr a);
 	X(syncs)             /* fdatasyncs of the log: fewer than synced_writes by group commit */ \
 	X(compactions)       /* log rewrites */                                                    \
 	X(loaded)            /* live records found in the log at start */                          \
-	X(log_dropped_bytes) /* a torn or corrupt tail cut off the log at start */
+	X(log_dropped_bytes) /* a torn or corrupt tail cut off the log at start */                 \
+	X(key_rotations)     /* K_DB changed (dbs_rotate) */                                       \
+	X(rx_previous_key)   /* requests accepted under the previous K_DB */
 
 struct dbs_counters {
 #define DBS_COUNTER_FIELD(n) uint64_t n;
@@ -112,6 +116,14 @@ struct dbs;
  */
 struct dbs *dbs_open(const struct dbs_config *cfg, uint64_t now_ms);
 void dbs_close(struct dbs *d);
+/*
+ * Reload: fresh is the configuration just loaded (dbs_config_load).  Takes
+ * its key_overlap_ms and rotates K_DB to fresh->k_db when it differs
+ * (sax_keyring.h): requests under either key are accepted until now_ms +
+ * 2 overlap, each answered under the key it came under.  now_ms: the wall
+ * clock, as dbs_handle takes it.  1 rotated, 0 the same key.
+ */
+int dbs_rotate(struct dbs *d, const struct dbs_config *fresh, uint64_t now_ms);
 
 /* One datagram from src; the answer goes into out.  Returns its length, 0 for none. */
 size_t dbs_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_addr src,

@@ -10,12 +10,19 @@
 #include <string.h>
 
 const struct conf_names dbs_conf_names[] = {
-	{"address", NULL},        {"port", NULL},
-	{"control_socket", NULL}, {"data_dir", NULL},
-	{"k_db_file", NULL},      {"members", NULL},
-	{"member_prefix", NULL},  {"freshness_window_ms", NULL},
-	{"max_records", NULL},    {"log_compact_min_bytes", NULL},
-	{"log_level", NULL},      {NULL, NULL},
+	{"address", NULL},
+	{"port", NULL},
+	{"control_socket", NULL},
+	{"data_dir", NULL},
+	{"k_db_file", NULL},
+	{"members", NULL},
+	{"member_prefix", NULL},
+	{"freshness_window_ms", NULL},
+	{"max_records", NULL},
+	{"log_compact_min_bytes", NULL},
+	{"log_level", NULL},
+	{"key_overlap_ms", NULL},
+	{NULL, NULL},
 };
 
 static const struct conf_names dbs_group_names[] = {SANDBOX_CONF_NAMES, {NULL, dbs_conf_names}};
@@ -28,6 +35,7 @@ void dbs_config_defaults(struct dbs_config *cfg)
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mipsa/dbs.sock");
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "/var/lib/mipsa-dbs");
 	cfg->freshness_window_ms = DBS_DEFAULT_WINDOW_MS;
+	cfg->key_overlap_ms = SAX_RING_OVERLAP_DEFAULT;
 	cfg->max_records = DBS_DEFAULT_MAX_RECORDS;
 	cfg->compact_min_bytes = DBS_DEFAULT_COMPACT;
 	cfg->log_level = LOG_LVL_INFO;
@@ -75,6 +83,8 @@ static int dbs_conf_numbers(struct conf *c, const config_setting_t *grp, struct 
 	if (conf_uint(c, grp, "port", 1, 65535, &port) < 0 ||
 	    conf_uint(c, grp, "freshness_window_ms", 100, 600000, &cfg->freshness_window_ms) < 0 ||
 	    conf_uint(c, grp, "max_records", 1, 10000000, &cfg->max_records) < 0 ||
+	    conf_uint(c, grp, "key_overlap_ms", 0, SAX_RING_OVERLAP_MAX, &cfg->key_overlap_ms) <
+		    0 ||
 	    conf_int(c, grp, "log_compact_min_bytes", false, 4096, (long long)1 << 40, &compact) <
 		    0)
 		return -1;

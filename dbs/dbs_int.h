@@ -44,10 +44,11 @@ struct dbs_undo {
 
 /* A request of the open batch: enough to rewrite its answer as an error. */
 struct dbs_pending {
-	uint8_t type; /* 0: not served (dropped, not a member): its answer stands */
-	bool tainted; /* after a change of the batch: its answer waits on the sync */
-	bool stored;  /* a put counted in ctr.stored */
-	bool failed;  /* already answered STORE_ERROR (a write that failed) */
+	uint8_t type;            /* 0: not served (dropped, not a member): its answer stands */
+	enum sax_ring_slot slot; /* the K_DB it came under: its answer goes under it */
+	bool tainted;            /* after a change of the batch: its answer waits on the sync */
+	bool stored;             /* a put counted in ctr.stored */
+	bool failed;             /* already answered STORE_ERROR (a write that failed) */
 	uint64_t expires_ms;
 	size_t id_len;
 	char mn_id[SAX_ID_MAX + 1];
@@ -65,7 +66,8 @@ struct dbs_batch {
 
 struct dbs {
 	struct dbs_config cfg;
-	struct sax_keys keys;
+	struct sax_keyring keys;    /* K_DB, and the previous one during a rotation */
+	enum sax_ring_slot rx_slot; /* the K_DB of the request being answered */
 	struct sax_replay *replay;
 	struct dbs_table t;
 	struct dbs_log log;

@@ -236,7 +236,7 @@ static size_t dbs_answer(struct dbs *d, const struct sax_msg *req, uint8_t type,
 		a.expires_ms = req->expires_ms;
 	}
 	buf_init_write(&b, out, cap);
-	enum sax_err e = sax_build(&b, &a, &d->keys);
+	enum sax_err e = sax_build(&b, &a, sax_ring_keys(&d->keys, d->rx_slot));
 	if (e != SAX_E_OK) {
 		log_rl_warn("cannot build %s: %s", sax_type_name(type), sax_err_name(e));
 		return 0;
@@ -421,8 +421,11 @@ static size_t dbs_serve(struct dbs *d, const uint8_t *msg, size_t len, struct in
 			uint64_t now_ms, uint8_t *out, size_t cap, struct dbs_pending *p)
 {
 	struct sax_msg m;
-	enum sax_err e =
-		sax_parse(msg, len, &d->keys, now_ms, d->cfg.freshness_window_ms, d->replay, &m);
+	enum sax_err e = sax_ring_parse(&d->keys, msg, len, now_ms, d->cfg.freshness_window_ms,
+					d->replay, &m, &d->rx_slot);
+
+	d->ctr.rx_previous_key = d->keys.rx_previous;
+	p->slot = d->rx_slot;
 
 	if (e == SAX_E_OK && m.type == SAX_STORE_PUT && (m.sealed == NULL || m.sealed_len == 0))
 		e = SAX_E_ATTR;
@@ -471,6 +474,7 @@ void dbs_batch_handle(struct dbs *d, const uint8_t *msg, size_t len, struct in_a
 	p->cap = cap;
 	p->len = out_len;
 	*out_len = dbs_serve(d, msg, len, src, now_ms, out, cap, p);
+	d->rx_slot = SAX_RING_CUR;
 	p->stored = d->ctr.stored > stored;
 	p->failed = d->ctr.store_errors > errors;
 	/* From the batch's first change on, an answer may tell of what the sync has to keep. */
@@ -492,6 +496,7 @@ static void dbs_batch_fail(struct dbs *d, uint64_t now_ms)
 		m.expires_ms = p->expires_ms;
 		m.mn_id_len = p->id_len;
 		memcpy(m.mn_id, p->mn_id, p->id_len);
+		d->rx_slot = p->slot;
 		*p->len = p->type == SAX_STORE_GET
 				  ? dbs_answer(d, &m, SAX_REFUSED, SAX_R_STORE_ERROR, NULL, now_ms,
 					       p->out, p->cap)
@@ -499,6 +504,7 @@ static void dbs_batch_fail(struct dbs *d, uint64_t now_ms)
 		d->ctr.store_errors++;
 		d->ctr.stored -= p->stored ? 1 : 0;
 	}
+	d->rx_slot = SAX_RING_CUR;
 }
 
 int dbs_batch_commit(struct dbs *d, uint64_t now_ms)
@@ -536,8 +542,10 @@ struct dbs *dbs_open(const struct dbs_config *cfg, uint64_t now_ms)
 	d->cfg = *cfg;
 	d->log.fd = -1;
 	d->log.dir_fd = -1;
-	memcpy(d->keys.k_db, cfg->k_db, SAX_KEY_LEN);
-	d->keys.have_k_sa = false;
+	struct sax_keys k = {.have_k_sa = false};
+	memcpy(k.k_db, cfg->k_db, SAX_KEY_LEN);
+	sax_ring_init(&d->keys, &k);
+	sax_keys_wipe(&k);
 	d->replay = sax_replay_new(DBS_REPLAY_ENTRIES, cfg->freshness_window_ms);
 	if (d->replay == NULL || dbs_table_init(&d->t, cfg->max_records) < 0 ||
 	    dbs_log_open(d, now_ms) < 0) {
@@ -559,9 +567,26 @@ void dbs_close(struct dbs *d)
 	dbs_log_close(&d->log);
 	dbs_table_free(&d->t);
 	sax_replay_free(d->replay);
-	sax_keys_wipe(&d->keys);
+	sax_ring_wipe(&d->keys);
 	dbs_config_wipe(&d->cfg);
 	free(d);
+}
+
+int dbs_rotate(struct dbs *d, const struct dbs_config *fresh, uint64_t now_ms)
+{
+	struct sax_keys k = {.have_k_sa = false};
+	int r;
+
+	d->cfg.key_overlap_ms = fresh->key_overlap_ms;
+	memcpy(d->cfg.k_db, fresh->k_db, SAX_KEY_LEN);
+	memcpy(k.k_db, fresh->k_db, SAX_KEY_LEN);
+	r = sax_ring_rotate(&d->keys, &k, now_ms, d->cfg.key_overlap_ms);
+	sax_keys_wipe(&k);
+	d->ctr.key_rotations = d->keys.rotations;
+	if (r > 0)
+		log_notice("K_DB rotated: the old key is accepted for %llu ms more",
+			   2 * (unsigned long long)d->cfg.key_overlap_ms);
+	return r;
 }
 
 int dbs_compact(struct dbs *d, uint64_t now_ms)
@@ -573,6 +598,7 @@ int dbs_compact(struct dbs *d, uint64_t now_ms)
 void dbs_tick(struct dbs *d, uint64_t now_ms)
 {
 	dbs_expire(d, now_ms);
+	sax_ring_sweep(&d->keys, now_ms); /* a retired K_DB is wiped, not only refused */
 	/* Amortised: rewrite once the dead entries outweigh the live ones. */
 	if (d->log.size > d->cfg.compact_min_bytes &&
 	    d->log.size > 2 * (DBS_LOG_HDR_LEN + d->t.live_bytes))

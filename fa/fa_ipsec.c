@@ -269,7 +269,7 @@ int fa_sec_from_stack(struct fa_sec *s, const uint8_t *pkt, size_t len)
 /* ---- setup ---- */
 
 int fa_sec_init(struct fa_sec *s, struct fa *fa, struct ev_loop *loop, const struct ipsec_conf *ic,
-		const struct fa_domain *dom, const struct fa_store *store, size_t access_mtu,
+		struct fa_domain *dom, const struct fa_store *store, size_t access_mtu,
 		const struct fa_sec_ops *ops)
 {
 	struct ike_ops owner = {.peer_lookup = fa_ike_peer,

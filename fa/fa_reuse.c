@@ -143,30 +143,47 @@ const struct conf_names fa_domain_names[] = {
 	{"freshness_window_ms", NULL},
 	{"seq_reserve", NULL},
 	{"lend_timeout_ms", NULL},
+	{"key_overlap_ms", NULL},
 	{"store", store_conf_names},
 	{NULL, NULL},
 };
 
 static int fa_domain_keys(struct conf *c, const config_setting_t *g, struct fa_domain *dom)
 {
+	struct sax_keys k, fk;
 	const char *f;
 	char err[160];
+	int r = -1;
 
+	memset(&k, 0, sizeof(k));
+	memset(&fk, 0, sizeof(fk));
 	if (conf_str(c, g, "k_db_file", true, &f) != 0)
-		return -1;
-	if (store_read_key_file(f, dom->keys.k_db, err, sizeof(err)) < 0)
-		return conf_fail(c, config_setting_get_member(g, "k_db_file"), NULL, "%s", err);
-	if (dom->reuse == FA_REUSE_NONE)
-		return 0;
-	if (conf_str(c, g, "k_sa_file", true, &f) != 0)
-		return -1;
-	if (store_read_key_file(f, dom->keys.k_sa, err, sizeof(err)) < 0)
-		return conf_fail(c, config_setting_get_member(g, "k_sa_file"), NULL, "%s", err);
-	dom->keys.have_k_sa = true;
-	/* Between FAs, not K_DB: the store holds that (sax_fa_keys). */
-	if (sax_fa_keys(dom->keys.k_sa, &dom->fa_keys) < 0)
-		return conf_fail(c, g, "k_sa_file", "key derivation failed");
-	return 0;
+		goto out;
+	if (store_read_key_file(f, k.k_db, err, sizeof(err)) < 0) {
+		conf_fail(c, config_setting_get_member(g, "k_db_file"), NULL, "%s", err);
+		goto out;
+	}
+	if (dom->reuse != FA_REUSE_NONE) {
+		if (conf_str(c, g, "k_sa_file", true, &f) != 0)
+			goto out;
+		if (store_read_key_file(f, k.k_sa, err, sizeof(err)) < 0) {
+			conf_fail(c, config_setting_get_member(g, "k_sa_file"), NULL, "%s", err);
+			goto out;
+		}
+		k.have_k_sa = true;
+		/* Between FAs, not K_DB: the store holds that (sax_fa_keys). */
+		if (sax_fa_keys(k.k_sa, &fk) < 0) {
+			conf_fail(c, g, "k_sa_file", "key derivation failed");
+			goto out;
+		}
+	}
+	sax_ring_init(&dom->keys, &k);
+	sax_ring_init(&dom->fa_keys, &fk);
+	r = 0;
+out:
+	sax_keys_wipe(&k);
+	sax_keys_wipe(&fk);
+	return r;
 }
 
 static int fa_domain_members(struct conf *c, const config_setting_t *g, struct fa_domain *dom)
@@ -208,6 +225,7 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 	dom->timeout_ms = 100;
 	dom->window_ms = 30000;
 	dom->lend_ms = 10000;
+	dom->key_overlap_ms = SAX_RING_OVERLAP_DEFAULT;
 	g = conf_group(c, fa, "domain", false);
 	if (g == NULL)
 		return c->err[0] ? -1 : 0;
@@ -233,7 +251,8 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 	    conf_uint(c, g, "transfer_timeout_ms", 1, 10000, &dom->timeout_ms) < 0 ||
 	    conf_uint(c, g, "freshness_window_ms", 100, 3600000, &dom->window_ms) < 0 ||
 	    conf_uint(c, g, "seq_reserve", 1024, 1u << 30, &reserve) < 0 ||
-	    conf_uint(c, g, "lend_timeout_ms", 1000, 600000, &dom->lend_ms) < 0)
+	    conf_uint(c, g, "lend_timeout_ms", 1000, 600000, &dom->lend_ms) < 0 ||
+	    conf_uint(c, g, "key_overlap_ms", 0, SAX_RING_OVERLAP_MAX, &dom->key_overlap_ms) < 0)
 		return -1;
 	dom->seq_reserve = reserve;
 	if (dom->store && store_conf_load(c, conf_group(c, g, "store", true), &dom->store_cfg) < 0)
@@ -243,9 +262,38 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 
 void fa_domain_free(struct fa_domain *dom)
 {
-	sax_keys_wipe(&dom->keys);
-	sax_keys_wipe(&dom->fa_keys);
+	sax_ring_wipe(&dom->keys);
+	sax_ring_wipe(&dom->fa_keys);
 	store_config_wipe(&dom->store_cfg);
+}
+
+int fa_domain_rotate(struct fa_domain *live, const struct fa_domain *fresh, uint64_t now_ms)
+{
+	int n;
+
+	if (live->keys.cur.have_k_sa != fresh->keys.cur.have_k_sa) {
+		log_err("key rotation: K_SA %s by the new configuration; reuse must be turned "
+			"%s by a restart",
+			fresh->keys.cur.have_k_sa ? "appears" : "goes",
+			fresh->keys.cur.have_k_sa ? "on" : "off");
+		return -1;
+	}
+	live->key_overlap_ms = fresh->key_overlap_ms;
+	n = sax_ring_rotate(&live->keys, &fresh->keys.cur, now_ms, live->key_overlap_ms);
+	if (live->keys.cur.have_k_sa)
+		n += sax_ring_rotate(&live->fa_keys, &fresh->fa_keys.cur, now_ms,
+				     live->key_overlap_ms);
+	if (n > 0)
+		log_notice("domain keys rotated: sent under the old ones for %u ms more, "
+			   "accepted for %u ms",
+			   live->key_overlap_ms, 2 * live->key_overlap_ms);
+	return n;
+}
+
+void fa_domain_sweep(struct fa_domain *dom, uint64_t now_ms)
+{
+	sax_ring_sweep(&dom->keys, now_ms);
+	sax_ring_sweep(&dom->fa_keys, now_ms);
 }
 
 static bool fa_member(const struct fa_domain *dom, struct in_addr a)
@@ -260,7 +308,9 @@ static bool fa_member(const struct fa_domain *dom, struct in_addr a)
 
 /* ---- sending sax messages ---- */
 
-static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m)
+/* k: the keys of the message answered, or NULL for a message we originate. */
+static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m,
+		       const struct sax_keys *k)
 {
 	uint8_t out[SAX_MSG_MAX];
 	struct buf b;
@@ -269,8 +319,10 @@ static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m)
 	m->version = SAX_VERSION;
 	m->sender = s->fa->cfg.coa;
 	sax_stamp_at(m, ev_loop_wall_ms(s->loop));
+	if (k == NULL)
+		k = sax_ring_send(&s->dom->fa_keys, ev_loop_wall_ms(s->loop));
 	buf_init_write(&b, out, sizeof(out));
-	e = sax_build(&b, m, &s->dom->fa_keys);
+	e = sax_build(&b, m, k);
 	if (e != SAX_E_OK) {
 		log_err("cannot build a %s: %s", sax_type_name(m->type), sax_err_name(e));
 		return -1;
@@ -390,7 +442,7 @@ static int fa_store_write(struct fa_sec *s, struct in_addr home, struct fa_xfer 
 	m->sender = s->fa->cfg.coa;
 	sax_stamp_at(m, ev_loop_wall_ms(s->loop));
 	buf_init_write(&b, out, sizeof(out));
-	if (sax_build(&b, m, &s->dom->keys) == SAX_E_OK &&
+	if (sax_build(&b, m, sax_ring_send(&s->dom->keys, ev_loop_wall_ms(s->loop))) == SAX_E_OK &&
 	    s->store.put(s->store.ctx, m->mn_id, m->expires_ms, out, buf_used(&b), timeout_ms,
 			 fa_store_put_done, pp) == 0) {
 		s->reuse.store_puts++;
@@ -499,7 +551,7 @@ static void fa_xfer_confirm(struct fa_xfer *x)
 	memcpy(m->mn_id, x->mn_id, strlen(x->mn_id));
 	m->mn_id_len = strlen(x->mn_id);
 	x->confirms++;
-	fa_sax_send(s, x->req.prev_coa, m);
+	fa_sax_send(s, x->req.prev_coa, m, NULL);
 	free(m);
 }
 
@@ -843,8 +895,9 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 		return;
 	}
 	/* A record read back is old by nature: no window, its Expires must lie ahead. */
-	enum sax_err e =
-		sax_parse(r->msg, r->len, &s->dom->keys, ev_loop_wall_ms(s->loop), 0, NULL, m);
+	/* Sealed under a K_SA older than the ring holds: SEALED, a bad record, negotiation. */
+	enum sax_err e = sax_ring_parse(&s->dom->keys, r->msg, r->len, ev_loop_wall_ms(s->loop), 0,
+					NULL, m, NULL);
 	/* The store is the Sender of its answers: the writer is named inside, under K_SA. */
 	if (e == SAX_E_STALE)
 		fa_xfer_fail(x, &s->reuse.fallback_expired, "the store's record has expired");
@@ -873,7 +926,7 @@ static void fa_xfer_ask(struct fa_xfer *x)
 	memcpy(m->req.reg, x->reg, x->reg_len);
 	m->req.reg_len = (uint16_t)x->reg_len;
 	x->state = FA_XF_DIRECT;
-	if (fa_sax_send(s, x->req.prev_coa, m) == 0)
+	if (fa_sax_send(s, x->req.prev_coa, m, NULL) == 0)
 		ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
 	else
 		fa_xfer_try_store(x, "cannot ask the previous FA");
@@ -1194,7 +1247,7 @@ static void fa_serve_request(struct fa_sec *s, const struct sax_msg *req)
 	}
 	if (m->type == SAX_REFUSED)
 		sax_record_wipe(&m->rec);
-	fa_sax_send(s, req->sender, m);
+	fa_sax_send(s, req->sender, m, sax_ring_keys(&s->dom->fa_keys, s->rx_slot));
 	sax_record_wipe(&m->rec);
 	free(m);
 }
@@ -1210,7 +1263,7 @@ static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_
 	m->mn_id_len = del->mn_id_len;
 	m->type = refused != SAX_OK ? SAX_REFUSED : SAX_RELEASED;
 	m->flags = refused;
-	fa_sax_send(s, del->sender, m);
+	fa_sax_send(s, del->sender, m, sax_ring_keys(&s->dom->fa_keys, s->rx_slot));
 	free(m);
 }
 
@@ -1332,8 +1385,8 @@ void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, si
 		log_rl_warn("out of memory for an SA transfer message from %s", IP4_STR(from));
 		return;
 	}
-	e = sax_parse(msg, len, &s->dom->fa_keys, ev_loop_wall_ms(s->loop), s->dom->window_ms,
-		      s->replay, m);
+	e = sax_ring_parse(&s->dom->fa_keys, msg, len, ev_loop_wall_ms(s->loop), s->dom->window_ms,
+			   s->replay, m, &s->rx_slot);
 	if (e != SAX_E_OK || m->sender.s_addr != from.s_addr) {
 		s->reuse.sax_bad_messages++;
 		log_rl_notice("SA transfer message from %s: %s", IP4_STR(from),
@@ -1345,15 +1398,61 @@ void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, si
 	} else if (m->type == SAX_STORE_DEL) {
 		fa_taken(s, m);
 	}
+	s->rx_slot = SAX_RING_CUR;
 	sax_record_wipe(&m->rec);
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
+}
+
+/* ---- key rotation ---- */
+
+/* Our copy of every node whose SAs we hold (and have not lent), written again. */
+static void fa_rewrite_copies(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct fa_sec *s = arg;
+	struct u32map seen;
+	size_t it = 0, n = 0;
+	uint32_t k;
+	void *v;
+
+	(void)loop;
+	(void)t;
+	if (!fa_uses_store(s))
+		return;
+	u32map_init(&seen);
+	while (u32map_next(&s->ep.sas.by_spi, &it, &k, &v)) {
+		const struct ipsec_pair *p = v;
+		struct in_addr home = p->remote_net;
+		/* a node with several pairs is written once; a hand-over writes its own */
+		if (p->handed_over || u32map_get(&seen, home.s_addr) != NULL ||
+		    u32map_get(&s->xfers, home.s_addr) != NULL)
+			continue;
+		if (u32map_put(&seen, home.s_addr, (void *)(uintptr_t)1) < 0) {
+			log_warn("no memory to write every store copy again after a key rotation");
+			break;
+		}
+		n += fa_store_write(s, home, NULL, 1000) == 0;
+	}
+	u32map_free(&seen);
+	log_info("key rotation: %zu store copies written again under the new keys", n);
+}
+
+void fa_reuse_keys_rotated(struct fa_sec *s)
+{
+	const struct sax_keyring *r = &s->dom->keys;
+	uint64_t now = ev_loop_wall_ms(s->loop);
+
+	if (!fa_uses_store(s))
+		return;
+	ev_timer_start(s->loop, &s->rekey_timer,
+		       r->have_prev && r->switch_ms > now ? r->switch_ms - now : 0);
 }
 
 /* ---- setup ---- */
 
 int fa_reuse_init(struct fa_sec *s)
 {
+	ev_timer_init(&s->rekey_timer, fa_rewrite_copies, s);
 	u32map_init(&s->xfers);
 	u32map_init(&s->handed);
 	u32map_init(&s->took);
@@ -1406,6 +1505,8 @@ void fa_reuse_free(struct fa_sec *s)
 	while (u32map_next(&s->took, &it, &k, &v))
 		free(v);
 	u32map_free(&s->took);
+	if (s->rekey_timer.cb != NULL) /* fa_sec_init may have failed before fa_reuse_init */
+		ev_timer_stop(s->loop, &s->rekey_timer);
 	/* The store client, freed first, dropped pending writes without their callbacks. */
 	while (s->puts != NULL) {
 		struct fa_put *pp = s->puts;
@@ -1418,6 +1519,10 @@ void fa_reuse_free(struct fa_sec *s)
 
 void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o)
 {
+	/* The domain's key rings count these: shown with the reuse counters. */
+	s->reuse.key_rotations = s->dom->keys.rotations;
+	s->reuse.rx_previous_key = s->dom->keys.rx_previous + s->dom->fa_keys.rx_previous;
+	s->reuse.keys_dropped = s->dom->keys.dropped;
 	ctl_obj_begin(o, "reuse_counters");
 #define FA_REUSE_CTL(n) ctl_u64(o, #n, s->reuse.n);
 	FA_REUSE_COUNTERS(FA_REUSE_CTL)

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "sax.h"
+#include "sax_keyring.h"
 #include "store.h"
 
 #include <netinet/in.h>
@@ -33,11 +34,12 @@ struct fa_domain {
 	struct in_addr members[FA_MAX_MEMBERS];
 	size_t n_members;
 	struct in_addr member_net;
-	uint8_t member_plen;  /* 0: no prefix */
-	struct sax_keys keys; /* K_SA, K_DB: the store's messages */
-	struct sax_keys
-		fa_keys;     /* K_SA and a key from it: FA to FA, which the store cannot forge */
-	uint32_t timeout_ms; /* per technique */
+	uint8_t member_plen;     /* 0: no prefix */
+	struct sax_keyring keys; /* K_SA, K_DB: the store's messages */
+	/* K_SA and a key from it: FA to FA, which the store cannot forge */
+	struct sax_keyring fa_keys;
+	uint32_t key_overlap_ms; /* a rotation's overlap (sax_keyring.h) */
+	uint32_t timeout_ms;     /* per technique */
 	uint32_t window_ms;
 	uint32_t lend_ms; /* a hand-over not confirmed by then is taken back */
 	uint64_t seq_reserve;
@@ -76,7 +78,10 @@ struct fa_domain {
 	X(taken_denied)                                                                            \
 	X(sax_bad_messages)                                                                        \
 	X(store_puts)                                                                              \
-	X(store_put_failures)
+	X(store_put_failures)                                                                      \
+	X(key_rotations)   /* the domain's keys changed (from its key ring) */                     \
+	X(rx_previous_key) /* accepted under the previous keys of a rotation */                    \
+	X(keys_dropped)    /* previous keys dropped by a rotation before they retired */
 
 struct fa_reuse_counters {
 #define FA_REUSE_FIELD(n) uint64_t n;
@@ -88,6 +93,19 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 /* What the domain group may hold, for conf_check. */
 extern const struct conf_names fa_domain_names[];
 void fa_domain_free(struct fa_domain *dom);
+/*
+ * Reload: fresh is a domain just loaded by fa_domain_load from the new
+ * file.  Takes its key_overlap_ms, then rotates live's key rings (K_SA and
+ * K_DB; FA to FA) to fresh's keys where they differ (sax_keyring.h: sent
+ * under the old keys until now + overlap, accepted until now + 2 overlap).
+ * now_ms: the loop's wall clock (ev_loop_wall_ms).  Returns the number of
+ * rings rotated (0: same keys), or -1 when fresh cannot replace live's
+ * keys in place (reuse turned on or off: K_SA appears or goes; logged,
+ * nothing changed).  fresh is left as it was: fa_domain_free it after.
+ */
+int fa_domain_rotate(struct fa_domain *live, const struct fa_domain *fresh, uint64_t now_ms);
+/* Wipe retired keys (the parse and send paths do it too): from a sweep timer. */
+void fa_domain_sweep(struct fa_domain *dom, uint64_t now_ms);
 
 /*
  * The SA transfer side of struct fa_sec (fa_sec.h), called from fa_ipsec.c:
@@ -103,6 +121,14 @@ void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g);
 /* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home);
 void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
+/*
+ * After fa_domain_rotate rotated s->dom's keys (returned > 0): once we send
+ * under the new keys (rotation + key_overlap_ms), write our store copy of
+ * every node whose SAs we hold again, so that copies do not outlive the
+ * old keys (a copy is otherwise rewritten only at a take-over, a new IPsec
+ * SA pair or a sequence-number reservation).  No store: nothing to do.
+ */
+void fa_reuse_keys_rotated(struct fa_sec *s);
 
 /* A node that sent us nothing for this long is taken to have left: its store copy waits. */
 #define FA_REUSE_ACTIVE_MS 10000

@@ -63,7 +63,7 @@ struct fa_sec {
 	struct fa *fa;
 	struct ev_loop *loop;
 	const struct ipsec_conf *ic;
-	const struct fa_domain *dom;
+	struct fa_domain *dom; /* its key rings change (rotation, retired keys wiped) */
 	struct fa_sec_ops ops;
 	size_t access_mtu; /* what one frame to a visitor carries */
 	/* IPsec on the access link */
@@ -79,6 +79,9 @@ struct fa_sec {
 	struct u32map handed;  /* home address -> the FA we lent its SAs to */
 	struct u32map took;    /* home address -> the FA we took its SAs from */
 	struct fa_put *puts;   /* store writes awaiting their answer */
+	/* The keys of the FA-to-FA message being handled: its answer goes under them. */
+	enum sax_ring_slot rx_slot;
+	struct ev_timer rekey_timer; /* after a key rotation: our store copies, written again */
 };
 
 /*
@@ -88,7 +91,7 @@ struct fa_sec {
  * 0 or -1.
  */
 int fa_sec_init(struct fa_sec *s, struct fa *fa, struct ev_loop *loop, const struct ipsec_conf *ic,
-		const struct fa_domain *dom, const struct fa_store *store, size_t access_mtu,
+		struct fa_domain *dom, const struct fa_store *store, size_t access_mtu,
 		const struct fa_sec_ops *ops);
 /* Free the store client first: its pending answers must not come back to s. */
 void fa_sec_free(struct fa_sec *s);

@@ -338,6 +338,13 @@ expect_domain lend-high "$tmp/lend-high.conf:10: setting 'fa.domain.lend_timeout
     k_db_file = "$tmp/k_db";
     lend_timeout_ms = 600001;
 CONF
+expect_domain overlap-high "$tmp/overlap-high.conf:10: setting 'fa.domain.key_overlap_ms': 86400001 is outside 0..86400000" <<CONF
+    reuse = "full";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    key_overlap_ms = 86400001;
+CONF
 
 # ---- unknown settings: a misspelt name in each group of each daemon ----
 # misspell DAEMON NAME FILE OLD NEW SETTING [SUGGESTION]: FILE with the first

@@ -701,8 +701,9 @@ static void nh_domain(struct nh_fa *f, const struct nh_conf *c)
 	} else {
 		d->members[d->n_members++] = ah_ip(NH_COA3);
 	}
-	d->keys = a ? keys_a : keys_b;
-	d->fa_keys = a ? fa_keys_a : fa_keys_b;
+	sax_ring_init(&d->keys, a ? &keys_a : &keys_b);
+	sax_ring_init(&d->fa_keys, a ? &fa_keys_a : &fa_keys_b);
+	d->key_overlap_ms = SAX_RING_OVERLAP_DEFAULT;
 	d->timeout_ms = 100;
 	d->window_ms = 30000;
 	d->lend_ms = c->lend_ms != 0 ? c->lend_ms : 1000;

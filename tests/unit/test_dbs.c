@@ -1335,6 +1335,51 @@ START_TEST(test_ctl)
 }
 END_TEST
 
+/*
+ * K_DB rotated (dbs_rotate, the reload path) at NOW with a 1 s overlap:
+ * fa1, not reloaded yet, puts and fa2 gets under the old key, each answered
+ * under it (feed parses the answer under the request's key); under the new
+ * key likewise; from NOW + 2 s the old key is refused as a forged HMAC is
+ * (refused_mac, no answer).
+ */
+START_TEST(test_key_rotation)
+{
+	struct dbs *d = open_at(NOW);
+	const struct dbs_counters *c = dbs_counters(d);
+	struct sax_keys old = fa_keys, fresh_keys = fa_keys;
+	struct dbs_config fresh = cfg;
+	struct msg p, g;
+
+	ck_assert_uint_eq(cfg.key_overlap_ms, SAX_RING_OVERLAP_DEFAULT);
+	memset(fresh_keys.k_db, 0x43, SAX_KEY_LEN);
+	memcpy(fresh.k_db, fresh_keys.k_db, SAX_KEY_LEN);
+	fresh.key_overlap_ms = 1000;
+	ck_assert_int_eq(dbs_rotate(d, &fresh, NOW), 1);
+	ck_assert_int_eq(dbs_rotate(d, &fresh, NOW), 0); /* the same file again */
+	ck_assert_uint_eq(c->key_rotations, 1);
+	p = put("mn1@home.example", FA1, NOW + 10, NOW + 60000, "198.18.100.10");
+	expect(d, &p, FA1, NOW + 10, SAX_STORE_ACK, SAX_OK);
+	expect_record(d, "mn1@home.example", "198.18.100.10", NOW + 20);
+	ck_assert_uint_eq(c->rx_previous_key, 2);
+	fa_keys = fresh_keys;
+	expect_record(d, "mn1@home.example", "198.18.100.10", NOW + 1999);
+	ck_assert_uint_eq(c->rx_previous_key, 2);
+	fa_keys = old;
+	expect_record(d, "mn1@home.example", "198.18.100.10", NOW + 1999);
+	ck_assert_uint_eq(c->rx_previous_key, 3);
+	/* retired: exactly a bad HMAC */
+	g = get("mn1@home.example", FA2, NOW + 2000);
+	expect_silence(d, &g, FA2, NOW + 2000);
+	ck_assert_uint_eq(c->refused_mac, 1);
+	ck_assert_uint_eq(c->rx_previous_key, 3);
+	fa_keys = fresh_keys;
+	expect_record(d, "mn1@home.example", "198.18.100.10", NOW + 2000);
+	ck_assert_uint_eq(c->refused_mac, 1);
+	fa_keys = old;
+	dbs_close(d);
+}
+END_TEST
+
 static Suite *dbs_suite(void)
 {
 	Suite *s = suite_create("dbs");
@@ -1358,6 +1403,7 @@ static Suite *dbs_suite(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_max_records);
 	tcase_add_test(tc, test_ctl);
+	tcase_add_test(tc, test_key_rotation);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(lg, setup, teardown);

@@ -1328,6 +1328,236 @@ START_TEST(test_loan_reclaimed)
 }
 END_TEST
 
+/* ---- 9. key rotation: fa1 and fa2 reloaded one after the other ---- */
+
+#define ROT_OVERLAP_MS 10000u
+#define ROT_GAP_MS     3000u /* fa2 reloaded this long after fa1 */
+#define RING(i)        (n->fa[(i)].dom.fa_keys)
+
+/* The domain's next keys, and the FA-to-FA keys derived from them. */
+static void new_keys(struct sax_keys *k, struct sax_keys *fk)
+{
+	memset(k, 0, sizeof(*k));
+	memset(k->k_sa, 0xc3, SAX_KEY_LEN);
+	memset(k->k_db, 0xd4, SAX_KEY_LEN);
+	k->have_k_sa = true;
+	ck_assert_int_eq(sax_fa_keys(k->k_sa, fk), 0);
+}
+
+/* A reload of fa with the new keys: what fa_main.c's reload does (fa_domain_rotate). */
+static void rotate_fa(int fa)
+{
+	struct fa_domain fresh = n->fa[fa].dom;
+	struct sax_keys k, fk;
+
+	new_keys(&k, &fk);
+	sax_ring_init(&fresh.keys, &k);
+	sax_ring_init(&fresh.fa_keys, &fk);
+	fresh.key_overlap_ms = ROT_OVERLAP_MS;
+	ck_assert_int_eq(fa_domain_rotate(&n->fa[fa].dom, &fresh, ev_loop_wall_ms(n->loop)), 2);
+	/* a second reload of the same file changes nothing */
+	ck_assert_int_eq(fa_domain_rotate(&n->fa[fa].dom, &fresh, ev_loop_wall_ms(n->loop)), 0);
+	sax_ring_wipe(&fresh.keys);
+	sax_ring_wipe(&fresh.fa_keys);
+	sax_keys_wipe(&k);
+	sax_keys_wipe(&fk);
+}
+
+/* Whether fa sends under the new keys now. */
+static bool sends_new(int fa)
+{
+	struct sax_keys k, fk;
+	bool r;
+
+	new_keys(&k, &fk);
+	r = memcmp(sax_ring_send(&RING(fa), ev_loop_wall_ms(n->loop)), &fk, sizeof(fk)) == 0;
+	sax_keys_wipe(&k);
+	sax_keys_wipe(&fk);
+	return r;
+}
+
+/* The node, at fa1, moves to fa2 and back: both transfers reuse the SAs (no IKE). */
+static void round_trip(const char *where)
+{
+	uint64_t f1 = RC(NH_FA1).reuse_full, f2 = RC(NH_FA2).reuse_full;
+	size_t mark = nh_mark(n);
+
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_msg(RC(NH_FA2).reuse_full == f2 + 1, "%s: fa1 -> fa2 not reused", where);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_msg(RC(NH_FA1).reuse_full == f1 + 1, "%s: fa2 -> fa1 not reused", where);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA1, mark) + nh_ike_since(n, NH_FA2, mark), 0);
+	ck_assert_uint_eq(RC(NH_FA1).sax_bad_messages + RC(NH_FA2).sax_bad_messages, 0);
+	ck_assert_uint_eq(RC(NH_FA1).fallback_bad_record + RC(NH_FA2).fallback_bad_record, 0);
+	assert_flows(where);
+}
+
+/* The clock moves to ms after t (wall), the parties running. */
+static void until(uint64_t t, uint64_t ms)
+{
+	uint64_t now = ev_loop_wall_ms(n->loop);
+
+	ck_assert_uint_le(now, t + ms);
+	nh_run(n, t + ms - now, NULL, NULL);
+}
+
+static uint64_t rx_previous(void)
+{
+	return n->fa[NH_FA1].dom.keys.rx_previous + RING(NH_FA1).rx_previous +
+	       n->fa[NH_FA2].dom.keys.rx_previous + RING(NH_FA2).rx_previous;
+}
+
+/*
+ * A member's request to fa1 (no valid proof: the control that gets past
+ * authentication) under k: fa1's REFUSED answer parsed under answer_keys
+ * (the keys it came under), or, with answer_keys NULL, no answer and the
+ * message counted bad, as a forgery is.
+ */
+static void member_request(const struct sax_keys *k, const struct sax_keys *answer_keys)
+{
+	uint8_t msg[SAX_MSG_MAX], reg[600];
+	size_t reg_len = claim_reg(&(struct claim){.forged_proof = true}, reg, sizeof(reg));
+	size_t len = sax_msg(msg, sizeof(msg), SAX_REQUEST, NH_COA4, k, reg, reg_len, 0);
+	uint64_t bad = RC(NH_FA1).sax_bad_messages;
+	const struct nh_sax *ans = to_fa1(NH_COA4, msg, len);
+
+	if (answer_keys == NULL) {
+		ck_assert_ptr_null(ans);
+		ck_assert_uint_eq(RC(NH_FA1).sax_bad_messages, bad + 1);
+		return;
+	}
+	ck_assert_ptr_nonnull(ans);
+	ck_assert_uint_eq(sax_flags(ans, answer_keys), SAX_R_PROOF);
+	ck_assert_uint_eq(RC(NH_FA1).sax_bad_messages, bad);
+}
+
+/*
+ * K_SA and K_DB rotated at fa1, then at fa2 3 s later, within the overlap (10 s): the
+ * node moves fa1 -> fa2 -> fa1 with its SAs (full reuse, no IKE) before,
+ * with fa1 alone rotated, with both sending under the old keys, with fa1
+ * on the new and fa2 still on the old, with both on the new while the old
+ * is still taken, and after the old retired.  A request under the old keys
+ * is answered under them during the overlap and refused as a forgery
+ * after.  _i: 0 direct, 1 store (the store's records carry the writer's
+ * keys: K_DB's HMAC and K_SA's seal).
+ */
+START_TEST(test_key_rotation)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, _i == 0, _i == 1);
+	struct sax_keys k, fk;
+	uint64_t t1, t2, prev;
+
+	new_keys(&k, &fk);
+	start(&c);
+	round_trip("before the rotation");
+
+	t1 = ev_loop_wall_ms(n->loop);
+	rotate_fa(NH_FA1);
+	ck_assert(!sends_new(NH_FA1));
+	round_trip("fa1 rotated, fa2 not");
+	member_request(nh_fa_keys_a(), nh_fa_keys_a());
+	member_request(&fk, &fk);
+
+	until(t1, ROT_GAP_MS);
+	t2 = ev_loop_wall_ms(n->loop);
+	rotate_fa(NH_FA2);
+	round_trip("both rotated, both still sending the old keys");
+
+	until(t1, ROT_OVERLAP_MS + 100);
+	ck_assert(sends_new(NH_FA1));
+	ck_assert(!sends_new(NH_FA2));
+	round_trip("fa1 sending the new keys, fa2 the old");
+
+	until(t2, ROT_OVERLAP_MS + 100);
+	ck_assert(sends_new(NH_FA1) && sends_new(NH_FA2));
+	round_trip("both sending the new keys, the old still taken");
+	member_request(nh_fa_keys_a(), nh_fa_keys_a());
+	ck_assert_uint_gt(rx_previous(), 0);
+
+	until(t2, 2 * ROT_OVERLAP_MS + 100);
+	prev = rx_previous();
+	round_trip("the old keys retired");
+	ck_assert_uint_eq(rx_previous(), prev);
+	member_request(nh_fa_keys_a(), NULL);
+	member_request(&fk, &fk);
+	/* retired keys are wiped: on the paths that use the ring, or by the sweep */
+	ck_assert(!RING(NH_FA1).have_prev);
+	fa_domain_sweep(&n->fa[NH_FA1].dom, ev_loop_wall_ms(n->loop));
+	ck_assert(!n->fa[NH_FA1].dom.keys.have_prev);
+	sax_keys_wipe(&k);
+	sax_keys_wipe(&fk);
+}
+END_TEST
+
+/*
+ * A store record written under keys since retired (the node's copy from
+ * before the rotation, put back as a store would keep it): its HMAC and
+ * seal do not verify, and fa2 falls back to negotiation through the
+ * counted path (fallback_bad_record), as for a forged record.
+ */
+START_TEST(test_key_rotation_stale_record)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+	uint8_t old[SAX_MSG_MAX];
+	const uint8_t *rec;
+	size_t len;
+	uint64_t t1;
+
+	start(&c);
+	rec = nh_store_get(n, &len);
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_uint_le(len, sizeof(old));
+	memcpy(old, rec, len);
+	t1 = ev_loop_wall_ms(n->loop);
+	rotate_fa(NH_FA1);
+	rotate_fa(NH_FA2);
+	until(t1, 2 * ROT_OVERLAP_MS);
+	nh_store_set(n, old, len);
+	nh_silence_fa(n, NH_FA1, true);
+	refused_at_fa2(REACHED(NH_FA2, fallback_bad_record));
+}
+END_TEST
+
+/*
+ * The node stays at fa1 (technique store) while both FAs rotate; its store
+ * copy was written before.  _i 0: the reload path calls
+ * fa_reuse_keys_rotated, fa1 writes the copy again once it sends under the
+ * new keys, and after the old keys retired fa2 still takes the SAs from
+ * the store (fa1 cut off).  _i 1, without: the copy is under retired keys
+ * and fa2 falls back (fallback_bad_record), the node negotiates.
+ */
+START_TEST(test_key_rotation_rewrites_copies)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+	uint64_t t1, puts;
+
+	start(&c);
+	t1 = ev_loop_wall_ms(n->loop);
+	rotate_fa(NH_FA1);
+	rotate_fa(NH_FA2);
+	puts = RC(NH_FA1).store_puts;
+	if (_i == 0) {
+		fa_reuse_keys_rotated(&n->fa[NH_FA1].sec);
+		fa_reuse_keys_rotated(&n->fa[NH_FA2].sec);
+	}
+	until(t1, ROT_OVERLAP_MS - 1);
+	ck_assert_uint_eq(RC(NH_FA1).store_puts, puts);
+	until(t1, 2 * ROT_OVERLAP_MS + 100);
+	ck_assert_uint_eq(RC(NH_FA1).store_puts, puts + (_i == 0));
+	nh_silence_fa(n, NH_FA1, true);
+	if (_i == 1) {
+		refused_at_fa2(REACHED(NH_FA2, fallback_bad_record));
+		return;
+	}
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_bad_record, 0);
+}
+END_TEST
+
 /* One case per item, so CK_RUN_CASE picks one (e.g. CK_RUN_CASE=dying). */
 static void add_case(Suite *s, const char *name, const TTest *t, int loops)
 {
@@ -1363,6 +1593,9 @@ static Suite *handover_suite(void)
 	add_case(s, "loss", test_reply_lost_after_take_over, 4);
 	add_case(s, "loss", test_stale_copy_after_fallback, 2);
 	add_case(s, "loan", test_loan_reclaimed, 1);
+	add_case(s, "key_rotation", test_key_rotation, 2);
+	add_case(s, "key_rotation", test_key_rotation_stale_record, 1);
+	add_case(s, "key_rotation", test_key_rotation_rewrites_copies, 2);
 	return s;
 }
 

@@ -401,6 +401,61 @@ START_TEST(test_dbs_wrong_key_times_out)
 }
 END_TEST
 
+/* sc gets id: the answer (result i) opens to a record of home under keys. */
+static void get_home(struct store_client *sc, int i, const char *id, const char *home)
+{
+	ck_assert_int_eq(store_get(sc, id, TMO, on_result, NULL), 0);
+	wait_results(1, 2000);
+	expect_got(i, STORE_OP_GET, STORE_OK, SAX_OK);
+	expect_home(i, id, home);
+}
+
+/*
+ * K_DB rotation between the FAs' store clients and mipsa-dbs (one minute
+ * of overlap, rotated now): fa1's client, not reloaded, puts and gets under
+ * the old key; fa2's, reloaded now, still sends under the old one; fa3's,
+ * reloaded a minute and a bit ago (its switch passed: it sends under the
+ * new key, accepts both).  mipsa-dbs answers each under the key it asked
+ * with, so each client takes its answers.
+ */
+START_TEST(test_dbs_key_rotation)
+{
+	struct store_client *fa1 = dbs_client("127.0.0.1", db_port);
+	struct store_client *fa2 = dbs_client("127.0.0.2", db_port);
+	struct store_client *fa3 = dbs_client("127.0.0.2", db_port);
+	struct dbs_config fresh;
+	uint8_t k_new[SAX_KEY_LEN];
+	uint64_t now = store_wall_ms();
+
+	memset(k_new, 0x43, sizeof(k_new));
+	dbs_config_defaults(&fresh);
+	memcpy(fresh.k_db, k_new, SAX_KEY_LEN);
+	fresh.key_overlap_ms = 60000;
+	ck_assert_int_eq(dbs_rotate(db, &fresh, now), 1);
+	ck_assert_int_eq(store_client_rotate(fa2, k_new, now, 60000), 1);
+	ck_assert_int_eq(store_client_rotate(fa2, k_new, now, 60000), 0);
+	ck_assert_int_eq(store_client_rotate(fa3, k_new, now - 60001, 60000), 1);
+	ck_assert_int_eq(put(fa1, "mn1@home.example", "127.0.0.1", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 2000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	get_home(fa2, 1, "mn1@home.example", "198.18.100.10"); /* under the old K_DB */
+	ck_assert_uint_eq(dbs_counters(db)->rx_previous_key, 2);
+	memcpy(keys.k_db, k_new, SAX_KEY_LEN);
+	get_home(fa3, 2, "mn1@home.example", "198.18.100.10"); /* under the new K_DB */
+	ck_assert_uint_eq(dbs_counters(db)->rx_previous_key, 2);
+	ck_assert_uint_eq(dbs_counters(db)->refused_mac, 0);
+	ck_assert_uint_eq(store_client_counters(fa2)->key_rotations, 1);
+	ck_assert_uint_eq(store_client_counters(fa3)->rx_previous_key, 0);
+	ck_assert_uint_eq(store_client_counters(fa1)->bad_answers +
+				  store_client_counters(fa2)->bad_answers +
+				  store_client_counters(fa3)->bad_answers,
+			  0);
+	store_client_free(fa1);
+	store_client_free(fa2);
+	store_client_free(fa3);
+}
+END_TEST
+
 START_TEST(test_dbs_timeout_bounded)
 {
 	uint16_t port;
@@ -1262,6 +1317,7 @@ static Suite *store_suite(bool redis)
 	tcase_add_test(d, test_dbs_expiry);
 	tcase_add_test(d, test_dbs_not_member);
 	tcase_add_test(d, test_dbs_wrong_key_times_out);
+	tcase_add_test(d, test_dbs_key_rotation);
 	tcase_add_test(d, test_dbs_timeout_bounded);
 	tcase_add_test(d, test_dbs_nobody_listens);
 	tcase_add_test(d, test_dbs_pipelined);
