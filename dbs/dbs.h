@@ -229,11 +229,12 @@ enum dbs_decode dbs_entry_decode(const uint8_t *p, size_t len, struct dbs_entry 
 
 /*
  * Reload (dbs_reload.c): what differs from the running configuration, by
- * setting name (address, port, control socket, data directory, freshness
- * window and K_DB take a restart); then the rest applied.
+ * setting name (address, port, control socket, data directory and
+ * freshness window take a restart); then the rest applied, K_DB rotated
+ * (dbs_rotate) at now_ms, the wall clock.
  */
 struct reload_diff;
 void dbs_reload_diff(const struct dbs *d, const struct dbs_config *cfg, struct reload_diff *rd);
-void dbs_reconfigure(struct dbs *d, const struct dbs_config *cfg);
+void dbs_reconfigure(struct dbs *d, const struct dbs_config *cfg, uint64_t now_ms);
 
 #endif

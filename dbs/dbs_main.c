@@ -114,7 +114,7 @@ static int dbs_reload(void *arg, bool dry, struct reload_diff *rd, char *err, si
 	RELOAD_FIXED(rd, &d->sb, &sb, enabled, "sandbox");
 	RELOAD_FIXED(rd, &d->sb, &sb, user, "user");
 	if (!dry && rd->restart[0] == '\0') {
-		dbs_reconfigure(d->db, &fresh);
+		dbs_reconfigure(d->db, &fresh, ev_loop_wall_ms(d->loop));
 		if (!d->debug)
 			log_set_level((enum log_level)fresh.log_level);
 	}

@@ -17,8 +17,10 @@ void dbs_reload_diff(const struct dbs *d, const struct dbs_config *b, struct rel
 	RELOAD_FIXED(rd, a, b, data_dir, "data_dir");
 	/* The replay cache was sized for the window (sax.h): a wider one would let replays in. */
 	RELOAD_FIXED(rd, a, b, freshness_window_ms, "freshness_window_ms");
+	/* A new K_DB rotates with an overlap (dbs_rotate): the FAs follow one at a time. */
 	if (RELOAD_DIFFERS(a, b, k_db_file) || RELOAD_DIFFERS(a, b, k_db))
-		reload_restart(rd, "k_db_file");
+		reload_changed(rd, "k_db_file");
+	RELOAD_LIVE(rd, a, b, key_overlap_ms, "key_overlap_ms");
 	if (RELOAD_DIFFERS(a, b, n_members) || RELOAD_DIFFERS(a, b, members) ||
 	    RELOAD_DIFFERS(a, b, have_prefix) || RELOAD_DIFFERS(a, b, member_prefix) ||
 	    RELOAD_DIFFERS(a, b, member_plen))
@@ -28,10 +30,12 @@ void dbs_reload_diff(const struct dbs *d, const struct dbs_config *b, struct rel
 	RELOAD_LIVE(rd, a, b, log_level, "log_level");
 }
 
-void dbs_reconfigure(struct dbs *d, const struct dbs_config *b)
+void dbs_reconfigure(struct dbs *d, const struct dbs_config *b, uint64_t now_ms)
 {
 	struct dbs_config *a = &d->cfg;
 
+	dbs_rotate(d, b, now_ms);
+	memcpy(a->k_db_file, b->k_db_file, sizeof(a->k_db_file));
 	memcpy(a->members, b->members, sizeof(a->members));
 	a->n_members = b->n_members;
 	a->have_prefix = b->have_prefix;

@@ -203,6 +203,8 @@ static void fa_on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct fa_daemon *d = arg;
 
 	fa_expire(&d->fa, ev_loop_now_ms(d->loop));
+	/* Keys a reload rotated out are wiped once retired, whether used or not. */
+	fa_domain_sweep(&d->dom, ev_loop_wall_ms(d->loop));
 	ev_timer_start(loop, t, FA_SWEEP_MS);
 }
 
@@ -224,6 +226,8 @@ static void fa_ctl_store(const struct store_counters *c, struct ctl_out *o)
 	ctl_u64(o, "failovers", c->failovers);
 	ctl_u64(o, "not_primary", c->not_primary);
 	ctl_u64(o, "wait_short", c->wait_short);
+	ctl_u64(o, "key_rotations", c->key_rotations);
+	ctl_u64(o, "rx_previous_key", c->rx_previous_key);
 	ctl_obj_end(o);
 }
 

@@ -101,14 +101,24 @@ static void fa_domain_diff(const struct fa_domain *a, const struct fa_domain *b,
 		reload_restart(rd, "domain.technique");
 	/* The replay cache was sized for the window (sax.h): a wider one would let replays in. */
 	RELOAD_FIXED(rd, a, b, window_ms, "domain.freshness_window_ms");
-	/* The store client's connection; its local address is ours, set at start. */
+	/*
+	 * The store client's connection; its local address is ours, set at
+	 * start, and its K_DB rotates (store_client_rotate).
+	 */
 	sb.local = sa.local;
+	memcpy(sb.k_db, sa.k_db, sizeof(sb.k_db));
 	if (memcmp(&sa, &sb, sizeof(sa)) != 0)
 		reload_restart(rd, "domain.store");
+	if (RELOAD_DIFFERS(&a->store_cfg, &b->store_cfg, k_db))
+		reload_changed(rd, "domain.store.k_db_file");
 	OPENSSL_cleanse(&sa, sizeof(sa));
 	OPENSSL_cleanse(&sb, sizeof(sb));
-	if (RELOAD_DIFFERS(a, b, keys) || RELOAD_DIFFERS(a, b, fa_keys))
-		reload_restart(rd, "domain.k_sa_file, domain.k_db_file");
+	/* New keys rotate with an overlap (fa_domain_rotate), so the domain's FAs go one at a time.
+	 */
+	if (RELOAD_DIFFERS(&a->keys.cur, &b->keys.cur, k_sa) ||
+	    RELOAD_DIFFERS(&a->keys.cur, &b->keys.cur, k_db))
+		reload_changed(rd, "domain.k_sa_file, domain.k_db_file");
+	RELOAD_LIVE(rd, a, b, key_overlap_ms, "domain.key_overlap_ms");
 	if (RELOAD_DIFFERS(a, b, n_members) || RELOAD_DIFFERS(a, b, members) ||
 	    RELOAD_DIFFERS(a, b, member_net) || RELOAD_DIFFERS(a, b, member_plen))
 		reload_changed(rd, "domain.members");
@@ -117,8 +127,17 @@ static void fa_domain_diff(const struct fa_domain *a, const struct fa_domain *b,
 	RELOAD_LIVE(rd, a, b, seq_reserve, "domain.seq_reserve");
 }
 
-static void fa_domain_apply(struct fa_domain *live, const struct fa_domain *fresh)
+static void fa_domain_apply(struct fa_daemon *d, const struct fa_domain *fresh)
 {
+	struct fa_domain *live = &d->dom;
+	uint64_t now = ev_loop_wall_ms(d->loop);
+
+	/* Keys first: rotated ones are sent from now + overlap, and the store copies follow. */
+	if (live->enabled && fa_domain_rotate(live, fresh, now) > 0)
+		fa_reuse_keys_rotated(&d->sec);
+	if (d->store != NULL)
+		store_client_rotate(d->store, fresh->store_cfg.k_db, now, fresh->key_overlap_ms);
+	memcpy(live->store_cfg.k_db, fresh->store_cfg.k_db, sizeof(live->store_cfg.k_db));
 	memcpy(live->members, fresh->members, sizeof(live->members));
 	live->n_members = fresh->n_members;
 	live->member_net = fresh->member_net;
@@ -152,7 +171,7 @@ static void fa_reload_apply(struct fa_daemon *d, struct fa_conf_set *fresh)
 	if (!d->debug)
 		log_set_level((enum log_level)d->fa.cfg.log_level);
 	ipsec_conf_apply(&d->ic, &fresh->ic, d->sec.ep.ike);
-	fa_domain_apply(&d->dom, &fresh->dom);
+	fa_domain_apply(d, &fresh->dom);
 }
 
 int fa_reload(void *arg, bool dry, struct reload_diff *rd, char *err, size_t errlen)

@@ -9,7 +9,8 @@
 #     ESP flowing throughout;
 #  2. live changes, each named in the answer and applied: log level and
 #     limits on every daemon, the MN-HA key on the MN and the HA (the next
-#     registration authenticates under the new one), IKE lifetimes and the
+#     registration is refused while only the HA has the new one, accepted
+#     once both have it), IKE lifetimes and the
 #     PSK on the MN and every FA (established SAs stay; a new negotiation,
 #     with domain B's FA, uses the new PSK);
 #  3. a broken file: refused with its file:line message, by the control
@@ -17,7 +18,11 @@
 #     running on its configuration; "reload check" only compares;
 #  4. a setting only a restart takes (the care-of address): refused, named;
 #  5. every daemon reloaded while the MN hands over fa1 -> fa2 -> fa1: full
-#     reuse each time, no fallback, traffic both ways.
+#     reuse each time, no fallback, traffic both ways;
+#  6. new K_SA and K_DB for domain A, reloaded one daemon at a time (fa1, a
+#     hand-over to fa2 still on the old keys, then mipsa-dbs and fa2):
+#     full reuse at every hand-over before, during and after the overlap,
+#     no transfer message refused, no store record fallen back.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -108,6 +113,10 @@ new_psk=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 mn_sas=$(state mn)
 edit ha "s/max_lifetime = 600;/max_lifetime = 500;/; s/key = \"$TB_KEY_MNHA\"/key = \"$new_key\"/"
 expect ha "max_lifetime, mobile_nodes"
+# the HA has the new MN-HA key, the MN not yet: its next registration is refused
+denied=$(jqv ha counters '.counters.deny_mn_auth')
+tb_ctl mn reregister >/dev/null
+jqa_within 10 ha counters ".counters.deny_mn_auth > $denied"
 edit mn "s/key = \"$TB_KEY_MNHA\"/key = \"$new_key\"/; s/$TB_PSK/$new_psk/g"
 edit mn 's/    udp_encapsulation = /    ike_lifetime = 7200;\n    udp_encapsulation = /'
 changed=$(reload mn)
@@ -121,10 +130,11 @@ edit dbs 's/^  log_level = "[a-z]*";/  log_level = "debug";/'
 expect dbs "log_level"
 [[ $(state mn) == "$mn_sas" ]] || fail "the MN's SAs changed with its keys"
 flowing
-# the next registration authenticates under the new MN-HA key, on both sides
+# with both on the new MN-HA key, the next registration is accepted
 regs=$(jqv ha counters '.counters.reg_accepted')
 tb_ctl mn reregister >/dev/null
 jqa_within 10 ha counters ".counters.reg_accepted > $regs"
+tb_wait_registered fa1 10 || fail "the MN is not registered under the new MN-HA key"
 # a new negotiation, with domain B's FA, under the new PSK
 tb_move fa3 >/dev/null
 tb_wait_registered fa3 20 || fail "no registration through fa3 with the new PSK"
@@ -188,6 +198,51 @@ fallbacks=$(jqv fa1 sas '[.reuse_counters | to_entries[] | select(.key | startsw
 fallbacks2=$(jqv fa2 sas '[.reuse_counters | to_entries[] | select(.key | startswith("fallback_")) | .value] | add')
 [[ $fallbacks -eq 0 && $fallbacks2 -eq 0 ]] || fail "fallbacks during reloads: fa1 $fallbacks, fa2 $fallbacks2"
 echo "    two hand-overs with full reuse while every daemon reloaded; no fallback"
+
+# ---- 6. K_SA and K_DB rotated across domain A, one daemon at a time ----
+echo "--- 6. K_SA/K_DB rotation: fa1, then a hand-over, then mipsa-dbs and fa2"
+overlap=3000
+for node in fa1 fa2; do
+	edit "$node" "s|    transfer_timeout_ms = |    key_overlap_ms = $overlap;\n    transfer_timeout_ms = |"
+	expect "$node" "domain.key_overlap_ms"
+done
+edit dbs "s|^  log_level = |  key_overlap_ms = $overlap;\n  log_level = |"
+expect dbs "key_overlap_ms"
+# new keys in place (the files keep their owner and mode)
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$TB_RUN/k_sa.a"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$TB_RUN/k_db.a"
+t1=$(date +%s%3N)
+expect fa1 "domain.store.k_db_file, domain.k_sa_file, domain.k_db_file"
+# fa2 still has the old keys only: the hand-over from fa1 reuses all the same
+handover_full() { # handover_full TO
+	local full
+	full=$(jqv "$1" sas '.reuse_counters.reuse_full')
+	tb_move "$1" >/dev/null
+	tb_wait_registered "$1" 15 || fail "no registration through $1"
+	jqa_within 10 "$1" sas ".reuse_counters.reuse_full == $((full + 1))"
+	flowing
+}
+handover_full fa2
+jqa fa1 sas '.reuse_counters.key_rotations == 1 and .reuse_counters.rx_previous_key >= 1'
+expect dbs "k_db_file"
+expect fa2 "domain.store.k_db_file, domain.k_sa_file, domain.k_db_file"
+t2=$(date +%s%3N)
+((t2 - t1 <= overlap)) || echo "    (fa2 reloaded $((t2 - t1)) ms after fa1, more than the overlap: a slow machine)"
+# from t + overlap each sends under the new keys, and rewrites its store copies under them
+puts=$(jqv fa2 sas '.reuse_counters.store_puts')
+jqa_within 10 fa2 sas ".reuse_counters.store_puts > $puts"
+handover_full fa1
+# after t + 2 overlap the old keys are gone everywhere: the domain runs on the new ones
+_past() { (($(date +%s%3N) > $1)); }
+within "the old keys retired" 20 _past $((t2 + 2 * overlap))
+handover_full fa2
+handover_full fa1
+for fa in fa1 fa2; do
+	jqa "$fa" sas '.reuse_counters.key_rotations == 1 and .reuse_counters.keys_dropped == 0 and
+		.reuse_counters.fallback_bad_record == 0 and .reuse_counters.sax_bad_messages == 0'
+done
+jqa dbs counters '.counters.key_rotations == 1'
+echo "    four hand-overs with full reuse across the rotation; no message refused, no fallback"
 
 kill "$ping_cn" "$ping_mn" 2>/dev/null || true
 wait "$ping_cn" "$ping_mn" 2>/dev/null || true
