@@ -140,8 +140,8 @@ static void ike_child_remove(struct ike_engine *eng, struct ike_child *c, const 
 	ev_timer_stop(eng->loop, &c->expiry);
 	ike_spi_free(eng, c->spi_in);
 	eng->ctr.children_deleted++;
-	log_info("IPsec SA pair with %s (in %08x out %08x) down: %s", IP4_STR(c->peer), c->spi_in,
-		 c->spi_out, why);
+	log_info("IPsec SA pair with %s down: %s; peer=%s spi_in=%08x spi_out=%08x",
+		 IP4_STR(c->peer), why, IP4_STR(c->peer), c->spi_in, c->spi_out);
 	if (eng->ops.child_down)
 		eng->ops.child_down(eng->ops.arg, c, why);
 	OPENSSL_cleanse(c, sizeof(*c));

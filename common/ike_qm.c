@@ -544,9 +544,11 @@ static int ike_qm_child(struct ike_qm *qm)
 	}
 	ike_child_schedule(eng, c);
 	eng->ctr.children_established++;
-	log_info("IPsec SA pair with %s up: in %08x out %08x, %s %u, %s, lifetime %u s",
-		 IP4_STR(c->peer), c->spi_in, c->spi_out, esp_alg_name(c->alg), qm->prop.key_bits,
-		 c->udp_encap ? "UDP-encapsulated" : "ESP", c->lifetime_s);
+	log_info("IPsec SA pair with %s up: %s %u, %s, lifetime %u s; peer=%s spi_in=%08x "
+		 "spi_out=%08x",
+		 IP4_STR(c->peer), esp_alg_name(c->alg), qm->prop.key_bits,
+		 c->udp_encap ? "UDP-encapsulated" : "ESP", c->lifetime_s, IP4_STR(c->peer),
+		 c->spi_in, c->spi_out);
 	if (eng->ops.child_up)
 		eng->ops.child_up(eng->ops.arg, c);
 	if (qm->rekey_of != NULL) {

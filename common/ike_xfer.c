@@ -213,8 +213,8 @@ struct ike_sa *ike_import(struct ike_engine *eng, const struct sax_record *rec,
 				   rec->children[i].spi_in);
 			continue;
 		}
-		log_info("IPsec SA pair with %s taken over: in %08x out %08x", IP4_STR(c->peer),
-			 c->spi_in, c->spi_out);
+		log_info("IPsec SA pair with %s taken over; peer=%s spi_in=%08x spi_out=%08x",
+			 IP4_STR(c->peer), IP4_STR(c->peer), c->spi_in, c->spi_out);
 		if (eng->ops.child_up)
 			eng->ops.child_up(eng->ops.arg, c);
 	}

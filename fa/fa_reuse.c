@@ -700,10 +700,27 @@ static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, co
 	ev_timer_start(s->loop, &x->timer, FA_XFER_KEEP_MS);
 }
 
+/* The name of one of s's reuse counters, for the reason= field of a log line. */
+static const char *fa_reuse_counter_name(const struct fa_sec *s, const uint64_t *c)
+{
+#define FA_REUSE_NAME(n)                                                                           \
+	if (c == &s->reuse.n)                                                                      \
+		return #n;
+	FA_REUSE_COUNTERS(FA_REUSE_NAME)
+#undef FA_REUSE_NAME
+	return "-";
+}
+
 static void fa_xfer_fail(struct fa_xfer *x, uint64_t *counter, const char *why)
 {
+	char prev[INET_ADDRSTRLEN];
+
 	(*counter)++;
-	log_rl_notice("SA reuse for %s falls back to negotiation: %s", IP4_STR(x->home), why);
+	inet_ntop(AF_INET, &x->req.prev_coa, prev, sizeof(prev));
+	/* The words for the reader, then key=value fields to grep: reason= is the counter. */
+	log_rl_notice("SA reuse for %s falls back to negotiation: %s; node=%s prev=%s reason=%s",
+		      IP4_STR(x->home), why, IP4_STR(x->home), prev,
+		      fa_reuse_counter_name(x->s, counter));
 	fa_xfer_finish(x, MIP_REUSE_REFUSED, 0, why);
 }
 

@@ -135,6 +135,14 @@ static int mn_sec_secure(void *arg, const struct mn_agent *agent, bool moved)
 	 * a new care-of address means new SAs.
 	 */
 	s->reuse_pending = false;
+	/*
+	 * A negotiation under way is abandoned, not failed: mn_ike_down must
+	 * not report it (it would give up on the agent we are attaching to,
+	 * forget its MAC, and the Main Mode started next could never leave;
+	 * found by test_loss.sh, where a reordered advertisement looked like
+	 * the agent's reboot while the node was securing).
+	 */
+	s->securing.s_addr = 0; /* abandoned, not failed */
 	if (moved)
 		ike_peer_delete(s->ep.ike, agent->addr, "moved to another foreign agent");
 	if (ipsec_find(&s->ep.sas, agent->addr.s_addr) != NULL)

@@ -187,7 +187,7 @@ kill -CONT "$(cat "$TB_RUN/fa1.pid")"
 jqa fa2 sas '.reuse_counters.fallback_prev_silent == 1 and .reuse_counters.reuse_refused == 1'
 jqa mn sas '.esp_counters.reuse_refused == 1'
 has_sas fa2
-grep -q "falls back to negotiation: the previous FA did not answer in time" "$TB_RUN/fa2.log" ||
+grep -q "falls back to negotiation: the previous FA did not answer in time; node=$TB_MN_HOME prev=$TB_FA1_COA reason=fallback_prev_silent" "$TB_RUN/fa2.log" ||
 	fail "fa2 did not log the reason"
 # the fallback came within the configured time: the log gives the transfer's duration
 us=$(grep -o 'refused: negotiation follows ([^,]*, [0-9]* us)' "$TB_RUN/fa2.log" | grep -o '[0-9]* us' | tr -dc 0-9)

@@ -1184,6 +1184,65 @@ START_TEST(test_forged_denial_beside)
 END_TEST
 
 /*
+ * Without reuse, the node is securing at fa2 (Main Mode under way, fa2's
+ * answers lost) when fa2's sequence numbers start again: an agent reboot
+ * to the node (RFC 5944 2.3.1), or a reordered advertisement.  The node
+ * starts Main Mode anew and registers.  It used to take the abandoned Main
+ * Mode for a failed one, give up on the agent it was attaching to and
+ * forget its MAC, so the new Main Mode never left, and every advertisement
+ * after that did the same again (found by test_loss.sh at 10 % reordering).
+ */
+static bool drop_fa2_ike(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	(void)net;
+	(void)arg;
+	/* While the node secures the link, all fa2 sends it over UDP is IKE. */
+	return e->kind == NH_EV_LINK && e->from_station == NH_FA2 && e->len > 9 &&
+	       e->d[9] == IP4_PROTO_UDP;
+}
+
+static bool mn_securing(struct nh *net, void *arg)
+{
+	(void)arg;
+	return net->mn.mn.state == MN_SECURING;
+}
+
+static bool heard_reboot(struct nh *net, void *arg)
+{
+	(void)arg;
+	return net->mn.mn.agent.seq < 200;
+}
+
+START_TEST(test_agent_reboot_while_securing)
+{
+	struct nh_conf c = conf(FA_REUSE_NONE, true, false);
+
+	start(&c);
+	n->mn.sec.sa_reuse = false; /* the node does not ask for reuse either */
+	n->fa[NH_FA2].fa.adv_seq = 200;
+	n->filter = drop_fa2_ike;
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, mn_securing, NULL));
+	ck_assert_uint_ge(n->mn.mn.agent.seq, 200);
+	/* fa2's next advertisements count from 0 again, while Main Mode is stuck */
+	n->fa[NH_FA2].fa.adv_seq = 0;
+	fa_advertise(&n->fa[NH_FA2].fa); /* as mipsa-fa's timer does */
+	ck_assert(nh_run(n, WAIT_MS, heard_reboot, NULL));
+	n->filter = NULL;
+	/* and on, one a second (the agent's next ones; the node is not soliciting) */
+	for (int i = 0; i < 20 && !registered_at(n, (void *)(intptr_t)NH_FA2); i++) {
+		fa_advertise(&n->fa[NH_FA2].fa);
+		nh_run(n, 1000, registered_at, (void *)(intptr_t)NH_FA2);
+	}
+	ck_assert_msg(registered_at(n, (void *)(intptr_t)NH_FA2),
+		      "not registered through fa2 in 20 s of its advertisements after they "
+		      "restarted from 0");
+	ck_assert_uint_eq(n->mn.mn.ctr.secure_failures, 0);
+	nh_settle(n);
+	assert_flows("at fa2, after the agent's reboot");
+}
+END_TEST
+
+/*
  * fa2 took the node's SAs over from fa1 and fa1 released them, but fa2's
  * accepted reply to the node is lost: the node asks again, naming fa1,
  * whose SAs fa2 already holds.  Found by tests/testbed/test_loss.sh: fa2
@@ -1591,6 +1650,7 @@ static Suite *handover_suite(void)
 	add_case(s, "race", test_answer_from_another_member, 1);
 	add_case(s, "race", test_forged_denial_beside, 1);
 	add_case(s, "loss", test_reply_lost_after_take_over, 4);
+	add_case(s, "reboot", test_agent_reboot_while_securing, 1);
 	add_case(s, "loss", test_stale_copy_after_fallback, 2);
 	add_case(s, "loan", test_loan_reclaimed, 1);
 	add_case(s, "key_rotation", test_key_rotation, 2);
