@@ -841,8 +841,10 @@ static bool fa_superseded(struct fa_sec *s, struct in_addr home, const uint8_t *
 {
 	struct mip_reg_request rq;
 
-	if (u32map_get(&s->handed, home.s_addr) != NULL ||
-	    mip_request_parse(msg, len, &rq) != MIP_PERR_OK || !rq.ext.reuse.present ||
+	/* SAs we lent on are the new holder's to give back: its own transfer does that. */
+	if (u32map_get(&s->handed, home.s_addr) != NULL)
+		return false;
+	if (mip_request_parse(msg, len, &rq) != MIP_PERR_OK || !rq.ext.reuse.present ||
 	    rq.ext.reuse.prev_coa.s_addr == s->fa->cfg.coa.s_addr ||
 	    !fa_member(s->dom, rq.ext.reuse.prev_coa))
 		return false;

@@ -1331,6 +1331,39 @@ START_TEST(test_stale_copy_after_fallback)
 }
 END_TEST
 
+/*
+ * The same with the SAs the old FA negotiated itself (its own, not a
+ * copy): fa2's transfer from a silent fa1 fails, the node negotiates with
+ * fa2, and back at fa1 registers in the clear naming fa2, its claim on the
+ * ISAKMP SA it made there.  fa1 still holds the SAs it negotiated, lent to
+ * no one: it lets the registration in and asks fa2, which checks the
+ * claim.  Found by test_loss.sh in CI (partial reuse, the transfer lost):
+ * fa1 dropped every such registration until its own SAs ended.  _i: full,
+ * partial.
+ */
+START_TEST(test_own_sas_after_fallback)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, false);
+
+	start(&c);
+	nh_silence_fa(n, NH_FA1, true);
+	move_to(NH_FA2);
+	nh_settle(n);
+	nh_silence_fa(n, NH_FA1, false);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_prev_silent, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1])); /* its own, never lent */
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(n->fa[NH_FA1].fa.ctr.drop_cleartext, 0);
+	ck_assert_uint_eq((full ? RC(NH_FA1).reuse_full : RC(NH_FA1).reuse_partial), 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA2).served_records, 1);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows("at fa1, the SAs negotiated at fa2 taken over");
+}
+END_TEST
+
 /* ---- 6. a loan not confirmed in time ---- */
 
 static bool fa2_rekeyed(struct nh *net, void *arg)
@@ -1651,6 +1684,7 @@ static Suite *handover_suite(void)
 	add_case(s, "race", test_forged_denial_beside, 1);
 	add_case(s, "loss", test_reply_lost_after_take_over, 4);
 	add_case(s, "reboot", test_agent_reboot_while_securing, 1);
+	add_case(s, "own-after-fallback", test_own_sas_after_fallback, 2);
 	add_case(s, "loss", test_stale_copy_after_fallback, 2);
 	add_case(s, "loan", test_loan_reclaimed, 1);
 	add_case(s, "key_rotation", test_key_rotation, 2);
