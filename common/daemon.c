@@ -4,7 +4,10 @@
 #include "evloop.h"
 #include "log.h"
 
+#include "ctl.h"
+
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 #include <stdio.h>
@@ -158,4 +161,16 @@ void daemon_ready(void)
 void daemon_stopping(void)
 {
 	daemon_notify("STOPPING=1");
+}
+
+void daemon_ctl_memory(struct ctl_out *o)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	/* What the heap holds (glibc's count), apart from what the kernel has made resident. */
+	ctl_obj_begin(o, "memory");
+	ctl_u64(o, "heap_in_use_bytes", mi.uordblks + mi.hblkhd);
+	ctl_u64(o, "heap_free_bytes", mi.fordblks);
+	ctl_u64(o, "heap_mapped_bytes", mi.hblkhd);
+	ctl_obj_end(o);
 }

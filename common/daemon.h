@@ -8,6 +8,7 @@
 #include "reload.h"
 
 struct ev_loop;
+struct ctl_out;
 
 struct daemon_args {
 	const char *config;
@@ -42,5 +43,12 @@ void daemon_stopping(void);
 int daemon_signals(struct ev_loop *loop, struct reload_hook *hook);
 /* SIGHUP alone, for a daemon that stops its own way (mipsa-mn deregisters first). */
 int daemon_reload_signal(struct ev_loop *loop, struct reload_hook *hook);
+
+/*
+ * Into "counters": the heap (glibc's mallinfo2), so a long run can tell
+ * memory held from memory the kernel merely made resident (a socket's
+ * ring, say).
+ */
+void daemon_ctl_memory(struct ctl_out *o);
 
 #endif

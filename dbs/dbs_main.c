@@ -84,6 +84,7 @@ static void dbs_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	ctl_obj_begin(o, "rcvbuf_drops");
 	ctl_u64(o, "sax", d->rcvbuf_drops);
 	ctl_obj_end(o);
+	daemon_ctl_memory(o);
 }
 
 static int dbs_conf_read(const char *path, struct dbs_config *cfg, struct sandbox_config *sb,

@@ -246,6 +246,7 @@ static void fa_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	tun_io_ctl(&d->tun, o);
 	if (d->store != NULL)
 		fa_ctl_store(store_client_counters(d->store), o);
+	daemon_ctl_memory(o);
 }
 
 static int fa_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)

@@ -217,6 +217,7 @@ static void ha_ctl_rcvbuf(void *arg, struct ctl_out *o)
 #undef HA_RCVBUF_CTL
 	ctl_obj_end(o);
 	tun_io_ctl(&d->tun, o);
+	daemon_ctl_memory(o);
 }
 
 /* ---- the configuration file, at start and at reload (common/reload.h) ---- */

@@ -160,6 +160,7 @@ static void mn_ctl_rcvbuf(void *arg, struct ctl_out *o)
 	ctl_u64(o, "capture", d->cap != NULL ? netio_cap_drops(d->cap) : 0);
 	ctl_obj_end(o);
 	tun_io_ctl(&d->tun, o);
+	daemon_ctl_memory(o);
 }
 
 static int mn_on_ctl(void *arg, int argc, char **argv, struct ctl_out *o, char *err, size_t errlen)

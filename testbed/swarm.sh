@@ -22,7 +22,9 @@
 #   ESP out        FA esp_out (both)         >= ESP the nodes received
 # and fa_rss_growth_kb: the FAs' RSS at the end less at the first sample
 # after warm-up (the first registrations done, then one hand-over period
-# and 5 s: every node has been to both FAs): memory flat after warm-up.  Exit status:
+# and 5 s: every node has been to both FAs), and fa_heap_growth_kb, the
+# same of what their heaps hold (mipsactl counters, memory), which a
+# socket ring becoming resident does not move: memory flat after warm-up.  Exit status:
 # mipsa-swarm's (0: no failed registration, no lost SA, no duplicate
 # (SPI, seq) pair, every node registered at the end), or 1 when the
 # counters disagree or a daemon died.  Root.
@@ -149,6 +151,8 @@ swarm_daemons() {
 # utime+stime in seconds
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.1f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# what the daemon's heap holds (mipsactl counters, memory): RSS also counts socket rings filling
+heap_kb() { tb_ctl "$1" --json counters 2>/dev/null | jq '.counters.memory.heap_in_use_bytes / 1024 | floor' 2>/dev/null || echo 0; }
 
 # fa1 and fa2 counters summed: "reg_accepted reuse_full esp_in esp_out esp_dropped"
 fa_counts() {
@@ -172,7 +176,7 @@ ip netns exec "$(tb_ns swarm)" "$bin/tools/mipsa-swarm" -1 sw1 -2 sw2 -b "$SW_BA
 swarm_pid=$!
 # FA memory every 5 s, from the start (warm-up: until the first registrations are done)
 rss_log=$out/fa-rss.txt
-echo "# t_s fa1_rss_kb fa2_rss_kb ha_rss_kb phase" >"$rss_log"
+echo "# t_s fa1_rss_kb fa2_rss_kb ha_rss_kb phase fa1_heap_kb fa2_heap_kb" >"$rss_log"
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 t0=$(now_ms) next=$t0 t_up=""
 while kill -0 "$swarm_pid" 2>/dev/null; do
@@ -183,7 +187,7 @@ while kill -0 "$swarm_pid" 2>/dev/null; do
 		[[ -z $t_up ]] && grep -q 'first registrations done' "$out/swarm.log" 2>/dev/null &&
 			t_up=$(now_ms)
 		[[ -n $t_up ]] && (($(now_ms) - t_up >= move_ms + 5000 || move_ms == 0)) && phase=run
-		echo "$((($(now_ms) - t0) / 1000)) $(rss_kb "$fa1_pid") $(rss_kb "$fa2_pid") $(rss_kb "$ha_pid") $phase" >>"$rss_log"
+		echo "$((($(now_ms) - t0) / 1000)) $(rss_kb "$fa1_pid") $(rss_kb "$fa2_pid") $(rss_kb "$ha_pid") $phase $(heap_kb fa1) $(heap_kb fa2)" >>"$rss_log"
 		next=$((next + 5000))
 	fi
 	sleep 0.2 # the poll's interval: the samples go by the clock, every 5 s
@@ -191,7 +195,7 @@ done
 rc=0
 wait "$swarm_pid" || rc=$?
 swarm_pid=""
-echo "$((($(now_ms) - t0) / 1000)) $(rss_kb "$fa1_pid") $(rss_kb "$fa2_pid") $(rss_kb "$ha_pid") end" >>"$rss_log"
+echo "$((($(now_ms) - t0) / 1000)) $(rss_kb "$fa1_pid") $(rss_kb "$fa2_pid") $(rss_kb "$ha_pid") end $(heap_kb fa1) $(heap_kb fa2)" >>"$rss_log"
 cat "$out/swarm.log" >&2
 res=$(grep '^RESULT' "$out/result.txt" || true)
 [[ -n $res ]] || { echo "swarm: mipsa-swarm gave no result (status $rc)" >&2; exit 1; }
@@ -207,7 +211,10 @@ done
 read -r fa_acc fa_reuse fa_esp_in fa_esp_out fa_esp_drop < <(fa_counts)
 rss=$(awk '$5 == "run" || $5 == "end" { r[++k] = $2 + $3 } END {
 	if (k < 2) { print "n/a n/a"; exit } printf "%d %d\n", r[1], r[k] - r[1] }' "$rss_log")
+heap=$(awk '$5 == "run" || $5 == "end" { r[++k] = $6 + $7 } END {
+	if (k < 2) { print "n/a n/a"; exit } printf "%d %d\n", r[1], r[k] - r[1] }' "$rss_log")
 rss_series=$(awk '!/^#/ { printf "%s%s:%d/%d", (NR > 2 ? "," : ""), $1, $2, $3 }' "$rss_log")
+heap_series=$(awk '!/^#/ { printf "%s%s:%d/%d", (NR > 2 ? "," : ""), $1, $6, $7 }' "$rss_log")
 ok=yes
 [[ $fa_acc -eq $(field reg_accepted) ]] || ok=no
 [[ $mode != reuse || $fa_reuse -eq $(field sa_reused) ]] || ok=no
@@ -218,7 +225,9 @@ echo "SWARM fa_reg_accepted=$fa_acc swarm_reg_accepted=$(field reg_accepted)" \
 	"fa_esp_in=$fa_esp_in fa_esp_dropped=$fa_esp_drop swarm_esp_sent=$(field esp_sent)" \
 	"fa_esp_out=$fa_esp_out swarm_esp_received=$(field esp_received)" \
 	"fa_rss_after_warmup_kb=${rss% *} fa_rss_growth_kb=${rss#* }" \
+	"fa_heap_after_warmup_kb=${heap% *} fa_heap_growth_kb=${heap#* }" \
 	"cpu_s=fa1:$(cpu_s "$fa1_pid"),fa2:$(cpu_s "$fa2_pid"),ha:$(cpu_s "$ha_pid") counters_consistent=$ok"
 echo "FA_RSS t_s:fa1_kb/fa2_kb $rss_series"
+echo "FA_HEAP t_s:fa1_kb/fa2_kb $heap_series"
 [[ $ok == yes ]] || rc=1
 exit "$rc"
