@@ -392,7 +392,8 @@ int main(int argc, char **argv)
 	log_set_level(args.debug ? LOG_LVL_DEBUG : (enum log_level)cfg.log_level);
 	d.loop = ev_loop_new();
 	/* The state file's directory is opened as root, the file read as the user. */
-	if (sandbox_lookup(&d.sb) < 0 || d.loop == NULL || ha_init(&d.ha, &cfg, &ops) < 0 ||
+	/* ha_init first: from then on d.ha.cfg owns the file's arrays, whatever fails next. */
+	if (ha_init(&d.ha, &cfg, &ops) < 0 || sandbox_lookup(&d.sb) < 0 || d.loop == NULL ||
 	    daemon_signals(d.loop, &d.reload) < 0 || ha_open(&d) < 0 ||
 	    (cfg.state_file[0] != '\0' && ha_state_open(&d.state, cfg.state_file) < 0) ||
 	    sandbox_enter(&d.sb, SANDBOX_HA) < 0)
