@@ -145,7 +145,7 @@ int daemon_signals(struct ev_loop *loop, struct reload_hook *hook)
  * (no NOTIFY_SOCKET), and the daemon goes on either way: a unit that never
  * hears READY fails by its own timeout, which says more than we could.
  */
-static void daemon_notify(const char *state)
+void daemon_notify(const char *state)
 {
 	int r = sd_notify(0, state);
 

@@ -36,6 +36,8 @@ void daemon_parse_args(int argc, char **argv, const char *name, struct daemon_ar
  */
 void daemon_ready(void);
 void daemon_stopping(void);
+/* Any other state to systemd ("RELOADING=1"); a failure is only logged. */
+void daemon_notify(const char *state);
 /*
  * SIGINT and SIGTERM stop the loop; SIGHUP runs the reload (common/reload.h),
  * whose outcome is logged; SIGPIPE is ignored.  hook must outlive the loop.

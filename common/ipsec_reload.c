@@ -6,12 +6,6 @@
 
 #include <openssl/crypto.h>
 
-static bool ipsec_peers_differ(const struct ipsec_conf *a, const struct ipsec_conf *b)
-{
-	return a->n_peers != b->n_peers ||
-	       (a->n_peers > 0 && memcmp(a->peers, b->peers, a->n_peers * sizeof(*a->peers)) != 0);
-}
-
 void ipsec_conf_diff(const struct ipsec_conf *a, const struct ipsec_conf *b, struct reload_diff *rd)
 {
 	const struct ike_config *x = &a->ike, *y = &b->ike;
@@ -41,7 +35,7 @@ void ipsec_conf_diff(const struct ipsec_conf *a, const struct ipsec_conf *b, str
 	if (RELOAD_DIFFERS(a, b, certificate) || RELOAD_DIFFERS(a, b, private_key) ||
 	    RELOAD_DIFFERS(a, b, ca) || !ike_creds_same(x->creds, y->creds))
 		reload_changed(rd, "ipsec.certificate");
-	if (ipsec_peers_differ(a, b))
+	if (reload_arrays_differ(a->peers, a->n_peers, b->peers, b->n_peers, sizeof(*a->peers)))
 		reload_changed(rd, "ipsec.peers");
 }
 

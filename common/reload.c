@@ -1,10 +1,10 @@
 #include "reload.h"
 
 #include "ctl.h"
+#include "daemon.h"
 #include "log.h"
 
 #include <stdio.h>
-#include <systemd/sd-daemon.h>
 
 static void reload_append(char *list, const char *name)
 {
@@ -30,15 +30,6 @@ void reload_restart(struct reload_diff *rd, const char *name)
 	reload_append(rd->restart, name);
 }
 
-/* As daemon.c's: systemd's answer changes nothing here, a failure is only worth a line. */
-static void reload_notify(const char *state)
-{
-	int r = sd_notify(0, state);
-
-	if (r < 0)
-		log_warn("sd_notify \"%s\": %s", state, strerror(-r));
-}
-
 int reload_run(reload_fn fn, void *arg, bool dry, struct ctl_out *o, char *err, size_t errlen)
 {
 	struct reload_diff rd = {{0}, {0}};
@@ -47,7 +38,7 @@ int reload_run(reload_fn fn, void *arg, bool dry, struct ctl_out *o, char *err, 
 
 	err[0] = '\0';
 	if (!dry)
-		reload_notify("RELOADING=1");
+		daemon_notify("RELOADING=1");
 	r = fn(arg, dry, &rd, err, errlen);
 	if (r == 0 && rd.restart[0] != '\0') {
 		snprintf(err, errlen, "%s: changed, and only a restart takes %s", rd.restart,
@@ -55,7 +46,7 @@ int reload_run(reload_fn fn, void *arg, bool dry, struct ctl_out *o, char *err, 
 		r = -1;
 	}
 	if (!dry)
-		reload_notify("READY=1");
+		daemon_notify("READY=1");
 	if (r < 0) {
 		log_err("%s refused, the running configuration is kept: %s", what,
 			err[0] != '\0' ? err : "(no reason given)");

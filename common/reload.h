@@ -28,6 +28,13 @@ struct reload_diff {
 void reload_changed(struct reload_diff *rd, const char *name);
 void reload_restart(struct reload_diff *rd, const char *name);
 
+/* Two arrays of n and m items of size bytes: their lengths or their bytes differ. */
+static inline bool reload_arrays_differ(const void *a, size_t n, const void *b, size_t m,
+					size_t size)
+{
+	return n != m || (n > 0 && memcmp(a, b, n * size) != 0);
+}
+
 /* Field f of two structs, byte for byte (both zeroed before loading: no stray padding). */
 #define RELOAD_DIFFERS(a, b, f) (memcmp(&(a)->f, &(b)->f, sizeof((a)->f)) != 0)
 /* A setting applied live, and one that only a restart takes. */

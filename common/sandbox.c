@@ -1,5 +1,6 @@
 #include "sandbox.h"
 #include "log.h"
+#include "reload.h"
 
 #include <cap-ng.h>
 #include <openssl/crypto.h>
@@ -96,6 +97,13 @@ int sandbox_conf_load(struct conf *c, const config_setting_t *grp, struct sandbo
 	    conf_strcpy(c, grp, "user", false, sc->user, sizeof(sc->user)) < 0)
 		return -1;
 	return 0;
+}
+
+void sandbox_conf_diff(const struct sandbox_config *a, const struct sandbox_config *b,
+		       struct reload_diff *rd)
+{
+	RELOAD_FIXED(rd, a, b, enabled, "sandbox");
+	RELOAD_FIXED(rd, a, b, user, "user");
 }
 
 int sandbox_lookup(struct sandbox_config *sc)

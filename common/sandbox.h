@@ -53,6 +53,10 @@ int sandbox_conf_load(struct conf *c, const config_setting_t *grp, struct sandbo
  * message on the log: the daemon refuses to start rather than keep root.
  */
 int sandbox_lookup(struct sandbox_config *sc);
+/* Reload: "sandbox" and "user" changed take a restart (common/reload.h). */
+struct reload_diff;
+void sandbox_conf_diff(const struct sandbox_config *a, const struct sandbox_config *b,
+		       struct reload_diff *rd);
 /* The whole drop, in order: the user and capabilities, then the filter. */
 int sandbox_enter(const struct sandbox_config *sc, enum sandbox_profile p);
 

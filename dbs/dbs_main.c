@@ -112,8 +112,7 @@ static int dbs_reload(void *arg, bool dry, struct reload_diff *rd, char *err, si
 	if (dbs_conf_read(d->config, &fresh, &sb, err, errlen) < 0)
 		return -1;
 	dbs_reload_diff(d->db, &fresh, rd);
-	RELOAD_FIXED(rd, &d->sb, &sb, enabled, "sandbox");
-	RELOAD_FIXED(rd, &d->sb, &sb, user, "user");
+	sandbox_conf_diff(&d->sb, &sb, rd);
 	if (!dry && rd->restart[0] == '\0') {
 		dbs_reconfigure(d->db, &fresh, ev_loop_wall_ms(d->loop));
 		if (!d->debug)

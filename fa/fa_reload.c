@@ -54,12 +54,6 @@ void fa_conf_set_free(struct fa_conf_set *set)
 	fa_domain_free(&set->dom);
 }
 
-static bool fa_keys_differ(const struct fa_peer_key *a, size_t na, const struct fa_peer_key *b,
-			   size_t nb)
-{
-	return na != nb || (na > 0 && memcmp(a, b, na * sizeof(*a)) != 0);
-}
-
 static void fa_reload_diff_cfg(const struct fa_config *a, const struct fa_config *b,
 			       struct reload_diff *rd)
 {
@@ -83,9 +77,9 @@ static void fa_reload_diff_cfg(const struct fa_config *a, const struct fa_config
 	RELOAD_LIVE(rd, a, b, require_mn_auth, "require_mn_auth");
 	RELOAD_LIVE(rd, a, b, require_ha_auth, "require_ha_auth");
 	RELOAD_LIVE(rd, a, b, log_level, "log_level");
-	if (fa_keys_differ(a->has, a->n_has, b->has, b->n_has))
+	if (reload_arrays_differ(a->has, a->n_has, b->has, b->n_has, sizeof(*a->has)))
 		reload_changed(rd, "home_agents");
-	if (fa_keys_differ(a->mns, a->n_mns, b->mns, b->n_mns))
+	if (reload_arrays_differ(a->mns, a->n_mns, b->mns, b->n_mns, sizeof(*a->mns)))
 		reload_changed(rd, "mobile_nodes");
 }
 
@@ -157,8 +151,7 @@ static void fa_reload_diff(struct fa_daemon *d, struct fa_conf_set *fresh, struc
 	fa_reload_diff_cfg(&live, &fresh->cfg, rd);
 	ipsec_conf_diff(&d->ic, &fresh->ic, rd);
 	fa_domain_diff(&d->dom, &fresh->dom, rd);
-	RELOAD_FIXED(rd, &d->sb, &fresh->sb, enabled, "sandbox");
-	RELOAD_FIXED(rd, &d->sb, &fresh->sb, user, "user");
+	sandbox_conf_diff(&d->sb, &fresh->sb, rd);
 }
 
 static void fa_reload_apply(struct fa_daemon *d, struct fa_conf_set *fresh)

@@ -239,12 +239,6 @@ static int ha_conf_read(const char *path, struct ha_config *cfg, struct sandbox_
 	return 0;
 }
 
-static bool ha_fas_differ(const struct ha_config *a, const struct ha_config *b)
-{
-	return a->n_fas != b->n_fas ||
-	       (a->n_fas > 0 && memcmp(a->fas, b->fas, a->n_fas * sizeof(*a->fas)) != 0);
-}
-
 static void ha_reload_diff(const struct ha_daemon *d, const struct ha_config *b,
 			   const struct sandbox_config *sb, struct reload_diff *rd)
 {
@@ -256,8 +250,7 @@ static void ha_reload_diff(const struct ha_daemon *d, const struct ha_config *b,
 	RELOAD_FIXED(rd, a, b, tunnel_device, "tunnel_device");
 	RELOAD_FIXED(rd, a, b, control_socket, "control_socket");
 	RELOAD_FIXED(rd, a, b, state_file, "state_file");
-	RELOAD_FIXED(rd, &d->sb, sb, enabled, "sandbox");
-	RELOAD_FIXED(rd, &d->sb, sb, user, "user");
+	sandbox_conf_diff(&d->sb, sb, rd);
 	RELOAD_LIVE(rd, a, b, max_lifetime, "max_lifetime");
 	RELOAD_LIVE(rd, a, b, tolerance_s, "timestamp_tolerance");
 	RELOAD_LIVE(rd, a, b, require_fa_auth, "require_fa_auth");
@@ -265,7 +258,7 @@ static void ha_reload_diff(const struct ha_daemon *d, const struct ha_config *b,
 	RELOAD_LIVE(rd, a, b, log_level, "log_level");
 	if (ha_mns_differ(a, b))
 		reload_changed(rd, "mobile_nodes");
-	if (ha_fas_differ(a, b))
+	if (reload_arrays_differ(a->fas, a->n_fas, b->fas, b->n_fas, sizeof(*a->fas)))
 		reload_changed(rd, "foreign_agents");
 }
 

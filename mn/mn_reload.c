@@ -52,8 +52,7 @@ static void mn_reload_diff(const struct mn_daemon *d, const struct mn_conf_set *
 	RELOAD_FIXED(rd, a, b, home_agent, "home_agent");
 	RELOAD_FIXED(rd, d, fresh, gateway, "gateway");
 	RELOAD_FIXED(rd, d, fresh, sa_reuse, "sa_reuse");
-	RELOAD_FIXED(rd, &d->sb, &fresh->sb, enabled, "sandbox");
-	RELOAD_FIXED(rd, &d->sb, &fresh->sb, user, "user");
+	sandbox_conf_diff(&d->sb, &fresh->sb, rd);
 	RELOAD_LIVE(rd, a, b, nai, "nai");
 	RELOAD_LIVE(rd, a, b, ha_key, "ha_security");
 	RELOAD_LIVE(rd, a, b, fa_key, "fa_security");
