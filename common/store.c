@@ -52,6 +52,8 @@ struct store_req {
 	char mn_id[SAX_ID_MAX + 1];
 	size_t mn_id_len;
 	struct ev_timer timer;
+	struct ev_timer resend; /* dbs GET and DEL: asked again at half the timeout */
+	uint32_t timeout_ms;
 	uint64_t start_us;
 	store_cb cb;
 	void *arg;
@@ -484,6 +486,7 @@ void store_config_wipe(struct store_config *cfg)
 static void store_req_free(struct store_req *r)
 {
 	ev_timer_stop(r->sc->loop, &r->timer);
+	ev_timer_stop(r->sc->loop, &r->resend);
 	free(r->cmd);
 	free(r);
 }
@@ -545,6 +548,7 @@ static void store_complete(struct store_req *r, enum store_status status, enum s
 	};
 	store_unlink(sc, r);
 	ev_timer_stop(sc->loop, &r->timer);
+	ev_timer_stop(sc->loop, &r->resend);
 	store_count(&sc->ctr, status);
 	log_debug("%s %s: %s (%" PRIu64 " us)", store_op_name(r->op), r->mn_id,
 		  store_status_name(status), res.elapsed_us);
@@ -559,6 +563,7 @@ static void store_complete(struct store_req *r, enum store_status status, enum s
 
 static void store_redis_drop(struct store_client *sc);
 static void store_redis_lost(struct store_client *sc);
+static void store_dbs_resend(struct ev_loop *loop, struct ev_timer *t, void *arg);
 
 static void store_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
@@ -606,7 +611,9 @@ static struct store_req *store_req_new(struct store_client *sc, enum store_op op
 	r->cb = cb;
 	r->arg = arg;
 	r->start_us = ev_loop_now_us(sc->loop);
+	r->timeout_ms = timeout_ms;
 	ev_timer_init(&r->timer, store_on_timer, r);
+	ev_timer_init(&r->resend, store_dbs_resend, r);
 	if (ev_timer_start(sc->loop, &r->timer, timeout_ms) < 0) {
 		free(r);
 		return NULL;
@@ -642,6 +649,28 @@ static void store_fail_all(struct store_client *sc, enum store_status status)
 }
 
 /* ---- dbs back-end ---- */
+
+static void store_dbs_request(struct store_req *r, uint8_t type);
+
+/*
+ * A GET or DEL not answered in half its time is asked once more: over UDP
+ * one lost datagram, either way, would otherwise fail it.  Both are safe
+ * to repeat (a new nonce each, and the store's answer does not change).
+ * A PUT is not: it is the caller's message, whose nonce the store has seen.
+ */
+static void store_dbs_resend(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct store_req *r = arg;
+
+	(void)loop;
+	(void)t;
+	if (!r->linked || r->failed_early)
+		return;
+	r->sc->ctr.resent++;
+	log_rl_debug("%s %s: no answer in %u ms, asking again", store_op_name(r->op), r->mn_id,
+		     r->timeout_ms / 2);
+	store_dbs_request(r, r->op == STORE_OP_GET ? SAX_STORE_GET : SAX_STORE_DEL);
+}
 
 static bool store_dbs_matches(const struct store_req *r, const struct sax_msg *m)
 {
@@ -1494,6 +1523,8 @@ static int store_simple(struct store_client *sc, enum store_op op, const char *m
 		return -1;
 	if (sc->cfg.backend == STORE_DBS) {
 		store_dbs_request(r, op == STORE_OP_GET ? SAX_STORE_GET : SAX_STORE_DEL);
+		if (r->linked && !r->failed_early && timeout_ms >= 2)
+			ev_timer_start(sc->loop, &r->resend, timeout_ms / 2);
 		return 0;
 	}
 	char key[STORE_PREFIX_MAX + SAX_ID_MAX + 1];

@@ -130,6 +130,7 @@ struct store_counters {
 	uint64_t timeouts;
 	uint64_t errors;
 	uint64_t late_answers; /* dbs: authentic answers matching no pending request */
+	uint64_t resent;       /* dbs: GETs and DELs asked again, unanswered at half their time */
 	uint64_t bad_answers;  /* dbs: answers that failed authentication or freshness */
 	uint64_t connects;     /* redis: connections made */
 	uint64_t rcvbuf_drops; /* dbs: answers the kernel dropped for a full receive buffer */

@@ -219,6 +219,7 @@ static void fa_ctl_store(const struct store_counters *c, struct ctl_out *o)
 	ctl_u64(o, "timeouts", c->timeouts);
 	ctl_u64(o, "errors", c->errors);
 	ctl_u64(o, "late_answers", c->late_answers);
+	ctl_u64(o, "resent", c->resent);
 	ctl_u64(o, "bad_answers", c->bad_answers);
 	ctl_u64(o, "connects", c->connects);
 	ctl_u64(o, "sentinel_lookups", c->sentinel_lookups);

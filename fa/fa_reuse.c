@@ -73,6 +73,7 @@ struct fa_xfer {
 	bool loan;         /* the previous FA lent the pairs: RELEASED lifts their cap */
 	bool confirming;   /* our STORE_DEL waits for the previous FA's RELEASED */
 	bool storing;      /* our first store copy is being written */
+	bool asked_again;  /* the previous FA was asked a second time (fa_xfer_timeout) */
 	unsigned confirms; /* confirmations sent */
 	bool reply_held;
 	uint8_t reply[FA_REPLY_MAX];
@@ -884,12 +885,38 @@ static void fa_xfer_try_store(struct fa_xfer *x, const char *after)
 		fa_xfer_fail(x, &s->reuse.fallback_store_down, "store request refused locally");
 }
 
+static int fa_xfer_send_ask(struct fa_xfer *x);
+
+/* The request's first try: half the technique's timeout, the second the rest. */
+static uint32_t fa_xfer_first_try_ms(const struct fa_domain *dom)
+{
+	return dom->timeout_ms - dom->timeout_ms / 2;
+}
+
+/*
+ * No answer from the previous FA in half the time: ask once more before
+ * the store.  Over a lossy link one lost datagram, either way, would
+ * otherwise cost the reuse.  Asking again is safe: a new message (nonce,
+ * timestamp) for the replay caches, and the previous FA lends the same
+ * numbers again to the same FA (ipsec_next_seq while handed over).
+ */
 static void fa_xfer_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct fa_xfer *x = arg;
+	struct fa_sec *s = x->s;
 
-	if (x->state == FA_XF_DIRECT)
-		fa_xfer_try_store(x, "the previous FA did not answer in time");
+	if (x->state != FA_XF_DIRECT)
+		return;
+	if (!x->asked_again && fa_xfer_send_ask(x) == 0) {
+		x->asked_again = true;
+		s->reuse.transfer_resent++;
+		log_rl_info("SA reuse for %s: no answer from %s in %u ms, asking again",
+			    IP4_STR(x->home), IP4_STR(x->req.prev_coa),
+			    fa_xfer_first_try_ms(s->dom));
+		ev_timer_start(loop, t, s->dom->timeout_ms - fa_xfer_first_try_ms(s->dom));
+		return;
+	}
+	fa_xfer_try_store(x, "the previous FA did not answer in time");
 }
 
 static void fa_xfer_store_done(void *arg, const struct store_result *r)
@@ -930,27 +957,34 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 }
 
 /* Ask the previous FA, with the node's registration so it can check the claim itself. */
-static void fa_xfer_ask(struct fa_xfer *x)
+static int fa_xfer_send_ask(struct fa_xfer *x)
 {
 	struct fa_sec *s = x->s;
 	struct sax_msg *m = calloc(1, sizeof(*m));
+	int r;
 
-	if (m == NULL) {
-		fa_xfer_fail(x, &s->reuse.fallback_local, "out of memory");
-		return;
-	}
+	if (m == NULL)
+		return -1;
 	m->type = SAX_REQUEST;
 	m->mn_id_len = strlen(x->mn_id);
 	memcpy(m->mn_id, x->mn_id, m->mn_id_len);
 	memcpy(m->req.reg, x->reg, x->reg_len);
 	m->req.reg_len = (uint16_t)x->reg_len;
-	x->state = FA_XF_DIRECT;
-	if (fa_sax_send(s, x->req.prev_coa, m, NULL) == 0)
-		ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
-	else
-		fa_xfer_try_store(x, "cannot ask the previous FA");
+	r = fa_sax_send(s, x->req.prev_coa, m, NULL);
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
+	return r;
+}
+
+static void fa_xfer_ask(struct fa_xfer *x)
+{
+	struct fa_sec *s = x->s;
+
+	x->state = FA_XF_DIRECT;
+	if (fa_xfer_send_ask(x) == 0)
+		ev_timer_start(s->loop, &x->timer, fa_xfer_first_try_ms(s->dom));
+	else
+		fa_xfer_try_store(x, "cannot ask the previous FA");
 }
 
 /*

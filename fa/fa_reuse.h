@@ -55,6 +55,7 @@ struct fa_domain {
 	X(reuse_reassociated)                                                                      \
 	X(fallback_policy)                                                                         \
 	X(fallback_no_identity)                                                                    \
+	X(transfer_resent) /* the previous FA asked again: no answer in half the timeout */        \
 	X(fallback_prev_silent)                                                                    \
 	X(fallback_prev_refused)                                                                   \
 	X(fallback_not_member)                                                                     \

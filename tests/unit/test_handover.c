@@ -23,6 +23,8 @@
  *  forged_record  records in the store that are no good;
  *  race           a member racing for a loan, a replay while confirming, an
  *                 answer from a member not asked, a forged denial beside;
+ *  loss           lost messages: a transfer request or its answer (asked
+ *                 again), the home agent's reply, a confirmation;
  *  loan           a loan not confirmed in time: reclaimed, the late
  *                 confirmation refused, new IPsec SAs by Quick Mode.
  *
@@ -139,8 +141,9 @@ static void refused_at_fa2(const struct counter *why)
 	move_to(NH_FA2);
 	nh_settle(n);
 	ck_assert_uint_eq(counter_of(n, why), 1);
+	/* asking a silent previous FA again is no reason */
 	ck_assert_uint_eq(ah_sum_u64(r, sizeof(*r)) - r->reuse_requests - r->reuse_refused -
-				  r->store_puts - r->store_put_failures,
+				  r->store_puts - r->store_put_failures - r->transfer_resent,
 			  1);
 	ck_assert_uint_eq(r->reuse_refused, 1);
 	ck_assert_uint_eq(MNC.reuse_refused, 1);
@@ -409,6 +412,59 @@ START_TEST(test_confirmation_retried)
 	ck_assert_uint_eq(RC(NH_FA2).taken_unconfirmed, 0);
 	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
 	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * Direct only: the first SA request from fa2 to fa1 (_i 0, 1) or fa1's
+ * first answer (_i 2, 3) is lost.  fa2 asks again at half of
+ * transfer_timeout_ms and the hand-over is still a reuse, with no IKE.
+ * Without the second request it fell back (fallback_prev_silent) and the
+ * node negotiated.  _i even: full, odd: partial.
+ */
+struct lost_sax {
+	unsigned type, dropped;
+	struct in_addr to;
+};
+
+static bool drop_first_sax(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	struct lost_sax *l = arg;
+
+	(void)net;
+	if (e->kind != NH_EV_SAX || e->to.s_addr != l->to.s_addr || e->len < 2 ||
+	    e->d[1] != l->type || l->dropped > 0)
+		return false;
+	l->dropped++;
+	return true;
+}
+
+START_TEST(test_transfer_request_resent)
+{
+	bool full = _i % 2 == 0, answer = _i >= 2;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, false);
+	struct lost_sax l = {.type = answer ? SAX_RECORD : SAX_REQUEST,
+			     .to = ah_ip(answer ? AH_COA2 : AH_COA1)};
+	size_t mark;
+
+	start(&c);
+	n->filter = drop_first_sax;
+	n->filter_arg = &l;
+	mark = nh_mark(n);
+	move_to(NH_FA2);
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_eq(l.dropped, 1);
+	ck_assert_uint_eq(RC(NH_FA2).transfer_resent, 1);
+	ck_assert_uint_eq(RC(NH_FA2).fallback_prev_silent, 0);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_refused, 0);
+	ck_assert_uint_eq(full ? RC(NH_FA2).reuse_full : RC(NH_FA2).reuse_partial, 1);
+	/* asked twice, fa1 served twice: the same numbers lent both times */
+	ck_assert_uint_eq(RC(NH_FA1).served_records, answer ? 2 : 1);
+	/* full: no IKE at all; partial: Quick Mode only (three messages) */
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), full ? 0 : 3);
+	assert_flows("at fa2 after a lost transfer message");
+	ck_assert_uint_eq(EP(NH_FA2).esp_drop_reserved, 0);
 }
 END_TEST
 
@@ -1671,6 +1727,7 @@ static Suite *handover_suite(void)
 	add_case(s, "dying", test_prev_dies_before_answering, 4);
 	add_case(s, "dying", test_prev_missed_confirmation, 2);
 	add_case(s, "dying", test_confirmation_retried, 2);
+	add_case(s, "loss", test_transfer_request_resent, 4);
 	add_case(s, "dying", test_store_unavailable, 2);
 	add_case(s, "reassociation", test_reassociation, 1);
 	add_case(s, "forged_reg", test_forged_registrations, 1);

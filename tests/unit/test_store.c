@@ -230,6 +230,8 @@ static void keys_init(void)
 static struct dbs *db;
 static int db_fd = -1;
 static uint16_t db_port;
+/* Datagrams to lose: the next ones the store gets, the next answers it sends. */
+static unsigned db_lose_in, db_lose_out;
 
 static void db_on_udp(struct ev_loop *l, int fd, uint32_t events, void *arg)
 {
@@ -239,11 +241,17 @@ static void db_on_udp(struct ev_loop *l, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	while ((n = recvfrom(fd, in, sizeof(in), 0, (struct sockaddr *)&from, &flen)) >= 0) {
+		flen = sizeof(from);
+		if (db_lose_in > 0) {
+			db_lose_in--;
+			continue;
+		}
 		size_t a = dbs_handle(db, in, (size_t)n, from.sin_addr, store_wall_ms(), out,
 				      sizeof(out));
-		if (a > 0)
-			sendto(fd, out, a, 0, (struct sockaddr *)&from, flen);
-		flen = sizeof(from);
+		if (a > 0 && db_lose_out > 0)
+			db_lose_out--;
+		else if (a > 0)
+			sendto(fd, out, a, 0, (struct sockaddr *)&from, sizeof(from));
 	}
 }
 
@@ -282,6 +290,7 @@ static void dbs_setup(void)
 	db_fd = udp_socket(&db_port);
 	ck_assert_int_eq(ev_io_add(loop, db_fd, EPOLLIN, db_on_udp, NULL), 0);
 	n_got = 0;
+	db_lose_in = db_lose_out = 0;
 }
 
 static void dbs_teardown(void)
@@ -396,7 +405,9 @@ START_TEST(test_dbs_wrong_key_times_out)
 	ck_assert_int_eq(store_get(sc, "mn1", 50, on_result, NULL), 0);
 	wait_results(1, 1000);
 	expect_got(0, STORE_OP_GET, STORE_TIMEOUT, SAX_R_STORE_ERROR);
-	ck_assert_uint_eq(dbs_counters(db)->refused_mac, 1);
+	/* asked twice (at half the timeout), refused twice */
+	ck_assert_uint_eq(store_client_counters(sc)->resent, 1);
+	ck_assert_uint_eq(dbs_counters(db)->refused_mac, 2);
 	store_client_free(sc);
 }
 END_TEST
@@ -470,9 +481,57 @@ START_TEST(test_dbs_timeout_bounded)
 	expect_deadline(0, 50);
 	expect_deadline(1, 80);
 	ck_assert_uint_eq(store_client_counters(sc)->timeouts, 2);
+	ck_assert_uint_eq(store_client_counters(sc)->resent, 1); /* the GET, at 25 ms */
 	ck_assert_uint_eq(store_client_pending(sc), 0);
 	store_client_free(sc);
 	close(silent);
+}
+END_TEST
+
+/*
+ * A GET or DEL whose datagram, or whose answer, is lost is asked again at
+ * half its timeout and still succeeds; a PUT is not (its nonce is spent).
+ * _i: 0 the GET lost, 1 the GET's answer lost, 2 the DEL lost, 3 the PUT lost.
+ */
+START_TEST(test_dbs_resent_once)
+{
+	struct store_client *sc = dbs_client("127.0.0.1", db_port);
+	const struct store_counters *c = store_client_counters(sc);
+	const uint32_t tmo = 400;
+
+	ck_assert_int_eq(put(sc, "mn1@home.example", "127.0.0.1", "198.18.100.10", 60000, TMO), 0);
+	wait_results(1, 2000);
+	expect_got(0, STORE_OP_PUT, STORE_OK, SAX_OK);
+	if (_i == 1)
+		db_lose_out = 1;
+	else
+		db_lose_in = 1;
+	if (_i <= 1)
+		ck_assert_int_eq(store_get(sc, "mn1@home.example", tmo, on_result, NULL), 0);
+	else if (_i == 2)
+		ck_assert_int_eq(store_del(sc, "mn1@home.example", tmo, on_result, NULL), 0);
+	else
+		ck_assert_int_eq(
+			put(sc, "mn2@home.example", "127.0.0.1", "198.18.100.11", 60000, tmo), 0);
+	wait_results(1, 2000);
+	ck_assert_uint_eq(db_lose_in + db_lose_out, 0);
+	if (_i == 3) {
+		expect_got(1, STORE_OP_PUT, STORE_TIMEOUT, SAX_R_STORE_ERROR);
+		ck_assert_uint_eq(c->resent, 0);
+	} else {
+		expect_got(1, _i <= 1 ? STORE_OP_GET : STORE_OP_DEL, STORE_OK, SAX_OK);
+		if (_i <= 1)
+			expect_home(1, "mn1@home.example", "198.18.100.10");
+		else
+			ck_assert_uint_eq(dbs_n_records(db), 0);
+		ck_assert_uint_eq(c->resent, 1);
+		/* not before half the timeout, and well within it */
+		ck_assert_uint_ge(got[1].elapsed_us, tmo / 2 * 1000);
+		ck_assert_uint_lt(got[1].elapsed_us, tmo * 1000);
+	}
+	ck_assert_uint_eq(c->late_answers, 0);
+	ck_assert_uint_eq(store_client_pending(sc), 0);
+	store_client_free(sc);
 }
 END_TEST
 
@@ -1319,6 +1378,7 @@ static Suite *store_suite(bool redis)
 	tcase_add_test(d, test_dbs_wrong_key_times_out);
 	tcase_add_test(d, test_dbs_key_rotation);
 	tcase_add_test(d, test_dbs_timeout_bounded);
+	tcase_add_loop_test(d, test_dbs_resent_once, 0, 4);
 	tcase_add_test(d, test_dbs_nobody_listens);
 	tcase_add_test(d, test_dbs_pipelined);
 	tcase_add_test(d, test_dbs_arguments);
