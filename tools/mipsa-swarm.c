@@ -744,7 +744,6 @@ static void sw_collect(struct swarm *sw)
 			    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 	c->dup_sent = sw->sent.dups;
 	c->dup_received = sw->received.dups;
-	c->untracked = sw->sent.untracked + sw->received.untracked;
 }
 
 static void sw_report(struct swarm *sw)

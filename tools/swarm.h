@@ -23,7 +23,6 @@
 #define SW_SEED_MAX     128
 #define SW_IFNAME_MAX   16
 #define SW_HA_KEY_HEX   IL_PSK_HEX /* 16 bytes of SHA-256(seed ":ha:" index), in hex */
-#define SW_SEQ_TRACK    (1u << 24) /* sequence numbers tracked per SPI; beyond: counted */
 
 enum sw_mode {
 	SW_MODE_REUSE, /* full SA reuse: the next FA of the domain takes the SAs over */
@@ -78,15 +77,14 @@ uint64_t sw_next_move(unsigned i, unsigned n, uint32_t period_ms, uint64_t after
  * a pair seen twice is a duplicate, whichever foreign agent sent it.
  */
 struct sw_seqset {
-	struct u32map by_spi; /* SPI -> struct sw_bits */
+	struct u32map by_spi; /* SPI -> its numbers seen (swarm_logic.c) */
 	uint64_t pairs;       /* distinct pairs seen */
 	uint64_t dups;        /* pairs seen again */
-	uint64_t untracked;   /* sequence numbers beyond SW_SEQ_TRACK (not checked) */
 };
 
 void sw_seqset_init(struct sw_seqset *s);
 void sw_seqset_free(struct sw_seqset *s);
-/* 1: new; 0: a duplicate (counted); -1: out of memory, or beyond SW_SEQ_TRACK (counted). */
+/* 1: new; 0: a duplicate (counted); -1: out of memory.  Every 32-bit number is checked. */
 int sw_seqset_add(struct sw_seqset *s, uint32_t spi, uint32_t seq);
 
 /* What the swarm counts, for the RESULT line. */
@@ -114,7 +112,6 @@ int sw_seqset_add(struct sw_seqset *s, uint32_t spi, uint32_t seq);
 	X(pings_answered)  /* echo replies that came back to them through ESP */                   \
 	X(dup_sent)        /* (SPI, seq) pairs the nodes sent twice */                             \
 	X(dup_received)    /* (SPI, seq) pairs the agents sent twice */                            \
-	X(untracked)       /* sequence numbers too high to check */                                \
 	X(send_errors)                                                                             \
 	X(cpu_ms) /* this program's own CPU time, user and system */
 

@@ -188,10 +188,17 @@ uint64_t sw_next_move(unsigned i, unsigned n, uint32_t period_ms, uint64_t after
 
 /* ---- (SPI, sequence number) pairs ---- */
 
-/* One SPI's sequence numbers seen, a bit each, grown on demand. */
-struct sw_bits {
-	uint64_t *w;
-	size_t words;
+/*
+ * One SPI's sequence numbers seen, a bit each, in chunks of SW_CHUNK_BITS
+ * made on demand: every 32-bit number can be checked, and memory follows
+ * the ranges used, not the highest number (each take-over starts its
+ * sender 2^20 numbers further on).
+ */
+#define SW_CHUNK_SHIFT 12
+#define SW_CHUNK_BITS  (1u << SW_CHUNK_SHIFT)
+
+struct sw_spi {
+	struct u32map chunks; /* seq >> SW_CHUNK_SHIFT -> uint64_t[SW_CHUNK_BITS / 64] */
 };
 
 void sw_seqset_init(struct sw_seqset *s)
@@ -200,65 +207,66 @@ void sw_seqset_init(struct sw_seqset *s)
 	u32map_init(&s->by_spi);
 }
 
+static void sw_spi_free(struct sw_spi *p)
+{
+	uint32_t k;
+	void *v;
+
+	for (size_t it = 0; u32map_next(&p->chunks, &it, &k, &v);)
+		free(v);
+	u32map_free(&p->chunks);
+	free(p);
+}
+
 void sw_seqset_free(struct sw_seqset *s)
 {
 	uint32_t k;
 	void *v;
 
-	for (size_t it = 0; u32map_next(&s->by_spi, &it, &k, &v);) {
-		struct sw_bits *b = v;
-
-		free(b->w);
-		free(b);
-	}
+	for (size_t it = 0; u32map_next(&s->by_spi, &it, &k, &v);)
+		sw_spi_free(v);
 	u32map_free(&s->by_spi);
 }
 
-/* Room for bit seq: the words double (at least), up to SW_SEQ_TRACK bits. */
-static int sw_bits_grow(struct sw_bits *b, uint32_t seq)
+/* The map's value under key, made (zeroed, size bytes) when missing; NULL: out of memory. */
+static void *sw_map_get_or_new(struct u32map *m, uint32_t key, size_t size)
 {
-	size_t need = (size_t)seq / 64 + 1, words = b->words ? b->words : 4;
-	uint64_t *w;
+	void *v = u32map_get(m, key);
 
-	while (words < need)
-		words *= 2;
-	if (words > SW_SEQ_TRACK / 64)
-		words = SW_SEQ_TRACK / 64;
-	w = realloc(b->w, words * sizeof(*w));
-	if (w == NULL)
-		return -1;
-	memset(w + b->words, 0, (words - b->words) * sizeof(*w));
-	b->w = w;
-	b->words = words;
-	return 0;
+	if (v != NULL)
+		return v;
+	v = calloc(1, size);
+	if (v != NULL && u32map_put(m, key, v) < 0) {
+		free(v);
+		v = NULL;
+	}
+	return v;
 }
 
 int sw_seqset_add(struct sw_seqset *s, uint32_t spi, uint32_t seq)
 {
-	struct sw_bits *b = u32map_get(&s->by_spi, spi);
-	uint64_t bit;
+	struct sw_spi *p = u32map_get(&s->by_spi, spi);
+	uint64_t *w, bit = UINT64_C(1) << (seq % 64);
 
-	if (seq >= SW_SEQ_TRACK) {
-		s->untracked++;
-		return -1;
-	}
-	if (b == NULL) {
-		b = calloc(1, sizeof(*b));
-		if (b == NULL)
+	if (p == NULL) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
 			return -1;
-		if (u32map_put(&s->by_spi, spi, b) < 0) {
-			free(b);
+		u32map_init(&p->chunks);
+		if (u32map_put(&s->by_spi, spi, p) < 0) {
+			sw_spi_free(p);
 			return -1;
 		}
 	}
-	if ((size_t)seq / 64 >= b->words && sw_bits_grow(b, seq) < 0)
+	w = sw_map_get_or_new(&p->chunks, seq >> SW_CHUNK_SHIFT, SW_CHUNK_BITS / 8);
+	if (w == NULL)
 		return -1;
-	bit = UINT64_C(1) << (seq % 64);
-	if (b->w[seq / 64] & bit) {
+	w += (seq % SW_CHUNK_BITS) / 64;
+	if (*w & bit) {
 		s->dups++;
 		return 0;
 	}
-	b->w[seq / 64] |= bit;
+	*w |= bit;
 	s->pairs++;
 	return 1;
 }

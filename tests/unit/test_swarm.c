@@ -76,12 +76,20 @@ START_TEST(seqset_finds_duplicates)
 	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 100000), 0);
 	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 1), 0);
 	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 99999), 1);
-	/* beyond what is tracked: counted, not checked */
-	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, SW_SEQ_TRACK), -1);
-	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, SW_SEQ_TRACK - 1), 1);
-	ck_assert_uint_eq(s.pairs, 6);
-	ck_assert_uint_eq(s.dups, 4);
-	ck_assert_uint_eq(s.untracked, 1);
+	/* every 32-bit number is checked: the edges of a chunk, far apart, the top */
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 4095), 1);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 4096), 1);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 4095), 0);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 1u << 24), 1);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, (1u << 24) + 1), 1);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, 1u << 24), 0);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, UINT32_MAX), 1);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, UINT32_MAX), 0);
+	ck_assert_int_eq(sw_seqset_add(&s, 0x1000, UINT32_MAX - 64), 1);
+	/* ... and each SPI on its own */
+	ck_assert_int_eq(sw_seqset_add(&s, 0x2000, UINT32_MAX), 1);
+	ck_assert_uint_eq(s.pairs, 12);
+	ck_assert_uint_eq(s.dups, 7);
 	sw_seqset_free(&s);
 }
 END_TEST
