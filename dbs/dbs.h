@@ -42,6 +42,7 @@ struct ctl_out;
 #define DBS_DEFAULT_WINDOW_MS   30000
 #define DBS_DEFAULT_MAX_RECORDS 10000
 #define DBS_DEFAULT_COMPACT     (1024 * 1024) /* log bytes before compaction is considered */
+#define DBS_DEFAULT_REPLAY      65536         /* messages remembered against replay */
 #define DBS_PATH_MAX            256
 #define DBS_MAX_MEMBERS         256
 #define DBS_LOG_NAME            "dbs.log"
@@ -62,6 +63,9 @@ struct dbs_config {
 	uint32_t key_overlap_ms; /* a K_DB rotation's overlap (dbs_rotate) */
 	uint32_t max_records;
 	uint64_t compact_min_bytes;
+	/* Messages remembered against replay within the window; not in the file (tests set fewer).
+	 */
+	uint32_t replay_entries;
 	int log_level;
 };
 

@@ -38,6 +38,7 @@ void dbs_config_defaults(struct dbs_config *cfg)
 	cfg->key_overlap_ms = SAX_RING_OVERLAP_DEFAULT;
 	cfg->max_records = DBS_DEFAULT_MAX_RECORDS;
 	cfg->compact_min_bytes = DBS_DEFAULT_COMPACT;
+	cfg->replay_entries = DBS_DEFAULT_REPLAY;
 	cfg->log_level = LOG_LVL_INFO;
 }
 

@@ -72,7 +72,7 @@ struct dbs {
 	struct dbs_table t;
 	struct dbs_log log;
 	struct dbs_counters ctr;
-	struct dbs_batch batch;
+	struct dbs_batch batch; /* last: dbs_open zeroes only what comes before it */
 };
 
 /* table */

@@ -163,16 +163,37 @@ static size_t dbs_log_header(uint8_t out[DBS_LOG_HDR_LEN])
 
 /* ---- compaction (and creation) ---- */
 
+/*
+ * A buffer for n bytes of log: one whole entry at least, DBS_READ_CHUNK at
+ * most.  A small store's open and compaction then do not map and unmap
+ * 256 KiB each time.
+ */
+static size_t dbs_chunk_for(uint64_t n)
+{
+	const size_t least = DBS_ENTRY_HDR_LEN + DBS_ENTRY_BODY_MAX;
+
+	return n < least ? least : n > DBS_READ_CHUNK ? DBS_READ_CHUNK : (size_t)n;
+}
+
+/*
+ * The buffers below hold sealed records and are wiped before they are
+ * freed, but only as far as they were ever filled (touched): wiping all
+ * 256 KiB of pages a small log never used made every open and compaction
+ * fault them in, for nothing.
+ */
 struct dbs_writer {
 	int fd;
 	uint8_t *buf;
 	size_t used, cap;
+	size_t touched;
 	uint64_t total;
 	int err;
 };
 
 static void dbs_writer_flush(struct dbs_writer *w)
 {
+	if (w->used > w->touched)
+		w->touched = w->used;
 	if (w->err == 0 && w->used > 0 && dbs_write_all(w->fd, w->buf, w->used) < 0)
 		w->err = errno ? errno : EIO;
 	w->used = 0;
@@ -201,7 +222,7 @@ static void dbs_writer_rec(struct dbs_writer *w, const struct dbs_rec *r)
 /* Write header and live records to fd; 0 or an errno. */
 static int dbs_write_snapshot(struct dbs *d, int fd, uint64_t now_ms, uint64_t *size)
 {
-	struct dbs_writer w = {.fd = fd, .cap = DBS_READ_CHUNK};
+	struct dbs_writer w = {.fd = fd, .cap = dbs_chunk_for(DBS_LOG_HDR_LEN + d->t.live_bytes)};
 
 	w.buf = malloc(w.cap);
 	if (w.buf == NULL)
@@ -212,7 +233,7 @@ static int dbs_write_snapshot(struct dbs *d, int fd, uint64_t now_ms, uint64_t *
 			if (!r->tomb && r->expires_ms > now_ms)
 				dbs_writer_rec(&w, r);
 	dbs_writer_flush(&w);
-	explicit_bzero(w.buf, w.cap);
+	explicit_bzero(w.buf, w.touched);
 	free(w.buf);
 	if (w.err == 0 && fsync(fd) < 0)
 		w.err = errno;
@@ -352,8 +373,10 @@ int dbs_log_sync(struct dbs *d)
 
 struct dbs_loader {
 	uint8_t *buf;
-	size_t len;   /* bytes in buf */
-	size_t pos;   /* next entry in buf */
+	size_t len;     /* bytes in buf */
+	size_t pos;     /* next entry in buf */
+	size_t touched; /* the most bytes buf ever held */
+	size_t cap;
 	uint64_t off; /* file offset of buf[0] */
 	bool eof;
 };
@@ -364,9 +387,9 @@ static int dbs_load_fill(int fd, struct dbs_loader *ld)
 	ld->off += ld->pos;
 	ld->len -= ld->pos;
 	ld->pos = 0;
-	while (!ld->eof && ld->len < DBS_READ_CHUNK) {
-		ssize_t n = pread(fd, ld->buf + ld->len, DBS_READ_CHUNK - ld->len,
-				  (off_t)(ld->off + ld->len));
+	while (!ld->eof && ld->len < ld->cap) {
+		ssize_t n =
+			pread(fd, ld->buf + ld->len, ld->cap - ld->len, (off_t)(ld->off + ld->len));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -375,18 +398,21 @@ static int dbs_load_fill(int fd, struct dbs_loader *ld)
 			ld->eof = true;
 		ld->len += (size_t)n;
 	}
+	if (ld->len > ld->touched)
+		ld->touched = ld->len;
 	return 0;
 }
 
 /* Replay entries; the offset after the last good one. */
-static int dbs_load_entries(struct dbs *d, int fd, uint64_t now_ms, uint64_t *good)
+static int dbs_load_entries(struct dbs *d, int fd, uint64_t size, uint64_t now_ms, uint64_t *good)
 {
-	struct dbs_loader ld = {.off = DBS_LOG_HDR_LEN};
+	struct dbs_loader ld = {.off = DBS_LOG_HDR_LEN,
+				.cap = dbs_chunk_for(size - DBS_LOG_HDR_LEN)};
 	struct dbs_entry e;
 	size_t used;
 	int r = 0;
 
-	ld.buf = malloc(DBS_READ_CHUNK);
+	ld.buf = malloc(ld.cap);
 	if (ld.buf == NULL)
 		return -1;
 	for (;;) {
@@ -406,7 +432,7 @@ static int dbs_load_entries(struct dbs *d, int fd, uint64_t now_ms, uint64_t *go
 		ld.pos += used;
 	}
 	*good = ld.off + ld.pos;
-	explicit_bzero(ld.buf, DBS_READ_CHUNK);
+	explicit_bzero(ld.buf, ld.touched);
 	free(ld.buf);
 	return r;
 }
@@ -439,7 +465,7 @@ static int dbs_log_load(struct dbs *d, uint64_t now_ms)
 	}
 	if (h == 0)
 		return dbs_log_compact(d, now_ms); /* nothing in it yet */
-	if (dbs_load_entries(d, l->fd, now_ms, &good) < 0) {
+	if (dbs_load_entries(d, l->fd, (uint64_t)st.st_size, now_ms, &good) < 0) {
 		log_err("%s: %s", l->path, strerror(errno));
 		return -1;
 	}

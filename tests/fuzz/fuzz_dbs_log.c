@@ -153,8 +153,13 @@ static struct in_addr fz_ip(const char *s)
 	return a;
 }
 
-/* CRC-32 (IEEE, reflected), bit by bit: not the table of dbs_log.c. */
-static uint32_t fz_crc32(const uint8_t *p, size_t n)
+/*
+ * CRC-32 (IEEE, reflected), bit by bit: not the table of dbs_log.c.  Not
+ * instrumented for coverage: it is the checker, not the code under test,
+ * and its eight compares a byte over the filler records took a tenth of
+ * the run.
+ */
+__attribute__((no_sanitize("coverage"))) static uint32_t fz_crc32(const uint8_t *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
 
@@ -992,6 +997,13 @@ static void fz_setup(void)
 	fz_cfg.member_plen = 24;
 	fz_cfg.freshness_window_ms = FZ_WINDOW;
 	fz_cfg.max_records = 64;
+	/*
+	 * More than an input can carry (FZ_IN_MAX / (4 + SAX_HDR_LEN) datagrams),
+	 * so nothing is evicted and the store behaves as with the default; the
+	 * default's 65,536 entries, made at every open and restart, cost 90 % of
+	 * the time.
+	 */
+	fz_cfg.replay_entries = FZ_IN_MAX / (4 + SAX_HDR_LEN) + 1;
 	for (int i = 0; i < SAX_KEY_LEN; i++)
 		fz_cfg.k_db[i] = (uint8_t)(0x42 + i);
 	memset(&fz_keys, 0, sizeof(fz_keys));

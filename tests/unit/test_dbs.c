@@ -926,6 +926,44 @@ START_TEST(test_compaction_keeps_live)
 }
 END_TEST
 
+/*
+ * A log larger than the loader's read buffer (256 KiB at most, sized to the
+ * file) and than the compaction's write buffer: every record is loaded
+ * across the buffer's refills, written back by a compaction and loaded
+ * again, and the file holds exactly them.
+ */
+START_TEST(test_log_beyond_one_buffer)
+{
+	enum { N = 2000 };
+	struct dbs *d;
+	char id[16];
+
+	cfg.max_records = N;
+	d = open_at(NOW);
+
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "mn%04d", i);
+		struct msg p = put(id, i % 2 ? FA1 : FA2, NOW, NOW + 100000, "198.18.100.1");
+		expect(d, &p, i % 2 ? FA1 : FA2, NOW, SAX_STORE_ACK, SAX_OK);
+	}
+	ck_assert_int_gt(file_size(log_path()), 2 * 256 * 1024);
+	dbs_close(d);
+	for (int round = 0; round < 2; round++) {
+		d = open_at(NOW + 10);
+		ck_assert_uint_eq(dbs_counters(d)->loaded, N);
+		ck_assert_uint_eq(dbs_counters(d)->log_dropped_bytes, 0);
+		expect_record(d, "mn0000", "198.18.100.1", NOW + 10);
+		expect_record(d, "mn1023", "198.18.100.1", NOW + 10);
+		expect_record(d, "mn1999", "198.18.100.1", NOW + 10);
+		if (round == 0) {
+			ck_assert_int_eq(dbs_compact(d, NOW + 10), 0);
+			ck_assert_int_eq(file_size(log_path()), (long)dbs_log_bytes(d));
+		}
+		dbs_close(d);
+	}
+}
+END_TEST
+
 START_TEST(test_compaction_on_tick)
 {
 	struct dbs *d = open_at(NOW);
@@ -1418,6 +1456,7 @@ static Suite *dbs_suite(void)
 	tcase_add_test(lg, test_batch_sync_error);
 	tcase_add_test(lg, test_batch_full);
 	tcase_add_test(lg, test_compaction_keeps_live);
+	tcase_add_test(lg, test_log_beyond_one_buffer);
 	tcase_add_test(lg, test_compaction_on_tick);
 	tcase_add_test(lg, test_crc32_vector);
 	tcase_add_test(lg, test_entry_roundtrip);
