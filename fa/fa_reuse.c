@@ -88,6 +88,7 @@ struct fa_put {
 	struct fa_sec *s;
 	struct fa_put *next;
 	struct fa_xfer *x; /* the hand-over whose first copy this is */
+	struct in_addr home;
 	size_t n;
 	uint32_t spi[SAX_MAX_CHILDREN];
 	uint64_t seq[SAX_MAX_CHILDREN];
@@ -371,12 +372,30 @@ static void fa_put_unlink(struct fa_put *pp)
 		}
 }
 
+/*
+ * Our copy of a node's SAs did not reach the store (down, failing over):
+ * write it again later, or the node's next hand-over finds an older copy,
+ * or none, and negotiates.
+ */
+static void fa_store_unsaved(struct fa_sec *s, struct in_addr home, bool saved)
+{
+	if (saved) {
+		u32map_del(&s->unsaved, home.s_addr);
+		return;
+	}
+	if (u32map_put(&s->unsaved, home.s_addr, (void *)(uintptr_t)1) < 0)
+		log_rl_warn("no memory to remember that %s's store copy failed", IP4_STR(home));
+	else if (!ev_timer_armed(&s->unsaved_timer))
+		ev_timer_start(s->loop, &s->unsaved_timer, FA_STORE_RETRY_MS);
+}
+
 static void fa_store_put_done(void *arg, const struct store_result *r)
 {
 	struct fa_put *pp = arg;
 	struct fa_sec *s = pp->s;
 
 	fa_put_unlink(pp);
+	fa_store_unsaved(s, pp->home, r->status == STORE_OK);
 	for (size_t i = 0; i < pp->n; i++) {
 		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, pp->spi[i]);
 		if (p != NULL)
@@ -431,6 +450,7 @@ static int fa_store_write(struct fa_sec *s, struct in_addr home, struct fa_xfer 
 		goto out;
 	pp->s = s;
 	pp->x = x;
+	pp->home = home;
 	m->type = SAX_STORE_PUT;
 	m->has_record = true;
 	memcpy(m->mn_id, pc->id.data, pc->id.len);
@@ -453,6 +473,7 @@ static int fa_store_write(struct fa_sec *s, struct in_addr home, struct fa_xfer 
 		r = 0;
 	} else {
 		fa_put_abandon(s, pp);
+		fa_store_unsaved(s, home, false);
 	}
 	OPENSSL_cleanse(out, sizeof(out));
 out:
@@ -1490,6 +1511,39 @@ static void fa_rewrite_copies(struct ev_loop *loop, struct ev_timer *t, void *ar
 	log_info("key rotation: %zu store copies written again under the new keys", n);
 }
 
+/*
+ * The copies the store did not take, written again while they are still
+ * ours to write: we hold the node's SAs, have not lent them, no hand-over
+ * of it is under way here, and it sent lately (a node gone quiet has
+ * likely moved on, and its next FA's copy is the one that counts).  A
+ * write that fails again puts the node back on the list.
+ */
+static void fa_store_retry(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct fa_sec *s = arg;
+	size_t it = 0, n = 0;
+	uint32_t k;
+	void *v;
+
+	(void)t;
+	while (n < FA_STORE_RETRY_MAX && u32map_next(&s->unsaved, &it, &k, &v)) {
+		struct in_addr home = {.s_addr = k};
+		const struct ipsec_pair *p = ipsec_find(&s->ep.sas, k);
+
+		u32map_del(&s->unsaved, k);
+		it = 0; /* the map changed under the iterator: start again */
+		if (!fa_uses_store(s) || p == NULL || p->handed_over ||
+		    u32map_get(&s->xfers, k) != NULL || u32map_get(&s->handed, k) != NULL ||
+		    ev_loop_now_ms(loop) - p->last_in_ms >= FA_REUSE_ACTIVE_MS)
+			continue;
+		s->reuse.store_put_retries++;
+		n++;
+		(void)fa_store_write(s, home, NULL, 1000); /* a failure puts it back on the list */
+	}
+	if (s->unsaved.len > 0)
+		ev_timer_start(loop, &s->unsaved_timer, FA_STORE_RETRY_MS);
+}
+
 void fa_reuse_keys_rotated(struct fa_sec *s)
 {
 	const struct sax_keyring *r = &s->dom->keys;
@@ -1506,6 +1560,8 @@ void fa_reuse_keys_rotated(struct fa_sec *s)
 int fa_reuse_init(struct fa_sec *s)
 {
 	ev_timer_init(&s->rekey_timer, fa_rewrite_copies, s);
+	ev_timer_init(&s->unsaved_timer, fa_store_retry, s);
+	u32map_init(&s->unsaved);
 	u32map_init(&s->xfers);
 	u32map_init(&s->handed);
 	u32map_init(&s->took);
@@ -1558,8 +1614,11 @@ void fa_reuse_free(struct fa_sec *s)
 	while (u32map_next(&s->took, &it, &k, &v))
 		free(v);
 	u32map_free(&s->took);
-	if (s->rekey_timer.cb != NULL) /* fa_sec_init may have failed before fa_reuse_init */
+	if (s->rekey_timer.cb != NULL) { /* fa_sec_init may have failed before fa_reuse_init */
 		ev_timer_stop(s->loop, &s->rekey_timer);
+		ev_timer_stop(s->loop, &s->unsaved_timer);
+	}
+	u32map_free(&s->unsaved);
 	/* The store client, freed first, dropped pending writes without their callbacks. */
 	while (s->puts != NULL) {
 		struct fa_put *pp = s->puts;

@@ -80,9 +80,10 @@ struct fa_domain {
 	X(sax_bad_messages)                                                                        \
 	X(store_puts)                                                                              \
 	X(store_put_failures)                                                                      \
-	X(key_rotations)   /* the domain's keys changed (from its key ring) */                     \
-	X(rx_previous_key) /* accepted under the previous keys of a rotation */                    \
-	X(keys_dropped)    /* previous keys dropped by a rotation before they retired */
+	X(store_put_retries) /* copies written again after a failed write (the store was down) */  \
+	X(key_rotations)     /* the domain's keys changed (from its key ring) */                   \
+	X(rx_previous_key)   /* accepted under the previous keys of a rotation */                  \
+	X(keys_dropped)      /* previous keys dropped by a rotation before they retired */
 
 struct fa_reuse_counters {
 #define FA_REUSE_FIELD(n) uint64_t n;
@@ -133,6 +134,9 @@ void fa_reuse_keys_rotated(struct fa_sec *s);
 
 /* A node that sent us nothing for this long is taken to have left: its store copy waits. */
 #define FA_REUSE_ACTIVE_MS 10000
+/* A copy the store did not take is written again after this, FA_STORE_RETRY_MAX at a time. */
+#define FA_STORE_RETRY_MS  1000
+#define FA_STORE_RETRY_MAX 64
 /* The (sender, nonce) pairs an FA remembers against replayed transfer messages. */
 #define FA_REPLAY_ENTRIES 65536
 

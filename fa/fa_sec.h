@@ -81,7 +81,9 @@ struct fa_sec {
 	struct fa_put *puts;   /* store writes awaiting their answer */
 	/* The keys of the FA-to-FA message being handled: its answer goes under them. */
 	enum sax_ring_slot rx_slot;
-	struct ev_timer rekey_timer; /* after a key rotation: our store copies, written again */
+	struct ev_timer rekey_timer;   /* after a key rotation: our store copies, written again */
+	struct u32map unsaved;         /* home address -> 1: our last store copy failed */
+	struct ev_timer unsaved_timer; /* writes those copies again (fa_store_retry) */
 };
 
 /*

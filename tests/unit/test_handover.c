@@ -541,6 +541,38 @@ START_TEST(test_store_unavailable)
 }
 END_TEST
 
+/*
+ * A hand-over while the store is down (technique store): fa2 falls back,
+ * the node negotiates, and fa2's first copy of the new SAs fails.  Once the
+ * store is back fa2 writes the copy again (store_put_retries), so the next
+ * hand-over, back to fa1, which still holds the old SAs, is a full reuse
+ * from the store with no IKE.  Without the retry the store held only fa1's
+ * old copy, the node's claim did not match it, and it negotiated again.
+ */
+START_TEST(test_store_outage_copy_retried)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+	size_t mark;
+
+	start(&c);
+	n->store.down = true;
+	refused_at_fa2(REACHED(NH_FA2, fallback_store_down));
+	ck_assert(nh_run(n, WAIT_MS, reached, REACHED(NH_FA2, store_put_failures)));
+	ck_assert_uint_eq(RC(NH_FA2).store_put_retries, 0);
+	n->store.down = false;
+	ck_assert(nh_run(n, WAIT_MS, reached, REACHED(NH_FA2, store_put_retries)));
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).store_put_retries, 1);
+	mark = nh_mark(n);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_refused, 0);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA1, mark), 0);
+	assert_flows("back at fa1, from fa2's copy written again");
+}
+END_TEST
+
 /* ---- 4. re-association ---- */
 
 /*
@@ -1729,6 +1761,7 @@ static Suite *handover_suite(void)
 	add_case(s, "dying", test_confirmation_retried, 2);
 	add_case(s, "loss", test_transfer_request_resent, 4);
 	add_case(s, "dying", test_store_unavailable, 2);
+	add_case(s, "dying", test_store_outage_copy_retried, 1);
 	add_case(s, "reassociation", test_reassociation, 1);
 	add_case(s, "forged_reg", test_forged_registrations, 1);
 	add_case(s, "hostile_sax", test_hostile_transfer_messages, 1);
