@@ -685,6 +685,28 @@ static void fa_xfer_note(struct fa_xfer *x, uint8_t status, uint64_t now_us)
 	fa_note_handover(x->s->fa, x->home, &n);
 }
 
+/*
+ * A refused reuse whose registration the home agent accepted (so the node
+ * itself asked: MN-HA authenticator and Identification checked there;
+ * the callers pass only an accepted reply),
+ * from a node that comes from another FA while we still hold SAs of its
+ * earlier visit: it left them behind when it moved on, and a reply through
+ * them would never open (the node would retransmit until they expired).
+ * They go, so the reply goes in the clear and the node negotiates.  A
+ * forged or replayed registration is denied and changes nothing.
+ */
+static void fa_xfer_drop_stale(struct fa_xfer *x)
+{
+	struct fa_sec *s = x->s;
+
+	if (x->status != MIP_REUSE_REFUSED || x->own ||
+	    x->req.prev_coa.s_addr == s->fa->cfg.coa.s_addr ||
+	    ike_sa_find_peer(s->ep.ike, x->home) == NULL)
+		return;
+	s->reuse.stale_dropped++;
+	ike_forget_peer(s->ep.ike, x->home, "the node left them behind and negotiates anew");
+}
+
 static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, const char *why)
 {
 	struct fa_sec *s = x->s;
@@ -713,6 +735,7 @@ static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, co
 	}
 	if (x->reply_held) {
 		x->reply_held = false;
+		fa_xfer_drop_stale(x);
 		if (fa_xfer_status_ext(x, x->reply, &x->reply_len, sizeof(x->reply)) == 0)
 			fa_send_reply(s->fa, x->home, x->reply, x->reply_len, sizeof(x->reply));
 		fa_xfer_commit(x, x->reply, x->reply_len);
@@ -1142,6 +1165,7 @@ static int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, s
 		return 0;
 	}
 	if (x->state == FA_XF_DONE) {
+		fa_xfer_drop_stale(x);
 		fa_xfer_status_ext(x, msg, len, cap);
 		fa_xfer_commit(x, msg, *len);
 		return 0;

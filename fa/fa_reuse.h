@@ -77,6 +77,7 @@ struct fa_domain {
 	X(taken_reclaimed)                                                                         \
 	X(taken_unconfirmed)                                                                       \
 	X(taken_denied)                                                                            \
+	X(stale_dropped) /* SAs of a node's earlier visit dropped: a refused reuse, accepted */    \
 	X(sax_bad_messages)                                                                        \
 	X(store_puts)                                                                              \
 	X(store_put_failures)                                                                      \

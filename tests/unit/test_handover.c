@@ -573,6 +573,72 @@ START_TEST(test_store_outage_copy_retried)
 }
 END_TEST
 
+/*
+ * The store down for two hand-overs (technique store): fa1 -> fa2, where
+ * the node negotiates, then back to fa1, which still holds the SAs of the
+ * node's first visit.  fa1 cannot reach the store either and refuses the
+ * reuse; once the home agent accepted the registration, fa1 must drop its
+ * old SAs so that the reply goes in the clear and the node negotiates.
+ * Found by test_sentinel: fa1 sent the reply through SAs the node no longer
+ * had, and the node retransmitted until they expired.
+ */
+static void set_ident(uint8_t *reg, uint64_t id);
+static void flip_mn_ha(uint8_t *reg, size_t len);
+
+START_TEST(test_store_outage_back_to_old_fa)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, false, true);
+	size_t mark;
+
+	start(&c);
+	n->store.down = true;
+	refused_at_fa2(REACHED(NH_FA2, fallback_store_down));
+	mark = nh_mark(n);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).fallback_store_down, 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_refused, 1);
+	ck_assert_uint_eq(RC(NH_FA1).stale_dropped, 1);
+	ck_assert_uint_eq(MNC.reuse_refused, 2);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA1, mark), 9);
+	assert_flows("back at fa1 during the store outage, negotiated");
+
+	/*
+	 * Only a registration the home agent accepts drops SAs: the node's
+	 * cleartext registration naming fa2, replayed or with a new
+	 * Identification and a wrong MN-HA authenticator, from a host on fa1's
+	 * link, is refused the same way, and fa1 keeps the SAs the node uses.
+	 */
+	uint8_t r0[1024], reg[1024];
+	size_t len = nh_reuse_reg(n, NH_FA1, n->fa[NH_FA2].fa.cfg.coa, r0, sizeof(r0));
+
+	ck_assert_uint_gt(len, 0);
+	for (int forged = 0; forged < 2; forged++) {
+		uint64_t ha_deny = n->ha.ctr.deny_identification + n->ha.ctr.deny_mn_auth;
+
+		/* the last transfer forgotten, so the injected request starts one */
+		nh_run(n, 6000, NULL, NULL);
+		assert_flows("at fa1, before the forged registration");
+
+		memcpy(reg, r0, len);
+		if (forged) {
+			set_ident(reg,
+				  mip_ident_next(ev_loop_wall_us(n->loop), n->mn.mn.last_id, 0));
+			flip_mn_ha(reg, len);
+		}
+		nh_inject_reg(n, NH_FA1, reg, len);
+		nh_run(n, 500, NULL, NULL); /* past the store's timeout */
+		ck_assert_uint_eq(n->ha.ctr.deny_identification + n->ha.ctr.deny_mn_auth,
+				  ha_deny + 1);
+		ck_assert_uint_eq(RC(NH_FA1).reuse_refused, 2 + forged);
+		ck_assert_uint_eq(RC(NH_FA1).stale_dropped, 1);
+		ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+		ck_assert(registered_at(n, (void *)(intptr_t)NH_FA1));
+		assert_flows("at fa1 after a registration the home agent denied");
+	}
+}
+END_TEST
+
 /* ---- 4. re-association ---- */
 
 /*
@@ -1762,6 +1828,7 @@ static Suite *handover_suite(void)
 	add_case(s, "loss", test_transfer_request_resent, 4);
 	add_case(s, "dying", test_store_unavailable, 2);
 	add_case(s, "dying", test_store_outage_copy_retried, 1);
+	add_case(s, "dying", test_store_outage_back_to_old_fa, 1);
 	add_case(s, "reassociation", test_reassociation, 1);
 	add_case(s, "forged_reg", test_forged_registrations, 1);
 	add_case(s, "hostile_sax", test_hostile_transfer_messages, 1);
