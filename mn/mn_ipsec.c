@@ -226,7 +226,7 @@ static void mn_sec_accepted(void *arg, const struct mip_reg_reply *rp)
 		log_info("SA reuse refused by the new FA: negotiating");
 		break;
 	}
-	ike_forget_peer(s->ep.ike, alias, "the new FA did not take them over");
+	ike_forget_peer(s->ep.ike, alias, MN_SEC_WHY_REFUSED);
 	pc = ipsec_conf_peer(s->ic, alias);
 	if (pc != NULL)
 		ike_initiate(s->ep.ike, pc, s->home_addr);

@@ -100,6 +100,9 @@ void mn_sec_gateway_out(struct mn_sec *s, const uint8_t *pkt, size_t len);
 void mn_sec_gateway_link(struct mn_sec *s, bool up);
 void mn_sec_gateway_mac(struct mn_sec *s, const uint8_t mac[6]);
 
+/* Why the old FA's SAs go when the new FA refused to take them over (the node negotiates). */
+#define MN_SEC_WHY_REFUSED "the new FA did not take them over"
+
 /* The tunnel device's MTU for this configuration on a link of link_mtu. */
 size_t mn_sec_tunnel_mtu(const struct ipsec_conf *ic, bool reverse_tunnel, bool gateway,
 			 size_t link_mtu);

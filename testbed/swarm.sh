@@ -12,13 +12,15 @@
 #
 #   testbed/swarm.sh [-n N] [-d SECONDS] [-m MOVE_MS] [-i PING_MS] [-M reuse|ike]
 #                    [-c INFLIGHT] [-t TIMEOUT_S] [-r RETRY_MS] [--no-ha-state] [--out DIR]
+#                    [--sentinel KILL_S]
 #
 # Prints mipsa-swarm's RESULT line, the FAs' RSS every 5 s, and a second
 # line, "SWARM ...": the FAs' own counters (summed over fa1 and fa2) beside
 # the swarm's and whether they agree:
 #   reg accepted   FA reg_accepted           = nodes' accepted replies
 #   reuse          FA reuse_full             = nodes' full-reuse answers
-#   ESP in         FA esp_in + its drops     = ESP the nodes sent
+#   ESP in         FA esp_in + its inbound drops = ESP the nodes sent (the outbound
+#                  drops, esp_drop_reserved and esp_drop_seal, are packets to the nodes)
 #   ESP out        FA esp_out (both)         >= ESP the nodes received
 # and fa_rss_growth_kb: the FAs' RSS at the end less at the first sample
 # after warm-up (the first registrations done, then one hand-over period
@@ -28,13 +30,26 @@
 # mipsa-swarm's (0: no failed registration, no lost SA, no duplicate
 # (SPI, seq) pair, every node registered at the end), or 1 when the
 # counters disagree or a daemon died.  Root.
+#
+# --sentinel KILL_S: the SAs move through the store only (technique store),
+# a Redis primary with two replicas and three Sentinels in the dbs
+# namespace (tests/testbed/redis_sentinel.sh), found by the FAs through the
+# Sentinels; the primary is killed (SIGKILL) KILL_S seconds into the run.
+# A third line, "SENTINEL ...", gives when both FAs were on the promoted
+# replica (failover_ms) and when the first hand-over after that took the
+# SAs from the store again (reuse_resumed_ms, both from the kill), and how
+# many nodes have their record on the new primary at the end (records, of
+# nodes).  Status 1 also when reuse did not resume within
+# SENTINEL_BOUND_S (30) of the kill or a node's record is missing.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${MIPSA_BIN:-$top}
 n=100 dur=10 move_ms=5000 ping_ms=1000 mode=reuse inflight=32 timeout=30 out="" ha_state=1 retry=1000
+kill_s=0
+SENTINEL_BOUND_S=${SENTINEL_BOUND_S:-30}
 usage() {
-	sed -n '13,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '13,15p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 64
 }
 while (($# > 0)); do
@@ -49,11 +64,13 @@ while (($# > 0)); do
 	-r) retry=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	--no-ha-state) ha_state=0 ;;
+	--sentinel) kill_s=${2:?}; shift ;;
 	*) usage ;;
 	esac
 	shift
 done
 [[ $mode == reuse || $mode == ike ]] || usage
+[[ $kill_s =~ ^[0-9]+$ ]] && { ((kill_s == 0)) || [[ $mode == reuse && $kill_s -lt $dur ]]; } || usage
 [[ $EUID -eq 0 ]] || { echo "swarm: needs root (network namespaces)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "swarm: jq is missing" >&2; exit 1; }
 for b in tools/mipsa-swarm tools/mipsactl fa/mipsa-fa ha/mipsa-ha; do
@@ -70,6 +87,7 @@ export TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-1000}
 # The HA reads thousands of mobile nodes before it opens its control socket: wait longer.
 export TB_TIME_FACTOR=${TB_TIME_FACTOR:-$((1 + n / 1000))}
 if [[ $mode == reuse ]]; then export TB_REUSE=full TB_TECHNIQUE=direct; else export TB_REUSE=none; fi
+((kill_s == 0)) || export TB_TECHNIQUE=store TB_STORE=sentinel
 # shellcheck source=lib.sh
 source "$top/testbed/lib.sh"
 # shellcheck source=daemons.sh
@@ -80,10 +98,18 @@ seed=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
 out=${out:-$TB_RUN/swarm}
 swarm_pid=""
 stop_swarm() {
+	((kill_s == 0)) || rs_stop
 	[[ -n $swarm_pid ]] || return 0
 	kill -TERM "$swarm_pid" 2>/dev/null || true
 	wait "$swarm_pid" 2>/dev/null || true
 }
+if ((kill_s > 0)); then
+	for b in redis-server redis-sentinel redis-cli; do
+		command -v "$b" >/dev/null || { echo "swarm: $b is missing: scripts/deps" >&2; exit 1; }
+	done
+	# shellcheck source=../tests/testbed/redis_sentinel.sh
+	source "$top/tests/testbed/redis_sentinel.sh"
+fi
 tb_trap_cleanup stop_swarm
 
 # The swarm's namespace: a cable into each of domain A's cells.
@@ -159,13 +185,19 @@ fa_counts() {
 	local f
 	for f in fa1 fa2; do
 		echo "$(tb_ctl "$f" --json counters | jq -r '.counters.reg_accepted')" \
-			"$(tb_ctl "$f" --json sas | jq -r '"\(.reuse_counters.reuse_full // 0) \(.esp_counters.esp_in) \(.esp_counters.esp_out) \([.esp_counters | to_entries[] | select(.key | startswith("esp_drop_")) | .value] | add)"')"
+			"$(tb_ctl "$f" --json sas | jq -r '"\(.reuse_counters.reuse_full // 0) \(.esp_counters.esp_in) \(.esp_counters.esp_out) \([.esp_counters | to_entries[] | select((.key | startswith("esp_drop_")) and .key != "esp_drop_reserved" and .key != "esp_drop_seal") | .value] | add)"')"
 	done | awk '{ for (i = 1; i <= NF; i++) s[i] += $i } END { printf "%d %d %d %d %d\n", s[1], s[2], s[3], s[4], s[5] }'
 }
 
 mkdir -p "$out"
 tb_up >/dev/null
 swarm_up
+if ((kill_s > 0)); then
+	mkdir -p "$TB_RUN"
+	rs_setup "$(tb_ns dbs)" "$TB_DBS_ADDR" "$TB_RUN/rs" "fa-$TB_FA1_COA" "fa-$TB_FA2_COA"
+	rs_start || { echo "swarm: the Redis primary, replicas and Sentinels did not come up" >&2; exit 1; }
+	first_primary=$(rs_primary)
+fi
 swarm_daemons || { echo "swarm: the daemons did not start" >&2; exit 1; }
 fa1_pid=$(cat "$TB_RUN/fa1.pid") fa2_pid=$(cat "$TB_RUN/fa2.pid") ha_pid=$(cat "$TB_RUN/ha.pid")
 echo "swarm: $n nodes, mode $mode, ${dur} s, a hand-over every ${move_ms} ms per node, a ping every ${ping_ms} ms; output in $out"
@@ -178,8 +210,32 @@ swarm_pid=$!
 rss_log=$out/fa-rss.txt
 echo "# t_s fa1_rss_kb fa2_rss_kb ha_rss_kb phase fa1_heap_kb fa2_heap_kb" >"$rss_log"
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-t0=$(now_ms) next=$t0 t_up=""
+fa_reuse_full() { fa_counts | cut -d' ' -f2; }
+# fa1's and fa2's clients both on another primary than the first
+failed_over() {
+	local f
+	for f in fa1 fa2; do
+		[[ $(tb_ctl "$f" --json counters | jq '.counters.store_counters.failovers') -ge 1 ]] || return 1
+	done
+}
+t0=$(now_ms) next=$t0 t_up="" kill_ms="" failover_ms="" resumed_ms="" reuse_then=0
+# --sentinel: kill the primary, then watch for the failover and the first reuse after it
+sentinel_watch() {
+	if [[ -z $kill_ms ]]; then
+		(($(now_ms) - t0 >= kill_s * 1000)) || return 0
+		rs_kill_primary "$first_primary"
+		kill_ms=$(now_ms)
+		echo "swarm: Redis primary $first_primary killed at $(((kill_ms - t0) / 1000)) s" >&2
+	elif [[ -z $failover_ms ]]; then
+		failed_over || return 0
+		failover_ms=$(($(now_ms) - kill_ms)) reuse_then=$(fa_reuse_full)
+	elif [[ -z $resumed_ms ]]; then
+		(($(fa_reuse_full) > reuse_then)) && resumed_ms=$(($(now_ms) - kill_ms))
+	fi
+	return 0
+}
 while kill -0 "$swarm_pid" 2>/dev/null; do
+	((kill_s == 0)) || sentinel_watch
 	if (($(now_ms) >= next)); then
 		# warm-up: until the first registrations are done and every node has had
 		# time to hand over once (both FAs have seen every node)
@@ -229,5 +285,19 @@ echo "SWARM fa_reg_accepted=$fa_acc swarm_reg_accepted=$(field reg_accepted)" \
 	"cpu_s=fa1:$(cpu_s "$fa1_pid"),fa2:$(cpu_s "$fa2_pid"),ha:$(cpu_s "$ha_pid") counters_consistent=$ok"
 echo "FA_RSS t_s:fa1_kb/fa2_kb $rss_series"
 echo "FA_HEAP t_s:fa1_kb/fa2_kb $heap_series"
+if ((kill_s > 0)); then
+	second=$(rs_primary)
+	records=$(rs_cli "${second##*:}" --scan --pattern 'mipsa:sa:*' | wc -l)
+	store=$(for f in fa1 fa2; do jq -r '"\(.counters.store_counters.failovers) \(.counters.store_counters.timeouts + .counters.store_counters.errors)"' "$out/$f-counters.json"; done |
+		awk '{ f += $1; e += $2 } END { printf "fa_failovers=%d fa_store_failed=%d", f, e }')
+	retries=$(for f in fa1 fa2; do jq -r '.reuse_counters | "\(.store_put_failures) \(.store_put_retries) \(.reuse_refused)"' "$out/$f-sas.json"; done |
+		awk '{ f += $1; r += $2; x += $3 } END { printf "store_put_failures=%d store_put_retries=%d reuse_refused=%d", f, r, x }')
+	echo "SENTINEL primary=$first_primary->$second kill_at_s=$kill_s failover_ms=${failover_ms:-none}" \
+		"reuse_resumed_ms=${resumed_ms:-none} $store $retries records=$records nodes=$n"
+	[[ $second != "$first_primary" ]] || { echo "swarm: the Sentinels still name $first_primary" >&2; rc=1; }
+	[[ -n $resumed_ms ]] && ((resumed_ms <= SENTINEL_BOUND_S * 1000)) ||
+		{ echo "swarm: no hand-over from the store within $SENTINEL_BOUND_S s of the kill" >&2; rc=1; }
+	((records == n)) || { echo "swarm: $records of $n nodes have a record on $second" >&2; rc=1; }
+fi
 [[ $ok == yes ]] || rc=1
 exit "$rc"

@@ -275,9 +275,16 @@ static void sw_child_down(void *arg, struct ike_child *c, const char *why)
 {
 	struct sw_node *n = sw_node_of_sec(arg);
 
-	/* Without reuse a move takes the old FA's SAs down on purpose (mn_sec_secure). */
-	if (!n->sw->quiet && !(n->sw->o.mode == SW_MODE_IKE && why != NULL &&
-			       strcmp(why, "moved to another foreign agent") == 0)) {
+	/*
+	 * Without reuse a move takes the old FA's SAs down on purpose
+	 * (mn_sec_secure), and so does a reuse the new FA refused (counted in
+	 * sa_refused): the node negotiates.  Any other end is a loss.
+	 */
+	bool negotiates = why != NULL && ((n->sw->o.mode == SW_MODE_IKE &&
+					   strcmp(why, "moved to another foreign agent") == 0) ||
+					  strcmp(why, MN_SEC_WHY_REFUSED) == 0);
+
+	if (!n->sw->quiet && !negotiates) {
 		n->sw->c.sa_lost++;
 		log_rl_warn("node %u: IPsec SA pair down: %s", n->idx, why ? why : "?");
 	}
