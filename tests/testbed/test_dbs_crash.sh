@@ -24,39 +24,17 @@ source "$top/testbed/lib.sh"
 # shellcheck disable=SC1091 # for the sandbox settings and the user (doc/security.md)
 source "$top/testbed/daemons.sh"
 
-run=$(mktemp -d /tmp/mipsa-dbs-crash.XXXXXX)
-chmod 700 "$run"
-dbs_pid=
+# shellcheck source=dbs_helpers.sh
+source "$here/dbs_helpers.sh"
+dbs_run_dir dbs-crash
 load_pid=
 cleanup() {
 	[[ -z $load_pid ]] || kill "$load_pid" 2>/dev/null || true
-	[[ -z $dbs_pid ]] || kill -TERM "$dbs_pid" 2>/dev/null || true
+	stop_dbs
 	wait 2>/dev/null || true
 	rm -rf "$run"
 }
 tb_trap_cleanup cleanup
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- mipsa-dbs log" >&2
-	tail -n 30 "$run/dbs.log" >&2 || true
-	exit 1
-}
-
-ctl() {
-	"$bin/tools/mipsactl" -s "$run/dbs.sock" "$@"
-}
-
-start_dbs() {
-	ip netns exec "$(tb_ns dbs)" "$bin/dbs/mipsa-dbs" -c "$run/dbs.conf" >>"$run/dbs.log" 2>&1 &
-	dbs_pid=$!
-	for _ in $(seq 100); do
-		ctl status >/dev/null 2>&1 && return 0
-		kill -0 "$dbs_pid" 2>/dev/null || fail "mipsa-dbs exited"
-		sleep 0.05
-	done
-	fail "mipsa-dbs did not come up"
-}
 
 # acked: the puts answered "ok" so far
 acked() {
@@ -72,21 +50,9 @@ more_acked() {
 	done
 }
 
-od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$run/k_db"
-od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$run/k_sa"
-chmod 600 "$run"/k_*
-cat >"$run/dbs.conf" <<CONF
-dbs: {
-  address = "$TB_DBS_ADDR";
-  control_socket = "$run/dbs.sock";
-  data_dir = "$run/data";
-  k_db_file = "$run/k_db";
-  members = ( "$TB_FA1_COA" );
-  max_records = 1000000;
-  log_level = "info";
-$(_tb_sandbox_conf)
-};
-CONF
+dbs_keys k_db k_sa
+dbs_conf '  members = ( "'"$TB_FA1_COA"'" );
+  max_records = 1000000;'
 tb_ensure_user || fail "no user $TB_USER for the daemon"
 tb_up
 start_dbs
