@@ -90,16 +90,16 @@ demo_plot() {
 		FNR > 1 && $4 == "cn2mn" && $8 == "ok" && $6 != "" {
 			printf "%.3f %s\n", x[$1] + (rand() - 0.5) * 0.3, $6
 		}' "$OUT/gaps.csv" >"$OUT/gap_points.dat"
-	awk -F, -v cols="$runs" '
+	# the medians as the other summaries take them (tools/stats.awk: of an even
+	# count, the mean of the middle two)
+	awk -F, -v cols="$runs" "$(<"$here/../tools/stats.awk")"'
 		BEGIN { n = split(cols, c, ";"); for (i = 1; i < n; i++) x[c[i]] = i }
-		FNR > 1 && $4 == "cn2mn" && $8 == "ok" && $6 != "" { v[x[$1], ++k[x[$1]]] = $6 }
+		FNR > 1 && $4 == "cn2mn" && $8 == "ok" && $6 != "" { v[x[$1]] = v[x[$1]] " " $6 }
 		END {
 			for (i = 1; i < n; i++) {
-				m = k[i]
-				if (m == 0) continue
-				for (a = 1; a <= m; a++) s[a] = v[i, a]
-				for (a = 2; a <= m; a++) for (b = a; b > 1 && s[b - 1] > s[b]; b--) { t = s[b]; s[b] = s[b - 1]; s[b - 1] = t }
-				printf "%.2f %s\n%.2f %s\n\n", i - 0.25, s[int((m + 1) / 2)], i + 0.25, s[int((m + 1) / 2)]
+				if (v[i] == "") continue
+				m = median(v[i])
+				printf "%.2f %s\n%.2f %s\n\n", i - 0.25, m, i + 0.25, m
 			}
 		}' "$OUT/gaps.csv" >"$OUT/gap_medians.dat"
 	gnuplot <<GP 2>"$OUT/gnuplot.log" || { cat "$OUT/gnuplot.log" >&2; return 1; }
