@@ -12,7 +12,7 @@
 #
 #   testbed/swarm.sh [-n N] [-d SECONDS] [-m MOVE_MS] [-i PING_MS] [-M reuse|ike]
 #                    [-c INFLIGHT] [-t TIMEOUT_S] [-r RETRY_MS] [--no-ha-state] [--out DIR]
-#                    [--sentinel KILL_S]
+#                    [--sentinel KILL_S | --dbs-crash KILL_S]
 #
 # Prints mipsa-swarm's RESULT line, the FAs' RSS every 5 s, and a second
 # line, "SWARM ...": the FAs' own counters (summed over fa1 and fa2) beside
@@ -35,19 +35,22 @@
 # a Redis primary with two replicas and three Sentinels in the dbs
 # namespace (tests/testbed/redis_sentinel.sh), found by the FAs through the
 # Sentinels; the primary is killed (SIGKILL) KILL_S seconds into the run.
-# A third line, "SENTINEL ...", gives when both FAs were on the promoted
-# replica (failover_ms) and when the first hand-over after that took the
-# SAs from the store again (reuse_resumed_ms, both from the kill), and how
-# many nodes have their record on the new primary at the end (records, of
-# nodes).  Status 1 also when reuse did not resume within
-# SENTINEL_BOUND_S (30) of the kill or a node's record is missing.
+# --dbs-crash KILL_S: the same with mipsa-dbs as the store, killed
+# (SIGKILL) KILL_S seconds into the run and started again at once, as a
+# supervisor would.  A third line, "STORE_KILL ...", gives when the store
+# was there again (back_ms: both FAs on the promoted replica, or the
+# restarted mipsa-dbs answering) and when the first hand-over after that
+# took the SAs from the store again (reuse_resumed_ms, both from the kill),
+# and how many nodes have their record in the store at the end (records,
+# of nodes).  Status 1 also when reuse did not resume within
+# STORE_BOUND_S (30) of the kill or a node's record is missing.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${MIPSA_BIN:-$top}
 n=100 dur=10 move_ms=5000 ping_ms=1000 mode=reuse inflight=32 timeout=30 out="" ha_state=1 retry=1000
-kill_s=0
-SENTINEL_BOUND_S=${SENTINEL_BOUND_S:-30}
+kill_s=0 crash=""
+STORE_BOUND_S=${STORE_BOUND_S:-30}
 usage() {
 	sed -n '13,15p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 64
@@ -64,7 +67,8 @@ while (($# > 0)); do
 	-r) retry=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	--no-ha-state) ha_state=0 ;;
-	--sentinel) kill_s=${2:?}; shift ;;
+	--sentinel) kill_s=${2:?} crash=sentinel; shift ;;
+	--dbs-crash) kill_s=${2:?} crash=dbs; shift ;;
 	*) usage ;;
 	esac
 	shift
@@ -87,7 +91,7 @@ export TB_XFER_TIMEOUT_MS=${TB_XFER_TIMEOUT_MS:-1000}
 # The HA reads thousands of mobile nodes before it opens its control socket: wait longer.
 export TB_TIME_FACTOR=${TB_TIME_FACTOR:-$((1 + n / 1000))}
 if [[ $mode == reuse ]]; then export TB_REUSE=full TB_TECHNIQUE=direct; else export TB_REUSE=none; fi
-((kill_s == 0)) || export TB_TECHNIQUE=store TB_STORE=sentinel
+[[ -z $crash ]] || export TB_TECHNIQUE=store TB_STORE=$crash
 # shellcheck source=lib.sh
 source "$top/testbed/lib.sh"
 # shellcheck source=daemons.sh
@@ -98,12 +102,12 @@ seed=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
 out=${out:-$TB_RUN/swarm}
 swarm_pid=""
 stop_swarm() {
-	((kill_s == 0)) || rs_stop
+	[[ $crash != sentinel ]] || rs_stop
 	[[ -n $swarm_pid ]] || return 0
 	kill -TERM "$swarm_pid" 2>/dev/null || true
 	wait "$swarm_pid" 2>/dev/null || true
 }
-if ((kill_s > 0)); then
+if [[ $crash == sentinel ]]; then
 	for b in redis-server redis-sentinel redis-cli; do
 		command -v "$b" >/dev/null || { echo "swarm: $b is missing: scripts/deps" >&2; exit 1; }
 	done
@@ -171,7 +175,8 @@ swarm_daemons() {
 	swarm_configs
 	mkdir -p "$TB_RUN/ha-state"
 	[[ $TB_SANDBOX != 1 ]] || chown "$TB_USER:" "$TB_RUN/ha-state"
-	_tb_start ha ha/mipsa-ha && _tb_start fa1 fa/mipsa-fa && _tb_start fa2 fa/mipsa-fa
+	_tb_start ha ha/mipsa-ha && _tb_start_store && _tb_start fa1 fa/mipsa-fa &&
+		_tb_start fa2 fa/mipsa-fa
 }
 
 # utime+stime in seconds
@@ -192,7 +197,7 @@ fa_counts() {
 mkdir -p "$out"
 tb_up >/dev/null
 swarm_up
-if ((kill_s > 0)); then
+if [[ $crash == sentinel ]]; then
 	mkdir -p "$TB_RUN"
 	rs_setup "$(tb_ns dbs)" "$TB_DBS_ADDR" "$TB_RUN/rs" "fa-$TB_FA1_COA" "fa-$TB_FA2_COA"
 	rs_start || { echo "swarm: the Redis primary, replicas and Sentinels did not come up" >&2; exit 1; }
@@ -218,24 +223,32 @@ failed_over() {
 		[[ $(tb_ctl "$f" --json counters | jq '.counters.store_counters.failovers') -ge 1 ]] || return 1
 	done
 }
-t0=$(now_ms) next=$t0 t_up="" kill_ms="" failover_ms="" resumed_ms="" reuse_then=0
-# --sentinel: kill the primary, then watch for the failover and the first reuse after it
-sentinel_watch() {
+t0=$(now_ms) next=$t0 t_up="" kill_ms="" back_ms="" resumed_ms="" reuse_then=0
+# --sentinel, --dbs-crash: kill the store, then watch for it to be back and for the
+# first reuse after that
+store_watch() {
 	if [[ -z $kill_ms ]]; then
 		(($(now_ms) - t0 >= kill_s * 1000)) || return 0
-		rs_kill_primary "$first_primary"
+		if [[ $crash == sentinel ]]; then
+			rs_kill_primary "$first_primary"
+		else
+			kill -KILL "$(cat "$TB_RUN/dbs.pid")"
+		fi
 		kill_ms=$(now_ms)
-		echo "swarm: Redis primary $first_primary killed at $(((kill_ms - t0) / 1000)) s" >&2
-	elif [[ -z $failover_ms ]]; then
-		failed_over || return 0
-		failover_ms=$(($(now_ms) - kill_ms)) reuse_then=$(fa_reuse_full)
+		echo "swarm: the store ($crash) killed at $(((kill_ms - t0) / 1000)) s" >&2
+		# a supervisor's restart, at once
+		[[ $crash != dbs ]] || _tb_start dbs dbs/mipsa-dbs ||
+			{ echo "swarm: mipsa-dbs did not start again" >&2; exit 1; }
+	elif [[ -z $back_ms ]]; then
+		if [[ $crash == sentinel ]]; then failed_over || return 0; fi
+		back_ms=$(($(now_ms) - kill_ms)) reuse_then=$(fa_reuse_full)
 	elif [[ -z $resumed_ms ]]; then
 		(($(fa_reuse_full) > reuse_then)) && resumed_ms=$(($(now_ms) - kill_ms))
 	fi
 	return 0
 }
 while kill -0 "$swarm_pid" 2>/dev/null; do
-	((kill_s == 0)) || sentinel_watch
+	[[ -z $crash ]] || store_watch
 	if (($(now_ms) >= next)); then
 		# warm-up: until the first registrations are done and every node has had
 		# time to hand over once (both FAs have seen every node)
@@ -285,19 +298,26 @@ echo "SWARM fa_reg_accepted=$fa_acc swarm_reg_accepted=$(field reg_accepted)" \
 	"cpu_s=fa1:$(cpu_s "$fa1_pid"),fa2:$(cpu_s "$fa2_pid"),ha:$(cpu_s "$ha_pid") counters_consistent=$ok"
 echo "FA_RSS t_s:fa1_kb/fa2_kb $rss_series"
 echo "FA_HEAP t_s:fa1_kb/fa2_kb $heap_series"
-if ((kill_s > 0)); then
-	second=$(rs_primary)
-	records=$(rs_cli "${second##*:}" --scan --pattern 'mipsa:sa:*' | wc -l)
+if [[ -n $crash ]]; then
+	if [[ $crash == sentinel ]]; then
+		second=$(rs_primary)
+		records=$(rs_cli "${second##*:}" --scan --pattern 'mipsa:sa:*' | wc -l)
+		where="$first_primary->$second"
+	else
+		records=$(tb_ctl dbs --json status | jq '.records')
+		where=mipsa-dbs
+	fi
 	store=$(for f in fa1 fa2; do jq -r '"\(.counters.store_counters.failovers) \(.counters.store_counters.timeouts + .counters.store_counters.errors)"' "$out/$f-counters.json"; done |
 		awk '{ f += $1; e += $2 } END { printf "fa_failovers=%d fa_store_failed=%d", f, e }')
 	retries=$(for f in fa1 fa2; do jq -r '.reuse_counters | "\(.store_put_failures) \(.store_put_retries) \(.reuse_refused)"' "$out/$f-sas.json"; done |
 		awk '{ f += $1; r += $2; x += $3 } END { printf "store_put_failures=%d store_put_retries=%d reuse_refused=%d", f, r, x }')
-	echo "SENTINEL primary=$first_primary->$second kill_at_s=$kill_s failover_ms=${failover_ms:-none}" \
+	echo "STORE_KILL store=$crash $where kill_at_s=$kill_s back_ms=${back_ms:-none}" \
 		"reuse_resumed_ms=${resumed_ms:-none} $store $retries records=$records nodes=$n"
-	[[ $second != "$first_primary" ]] || { echo "swarm: the Sentinels still name $first_primary" >&2; rc=1; }
-	[[ -n $resumed_ms ]] && ((resumed_ms <= SENTINEL_BOUND_S * 1000)) ||
-		{ echo "swarm: no hand-over from the store within $SENTINEL_BOUND_S s of the kill" >&2; rc=1; }
-	((records == n)) || { echo "swarm: $records of $n nodes have a record on $second" >&2; rc=1; }
+	[[ $crash != sentinel || $second != "$first_primary" ]] ||
+		{ echo "swarm: the Sentinels still name $first_primary" >&2; rc=1; }
+	[[ -n $resumed_ms ]] && ((resumed_ms <= STORE_BOUND_S * 1000)) ||
+		{ echo "swarm: no hand-over from the store within $STORE_BOUND_S s of the kill" >&2; rc=1; }
+	((records == n)) || { echo "swarm: $records of $n nodes have a record in $where" >&2; rc=1; }
 fi
 [[ $ok == yes ]] || rc=1
 exit "$rc"
