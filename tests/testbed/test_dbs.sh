@@ -93,9 +93,10 @@ expect_store refused fa3 "$TB_FA3_COA" get mn1@home.example >/dev/null
 out=$(tb_exec fa1 "$bin/tools/mipsa-store" -j -a "$TB_DBS_ADDR" -l "$TB_FA1_COA" \
 	-k "$run/k_wrong" -t 200 get mn1@home.example) && fail "wrong K_DB answered: $out"
 jq -e '.status == "timeout"' >/dev/null <<<"$out" || fail "wrong K_DB: $out"
-# the client asks a second time at half its timeout: both refused
-jqa counters '.counters.refused_not_member >= 2 and .counters.refused_mac == 2 and
-	.counters.stored == 3'
+# the client asks a second time at half its timeout (if its loop fires that
+# timer in time): each asking refused
+jqa counters '.counters.refused_not_member >= 2 and (.counters.refused_mac == 1 or
+	.counters.refused_mac == 2) and .counters.stored == 3'
 
 # ---- expiry ----
 # the 2 s record goes on the daemon's expiry tick (10 s at most)

