@@ -1555,7 +1555,8 @@ static void fa_store_retry(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		const struct ipsec_pair *p = ipsec_find(&s->ep.sas, k);
 
 		u32map_del(&s->unsaved, k);
-		it = 0; /* the map changed under the iterator: start again */
+		/* the deletion shifted a later entry into this slot (u32map_del): look again */
+		it--;
 		if (!fa_uses_store(s) || p == NULL || p->handed_over ||
 		    u32map_get(&s->xfers, k) != NULL || u32map_get(&s->handed, k) != NULL ||
 		    ev_loop_now_ms(loop) - p->last_in_ms >= FA_REUSE_ACTIVE_MS)

@@ -58,12 +58,13 @@ start_dbs() {
 	# not through tb_exec (a function: $! would be a subshell): ip netns exec execs the daemon
 	ip netns exec "$(tb_ns dbs)" "$bin/dbs/mipsa-dbs" -c "$run/dbs.conf" >>"$run/dbs.log" 2>&1 &
 	dbs_pid=$!
-	for _ in $(seq 100); do
-		ctl status >/dev/null 2>&1 && return 0
-		kill -0 "$dbs_pid" 2>/dev/null || fail "mipsa-dbs exited"
-		sleep 0.05 # the poll's interval, within the 5 s deadline of the loop
-	done
-	fail "mipsa-dbs did not come up"
+	tb_poll 5 _dbs_answers || fail "mipsa-dbs did not come up"
+}
+
+# its control socket answers; it has not exited
+_dbs_answers() {
+	kill -0 "$dbs_pid" 2>/dev/null || fail "mipsa-dbs exited"
+	ctl status >/dev/null 2>&1
 }
 
 stop_dbs() {
