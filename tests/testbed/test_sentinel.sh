@@ -17,7 +17,9 @@
 #     copy of the node's SAs failed during the outage writes it again
 #     (store_put_retries), so every hand-over after that takes the SAs from
 #     the store again, the first within FAILOVER_BOUND_S of the kill
-#     (measured and printed);
+#     (measured and printed).  From the kill on, traffic must flow both
+#     ways within RESUME_BOUND_S of each registration (printed): an FA
+#     whose own copy has not been kept yet holds its packets meanwhile;
 #  3. every record the load was told is kept (WAIT counted a replica) is
 #     read back, authentic, from the new primary: none lost; the FAs
 #     counted the failover (store_counters.failovers) and the node's record
@@ -39,6 +41,7 @@ for b in redis-server redis-sentinel redis-cli jq; do
 	need_cmd "$b" scripts/deps
 done
 FAILOVER_BOUND_S=30
+RESUME_BOUND_S=5
 load_pid=
 ping_pid=
 cleanup() {
@@ -48,21 +51,42 @@ cleanup() {
 }
 tb_trap_cleanup cleanup
 
-# hop TO: move the node to TO, registered and pinging; sets how TO got the
-# SAs: how=store (full reuse from the store) or how=fallback
+now_ms() {
+	date +%s%3N
+}
+
+# ping1 NODE ADDR: one echo from NODE to ADDR answered within a second
+ping1() {
+	tb_exec "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1
+}
+
+# hop TO [RESUME_S]: move the node to TO, registered and pinging; sets how
+# TO got the SAs: how=store (full reuse from the store) or how=fallback.
+# With RESUME_S, traffic must flow both ways within RESUME_S seconds of the
+# registration, and resume_ms says when it did; held is what TO refused to
+# send meanwhile (esp_drop_reserved).  After a failover, the FA's own copy
+# of the SAs it took may fail at first (WAIT before a replica follows the
+# new primary), and until it is kept the FA sends nothing above the numbers
+# the store's older copy promised: it writes the copy again every second
+# (store_put_retries) or renews the SAs by Quick Mode.
 hop() {
-	local to=$1 before after
+	local to=$1 bound=${2:-} before after held0 t0
 	before=$(jqv "$to" sas '.reuse_counters.reuse_full')
+	held0=$(jqv "$to" sas '.esp_counters.esp_drop_reserved')
 	tb_move "$to" >/dev/null
 	tb_wait_registered "$to" 15 || fail "no registration through $to"
-	pings
+	if [[ -z $bound ]]; then
+		pings
+	else
+		t0=$(now_ms)
+		within "ping CN -> MN through $to" "$bound" ping1 cn "$TB_MN_HOME"
+		within "ping MN -> CN through $to" "$bound" ping1 mn "$TB_CN_ADDR"
+		resume_ms=$(($(now_ms) - t0))
+		held=$(($(jqv "$to" sas '.esp_counters.esp_drop_reserved') - held0))
+	fi
 	after=$(jqv "$to" sas '.reuse_counters.reuse_full')
 	how=fallback
 	((after == before)) || how=store
-}
-
-now_ms() {
-	date +%s%3N
 }
 
 tb_up
@@ -102,8 +126,9 @@ ping_pid=$!
 rs_kill_primary "$first"
 kill_ms=$(now_ms)
 echo "--- primary $first killed"
-hop fa1
-echo "    hand-over to fa1 during the outage: $how, registered $(($(now_ms) - kill_ms)) ms after the kill"
+hop fa1 "$RESUME_BOUND_S"
+echo "    hand-over to fa1 during the outage: $how, traffic both ways $(($(now_ms) - kill_ms)) ms" \
+	"after the kill, $held packets held"
 for fa in fa1 fa2; do
 	jqa_within "$FAILOVER_BOUND_S" "$fa" counters '.counters.store_counters.failovers >= 1'
 done
@@ -115,8 +140,10 @@ second=$(rs_primary)
 echo "    fa1: $(jqv fa1 sas '.reuse_counters | "store_put_failures=\(.store_put_failures) store_put_retries=\(.store_put_retries)"')"
 to=fa2
 for i in 1 2 3; do
-	hop "$to"
+	hop "$to" "$RESUME_BOUND_S"
 	[[ $how == store ]] || fail "hand-over $i to $to after the failover: $how"
+	echo "    hand-over $i to $to: traffic both ways $resume_ms ms after the registration," \
+		"$held packets held (bound $RESUME_BOUND_S s)"
 	((i > 1)) || back_ms=$(($(now_ms) - kill_ms))
 	[[ $to == fa1 ]] && to=fa2 || to=fa1
 done
