@@ -10,4 +10,4 @@ TESTS += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dbs
 tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_store_LDADD = dbs/libdbs.a $(TEST_LIBS)
+tests_unit_test_store_LDADD = dbs/libdbs.a $(TEST_LIBS) $(ZLIB_LIBS)

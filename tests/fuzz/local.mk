@@ -38,7 +38,8 @@ tests_fuzz_libfuzz_a_SOURCES = $(common_libmipsa_a_SOURCES) $(ha_libha_a_SOURCES
 tests_fuzz_libfuzz_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 
 FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
-FUZZ_LIBS = tests/fuzz/libfuzz.a $(CRYPTO_LIBS) $(LIBCONFIG_LIBS) $(PCAP_LIBS) $(HIREDIS_LIBS)
+FUZZ_LIBS = tests/fuzz/libfuzz.a $(CRYPTO_LIBS) $(LIBCONFIG_LIBS) $(PCAP_LIBS) $(HIREDIS_LIBS) \
+	$(ZLIB_LIBS)
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 fuzz: $(FUZZ_TARGETS)
 
