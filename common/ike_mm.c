@@ -229,8 +229,10 @@ static void ike_mm_r1(struct ike_sa *sa, const struct isakmp_msg *m)
 	struct isakmp_error err;
 	int chosen = -1; /* a Transform # is an identifier: 0 is as good as any (RFC 2408 3.6) */
 
-	if (s == NULL)
+	if (s == NULL) {
+		log_rl_err("SA payload from %s: out of memory", IP4_STR(sa->peer));
 		return;
+	}
 	if (pl == NULL || isakmp_sa_parse(pl, s, &err) != ISAKMP_OK || s->nprop < 1 ||
 	    s->prop[0].proto != ISAKMP_PROTO_ISAKMP) {
 		free(s);

@@ -50,8 +50,10 @@ static struct ike_qm *ike_qm_new(struct ike_sa *sa, uint32_t msgid, bool initiat
 {
 	struct ike_qm *qm = calloc(1, sizeof(*qm));
 
-	if (qm == NULL)
+	if (qm == NULL) {
+		log_rl_err("Quick Mode %08x: out of memory", msgid);
 		return NULL;
+	}
 	qm->sa = sa;
 	qm->msgid = msgid;
 	qm->initiator = initiator;

@@ -455,10 +455,8 @@ struct ike_sa *ike_sa_new(struct ike_engine *eng, bool initiator, struct in_addr
 {
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
 
-	if (sa == NULL)
-		return NULL;
-	sa->mm = calloc(1, sizeof(*sa->mm));
-	if (sa->mm == NULL) {
+	if (sa == NULL || (sa->mm = calloc(1, sizeof(*sa->mm))) == NULL) {
+		log_rl_err("ISAKMP SA with %s: out of memory", IP4_STR(peer));
 		free(sa);
 		return NULL;
 	}

@@ -60,8 +60,10 @@ struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32
 {
 	struct ipsec_pair *p = calloc(1, sizeof(*p));
 
-	if (p == NULL)
+	if (p == NULL) {
+		log_rl_err("ESP SAs %08x/%08x: out of memory", c->spi_in, c->spi_out);
 		return NULL;
+	}
 	/* AEAD (GCM) has no separate integrity key: pass none. */
 	if (esp_sa_init_cached(&p->in, ip->cache, ESP_DIR_IN, c->spi_in, c->alg, c->enc_in,
 			       c->enc_len, c->auth_len ? c->auth_in : NULL,
@@ -76,6 +78,7 @@ struct ipsec_pair *ipsec_add(struct ipsec *ip, const struct ike_child *c, uint32
 	}
 	/* The newest pair carries what we send; older ones only finish receiving. */
 	if (u32map_put(&ip->by_key, key, p) < 0) {
+		log_rl_err("ESP SAs %08x/%08x: out of memory", c->spi_in, c->spi_out);
 		u32map_del(&ip->by_spi, c->spi_in);
 		ipsec_pair_free(p);
 		return NULL;

@@ -58,6 +58,7 @@ void log_msg_rl(struct log_ratelimit *rl, enum log_level level, const char *func
 		static struct log_ratelimit rl_;                                                   \
 		log_msg_rl(&rl_, level, __func__, __VA_ARGS__);                                    \
 	} while (0)
+#define log_rl_err(...)    log_rl(LOG_LVL_ERR, __VA_ARGS__)
 #define log_rl_warn(...)   log_rl(LOG_LVL_WARN, __VA_ARGS__)
 #define log_rl_notice(...) log_rl(LOG_LVL_NOTICE, __VA_ARGS__)
 #define log_rl_info(...)   log_rl(LOG_LVL_INFO, __VA_ARGS__)

@@ -567,8 +567,10 @@ static void fa_xfer_confirm(struct fa_xfer *x)
 	struct fa_sec *s = x->s;
 	struct sax_msg *m = calloc(1, sizeof(*m));
 
-	if (m == NULL)
+	if (m == NULL) {
+		log_rl_err("SA reuse for %s: out of memory for the confirmation", IP4_STR(x->home));
 		return;
+	}
 	m->type = SAX_STORE_DEL;
 	memcpy(m->mn_id, x->mn_id, strlen(x->mn_id));
 	m->mn_id_len = strlen(x->mn_id);
@@ -1007,8 +1009,10 @@ static int fa_xfer_send_ask(struct fa_xfer *x)
 	struct sax_msg *m = calloc(1, sizeof(*m));
 	int r;
 
-	if (m == NULL)
+	if (m == NULL) {
+		log_rl_err("SA reuse for %s: out of memory for the request", IP4_STR(x->home));
 		return -1;
+	}
 	m->type = SAX_REQUEST;
 	m->mn_id_len = strlen(x->mn_id);
 	memcpy(m->mn_id, x->mn_id, m->mn_id_len);
@@ -1313,8 +1317,11 @@ static void fa_serve_request(struct fa_sec *s, const struct sax_msg *req)
 	struct sax_msg *m = calloc(1, sizeof(*m));
 	struct in_addr home;
 
-	if (m == NULL)
+	if (m == NULL) {
+		log_rl_err("SA request from %s: out of memory for the answer",
+			   IP4_STR(req->sender));
 		return;
+	}
 	memcpy(m->mn_id, req->mn_id, req->mn_id_len);
 	m->mn_id_len = req->mn_id_len;
 	m->type = SAX_REFUSED;
@@ -1355,8 +1362,11 @@ static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_
 {
 	struct sax_msg *m = calloc(1, sizeof(*m));
 
-	if (m == NULL)
+	if (m == NULL) {
+		log_rl_err("confirmation from %s: out of memory for the answer",
+			   IP4_STR(del->sender));
 		return;
+	}
 	memcpy(m->mn_id, del->mn_id, del->mn_id_len);
 	m->mn_id_len = del->mn_id_len;
 	m->type = refused != SAX_OK ? SAX_REFUSED : SAX_RELEASED;
