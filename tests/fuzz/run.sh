@@ -10,6 +10,10 @@
 #   tests/fuzz/run.sh 5 fuzz_buf # 5 s, one target
 #   FUZZ_RUNS=10000000 tests/fuzz/run.sh 7200 fuzz_esp
 #                                # 10^7 executions, or 2 h if that comes first
+#   FUZZ_FORK=2 FUZZ_RUNS=10000000 tests/fuzz/run.sh 7200 fuzz_dbs_log
+#                                # the same run in libFuzzer's fork mode: two
+#                                # worker processes, their executions counted
+#                                # together, a timeout or OOM still a finding
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,12 +26,22 @@ out=${FUZZ_BUILD_DIR:-$top/build/fuzz}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 runs=${FUZZ_RUNS:--1}
+fork=${FUZZ_FORK:-0}
 case $secs in
 '' | *[!0-9]*)
 	echo "run.sh: seconds must be a number, not '$secs'" >&2
 	exit 2
 	;;
 esac
+case $fork in
+'' | *[!0-9]*)
+	echo "run.sh: FUZZ_FORK must be a number, not '$fork'" >&2
+	exit 2
+	;;
+esac
+# fork mode ignores timeouts and OOMs unless told otherwise
+fork_args=""
+[ "$fork" -eq 0 ] || fork_args="-fork=$fork -ignore_timeouts=0 -ignore_ooms=0"
 case $runs in
 -1) ;;
 '' | *[!0-9]*)
@@ -90,12 +104,16 @@ for t in $targets; do
 	[ -d "$seeds" ] || seeds=""
 	echo "run.sh: $t for ${secs}s${FUZZ_RUNS:+ or $runs executions}"
 	# The first directory receives new inputs; the committed seeds stay as they are.
-	# shellcheck disable=SC2086
 	start=$(date +%s)
-	if "$bld/tests/fuzz/$t" -runs="$runs" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	# shellcheck disable=SC2086 # $fork_args and $seeds: none, or words to split
+	if "$bld/tests/fuzz/$t" $fork_args -runs="$runs" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art/" "$work" $seeds \
 		>"$out/$t.log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
+		# fork mode prints no final stats: "INFO: fuzzed for N iterations", or
+		# (stopped by the clock) its last "#N: cov: ..." line
+		[ -n "$execs" ] || execs=$(sed -n 's/^INFO: fuzzed for \([0-9]*\) iterations.*/\1/p' "$out/$t.log")
+		[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\): cov: .*/\1/p' "$out/$t.log" | tail -1)
 		# the last status line: "#N DONE cov: C ft: F corp: ..."
 		cov=$(grep -E '^#[0-9]+.* cov: ' "$out/$t.log" | tail -1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/\1 edges, \2 features/p')
 		echo "run.sh: $t ok: ${execs:-?} executions in $(($(date +%s) - start))s," \
