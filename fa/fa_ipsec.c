@@ -79,10 +79,8 @@ static void fa_ike_child_up(void *arg, struct ike_child *c)
 	/* Our own packets to the node (ICMP errors, pings to the alias) go through its SA. */
 	if (c->remote_plen == 32 && s->ops.route != NULL)
 		s->ops.route(s->ops.arg, c->remote_net, true);
-	/* Pairs a transfer installs are stored by fa_reuse once their numbers are set. */
-	if (c->initiator || c->ike == NULL || s->xfers.len == 0 ||
-	    u32map_get(&s->xfers, c->remote_net.s_addr) == NULL)
-		fa_reuse_note_pair(s, c->remote_net);
+	/* Not the pairs a transfer installs: fa_reuse stores them once their numbers are set. */
+	fa_reuse_note_pair(s, c->remote_net);
 }
 
 static void fa_ike_child_down(void *arg, struct ike_child *c, const char *why)

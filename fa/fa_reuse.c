@@ -490,10 +490,21 @@ static bool fa_uses_store(const struct fa_sec *s)
 	       s->dom->reuse != FA_REUSE_NONE;
 }
 
+static bool fa_first_copy_pending(struct fa_sec *s, struct in_addr home)
+{
+	const struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
+
+	/*
+	 * Until the hand-over counts, and while full reuse writes its first
+	 * copy; not while the previous FA's RELEASED is awaited: a partial
+	 * reuse's Quick Mode may end first, and its pair needs the copy.
+	 */
+	return x != NULL && (x->state != FA_XF_CONFIRM || x->storing);
+}
+
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home)
 {
-	/* A hand-over in progress writes its first copy itself, once it counts. */
-	if (fa_uses_store(s) && u32map_get(&s->xfers, home.s_addr) == NULL)
+	if (fa_uses_store(s) && !fa_first_copy_pending(s, home))
 		fa_store_write(s, home, NULL, 1000);
 }
 

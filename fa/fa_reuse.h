@@ -121,7 +121,10 @@ struct fa_guard;
 int fa_reuse_init(struct fa_sec *s);
 void fa_reuse_free(struct fa_sec *s);
 void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g);
-/* Our SAs with a node changed (pair up, inbound traffic): keep the store's copy current. */
+/*
+ * Our SAs with a node changed (pair up, inbound traffic): keep the store's
+ * copy current, unless a hand-over of the node writes its first copy.
+ */
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home);
 void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
 /*

@@ -316,6 +316,30 @@ START_TEST(test_prev_dies_after_serving)
 END_TEST
 
 /*
+ * Partial reuse with a store, fa1 cut off once it has served: fa2's
+ * confirmation goes unanswered while the node's Quick Mode with fa2 ends,
+ * and the new pair's copy must reach the store all the same (a hand-over
+ * waiting for RELEASED writes no first copy of its own in partial reuse).
+ */
+START_TEST(test_partial_copy_while_confirming)
+{
+	struct nh_conf c = conf(FA_REUSE_PARTIAL, true, true);
+	uint64_t fa2_puts;
+	size_t mark;
+
+	start(&c);
+	fa2_puts = RC(NH_FA2).store_puts;
+	mark = move_while_fa1_dies(REACHED(NH_FA1, served_records), false);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_partial, 1);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 3);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released + RC(NH_FA2).taken_unconfirmed, 0);
+	ck_assert_uint_gt(RC(NH_FA2).store_puts, fa2_puts);
+	ck_assert_uint_eq(RC(NH_FA2).store_put_failures, 0);
+	assert_flows("at fa2, fa1 cut off");
+}
+END_TEST
+
+/*
  * fa1 dies before it answers fa2's request.  With the store (both), fa2
  * reads fa1's copy there once transfer_timeout_ms passed: full reuse still.
  * Direct only, fa2 gives up (fallback_prev_silent) and the node negotiates.
@@ -1822,6 +1846,7 @@ static Suite *handover_suite(void)
 	add_case(s, "register", test_register_ike_traffic, 1);
 	add_case(s, "handover", test_handover, 6);
 	add_case(s, "dying", test_prev_dies_after_serving, 4);
+	add_case(s, "partial-copy", test_partial_copy_while_confirming, 1);
 	add_case(s, "dying", test_prev_dies_before_answering, 4);
 	add_case(s, "dying", test_prev_missed_confirmation, 2);
 	add_case(s, "dying", test_confirmation_retried, 2);
