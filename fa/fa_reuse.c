@@ -490,7 +490,7 @@ static bool fa_uses_store(const struct fa_sec *s)
 	       s->dom->reuse != FA_REUSE_NONE;
 }
 
-static bool fa_first_copy_pending(struct fa_sec *s, struct in_addr home)
+static bool fa_first_copy_pending(const struct fa_sec *s, struct in_addr home)
 {
 	const struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
 
