@@ -50,28 +50,34 @@ static const char *const sandbox_sys_base[] = {
 	"exit", "exit_group"};
 
 /*
- * Files written whole beside the old one and renamed over it: mipsa-dbs's
- * compaction and mipsa-ha's state file.  The others open files once they
- * run only to read them, at a reload (sandbox_allow_read_only); OpenSSL's
- * configuration is loaded before the drop (sandbox_enter).
+ * Files opened to write: mipsa-dbs's log and mipsa-ha's state file.  The
+ * others open files once they run only to read them, at a reload
+ * (sandbox_allow_read_only); OpenSSL's configuration is loaded before the
+ * drop (sandbox_enter).
  */
-static const char *const sandbox_sys_files[] = {"openat", "open", "rename", "renameat",
-						"renameat2"};
+static const char *const sandbox_sys_files[] = {"openat", "open"};
+/* mipsa-dbs's compaction: a new log written whole beside the old, renamed over it. */
+static const char *const sandbox_sys_rename[] = {"rename", "renameat", "renameat2"};
+/* mipsa-ha's state file: each copy rewritten in place and cut to its length. */
+static const char *const sandbox_sys_overwrite[] = {"pwrite64", "ftruncate"};
 /* mipsa-dbs alone syncs: its append-only log, and the directory after a compaction. */
 static const char *const sandbox_sys_sync[] = {"fsync", "fdatasync", "ftruncate"};
 
 struct sandbox_def {
 	const char *name;
 	unsigned caps[2]; /* 0-terminated: CAP_CHOWN (0) is never kept */
-	bool files, sync;
+	bool files, rename, overwrite, sync;
 };
 
 static const struct sandbox_def sandbox_defs[] = {
-	[SANDBOX_FA] = {"mipsa-fa", {CAP_NET_ADMIN, 0}, false, false},
-	[SANDBOX_HA] = {"mipsa-ha", {CAP_NET_ADMIN, 0}, true, false},
-	[SANDBOX_MN] = {"mipsa-mn", {0}, false, false},
-	[SANDBOX_DBS] = {"mipsa-dbs", {0}, true, true},
+	[SANDBOX_FA] = {"mipsa-fa", {CAP_NET_ADMIN, 0}, false, false, false, false},
+	[SANDBOX_HA] = {"mipsa-ha", {CAP_NET_ADMIN, 0}, true, false, true, false},
+	[SANDBOX_MN] = {"mipsa-mn", {0}, false, false, false, false},
+	[SANDBOX_DBS] = {"mipsa-dbs", {0}, true, true, false, true},
 };
+
+#define SANDBOX_ALLOW_IF(ctx, on, list)                                                            \
+	(!(on) || sandbox_allow(ctx, list, sizeof(list) / sizeof(list[0])) == 0)
 
 const char *sandbox_profile_name(enum sandbox_profile p)
 {
@@ -269,15 +275,12 @@ int sandbox_filter(enum sandbox_profile p)
 		log_err("seccomp_init failed");
 		return -1;
 	}
-	if (sandbox_allow(ctx, sandbox_sys_base,
-			  sizeof(sandbox_sys_base) / sizeof(sandbox_sys_base[0])) < 0 ||
-	    (sandbox_defs[p].files &&
-	     sandbox_allow(ctx, sandbox_sys_files,
-			   sizeof(sandbox_sys_files) / sizeof(sandbox_sys_files[0])) < 0) ||
+	if (!SANDBOX_ALLOW_IF(ctx, true, sandbox_sys_base) ||
+	    !SANDBOX_ALLOW_IF(ctx, sandbox_defs[p].files, sandbox_sys_files) ||
 	    (!sandbox_defs[p].files && sandbox_allow_read_only(ctx) < 0) ||
-	    (sandbox_defs[p].sync &&
-	     sandbox_allow(ctx, sandbox_sys_sync,
-			   sizeof(sandbox_sys_sync) / sizeof(sandbox_sys_sync[0])) < 0))
+	    !SANDBOX_ALLOW_IF(ctx, sandbox_defs[p].rename, sandbox_sys_rename) ||
+	    !SANDBOX_ALLOW_IF(ctx, sandbox_defs[p].overwrite, sandbox_sys_overwrite) ||
+	    !SANDBOX_ALLOW_IF(ctx, sandbox_defs[p].sync, sandbox_sys_sync))
 		goto out;
 	/* abort() signals itself, and only itself (the comparison spelt out: clang
 	 * finds SCMP_A0's compound literal short of a field). */

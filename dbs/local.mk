@@ -1,7 +1,6 @@
 # mipsa-dbs: the domain's SA store.  The logic is dbs/libdbs.a (no sockets:
 # tests feed it datagrams in-process), the daemon a thin main.
 noinst_LIBRARIES += dbs/libdbs.a
-AM_CPPFLAGS += $(ZLIB_CFLAGS)
 dbs_libdbs_a_SOURCES = dbs/dbs.h dbs/dbs_int.h dbs/dbs_store.c dbs/dbs_log.c dbs/dbs_conf.c \
 	dbs/dbs_ctl.c dbs/dbs_reload.c
 sbin_PROGRAMS += dbs/mipsa-dbs

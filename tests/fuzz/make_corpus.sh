@@ -95,8 +95,13 @@ bin "$dir/fuzz_buf/read" 90 \
 	202122232425262728292a2b2c2d2e \
 	00 02 04 06 08 05 0a 03 0c 02 0e 06 01 03 05 11 10 08 ff 0a f8 12 0000000000000000
 
-# fuzz_ha_state: a state file as mipsa-ha writes it (a binding, an Identification alone), and an empty one.
+# fuzz_ha_state: a state file as mipsa-ha writes it (a binding, an Identification alone), its
+# lines alone, and nothing.
 mkdir -p "$dir/fuzz_ha_state"
-printf 'mipsa-ha-state 1\n198.18.100.10 198.18.11.2 198.18.11.2 120 1796000000000 1 1 e83a1d0040000000\n10.0.0.7 0.0.0.0 0.0.0.0 0 0 0 0 e83a1d0040000001\n' \
+# The target parses each input as a whole file and as the lines under a header it makes:
+# lines alone reach the line parser, a whole file the header's (generation 7, the CRC-32
+# of the generation's 8 bytes and the lines, as ha_state_header writes it).
+printf '198.18.100.10 198.18.11.2 198.18.11.2 120 1796000000000 1 1 e83a1d0040000000\n10.0.0.7 0.0.0.0 0.0.0.0 0 0 0 0 e83a1d0040000001\n' \
 	>"$dir/fuzz_ha_state/two"
-printf 'mipsa-ha-state 1\n' >"$dir/fuzz_ha_state/empty"
+: >"$dir/fuzz_ha_state/empty"
+{ printf 'mipsa-ha-state 2 7 %s\n' 83488ec8; cat "$dir/fuzz_ha_state/two"; } >"$dir/fuzz_ha_state/file"

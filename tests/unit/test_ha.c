@@ -14,10 +14,12 @@
 #include "log.h"
 #include "mip_ident.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The HA's wall clock as an Identification, and its monotonic clock. */
@@ -969,25 +971,34 @@ END_TEST
 
 #define WALL0 1796000000000ull /* the wall clock at T0, in ms */
 
-static char state_path[64];
+static char state_dir[64], state_path[96];
 static struct ha_state_file state_file;
+
+/* Copy i of the state file (state_path.0 or .1), for writing it or looking at it. */
+static const char *copy_path(unsigned i)
+{
+	static char p[2][sizeof(state_path) + 2];
+
+	snprintf(p[i], sizeof(p[i]), "%s.%u", state_path, i);
+	return p[i];
+}
 
 static void state_setup(void)
 {
-	int fd;
-
 	setup();
-	snprintf(state_path, sizeof(state_path), "/tmp/mipsa-ha-state-XXXXXX");
-	fd = mkstemp(state_path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	snprintf(state_dir, sizeof(state_dir), "/tmp/mipsa-ha-state-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(state_dir));
+	snprintf(state_path, sizeof(state_path), "%s/ha.state", state_dir);
 	ck_assert_int_eq(ha_state_open(&state_file, state_path), 0);
 }
 
 static void state_teardown(void)
 {
 	teardown();
-	unlink(state_path);
+	unlink(copy_path(0));
+	unlink(copy_path(1));
+	rmdir(copy_path(0)); /* what test_state_save_fails makes, if it stopped early */
+	rmdir(state_dir);
 	ha_state_close(&state_file);
 }
 
@@ -1073,31 +1084,164 @@ START_TEST(test_state_deregistered)
 }
 END_TEST
 
-static void write_state(const char *text)
+/* The header for body as generation gen, then body: its length in out. */
+static size_t with_header(char *out, size_t cap, uint64_t gen, const char *body, size_t blen)
 {
-	FILE *f = fopen(state_path, "w");
+	char h[HA_STATE_HDR_MAX];
+	size_t hlen = ha_state_header(h, gen, body, blen);
+
+	ck_assert_uint_le(hlen + blen, cap);
+	memcpy(out, h, hlen);
+	memcpy(out + hlen, body, blen);
+	return hlen + blen;
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-/* A node no longer configured is skipped; a damaged file stops the start; none is empty. */
+/* Copy i as generation gen holding body, whole; cut keeps only its first len - cut bytes. */
+static void write_copy(unsigned i, uint64_t gen, const char *body, size_t cut)
+{
+	char text[1024];
+	size_t len = with_header(text, sizeof(text), gen, body, strlen(body));
+
+	write_file(copy_path(i), text, len - cut);
+}
+
+#define ALICE_AT(coa) "10.0.0.11 " coa " " coa " 600 1796000600000 0 1 e8763bc040000002\n"
+
+/* A node no longer configured is skipped; a damaged copy alone stops the start; none is empty. */
 START_TEST(test_state_load_cases)
 {
-	write_state("mipsa-ha-state 1\n"
-		    "10.9.9.9 192.0.2.1 192.0.2.1 600 1796000600000 1 1 e8763bc040000001\n"
-		    "10.0.0.11 192.0.2.1 192.0.2.1 600 1796000600000 0 1 e8763bc040000002\n");
+	write_copy(0, 2,
+		   "10.9.9.9 192.0.2.1 192.0.2.1 600 1796000600000 1 1 e8763bc040000001\n" ALICE_AT(
+			   "192.0.2.1"),
+		   0);
 	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0), 0);
 	ck_assert(mns[1].b.active && !mns[1].b.reverse_tunnel);
 	ck_assert_uint_eq(mns[1].b.expires_ms, T0 + 600000);
 	ck_assert_uint_eq(ha.active_bindings, 1);
+	ck_assert_uint_eq(state_file.gen, 2);
 	reset();
-	write_state("mipsa-ha-state 1\n10.0.0.11 192.0.2.1 192.0.2.1 600 1 0 1 e8763bc04000000\n");
+	/* whole as a file (its CRC matches), yet a line we never write */
+	write_copy(0, 2, "10.0.0.11 192.0.2.1 192.0.2.1 600 1 0 1 e8763bc04000000\n", 0);
 	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0), -1);
-	unlink(state_path);
+	unlink(copy_path(0));
 	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0), 0);
 	ck_assert_uint_eq(ha.active_bindings, 0);
+}
+END_TEST
+
+/*
+ * Two copies: the newer whole one is read, whichever file it is in.  A copy
+ * cut short or torn (a crash inside a write) is passed over for the other;
+ * alone, or beside another such, it stops the start, as does a generation
+ * in the copy it is never written to.
+ */
+START_TEST(test_state_two_copies)
+{
+	const struct {
+		uint64_t gen0, gen1; /* 0: no such copy */
+		size_t cut0, cut1;
+		int want;
+		const char *coa; /* alice's care-of address after the load; NULL: none */
+		uint64_t gen;
+	} t[] = {
+		/* 0 */ {4, 3, 0, 0, 0, "192.0.2.4", 4},
+		/* 1 */ {2, 3, 0, 0, 0, "192.0.2.3", 3},
+		/* 2 */ {4, 5, 0, 1, 0, "192.0.2.4", 4},
+		/* 3 */ {4, 5, 0, 30, 0, "192.0.2.4", 4},
+		/* 4 */ {6, 5, 1, 0, 0, "192.0.2.5", 5},
+		/* 5 */ {4, 5, 1, 1, -1, NULL, 0},
+		/* 6 */ {0, 5, 0, 1, -1, NULL, 0},
+		/* 7 */ {0, 5, 0, 0, 0, "192.0.2.5", 5},
+		/* 8 */ {3, 0, 0, 0, -1, NULL, 0},
+		/* 9 */ {4, 4, 0, 0, 0, "192.0.2.4", 4},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char body[2][128];
+
+		reset();
+		state_file.gen = 0;
+		unlink(copy_path(0));
+		unlink(copy_path(1));
+		/* alice's care-of address names the generation that holds it */
+		for (unsigned c = 0; c < 2; c++) {
+			unsigned g = (unsigned)(c == 0 ? t[i].gen0 : t[i].gen1);
+			snprintf(body[c], sizeof(body[c]), ALICE_AT("192.0.2.%u"), g, g);
+		}
+		if (t[i].gen0 != 0)
+			write_copy(0, t[i].gen0, body[0], t[i].cut0);
+		if (t[i].gen1 != 0)
+			write_copy(1, t[i].gen1, body[1], t[i].cut1);
+		ck_assert_msg(ha_state_load(&ha, &state_file, T0, WALL0) == t[i].want,
+			      "row %zu: load did not return %d", i, t[i].want);
+		if (t[i].coa == NULL) {
+			ck_assert_msg(!mns[1].b.active, "row %zu: a binding from a refused copy",
+				      i);
+			continue;
+		}
+		ck_assert_msg(mns[1].b.active && mns[1].b.coa.s_addr == inet_addr(t[i].coa) &&
+				      state_file.gen == t[i].gen,
+			      "row %zu: not generation %llu", i, (unsigned long long)t[i].gen);
+	}
+}
+END_TEST
+
+/* Saves alternate between the copies, each cut to its own length; the older stays whole. */
+START_TEST(test_state_save_alternates)
+{
+	struct ah_req r = alice_req(ID(0, 0x7c));
+	struct mip_reg_reply rp;
+	char junk[4096];
+
+	memset(junk, '#', sizeof(junk));
+	write_file(copy_path(1), junk, sizeof(junk)); /* longer than any save: it must go */
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_int_eq(ha_state_save(&ha, &state_file, T0, WALL0), 0);
+	ck_assert_uint_eq(state_file.gen, 1);
+	ck_assert_int_eq(access(copy_path(0), F_OK), -1);
+	r.id = ID(0, 0x7d);
+	r.coa = ah_ip(AH_COA2);
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0 + 10, &rp), 0);
+	ck_assert_int_eq(ha_state_save(&ha, &state_file, T0 + 10, WALL0 + 10), 0);
+	ck_assert_uint_eq(state_file.gen, 2);
+	/* the newer copy (.0, generation 2) holds the move; without it, .1 holds the first */
+	reset();
+	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0 + 10), 0);
+	ck_assert_uint_eq(mns[0].b.coa.s_addr, ah_ip(AH_COA2).s_addr);
+	ck_assert_uint_eq(mns[0].last_id, r.id);
+	unlink(copy_path(0));
+	reset();
+	ck_assert_int_eq(ha_state_load(&ha, &state_file, T0, WALL0 + 10), 0);
+	ck_assert_uint_eq(state_file.gen, 1);
+	ck_assert_uint_eq(mns[0].b.coa.s_addr, ah_ip(AH_COA1).s_addr);
+}
+END_TEST
+
+/* A save that fails leaves the generation: the newer copy is never the one overwritten. */
+START_TEST(test_state_save_fails)
+{
+	struct ah_req r = alice_req(ID(0, 0x7e));
+	struct mip_reg_reply rp;
+
+	ck_assert_uint_gt(send_rq(&r, AH_COA1, T0, &rp), 0);
+	ck_assert_int_eq(ha_state_save(&ha, &state_file, T0, WALL0), 0); /* generation 1, .1 */
+	ck_assert_int_eq(mkdir(copy_path(0), 0700), 0);                  /* .0 cannot be written */
+	ck_assert_int_eq(ha_state_save(&ha, &state_file, T0, WALL0), -1);
+	ck_assert_int_eq(ha_state_save(&ha, &state_file, T0, WALL0), -1);
+	ck_assert_uint_eq(state_file.gen, 1);
+	ck_assert_int_eq(rmdir(copy_path(0)), 0);
+	ck_assert_int_eq(ha_state_save(&ha, &state_file, T0, WALL0), 0);
+	ck_assert_uint_eq(state_file.gen, 2);
+	ck_assert_int_eq(access(copy_path(0), F_OK), 0);
 }
 END_TEST
 
@@ -1107,73 +1251,129 @@ static void count_entry(void *arg, const struct ha_state_entry *e)
 	++*(size_t *)arg;
 }
 
-#define HDR  "mipsa-ha-state 1\n"
 #define GOOD "10.0.0.10 192.0.2.1 192.0.2.1 600 1796000600000 1 1 e8763bc040000001"
 
+/* Each body under the header made for it: the lines as the parser takes them. */
 START_TEST(test_state_parse_table)
 {
-	char longline[HA_STATE_LINE_MAX + 40];
 	const struct {
-		const char *text;
+		const char *body;
 		enum ha_state_err err;
 		size_t line, entries;
 	} t[] = {
-		{HDR, HA_STATE_OK, 1, 0},
-		{HDR GOOD, HA_STATE_OK, 2, 1},
-		{HDR GOOD "\n" GOOD "\n", HA_STATE_OK, 3, 2},
-		{"", HA_STATE_HEADER, 1, 0},
-		{"mipsa-ha-state 2\n" GOOD, HA_STATE_HEADER, 1, 0},
-		{GOOD "\n", HA_STATE_HEADER, 1, 0},
-		{HDR "\n", HA_STATE_SYNTAX, 2, 0},
-		{HDR GOOD "\n10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1", HA_STATE_SYNTAX, 3, 1},
-		{HDR GOOD " 1", HA_STATE_SYNTAX, 2, 0},
-		{HDR "10.0.0.10  192.0.2.1 192.0.2.1 600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX,
-		 2, 0},
-		{HDR "10.0.0.256 192.0.2.1 192.0.2.1 600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX,
-		 2, 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 65536 1 1 1 e8763bc040000001", HA_STATE_SYNTAX,
-		 2, 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 65535 1 1 1 e8763bc040000001", HA_STATE_OK, 2,
-		 1},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 0600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX,
-		 2, 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 +600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX,
-		 2, 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 18446744073709551616 1 1 e8763bc040000001",
+		{"", HA_STATE_OK, 1, 0},
+		{GOOD, HA_STATE_OK, 2, 1},
+		{GOOD "\n" GOOD "\n", HA_STATE_OK, 3, 2},
+		{"\n", HA_STATE_SYNTAX, 2, 0},
+		{GOOD "\n10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1", HA_STATE_SYNTAX, 3, 1},
+		{GOOD " 1", HA_STATE_SYNTAX, 2, 0},
+		{"10.0.0.10  192.0.2.1 192.0.2.1 600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{"10.0.0.256 192.0.2.1 192.0.2.1 600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 65536 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 65535 1 1 1 e8763bc040000001", HA_STATE_OK, 2, 1},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 0600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 +600 1 1 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
+		 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 600 18446744073709551616 1 1 e8763bc040000001",
 		 HA_STATE_SYNTAX, 2, 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 18446744073709551615 1 1 e8763bc040000001",
+		{"10.0.0.10 192.0.2.1 192.0.2.1 600 18446744073709551615 1 1 e8763bc040000001",
 		 HA_STATE_OK, 2, 1},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 2 1 e8763bc040000001", HA_STATE_SYNTAX, 2,
-		 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 E8763BC040000001", HA_STATE_SYNTAX, 2,
-		 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 e8763bc04000001", HA_STATE_SYNTAX, 2,
-		 0},
-		{HDR "10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 0xe8763bc0400001", HA_STATE_SYNTAX, 2,
-		 0},
-		{HDR GOOD "\r\n", HA_STATE_SYNTAX, 2, 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 600 1 2 1 e8763bc040000001", HA_STATE_SYNTAX, 2, 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 E8763BC040000001", HA_STATE_SYNTAX, 2, 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 e8763bc04000001", HA_STATE_SYNTAX, 2, 0},
+		{"10.0.0.10 192.0.2.1 192.0.2.1 600 1 1 1 0xe8763bc0400001", HA_STATE_SYNTAX, 2, 0},
+		{GOOD "\r\n", HA_STATE_SYNTAX, 2, 0},
 	};
+	char text[HA_STATE_LINE_MAX + 200];
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t line,
+			n = 0,
+			len = with_header(text, sizeof(text), 7 + i, t[i].body, strlen(t[i].body));
+		uint64_t gen = 0;
+		enum ha_state_err e = ha_state_parse(text, len, count_entry, &n, &line, &gen);
+		ck_assert_msg(e == t[i].err && line == t[i].line && n == t[i].entries &&
+				      gen == 7 + i,
+			      "row %zu: %s at line %zu, %zu entries, generation %llu", i,
+			      ha_state_err_name(e), line, n, (unsigned long long)gen);
+	}
+	/* a NUL inside, a line longer than any we write, a file larger than any */
+	size_t line, n = 0, len = with_header(text, sizeof(text), 1, GOOD, sizeof(GOOD));
+	uint64_t gen;
+	ck_assert_int_eq(ha_state_parse(text, len, count_entry, &n, &line, &gen), HA_STATE_SYNTAX);
+	char longline[HA_STATE_LINE_MAX + 40];
+	memset(longline, '1', sizeof(longline));
+	len = with_header(text, sizeof(text), 1, longline, sizeof(longline));
+	ck_assert_int_eq(ha_state_parse(text, len, count_entry, &n, &line, &gen),
+			 HA_STATE_TOO_LONG);
+	ck_assert_uint_eq(line, 2);
+	ck_assert_int_eq(ha_state_parse(text, HA_STATE_FILE_MAX + 1, count_entry, &n, &line, &gen),
+			 HA_STATE_TOO_LONG);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+/*
+ * The header line: ours, version 2, a generation in decimal, the CRC-32 of
+ * the generation and every byte after the line in eight lowercase hex
+ * digits, nothing more.  A body or generation that is not the one the CRC
+ * names (cut, torn, changed) is refused before any line is delivered.
+ */
+START_TEST(test_state_header_table)
+{
+	char hdr[HA_STATE_HDR_MAX], text[HA_STATE_HDR_MAX + 200];
+	const char *body = GOOD "\n", *crc;
+	size_t hlen = ha_state_header(hdr, 12, body, strlen(body));
+	/* before, the CRC of generation 12 and body (if crc), after */
+	const struct {
+		const char *before;
+		bool crc;
+		const char *after;
+		enum ha_state_err err;
+	} t[] = {
+		{"", false, "", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12 ", false, "", HA_STATE_HEADER},
+		{"mipsa-ha-state 1\n" GOOD "\n", false, "", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12\n" GOOD "\n", false, "", HA_STATE_HEADER},
+		{"mipsa-ha-state 2\n" GOOD "\n", false, "", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 012 ", true, "\n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12 ", true, " \n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12 ", true, " x\n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12  ", true, "\n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 -12 ", true, "\n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 18446744073709551616 ", true, "\n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12 0", true, "\n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12 ", true, "\r\n" GOOD "\n", HA_STATE_HEADER},
+		{"mipsa-ha-state 2 12 ", true, "\n" GOOD "\n", HA_STATE_OK},
+		{"mipsa-ha-state 2 13 ", true, "\n" GOOD "\n", HA_STATE_CHECKSUM},
+		{"mipsa-ha-state 2 12 ", true, "\n" GOOD, HA_STATE_CHECKSUM},
+		{"mipsa-ha-state 2 12 ", true, "\n" GOOD "\n\n", HA_STATE_CHECKSUM},
+		{"mipsa-ha-state 2 12 ", true, "\n" GOOD "\n" GOOD "\n", HA_STATE_CHECKSUM},
+		{"mipsa-ha-state 2 12 ", true,
+		 "\n10.0.0.10 192.0.2.1 192.0.2.1 600 1796000600000 1 1 e8763bc040000002\n",
+		 HA_STATE_CHECKSUM},
+	};
+
+	crc = hdr + strlen("mipsa-ha-state 2 12 ");
+	ck_assert_uint_eq(hlen, strlen("mipsa-ha-state 2 12 ") + 9);
+	hdr[hlen - 1] = '\0';
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		size_t line, n = 0;
+		uint64_t gen = 0;
+		int len = snprintf(text, sizeof(text), "%s%s%s", t[i].before, t[i].crc ? crc : "",
+				   t[i].after);
 		enum ha_state_err e =
-			ha_state_parse(t[i].text, strlen(t[i].text), count_entry, &n, &line);
-		ck_assert_msg(e == t[i].err && line == t[i].line && n == t[i].entries,
+			ha_state_parse(text, (size_t)len, count_entry, &n, &line, &gen);
+
+		ck_assert_msg(e == t[i].err && line == (e == HA_STATE_OK ? 2 : 1) &&
+				      n == (e == HA_STATE_OK),
 			      "row %zu: %s at line %zu, %zu entries", i, ha_state_err_name(e), line,
 			      n);
 	}
-	/* a NUL inside, a line longer than any we write, a file larger than any */
-	size_t line, n = 0;
-	ck_assert_int_eq(ha_state_parse(HDR GOOD, sizeof(HDR GOOD), count_entry, &n, &line),
-			 HA_STATE_SYNTAX);
-	memset(longline, '1', sizeof(longline));
-	memcpy(longline, HDR, strlen(HDR));
-	ck_assert_int_eq(ha_state_parse(longline, sizeof(longline), count_entry, &n, &line),
-			 HA_STATE_TOO_LONG);
-	ck_assert_uint_eq(line, 2);
-	ck_assert_int_eq(ha_state_parse(longline, HA_STATE_FILE_MAX + 1, count_entry, &n, &line),
-			 HA_STATE_TOO_LONG);
-	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
@@ -1325,7 +1525,11 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_state_expired_while_down);
 	tcase_add_test(tc, test_state_deregistered);
 	tcase_add_test(tc, test_state_load_cases);
+	tcase_add_test(tc, test_state_two_copies);
+	tcase_add_test(tc, test_state_save_alternates);
+	tcase_add_test(tc, test_state_save_fails);
 	tcase_add_test(tc, test_state_parse_table);
+	tcase_add_test(tc, test_state_header_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

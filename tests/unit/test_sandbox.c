@@ -100,6 +100,19 @@ static int do_open(void)
 	return fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0 ? 0 : 6;
 }
 
+/* A state file copy rewritten in place (mipsa-ha): a pipe refuses both, but they were let through.
+ */
+static int do_overwrite(void)
+{
+	return pwrite(STDERR_FILENO, "", 0, 0) + ftruncate(STDERR_FILENO, 0) != 0 ? 0 : 0;
+}
+
+/* A log compacted beside the old one (mipsa-dbs): ENOENT, but let through. */
+static int do_rename(void)
+{
+	return rename("/nonexistent-mipsa-a", "/nonexistent-mipsa-b") != 0 ? 0 : 0;
+}
+
 /* What a reload does under every profile: read the configuration again. */
 static int do_open_read(void)
 {
@@ -171,7 +184,7 @@ END_TEST
 
 /*
  * Files: opened by mipsa-dbs (its log) and mipsa-ha (its state file) alone,
- * synced by mipsa-dbs alone.
+ * synced and renamed by mipsa-dbs alone, rewritten in place by mipsa-ha alone.
  */
 START_TEST(test_files_dbs_ha_only)
 {
@@ -179,12 +192,18 @@ START_TEST(test_files_dbs_ha_only)
 
 	assert_survived(under_filter(SANDBOX_DBS, do_fsync), "fsync", SANDBOX_DBS);
 	assert_survived(under_filter(SANDBOX_DBS, do_open), "open", SANDBOX_DBS);
+	assert_survived(under_filter(SANDBOX_DBS, do_rename), "rename", SANDBOX_DBS);
+	assert_killed(under_filter(SANDBOX_DBS, do_overwrite), "pwrite", SANDBOX_DBS);
 	assert_survived(under_filter(SANDBOX_HA, do_open), "open", SANDBOX_HA);
+	assert_survived(under_filter(SANDBOX_HA, do_overwrite), "pwrite, ftruncate", SANDBOX_HA);
 	assert_killed(under_filter(SANDBOX_HA, do_fsync), "fsync", SANDBOX_HA);
+	assert_killed(under_filter(SANDBOX_HA, do_rename), "rename", SANDBOX_HA);
 	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
 		assert_killed(under_filter(none[i], do_fsync), "fsync", none[i]);
 		assert_killed(under_filter(none[i], do_open), "open", none[i]);
 		assert_killed(under_filter(none[i], do_open_creat), "open O_CREAT", none[i]);
+		assert_killed(under_filter(none[i], do_overwrite), "pwrite", none[i]);
+		assert_killed(under_filter(none[i], do_rename), "rename", none[i]);
 	}
 }
 END_TEST
