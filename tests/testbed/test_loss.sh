@@ -26,12 +26,16 @@
 #
 # The bounds: the MN retransmits its registration after 0.5 s, doubling to
 # 8 s; IKE after 0.5 s, doubling, 5 times; the SA transfer waits 100 ms per
-# technique.  A hand-over that met three losses in a row on one message
-# waits 0.5 + 1 + 2 s before the fourth try: REG_BOUND_S = 20 leaves room
-# for that twice over, and for IKE's own retries.  Figures are printed,
-# never asserted beyond these bounds (the machine is shared).  LOSS,
-# REORDER, HANDOVERS, REG_BOUND_S, RESUME_BOUND_S and MODES in the
-# environment change the defaults (10, 10, 3, 20, 20, "none partial full").
+# technique.  A registration's round trip crosses four impaired links (air
+# and core, each way), so one try fails 1 - 0.9^4 = 34 % of the time at
+# 10 % loss.  The tries leave at 0, 0.5, 1.5, 3.5, 7.5, 15.5, 23.5 and
+# 31.5 s: REG_BOUND_S = 40 waits for eight, which all fail once in
+# 0.34^8, 5,000 hand-overs (a run makes nine).  The 20 s it was waited for
+# six (once in 600 hand-overs), and a CI run met that: six tries lost in a
+# row, registered after 23.5 s.  Figures are printed, never asserted
+# beyond these bounds (the machine is shared).  LOSS, REORDER, HANDOVERS,
+# REG_BOUND_S, RESUME_BOUND_S and MODES in the environment change the
+# defaults (10, 10, 3, 40, 40, "none partial full").
 # A request to the previous FA or to the store lost once is sent again
 # within the transfer's 100 ms (transfer_resent, printed with the reuse
 # counters), so a single loss there is no fallback.
@@ -53,8 +57,8 @@ LOSS=${LOSS:-10}
 REORDER=${REORDER:-10}
 HANDOVERS=${HANDOVERS:-3}
 # the bounds are for the default 10 %: a harsher run may need more
-REG_BOUND_S=${REG_BOUND_S:-20}
-RESUME_BOUND_S=${RESUME_BOUND_S:-20}
+REG_BOUND_S=${REG_BOUND_S:-40}
+RESUME_BOUND_S=${RESUME_BOUND_S:-40}
 
 ping_pid=
 stop_ping() {
