@@ -366,7 +366,7 @@ static void ha_state_skip(void *arg, const struct ha_state_entry *e)
 	(void)e;
 }
 
-/* Read copy i and check it whole; false when it is not (logged), with *gen its generation. */
+/* Copy i, as read, checked whole (header, CRC, every line); false when not (logged). */
 static bool ha_state_whole(const struct ha_state_file *f, unsigned i, const char *text, size_t len,
 			   uint64_t *gen)
 {
@@ -412,6 +412,7 @@ int ha_state_load(struct ha *ha, struct ha_state_file *f, uint64_t now_ms, uint6
 			f->path);
 		goto out;
 	}
+	/* Checked whole above: nothing is applied from a copy that fails halfway. */
 	ha_state_parse(text[best], len[best], ha_state_restore, &c, &line, &gen[best]);
 	f->gen = gen[best];
 	log_notice("state: %zu bindings restored, %zu Identifications, %zu unknown nodes from "
