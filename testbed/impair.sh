@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 #
-# testbed/impair.sh -- loss and reordering on every link of the testbed.
-# Sourced by testbed/lib.sh.  Needs nft and iptables (iptables-nft) and
-# tools/mipsa-reorder (libnetfilter-queue).
+# testbed/impair.sh -- loss and reordering on every link of the testbed,
+# and the home agent's distance from the visited domain.  Sourced by
+# testbed/lib.sh.  Needs nft and iptables (iptables-nft) and
+# tools/mipsa-reorder and tools/mipsa-delay (libnetfilter-queue).
 #
 #   tb_impair [LOSS_PCT [REORDER_PCT]]   every IPv4 packet that crosses core
 #                         (routed: FA<->HA, FA<->FA, FA<->store, HA<->CN) or
@@ -13,6 +14,15 @@
 #   tb_impair_stats       one line per node: packets seen and dropped, held
 #                         and how they were released
 #   tb_impair_clear       remove both (idempotent), print tb_impair_stats first
+#   tb_distance DELAY_US  every packet between the home agent and an FA
+#                         (core's to-ha <-> to-fa*, both ways) held DELAY_US
+#                         by tools/mipsa-delay in core: the home agent as far
+#                         from the visited domain as a wide-area link would
+#                         put it.  The CN (on the home side) and the store
+#                         (in the visited domain) stay near.
+#   tb_distance_stats     mipsa-delay's counters: packets delayed, let
+#                         through early (the tool full), the latest release
+#   tb_distance_clear     remove it (idempotent), print tb_distance_stats first
 #
 # How: the kernel has no netem, nftables no delay.  Loss is an nftables rule
 # in the forward hook of core and of air, `numgen random mod 100 < LOSS
@@ -24,10 +34,13 @@
 # lets most of it through at once and holds a few back.  ARP is neither
 # dropped nor reordered: it takes neither hook, and its retries are the
 # kernel's, not mipsa's.  The queue rule says "bypass": with the tool gone,
-# packets pass.
+# packets pass.  The distance's queue rule is in the mangle table's forward
+# chain, which runs before the loss rule and the reordering's filter chain:
+# a packet released from the delay still meets both.
 
 TB_IMPAIR_NODES=(core air)
 TB_IMPAIR_QUEUE=7
+TB_DISTANCE_QUEUE=8
 
 _tb_impair_dir() {
 	printf '%s\n' "${TB_IMPAIR_DIR:-/tmp/$(_tb_prefix)-impair}"
@@ -79,7 +92,7 @@ _tb_reorder_start() {
 }
 
 tb_impair_stats() {
-	local node dir seen lost pid n
+	local node dir seen lost pid
 	dir=$(_tb_impair_dir)
 	for node in "${TB_IMPAIR_NODES[@]}"; do
 		seen=$(tb_exec "$node" nft list counter inet tb_impair seen 2>/dev/null |
@@ -89,25 +102,29 @@ tb_impair_stats() {
 		[[ -n $seen ]] || continue
 		printf 'impair %s: forwarded=%s dropped=%s' "$node" "$seen" "$lost"
 		pid=$(cat "$dir/reorder-$node.pid" 2>/dev/null) || pid=
-		n=$(_tb_reorder_lines "$dir/reorder-$node.log")
-		n=${n:-0}
-		if [[ -n $pid ]] && kill -USR1 "$pid" 2>/dev/null; then
-			# the tool answers within its next poll: a line more in the log
-			tb_poll 2 _tb_reorder_reported "$dir/reorder-$node.log" "$n" || true
-			printf ' %s' "$(grep '^reorder: queue=' "$dir/reorder-$node.log" | tail -1 |
-				cut -d' ' -f3-)"
-		fi
+		[[ -z $pid ]] || printf ' %s' "$(_tb_tool_counters reorder "$dir/reorder-$node.log" "$pid")"
 		printf '\n'
 	done
 }
 
-_tb_reorder_lines() {
-	grep -c '^reorder: queue=' "$1" 2>/dev/null || true
+# _tb_tool_counters TOOL LOG PID: the tool's counters now (SIGUSR1: it
+# answers within its next poll with one more "TOOL: queue=" line in LOG),
+# without the line's first two words
+_tb_tool_counters() {
+	local tool=$1 log=$2 pid=$3 n
+	n=$(_tb_tool_lines "$tool" "$log")
+	kill -USR1 "$pid" 2>/dev/null || return 0
+	tb_poll 2 _tb_tool_reported "$tool" "$log" "${n:-0}" || true
+	grep "^$tool: queue=" "$log" | tail -1 | cut -d' ' -f3-
 }
 
-# _tb_reorder_reported LOG N: LOG has more than N counter lines
-_tb_reorder_reported() {
-	(($(_tb_reorder_lines "$1") > $2))
+_tb_tool_lines() {
+	grep -c "^$1: queue=" "$2" 2>/dev/null || true
+}
+
+# _tb_tool_reported TOOL LOG N: LOG has more than N counter lines
+_tb_tool_reported() {
+	(($(_tb_tool_lines "$1" "$2") > $3))
 }
 
 tb_impair_clear() {
@@ -127,4 +144,56 @@ tb_impair_clear() {
 		fi
 		tb_exec "$node" nft delete table inet tb_impair 2>/dev/null || true
 	done
+}
+
+# the distance's two queue rules: ACTION (-A, -D) on each
+_tb_distance_rules() {
+	local action=$1 queue=(-j NFQUEUE --queue-num "$TB_DISTANCE_QUEUE" --queue-bypass)
+	tb_exec core iptables -w -t mangle "$action" FORWARD -i to-ha -o 'to-fa+' "${queue[@]}" &&
+		tb_exec core iptables -w -t mangle "$action" FORWARD -i 'to-fa+' -o to-ha "${queue[@]}"
+}
+
+tb_distance() {
+	local us=${1:-} dir log pid
+	if ! [[ $us =~ ^[1-9][0-9]*$ ]] || ((us > 10000000)); then
+		_tb_err "usage: tb_distance DELAY_US (1..10000000, one way)"
+		return 1
+	fi
+	dir=$(_tb_impair_dir)
+	mkdir -p "$dir" || return 1
+	log=$dir/delay.log
+	: >"$log"
+	# the tool first, then the rules: no packet queued to nobody.  A wire
+	# takes no CPU: under a real-time policy the tool is not kept waiting
+	# for a core by the daemons it delays (it sleeps between packets)
+	ip netns exec "$(tb_ns core)" chrt -f 10 "${MIPSA_BIN:-$TB_DIR/..}/tools/mipsa-delay" \
+		--queue "$TB_DISTANCE_QUEUE" --delay-us "$us" >>"$log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$dir/delay.pid"
+	if ! tb_poll 5 grep -q "bound" "$log"; then
+		_tb_err "mipsa-delay in core did not bind its queue: $(cat "$log")"
+		return 1
+	fi
+	_tb_do _tb_distance_rules -A
+}
+
+tb_distance_stats() {
+	local dir pid
+	dir=$(_tb_impair_dir)
+	pid=$(cat "$dir/delay.pid" 2>/dev/null) || return 0
+	printf 'distance: %s\n' "$(_tb_tool_counters delay "$dir/delay.log" "$pid")"
+}
+
+tb_distance_clear() {
+	local dir pid
+	dir=$(_tb_impair_dir)
+	tb_distance_stats
+	if _tb_exists "$(tb_ns core)"; then
+		# the rules first, then the tool
+		while _tb_distance_rules -D 2>/dev/null; do :; done
+	fi
+	pid=$(cat "$dir/delay.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$dir/delay.pid"
 }

@@ -23,6 +23,8 @@
 #   tb_start_daemons / tb_stop_daemons   hook point, see below
 #   tb_impair / tb_impair_stats / tb_impair_clear   loss and reordering on
 #                         every link (testbed/impair.sh)
+#   tb_distance / tb_distance_stats / tb_distance_clear   the home agent's
+#                         distance from the FAs, a fixed delay (impair.sh)
 
 # ---- topology constants ---------------------------------------------------
 TB_NODES=(core cn ha fa1 fa2 fa3 dbs mn air)

@@ -7,7 +7,7 @@
 # whichever mode the demo happened to run then.  Partial and full reuse use
 # the direct technique (the new FA asks the previous one).
 #
-#   testbed/rounds.sh -o DIR [-n HANDOVERS] [-k PER_ROUND] [-m MODES]
+#   testbed/rounds.sh -o DIR [-n HANDOVERS] [-k PER_ROUND] [-m MODES] [-d DELAY_US]
 #
 # -n  hand-overs per mode in all (default 20); -k  per mode per round
 #     (default 5): ceil(N/K) rounds, the last one shorter when K does not
@@ -18,6 +18,9 @@
 #     swan-pinned: the same with the MN's neighbour entry for the FAs' alias
 #     address static; swan-dpd: no hook, charon's DPD finds the FA gone.
 #     The swan modes need charon and swanctl.
+# -d  the home agent DELAY_US away from the FAs, each way (tb_distance,
+#     tools/mipsa-delay), for the whole run; the CN and the store stay near.
+#     Default none: the home agent in the next namespace.
 # Writes DIR/handover.csv, one row per hand-over:
 #   round,mode,move,status,gap_cn2mn_ms,gap_mn2cn_ms,move_ms,resume_ms
 # (gap: last datagram before the link move .. first after it; move: the
@@ -32,22 +35,24 @@
 # them; exit 1 when a round cannot be measured.
 set -euo pipefail
 
-N=20 K=5 OUT="" MODES="plain none partial full"
-while getopts "n:k:o:m:h" opt; do
+N=20 K=5 OUT="" MODES="plain none partial full" DELAY_US=""
+while getopts "n:k:o:m:d:h" opt; do
 	case $opt in
 	n) N=$OPTARG ;;
 	k) K=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	m) MODES=$OPTARG ;;
+	d) DELAY_US=$OPTARG ;;
 	*)
-		sed -n '2,32p' "$0"
+		sed -n '2,35p' "$0"
 		exit 64
 		;;
 	esac
 done
 read -ra modes <<<"$MODES"
-[[ -n $OUT && $N =~ ^[1-9][0-9]*$ && $K =~ ^[1-9][0-9]*$ && ${#modes[@]} -gt 0 ]] || {
-	sed -n '10,20p' "$0" >&2
+[[ -n $OUT && $N =~ ^[1-9][0-9]*$ && $K =~ ^[1-9][0-9]*$ && ${#modes[@]} -gt 0 &&
+	$DELAY_US =~ ^([1-9][0-9]*)?$ ]] || {
+	sed -n '10,23p' "$0" >&2
 	exit 64
 }
 swan=0
@@ -94,6 +99,10 @@ echo "round,mode,fa,reuse,sas,time_us,xfer_us,held_us" >"$reg"
 tb_trap_cleanup tb_swan_stop
 echo "rounds: building the testbed ($TB_PREFIX-*)"
 tb_up >/dev/null
+if [[ -n $DELAY_US ]]; then
+	echo "rounds: the home agent $DELAY_US us from the FAs, each way (tb_distance)"
+	tb_distance "$DELAY_US"
+fi
 
 ike_messages() {
 	tb_ctl mn --json sas 2>/dev/null |
@@ -172,4 +181,6 @@ for ((r = 1; r <= rounds; r++)); do
 		one_round "$r" "$mode" "$k"
 	done
 done
+# whether the delay asked for is the one the packets got (none early, the latest release)
+[[ -z $DELAY_US ]] || echo "rounds: $(tb_distance_stats)"
 echo "rounds: $rounds round(s), $N hand-overs per mode: $csv"

@@ -42,6 +42,8 @@
 
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "nfq_tool.h"
+
 #define RO_MAX_HELD 64
 
 struct ro_held {
@@ -58,16 +60,6 @@ struct ro {
 	uint64_t seen, held_total, rel_after, rel_timeout;
 };
 
-static volatile sig_atomic_t ro_stop, ro_report;
-
-static void ro_on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		ro_report = 1;
-	else
-		ro_stop = 1;
-}
-
 static uint64_t ro_now_ms(void)
 {
 	struct timespec ts;
@@ -76,17 +68,10 @@ static uint64_t ro_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void ro_accept(struct ro *r, uint32_t id)
-{
-	if (nfq_set_verdict(r->qh, id, NF_ACCEPT, 0, NULL) < 0)
-		fprintf(stderr, "mipsa-reorder: verdict for packet %" PRIu32 ": %s\n", id,
-			strerror(errno));
-}
-
 /* Let held packet i go and close the gap in the array. */
 static void ro_release(struct ro *r, unsigned i)
 {
-	ro_accept(r, r->held[i].id);
+	nfqt_accept("mipsa-reorder", r->qh, r->held[i].id);
 	r->held[i] = r->held[--r->n_held];
 }
 
@@ -141,7 +126,7 @@ static int ro_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nf
 		r->held_total++;
 		return 0;
 	}
-	ro_accept(r, id);
+	nfqt_accept("mipsa-reorder", r->qh, id);
 	ro_passed(r);
 	return 0;
 }
@@ -171,54 +156,25 @@ static int ro_timeout(const struct ro *r, uint64_t now)
 static int ro_run(struct ro *r, struct nfq_handle *h)
 {
 	char buf[65536] __attribute__((aligned));
-	int fd = nfq_fd(h);
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	ssize_t n;
+	struct pollfd p = {.fd = nfq_fd(h), .events = POLLIN};
 
-	while (!ro_stop) {
-		if (ro_report) {
-			ro_report = 0;
+	while (!nfqt_stop) {
+		if (nfqt_report) {
+			nfqt_report = 0;
 			ro_print(r);
 		}
+		p.revents = 0;
 		if (poll(&p, 1, ro_timeout(r, ro_now_ms())) < 0 && errno != EINTR) {
 			perror("mipsa-reorder: poll");
 			return -1;
 		}
-		if (p.revents & POLLIN) {
-			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n > 0)
-				nfq_handle_packet(h, buf, (int)n);
-			else if (n < 0 && errno == ENOBUFS)
-				/* the kernel dropped queue messages: fail-open let them pass */
-				fprintf(stderr, "mipsa-reorder: socket buffer overrun\n");
-			else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				perror("mipsa-reorder: recv");
-				return -1;
-			}
-		}
+		if ((p.revents & POLLIN) &&
+		    nfqt_read("mipsa-reorder", h, p.fd, buf, sizeof(buf)) < 0)
+			return -1;
 		ro_expire(r, ro_now_ms());
 	}
 	while (r->n_held > 0)
 		ro_release(r, 0);
-	return 0;
-}
-
-static int ro_bind(struct ro *r, struct nfq_handle *h)
-{
-	r->qh = nfq_create_queue(h, (uint16_t)r->queue, ro_on_packet, r);
-	if (r->qh == NULL) {
-		fprintf(stderr, "mipsa-reorder: cannot bind queue %u: %s\n", r->queue,
-			strerror(errno));
-		return -1;
-	}
-	/* room for a burst: a message the socket cannot take strands its packet */
-	nfnl_rcvbufsiz(nfq_nfnlh(h), 4u << 20);
-	if (nfq_set_mode(r->qh, NFQNL_COPY_META, 0) < 0 || nfq_set_queue_maxlen(r->qh, 4096) < 0 ||
-	    nfq_set_queue_flags(r->qh, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0) {
-		fprintf(stderr, "mipsa-reorder: cannot set up queue %u: %s\n", r->queue,
-			strerror(errno));
-		return -1;
-	}
 	return 0;
 }
 
@@ -227,20 +183,6 @@ static void ro_usage(void)
 	fprintf(stderr, "usage: mipsa-reorder --queue N --percent P [--after N] [--hold-ms MS] "
 			"[--max-held N]\n");
 	exit(2);
-}
-
-static unsigned ro_num(const char *s, unsigned lo, unsigned hi)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "mipsa-reorder: %s: not a number in %u..%u\n", s, lo, hi);
-		exit(2);
-	}
-	return (unsigned)v;
 }
 
 static void ro_args(struct ro *r, int argc, char **argv)
@@ -259,20 +201,20 @@ static void ro_args(struct ro *r, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
-			r->queue = ro_num(optarg, 0, 65535);
+			r->queue = nfqt_num("mipsa-reorder", "queue", optarg, 0, 65535);
 			have_queue = true;
 			break;
 		case 'p':
-			r->percent = ro_num(optarg, 0, 100);
+			r->percent = nfqt_num("mipsa-reorder", "percent", optarg, 0, 100);
 			break;
 		case 'a':
-			r->after = ro_num(optarg, 1, 1000);
+			r->after = nfqt_num("mipsa-reorder", "after", optarg, 1, 1000);
 			break;
 		case 't':
-			r->hold_ms = ro_num(optarg, 1, 10000);
+			r->hold_ms = nfqt_num("mipsa-reorder", "hold-ms", optarg, 1, 10000);
 			break;
 		case 'm':
-			r->max_held = ro_num(optarg, 1, RO_MAX_HELD);
+			r->max_held = nfqt_num("mipsa-reorder", "max-held", optarg, 1, RO_MAX_HELD);
 			break;
 		default:
 			ro_usage();
@@ -285,7 +227,6 @@ static void ro_args(struct ro *r, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct ro r = {.percent = 10, .after = 3, .hold_ms = 50, .max_held = 8};
-	struct sigaction sa = {.sa_handler = ro_on_signal};
 	struct nfq_handle *h;
 	unsigned seed;
 	int rc;
@@ -294,15 +235,14 @@ int main(int argc, char **argv)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	srandom(seed);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	nfqt_signals(0);
 	h = nfq_open();
 	if (h == NULL) {
 		perror("mipsa-reorder: nfq_open");
 		return 1;
 	}
-	if (ro_bind(&r, h) < 0) {
+	r.qh = nfqt_bind("mipsa-reorder", h, r.queue, ro_on_packet, &r, 4096, 4u << 20);
+	if (r.qh == NULL) {
 		nfq_close(h);
 		return 1;
 	}
