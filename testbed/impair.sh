@@ -102,7 +102,8 @@ tb_impair_stats() {
 		[[ -n $seen ]] || continue
 		printf 'impair %s: forwarded=%s dropped=%s' "$node" "$seen" "$lost"
 		pid=$(cat "$dir/reorder-$node.pid" 2>/dev/null) || pid=
-		[[ -z $pid ]] || printf ' %s' "$(_tb_tool_counters reorder "$dir/reorder-$node.log" "$pid")"
+		[[ -z $pid ]] || printf '%s' "$(_tb_tool_counters reorder "$dir/reorder-$node.log" "$pid" |
+			sed 's/^./ &/')"
 		printf '\n'
 	done
 }
@@ -146,17 +147,27 @@ tb_impair_clear() {
 	done
 }
 
-# the distance's two queue rules: ACTION (-A, -D) on each
-_tb_distance_rules() {
-	local action=$1 queue=(-j NFQUEUE --queue-num "$TB_DISTANCE_QUEUE" --queue-bypass)
-	tb_exec core iptables -w -t mangle "$action" FORWARD -i to-ha -o 'to-fa+' "${queue[@]}" &&
-		tb_exec core iptables -w -t mangle "$action" FORWARD -i 'to-fa+' -o to-ha "${queue[@]}"
+# the distance's queue rule from IN to OUT: ACTION (-A, -D) on it
+_tb_distance_rule() {
+	tb_exec core iptables -w -t mangle "$1" FORWARD -i "$2" -o "$3" \
+		-j NFQUEUE --queue-num "$TB_DISTANCE_QUEUE" --queue-bypass
+}
+
+# _tb_distance_running: the pid file names a mipsa-delay that still runs
+_tb_distance_running() {
+	local pid
+	pid=$(cat "$(_tb_impair_dir)/delay.pid" 2>/dev/null) || return 1
+	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == mipsa-delay ]]
 }
 
 tb_distance() {
 	local us=${1:-} dir log pid
 	if ! [[ $us =~ ^[1-9][0-9]*$ ]] || ((us > 10000000)); then
 		_tb_err "usage: tb_distance DELAY_US (1..10000000, one way)"
+		return 1
+	fi
+	if _tb_distance_running; then
+		_tb_err "tb_distance: already on (tb_distance_clear first)"
 		return 1
 	fi
 	dir=$(_tb_impair_dir)
@@ -174,14 +185,15 @@ tb_distance() {
 		_tb_err "mipsa-delay in core did not bind its queue: $(cat "$log")"
 		return 1
 	fi
-	_tb_do _tb_distance_rules -A
+	_tb_do _tb_distance_rule -A to-ha 'to-fa+' && _tb_do _tb_distance_rule -A 'to-fa+' to-ha
 }
 
 tb_distance_stats() {
-	local dir pid
+	local dir
 	dir=$(_tb_impair_dir)
-	pid=$(cat "$dir/delay.pid" 2>/dev/null) || return 0
-	printf 'distance: %s\n' "$(_tb_tool_counters delay "$dir/delay.log" "$pid")"
+	# a pid file left by a testbed torn down (tb_down) names nobody, or someone else
+	_tb_distance_running || return 0
+	printf 'distance: %s\n' "$(_tb_tool_counters delay "$dir/delay.log" "$(cat "$dir/delay.pid")")"
 }
 
 tb_distance_clear() {
@@ -190,10 +202,13 @@ tb_distance_clear() {
 	tb_distance_stats
 	if _tb_exists "$(tb_ns core)"; then
 		# the rules first, then the tool
-		while _tb_distance_rules -D 2>/dev/null; do :; done
+		while _tb_distance_rule -D to-ha 'to-fa+' 2>/dev/null; do :; done
+		while _tb_distance_rule -D 'to-fa+' to-ha 2>/dev/null; do :; done
 	fi
-	pid=$(cat "$dir/delay.pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	if _tb_distance_running; then
+		pid=$(cat "$dir/delay.pid")
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
 	rm -f "$dir/delay.pid"
 }

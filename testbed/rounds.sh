@@ -95,8 +95,13 @@ echo "round,mode,ike_messages_per_move" >"$ike"
 reg=$OUT/registration.csv
 echo "round,mode,fa,reuse,sas,time_us,xfer_us,held_us" >"$reg"
 
-# tb_down undoes all this script sets up but the swan hook's reader, outside the namespaces
-tb_trap_cleanup tb_swan_stop
+# tb_down undoes all this script sets up but the swan hook's reader, outside
+# the namespaces, and the distance's pid file
+rounds_cleanup() {
+	tb_swan_stop
+	[[ -z $DELAY_US ]] || tb_distance_clear >/dev/null
+}
+tb_trap_cleanup rounds_cleanup
 echo "rounds: building the testbed ($TB_PREFIX-*)"
 tb_up >/dev/null
 if [[ -n $DELAY_US ]]; then

@@ -17,13 +17,15 @@
  * loss nobody asked for, and the counter says whether the delay held.
  * The queue is bound with fail-open and the rule that feeds it should say
  * "bypass": if the tool dies, packets pass undelayed.  On SIGTERM or
- * SIGINT every held packet is let through and one line of counters goes to
- * stdout; SIGUSR1 prints it without stopping:
+ * SIGINT every held packet, and every one still unread, is let through and
+ * one line of counters goes to stdout; SIGUSR1 prints it without stopping:
  *
  *   delay: queue=N delay_us=N queued=N delayed=N early=N late_100us=N late_max_us=N
  *
  * late_100us: packets let go more than 100 us after their due time (the
- * tool waiting for a core); late_max_us: the most any packet was late.  So
+ * tool waiting for a core); late_max_us: the most any packet was late.  The
+ * due time starts when the tool reads the packet, so a wait before that
+ * read is not counted; an early packet also leaves ahead of held ones.  So
  * a run can tell whether the delay it asked for is the delay it got; the
  * testbed runs the tool under a real-time policy (chrt) for that reason.
  */
@@ -149,26 +151,32 @@ static int dl_run(struct dl *d, struct nfq_handle *h)
 	char buf[65536] __attribute__((aligned));
 	struct pollfd p = {.fd = nfq_fd(h), .events = POLLIN};
 	struct timespec ts;
-	sigset_t open;
+	sigset_t unblocked;
+	int rc = 0;
 
-	sigemptyset(&open);
-	while (!nfqt_stop) {
+	sigemptyset(&unblocked);
+	while (!nfqt_stop && rc == 0) {
 		if (nfqt_report) {
 			nfqt_report = 0;
 			dl_print(d);
 		}
 		p.revents = 0;
-		if (ppoll(&p, 1, dl_timeout(d, dl_now_ns(), &ts), &open) < 0 && errno != EINTR) {
+		if (ppoll(&p, 1, dl_timeout(d, dl_now_ns(), &ts), &unblocked) < 0 &&
+		    errno != EINTR) {
 			perror("mipsa-delay: ppoll");
-			return -1;
+			rc = -1;
+		} else if ((p.revents & POLLIN) &&
+			   nfqt_read("mipsa-delay", h, p.fd, buf, sizeof(buf)) < 0) {
+			rc = -1;
 		}
-		if ((p.revents & POLLIN) && nfqt_read("mipsa-delay", h, p.fd, buf, sizeof(buf)) < 0)
-			return -1;
 		dl_expire(d, dl_now_ns());
 	}
+	/* stopping or failing, nothing stays queued to nobody: what the socket holds, then the ring
+	 */
+	nfqt_drain("mipsa-delay", h, p.fd, buf, sizeof(buf), 2 * DL_MAX_HELD);
 	while (d->n_held > 0)
 		dl_release_oldest(d, 0);
-	return 0;
+	return rc;
 }
 
 static void dl_usage(void)
@@ -228,8 +236,13 @@ int main(int argc, char **argv)
 		perror("mipsa-delay: nfq_open");
 		return 1;
 	}
-	/* the socket's buffer: room for the packets in flight at the delay */
-	d.qh = nfqt_bind("mipsa-delay", h, d.queue, dl_on_packet, &d, DL_MAX_HELD, 8u << 20);
+	/*
+	 * The kernel's queue holds what we hold and what we have yet to read:
+	 * twice the ring, so that a full ring, not the kernel, decides which
+	 * packet goes early (and is counted).  The socket's buffer: room for
+	 * the packets in flight at the delay.
+	 */
+	d.qh = nfqt_bind("mipsa-delay", h, d.queue, dl_on_packet, &d, 2 * DL_MAX_HELD, 8u << 20);
 	if (d.qh == NULL) {
 		nfq_close(h);
 		return 1;

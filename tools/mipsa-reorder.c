@@ -15,8 +15,8 @@
  * in order.  The queue is bound with fail-open (a full queue lets packets
  * through) and the rule that feeds it should say "bypass", so that
  * neither a burst nor this tool's death turns into loss that nobody
- * asked for.  On SIGTERM or SIGINT every held packet is let through and
- * one line of counters goes to stdout:
+ * asked for.  On SIGTERM or SIGINT every held packet, and every one still
+ * unread, is let through and one line of counters goes to stdout:
  *
  *   reorder: queue=N queued=N held=N released_after=N released_timeout=N
  *
@@ -158,7 +158,9 @@ static int ro_run(struct ro *r, struct nfq_handle *h)
 	char buf[65536] __attribute__((aligned));
 	struct pollfd p = {.fd = nfq_fd(h), .events = POLLIN};
 
-	while (!nfqt_stop) {
+	int rc = 0;
+
+	while (!nfqt_stop && rc == 0) {
 		if (nfqt_report) {
 			nfqt_report = 0;
 			ro_print(r);
@@ -166,16 +168,19 @@ static int ro_run(struct ro *r, struct nfq_handle *h)
 		p.revents = 0;
 		if (poll(&p, 1, ro_timeout(r, ro_now_ms())) < 0 && errno != EINTR) {
 			perror("mipsa-reorder: poll");
-			return -1;
+			rc = -1;
+		} else if ((p.revents & POLLIN) &&
+			   nfqt_read("mipsa-reorder", h, p.fd, buf, sizeof(buf)) < 0) {
+			rc = -1;
 		}
-		if ((p.revents & POLLIN) &&
-		    nfqt_read("mipsa-reorder", h, p.fd, buf, sizeof(buf)) < 0)
-			return -1;
 		ro_expire(r, ro_now_ms());
 	}
+	/* stopping or failing, nothing stays queued to nobody: what the socket holds, then the held
+	 */
+	nfqt_drain("mipsa-reorder", h, p.fd, buf, sizeof(buf), 8192);
 	while (r->n_held > 0)
 		ro_release(r, 0);
-	return 0;
+	return rc;
 }
 
 static void ro_usage(void)

@@ -68,7 +68,7 @@ int nfqt_read(const char *tool, struct nfq_handle *h, int fd, char *buf, size_t 
 
 	if (n > 0) {
 		nfq_handle_packet(h, buf, (int)n);
-		return 0;
+		return 1;
 	}
 	if (n < 0 && errno == ENOBUFS) {
 		fprintf(stderr, "%s: socket buffer overrun (fail-open let those packets pass)\n",
@@ -80,6 +80,13 @@ int nfqt_read(const char *tool, struct nfq_handle *h, int fd, char *buf, size_t 
 		return -1;
 	}
 	return 0;
+}
+
+void nfqt_drain(const char *tool, struct nfq_handle *h, int fd, char *buf, size_t size,
+		unsigned max)
+{
+	while (max-- > 0 && nfqt_read(tool, h, fd, buf, size) > 0)
+		;
 }
 
 unsigned nfqt_num(const char *tool, const char *opt, const char *s, unsigned lo, unsigned hi)

@@ -35,11 +35,20 @@ struct nfq_q_handle *nfqt_bind(const char *tool, struct nfq_handle *h, unsigned 
 void nfqt_accept(const char *tool, struct nfq_q_handle *qh, uint32_t id);
 
 /*
- * Take one message from the queue's socket fd and hand it to the callback.
- * 0 also when there was none, or the kernel dropped messages (said on
+ * Take one message from the queue's socket fd and hand it to the callback:
+ * 1.  0 when there was none, or the kernel dropped messages (said on
  * stderr: fail-open let those packets pass); -1 on an error to stop for.
  */
 int nfqt_read(const char *tool, struct nfq_handle *h, int fd, char *buf, size_t size);
+
+/*
+ * At a stop: hand what the socket still holds to the callback, at most max
+ * messages (a flood never keeps a tool from stopping), so that the tool can
+ * let those packets go too instead of leaving them to the queue's end,
+ * which drops them.
+ */
+void nfqt_drain(const char *tool, struct nfq_handle *h, int fd, char *buf, size_t size,
+		unsigned max);
 
 /* The option's argument as a number in lo..hi, or exit 2 saying so. */
 unsigned nfqt_num(const char *tool, const char *opt, const char *s, unsigned lo, unsigned hi);

@@ -11,6 +11,7 @@
 #    early and counts them;
 #  - with the tool killed and its rules left, packets pass (the rules say
 #    "bypass"; the queue is fail-open): a dead tool is no outage;
+#  - a second tb_distance while the tool runs is refused;
 #  - tb_distance_clear removes the rules and stops the tool, and the round
 #    trip is near again.
 #
@@ -28,7 +29,8 @@ need_cmd ping "iputils-ping: scripts/deps"
 export TB_PREFIX=${TB_PREFIX:-dt$$}
 # shellcheck source-path=SCRIPTDIR source=../../testbed/lib.sh
 source "$top/testbed/lib.sh"
-delay=$top/tools/mipsa-delay
+# the build tb_distance runs (scripts/sanitize points MIPSA_BIN at its own)
+delay=${MIPSA_BIN:-$top}/tools/mipsa-delay
 [[ -x $delay ]] || {
 	echo "FAIL: tools/mipsa-delay not built (libnetfilter-queue-dev)" >&2
 	exit 1
@@ -59,7 +61,8 @@ for args in "" "--queue 8" "--delay-us 100" "--queue 8 --delay-us 0" \
 	"--queue 8 --delay-us 10 --max-held 4097" "--queue 8 --delay-us 10 extra"; do
 	rc=0
 	# shellcheck disable=SC2086 # the words of each case
-	"$delay" $args 2>/dev/null || rc=$?
+	# (bounded: a line wrongly taken would bind queue 8 here and wait for packets)
+	timeout 5 "$delay" $args 2>/dev/null || rc=$?
 	((rc == 2)) || fail "mipsa-delay $args: status $rc, not 2"
 done
 echo "ok   - nine bad command lines refused with status 2"
@@ -87,6 +90,8 @@ for path in "cn $TB_HA_LINK_ADDR" "fa1 $TB_DBS_ADDR" "fa1 $TB_FA2_COA"; do
 	echo "ok   - $node -> $addr stays near: ${rtt} us"
 done
 (($(counter delayed) == 20)) || fail "the near paths went through the delay: $(tb_distance_stats)"
+! tb_distance "$DELAY_US" 2>/dev/null || fail "a second tb_distance was taken while the first runs"
+echo "ok   - a second tb_distance refused while the first runs"
 tb_distance_clear >/dev/null
 
 echo "--- a full tool lets packets through early, counted"
@@ -106,8 +111,11 @@ echo "ok   - $(tb_distance_stats)"
 
 echo "--- the tool killed, its rules left: packets pass"
 pid=$(cat "$(_tb_impair_dir)/delay.pid")
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null || true
+# (the shell's "Killed" notice for its own job silenced with the wait)
+{
+	kill -KILL "$pid"
+	wait "$pid" || true
+} 2>/dev/null
 tb_exec core iptables -w -t mangle -S FORWARD | grep -q NFQUEUE || fail "the rules went with the tool"
 rtt=$(min_rtt_us fa1 "$TB_HA_LINK_ADDR") || fail "fa1 -> ha lost with the tool dead"
 ((rtt < DELAY_US)) || fail "fa1 -> ha ${rtt} us with the tool dead"
