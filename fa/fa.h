@@ -206,8 +206,9 @@ struct fa_guard {
 	/*
 	 * Optional: the home agent's reply (up to its MN-HA extension) is about
 	 * to go to the node.  Append extensions within cap and return 0 to send
-	 * now, or, for an accepted one only, return 1 to send it later with
-	 * fa_send_reply().  A denial must not be held: the visitor goes with it.
+	 * now, or, for an accepted one only, return 1 when it was sent with
+	 * fa_send_reply() already (so that work of its own follows the reply)
+	 * or will be later.  A denial must not be held: the visitor goes with it.
 	 */
 	int (*reply_filter)(void *arg, struct in_addr home_addr, uint8_t *msg, size_t *len,
 			    size_t cap);
@@ -252,8 +253,11 @@ void fa_from_link(struct fa *fa, const uint8_t mac[6], const uint8_t *pkt, size_
 void fa_from_esp(struct fa *fa, const uint8_t mac[6], const struct ip4_pkt *p, uint64_t now_ms);
 /* A registration reply (UDP payload) from src. */
 void fa_from_ha(struct fa *fa, struct in_addr src, const uint8_t *msg, size_t len, uint64_t now_ms);
-/* A reply a reply_filter held: finish (MN-FA) and send it to the registered visitor. */
-void fa_send_reply(struct fa *fa, struct in_addr home_addr, uint8_t *msg, size_t len, size_t cap);
+/*
+ * A reply a reply_filter held, or sends itself (returning 1): finish
+ * (MN-FA) and send it to the registered visitor.  False: no such visitor.
+ */
+bool fa_send_reply(struct fa *fa, struct in_addr home_addr, uint8_t *msg, size_t len, size_t cap);
 /* What the SA reuse module did for a pending registration, logged with its reply. */
 void fa_note_handover(struct fa *fa, struct in_addr home_addr, const struct fa_ho_note *n);
 /* Send an agent advertisement now. */

@@ -546,14 +546,15 @@ static void fa_finish_reply(struct fa *fa, struct in_addr home, const uint8_t ma
 	fa_send_to_mn(fa, mac, src, home, port, msg, buf_used(&b));
 }
 
-void fa_send_reply(struct fa *fa, struct in_addr home, uint8_t *msg, size_t len, size_t cap)
+bool fa_send_reply(struct fa *fa, struct in_addr home, uint8_t *msg, size_t len, size_t cap)
 {
 	struct fa_visitor *v = fa_find_visitor(fa, home);
 
 	if (v == NULL || !v->active)
-		return;
+		return false;
 	fa_finish_reply(fa, home, v->mac, fa->cfg.alias, v->mn_port, msg, len, cap);
 	fa_log_registration(fa, v);
+	return true;
 }
 
 /* The FA rejects a reply: tell the node, and forget a visitor that has nothing left. */

@@ -1180,10 +1180,18 @@ static int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, s
 		return 0;
 	}
 	if (x->state == FA_XF_DONE) {
+		bool sent;
+
 		fa_xfer_drop_stale(x);
 		fa_xfer_status_ext(x, msg, len, cap);
+		/*
+		 * The node's reply first, as for a held one: the confirmation to
+		 * the previous FA and our store copy are each a message built,
+		 * sealed and sent, and none of it is on the node's way.
+		 */
+		sent = fa_send_reply(s->fa, home, msg, *len, cap);
 		fa_xfer_commit(x, msg, *len);
-		return 0;
+		return sent ? 1 : 0;
 	}
 	/* The home agent was faster than the transfer: the reply waits for its outcome. */
 	if (*len > sizeof(x->reply))

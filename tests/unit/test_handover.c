@@ -1362,6 +1362,75 @@ START_TEST(test_forged_denial_beside)
 END_TEST
 
 /*
+ * The home agent's reply comes after the transfer ended (here: the first
+ * is lost, the node's retransmission brings the second): fa2 sends it to
+ * the node before its own messages, the confirmation to fa1 and its store
+ * copy, which are none of the node's business.  Each is a message sealed
+ * and sent, and sending it first put it on every such hand-over's path.
+ * The filter sees the queue in the order things were sent.  _i: 0 full,
+ * 1 partial (direct and store both).
+ */
+struct reply_order {
+	unsigned dropped;
+	unsigned seq, reply_at, sax_at;
+};
+
+/* A frame fa2 sent on its access link that is a registration reply (from UDP 434). */
+static bool is_reply_from_fa2(const struct nh_ev *e)
+{
+	struct ip4_hdr ip;
+	struct buf udp;
+	uint16_t sport, dport;
+
+	return e->kind == NH_EV_LINK && e->from_station == NH_FA2 &&
+	       ip4_udp_parse_captured(e->d, e->len, &ip, &sport, &dport, &udp) == IP4_OK &&
+	       sport == MIP_PORT;
+}
+
+static bool order_after_lost_reply(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	struct reply_order *o = arg;
+
+	(void)net;
+	if (o->dropped == 0) {
+		if (e->kind != NH_EV_FROM_HA || e->to.s_addr != ah_ip(AH_COA2).s_addr)
+			return false;
+		o->dropped = 1;
+		return true;
+	}
+	o->seq++;
+	if (o->reply_at == 0 && is_reply_from_fa2(e))
+		o->reply_at = o->seq;
+	if (o->sax_at == 0 && e->kind == NH_EV_SAX && e->from.s_addr == ah_ip(AH_COA2).s_addr)
+		o->sax_at = o->seq;
+	return false;
+}
+
+START_TEST(test_reply_before_own_messages)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, true);
+	struct reply_order o = {0};
+
+	start(&c);
+	n->filter = order_after_lost_reply;
+	n->filter_arg = &o;
+	nh_move(n, NH_FA2);
+	ck_assert_uint_eq(o.dropped, 1);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_eq(full ? RC(NH_FA2).reuse_full : RC(NH_FA2).reuse_partial, 1);
+	/* the transfer had ended when the reply came: nothing was held */
+	ck_assert_uint_gt(o.reply_at, 0);
+	ck_assert_uint_gt(o.sax_at, 0);
+	ck_assert_uint_lt(o.reply_at, o.sax_at);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	assert_flows("at fa2");
+}
+END_TEST
+
+/*
  * Without reuse, the node is securing at fa2 (Main Mode under way, fa2's
  * answers lost) when fa2's sequence numbers start again: an agent reboot
  * to the node (RFC 5944 2.3.1), or a reordered advertisement.  The node
@@ -1864,6 +1933,7 @@ static Suite *handover_suite(void)
 	add_case(s, "race", test_replay_while_confirming, 1);
 	add_case(s, "race", test_answer_from_another_member, 1);
 	add_case(s, "race", test_forged_denial_beside, 1);
+	add_case(s, "order", test_reply_before_own_messages, 2);
 	add_case(s, "loss", test_reply_lost_after_take_over, 4);
 	add_case(s, "reboot", test_agent_reboot_while_securing, 1);
 	add_case(s, "own-after-fallback", test_own_sas_after_fallback, 2);
