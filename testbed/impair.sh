@@ -14,12 +14,13 @@
 #   tb_impair_stats       one line per node: packets seen and dropped, held
 #                         and how they were released
 #   tb_impair_clear       remove both (idempotent), print tb_impair_stats first
-#   tb_distance DELAY_US  every packet between the home agent and an FA
-#                         (core's to-ha <-> to-fa*, both ways) held DELAY_US
-#                         by tools/mipsa-delay in core: the home agent as far
-#                         from the visited domain as a wide-area link would
-#                         put it.  The CN (on the home side) and the store
-#                         (in the visited domain) stay near.
+#   tb_distance DELAY_US [MAX_HELD]  every packet between the home agent
+#                         and an FA (core's to-ha <-> to-fa*, both ways) held
+#                         DELAY_US by tools/mipsa-delay in core: the home
+#                         agent as far from the visited domain as a wide-area
+#                         link would put it.  The CN (on the home side) and
+#                         the store (in the visited domain) stay near.  At
+#                         most MAX_HELD packets (default 4096) held at once.
 #   tb_distance_stats     mipsa-delay's counters: packets delayed, let
 #                         through early (the tool full), the latest release
 #   tb_distance_clear     remove it (idempotent), print tb_distance_stats first
@@ -161,9 +162,9 @@ _tb_distance_running() {
 }
 
 tb_distance() {
-	local us=${1:-} dir log pid
-	if ! [[ $us =~ ^[1-9][0-9]*$ ]] || ((us > 10000000)); then
-		_tb_err "usage: tb_distance DELAY_US (1..10000000, one way)"
+	local us=${1:-} held=${2:-4096} dir log pid
+	if ! [[ $us =~ ^[1-9][0-9]*$ && $held =~ ^[1-9][0-9]*$ ]] || ((us > 10000000 || held > 4096)); then
+		_tb_err "usage: tb_distance DELAY_US [MAX_HELD] (1..10000000 us one way; 1..4096 packets)"
 		return 1
 	fi
 	if _tb_distance_running; then
@@ -178,7 +179,7 @@ tb_distance() {
 	# takes no CPU: under a real-time policy the tool is not kept waiting
 	# for a core by the daemons it delays (it sleeps between packets)
 	ip netns exec "$(tb_ns core)" chrt -f 10 "${MIPSA_BIN:-$TB_DIR/..}/tools/mipsa-delay" \
-		--queue "$TB_DISTANCE_QUEUE" --delay-us "$us" >>"$log" 2>&1 &
+		--queue "$TB_DISTANCE_QUEUE" --delay-us "$us" --max-held "$held" >>"$log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/delay.pid"
 	if ! tb_poll 5 grep -q "bound" "$log"; then

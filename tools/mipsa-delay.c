@@ -12,9 +12,10 @@
  * Each packet is let through --delay-us after the tool received it from
  * the kernel.  The timer slack is set to 1 ns so the release is not
  * rounded to the default 50 us.  At most --max-held packets (default and
- * most 4096, the queue's length) are held at once; a packet beyond that
- * is let through at once and counted as "early", so a burst never becomes
- * loss nobody asked for, and the counter says whether the delay held.
+ * most 4096; the kernel's queue takes twice that) are held at once; a
+ * packet beyond that is let through at once and counted as "early", so a
+ * burst never becomes loss nobody asked for, and the counter says whether
+ * the delay held.
  * The queue is bound with fail-open and the rule that feeds it should say
  * "bypass": if the tool dies, packets pass undelayed.  On SIGTERM or
  * SIGINT every held packet, and every one still unread, is let through and
@@ -171,8 +172,7 @@ static int dl_run(struct dl *d, struct nfq_handle *h)
 		}
 		dl_expire(d, dl_now_ns());
 	}
-	/* stopping or failing, nothing stays queued to nobody: what the socket holds, then the ring
-	 */
+	/* stopping or failing, nothing stays queued: the socket's messages, then the ring */
 	nfqt_drain("mipsa-delay", h, p.fd, buf, sizeof(buf), 2 * DL_MAX_HELD);
 	while (d->n_held > 0)
 		dl_release_oldest(d, 0);

@@ -157,7 +157,6 @@ static int ro_run(struct ro *r, struct nfq_handle *h)
 {
 	char buf[65536] __attribute__((aligned));
 	struct pollfd p = {.fd = nfq_fd(h), .events = POLLIN};
-
 	int rc = 0;
 
 	while (!nfqt_stop && rc == 0) {
@@ -175,8 +174,7 @@ static int ro_run(struct ro *r, struct nfq_handle *h)
 		}
 		ro_expire(r, ro_now_ms());
 	}
-	/* stopping or failing, nothing stays queued to nobody: what the socket holds, then the held
-	 */
+	/* stopping or failing, nothing stays queued: the socket's messages, then the held */
 	nfqt_drain("mipsa-reorder", h, p.fd, buf, sizeof(buf), 8192);
 	while (r->n_held > 0)
 		ro_release(r, 0);
