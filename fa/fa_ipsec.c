@@ -77,10 +77,18 @@ static void fa_ike_child_up(void *arg, struct ike_child *c)
 		return;
 	p->last_in_ms = ev_loop_now_ms(s->loop);
 	/* Our own packets to the node (ICMP errors, pings to the alias) go through its SA. */
-	if (c->remote_plen == 32 && s->ops.route != NULL)
+	if (c->remote_plen == 32 && s->ops.route != NULL && !fa_reuse_importing(s, c->peer))
 		s->ops.route(s->ops.arg, c->remote_net, true);
 	/* Not the pairs a transfer installs: fa_reuse stores them once their numbers are set. */
 	fa_reuse_note_pair(s, c->remote_net);
+}
+
+void fa_sec_route_node(struct fa_sec *s, struct in_addr home)
+{
+	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next)
+		if (c->peer.s_addr == home.s_addr && c->remote_plen == 32 && s->ops.route != NULL &&
+		    ipsec_find_spi(&s->ep.sas, c->spi_in) != NULL)
+			s->ops.route(s->ops.arg, c->remote_net, true);
 }
 
 static void fa_ike_child_down(void *arg, struct ike_child *c, const char *why)

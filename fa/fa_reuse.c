@@ -502,6 +502,13 @@ static bool fa_first_copy_pending(const struct fa_sec *s, struct in_addr home)
 	return x != NULL && (x->state != FA_XF_CONFIRM || x->storing);
 }
 
+bool fa_reuse_importing(const struct fa_sec *s, struct in_addr home)
+{
+	const struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
+
+	return x != NULL && x->state != FA_XF_CONFIRM;
+}
+
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home)
 {
 	if (fa_uses_store(s) && !fa_first_copy_pending(s, home))
@@ -659,6 +666,8 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		fa_xfer_confirm(x);
 		ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
 	}
+	if (full)
+		fa_sec_route_node(s, x->home);
 	if (full && fa_uses_store(s)) {
 		x->storing = fa_store_write(s, x->home, x, s->dom->timeout_ms) == 0;
 		if (!x->storing) {

@@ -126,6 +126,12 @@ void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g);
  * copy current, unless a hand-over of the node writes its first copy.
  */
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home);
+/*
+ * A hand-over of the node is taking its SAs in and has not counted yet
+ * (the home agent has not accepted): its pairs get their host route when
+ * it counts, after the reply (fa_sec_route_node), not on the reply's path.
+ */
+bool fa_reuse_importing(const struct fa_sec *s, struct in_addr home);
 void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
 /*
  * After fa_domain_rotate rotated s->dom's keys (returned > 0): once we send

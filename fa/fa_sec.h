@@ -111,6 +111,8 @@ void fa_sec_esp_in(struct fa_sec *s, const uint8_t *esp, size_t len);
 void fa_sec_not_alias(struct fa_sec *s, struct in_addr src, struct in_addr dst, uint16_t port);
 int fa_sec_from_stack(struct fa_sec *s, const uint8_t *pkt, size_t len);
 void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, size_t len);
+/* The host route to home through us for its pairs (a transfer's, once it counts). */
+void fa_sec_route_node(struct fa_sec *s, struct in_addr home);
 
 /*
  * Control: what "sas" shows, into the open answer (fa_ctl.c's table runs

@@ -271,6 +271,18 @@ static void nh_fa_sax_send(void *arg, struct in_addr to, const uint8_t *msg, siz
 	nh_sax_send(f->n, f->idx, ah_ip(nh_coa[f->idx]), to, msg, len);
 }
 
+static void nh_fa_route(void *arg, struct in_addr addr, bool add)
+{
+	struct nh_fa *f = arg;
+
+	if (addr.s_addr != ah_ip(AH_ALICE).s_addr)
+		return;
+	if (add && !f->routed)
+		f->route_frame = f->n->n_frames;
+	f->route_adds += add;
+	f->routed = add;
+}
+
 /* ---- the node's outputs (struct mn_ops, struct mn_sec_ops) ---- */
 
 static void nh_mn_to_link(void *arg, const uint8_t mac[6], const uint8_t *pkt, size_t len)
@@ -729,6 +741,7 @@ static void nh_fa_start(struct nh *n, int i)
 				   .arg = f};
 	const struct fa_sec_ops sops = {.to_link = nh_fa_to_link,
 					.to_stack = nh_fa_to_stack,
+					.route = nh_fa_route,
 					.sax_send = nh_fa_sax_send,
 					.arg = f};
 	const struct fa_store store = {.get = nh_store_get_op, .put = nh_store_put_op, .ctx = f};

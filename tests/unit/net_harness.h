@@ -89,6 +89,10 @@ struct nh_fa {
 	struct ike_peer peer; /* the node */
 	struct fa_domain dom;
 	bool has_store;
+	/* the host route to the node through this FA (fa_sec_ops.route) */
+	bool routed;
+	size_t route_adds;
+	size_t route_frame; /* n_frames when it was added: what had been sent by then */
 };
 
 struct nh_mn {

@@ -214,6 +214,21 @@ static size_t handover_fa1_fa2(void)
 	return mark;
 }
 
+/*
+ * Frames fa sent to one station (unicast) but IKE, in [from, to): the reply,
+ * in the clear or (SAs it may send on already) through ESP, and data.
+ */
+static size_t unicast_from(const struct nh *net, int fa, size_t from, size_t to)
+{
+	size_t c = 0;
+
+	for (size_t i = from; i < to && i < net->n_frames; i++) {
+		const struct nh_frame *f = &net->frames[i];
+		c += f->from == fa && !f->ike && (f->dst[0] & 1) == 0;
+	}
+	return c;
+}
+
 START_TEST(test_handover)
 {
 	bool full = _i < 3, direct = _i % 3 != 1, store = _i % 3 != 0;
@@ -243,6 +258,14 @@ START_TEST(test_handover)
 	ck_assert_uint_eq(RC(NH_FA2).taken_unconfirmed + RC(NH_FA2).taken_denied, 0);
 	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
 	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	/*
+	 * The host route moved with the SAs, and fa2 added its own only after
+	 * the reply (a netlink round trip off the reply's path), the one
+	 * thing fa2 sent the node before it.
+	 */
+	ck_assert(!n->fa[NH_FA1].routed);
+	ck_assert(n->fa[NH_FA2].routed);
+	ck_assert_uint_eq(unicast_from(n, NH_FA2, mark, n->fa[NH_FA2].route_frame), 1);
 	/* with a store, fa2's own copy replaced fa1's */
 	ck_assert_uint_eq(RC(NH_FA2).store_puts > fa2_puts, store);
 	ck_assert_uint_eq(RC(NH_FA2).store_put_failures, 0);
