@@ -96,12 +96,17 @@ struct fa_put {
 
 /*
  * The previous FA: whom it lent a node's SAs to, until that FA confirms or
- * the loan ends (then reclaimed: a late confirmation is refused).
+ * the loan ends (then reclaimed: a late confirmation is refused).  Taken
+ * back (superseded) when a transfer of the node to us counted before the
+ * confirmation came: the entry then stays while that FA may still send
+ * one (fa_handed_supersede), so that a confirmation of the old loan does
+ * not make us forget the SAs we hold now.
  */
 struct fa_handed {
 	struct fa_sec *s;
 	struct in_addr home, to;
 	bool reclaimed;
+	bool superseded;
 	struct ev_timer timer;
 };
 
@@ -111,6 +116,14 @@ struct fa_took {
 };
 
 static void fa_xfer_stored(struct fa_xfer *x, bool kept);
+
+/* The node's SAs are on loan from us (lent, and not taken back since). */
+static struct fa_handed *fa_lent(const struct fa_sec *s, struct in_addr home)
+{
+	struct fa_handed *h = u32map_get(&s->handed, home.s_addr);
+
+	return h != NULL && !h->superseded ? h : NULL;
+}
 
 static void fa_took_forget(struct fa_sec *s, struct in_addr home)
 {
@@ -633,6 +646,25 @@ static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void
 }
 
 /*
+ * A transfer of the node to us counted while SAs we had lent it were not
+ * confirmed: the FA we lent them to has lent them on (back to us, or to an
+ * FA that did), and its copy is gone.  It may still repeat its confirmation
+ * of our old loan, FA_CONFIRM_TRIES times timeout_ms apart (twice that here:
+ * delays, and its own timeout_ms): until then a confirmation from it is
+ * about that loan, not the SAs we hold now.
+ */
+static void fa_handed_supersede(struct fa_sec *s, struct in_addr home)
+{
+	struct fa_handed *h = fa_lent(s, home);
+
+	if (h == NULL)
+		return;
+	h->superseded = true;
+	ev_timer_stop(s->loop, &h->timer);
+	ev_timer_start(s->loop, &h->timer, 2 * FA_CONFIRM_TRIES * s->dom->timeout_ms);
+}
+
+/*
  * The home agent's reply goes to the node: the moment the hand-over counts.
  * Accepted, the SAs are ours: our copy goes to the store (we send once it
  * is there) and the previous FA forgets them; refused (a replayed or
@@ -658,6 +690,7 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		return;
 	}
 	fa_note_took(s, x->home, x->req.prev_coa);
+	fa_handed_supersede(s, x->home);
 	x->state = FA_XF_CONFIRM;
 	x->confirming = fa_xfer_has_prev(x);
 	x->loan = x->loan && full && x->confirming;
@@ -909,7 +942,7 @@ static bool fa_superseded(struct fa_sec *s, struct in_addr home, const uint8_t *
 	struct mip_reg_request rq;
 
 	/* SAs we lent on are the new holder's to give back: its own transfer does that. */
-	if (u32map_get(&s->handed, home.s_addr) != NULL)
+	if (fa_lent(s, home) != NULL)
 		return false;
 	if (mip_request_parse(msg, len, &rq) != MIP_PERR_OK || !rq.ext.reuse.present ||
 	    rq.ext.reuse.prev_coa.s_addr == s->fa->cfg.coa.s_addr ||
@@ -1070,7 +1103,7 @@ static bool fa_took_from(struct fa_sec *s, struct in_addr home, struct in_addr f
 
 	if (t == NULL || t->from.s_addr != from.s_addr)
 		return false;
-	if (u32map_get(&s->handed, home.s_addr) != NULL || !ike_sa_find_peer(s->ep.ike, home)) {
+	if (fa_lent(s, home) != NULL || !ike_sa_find_peer(s->ep.ike, home)) {
 		fa_took_forget(s, home);
 		return false;
 	}
@@ -1239,7 +1272,7 @@ static void fa_handed_free(struct fa_handed *h)
  */
 static bool fa_handed_elsewhere(struct fa_sec *s, struct in_addr home, struct in_addr asker)
 {
-	struct fa_handed *h = u32map_get(&s->handed, home.s_addr);
+	struct fa_handed *h = fa_lent(s, home);
 
 	if (h == NULL)
 		return false;
@@ -1261,6 +1294,11 @@ static void fa_reclaim(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct fa_sec *s = h->s;
 	bool held = fa_uses_store(s);
 	size_t n = 0;
+
+	if (h->superseded) {
+		fa_handed_free(h); /* the last confirmation of the old loan is past */
+		return;
+	}
 
 	for (struct ike_child *c = ike_children(s->ep.ike), *nx; c != NULL; c = nx) {
 		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
@@ -1296,6 +1334,7 @@ static void fa_note_handed(struct fa_sec *s, struct in_addr home, struct in_addr
 	}
 	h->to = to;
 	h->reclaimed = false;
+	h->superseded = false;
 	ev_timer_stop(s->loop, &h->timer);
 	ev_timer_start(s->loop, &h->timer, s->dom->lend_ms);
 }
@@ -1330,6 +1369,26 @@ static uint16_t fa_serve_claim(struct fa_sec *s, const struct sax_msg *req,
 	log_rl_notice("SA request from %s for %s: %s", IP4_STR(req->sender), IP4_STR(home),
 		      reuse_verdict_name(r));
 	return stale ? SAX_R_STALE_REG : SAX_R_PROOF;
+}
+
+/*
+ * We lend a node's SAs back to the FA we took them from, which has not
+ * answered our confirmation yet: it takes them back and drops its old copy
+ * itself, and ignores our confirmation of that old loan now
+ * (fa_handed_supersede).  No more of them.
+ */
+static void fa_xfer_lent_back(struct fa_sec *s, struct in_addr home, struct in_addr to)
+{
+	struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
+
+	if (x == NULL || x->state != FA_XF_CONFIRM || !x->confirming ||
+	    x->req.prev_coa.s_addr != to.s_addr)
+		return;
+	log_info("SA reuse for %s: %s takes the SAs back before it answered our confirmation",
+		 IP4_STR(home), IP4_STR(to));
+	x->confirming = false;
+	x->loan = false;
+	fa_xfer_settled(x);
 }
 
 /*
@@ -1374,6 +1433,7 @@ static void fa_serve_request(struct fa_sec *s, const struct sax_msg *req)
 		m->has_record = true;
 		fa_note_handed(s, home, req->sender);
 		fa_took_forget(s, home);
+		fa_xfer_lent_back(s, home, req->sender);
 		s->reuse.served_records++;
 		log_info("SAs of %s lent to %s until it confirms", IP4_STR(home),
 			 IP4_STR(req->sender));
@@ -1407,7 +1467,9 @@ static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_
  * The new FA has the node (possession proved, registration accepted): the
  * SAs are its alone, unless we took a loan to it back, or lent them to
  * another FA meanwhile.  Without SAs for the node we have nothing to send
- * on, and say so (RELEASED) however often it asks.
+ * on, and say so (RELEASED) however often it asks.  A confirmation of a
+ * loan whose SAs came back to us since is about SAs that are ours again
+ * (fa_handed_supersede): ignored.
  */
 static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 {
@@ -1417,6 +1479,17 @@ static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 	if (!fa_member(s->dom, m->sender) || s->ep.ike == NULL || !fa_home_of(s, m, &home))
 		return;
 	h = u32map_get(&s->handed, home.s_addr);
+	if (h != NULL && h->superseded) {
+		if (h->to.s_addr == m->sender.s_addr) {
+			/* about our old loan: its copy went when it lent the SAs on */
+			s->reuse.served_late_confirm++;
+			log_rl_notice("%s confirms taking the SAs of %s, which we have taken "
+				      "back since: ignored",
+				      IP4_STR(m->sender), IP4_STR(home));
+			return;
+		}
+		h = NULL; /* not about that loan: what we hold is no loan of ours */
+	}
 	if (ike_sa_find_peer(s->ep.ike, home) != NULL && h != NULL &&
 	    (h->reclaimed || h->to.s_addr != m->sender.s_addr)) {
 		s->reuse.served_late_confirm++;
@@ -1596,7 +1669,7 @@ static void fa_store_retry(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		/* the deletion shifted a later entry into this slot (u32map_del): look again */
 		it--;
 		if (!fa_uses_store(s) || p == NULL || p->handed_over ||
-		    u32map_get(&s->xfers, k) != NULL || u32map_get(&s->handed, k) != NULL ||
+		    u32map_get(&s->xfers, k) != NULL || fa_lent(s, home) != NULL ||
 		    ev_loop_now_ms(loop) - p->last_in_ms >= FA_REUSE_ACTIVE_MS)
 			continue;
 		s->reuse.store_put_retries++;

@@ -1454,6 +1454,54 @@ START_TEST(test_reply_before_own_messages)
 END_TEST
 
 /*
+ * fa1 -> fa2 with fa2's first confirmation to fa1 lost, and the node back
+ * at fa1 before fa2 sent it again: fa1 takes the SAs back from fa2, which
+ * lends them and forgets them at fa1's confirmation.  fa2 then stops
+ * confirming the first hand-over (fa1 dropped its old copy taking the SAs
+ * back), and a confirmation of it that reaches fa1 anyway (sent before,
+ * delayed on the way) is about the old loan: fa1 keeps the SAs it holds
+ * for the node that is there.  Both used to end with neither FA holding
+ * them.  _i: 0 full, 1 partial (direct).
+ */
+START_TEST(test_back_before_confirmation)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, false);
+	unsigned dropped = 0;
+	uint8_t msg[SAX_MSG_MAX];
+	size_t len;
+
+	start(&c);
+	n->filter = drop_first_del_to_fa1;
+	n->filter_arg = &dropped;
+	move_to(NH_FA2);
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 0);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(full ? RC(NH_FA1).reuse_full : RC(NH_FA1).reuse_partial, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows("back at fa1");
+
+	len = sax_msg(msg, sizeof(msg), SAX_STORE_DEL, AH_COA2, nh_fa_keys_a(), NULL, 0, 0);
+	nh_inject_sax(n, ah_ip(AH_COA2), NH_FA1, msg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+
+	nh_run(n, 1000, NULL, NULL); /* longer than fa2 would repeat its confirmation */
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_unconfirmed, 0);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows("back at fa1, a second later");
+}
+END_TEST
+
+/*
  * Without reuse, the node is securing at fa2 (Main Mode under way, fa2's
  * answers lost) when fa2's sequence numbers start again: an agent reboot
  * to the node (RFC 5944 2.3.1), or a reordered advertisement.  The node
@@ -1942,6 +1990,7 @@ static Suite *handover_suite(void)
 	add_case(s, "dying", test_prev_dies_before_answering, 4);
 	add_case(s, "dying", test_prev_missed_confirmation, 2);
 	add_case(s, "dying", test_confirmation_retried, 2);
+	add_case(s, "loss", test_back_before_confirmation, 2);
 	add_case(s, "loss", test_transfer_request_resent, 4);
 	add_case(s, "dying", test_store_unavailable, 2);
 	add_case(s, "dying", test_store_outage_copy_retried, 1);
