@@ -61,10 +61,20 @@ static bool sax_type_record(uint8_t t)
 	return t == SAX_RECORD || t == SAX_STORE_PUT;
 }
 
-/* Those and REQUEST (the node's registration) carry a Sealed field; the others an empty one. */
+/* Those and REQUEST (the node's registration) carry a Sealed field; most others an empty one. */
 static bool sax_type_sealed(uint8_t t)
 {
 	return sax_type_record(t) || t == SAX_REQUEST;
+}
+
+/*
+ * STORE_DEL may carry one too: from the new FA to the previous FA, the
+ * node's registration whose hand-over it confirms (under K_SA, as a
+ * REQUEST's); to the store, none.
+ */
+static bool sax_type_may_seal(uint8_t t)
+{
+	return sax_type_sealed(t) || t == SAX_STORE_DEL;
 }
 
 /* REFUSED and STORE_ACK carry a reason in Flags; the others 0. */
@@ -620,15 +630,17 @@ static enum sax_err sax_build_body(struct buf *b, const struct sax_msg *m, const
 		return e;
 	if (m->has_record && !sax_type_record(m->type))
 		return SAX_E_ATTR; /* this type carries no record */
-	if (sax_type_sealed(m->type)) {
-		/* a REQUEST always has its registration to seal */
-		seal = k->have_k_sa && (raw || m->has_record || m->type == SAX_REQUEST);
+	if (sax_type_sealed(m->type) ||
+	    (sax_type_may_seal(m->type) && (raw || m->sealed != NULL || m->req.reg_len > 0))) {
+		/* a REQUEST always has its registration to seal; a STORE_DEL when given one */
+		seal = k->have_k_sa &&
+		       (raw || m->has_record || m->type == SAX_REQUEST || m->req.reg_len > 0);
 		copy = !seal && !raw && m->sealed != NULL;
 		if (!seal && !copy)
 			return SAX_E_ATTR; /* nothing to seal or to copy */
 		if (copy && (m->sealed_len < SAX_SEALED_MIN || m->sealed_len > SAX_SEALED_MAX))
 			return SAX_E_ATTR;
-	} else if (raw || m->sealed != NULL) {
+	} else if (raw || m->sealed != NULL || m->req.reg_len > 0) {
 		return SAX_E_ATTR; /* this type carries no Sealed field */
 	}
 
@@ -752,8 +764,10 @@ static enum sax_err sax_parse_structure(struct buf *b, struct sax_msg *m, const 
 		return SAX_E_ATTR;
 	if (buf_get_u16(b, &sealed_len) != BUF_OK)
 		return SAX_E_TRUNCATED;
-	if (sax_type_sealed(m->type) ? sealed_len < SAX_SEALED_MIN || sealed_len > SAX_SEALED_MAX
-				     : sealed_len != 0)
+	if (sealed_len != 0 && !sax_type_may_seal(m->type))
+		return SAX_E_ATTR;
+	if ((sealed_len != 0 || sax_type_sealed(m->type)) &&
+	    (sealed_len < SAX_SEALED_MIN || sealed_len > SAX_SEALED_MAX))
 		return SAX_E_ATTR;
 	if (buf_get_ptr(b, &m->sealed, sealed_len) != BUF_OK ||
 	    buf_get_ptr(b, mac, SAX_MAC_LEN) != BUF_OK)
@@ -780,7 +794,7 @@ static enum sax_err sax_fresh(const struct sax_msg *m, uint64_t now_ms, uint32_t
 	return SAX_E_OK;
 }
 
-/* Open the Sealed field into m->rec, or for a REQUEST into m->req. */
+/* Open the Sealed field into m->rec, or for a REQUEST or STORE_DEL into m->req. */
 static enum sax_err sax_open(struct sax_msg *m, const struct sax_keys *k)
 {
 	uint8_t aad[SAX_AAD_MAX], pt[SAX_SEALED_MAX];

@@ -225,7 +225,10 @@ struct sax_record {
  * What a REQUEST carries, sealed under K_SA: the node's Registration
  * Request from its first byte through the end of its SA reuse extension,
  * so the FA that holds the SAs checks the node's proof of possession and
- * the Identification's freshness itself before it lends them.
+ * the Identification's freshness itself before it lends them.  A STORE_DEL
+ * from the new FA to the previous FA carries the same, so that the
+ * previous FA can tell a confirmation of an earlier hand-over from one of
+ * the latest (by the Identification).  reg_len 0: none.
  */
 #define SAX_REG_MAX 1024
 struct sax_request {
@@ -243,7 +246,11 @@ struct sax_msg {
 	uint64_t expires_ms;
 	char mn_id[SAX_ID_MAX + 1];
 	size_t mn_id_len;
-	/* sealed part: present for RECORD and STORE_PUT (the record) and REQUEST */
+	/*
+	 * sealed part: present for RECORD and STORE_PUT (the record) and
+	 * REQUEST, and for a STORE_DEL from the new FA to the previous FA
+	 * (req: the registration whose hand-over it confirms)
+	 */
 	bool has_record;
 	const uint8_t *sealed; /* parse: the Sealed field as received (for the store) */
 	size_t sealed_len;

@@ -96,41 +96,34 @@ struct fa_put {
 
 /*
  * The previous FA: whom it lent a node's SAs to, until that FA confirms or
- * the loan ends (then reclaimed: a late confirmation is refused).  Taken
- * back (superseded) when a transfer of the node to us counted before the
- * confirmation came: the entry then stays while that FA may still send
- * one (fa_handed_supersede), so that a confirmation of the old loan does
- * not make us forget the SAs we hold now.
+ * the loan ends (then reclaimed: a late confirmation is refused), or a
+ * transfer of the node back to us counts (fa_xfer_commit).
  */
 struct fa_handed {
 	struct fa_sec *s;
 	struct in_addr home, to;
 	bool reclaimed;
-	bool superseded;
 	struct ev_timer timer;
 };
 
-/* Whom we took a node's SAs from (a hand-over that counted), until we lend them on. */
+/*
+ * Whom we took a node's SAs from (a hand-over that counted), and the
+ * Identification of the registration it counted with, until we lend them on.
+ */
 struct fa_took {
 	struct in_addr from;
+	uint64_t id;
 };
 
 static void fa_xfer_stored(struct fa_xfer *x, bool kept);
-
-/* The node's SAs are on loan from us (lent, and not taken back since). */
-static struct fa_handed *fa_lent(const struct fa_sec *s, struct in_addr home)
-{
-	struct fa_handed *h = u32map_get(&s->handed, home.s_addr);
-
-	return h != NULL && !h->superseded ? h : NULL;
-}
+static void fa_handed_free(struct fa_handed *h);
 
 static void fa_took_forget(struct fa_sec *s, struct in_addr home)
 {
 	free(u32map_del(&s->took, home.s_addr));
 }
 
-static void fa_note_took(struct fa_sec *s, struct in_addr home, struct in_addr from)
+static void fa_note_took(struct fa_sec *s, struct in_addr home, struct in_addr from, uint64_t id)
 {
 	struct fa_took *t = u32map_get(&s->took, home.s_addr);
 
@@ -143,6 +136,7 @@ static void fa_note_took(struct fa_sec *s, struct in_addr home, struct in_addr f
 		}
 	}
 	t->from = from;
+	t->id = id;
 }
 
 /* ---- configuration ---- */
@@ -605,6 +599,9 @@ static void fa_xfer_confirm(struct fa_xfer *x)
 	m->type = SAX_STORE_DEL;
 	memcpy(m->mn_id, x->mn_id, strlen(x->mn_id));
 	m->mn_id_len = strlen(x->mn_id);
+	/* which hand-over it confirms: the previous FA may have taken the node back since */
+	memcpy(m->req.reg, x->reg, x->reg_len);
+	m->req.reg_len = (uint16_t)x->reg_len;
 	x->confirms++;
 	fa_sax_send(s, x->req.prev_coa, m, NULL);
 	free(m);
@@ -648,20 +645,14 @@ static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void
 /*
  * A transfer of the node to us counted while SAs we had lent it were not
  * confirmed: the FA we lent them to has lent them on (back to us, or to an
- * FA that did), and its copy is gone.  It may still repeat its confirmation
- * of our old loan, FA_CONFIRM_TRIES times timeout_ms apart (twice that here:
- * delays, and its own timeout_ms): until then a confirmation from it is
- * about that loan, not the SAs we hold now.
+ * FA that did), and the SAs we hold now are no loan of ours.
  */
-static void fa_handed_supersede(struct fa_sec *s, struct in_addr home)
+static void fa_handed_taken_back(struct fa_sec *s, struct in_addr home)
 {
-	struct fa_handed *h = fa_lent(s, home);
+	struct fa_handed *h = u32map_get(&s->handed, home.s_addr);
 
-	if (h == NULL)
-		return;
-	h->superseded = true;
-	ev_timer_stop(s->loop, &h->timer);
-	ev_timer_start(s->loop, &h->timer, 2 * FA_CONFIRM_TRIES * s->dom->timeout_ms);
+	if (h != NULL)
+		fa_handed_free(h);
 }
 
 /*
@@ -689,8 +680,8 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		fa_xfer_free(x);
 		return;
 	}
-	fa_note_took(s, x->home, x->req.prev_coa);
-	fa_handed_supersede(s, x->home);
+	fa_note_took(s, x->home, x->req.prev_coa, x->id);
+	fa_handed_taken_back(s, x->home);
 	x->state = FA_XF_CONFIRM;
 	x->confirming = fa_xfer_has_prev(x);
 	x->loan = x->loan && full && x->confirming;
@@ -942,7 +933,7 @@ static bool fa_superseded(struct fa_sec *s, struct in_addr home, const uint8_t *
 	struct mip_reg_request rq;
 
 	/* SAs we lent on are the new holder's to give back: its own transfer does that. */
-	if (fa_lent(s, home) != NULL)
+	if (u32map_get(&s->handed, home.s_addr) != NULL)
 		return false;
 	if (mip_request_parse(msg, len, &rq) != MIP_PERR_OK || !rq.ext.reuse.present ||
 	    rq.ext.reuse.prev_coa.s_addr == s->fa->cfg.coa.s_addr ||
@@ -1103,7 +1094,7 @@ static bool fa_took_from(struct fa_sec *s, struct in_addr home, struct in_addr f
 
 	if (t == NULL || t->from.s_addr != from.s_addr)
 		return false;
-	if (fa_lent(s, home) != NULL || !ike_sa_find_peer(s->ep.ike, home)) {
+	if (u32map_get(&s->handed, home.s_addr) != NULL || !ike_sa_find_peer(s->ep.ike, home)) {
 		fa_took_forget(s, home);
 		return false;
 	}
@@ -1272,7 +1263,7 @@ static void fa_handed_free(struct fa_handed *h)
  */
 static bool fa_handed_elsewhere(struct fa_sec *s, struct in_addr home, struct in_addr asker)
 {
-	struct fa_handed *h = fa_lent(s, home);
+	struct fa_handed *h = u32map_get(&s->handed, home.s_addr);
 
 	if (h == NULL)
 		return false;
@@ -1294,11 +1285,6 @@ static void fa_reclaim(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct fa_sec *s = h->s;
 	bool held = fa_uses_store(s);
 	size_t n = 0;
-
-	if (h->superseded) {
-		fa_handed_free(h); /* the last confirmation of the old loan is past */
-		return;
-	}
 
 	for (struct ike_child *c = ike_children(s->ep.ike), *nx; c != NULL; c = nx) {
 		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
@@ -1334,7 +1320,6 @@ static void fa_note_handed(struct fa_sec *s, struct in_addr home, struct in_addr
 	}
 	h->to = to;
 	h->reclaimed = false;
-	h->superseded = false;
 	ev_timer_stop(s->loop, &h->timer);
 	ev_timer_start(s->loop, &h->timer, s->dom->lend_ms);
 }
@@ -1374,8 +1359,8 @@ static uint16_t fa_serve_claim(struct fa_sec *s, const struct sax_msg *req,
 /*
  * We lend a node's SAs back to the FA we took them from, which has not
  * answered our confirmation yet: it takes them back and drops its old copy
- * itself, and ignores our confirmation of that old loan now
- * (fa_handed_supersede).  No more of them.
+ * itself, and ignores our confirmation of that old hand-over now
+ * (fa_taking_back).  No more of them.
  */
 static void fa_xfer_lent_back(struct fa_sec *s, struct in_addr home, struct in_addr to)
 {
@@ -1464,12 +1449,34 @@ static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_
 }
 
 /*
+ * m confirms a hand-over from us older than our own latest take of the
+ * node, or than the one under way: by the Identifications of the
+ * registrations they came with (m's is in its Sealed field).  Its sender
+ * sent it before it lent the SAs on, or repeats it since (through the
+ * store it never hears of ours); what we hold came after.  A confirmation
+ * without a registration (or with another node's) is taken as before.
+ */
+static bool fa_taking_back(const struct fa_sec *s, struct in_addr home, const struct sax_msg *m)
+{
+	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
+	const struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
+	struct mip_reg_request rq;
+
+	if (m->req.reg_len == 0 ||
+	    mip_request_parse(m->req.reg, m->req.reg_len, &rq) != MIP_PERR_OK ||
+	    rq.home_addr.s_addr != home.s_addr)
+		return false;
+	return (t != NULL && t->id > rq.id) ||
+	       (x != NULL && x->state != FA_XF_CONFIRM && x->id > rq.id);
+}
+
+/*
  * The new FA has the node (possession proved, registration accepted): the
  * SAs are its alone, unless we took a loan to it back, or lent them to
  * another FA meanwhile.  Without SAs for the node we have nothing to send
- * on, and say so (RELEASED) however often it asks.  A confirmation of a
- * loan whose SAs came back to us since is about SAs that are ours again
- * (fa_handed_supersede): ignored.
+ * on, and say so (RELEASED) however often it asks.  While we take the
+ * node's SAs ourselves, or took them lately, a confirmation is about the
+ * hand-over before ours (fa_taking_back): ignored.
  */
 static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 {
@@ -1478,18 +1485,14 @@ static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 
 	if (!fa_member(s->dom, m->sender) || s->ep.ike == NULL || !fa_home_of(s, m, &home))
 		return;
-	h = u32map_get(&s->handed, home.s_addr);
-	if (h != NULL && h->superseded) {
-		if (h->to.s_addr == m->sender.s_addr) {
-			/* about our old loan: its copy went when it lent the SAs on */
-			s->reuse.served_late_confirm++;
-			log_rl_notice("%s confirms taking the SAs of %s, which we have taken "
-				      "back since: ignored",
-				      IP4_STR(m->sender), IP4_STR(home));
-			return;
-		}
-		h = NULL; /* not about that loan: what we hold is no loan of ours */
+	if (fa_taking_back(s, home, m)) {
+		s->reuse.served_late_confirm++;
+		log_rl_notice("%s confirms taking the SAs of %s, which we have taken back since: "
+			      "ignored",
+			      IP4_STR(m->sender), IP4_STR(home));
+		return;
 	}
+	h = u32map_get(&s->handed, home.s_addr);
 	if (ike_sa_find_peer(s->ep.ike, home) != NULL && h != NULL &&
 	    (h->reclaimed || h->to.s_addr != m->sender.s_addr)) {
 		s->reuse.served_late_confirm++;
@@ -1669,7 +1672,8 @@ static void fa_store_retry(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		/* the deletion shifted a later entry into this slot (u32map_del): look again */
 		it--;
 		if (!fa_uses_store(s) || p == NULL || p->handed_over ||
-		    u32map_get(&s->xfers, k) != NULL || fa_lent(s, home) != NULL ||
+		    u32map_get(&s->xfers, k) != NULL ||
+		    u32map_get(&s->handed, home.s_addr) != NULL ||
 		    ev_loop_now_ms(loop) - p->last_in_ms >= FA_REUSE_ACTIVE_MS)
 			continue;
 		s->reuse.store_put_retries++;

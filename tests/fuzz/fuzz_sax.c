@@ -139,7 +139,10 @@ static void fz_check_parsed(const struct sax_msg *m, const uint8_t *msg, size_t 
 			    const struct sax_keys *k)
 {
 	bool record = m->type == SAX_RECORD || m->type == SAX_STORE_PUT;
-	bool sealed = record || m->type == SAX_REQUEST;
+	/* a STORE_DEL between FAs may carry the registration it confirms */
+	bool sealed = record || m->type == SAX_REQUEST ||
+		      (m->type == SAX_STORE_DEL && m->sealed_len != 0);
+	bool reg = m->type == SAX_REQUEST || (m->type == SAX_STORE_DEL && sealed);
 
 	CHECK(m->version == SAX_VERSION && m->type > 0 && m->type < SAX_TYPE_MAX);
 	CHECK(m->flags == 0 || m->type == SAX_REFUSED || m->type == SAX_STORE_ACK);
@@ -159,8 +162,8 @@ static void fz_check_parsed(const struct sax_msg *m, const uint8_t *msg, size_t 
 		CHECK(fz_zero(&m->rec, sizeof(m->rec)));
 	else
 		CHECK(m->rec.n_children <= SAX_MAX_CHILDREN);
-	/* a REQUEST opens to its registration with K_SA, and nothing else to anything */
-	if (m->type != SAX_REQUEST || !k->have_k_sa)
+	/* a REQUEST (or such a STORE_DEL) opens to its registration with K_SA, nothing else */
+	if (!reg || !k->have_k_sa)
 		CHECK(fz_zero(&m->req, sizeof(m->req)));
 	else
 		CHECK(m->req.reg_len >= 1 && m->req.reg_len <= SAX_REG_MAX &&
@@ -190,7 +193,8 @@ static void fz_round_trip(const struct sax_msg *m, const uint8_t *msg, size_t le
 	if (m->has_record && k->have_k_sa) {
 		fz_record_eq(&m->rec, &m2.rec);
 		CHECK(n <= len); /* the canonical TLVs are never longer */
-	} else if (m->type == SAX_REQUEST && k->have_k_sa) {
+	} else if ((m->type == SAX_REQUEST || (m->type == SAX_STORE_DEL && m->sealed != NULL)) &&
+		   k->have_k_sa) {
 		CHECK(m2.req.reg_len == m->req.reg_len);
 		CHECK(memcmp(m2.req.reg, m->req.reg, sizeof(m->req.reg)) == 0);
 		CHECK(n <= len);
@@ -528,6 +532,25 @@ int main(int argc, char **argv)
 						  : 0,
 			     pt, (size_t)outl);
 		}
+	}
+	/* a STORE_DEL from the new FA to the previous FA: the registration it confirms */
+	{
+		struct buf b;
+
+		memset(&m, 0, sizeof(m));
+		m.type = SAX_STORE_DEL;
+		m.timestamp_ms = FZ_NOW;
+		memset(m.nonce, 0x77, SAX_NONCE_LEN);
+		inet_pton(AF_INET, "198.18.1.2", &m.sender);
+		memcpy(m.mn_id, "mn1@example.net", 15);
+		m.mn_id_len = 15;
+		memcpy(m.req.reg, seed_reg, sizeof(seed_reg));
+		m.req.reg_len = sizeof(seed_reg);
+		buf_init_write(&b, out, sizeof(out));
+		CHECK(sax_build(&b, &m, &fz_keys) == SAX_E_OK);
+		seed("parse-store-del-reg", 0, 0, out, buf_used(&b));
+		seed("parse-store-store-del-reg", 4, 0, out, buf_used(&b));
+		seed("mac-store-del-reg", 1, 0, out, buf_used(&b));
 	}
 	/* 2: a REQUEST's registration at its longest, and one byte longer */
 	{

@@ -528,8 +528,10 @@ START_TEST(test_malformed)
 		m.mn_id_len = 3;
 		memcpy(m.mn_id, "mn1", 3);
 		/* a REQUEST seals the node's registration: any bytes will do for the store */
-		memset(m.req.reg, 0x01, 24);
-		m.req.reg_len = 24;
+		if (m.type == SAX_REQUEST) {
+			memset(m.req.reg, 0x01, 24);
+			m.req.reg_len = 24;
+		}
 		buf_init_write(&b, rec.b, sizeof(rec.b));
 		ck_assert_int_eq(sax_build(&b, &m, &fa_keys), SAX_E_OK);
 		rec.len = buf_used(&b);

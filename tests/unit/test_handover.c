@@ -1458,43 +1458,79 @@ END_TEST
  * at fa1 before fa2 sent it again: fa1 takes the SAs back from fa2, which
  * lends them and forgets them at fa1's confirmation.  fa2 then stops
  * confirming the first hand-over (fa1 dropped its old copy taking the SAs
- * back), and a confirmation of it that reaches fa1 anyway (sent before,
- * delayed on the way) is about the old loan: fa1 keeps the SAs it holds
- * for the node that is there.  Both used to end with neither FA holding
- * them.  _i: 0 full, 1 partial (direct).
+ * back).  fa2's first confirmation, delayed on the way, reaches fa1 while
+ * it waits for the home agent's reply (the first one lost), its transfer
+ * done: it is of the older hand-over, and fa1 keeps what it took in.  By
+ * the store fa2 does not hear of fa1's take and repeats its confirmation
+ * after; fa1 ignores those too.  Each used to end with neither FA holding
+ * the SAs.  _i: 0 full, 1 partial (direct); 2 full, 3 partial (store).
  */
+struct kept_del {
+	unsigned dropped;
+	uint8_t d[SAX_MSG_MAX];
+	size_t len;
+};
+
+static bool drop_first_reply_to_fa1(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	unsigned *lost = arg;
+
+	(void)net;
+	if (e->kind != NH_EV_FROM_HA || e->to.s_addr != ah_ip(AH_COA1).s_addr || *lost > 0)
+		return false;
+	(*lost)++;
+	return true;
+}
+
+static bool keep_first_del_to_fa1(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	struct kept_del *k = arg;
+
+	if (!drop_first_del_to_fa1(net, e, &k->dropped))
+		return false;
+	ck_assert_uint_le(e->len, sizeof(k->d));
+	memcpy(k->d, e->d, e->len);
+	k->len = e->len;
+	return true;
+}
+
 START_TEST(test_back_before_confirmation)
 {
-	bool full = _i == 0;
-	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, false);
-	unsigned dropped = 0;
-	uint8_t msg[SAX_MSG_MAX];
-	size_t len;
+	bool full = _i % 2 == 0, direct = _i < 2;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, direct, !direct);
+	struct kept_del k = {0};
+	unsigned lost = 0;
 
 	start(&c);
-	n->filter = drop_first_del_to_fa1;
-	n->filter_arg = &dropped;
+	n->filter = keep_first_del_to_fa1;
+	n->filter_arg = &k;
 	move_to(NH_FA2);
 	nh_settle(n);
 	n->filter = NULL;
-	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_eq(k.dropped, 1);
 	ck_assert_uint_eq(RC(NH_FA2).taken_released, 0);
-	move_to(NH_FA1);
+	n->filter = drop_first_reply_to_fa1;
+	n->filter_arg = &lost;
+	nh_move(n, NH_FA1);
+	ck_assert(nh_run(n, WAIT_MS, reached,
+			 full ? REACHED(NH_FA1, reuse_full) : REACHED(NH_FA1, reuse_partial)));
 	nh_settle(n);
-	ck_assert_uint_eq(full ? RC(NH_FA1).reuse_full : RC(NH_FA1).reuse_partial, 1);
+	ck_assert_uint_eq(lost, 1);
+	nh_inject_sax(n, ah_ip(AH_COA2), NH_FA1, k.d, k.len);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA1));
+	nh_settle(n);
+	n->filter = NULL;
 	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
 	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
 	assert_flows("back at fa1");
 
-	len = sax_msg(msg, sizeof(msg), SAX_STORE_DEL, AH_COA2, nh_fa_keys_a(), NULL, 0, 0);
-	nh_inject_sax(n, ah_ip(AH_COA2), NH_FA1, msg, len);
-	nh_settle(n);
-	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
-	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
-
 	nh_run(n, 1000, NULL, NULL); /* longer than fa2 would repeat its confirmation */
-	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
-	ck_assert_uint_eq(RC(NH_FA2).taken_unconfirmed, 0);
+	/* direct: fa2 lent the SAs back and stopped; store: its 7 repeats, ignored */
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, (direct ? 1 : 8));
+	ck_assert_uint_eq(RC(NH_FA2).taken_unconfirmed, !direct);
+	ck_assert_uint_eq(RC(NH_FA1).served_reclaimed, 0);
 	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
 	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
 	assert_flows("back at fa1, a second later");
@@ -1990,7 +2026,7 @@ static Suite *handover_suite(void)
 	add_case(s, "dying", test_prev_dies_before_answering, 4);
 	add_case(s, "dying", test_prev_missed_confirmation, 2);
 	add_case(s, "dying", test_confirmation_retried, 2);
-	add_case(s, "loss", test_back_before_confirmation, 2);
+	add_case(s, "loss", test_back_before_confirmation, 4);
 	add_case(s, "loss", test_transfer_request_resent, 4);
 	add_case(s, "dying", test_store_unavailable, 2);
 	add_case(s, "dying", test_store_outage_copy_retried, 1);

@@ -385,6 +385,16 @@ static bool all_zero(const void *p, size_t n)
 static const uint8_t iv_vec[SAX_GCM_IV_LEN] = {0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5,
 					       0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb};
 
+/* The store's keys beside an FA's k: K_DB only. */
+static struct sax_keys store_keys(const struct sax_keys *k)
+{
+	struct sax_keys store = *k;
+
+	memset(store.k_sa, 0, sizeof(store.k_sa));
+	store.have_k_sa = false;
+	return store;
+}
+
 /* Build m into out with the vector's IV; returns the length. */
 static size_t build(const struct sax_msg *m, const struct sax_keys *k, uint8_t *out)
 {
@@ -770,9 +780,7 @@ START_TEST(test_store_role)
 	struct buf b;
 
 	keys_init(&k);
-	store = k;
-	memset(store.k_sa, 0, sizeof(store.k_sa));
-	store.have_k_sa = false;
+	store = store_keys(&k);
 	msg_init(&m, SAX_STORE_PUT);
 	m.has_record = true;
 	vector_record(&m.rec);
@@ -843,6 +851,70 @@ START_TEST(test_store_role)
 END_TEST
 
 /*
+ * A STORE_DEL between FAs carries the registration whose hand-over it
+ * confirms, sealed as a REQUEST's; one to the store carries none (Sealed
+ * length 0, as before).  Only a STORE_DEL may carry one, and only sealed
+ * under K_SA; a Sealed length short of IV and tag is refused in any
+ * STORE_DEL; the store authenticates one without opening it.
+ */
+START_TEST(test_store_del_registration)
+{
+	static const uint8_t others[] = {SAX_REFUSED, SAX_STORE_GET, SAX_STORE_ACK, SAX_RELEASED};
+	static struct sax_msg m, got;
+	static uint8_t msg[SAX_MSG_MAX], cut[SAX_MSG_MAX];
+	struct sax_keys k, store;
+	struct buf b;
+	size_t len;
+
+	keys_init(&k);
+	store = store_keys(&k);
+	msg_init(&m, SAX_REQUEST); /* its registration */
+	m.type = SAX_STORE_DEL;
+	len = build(&m, &k, msg);
+	ck_assert_uint_eq(len, REQ_LEN);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
+	ck_assert_uint_eq(got.type, SAX_STORE_DEL);
+	ck_assert_uint_eq(got.sealed_len, REQ_SEALED);
+	request_eq(&m.req, &got.req);
+	ck_assert_int_eq(got.has_record, false);
+	/* the store: authenticated, left sealed */
+	ck_assert_int_eq(parse(msg, len, &store, &got), SAX_E_OK);
+	ck_assert_uint_eq(got.sealed_len, REQ_SEALED);
+	ck_assert(all_zero(&got.req, sizeof(got.req)));
+
+	/* none: as to the store */
+	m.req.reg_len = 0;
+	len = build(&m, &k, msg);
+	ck_assert_uint_eq(len, PLAIN_LEN);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
+	ck_assert_uint_eq(got.sealed_len, 0);
+	ck_assert_uint_eq(got.req.reg_len, 0);
+	/* a Sealed length of 1..27 (short of IV and tag): refused before the HMAC */
+	for (size_t n = 1; n < SAX_SEALED_MIN; n += 13) {
+		memcpy(cut, msg, 56);
+		cut[56] = 0;
+		cut[57] = (uint8_t)n;
+		memset(cut + 58, 0x5a, n + SAX_MAC_LEN);
+		ck_assert_int_eq(parse(cut, 58 + n + SAX_MAC_LEN, &k, &got), SAX_E_ATTR);
+	}
+
+	/* a registration to seal: only K_SA can, only in a STORE_DEL (or a REQUEST) */
+	msg_init(&m, SAX_REQUEST);
+	m.type = SAX_STORE_DEL;
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(sax_build(&b, &m, &store), SAX_E_ATTR);
+	ck_assert_uint_eq(buf_used(&b), 0);
+	for (size_t i = 0; i < sizeof(others); i++) {
+		m.type = others[i];
+		m.flags =
+			others[i] == SAX_REFUSED || others[i] == SAX_STORE_ACK ? SAX_R_UNKNOWN : 0;
+		buf_init_write(&b, msg, sizeof(msg));
+		ck_assert_msg(sax_build(&b, &m, &k) == SAX_E_ATTR, "type %u", others[i]);
+	}
+}
+END_TEST
+
+/*
  * A REQUEST to a receiver without K_SA: authenticated, its registration
  * left sealed.  A K_DB holder can pass the Sealed field on as it is, but
  * can neither change it nor move it to another node unnoticed by an FA.
@@ -856,9 +928,7 @@ START_TEST(test_request_store_role)
 	size_t len;
 
 	keys_init(&k);
-	store = k;
-	memset(store.k_sa, 0, sizeof(store.k_sa));
-	store.have_k_sa = false;
+	store = store_keys(&k);
 	msg_init(&m, SAX_REQUEST);
 	len = build(&m, &k, msg);
 	ck_assert_uint_eq(len, REQ_LEN);
@@ -1550,13 +1620,11 @@ START_TEST(test_build_refuses)
 	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
 	m.type = SAX_REQUEST;
 	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
-	m.type = SAX_STORE_DEL;
+	/* no Sealed field in a RELEASED (a STORE_DEL may have one: test_store_del_registration) */
+	m.type = SAX_RELEASED;
 	m.flags = 0;
 	m.sealed = out;
 	m.sealed_len = 28;
-	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR); /* no Sealed field in a DEL */
-	ck_assert_int_eq(sax_build_raw(&b, &m, &k, NULL, out, 4), SAX_E_ATTR);
-	m.type = SAX_RELEASED;
 	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
 	ck_assert_int_eq(sax_build_raw(&b, &m, &k, NULL, out, 4), SAX_E_ATTR);
 	/* a record where none belongs: in a REQUEST and in the types without a Sealed field */
@@ -2427,6 +2495,7 @@ static Suite *sax_suite(void)
 	tcase_add_test(tc, test_build_appends);
 	tcase_add_test(tc, test_store_role);
 	tcase_add_test(tc, test_request_store_role);
+	tcase_add_test(tc, test_store_del_registration);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("authentication and freshness");
