@@ -1360,7 +1360,7 @@ static uint16_t fa_serve_claim(struct fa_sec *s, const struct sax_msg *req,
  * We lend a node's SAs back to the FA we took them from, which has not
  * answered our confirmation yet: it takes them back and drops its old copy
  * itself, and ignores our confirmation of that old hand-over now
- * (fa_taking_back).  No more of them.
+ * (fa_confirm_stale).  No more of them.
  */
 static void fa_xfer_lent_back(struct fa_sec *s, struct in_addr home, struct in_addr to)
 {
@@ -1456,7 +1456,7 @@ static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_
  * store it never hears of ours); what we hold came after.  A confirmation
  * without a registration (or with another node's) is taken as before.
  */
-static bool fa_taking_back(const struct fa_sec *s, struct in_addr home, const struct sax_msg *m)
+static bool fa_confirm_stale(const struct fa_sec *s, struct in_addr home, const struct sax_msg *m)
 {
 	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
 	const struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
@@ -1476,7 +1476,7 @@ static bool fa_taking_back(const struct fa_sec *s, struct in_addr home, const st
  * another FA meanwhile.  Without SAs for the node we have nothing to send
  * on, and say so (RELEASED) however often it asks.  While we take the
  * node's SAs ourselves, or took them lately, a confirmation is about the
- * hand-over before ours (fa_taking_back): ignored.
+ * hand-over before ours (fa_confirm_stale): ignored.
  */
 static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 {
@@ -1485,7 +1485,7 @@ static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 
 	if (!fa_member(s->dom, m->sender) || s->ep.ike == NULL || !fa_home_of(s, m, &home))
 		return;
-	if (fa_taking_back(s, home, m)) {
+	if (fa_confirm_stale(s, home, m)) {
 		s->reuse.served_late_confirm++;
 		log_rl_notice("%s confirms taking the SAs of %s, which we have taken back since: "
 			      "ignored",
@@ -1672,8 +1672,7 @@ static void fa_store_retry(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		/* the deletion shifted a later entry into this slot (u32map_del): look again */
 		it--;
 		if (!fa_uses_store(s) || p == NULL || p->handed_over ||
-		    u32map_get(&s->xfers, k) != NULL ||
-		    u32map_get(&s->handed, home.s_addr) != NULL ||
+		    u32map_get(&s->xfers, k) != NULL || u32map_get(&s->handed, k) != NULL ||
 		    ev_loop_now_ms(loop) - p->last_in_ms >= FA_REUSE_ACTIVE_MS)
 			continue;
 		s->reuse.store_put_retries++;
