@@ -107,8 +107,9 @@ struct fa_handed {
 };
 
 /*
- * Whom we took a node's SAs from (a hand-over that counted), and the
- * Identification of the registration it counted with, until we lend them on.
+ * Whom we took a node's SAs from (a hand-over that counted; ourselves when
+ * the node came back to SAs that never left us), and the Identification
+ * of the registration it counted with, until we lend them on.
  */
 struct fa_took {
 	struct in_addr from;
@@ -676,11 +677,16 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		return;
 	}
 	ev_timer_stop(s->loop, &x->timer);
+	/*
+	 * What we hold counts from this registration on, also when it never
+	 * left us: a confirmation of an older hand-over is stale (fa_confirm_stale).
+	 */
+	fa_note_took(s, x->home, x->req.prev_coa, x->id);
 	if (x->own) {
+		/* a loan of ours stays: only its timeout lifts the numbers we lent */
 		fa_xfer_free(x);
 		return;
 	}
-	fa_note_took(s, x->home, x->req.prev_coa, x->id);
 	fa_handed_taken_back(s, x->home);
 	x->state = FA_XF_CONFIRM;
 	x->confirming = fa_xfer_has_prev(x);

@@ -1538,6 +1538,46 @@ START_TEST(test_back_before_confirmation)
 END_TEST
 
 /*
+ * The node leaves fa2 before fa2's reply reaches it and registers at fa1
+ * again, which still holds the SAs it lent fa2 (back with us: nothing
+ * moves).  fa2's hand-over counted at the home agent before fa1's, so fa2
+ * confirms it to fa1 (the first confirmation delayed on the way here, then
+ * its repeats): older than fa1's own registration, ignored; fa1 keeps the
+ * SAs for the node that is there, and when its loan is not confirmed in
+ * time it takes the lent numbers back.  It used to forget them at fa2's
+ * confirmation.  _i: 0 full, 1 partial (direct).
+ */
+START_TEST(test_back_before_reply)
+{
+	bool full = _i == 0;
+	struct nh_conf c = conf(full ? FA_REUSE_FULL : FA_REUSE_PARTIAL, true, false);
+	struct kept_del k = {0};
+
+	start(&c);
+	n->filter = keep_first_del_to_fa1;
+	n->filter_arg = &k;
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, reached, REACHED(NH_FA2, reuse_requests)));
+	nh_move(n, NH_FA1);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA1));
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_eq(k.dropped, 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_reassociated, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	nh_inject_sax(n, ah_ip(AH_COA2), NH_FA1, k.d, k.len);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("back at fa1 before fa2's reply");
+	nh_run(n, 1500, NULL, NULL); /* fa2's repeats, and fa1's loan timing out */
+	ck_assert_uint_eq(RC(NH_FA1).served_late_confirm, 8);
+	ck_assert_uint_eq(RC(NH_FA1).served_reclaimed, 1);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	assert_flows("back at fa1, fa1's loan timed out");
+}
+END_TEST
+
+/*
  * Without reuse, the node is securing at fa2 (Main Mode under way, fa2's
  * answers lost) when fa2's sequence numbers start again: an agent reboot
  * to the node (RFC 5944 2.3.1), or a reordered advertisement.  The node
@@ -2027,6 +2067,7 @@ static Suite *handover_suite(void)
 	add_case(s, "dying", test_prev_missed_confirmation, 2);
 	add_case(s, "dying", test_confirmation_retried, 2);
 	add_case(s, "loss", test_back_before_confirmation, 4);
+	add_case(s, "loss", test_back_before_reply, 2);
 	add_case(s, "loss", test_transfer_request_resent, 4);
 	add_case(s, "dying", test_store_unavailable, 2);
 	add_case(s, "dying", test_store_outage_copy_retried, 1);
