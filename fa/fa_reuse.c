@@ -587,25 +587,48 @@ static bool fa_xfer_has_prev(const struct fa_xfer *x)
 	       x->req.prev_coa.s_addr != s->fa->cfg.coa.s_addr;
 }
 
-/* Tell the previous FA the SAs are ours now (STORE_DEL); it answers RELEASED. */
-static void fa_xfer_confirm(struct fa_xfer *x)
+/*
+ * A message of type about the node to the previous FA, with the node's
+ * registration (sealed): a REQUEST, so that it checks the claim itself; a
+ * STORE_DEL, so that it can tell which hand-over we confirm (it may have
+ * taken the node back since).  NULL when out of memory (logged).
+ */
+static struct sax_msg *fa_xfer_msg(const struct fa_xfer *x, uint8_t type)
 {
-	struct fa_sec *s = x->s;
 	struct sax_msg *m = calloc(1, sizeof(*m));
 
 	if (m == NULL) {
-		log_rl_err("SA reuse for %s: out of memory for the confirmation", IP4_STR(x->home));
-		return;
+		log_rl_err("SA reuse for %s: out of memory for a %s", IP4_STR(x->home),
+			   sax_type_name(type));
+		return NULL;
 	}
-	m->type = SAX_STORE_DEL;
-	memcpy(m->mn_id, x->mn_id, strlen(x->mn_id));
+	m->type = type;
 	m->mn_id_len = strlen(x->mn_id);
-	/* which hand-over it confirms: the previous FA may have taken the node back since */
+	memcpy(m->mn_id, x->mn_id, m->mn_id_len);
 	memcpy(m->req.reg, x->reg, x->reg_len);
 	m->req.reg_len = (uint16_t)x->reg_len;
-	x->confirms++;
-	fa_sax_send(s, x->req.prev_coa, m, NULL);
+	return m;
+}
+
+/* Send m (fa_xfer_msg) to the previous FA, and free it. */
+static int fa_xfer_send_msg(struct fa_xfer *x, struct sax_msg *m)
+{
+	int r = fa_sax_send(x->s, x->req.prev_coa, m, NULL);
+
+	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
+	return r;
+}
+
+/* Tell the previous FA the SAs are ours now (STORE_DEL); it answers RELEASED. */
+static void fa_xfer_confirm(struct fa_xfer *x)
+{
+	struct sax_msg *m = fa_xfer_msg(x, SAX_STORE_DEL);
+
+	if (m == NULL)
+		return;
+	x->confirms++;
+	fa_xfer_send_msg(x, m);
 }
 
 /* Nothing more to wait for: the store has our copy (or none is kept), the previous FA answered. */
@@ -1055,23 +1078,9 @@ static void fa_xfer_store_done(void *arg, const struct store_result *r)
 /* Ask the previous FA, with the node's registration so it can check the claim itself. */
 static int fa_xfer_send_ask(struct fa_xfer *x)
 {
-	struct fa_sec *s = x->s;
-	struct sax_msg *m = calloc(1, sizeof(*m));
-	int r;
+	struct sax_msg *m = fa_xfer_msg(x, SAX_REQUEST);
 
-	if (m == NULL) {
-		log_rl_err("SA reuse for %s: out of memory for the request", IP4_STR(x->home));
-		return -1;
-	}
-	m->type = SAX_REQUEST;
-	m->mn_id_len = strlen(x->mn_id);
-	memcpy(m->mn_id, x->mn_id, m->mn_id_len);
-	memcpy(m->req.reg, x->reg, x->reg_len);
-	m->req.reg_len = (uint16_t)x->reg_len;
-	r = fa_sax_send(s, x->req.prev_coa, m, NULL);
-	OPENSSL_cleanse(m, sizeof(*m));
-	free(m);
-	return r;
+	return m != NULL ? fa_xfer_send_msg(x, m) : -1;
 }
 
 static void fa_xfer_ask(struct fa_xfer *x)
@@ -1472,8 +1481,7 @@ static bool fa_confirm_stale(const struct fa_sec *s, struct in_addr home, const 
 	    mip_request_parse(m->req.reg, m->req.reg_len, &rq) != MIP_PERR_OK ||
 	    rq.home_addr.s_addr != home.s_addr)
 		return false;
-	return (t != NULL && t->id > rq.id) ||
-	       (x != NULL && x->state != FA_XF_CONFIRM && x->id > rq.id);
+	return (t != NULL && t->id > rq.id) || (fa_reuse_importing(s, home) && x->id > rq.id);
 }
 
 /*
