@@ -279,7 +279,6 @@ static void nh_fa_route(void *arg, struct in_addr addr, bool add)
 		return;
 	if (add && !f->routed)
 		f->route_frame = f->n->n_frames;
-	f->route_adds += add;
 	f->routed = add;
 }
 

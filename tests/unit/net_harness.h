@@ -91,7 +91,6 @@ struct nh_fa {
 	bool has_store;
 	/* the host route to the node through this FA (fa_sec_ops.route) */
 	bool routed;
-	size_t route_adds;
 	size_t route_frame; /* n_frames when it was added: what had been sent by then */
 };
 
