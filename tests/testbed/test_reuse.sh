@@ -148,17 +148,26 @@ fields fa2 "$TB_MN_HOME" >"$TB_RUN/mnseq.fa2"
 dups=$(cat "$TB_RUN/mnseq.fa1" "$TB_RUN/mnseq.fa2" | sort | uniq -d | wc -l)
 [[ $dups -eq 0 ]] || fail "the MN used $dups (SPI, sequence number) pairs twice"
 
+# esp_sample FA SRC: the UDP payload of one ESP packet SRC sent, from FA's
+# capture: the fifth of the shortest frames (the pings'). A sender's UDP GSO
+# run is one frame in the capture, its packets' payloads joined, and replays
+# as one malformed packet, not as a replay; a run is never the shortest.
+esp_sample() {
+	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2 && !icmp" -T fields \
+		-e frame.len -e udp.payload 2>/dev/null |
+		awk '{ len[NR] = $1; pl[NR] = $2; if (NR == 1 || $1 < min) min = $1 }
+		     END { for (i = 1; i <= NR; i++) if (len[i] == min && ++k == 5) print pl[i] }'
+}
 # a packet the MN sent to fa1 before the first hand-over, replayed into fa2
-old_mn=$(tshark -r "$TB_RUN/fa1.pcapng" -Y "esp && ip.src == $TB_MN_HOME" -T fields \
-	-e udp.payload 2>/dev/null | sed -n 5p)
+old_mn=$(esp_sample fa1 "$TB_MN_HOME")
 [[ -n $old_mn ]] || fail "no ESP from the MN in fa1's capture"
 before=$(jqv fa2 sas '.esp_counters.esp_drop_replay')
 tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
 	--dst "$TB_ALIAS_A" --sport 4500 --dport 4500 --hex "${old_mn//:/}"
 jqa_within 5 fa2 sas ".esp_counters.esp_drop_replay == $((before + 1))"
 # a packet fa1 sent to the MN before the hand-over, replayed to the MN from fa2's link
-old_fa=$(tshark -r "$TB_RUN/fa1.pcapng" -Y "esp && ip.src == $TB_ALIAS_A" -T fields \
-	-e udp.payload 2>/dev/null | sed -n 5p)
+old_fa=$(esp_sample fa1 "$TB_ALIAS_A")
+[[ -n $old_fa ]] || fail "no ESP from fa1 in its capture"
 mn_mac=$(ip -n "$(tb_ns mn)" -j link show eth0 | jq -r '.[0].address')
 before=$(jqv mn sas '.esp_counters.esp_drop_replay')
 tb_exec fa2 "$inject" udp --dev acc0 --dst-mac "$mn_mac" --src "$TB_ALIAS_A" \
