@@ -127,10 +127,29 @@ n=$(grep -c "registration node=$TB_MN_HOME .* reuse=full sas=previous-fa prev=$T
 	"$TB_RUN/fa2.log") || true
 [[ $n -eq 2 ]] || fail "fa2 logged $n full-reuse registrations from fa1, expected 2"
 
-# every (SPI, sequence number) the FAs sent to the MN, from both access links
+# every (SPI, sequence number) the FAs sent to the MN, from both access links.
+# A UDP GSO run is one frame here, its packets joined: one SA, consecutive
+# sequence numbers, each as long as the first (the last may be shorter); the
+# second packet's SPI and number give the length, and each packet is listed.
 fields() {
-	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2" -T fields -e esp.spi -e esp.sequence \
-		2>/dev/null
+	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2 && !icmp" -T fields -e udp.payload \
+		2>/dev/null | awk '
+	function hex(s, i, v) {
+		for (i = 1; i <= length(s); i++)
+			v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v
+	}
+	{
+		p = tolower($1); n = length(p) / 2; spi = substr(p, 1, 8)
+		seg = n
+		for (k = 16; k + 8 <= n; k++)
+			if (substr(p, 2 * k + 1, 8) == spi && hex(substr(p, 2 * k + 9, 8)) == hex(substr(p, 9, 8)) + 1) {
+				seg = k
+				break
+			}
+		for (off = 0; off < n; off += seg)
+			printf "0x%s\t%d\n", spi, hex(substr(p, 2 * off + 9, 8))
+	}'
 }
 fields fa1 "$TB_ALIAS_A" >"$TB_RUN/seq.fa1"
 fields fa2 "$TB_ALIAS_A" >"$TB_RUN/seq.fa2"
