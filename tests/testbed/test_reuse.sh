@@ -168,14 +168,15 @@ dups=$(cat "$TB_RUN/mnseq.fa1" "$TB_RUN/mnseq.fa2" | sort | uniq -d | wc -l)
 [[ $dups -eq 0 ]] || fail "the MN used $dups (SPI, sequence number) pairs twice"
 
 # esp_sample FA SRC: the UDP payload of one ESP packet SRC sent, from FA's
-# capture: the fifth of the shortest frames (the pings'). A sender's UDP GSO
-# run is one frame in the capture, its packets' payloads joined, and replays
-# as one malformed packet, not as a replay; a run is never the shortest.
+# capture: the fifth frame of the most common length (a ping's). A sender's
+# UDP GSO run is one frame in the capture, its packets' payloads joined, and
+# replays as one malformed packet, not as a replay; runs are a few frames of
+# hundreds.
 esp_sample() {
 	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2 && !icmp" -T fields \
 		-e frame.len -e udp.payload 2>/dev/null |
-		awk '{ len[NR] = $1; pl[NR] = $2; if (NR == 1 || $1 < min) min = $1 }
-		     END { for (i = 1; i <= NR; i++) if (len[i] == min && ++k == 5) print pl[i] }'
+		awk '{ len[NR] = $1; pl[NR] = $2; if (++seen[$1] > most) { most = seen[$1]; mode = $1 } }
+		     END { for (i = 1; i <= NR; i++) if (len[i] == mode && ++k == 5) print pl[i] }'
 }
 # a packet the MN sent to fa1 before the first hand-over, replayed into fa2
 old_mn=$(esp_sample fa1 "$TB_MN_HOME")
