@@ -353,6 +353,10 @@ _tb_cleanup_exit() {
 	local rc=$?
 	set +e
 	_tb_cleanup_run
+	# TB_RM_RUN=1 (the tests): a run that passed leaves no files; a failed one keeps its logs
+	if [[ $rc -eq 0 && ${TB_RM_RUN:-0} == 1 && ${TB_RUN:-} == /tmp/?*-run ]]; then
+		rm -rf "$TB_RUN"
+	fi
 	exit "$rc"
 }
 

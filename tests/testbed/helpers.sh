@@ -20,9 +20,15 @@
 #   pcap_count FILE FILTER    frames in a capture matching a display filter
 #   pcap_has FILE FILTER N    at least N of them
 #
+# A test that passes removes its run directory ($TB_RUN: the daemons' logs,
+# configurations and captures) on its way out; a failed one keeps it.
+# TB_RM_RUN=0 keeps it always.
+#
 # Never sleep for a daemon to have done something: poll for it with a
 # deadline (jqa_within, within, capture_stop), so that the tests hold on a
 # loaded machine.
+
+TB_RM_RUN=${TB_RM_RUN:-1}
 
 fail() {
 	echo "FAIL: $*" >&2
