@@ -24,7 +24,13 @@ fail() {
 }
 
 out=$(mktemp -d /tmp/test-swarm.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+# the testbed's run directory (daemons' logs) goes too once the test passed
+passed=0
+cleanup() {
+	rm -rf "$out"
+	if ((passed)); then rm -rf "/tmp/$TB_PREFIX-run"; fi
+}
+trap cleanup EXIT
 rc=0
 # -r 3000: a registration retransmitted during a hand-over can be answered
 # without the reuse status (doc/testbed.md, "A swarm of mobile nodes"); on a
@@ -44,4 +50,5 @@ done
 [[ $(field pings_answered "$res") -gt 0 ]] || fail "no echo reply came back through ESP"
 [[ $(field counters_consistent "$sw") == yes ]] || fail "the FAs' counters disagree: $sw"
 [[ $rc -eq 0 ]] || fail "testbed/swarm.sh exited $rc"
+passed=1
 echo "PASS: test_swarm"
