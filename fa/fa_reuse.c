@@ -510,11 +510,15 @@ static bool fa_first_copy_pending(const struct fa_sec *s, struct in_addr home)
 	return x != NULL && (x->state != FA_XF_CONFIRM || x->storing);
 }
 
+/* A transfer of the node that has not counted yet (x: its xfer, or NULL). */
+static bool fa_xfer_importing(const struct fa_xfer *x)
+{
+	return x != NULL && x->state != FA_XF_CONFIRM;
+}
+
 bool fa_reuse_importing(const struct fa_sec *s, struct in_addr home)
 {
-	const struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
-
-	return x != NULL && x->state != FA_XF_CONFIRM;
+	return fa_xfer_importing(u32map_get(&s->xfers, home.s_addr));
 }
 
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home)
@@ -1481,7 +1485,7 @@ static bool fa_confirm_stale(const struct fa_sec *s, struct in_addr home, const 
 	    mip_request_parse(m->req.reg, m->req.reg_len, &rq) != MIP_PERR_OK ||
 	    rq.home_addr.s_addr != home.s_addr)
 		return false;
-	return (t != NULL && t->id > rq.id) || (fa_reuse_importing(s, home) && x->id > rq.id);
+	return (t != NULL && t->id > rq.id) || (fa_xfer_importing(x) && x->id > rq.id);
 }
 
 /*
