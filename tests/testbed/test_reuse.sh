@@ -127,23 +127,27 @@ n=$(grep -c "registration node=$TB_MN_HOME .* reuse=full sas=previous-fa prev=$T
 	"$TB_RUN/fa2.log") || true
 [[ $n -eq 2 ]] || fail "fa2 logged $n full-reuse registrations from fa1, expected 2"
 
+# esp_frames FA SRC FIELD...: the fields (-e ...) of every ESP frame SRC sent in FA's capture
+esp_frames() {
+	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2 && !icmp" -T fields "${@:3}" 2>/dev/null
+}
+
 # every (SPI, sequence number) the FAs sent to the MN, from both access links.
 # A UDP GSO run is one frame here, its packets joined: one SA, consecutive
 # sequence numbers, each as long as the first (the last may be shorter); the
 # second packet's SPI and number give the length, and each packet is listed.
 fields() {
-	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2 && !icmp" -T fields -e udp.payload \
-		2>/dev/null | awk '
+	esp_frames "$1" "$2" -e udp.payload | awk '
 	function hex(s, i, v) {
 		for (i = 1; i <= length(s); i++)
 			v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
 		return v
 	}
 	{
-		p = tolower($1); n = length(p) / 2; spi = substr(p, 1, 8)
+		p = tolower($1); n = length(p) / 2; spi = substr(p, 1, 8); seq = hex(substr(p, 9, 8))
 		seg = n
 		for (k = 16; k + 8 <= n; k++)
-			if (substr(p, 2 * k + 1, 8) == spi && hex(substr(p, 2 * k + 9, 8)) == hex(substr(p, 9, 8)) + 1) {
+			if (substr(p, 2 * k + 1, 8) == spi && hex(substr(p, 2 * k + 9, 8)) == seq + 1) {
 				seg = k
 				break
 			}
@@ -173,8 +177,7 @@ dups=$(cat "$TB_RUN/mnseq.fa1" "$TB_RUN/mnseq.fa2" | sort | uniq -d | wc -l)
 # replays as one malformed packet, not as a replay; runs are a few frames of
 # hundreds.
 esp_sample() {
-	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2 && !icmp" -T fields \
-		-e frame.len -e udp.payload 2>/dev/null |
+	esp_frames "$1" "$2" -e frame.len -e udp.payload |
 		awk '{ len[NR] = $1; pl[NR] = $2; if (++seen[$1] > most) { most = seen[$1]; mode = $1 } }
 		     END { for (i = 1; i <= NR; i++) if (len[i] == mode && ++k == 5) print pl[i] }'
 }

@@ -17,6 +17,8 @@ source "$here/require.sh"
 need_root
 need_cmd jq
 export TB_PREFIX=${TB_PREFIX:-sw$$}
+# the testbed's run directory, for swarm.sh: ours to remove once the test passed
+export TB_RUN=/tmp/$TB_PREFIX-run
 
 fail() {
 	echo "FAIL: test_swarm: $*" >&2
@@ -24,11 +26,10 @@ fail() {
 }
 
 out=$(mktemp -d /tmp/test-swarm.XXXXXX)
-# the testbed's run directory (daemons' logs) goes too once the test passed
 passed=0
 cleanup() {
 	rm -rf "$out"
-	if ((passed)); then rm -rf "/tmp/$TB_PREFIX-run"; fi
+	if ((passed)); then rm -rf "$TB_RUN"; fi
 }
 trap cleanup EXIT
 rc=0
