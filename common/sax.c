@@ -51,14 +51,15 @@ const char *sax_type_name(uint8_t t)
 		[SAX_REFUSED] = "refused",     [SAX_STORE_PUT] = "store-put",
 		[SAX_STORE_GET] = "store-get", [SAX_STORE_ACK] = "store-ack",
 		[SAX_STORE_DEL] = "store-del", [SAX_RELEASED] = "released",
+		[SAX_OFFER] = "offer",
 	};
 	return t > 0 && t < SAX_TYPE_MAX ? names[t] : "unknown";
 }
 
-/* RECORD and STORE_PUT carry a record in their Sealed field. */
+/* RECORD, STORE_PUT and OFFER carry a record in their Sealed field. */
 static bool sax_type_record(uint8_t t)
 {
-	return t == SAX_RECORD || t == SAX_STORE_PUT;
+	return t == SAX_RECORD || t == SAX_STORE_PUT || t == SAX_OFFER;
 }
 
 /* Those and REQUEST (the node's registration) carry a Sealed field; most others an empty one. */

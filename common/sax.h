@@ -144,6 +144,7 @@ enum sax_type {
 	SAX_STORE_ACK = 6, /* store -> FA: written and synced (or refused: Flags) */
 	SAX_STORE_DEL = 7, /* FA -> store: forget the node; new FA -> previous FA: taken over */
 	SAX_RELEASED = 8,  /* previous FA -> new FA: we no longer send on the node's SAs */
+	SAX_OFFER = 9,     /* holder -> members: the node's ISAKMP SA, ahead of a hand-over */
 	SAX_TYPE_MAX
 };
 

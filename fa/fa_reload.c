@@ -119,6 +119,7 @@ static void fa_domain_diff(const struct fa_domain *a, const struct fa_domain *b,
 	RELOAD_LIVE(rd, a, b, timeout_ms, "domain.transfer_timeout_ms");
 	RELOAD_LIVE(rd, a, b, lend_ms, "domain.lend_timeout_ms");
 	RELOAD_LIVE(rd, a, b, seq_reserve, "domain.seq_reserve");
+	RELOAD_LIVE(rd, a, b, offers, "domain.offers");
 }
 
 static void fa_domain_apply(struct fa_daemon *d, const struct fa_domain *fresh)
@@ -139,6 +140,7 @@ static void fa_domain_apply(struct fa_daemon *d, const struct fa_domain *fresh)
 	live->timeout_ms = fresh->timeout_ms;
 	live->lend_ms = fresh->lend_ms;
 	live->seq_reserve = fresh->seq_reserve;
+	live->offers = fresh->offers;
 }
 
 static void fa_reload_diff(struct fa_daemon *d, struct fa_conf_set *fresh, struct reload_diff *rd)

@@ -30,6 +30,7 @@
  */
 #include "fa_reuse.h"
 #include "ctl.h"
+#include "fa_offer.h"
 #include "fa_sec.h"
 #include "ike.h"
 #include "ike_xfer.h"
@@ -70,6 +71,7 @@ struct fa_xfer {
 	uint8_t status, reason;
 	bool denied;       /* the home agent said no before the transfer ended */
 	bool own;          /* the node came back to us with SAs we still hold */
+	bool offered;      /* the ISAKMP SA came from the previous FA's offer */
 	bool loan;         /* the previous FA lent the pairs: RELEASED lifts their cap */
 	bool confirming;   /* our STORE_DEL waits for the previous FA's RELEASED */
 	bool storing;      /* our first store copy is being written */
@@ -154,6 +156,7 @@ const struct conf_names fa_domain_names[] = {
 	{"seq_reserve", NULL},
 	{"lend_timeout_ms", NULL},
 	{"key_overlap_ms", NULL},
+	{"offers", NULL},
 	{"store", store_conf_names},
 	{NULL, NULL},
 };
@@ -236,6 +239,7 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 	dom->window_ms = 30000;
 	dom->lend_ms = 10000;
 	dom->key_overlap_ms = SAX_RING_OVERLAP_DEFAULT;
+	dom->offers = true;
 	g = conf_group(c, fa, "domain", false);
 	if (g == NULL)
 		return c->err[0] ? -1 : 0;
@@ -262,7 +266,8 @@ int fa_domain_load(struct conf *c, const config_setting_t *fa, struct fa_domain 
 	    conf_uint(c, g, "freshness_window_ms", 100, 3600000, &dom->window_ms) < 0 ||
 	    conf_uint(c, g, "seq_reserve", 1024, 1u << 30, &reserve) < 0 ||
 	    conf_uint(c, g, "lend_timeout_ms", 1000, 600000, &dom->lend_ms) < 0 ||
-	    conf_uint(c, g, "key_overlap_ms", 0, SAX_RING_OVERLAP_MAX, &dom->key_overlap_ms) < 0)
+	    conf_uint(c, g, "key_overlap_ms", 0, SAX_RING_OVERLAP_MAX, &dom->key_overlap_ms) < 0 ||
+	    conf_bool(c, g, "offers", false, &dom->offers) < 0)
 		return -1;
 	dom->seq_reserve = reserve;
 	if (dom->store && store_conf_load(c, conf_group(c, g, "store", true), &dom->store_cfg) < 0)
@@ -306,7 +311,7 @@ void fa_domain_sweep(struct fa_domain *dom, uint64_t now_ms)
 	sax_ring_sweep(&dom->fa_keys, now_ms);
 }
 
-static bool fa_member(const struct fa_domain *dom, struct in_addr a)
+bool fa_member(const struct fa_domain *dom, struct in_addr a)
 {
 	uint32_t m = dom->member_plen == 0 ? 0 : htonl(~0u << (32 - dom->member_plen));
 
@@ -318,9 +323,7 @@ static bool fa_member(const struct fa_domain *dom, struct in_addr a)
 
 /* ---- sending sax messages ---- */
 
-/* k: the keys of the message answered, or NULL for a message we originate. */
-static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m,
-		       const struct sax_keys *k)
+int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m, const struct sax_keys *k)
 {
 	uint8_t out[SAX_MSG_MAX];
 	struct buf b;
@@ -670,6 +673,13 @@ static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void
 	fa_xfer_free(x);
 }
 
+/* A registration of the node accepted through us renews the other members' offers (fa_offer.c). */
+static bool fa_offers_out(const struct fa_sec *s, struct in_addr home)
+{
+	return s->dom->reuse == FA_REUSE_PARTIAL && s->dom->direct && s->dom->offers &&
+	       s->ep.ike != NULL && ike_sa_find_peer(s->ep.ike, home) != NULL;
+}
+
 /*
  * A transfer of the node to us counted while SAs we had lent it were not
  * confirmed: the FA we lent them to has lent them on (back to us, or to an
@@ -709,6 +719,8 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 	 * left us: a confirmation of an older hand-over is stale (fa_confirm_stale).
 	 */
 	fa_note_took(s, x->home, x->req.prev_coa, x->id);
+	if (fa_offers_out(s, x->home))
+		fa_offer_push(s, x->home);
 	if (x->own) {
 		/* a loan of ours stays: only its timeout lifts the numbers we lent */
 		fa_xfer_free(x);
@@ -756,6 +768,7 @@ static void fa_xfer_note(struct fa_xfer *x, uint8_t status, uint64_t now_us)
 						: "refused";
 	n.sas = status == MIP_REUSE_REFUSED ? "negotiation"
 		: x->own                    ? "own"
+		: x->offered                ? "offer"
 		: x->state == FA_XF_STORE   ? "store"
 					    : "previous-fa";
 	n.technique = x->s->dom->direct && x->s->dom->store ? "both"
@@ -1099,6 +1112,59 @@ static void fa_xfer_ask(struct fa_xfer *x)
 }
 
 /*
+ * Partial reuse from the copy of the ISAKMP SA the FA the node names
+ * offered us (fa_offer.c): the node's claim must check out against it,
+ * name that FA and the node, and be within the window of our clock.  What
+ * the previous FA would check beyond (newer than the node's last accepted
+ * registration there) the home agent checks: nothing we take in counts
+ * before it accepts.  False: no usable offer, ask as without one.
+ */
+static bool fa_xfer_offered(struct fa_xfer *x)
+{
+	struct fa_sec *s = x->s;
+	const struct ike_peer *pc = fa_peer_of(s, x->home);
+	enum reuse_verdict v = REUSE_MALFORMED;
+	enum fa_offer_found f;
+	struct sax_record *rec;
+
+	if (s->dom->reuse != FA_REUSE_PARTIAL || !s->dom->offers || pc == NULL ||
+	    (rec = calloc(1, sizeof(*rec))) == NULL)
+		return false;
+	f = fa_offer_take(s, x->home, x->req.prev_coa, &rec->isakmp);
+	if (f == FA_OFFER_OK) {
+		struct reuse_holder h = {.sa = &rec->isakmp,
+					 .home = x->home,
+					 .id = (const char *)pc->id.data,
+					 .id_len = pc->id.len,
+					 .us = x->req.prev_coa,
+					 .window_only = true,
+					 .now_ntp = mip_ident_at(ev_loop_wall_us(s->loop)),
+					 .window_s = s->dom->window_ms / 1000};
+		v = reuse_claim_serve(x->reg, x->reg_len, &h);
+		rec->home_addr = x->home;
+		rec->prev_coa = x->req.prev_coa;
+		if (v == REUSE_OK && ike_import(s->ep.ike, rec, pc, false) == NULL)
+			v = REUSE_MALFORMED;
+	}
+	sax_record_wipe(rec);
+	free(rec);
+	if (f == FA_OFFER_NONE)
+		return false;
+	if (v != REUSE_OK) {
+		s->reuse.offer_unused++;
+		log_rl_notice("SA reuse for %s: the offer from %s does not serve: %s; asking it",
+			      IP4_STR(x->home), IP4_STR(x->req.prev_coa),
+			      f == FA_OFFER_STALE ? "it is from another FA"
+						  : reuse_verdict_name(v));
+		return false;
+	}
+	x->offered = true;
+	s->reuse.reuse_offered++;
+	fa_xfer_finish(x, MIP_REUSE_PARTIAL, 0, "ISAKMP SA from the previous FA's offer");
+	return true;
+}
+
+/*
  * We took the node's SAs over from `from` and lent them to no one since,
  * but the node names `from` again: our accepted reply never reached it.
  * That FA released them and would refuse, the node would negotiate, and
@@ -1191,6 +1257,8 @@ static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg
 		fa_xfer_try_store(x, "no previous FA to ask");
 		return;
 	}
+	if (fa_xfer_offered(x))
+		return;
 	fa_xfer_ask(x);
 }
 
@@ -1213,6 +1281,14 @@ static int fa_reuse_reply_filter(void *arg, struct in_addr home, uint8_t *msg, s
 	struct fa_sec *s = arg;
 	struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
 
+	if (x == NULL && *len >= 2 && mip_code_accepted(msg[1]) && fa_offers_out(s, home)) {
+		/* the node's reply first: the offers are work of our own */
+		bool sent = fa_send_reply(s->fa, home, msg, *len, cap);
+
+		if (sent)
+			fa_offer_push(s, home);
+		return sent ? 1 : 0;
+	}
 	if (x == NULL || x->state == FA_XF_CONFIRM)
 		return 0;
 	if (*len < 2 || !mip_code_accepted(msg[1])) {
@@ -1627,6 +1703,8 @@ void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, si
 		fa_take_answer(s, m);
 	} else if (m->type == SAX_STORE_DEL) {
 		fa_taken(s, m);
+	} else if (m->type == SAX_OFFER) {
+		fa_offer_in(s, m);
 	}
 	s->rx_slot = SAX_RING_CUR;
 	sax_record_wipe(&m->rec);
@@ -1722,6 +1800,7 @@ int fa_reuse_init(struct fa_sec *s)
 	u32map_init(&s->xfers);
 	u32map_init(&s->handed);
 	u32map_init(&s->took);
+	u32map_init(&s->offers);
 	s->puts = NULL;
 	/* Without reuse there is no K_SA, and nothing to serve. */
 	if (!s->dom->enabled || s->ep.ike == NULL || s->dom->reuse == FA_REUSE_NONE)
@@ -1771,6 +1850,7 @@ void fa_reuse_free(struct fa_sec *s)
 	while (u32map_next(&s->took, &it, &k, &v))
 		free(v);
 	u32map_free(&s->took);
+	fa_offer_free_all(s);
 	if (s->rekey_timer.cb != NULL) { /* fa_sec_init may have failed before fa_reuse_init */
 		ev_timer_stop(s->loop, &s->rekey_timer);
 		ev_timer_stop(s->loop, &s->unsaved_timer);

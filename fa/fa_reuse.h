@@ -31,6 +31,7 @@ struct fa_domain {
 	bool enabled;
 	enum fa_reuse_mode reuse;
 	bool direct, store; /* techniques; with both, the store is the fallback */
+	bool offers;        /* partial reuse, direct: ISAKMP SAs offered ahead (fa_offer.h) */
 	struct in_addr members[FA_MAX_MEMBERS];
 	size_t n_members;
 	struct in_addr member_net;
@@ -53,6 +54,11 @@ struct fa_domain {
 	X(reuse_partial)                                                                           \
 	X(reuse_refused)                                                                           \
 	X(reuse_reassociated)                                                                      \
+	X(reuse_offered) /* partial reuse from the previous FA's offer, without asking it */       \
+	X(offer_unused)  /* an offer kept for the node that did not serve its hand-over */         \
+	X(offers_sent)                                                                             \
+	X(offers_kept)                                                                             \
+	X(offers_refused)                                                                          \
 	X(fallback_policy)                                                                         \
 	X(fallback_no_identity)                                                                    \
 	X(transfer_resent) /* the previous FA asked again: no answer in half the timeout */        \
@@ -141,6 +147,11 @@ void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
  * SA pair or a sequence-number reservation).  No store: nothing to do.
  */
 void fa_reuse_keys_rotated(struct fa_sec *s);
+
+/* Shared with fa_offer.c. */
+bool fa_member(const struct fa_domain *dom, struct in_addr a);
+/* k: the keys of the message answered, or NULL for a message we originate.  0 or -1. */
+int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m, const struct sax_keys *k);
 
 /* A node that sent us nothing for this long is taken to have left: its store copy waits. */
 #define FA_REUSE_ACTIVE_MS 10000

@@ -78,6 +78,7 @@ struct fa_sec {
 	struct u32map xfers;   /* home address -> transfer in progress */
 	struct u32map handed;  /* home address -> the FA we lent its SAs to */
 	struct u32map took;    /* home address -> the FA we took its SAs from */
+	struct u32map offers;  /* home address -> the ISAKMP SA another member offered */
 	struct fa_put *puts;   /* store writes awaiting their answer */
 	/* The keys of the FA-to-FA message being handled: its answer goes under them. */
 	enum sax_ring_slot rx_slot;

@@ -6,7 +6,8 @@
 #     mipsa-dbs and with Redis: after each hand-over the MN exchanged no IKE
 #     message (full) or only a Quick Mode (partial), traffic flows both ways,
 #     the new FA counted the reuse and no fallback, the old FA gave the SAs
-#     up;
+#     up; partial with the direct technique takes the ISAKMP SA the old FA
+#     offered ahead (reuse_offered), and the old FA serves no request;
 #  2. captures: no ESP sequence number repeats on an SPI across the FAs of
 #     the domain, and a packet captured before the hand-over and replayed
 #     into the new FA (and one replayed to the MN) is dropped;
@@ -68,19 +69,24 @@ counters() {
 
 # ---- 1. every mode x technique ----
 matrix_case() {
-	local reuse=$1 tech=$2 store=$3 qm=0 kind=reuse_full
+	local reuse=$1 tech=$2 store=$3 qm=0 kind=reuse_full offer=0
 	[[ $reuse == partial ]] && qm=3 kind=reuse_partial
+	# partial and direct: the FA the node leaves offered its ISAKMP SA ahead
+	[[ $reuse == partial && $tech != store ]] && offer=1
 	export TB_REUSE=$reuse TB_TECHNIQUE=$tech TB_STORE=$store
 	start "$reuse reuse, technique $tech, store $store"
+	((offer == 0)) || jqa_within 5 fa2 sas '.reuse_counters.offers_kept >= 1'
 	handover fa2 "$qm"
-	counters fa2 "$kind=1" reuse_refused=0
+	counters fa2 "$kind=1" reuse_refused=0 reuse_offered="$offer"
 	has_sas fa2
 	no_sas fa1
 	jqa mn sas ".esp_counters.$kind == 1 and .esp_counters.reuse_refused == 0"
-	[[ $tech == store ]] || counters fa1 served_records=1
+	[[ $tech == store ]] || counters fa1 served_records=$((1 - offer)) served_released=1
 	[[ $tech == direct ]] || jqa fa1 sas '.reuse_counters.store_puts >= 1 and .reuse_counters.store_put_failures == 0'
+	((offer == 0)) || jqa_within 5 fa1 sas '.reuse_counters.offers_kept >= 1'
 	handover fa1 "$qm"
-	counters fa1 "$kind=1"
+	counters fa1 "$kind=1" reuse_offered="$offer"
+	[[ $tech == store ]] || counters fa2 served_records=$((1 - offer))
 	no_sas fa2
 	jqa mn sas ".esp_counters.$kind == 2"
 	tb_down

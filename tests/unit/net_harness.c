@@ -705,6 +705,7 @@ static void nh_domain(struct nh_fa *f, const struct nh_conf *c)
 	d->reuse = c->reuse;
 	d->direct = a ? c->direct : true;
 	d->store = a && c->store;
+	d->offers = a && c->offers;
 	if (a) {
 		d->members[d->n_members++] = ah_ip(AH_COA1);
 		d->members[d->n_members++] = ah_ip(AH_COA2);

@@ -152,6 +152,7 @@ struct nh_conf {
 	enum fa_reuse_mode reuse; /* both domains */
 	bool direct, store;       /* domain A's technique */
 	uint32_t lend_ms;         /* domain A; 0: 1000 */
+	bool offers;              /* domain A: partial reuse's offers (fa_offer.h) */
 };
 
 struct nh {

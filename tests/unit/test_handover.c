@@ -26,7 +26,9 @@
  *  loss           lost messages: a transfer request or its answer (asked
  *                 again), the home agent's reply, a confirmation;
  *  loan           a loan not confirmed in time: reclaimed, the late
- *                 confirmation refused, new IPsec SAs by Quick Mode.
+ *                 confirmation refused, new IPsec SAs by Quick Mode;
+ *  offers         partial reuse from the ISAKMP SA fa1 offered fa2 ahead,
+ *                 and each check of an offer and of the claim against it.
  *
  * Every test checks, whenever traffic flows, that no FA sent an ESP (SPI,
  * sequence number) twice and that the node never took data in the clear.
@@ -2044,6 +2046,181 @@ START_TEST(test_key_rotation_rewrites_copies)
 }
 END_TEST
 
+/* ---- offers: partial reuse with the ISAKMP SA offered ahead (fa_offer.h) ---- */
+
+static struct nh_conf offer_conf(bool store)
+{
+	struct nh_conf c = conf(FA_REUSE_PARTIAL, true, store);
+
+	c.offers = true;
+	return c;
+}
+
+/*
+ * The node registers through fa1, which offers fa2 its ISAKMP SA; moving
+ * to fa2 it runs Quick Mode at once: fa2 asks fa1 for nothing, and still
+ * confirms (fa1 forgets and answers RELEASED).  fa2 then offers the SA on
+ * in turn, and the way back to fa1 takes it the same way.  _i: without,
+ * with the store as the fallback technique (both).
+ */
+START_TEST(test_offer_handover)
+{
+	struct nh_conf c = offer_conf(_i == 1);
+	size_t mark;
+
+	start(&c);
+	ck_assert_uint_ge(RC(NH_FA1).offers_sent, 1);
+	ck_assert_uint_ge(RC(NH_FA2).offers_kept, 1);
+	mark = nh_mark(n);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 3); /* Quick Mode */
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_partial, 1);
+	ck_assert_uint_eq(RC(NH_FA2).offer_unused, 0);
+	ck_assert_uint_eq(MNC.reuse_partial, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_records + RC(NH_FA1).served_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	ck_assert(nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows("at fa2");
+	ck_assert_uint_ge(RC(NH_FA1).offers_kept, 1);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_offered, 1);
+	ck_assert_uint_eq(RC(NH_FA2).served_records + RC(NH_FA2).served_refused, 0);
+	ck_assert_uint_eq(RC(NH_FA2).served_released, 1);
+	ck_assert_uint_eq(RC(NH_FA1).offers_refused + RC(NH_FA2).offers_refused, 0);
+	assert_flows("back at fa1");
+}
+END_TEST
+
+enum offer_forgery { OF_NONE, OF_COOKIES, OF_SKEYID_A, OF_WRITER, OF_CHILD, OF_NODE, OF_OLDER };
+
+/* An OFFER of the node's ISAKMP SA at fa1 to fa2 from src, under domain A's FA keys, but for f. */
+static void offer_to_fa2(const char *src, enum offer_forgery f)
+{
+	struct sax_msg *m = calloc(1, sizeof(*m));
+	const char *nai = f == OF_NODE ? AH_NAI_CAROL : AH_NAI_ALICE;
+	uint8_t out[SAX_MSG_MAX];
+	struct buf b;
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(
+		ike_export(n->fa[NH_FA1].sec.ep.ike, ah_ip(AH_ALICE), f == OF_CHILD, &m->rec), 0);
+	m->version = SAX_VERSION;
+	m->type = SAX_OFFER;
+	m->has_record = true;
+	m->sender = ah_ip(src);
+	m->rec.home_addr = ah_ip(AH_ALICE);
+	m->rec.prev_coa = ah_ip(f == OF_WRITER ? NH_COA4 : src);
+	m->rec.isakmp.icookie[0] ^= f == OF_COOKIES || f == OF_OLDER;
+	m->rec.isakmp.skeyid_a[0] ^= f == OF_SKEYID_A;
+	m->expires_ms = m->rec.isakmp.expires_ms;
+	m->mn_id_len = strlen(nai);
+	memcpy(m->mn_id, nai, m->mn_id_len);
+	sax_stamp_at(m, ev_loop_wall_ms(n->loop));
+	m->timestamp_ms -= f == OF_OLDER ? 5000 : 0; /* before fa1's own, within the window */
+	buf_init_write(&b, out, sizeof(out));
+	ck_assert_int_eq(sax_build(&b, m, nh_fa_keys_a()), SAX_E_OK);
+	sax_record_wipe(&m->rec);
+	free(m);
+	nh_inject_sax(n, ah_ip(src), NH_FA2, out, buf_used(&b));
+	nh_settle(n);
+}
+
+/*
+ * What fa2 does with an offer, one check at a time: after fa1's own offer
+ * (the node registered through it), one more comes in; fa2 keeps it
+ * (replacing fa1's) or refuses it (counted), or, older than fa1's, leaves
+ * fa1's in place.  The node then moves to fa2 naming fa1: an offer that
+ * does not serve (another ISAKMP SA, a proof that does not verify, from
+ * another FA than the node names) is dropped, counted, and fa2 asks fa1 as
+ * without offers.  Every hand-over is a partial reuse, and traffic flows.
+ */
+static const struct {
+	const char *what;
+	const char *src; /* the source and Sender */
+	enum offer_forgery f;
+	bool kept, refused, used;
+} offer_cases[] = {
+	{"fa1's own again (the control)", AH_COA1, OF_NONE, true, false, true},
+	{"another ISAKMP SA (cookies)", AH_COA1, OF_COOKIES, true, false, false},
+	{"another SKEYID_a: the node's proof fails", AH_COA1, OF_SKEYID_A, true, false, false},
+	{"from fa4, which the node does not name", NH_COA4, OF_NONE, true, false, false},
+	{"written by another member than its sender", AH_COA1, OF_WRITER, false, true, true},
+	{"from a non-member, under the right keys", NH_OUTSIDER, OF_NONE, false, true, true},
+	{"with an IPsec SA pair", AH_COA1, OF_CHILD, false, true, true},
+	{"for another node's identity", AH_COA1, OF_NODE, false, true, true},
+	{"older than fa1's own", AH_COA1, OF_OLDER, false, false, true},
+};
+
+START_TEST(test_offer_checks)
+{
+	struct nh_conf c = offer_conf(false);
+	const char *what = offer_cases[_i].what;
+	uint64_t kept, refused;
+
+	start(&c);
+	kept = RC(NH_FA2).offers_kept;
+	ck_assert_uint_ge(kept, 1);
+	offer_to_fa2(offer_cases[_i].src, offer_cases[_i].f);
+	ck_assert_msg(RC(NH_FA2).offers_kept == kept + offer_cases[_i].kept, "%s: kept", what);
+	refused = RC(NH_FA2).offers_refused;
+	ck_assert_msg(refused == offer_cases[_i].refused, "%s: refused", what);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_msg(RC(NH_FA2).reuse_offered == offer_cases[_i].used, "%s: used", what);
+	ck_assert_msg(RC(NH_FA2).offer_unused == !offer_cases[_i].used, "%s: unused", what);
+	ck_assert_msg(RC(NH_FA1).served_records == !offer_cases[_i].used, "%s: asked", what);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_partial, 1);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	assert_flows(what);
+}
+END_TEST
+
+/*
+ * The claim against an offer: fa2 checks the Identification's age itself
+ * (and the proof, above), and leaves the rest of what the holder would
+ * judge to the home agent.  A registration naming fa1 is injected at fa2
+ * while the node is at fa1: a minute ahead of the clock, fa2 does not take
+ * the offer and asks fa1, which refuses it as stale; with the node's last
+ * Identification (a replay within the window), fa2 takes the offer, the
+ * home agent denies the registration and fa2 drops what it took in.  The
+ * node stays at fa1 either way.
+ */
+static const struct {
+	const char *what;
+	struct claim c;
+	bool used;
+} offer_claims[] = {
+	{"an Identification a minute ahead", {.id_offset_s = 60}, false},
+	{"the Identification fa1 accepted last", {.old_id = true}, true},
+};
+
+START_TEST(test_offer_claim)
+{
+	struct nh_conf c = offer_conf(false);
+	bool used = offer_claims[_i].used;
+	uint8_t reg[600];
+	size_t len;
+
+	start(&c);
+	len = claim_reg(&offer_claims[_i].c, reg, sizeof(reg));
+	nh_inject_reg(n, NH_FA2, reg, len);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, used);
+	ck_assert_uint_eq(RC(NH_FA2).offer_unused, !used);
+	ck_assert_uint_eq(RC(NH_FA2).taken_denied, used);
+	ck_assert_uint_eq(RC(NH_FA1).served_records, 0);
+	ck_assert_uint_eq(RC(NH_FA1).served_stale, !used);
+	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
+	assert_flows(offer_claims[_i].what);
+}
+END_TEST
+
 /* One case per item, so CK_RUN_CASE picks one (e.g. CK_RUN_CASE=dying). */
 static void add_case(Suite *s, const char *name, const TTest *t, int loops)
 {
@@ -2091,6 +2268,9 @@ static Suite *handover_suite(void)
 	add_case(s, "key_rotation", test_key_rotation, 2);
 	add_case(s, "key_rotation", test_key_rotation_stale_record, 1);
 	add_case(s, "key_rotation", test_key_rotation_rewrites_copies, 2);
+	add_case(s, "offers", test_offer_handover, 2);
+	add_case(s, "offers", test_offer_checks, sizeof(offer_cases) / sizeof(offer_cases[0]));
+	add_case(s, "offers", test_offer_claim, 2);
 	return s;
 }
 

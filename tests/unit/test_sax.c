@@ -155,7 +155,8 @@ static void msg_init(struct sax_msg *m, uint8_t type)
 	for (int i = 0; i < SAX_NONCE_LEN; i++)
 		m->nonce[i] = (uint8_t)(0xa0 + i);
 	m->sender = ip(type == SAX_REQUEST ? "198.18.2.2" : "198.18.1.2");
-	m->expires_ms = type == SAX_RECORD || type == SAX_STORE_PUT ? EXPIRES : 0;
+	m->expires_ms =
+		type == SAX_RECORD || type == SAX_STORE_PUT || type == SAX_OFFER ? EXPIRES : 0;
 	memcpy(m->mn_id, MN_ID, strlen(MN_ID));
 	m->mn_id_len = strlen(MN_ID);
 	if (type == SAX_REQUEST) {
@@ -639,7 +640,7 @@ END_TEST
 START_TEST(test_round_trip_types)
 {
 	uint8_t type = (uint8_t)(_i + 1);
-	bool record = type == SAX_RECORD || type == SAX_STORE_PUT;
+	bool record = type == SAX_RECORD || type == SAX_STORE_PUT || type == SAX_OFFER;
 	bool request = type == SAX_REQUEST;
 	bool reason = type == SAX_REFUSED || type == SAX_STORE_ACK;
 	static struct sax_msg m, got;
@@ -664,7 +665,7 @@ START_TEST(test_round_trip_types)
 		ck_assert_ptr_eq(got.sealed, request ? out + 58 : NULL);
 		request_eq(&m.req, &got.req); /* all zero but in a REQUEST */
 	}
-	/* with a record: only RECORD and STORE_PUT carry one, a REQUEST neither */
+	/* with a record: only RECORD, STORE_PUT and OFFER carry one, a REQUEST neither */
 	m.has_record = true;
 	vector_record(&m.rec);
 	buf_init_write(&b, out, sizeof(out));
@@ -1001,7 +1002,8 @@ END_TEST
 /* The types with a Sealed field: the record's, or a REQUEST's registration. */
 static bool has_sealed(uint8_t type)
 {
-	return type == SAX_REQUEST || type == SAX_RECORD || type == SAX_STORE_PUT;
+	return type == SAX_REQUEST || type == SAX_RECORD || type == SAX_STORE_PUT ||
+	       type == SAX_OFFER;
 }
 
 static bool has_reason(uint8_t type)
@@ -1053,8 +1055,8 @@ static enum sax_err flip_expect(uint8_t type, uint16_t flags, size_t i, uint8_t 
 
 START_TEST(test_flip_every_byte)
 {
-	static const uint8_t types[] = {SAX_REQUEST,   SAX_RECORD,    SAX_REFUSED,
-					SAX_STORE_PUT, SAX_STORE_ACK, SAX_RELEASED};
+	static const uint8_t types[] = {SAX_REQUEST,   SAX_RECORD,   SAX_REFUSED, SAX_STORE_PUT,
+					SAX_STORE_ACK, SAX_RELEASED, SAX_OFFER};
 	static const uint8_t masks[] = {0x01, 0x80, 0xff};
 	uint8_t type = types[_i];
 	static struct sax_msg m, got;
@@ -1065,7 +1067,7 @@ START_TEST(test_flip_every_byte)
 	keys_init(&k);
 	msg_init(&m, type);
 	m.flags = has_reason(type) ? SAX_R_UNKNOWN : 0;
-	m.has_record = type == SAX_RECORD || type == SAX_STORE_PUT;
+	m.has_record = type == SAX_RECORD || type == SAX_STORE_PUT || type == SAX_OFFER;
 	vector_record(&m.rec);
 	if (!m.has_record)
 		memset(&m.rec, 0, sizeof(m.rec));
@@ -1100,13 +1102,11 @@ START_TEST(test_flip_every_byte)
 	ck_assert_uint_eq(n_mac, 3 * (len - 7) + (has_reason(type) ? 6 : 0));
 	/*
 	 * A Sealed length made shorter leaves bytes over, a longer one runs
-	 * past the end: the low byte's three flips (RECORD 501: 500, 373, 266;
+	 * past the end: the low byte's three flips (a record 501: 500, 373, 266;
 	 * REQUEST 175: 174, 47, 80) and the high byte's 0x01 (RECORD: 245;
 	 * REQUEST: 431).
 	 */
-	ck_assert_uint_eq(n_trail, type == SAX_RECORD || type == SAX_STORE_PUT ? 4
-				   : type == SAX_REQUEST                       ? 3
-									       : 0);
+	ck_assert_uint_eq(n_trail, m.has_record ? 4 : type == SAX_REQUEST ? 3 : 0);
 	ck_assert_uint_eq(n_trunc, type == SAX_REQUEST ? 1 : 0);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
 }
@@ -1525,7 +1525,7 @@ START_TEST(test_header_values)
 	len = hand(msg, 1, SAX_TYPE_MAX, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_TYPE);
 	ck_assert_int_eq(parse(msg, 2, &k, &got), SAX_E_TYPE);
-	ck_assert_uint_eq(SAX_TYPE_MAX, SAX_RELEASED + 1);
+	ck_assert_uint_eq(SAX_TYPE_MAX, SAX_OFFER + 1);
 	/* flags: a reason in REFUSED and STORE_ACK, 0 elsewhere */
 	len = hand(msg, 1, SAX_REFUSED, SAX_R_EXPIRED, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
@@ -2468,6 +2468,7 @@ START_TEST(test_names)
 	ck_assert_str_eq(sax_type_name(SAX_STORE_PUT), "store-put");
 	ck_assert_str_eq(sax_type_name(SAX_STORE_GET), "store-get");
 	ck_assert_str_eq(sax_type_name(SAX_STORE_ACK), "store-ack");
+	ck_assert_str_eq(sax_type_name(SAX_OFFER), "offer");
 	ck_assert_str_eq(sax_type_name(SAX_STORE_DEL), "store-del");
 	ck_assert_str_eq(sax_type_name(SAX_RELEASED), "released");
 	ck_assert_uint_eq(SAX_RELEASED, 8);
@@ -2499,7 +2500,7 @@ static Suite *sax_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("authentication and freshness");
-	tcase_add_loop_test(tc, test_flip_every_byte, 0, 6);
+	tcase_add_loop_test(tc, test_flip_every_byte, 0, 7);
 	tcase_add_test(tc, test_other_k_db);
 	tcase_add_test(tc, test_wrong_k_sa);
 	tcase_add_test(tc, test_stale);

@@ -1,0 +1,165 @@
+/*
+ * Offers: the ISAKMP SA a member holds, at the other members ahead of a
+ * hand-over (fa_offer.h, doc/sa-reuse.md "Offers").
+ *
+ * An ISAKMP SA carries no sequence numbers: two FAs holding one for a
+ * while send nothing twice under a key.  What a copy can be is stale: the
+ * node negotiated anew since (its claim names other cookies), or moved on
+ * to another FA (it names that one).  Either way the claim does not check
+ * out against the copy, and the new FA asks the FA the node names, as
+ * without offers.  Nothing here changes what a hand-over counts as: the
+ * home agent accepts the registration, and the new FA confirms to the
+ * previous one, as after a transfer.
+ */
+#include "fa_offer.h"
+#include "fa_reuse.h"
+#include "fa_sec.h"
+#include "ike_xfer.h"
+#include "ip4.h"
+#include "log.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fa_offer {
+	struct in_addr from; /* the member that holds the node's ISAKMP SA */
+	uint64_t sent_ms;    /* its timestamp: a later offer replaces an earlier one */
+	struct sax_isakmp isakmp;
+};
+
+static void fa_offer_drop(struct fa_offer *o)
+{
+	OPENSSL_cleanse(o, sizeof(*o));
+	free(o);
+}
+
+void fa_offer_push(struct fa_sec *s, struct in_addr home)
+{
+	const struct ike_peer *pc = ipsec_conf_peer(s->ic, home);
+	struct sax_msg *m;
+	size_t n = 0;
+
+	if (s->dom->reuse != FA_REUSE_PARTIAL || !s->dom->direct || !s->dom->offers ||
+	    s->ep.ike == NULL || pc == NULL || pc->id.len == 0 || pc->id.len > SAX_ID_MAX ||
+	    u32map_get(&s->handed, home.s_addr) != NULL)
+		return;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		log_rl_err("offer of %s's ISAKMP SA: out of memory", IP4_STR(home));
+		return;
+	}
+	if (ike_export(s->ep.ike, home, false, &m->rec) == 0) {
+		m->type = SAX_OFFER;
+		m->has_record = true;
+		m->rec.home_addr = home;
+		m->rec.prev_coa = s->fa->cfg.coa;
+		m->expires_ms = m->rec.isakmp.expires_ms;
+		m->mn_id_len = pc->id.len;
+		memcpy(m->mn_id, pc->id.data, pc->id.len);
+		/* every member listed; a member_prefix alone names none to send to */
+		for (size_t i = 0; i < s->dom->n_members; i++)
+			if (s->dom->members[i].s_addr != s->fa->cfg.coa.s_addr &&
+			    fa_sax_send(s, s->dom->members[i], m, NULL) == 0)
+				n++;
+	}
+	s->reuse.offers_sent += n;
+	sax_record_wipe(&m->rec);
+	OPENSSL_cleanse(m, sizeof(*m));
+	free(m);
+}
+
+/* Why m cannot be kept, or NULL. */
+static const char *fa_offer_refusal(const struct fa_sec *s, const struct sax_msg *m)
+{
+	const struct ike_peer *pc;
+
+	if (s->dom->reuse != FA_REUSE_PARTIAL || !s->dom->direct || !s->dom->offers)
+		return "this FA takes no offers (domain.offers, partial reuse, direct)";
+	if (!fa_member(s->dom, m->sender))
+		return "not a member of the domain";
+	/* An FA offers what it holds itself: the record names it as its writer. */
+	if (m->rec.prev_coa.s_addr != m->sender.s_addr)
+		return "the record names another FA as its writer";
+	if (m->rec.n_children != 0)
+		return "an offer carries the ISAKMP SA alone";
+	pc = ipsec_conf_peer(s->ic, m->rec.home_addr);
+	if (pc == NULL || pc->id.len != m->mn_id_len ||
+	    memcmp(pc->id.data, m->mn_id, m->mn_id_len) != 0)
+		return "not a node of ours by that home address and identity";
+	return NULL;
+}
+
+/* Room for one more offer: expired ones go first.  False: full. */
+static bool fa_offer_room(struct fa_sec *s, uint64_t now_ms)
+{
+	uint32_t gone[64];
+	size_t it = 0, n = 0;
+	uint32_t k;
+	void *v;
+
+	if (u32map_len(&s->offers) < FA_OFFERS_MAX)
+		return true;
+	while (n < sizeof(gone) / sizeof(gone[0]) && u32map_next(&s->offers, &it, &k, &v))
+		if (((struct fa_offer *)v)->isakmp.expires_ms <= now_ms)
+			gone[n++] = k;
+	for (size_t i = 0; i < n; i++)
+		fa_offer_drop(u32map_del(&s->offers, gone[i]));
+	return n > 0;
+}
+
+void fa_offer_in(struct fa_sec *s, const struct sax_msg *m)
+{
+	const char *why = fa_offer_refusal(s, m);
+	struct in_addr home = m->rec.home_addr;
+	struct fa_offer *o = why == NULL ? u32map_get(&s->offers, home.s_addr) : NULL;
+
+	if (why == NULL && o != NULL && o->sent_ms > m->timestamp_ms)
+		return; /* overtaken on the way by a later one */
+	if (why == NULL && o == NULL) {
+		o = fa_offer_room(s, ev_loop_wall_ms(s->loop)) ? calloc(1, sizeof(*o)) : NULL;
+		if (o == NULL || u32map_put(&s->offers, home.s_addr, o) < 0) {
+			free(o);
+			o = NULL;
+			why = "no room for more offers";
+		}
+	}
+	if (why != NULL) {
+		s->reuse.offers_refused++;
+		log_rl_notice("offer from %s for %.*s: %s", IP4_STR(m->sender), (int)m->mn_id_len,
+			      m->mn_id, why);
+		return;
+	}
+	o->from = m->sender;
+	o->sent_ms = m->timestamp_ms;
+	o->isakmp = m->rec.isakmp;
+	s->reuse.offers_kept++;
+	log_debug("offer from %s for %s kept", IP4_STR(m->sender), IP4_STR(home));
+}
+
+enum fa_offer_found fa_offer_take(struct fa_sec *s, struct in_addr home, struct in_addr from,
+				  struct sax_isakmp *out)
+{
+	struct fa_offer *o = u32map_del(&s->offers, home.s_addr);
+	enum fa_offer_found r;
+
+	if (o == NULL)
+		return FA_OFFER_NONE;
+	/* one that has ended is ike_import's to refuse */
+	r = o->from.s_addr == from.s_addr ? FA_OFFER_OK : FA_OFFER_STALE;
+	if (r == FA_OFFER_OK)
+		*out = o->isakmp;
+	fa_offer_drop(o);
+	return r;
+}
+
+void fa_offer_free_all(struct fa_sec *s)
+{
+	size_t it = 0;
+	uint32_t k;
+	void *v;
+
+	while (u32map_next(&s->offers, &it, &k, &v))
+		fa_offer_drop(v);
+	u32map_free(&s->offers);
+}
