@@ -8,6 +8,7 @@
  */
 #include "ctl.h"
 #include "fa_sec.h"
+#include "fa_hold.h"
 #include "ike.h"
 #include "ip4.h"
 #include "isakmp.h"
@@ -81,6 +82,9 @@ static void fa_ike_child_up(void *arg, struct ike_child *c)
 		s->ops.route(s->ops.arg, c->remote_net, true);
 	/* Not the pairs a transfer installs: fa_reuse stores them once their numbers are set. */
 	fa_reuse_note_pair(s, c->remote_net);
+	/* nor sends on them: their numbers are not set yet, and nothing was held for them */
+	if (!fa_reuse_importing(s, c->peer))
+		fa_hold_flush(s, c->remote_net);
 }
 
 void fa_sec_route_node(struct fa_sec *s, struct in_addr home)
@@ -189,6 +193,17 @@ static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *
 		fa_reuse_note_pair(s, p->remote_net);
 }
 
+bool fa_sec_to_node(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const uint8_t *pkt,
+		    size_t len)
+{
+	struct ipsec_pair *p = ipsec_find(&s->ep.sas, dst.s_addr);
+
+	if (p == NULL)
+		return false;
+	fa_seal_send(s, p, mac, pkt, len);
+	return true;
+}
+
 /*
  * What the Mobile IP core sends on the access link, protected as the
  * visitor's SAs say: advertisements go as they are; to a visitor with SAs
@@ -214,7 +229,9 @@ static void fa_guard_to_link(void *arg, const uint8_t mac[6], struct in_addr dst
 		return;
 	}
 	if (s->ep.ike != NULL && ipsec_conf_peer(s->ic, dst) != NULL && kind != FA_OUT_REPLY) {
-		s->ctr.drop_no_sa++;
+		/* an ISAKMP SA and no pair: a Quick Mode is under way, held rather than lost */
+		if (ike_sa_find_peer(s->ep.ike, dst) == NULL || !fa_hold(s, mac, dst, pkt, len))
+			s->ctr.drop_no_sa++;
 		return;
 	}
 	s->ops.to_link(s->ops.arg, mac, pkt, len);
@@ -292,6 +309,7 @@ int fa_sec_init(struct fa_sec *s, struct fa *fa, struct ev_loop *loop, const str
 	s->ops = *ops;
 	s->access_mtu = access_mtu;
 	u32map_init(&s->macs);
+	u32map_init(&s->held);
 	s->local_path = (struct pmtu_path){.name = "our own packets to a visitor",
 					   .send = fa_local_piece,
 					   .icmp = fa_local_icmp};
@@ -327,6 +345,7 @@ void fa_sec_free(struct fa_sec *s)
 	if (s->fa != NULL)
 		s->fa->guard = (struct fa_guard){0};
 	fa_reuse_free(s);
+	fa_hold_free_all(s);
 	ipsec_ep_free(&s->ep); /* sends Delete for what is up, calls child_down */
 	while (u32map_next(&s->macs, &it, &k, &v))
 		free(v);

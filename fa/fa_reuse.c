@@ -30,6 +30,7 @@
  */
 #include "fa_reuse.h"
 #include "ctl.h"
+#include "fa_hold.h"
 #include "fa_offer.h"
 #include "fa_sec.h"
 #include "ike.h"
@@ -1203,6 +1204,7 @@ static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg
 		return;
 	}
 	s->reuse.reuse_requests++;
+	fa_hold_drop(s, rq->home_addr);
 	x->s = s;
 	x->home = rq->home_addr;
 	x->req = rq->ext.reuse;

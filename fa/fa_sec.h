@@ -31,6 +31,9 @@ struct ctl_out;
 /* What the FA's IPsec side counts on top of the endpoint's (ipsec_ep.h). */
 #define FA_SEC_COUNTERS(X)                                                                         \
 	X(drop_no_sa)                                                                              \
+	X(held)         /* packets held for a node's Quick Mode (fa_hold.h) */                     \
+	X(held_sent)    /* of those, sent through its new pair */                                  \
+	X(held_dropped) /* of those, dropped: not done within FA_HOLD_MS, or no pair */            \
 	X(ike_drop_not_alias)
 
 struct fa_sec_counters {
@@ -69,6 +72,7 @@ struct fa_sec {
 	/* IPsec on the access link */
 	struct ipsec_ep ep;
 	struct u32map macs; /* peer address -> learned MAC */
+	struct u32map held; /* home address -> packets held for its Quick Mode (fa_hold.c) */
 	struct fa_sec_counters ctr;
 	struct pmtu_path local_path; /* our own packets to a visitor, too big for its SA */
 	/* SA reuse within the domain (fa_reuse.c) */
@@ -112,6 +116,9 @@ void fa_sec_esp_in(struct fa_sec *s, const uint8_t *esp, size_t len);
 void fa_sec_not_alias(struct fa_sec *s, struct in_addr src, struct in_addr dst, uint16_t port);
 int fa_sec_from_stack(struct fa_sec *s, const uint8_t *pkt, size_t len);
 void fa_sec_sax_in(struct fa_sec *s, struct in_addr from, const uint8_t *msg, size_t len);
+/* A packet for dst through its IPsec SA pair: false when it has none. */
+bool fa_sec_to_node(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const uint8_t *pkt,
+		    size_t len);
 /* The host route to home through us for its pairs (a transfer's, once it counts). */
 void fa_sec_route_node(struct fa_sec *s, struct in_addr home);
 

@@ -28,7 +28,9 @@
  *  loan           a loan not confirmed in time: reclaimed, the late
  *                 confirmation refused, new IPsec SAs by Quick Mode;
  *  offers         partial reuse from the ISAKMP SA fa1 offered fa2 ahead,
- *                 and each check of an offer and of the claim against it.
+ *                 and each check of an offer and of the claim against it;
+ *  hold           data for the node held at fa2 during its Quick Mode, sent
+ *                 through the new pair; the hold's bounds.
  *
  * Every test checks, whenever traffic flows, that no FA sent an ESP (SPI,
  * sequence number) twice and that the node never took data in the clear.
@@ -37,7 +39,9 @@
  * shows the libraries' log.
  */
 #include "check_main.h"
+#include "fa_hold.h"
 #include "ike_xfer.h"
+#include "isakmp.h"
 #include "mip_ident.h"
 #include "net_harness.h"
 
@@ -2221,6 +2225,88 @@ START_TEST(test_offer_claim)
 }
 END_TEST
 
+/* ---- packets held while a Quick Mode is under way (fa/fa_hold.h) ---- */
+
+/* fa2's IKE to the node (UDP from port 500 or 4500): its Quick Mode answers. */
+static bool drop_fa2_quick_mode(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	unsigned sport;
+
+	(void)net;
+	(void)arg;
+	if (e->kind != NH_EV_LINK || e->from_station != NH_FA2 || e->len < 28 ||
+	    e->d[9] != IP4_PROTO_UDP)
+		return false;
+	sport = (unsigned)e->d[20] << 8 | e->d[21];
+	return sport == ISAKMP_PORT || sport == ISAKMP_NATT_PORT;
+}
+
+static bool quick_mode_done(struct nh *net, void *arg)
+{
+	(void)arg;
+	return nh_fa_pair(&net->fa[NH_FA2]) != NULL;
+}
+
+/* The node is registered through fa2, which has its ISAKMP SA and no pair yet. */
+static bool quick_mode_due(struct nh *net, void *arg)
+{
+	return registered_at(net, arg) && nh_fa_holds(&net->fa[NH_FA2]) &&
+	       nh_fa_pair(&net->fa[NH_FA2]) == NULL;
+}
+
+/*
+ * A partial hand-over to fa2: the correspondent's packet that reaches fa2
+ * between the reply and the Quick Mode's end is held and goes through the
+ * new pair (_i 0).  With fa2's Quick Mode answers lost (_i 1), fa2 holds
+ * FA_HOLD_PACKETS and drops the next, and after FA_HOLD_MS drops what it
+ * held; the Quick Mode then ends and traffic flows.  With a packet held, a
+ * registration that starts a transfer at fa2 (_i 2) drops it.
+ */
+START_TEST(test_hold_quick_mode)
+{
+	struct nh_conf c = conf(FA_REUSE_PARTIAL, true, false);
+	const struct fa_sec_counters *k;
+	uint64_t no_sa;
+
+	start(&c);
+	k = &n->fa[NH_FA2].sec.ctr;
+	n->filter = _i >= 1 ? drop_fa2_quick_mode : NULL;
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, quick_mode_due, (void *)(intptr_t)NH_FA2));
+	no_sa = k->drop_no_sa;
+	if (_i == 0) {
+		ck_assert_msg(nh_cn_send(n), "the held packet did not reach the node");
+		ck_assert_uint_eq(k->held, 1);
+		ck_assert_uint_eq(k->held_sent, 1);
+		ck_assert_uint_eq(k->held_dropped + k->drop_no_sa - no_sa, 0);
+	} else if (_i == 1) {
+		for (int i = 0; i <= FA_HOLD_PACKETS; i++)
+			ck_assert(!nh_cn_send(n));
+		ck_assert_uint_eq(k->held, FA_HOLD_PACKETS);
+		ck_assert_uint_eq(k->drop_no_sa, no_sa + 1);
+		nh_run(n, FA_HOLD_MS + 10, NULL, NULL);
+		ck_assert_uint_eq(k->held_dropped, FA_HOLD_PACKETS);
+		ck_assert_uint_eq(k->held_sent, 0);
+		n->filter = NULL;
+		ck_assert(nh_run(n, 30000, quick_mode_done, NULL));
+	} else {
+		/* a hand-over of the node starts at fa2: nothing held goes on its pairs */
+		uint8_t reg[600];
+		size_t len = claim_reg(&(struct claim){0}, reg, sizeof(reg));
+
+		ck_assert(!nh_cn_send(n));
+		ck_assert_uint_eq(k->held, 1);
+		nh_inject_reg(n, NH_FA2, reg, len);
+		nh_settle(n);
+		ck_assert_uint_eq(RC(NH_FA2).reuse_requests, 2);
+		ck_assert_uint_eq(k->held_dropped, 1);
+		ck_assert_uint_eq(k->held_sent, 0);
+		return; /* the claim, as good as the node's, took its SAs elsewhere */
+	}
+	nh_settle(n);
+	assert_flows("at fa2 after its Quick Mode");
+}
+END_TEST
+
 /* One case per item, so CK_RUN_CASE picks one (e.g. CK_RUN_CASE=dying). */
 static void add_case(Suite *s, const char *name, const TTest *t, int loops)
 {
@@ -2271,6 +2357,7 @@ static Suite *handover_suite(void)
 	add_case(s, "offers", test_offer_handover, 2);
 	add_case(s, "offers", test_offer_checks, sizeof(offer_cases) / sizeof(offer_cases[0]));
 	add_case(s, "offers", test_offer_claim, 2);
+	add_case(s, "hold", test_hold_quick_mode, 3);
 	return s;
 }
 
