@@ -7,7 +7,6 @@
  * flood towards it, costs a bounded amount.
  */
 #include "fa_hold.h"
-#include "fa_reuse.h"
 #include "fa_sec.h"
 #include "ip4.h"
 #include "log.h"
@@ -75,8 +74,6 @@ bool fa_hold(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const u
 	struct fa_hold_q *q = u32map_get(&s->held, dst.s_addr);
 	struct fa_held *h;
 
-	if (fa_reuse_importing(s, dst))
-		return false;
 	if (q == NULL)
 		q = fa_hold_q_new(s, dst);
 	if (q == NULL || q->n == FA_HOLD_PACKETS)
@@ -106,8 +103,10 @@ void fa_hold_drop(struct fa_sec *s, struct in_addr dst)
 void fa_hold_flush(struct fa_sec *s, struct in_addr dst)
 {
 	struct fa_hold_q *q = s->held.len == 0 ? NULL : u32map_get(&s->held, dst.s_addr);
+	struct ipsec_pair *p = ipsec_find(&s->ep.sas, dst.s_addr);
 
-	if (q == NULL)
+	/* a pair taken over may not send yet (our store copy first): they wait for that */
+	if (q == NULL || p == NULL || !ipsec_may_send(p))
 		return;
 	/* unhooked first: a packet sent here cannot come back to this queue */
 	u32map_del(&s->held, dst.s_addr);

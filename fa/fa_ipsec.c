@@ -223,6 +223,12 @@ static void fa_guard_to_link(void *arg, const uint8_t mac[6], struct in_addr dst
 		s->ops.to_link(s->ops.arg, mac, pkt, len);
 		return;
 	}
+	/* a hand-over taking the node's SAs in: its data waits until it counts (fa_hold.h) */
+	if (kind != FA_OUT_REPLY && s->xfers.len > 0 && fa_reuse_importing(s, dst)) {
+		if (!fa_hold(s, mac, dst, pkt, len))
+			s->ctr.drop_no_sa++;
+		return;
+	}
 	p = ipsec_find(&s->ep.sas, dst.s_addr);
 	if (p != NULL && (ipsec_may_send(p) || kind != FA_OUT_REPLY)) {
 		fa_seal_send(s, p, mac, pkt, len);

@@ -562,6 +562,7 @@ static void fa_xfer_undo(struct fa_xfer *x, const char *why)
 		return;
 	s->reuse.taken_denied++;
 	log_info("SA reuse for %s: %s: dropping the SAs taken over", IP4_STR(x->home), why);
+	fa_hold_drop(s, x->home);
 	ike_forget_peer(s->ep.ike, x->home, why);
 	x->status = MIP_REUSE_REFUSED;
 }
@@ -704,8 +705,10 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 {
 	struct fa_sec *s = x->s;
 	bool full = x->status == MIP_REUSE_FULL;
+	struct in_addr home = x->home;
 
 	if (x->status == MIP_REUSE_REFUSED) {
+		fa_hold_drop(s, home); /* the node negotiates from scratch */
 		fa_xfer_free(x);
 		return;
 	}
@@ -725,6 +728,7 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 	if (x->own) {
 		/* a loan of ours stays: only its timeout lifts the numbers we lent */
 		fa_xfer_free(x);
+		fa_hold_flush(s, home);
 		return;
 	}
 	fa_handed_taken_back(s, x->home);
@@ -736,8 +740,10 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 		fa_xfer_confirm(x);
 		ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
 	}
-	if (full)
+	if (full) {
 		fa_sec_route_node(s, x->home);
+		fa_hold_flush(s, x->home); /* after the reply: our data waited for the hand-over */
+	}
 	if (full && fa_uses_store(s)) {
 		x->storing = fa_store_write(s, x->home, x, s->dom->timeout_ms) == 0;
 		if (!x->storing) {
@@ -754,6 +760,8 @@ static void fa_xfer_stored(struct fa_xfer *x, bool kept)
 	x->storing = false;
 	if (!kept)
 		fa_rekey_node(x->s, x->home, "the store kept no copy: new IPsec SAs instead");
+	else
+		fa_hold_flush(x->s, x->home);
 	fa_xfer_settled(x);
 }
 
@@ -1204,7 +1212,6 @@ static void fa_reuse_request(void *arg, const uint8_t mac[6], const uint8_t *msg
 		return;
 	}
 	s->reuse.reuse_requests++;
-	fa_hold_drop(s, rq->home_addr);
 	x->s = s;
 	x->home = rq->home_addr;
 	x->req = rq->ext.reuse;

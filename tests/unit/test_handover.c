@@ -29,8 +29,9 @@
  *                 confirmation refused, new IPsec SAs by Quick Mode;
  *  offers         partial reuse from the ISAKMP SA fa1 offered fa2 ahead,
  *                 and each check of an offer and of the claim against it;
- *  hold           data for the node held at fa2 during its Quick Mode, sent
- *                 through the new pair; the hold's bounds.
+ *  hold           data for the node held at fa2 during its Quick Mode, or
+ *                 while it takes the SAs over, sent through the pair; the
+ *                 hold's bounds.
  *
  * Every test checks, whenever traffic flows, that no FA sent an ESP (SPI,
  * sequence number) twice and that the node never took data in the clear.
@@ -2260,7 +2261,8 @@ static bool quick_mode_due(struct nh *net, void *arg)
  * new pair (_i 0).  With fa2's Quick Mode answers lost (_i 1), fa2 holds
  * FA_HOLD_PACKETS and drops the next, and after FA_HOLD_MS drops what it
  * held; the Quick Mode then ends and traffic flows.  With a packet held, a
- * registration that starts a transfer at fa2 (_i 2) drops it.
+ * registration naming fa4 starts a transfer at fa2 that fails (_i 2: fa4
+ * never answers), which drops it: the node would negotiate from scratch.
  */
 START_TEST(test_hold_quick_mode)
 {
@@ -2291,19 +2293,69 @@ START_TEST(test_hold_quick_mode)
 	} else {
 		/* a hand-over of the node starts at fa2: nothing held goes on its pairs */
 		uint8_t reg[600];
-		size_t len = claim_reg(&(struct claim){0}, reg, sizeof(reg));
+		size_t len = claim_reg(&(struct claim){.prev = NH_COA4}, reg, sizeof(reg));
 
 		ck_assert(!nh_cn_send(n));
 		ck_assert_uint_eq(k->held, 1);
 		nh_inject_reg(n, NH_FA2, reg, len);
-		nh_settle(n);
-		ck_assert_uint_eq(RC(NH_FA2).reuse_requests, 2);
+		/* fa4 never answers: refused after transfer_timeout_ms, within FA_HOLD_MS */
+		nh_run(n, 150, NULL, NULL);
+		ck_assert_uint_eq(RC(NH_FA2).fallback_prev_silent, 1);
 		ck_assert_uint_eq(k->held_dropped, 1);
 		ck_assert_uint_eq(k->held_sent, 0);
 		return; /* the claim, as good as the node's, took its SAs elsewhere */
 	}
 	nh_settle(n);
 	assert_flows("at fa2 after its Quick Mode");
+}
+END_TEST
+
+struct accepted_lost {
+	uint64_t accepted; /* the home agent's count before */
+	const struct lost_sax *l;
+};
+
+/* The home agent accepted the registration, and fa1's answer to fa2 was lost. */
+static bool accepted_answer_lost(struct nh *net, void *arg)
+{
+	const struct accepted_lost *a = arg;
+
+	return net->ha.ctr.reg_accepted > a->accepted && a->l->dropped == 1;
+}
+
+/*
+ * Full reuse, fa1's first answer to fa2 lost: the home agent accepts the
+ * registration and tunnels to fa2 while fa2 still waits for the SAs.  The
+ * correspondent's packet then waits at fa2 and goes, after the reply,
+ * through the pair taken over, once the hand-over counts.  _i 1: with the
+ * store, once fa2's copy is there.
+ */
+START_TEST(test_hold_transfer)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, _i == 1);
+	struct lost_sax l = {.type = SAX_RECORD, .to = ah_ip(AH_COA2)};
+	const struct fa_sec_counters *k;
+	struct accepted_lost a = {.l = &l};
+	uint64_t rx;
+
+	start(&c);
+	k = &n->fa[NH_FA2].sec.ctr;
+	a.accepted = n->ha.ctr.reg_accepted;
+	n->filter = drop_first_sax;
+	n->filter_arg = &l;
+	ck_assert(nh_move_until(n, NH_FA2, WAIT_MS, accepted_answer_lost, &a));
+	rx = n->mn_rx;
+	ck_assert(!nh_cn_send(n));
+	ck_assert_uint_eq(k->held, 1);
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(k->held_sent, 1);
+	ck_assert_uint_eq(k->held_dropped + k->drop_no_sa, 0);
+	ck_assert_uint_eq(n->mn_rx, rx + 1);
+	ck_assert_uint_eq(EP(NH_FA2).esp_drop_reserved, 0);
+	assert_flows("at fa2 after the held packet");
 }
 END_TEST
 
@@ -2358,6 +2410,7 @@ static Suite *handover_suite(void)
 	add_case(s, "offers", test_offer_checks, sizeof(offer_cases) / sizeof(offer_cases[0]));
 	add_case(s, "offers", test_offer_claim, 2);
 	add_case(s, "hold", test_hold_quick_mode, 3);
+	add_case(s, "hold", test_hold_transfer, 2);
 	return s;
 }
 
