@@ -199,6 +199,7 @@ fa_domain domain-dbs <<CONF
     transfer_timeout_ms = 200;
     freshness_window_ms = 10000;
     seq_reserve = 4096;
+    offers = false;
     store = { backend = "dbs"; address = "198.18.3.2"; local_address = "198.18.11.2";
               k_db_file = "$tmp/k_db"; port = 4434; freshness_window_ms = 5000;
               max_pending = 16; };
@@ -323,6 +324,13 @@ expect_domain reserve "$tmp/reserve.conf:10: setting 'fa.domain.seq_reserve': 10
     k_sa_file = "$tmp/k_sa";
     k_db_file = "$tmp/k_db";
     seq_reserve = 100;
+CONF
+expect_domain offers "$tmp/offers.conf:10: setting 'fa.domain.offers': expected true or false" <<CONF
+    reuse = "partial";
+    members = [ "198.18.11.2" ];
+    k_sa_file = "$tmp/k_sa";
+    k_db_file = "$tmp/k_db";
+    offers = "yes";
 CONF
 expect_domain lend-low "$tmp/lend-low.conf:10: setting 'fa.domain.lend_timeout_ms': 999 is outside 1000..600000" <<CONF
     reuse = "full";
