@@ -1132,7 +1132,7 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 {
 	struct fa_sec *s = x->s;
 	const struct ike_peer *pc = fa_peer_of(s, x->home);
-	enum reuse_verdict v = REUSE_MALFORMED;
+	const char *why = "it is from another FA";
 	enum fa_offer_found f;
 	struct sax_record *rec;
 
@@ -1149,22 +1149,22 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 					 .window_only = true,
 					 .now_ntp = mip_ident_at(ev_loop_wall_us(s->loop)),
 					 .window_s = s->dom->window_ms / 1000};
-		v = reuse_claim_serve(x->reg, x->reg_len, &h);
+		enum reuse_verdict v = reuse_claim_serve(x->reg, x->reg_len, &h);
+
 		rec->home_addr = x->home;
 		rec->prev_coa = x->req.prev_coa;
-		if (v == REUSE_OK && ike_import(s->ep.ike, rec, pc, false) == NULL)
-			v = REUSE_MALFORMED;
+		why = v != REUSE_OK                                   ? reuse_verdict_name(v)
+		      : ike_import(s->ep.ike, rec, pc, false) == NULL ? "its ISAKMP SA has ended"
+								      : NULL;
 	}
 	sax_record_wipe(rec);
 	free(rec);
 	if (f == FA_OFFER_NONE)
 		return false;
-	if (v != REUSE_OK) {
+	if (why != NULL) {
 		s->reuse.offer_unused++;
 		log_rl_notice("SA reuse for %s: the offer from %s does not serve: %s; asking it",
-			      IP4_STR(x->home), IP4_STR(x->req.prev_coa),
-			      f == FA_OFFER_STALE ? "it is from another FA"
-						  : reuse_verdict_name(v));
+			      IP4_STR(x->home), IP4_STR(x->req.prev_coa), why);
 		return false;
 	}
 	x->offered = true;
