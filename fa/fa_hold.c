@@ -2,9 +2,9 @@
  * The hold queue (fa_hold.h).  Held packets are the node's data from the
  * home agent's tunnel and our own packets to it: nothing here is sent
  * except through the node's SAs (fa_sec_to_node), and nothing is kept
- * longer than FA_HOLD_MS or beyond FA_HOLD_PACKETS per node and
- * FA_HOLD_NODES nodes, so a node that never finishes its Quick Mode, or a
- * flood towards it, costs a bounded amount.
+ * longer than FA_HOLD_MS or beyond FA_HOLD_PACKETS and FA_HOLD_BYTES per
+ * node and FA_HOLD_NODES nodes (16 MiB in all), so a node that never
+ * finishes its Quick Mode, or a flood towards it, costs a bounded amount.
  */
 #include "fa_hold.h"
 #include "fa_sec.h"
@@ -23,7 +23,7 @@ struct fa_held {
 struct fa_hold_q {
 	struct fa_sec *s;
 	struct in_addr dst;
-	size_t n;
+	size_t n, bytes;
 	struct fa_held p[FA_HOLD_PACKETS];
 	struct ev_timer timer;
 };
@@ -76,7 +76,7 @@ bool fa_hold(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const u
 
 	if (q == NULL)
 		q = fa_hold_q_new(s, dst);
-	if (q == NULL || q->n == FA_HOLD_PACKETS)
+	if (q == NULL || q->n == FA_HOLD_PACKETS || len > FA_HOLD_BYTES - q->bytes)
 		return false;
 	h = &q->p[q->n];
 	h->pkt = malloc(len);
@@ -85,6 +85,7 @@ bool fa_hold(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const u
 	memcpy(h->pkt, pkt, len);
 	memcpy(h->mac, mac, sizeof(h->mac));
 	h->len = len;
+	q->bytes += len;
 	q->n++;
 	s->ctr.held++;
 	return true;

@@ -20,9 +20,10 @@
 
 struct fa_sec;
 
-#define FA_HOLD_PACKETS 16  /* per node; beyond, new ones are dropped */
-#define FA_HOLD_MS      200 /* a Quick Mode not done by then: the held packets go */
-#define FA_HOLD_NODES   256 /* nodes with packets held at once */
+#define FA_HOLD_PACKETS 16    /* per node; beyond, new ones are dropped */
+#define FA_HOLD_BYTES   65536 /* per node (a GSO packet from the TUN may be 64 KiB) */
+#define FA_HOLD_MS      200   /* a Quick Mode not done by then: the held packets go */
+#define FA_HOLD_NODES   256   /* nodes with packets held at once */
 
 /* Hold a packet for dst (true), or not (false: the caller drops it). */
 bool fa_hold(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const uint8_t *pkt,

@@ -2281,10 +2281,19 @@ START_TEST(test_hold_quick_mode)
 		ck_assert_uint_eq(k->held_sent, 1);
 		ck_assert_uint_eq(k->held_dropped + k->drop_no_sa - no_sa, 0);
 	} else if (_i == 1) {
+		static uint8_t big[9000];
+		struct in_addr home = ah_ip(AH_ALICE);
+		static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x10};
+
 		for (int i = 0; i <= FA_HOLD_PACKETS; i++)
 			ck_assert(!nh_cn_send(n));
 		ck_assert_uint_eq(k->held, FA_HOLD_PACKETS);
 		ck_assert_uint_eq(k->drop_no_sa, no_sa + 1);
+		/* and at most FA_HOLD_BYTES: a node with room for packets, not for bytes */
+		for (int i = 0; (i + 1) * sizeof(big) <= FA_HOLD_BYTES; i++)
+			ck_assert(fa_hold(&n->fa[NH_FA1].sec, mac, home, big, sizeof(big)));
+		ck_assert(!fa_hold(&n->fa[NH_FA1].sec, mac, home, big, sizeof(big)));
+		fa_hold_drop(&n->fa[NH_FA1].sec, home);
 		nh_run(n, FA_HOLD_MS + 10, NULL, NULL);
 		ck_assert_uint_eq(k->held_dropped, FA_HOLD_PACKETS);
 		ck_assert_uint_eq(k->held_sent, 0);
