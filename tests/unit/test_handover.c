@@ -2294,6 +2294,13 @@ START_TEST(test_hold_quick_mode)
 			ck_assert(fa_hold(&n->fa[NH_FA1].sec, mac, home, big, sizeof(big)));
 		ck_assert(!fa_hold(&n->fa[NH_FA1].sec, mac, home, big, sizeof(big)));
 		fa_hold_drop(&n->fa[NH_FA1].sec, home);
+		/* and for at most FA_HOLD_NODES nodes at once */
+		for (uint32_t i = 0; i <= FA_HOLD_NODES; i++) {
+			struct in_addr a = {htonl(0x0a010000 + i)};
+			bool room = i < FA_HOLD_NODES;
+
+			ck_assert(fa_hold(&n->fa[NH_FA1].sec, mac, a, big, 100) == room);
+		}
 		nh_run(n, FA_HOLD_MS + 10, NULL, NULL);
 		ck_assert_uint_eq(k->held_dropped, FA_HOLD_PACKETS);
 		ck_assert_uint_eq(k->held_sent, 0);
