@@ -92,6 +92,8 @@ struct store_client {
 	size_t n_zombies; /* timed out, still held by hiredis */
 	uint64_t next_seq;
 	bool closing;
+	void (*on_connect)(void *arg); /* store_client_on_connect */
+	void *on_connect_arg;
 	/* dbs */
 	int fd;
 	struct sax_keyring keys; /* K_DB, and the previous one during a rotation */
@@ -1140,6 +1142,8 @@ static void store_redis_on_connect(const redisAsyncContext *ac, int status)
 
 	if (status == REDIS_OK) {
 		log_info("connected to redis %s:%u", sc->redis_ip, sc->redis_port);
+		if (sc->on_connect != NULL)
+			sc->on_connect(sc->on_connect_arg);
 		return;
 	}
 	log_rl_warn("redis %s:%u: %s", sc->redis_ip, sc->redis_port, ac->errstr);
@@ -1460,6 +1464,12 @@ struct store_client *store_client_new(struct ev_loop *loop, const struct store_c
 		return NULL;
 	}
 	return sc;
+}
+
+void store_client_on_connect(struct store_client *sc, void (*cb)(void *arg), void *arg)
+{
+	sc->on_connect = cb;
+	sc->on_connect_arg = arg;
 }
 
 void store_client_free(struct store_client *sc)

@@ -150,6 +150,12 @@ struct store_client;
 /* NULL when the configuration is unusable (logged). */
 struct store_client *store_client_new(struct ev_loop *loop, const struct store_config *cfg);
 void store_client_free(struct store_client *sc);
+/*
+ * Redis: cb(arg) each time a connection to the server (the primary, with
+ * Sentinels) comes up, after a failover too.  The FA writes then what the
+ * store could not keep meanwhile.  mipsa-dbs (UDP) has no connection: never.
+ */
+void store_client_on_connect(struct store_client *sc, void (*cb)(void *arg), void *arg);
 
 /*
  * msg: a SAX_STORE_PUT built by the FA for mn_id; expires_ms (wall clock)

@@ -368,6 +368,8 @@ static int fa_ipsec_open(struct fa_daemon *d)
 	if (fa_sec_init(&d->sec, &d->fa, d->loop, &d->ic, &d->dom, d->store ? &store : NULL,
 			d->access_mtu, &ops) < 0)
 		return -1;
+	if (d->store != NULL)
+		store_client_on_connect(d->store, fa_reuse_store_connected, &d->sec);
 	if (!d->ic.enabled)
 		return 0;
 	d->ike_fd = netio_udp_open(any, ISAKMP_PORT);

@@ -1788,6 +1788,15 @@ static void fa_store_retry(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		ev_timer_start(loop, &s->unsaved_timer, FA_STORE_RETRY_MS);
 }
 
+void fa_reuse_store_connected(void *arg)
+{
+	struct fa_sec *s = arg;
+
+	/* the store is back (a failover, say): what it could not keep goes now, not in a second */
+	if (s->unsaved.len > 0)
+		ev_timer_start(s->loop, &s->unsaved_timer, 0);
+}
+
 void fa_reuse_keys_rotated(struct fa_sec *s)
 {
 	const struct sax_keyring *r = &s->dom->keys;

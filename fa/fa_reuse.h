@@ -147,6 +147,11 @@ void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
  * SA pair or a sequence-number reservation).  No store: nothing to do.
  */
 void fa_reuse_keys_rotated(struct fa_sec *s);
+/*
+ * The store client connected (store_client_on_connect; arg: the fa_sec):
+ * the copies it failed to keep are written again at once.
+ */
+void fa_reuse_store_connected(void *arg);
 
 /* Shared with fa_offer.c. */
 bool fa_member(const struct fa_domain *dom, struct in_addr a);
