@@ -12,8 +12,9 @@
 #   full reuse          the new FA takes ISAKMP and IPsec SAs over; no IKE
 #
 # each reuse mode with each transfer technique: direct (the new FA asks the
-# previous one), store (mipsa-dbs; full reuse also through Redis) and both
-# (direct, the store as fallback).
+# previous one; with partial reuse it holds the ISAKMP SA the previous one
+# offered ahead, and asks nothing), store (mipsa-dbs; full reuse also
+# through Redis) and both (direct, the store as fallback).
 #
 #   testbed/demo.sh [-n HANDOVERS] [-o DIR]
 #
@@ -36,7 +37,7 @@ while getopts "n:o:h" opt; do
 	n) N=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	*)
-		sed -n '2,28p' "$0"
+		sed -n '2,29p' "$0"
 		exit 0
 		;;
 	esac

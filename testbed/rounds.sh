@@ -5,7 +5,8 @@
 # in every mode in turn (plain, none, partial, full, plain, ...), so that a
 # slow spell of this shared machine falls on every mode alike instead of on
 # whichever mode the demo happened to run then.  Partial and full reuse use
-# the direct technique (the new FA asks the previous one).
+# the direct technique (the new FA asks the previous one; for partial reuse
+# it has the ISAKMP SA the previous one offered ahead, doc/sa-reuse.md).
 #
 #   testbed/rounds.sh -o DIR [-n HANDOVERS] [-k PER_ROUND] [-m MODES] [-d DELAY_US]
 #
@@ -44,7 +45,7 @@ while getopts "n:k:o:m:d:h" opt; do
 	m) MODES=$OPTARG ;;
 	d) DELAY_US=$OPTARG ;;
 	*)
-		sed -n '2,35p' "$0"
+		sed -n '2,36p' "$0"
 		exit 64
 		;;
 	esac
@@ -52,7 +53,7 @@ done
 read -ra modes <<<"$MODES"
 [[ -n $OUT && $N =~ ^[1-9][0-9]*$ && $K =~ ^[1-9][0-9]*$ && ${#modes[@]} -gt 0 &&
 	$DELAY_US =~ ^([1-9][0-9]*)?$ ]] || {
-	sed -n '10,23p' "$0" >&2
+	sed -n '11,24p' "$0" >&2
 	exit 64
 }
 swan=0
