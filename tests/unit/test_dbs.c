@@ -515,7 +515,7 @@ START_TEST(test_malformed)
 	longer.b[longer.len++] = 0;
 	expect_silence(d, &longer, FA1, NOW);
 	/* authentic, but not something a store is asked: what FAs send each other */
-	static const uint8_t fa_types[] = {SAX_REQUEST, SAX_RELEASED};
+	static const uint8_t fa_types[] = {SAX_REQUEST, SAX_RELEASED, SAX_OFFER};
 	for (size_t i = 0; i < sizeof(fa_types); i++) {
 		struct sax_msg m;
 		struct buf b;
@@ -532,14 +532,20 @@ START_TEST(test_malformed)
 			memset(m.req.reg, 0x01, 24);
 			m.req.reg_len = 24;
 		}
+		/* an OFFER carries a record (the ISAKMP SA), as a STORE_PUT does */
+		if (m.type == SAX_OFFER) {
+			m.has_record = true;
+			m.expires_ms = NOW + 60000;
+			fill_record(&m.rec, ip(FA1), ip(FA1), m.expires_ms);
+		}
 		buf_init_write(&b, rec.b, sizeof(rec.b));
 		ck_assert_int_eq(sax_build(&b, &m, &fa_keys), SAX_E_OK);
 		rec.len = buf_used(&b);
 		expect_silence(d, &rec, FA1, NOW);
 	}
 	const struct dbs_counters *c = dbs_counters(d);
-	/* every cut (0, 7, 14, ...), the longer one and the two FA-to-FA messages */
-	ck_assert_uint_eq(c->refused_malformed, (p.len + 6) / 7 + 1 + 2);
+	/* every cut (0, 7, 14, ...), the longer one and the three FA-to-FA messages */
+	ck_assert_uint_eq(c->refused_malformed, (p.len + 6) / 7 + 1 + 3);
 	ck_assert_uint_eq(c->refused_mac, 0);
 	ck_assert_uint_eq(dbs_n_records(d), 0);
 	/* after all that, the genuine message still goes through */
