@@ -104,10 +104,10 @@ void fa_hold_drop(struct fa_sec *s, struct in_addr dst)
 void fa_hold_flush(struct fa_sec *s, struct in_addr dst)
 {
 	struct fa_hold_q *q = s->held.len == 0 ? NULL : u32map_get(&s->held, dst.s_addr);
-	struct ipsec_pair *p = ipsec_find(&s->ep.sas, dst.s_addr);
+	struct ipsec_pair *p = q == NULL ? NULL : ipsec_find(&s->ep.sas, dst.s_addr);
 
 	/* a pair taken over may not send yet (our store copy first): they wait for that */
-	if (q == NULL || p == NULL || !ipsec_may_send(p))
+	if (p == NULL || !ipsec_may_send(p))
 		return;
 	/* unhooked first: a packet sent here cannot come back to this queue */
 	u32map_del(&s->held, dst.s_addr);

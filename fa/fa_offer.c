@@ -37,13 +37,17 @@ static void fa_offer_drop(struct fa_offer *o)
 void fa_offer_push(struct fa_sec *s, struct in_addr home)
 {
 	const struct ike_peer *pc = ipsec_conf_peer(s->ic, home);
+	struct in_addr to[FA_MAX_MEMBERS];
 	struct sax_msg *m;
 	size_t n = 0;
 
-	if (s->dom->reuse != FA_REUSE_PARTIAL || !s->dom->direct || !s->dom->offers ||
-	    s->ep.ike == NULL || pc == NULL || pc->id.len == 0 || pc->id.len > SAX_ID_MAX ||
-	    u32map_get(&s->handed, home.s_addr) != NULL)
+	if (!fa_offers_on(s->dom) || s->ep.ike == NULL || pc == NULL || pc->id.len == 0 ||
+	    pc->id.len > SAX_ID_MAX || u32map_get(&s->handed, home.s_addr) != NULL)
 		return;
+	/* every member listed; a member_prefix alone names none to send to */
+	for (size_t i = 0; i < s->dom->n_members; i++)
+		if (s->dom->members[i].s_addr != s->fa->cfg.coa.s_addr)
+			to[n++] = s->dom->members[i];
 	m = calloc(1, sizeof(*m));
 	if (m == NULL) {
 		log_rl_err("offer of %s's ISAKMP SA: out of memory", IP4_STR(home));
@@ -57,13 +61,10 @@ void fa_offer_push(struct fa_sec *s, struct in_addr home)
 		m->expires_ms = m->rec.isakmp.expires_ms;
 		m->mn_id_len = pc->id.len;
 		memcpy(m->mn_id, pc->id.data, pc->id.len);
-		/* every member listed; a member_prefix alone names none to send to */
-		for (size_t i = 0; i < s->dom->n_members; i++)
-			if (s->dom->members[i].s_addr != s->fa->cfg.coa.s_addr &&
-			    fa_sax_send(s, s->dom->members[i], m, NULL) == 0)
-				n++;
+		/* one message for all: the same bytes, sealed and authenticated once */
+		if (fa_sax_send_many(s, to, n, m, NULL) == 0)
+			s->reuse.offers_sent += n;
 	}
-	s->reuse.offers_sent += n;
 	sax_record_wipe(&m->rec);
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
@@ -74,7 +75,7 @@ static const char *fa_offer_refusal(const struct fa_sec *s, const struct sax_msg
 {
 	const struct ike_peer *pc;
 
-	if (s->dom->reuse != FA_REUSE_PARTIAL || !s->dom->direct || !s->dom->offers)
+	if (!fa_offers_on(s->dom))
 		return "this FA takes no offers (domain.offers, partial reuse, direct)";
 	if (!fa_member(s->dom, m->sender))
 		return "not a member of the domain";

@@ -324,7 +324,8 @@ bool fa_member(const struct fa_domain *dom, struct in_addr a)
 
 /* ---- sending sax messages ---- */
 
-int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m, const struct sax_keys *k)
+int fa_sax_send_many(struct fa_sec *s, const struct in_addr *to, size_t n, struct sax_msg *m,
+		     const struct sax_keys *k)
 {
 	uint8_t out[SAX_MSG_MAX];
 	struct buf b;
@@ -341,9 +342,22 @@ int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m, const st
 		log_err("cannot build a %s: %s", sax_type_name(m->type), sax_err_name(e));
 		return -1;
 	}
-	s->ops.sax_send(s->ops.arg, to, out, buf_used(&b));
+	for (size_t i = 0; i < n; i++)
+		s->ops.sax_send(s->ops.arg, to[i], out, buf_used(&b));
 	OPENSSL_cleanse(out, sizeof(out));
 	return 0;
+}
+
+/* k: the keys of the message answered, or NULL for a message we originate. */
+static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m,
+		       const struct sax_keys *k)
+{
+	return fa_sax_send_many(s, &to, 1, m, k);
+}
+
+bool fa_offers_on(const struct fa_domain *dom)
+{
+	return dom->reuse == FA_REUSE_PARTIAL && dom->direct && dom->offers;
 }
 
 /* ---- the store's copy ---- */
@@ -678,8 +692,8 @@ static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void
 /* A registration of the node accepted through us renews the other members' offers (fa_offer.c). */
 static bool fa_offers_out(const struct fa_sec *s, struct in_addr home)
 {
-	return s->dom->reuse == FA_REUSE_PARTIAL && s->dom->direct && s->dom->offers &&
-	       s->ep.ike != NULL && ike_sa_find_peer(s->ep.ike, home) != NULL;
+	return fa_offers_on(s->dom) && s->ep.ike != NULL &&
+	       ike_sa_find_peer(s->ep.ike, home) != NULL;
 }
 
 /*
@@ -1136,8 +1150,7 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 	enum fa_offer_found f;
 	struct sax_record *rec;
 
-	if (s->dom->reuse != FA_REUSE_PARTIAL || !s->dom->offers || pc == NULL ||
-	    (rec = calloc(1, sizeof(*rec))) == NULL)
+	if (!fa_offers_on(s->dom) || pc == NULL || (rec = calloc(1, sizeof(*rec))) == NULL)
 		return false;
 	f = fa_offer_take(s, x->home, x->req.prev_coa, &rec->isakmp);
 	if (f == FA_OFFER_OK) {

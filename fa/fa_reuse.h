@@ -155,8 +155,14 @@ void fa_reuse_store_connected(void *arg);
 
 /* Shared with fa_offer.c. */
 bool fa_member(const struct fa_domain *dom, struct in_addr a);
-/* k: the keys of the message answered, or NULL for a message we originate.  0 or -1. */
-int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m, const struct sax_keys *k);
+/* Offers are sent and taken: partial reuse, the direct technique, domain.offers. */
+bool fa_offers_on(const struct fa_domain *dom);
+/*
+ * m, built once (stamped, under k: the keys of the message answered, or
+ * NULL for one we originate), to each of to[0..n).  0 or -1.
+ */
+int fa_sax_send_many(struct fa_sec *s, const struct in_addr *to, size_t n, struct sax_msg *m,
+		     const struct sax_keys *k);
 
 /* A node that sent us nothing for this long is taken to have left: its store copy waits. */
 #define FA_REUSE_ACTIVE_MS 10000
