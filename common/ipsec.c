@@ -316,7 +316,9 @@ uint64_t ipsec_next_seq(const struct ipsec_pair *p, uint64_t reserve)
 	if (p->handed_over)
 		return p->handed_seq;
 	esp_sa_export_state(&p->out, &out);
-	return ipsec_max(out.seq_out + reserve, ipsec_max(p->reserved_seq, p->reserve_pending));
+	/* above every block offered too: a member may be sending in it (ipsec_offer) */
+	return ipsec_max(ipsec_max(out.seq_out + reserve, p->offer_top),
+			 ipsec_max(p->reserved_seq, p->reserve_pending));
 }
 
 void ipsec_hand_over(struct ipsec_pair *p, uint64_t seq)
@@ -415,9 +417,79 @@ enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_
 	return ESP_OK;
 }
 
-void ipsec_released(struct ipsec_pair *p)
+enum esp_err ipsec_released(struct ipsec_pair *p, uint64_t top)
 {
+	struct esp_sa_state out;
+	enum esp_err e;
+
+	/* refused, the cap stays: sending below it is still safe */
+	if (top > ESP_SEQ_MAX)
+		return ESP_E_SEQ_OVERFLOW;
+	esp_sa_export_state(&p->out, &out);
+	if (top > out.seq_out) {
+		out.seq_out = top;
+		e = esp_sa_import_state(&p->out, &out);
+		if (e != ESP_OK)
+			return e;
+	}
 	p->loan_cap = 0;
+	return ESP_OK;
+}
+
+/* a + n * block within ESP_SEQ_MAX, into *out. */
+static bool ipsec_seq_add(uint64_t a, uint64_t n, uint64_t block, uint64_t *out)
+{
+	if (block != 0 && n > (ESP_SEQ_MAX - a) / block)
+		return false;
+	*out = a + n * block;
+	return *out <= ESP_SEQ_MAX;
+}
+
+uint64_t ipsec_offer(struct ipsec_pair *p, uint64_t block, size_t n)
+{
+	struct esp_sa_state out;
+	uint64_t limit, first, top;
+
+	/* lent: the numbers above the record are the other FA's; on a loan: ours end at its cap */
+	if (p->handed_over || p->loan_cap != 0 || n == 0 || block == 0)
+		return 0;
+	esp_sa_export_state(&p->out, &out);
+	limit = p->seq_limited ? p->reserved_seq : out.seq_out;
+	if (!p->seq_limited && !ipsec_seq_add(limit, 1, block, &limit))
+		return 0;
+	first = ipsec_max(limit, p->offer_top);
+	if (!ipsec_seq_add(first, n, block, &top))
+		return 0;
+	p->reserved_seq = limit;
+	p->seq_limited = true;
+	p->offer_top = top;
+	return first;
+}
+
+enum esp_err ipsec_offer_renew(struct ipsec_pair *p, uint64_t block)
+{
+	struct esp_sa_state out;
+	uint64_t limit;
+
+	if (p->offer_top == 0 || p->handed_over || p->loan_cap != 0 || p->reserve_pending != 0)
+		return ESP_E_INVAL;
+	if (!ipsec_seq_add(p->offer_top, 1, block, &limit))
+		return ESP_E_SEQ_OVERFLOW;
+	esp_sa_export_state(&p->out, &out);
+	out.seq_out = ipsec_max(out.seq_out, p->offer_top);
+	if (esp_sa_import_state(&p->out, &out) != ESP_OK)
+		return ESP_E_INVAL;
+	p->reserved_seq = limit;
+	p->seq_limited = true;
+	return ESP_OK;
+}
+
+uint64_t ipsec_top(const struct ipsec_pair *p)
+{
+	struct esp_sa_state out;
+
+	esp_sa_export_state(&p->out, &out);
+	return ipsec_max(out.seq_out, ipsec_max(p->offer_top, p->lent_cap));
 }
 
 bool ipsec_may_send(const struct ipsec_pair *p)

@@ -47,6 +47,11 @@ struct ipsec_pair {
 	 */
 	uint64_t lent_cap;
 	uint64_t loan_cap;
+	/*
+	 * Offers (ipsec_offer): the last number of the blocks we gave the other
+	 * members ahead of a hand-over (0: none).  We never send within them.
+	 */
+	uint64_t offer_top;
 	uint64_t last_in_ms; /* when the peer last sent us something that authenticated */
 };
 
@@ -139,7 +144,20 @@ int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap);
  *    number is used twice whatever the other FA did with it.  hold: as
  *    for ipsec_take_over.  ESP_E_SEQ_OVERFLOW when nothing is left above
  *    cap; ESP_E_INVAL when p is not on loan.
- *  - ipsec_released: the taker heard that the lender let go: no cap.
+ *  - ipsec_released: the taker heard that the lender let go: no cap, and
+ *    (top, from an offer's holder: the last number it sent or gave away)
+ *    it goes on above top.  Refused (ESP_E_SEQ_OVERFLOW: top is past the
+ *    last number), the cap stays.
+ *  - ipsec_offer: blocks of numbers for n other members, ahead of a
+ *    hand-over (offers, doc/sa-reuse.md): we send up to our limit (set
+ *    now, block numbers above what we sent, when there was none), and
+ *    member i may use (first + i * block, first + (i + 1) * block] from
+ *    its offer, until we release it (ipsec_released with our top).  Each
+ *    call gives new blocks above all earlier ones; first returned, 0 when
+ *    none can be given (lent, on a loan ourselves, or too few numbers left).
+ *  - ipsec_offer_renew: our limit reached while offers are out: we go on
+ *    above every block given, with block numbers more.
+ *  - ipsec_top: the last number p sent or gave away (RELEASED's top).
  *  - ipsec_may_send: the next number is ours to use.
  */
 uint64_t ipsec_next_seq(const struct ipsec_pair *p, uint64_t reserve);
@@ -150,7 +168,10 @@ void ipsec_reserve(struct ipsec_pair *p, uint64_t seq);
 void ipsec_reserve_done(struct ipsec_pair *p, uint64_t seq, bool kept);
 enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_t rec_replay_top,
 			     uint64_t mn_sent, uint64_t mn_received, bool hold, uint64_t loan_cap);
-void ipsec_released(struct ipsec_pair *p);
+enum esp_err ipsec_released(struct ipsec_pair *p, uint64_t top);
+uint64_t ipsec_offer(struct ipsec_pair *p, uint64_t block, size_t n);
+enum esp_err ipsec_offer_renew(struct ipsec_pair *p, uint64_t block);
+uint64_t ipsec_top(const struct ipsec_pair *p);
 bool ipsec_may_send(const struct ipsec_pair *p);
 
 #endif

@@ -71,11 +71,12 @@ static bool sax_type_sealed(uint8_t t)
 /*
  * STORE_DEL may carry one too: from the new FA to the previous FA, the
  * node's registration whose hand-over it confirms (under K_SA, as a
- * REQUEST's); to the store, none.
+ * REQUEST's); to the store, none.  So may the RELEASED that answers it:
+ * the same registration and the previous FA's last sequence number.
  */
 static bool sax_type_may_seal(uint8_t t)
 {
-	return sax_type_sealed(t) || t == SAX_STORE_DEL;
+	return sax_type_sealed(t) || t == SAX_STORE_DEL || t == SAX_RELEASED;
 }
 
 /* REFUSED and STORE_ACK carry a reason in Flags; the others 0. */
@@ -185,6 +186,7 @@ static const struct sax_field sax_req_fields[] = {
 	 .off = Q_OFF(reg),
 	 .len_off = Q_OFF(reg_len),
 	 .size = SAX_REG_MAX},
+	{.type = SAX_Q_SEQ_TOP, .kind = SAX_K_U64, .off = Q_OFF(seq_top), .opt = true},
 };
 
 #define N_REC_FIELDS   (sizeof(sax_rec_fields) / sizeof(sax_rec_fields[0]))
@@ -631,6 +633,8 @@ static enum sax_err sax_build_body(struct buf *b, const struct sax_msg *m, const
 		return e;
 	if (m->has_record && !sax_type_record(m->type))
 		return SAX_E_ATTR; /* this type carries no record */
+	if (m->req.seq_top != 0 && m->req.reg_len == 0)
+		return SAX_E_ATTR; /* a top goes with the registration it answers */
 	if (sax_type_sealed(m->type) ||
 	    (sax_type_may_seal(m->type) && (raw || m->sealed != NULL || m->req.reg_len > 0))) {
 		/* a REQUEST always has its registration to seal; a STORE_DEL when given one */

@@ -132,8 +132,12 @@ enum sax_child_tlv {
 	SAX_C_MAX
 };
 
-/* The TLVs inside a REQUEST's Sealed field. */
-enum sax_request_tlv { SAX_Q_REGISTRATION = 1, SAX_Q_MAX };
+/* The TLVs inside a REQUEST's Sealed field (and a STORE_DEL's, a RELEASED's). */
+enum sax_request_tlv {
+	SAX_Q_REGISTRATION = 1,
+	SAX_Q_SEQ_TOP = 2, /* optional: absent when 0 */
+	SAX_Q_MAX
+};
 
 enum sax_type {
 	SAX_REQUEST = 1,   /* new FA -> previous FA: the SAs of this node, please */
@@ -230,11 +234,19 @@ struct sax_record {
  * from the new FA to the previous FA carries the same, so that the
  * previous FA can tell a confirmation of an earlier hand-over from one of
  * the latest (by the Identification).  reg_len 0: none.
+ *
+ * A RELEASED that answers a confirmation carries the registration of the
+ * STORE_DEL back, and seq_top: the last outbound sequence number the
+ * previous FA sent or gave away on any of the node's IPsec SAs (its own,
+ * and the blocks of its offers).  An FA that took the SAs from an offer
+ * lifts its cap only on a RELEASED that has it, and goes on above it.
+ * seq_top needs the registration (a Sealed field without it is refused).
  */
 #define SAX_REG_MAX 1024
 struct sax_request {
 	uint8_t reg[SAX_REG_MAX];
 	uint16_t reg_len;
+	uint64_t seq_top; /* 0: none */
 };
 
 struct sax_msg {

@@ -183,14 +183,19 @@ static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *
 	if (ipsec_ep_seal_send(&s->ep, p, mac, pkt, len) < 0)
 		return;
 	/*
-	 * The store's copy reserves our outbound numbers below reserved_seq:
-	 * renew it half-way, one write at a time, but only while the node is
-	 * still with us (it sent lately) and the SAs are still ours.
+	 * The store's copy, or the blocks of our offers, limit our outbound
+	 * numbers to reserved_seq: renew half-way (one store write at a time),
+	 * but only while the node is still with us (it sent lately) and the
+	 * SAs are still ours.
 	 */
 	if (p->seq_limited && !p->handed_over && p->reserve_pending == 0 &&
 	    p->out.seq_out + s->dom->seq_reserve / 2 > p->reserved_seq &&
-	    ev_loop_now_ms(s->loop) - p->last_in_ms < FA_REUSE_ACTIVE_MS)
-		fa_reuse_note_pair(s, p->remote_net);
+	    ev_loop_now_ms(s->loop) - p->last_in_ms < FA_REUSE_ACTIVE_MS) {
+		if (p->offer_top != 0 && fa_offers_on(s->dom))
+			fa_reuse_renew_offers(s, p);
+		else
+			fa_reuse_note_pair(s, p->remote_net);
+	}
 }
 
 bool fa_sec_to_node(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const uint8_t *pkt,

@@ -1,15 +1,19 @@
 /*
- * Offers: the ISAKMP SA a member holds, at the other members ahead of a
+ * Offers: the SAs a member holds, at the other members ahead of a
  * hand-over (fa_offer.h, doc/sa-reuse.md "Offers").
  *
  * An ISAKMP SA carries no sequence numbers: two FAs holding one for a
- * while send nothing twice under a key.  What a copy can be is stale: the
- * node negotiated anew since (its claim names other cookies), or moved on
- * to another FA (it names that one).  Either way the claim does not check
- * out against the copy, and the new FA asks the FA the node names, as
- * without offers.  Nothing here changes what a hand-over counts as: the
- * home agent accepts the registration, and the new FA confirms to the
- * previous one, as after a transfer.
+ * while send nothing twice under a key.  An IPsec SA pair does: each
+ * member gets its own block of outbound numbers, above anything we may
+ * send, and uses it at most once (the offer goes when taken); we never
+ * send within a block we gave, and the one member whose confirmation we
+ * answer with our top goes on above it (fa_reuse.c, fa_taken).  What a
+ * copy can be is stale: the node negotiated anew since (its claim names
+ * other cookies), or moved on to another FA (it names that one).  Either
+ * way the claim does not check out against the copy, and the new FA asks
+ * the FA the node names, as without offers.  Nothing here changes what a
+ * hand-over counts as: the home agent accepts the registration, and the
+ * new FA confirms to the previous one, as after a transfer.
  */
 #include "fa_offer.h"
 #include "fa_reuse.h"
@@ -23,9 +27,16 @@
 #include <string.h>
 
 struct fa_offer {
-	struct in_addr from; /* the member that holds the node's ISAKMP SA */
+	struct in_addr from; /* the member that holds the node's SAs */
 	uint64_t sent_ms;    /* its timestamp: a later offer replaces an earlier one */
-	struct sax_isakmp isakmp;
+	struct sax_record rec;
+};
+
+/* Whom the holder released a node's SAs to (fa_offer_released). */
+struct fa_released {
+	struct in_addr to;
+	uint64_t top;
+	uint64_t at_ms;
 };
 
 static void fa_offer_drop(struct fa_offer *o)
@@ -34,9 +45,45 @@ static void fa_offer_drop(struct fa_offer *o)
 	free(o);
 }
 
+/*
+ * Full reuse: a block of outbound numbers for each member, in the offer
+ * to it alone (each is sealed on its own).  No offer at all when a pair
+ * cannot give blocks (lent, on a loan of ours, out of numbers): the
+ * members then ask, as without offers, and the pair's answer is exact.
+ */
+static void fa_offer_send_blocks(struct fa_sec *s, struct sax_msg *m, const struct in_addr *to,
+				 size_t n)
+{
+	uint64_t first[SAX_MAX_CHILDREN], block = s->dom->seq_reserve;
+
+	for (size_t c = 0; c < m->rec.n_children; c++) {
+		struct sax_child *ch = &m->rec.children[c];
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, ch->spi_in);
+		struct esp_sa_state in;
+
+		first[c] = p != NULL ? ipsec_offer(p, block, n) : 0;
+		if (first[c] == 0) {
+			log_rl_debug("no offer of %s's IPsec SAs: pair 0x%08x gives no numbers",
+				     IP4_STR(m->rec.home_addr), ch->spi_in);
+			return;
+		}
+		esp_sa_export_state(&p->in, &in);
+		ch->replay_top = in.replay.top;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t c = 0; c < m->rec.n_children; c++) {
+			m->rec.children[c].seq_out = first[c] + i * block;
+			m->rec.children[c].loan_cap = first[c] + (i + 1) * block;
+		}
+		if (fa_sax_send_many(s, &to[i], 1, m, NULL) == 0)
+			s->reuse.offers_sent++;
+	}
+}
+
 void fa_offer_push(struct fa_sec *s, struct in_addr home)
 {
 	const struct ike_peer *pc = ipsec_conf_peer(s->ic, home);
+	bool full = s->dom->reuse == FA_REUSE_FULL;
 	struct in_addr to[FA_MAX_MEMBERS];
 	struct sax_msg *m;
 	size_t n = 0;
@@ -53,7 +100,7 @@ void fa_offer_push(struct fa_sec *s, struct in_addr home)
 		log_rl_err("offer of %s's ISAKMP SA: out of memory", IP4_STR(home));
 		return;
 	}
-	if (ike_export(s->ep.ike, home, false, &m->rec) == 0) {
+	if (n > 0 && ike_export(s->ep.ike, home, full, &m->rec) == 0) {
 		m->type = SAX_OFFER;
 		m->has_record = true;
 		m->rec.home_addr = home;
@@ -61,9 +108,10 @@ void fa_offer_push(struct fa_sec *s, struct in_addr home)
 		m->expires_ms = m->rec.isakmp.expires_ms;
 		m->mn_id_len = pc->id.len;
 		memcpy(m->mn_id, pc->id.data, pc->id.len);
-		/* one message for all: the same bytes, sealed and authenticated once */
-		if (fa_sax_send_many(s, to, n, m, NULL) == 0)
-			s->reuse.offers_sent += n;
+		if (m->rec.n_children > 0)
+			fa_offer_send_blocks(s, m, to, n);
+		else if (fa_sax_send_many(s, to, n, m, NULL) == 0)
+			s->reuse.offers_sent += n; /* the same bytes for all: sealed once */
 	}
 	sax_record_wipe(&m->rec);
 	OPENSSL_cleanse(m, sizeof(*m));
@@ -82,8 +130,11 @@ static const char *fa_offer_refusal(const struct fa_sec *s, const struct sax_msg
 	/* An FA offers what it holds itself: the record names it as its writer. */
 	if (m->rec.prev_coa.s_addr != m->sender.s_addr)
 		return "the record names another FA as its writer";
-	if (m->rec.n_children != 0)
-		return "an offer carries the ISAKMP SA alone";
+	if (m->rec.n_children != 0 && s->dom->reuse != FA_REUSE_FULL)
+		return "an offer carries the ISAKMP SA alone with partial reuse";
+	for (size_t i = 0; i < m->rec.n_children; i++)
+		if (m->rec.children[i].loan_cap <= m->rec.children[i].seq_out)
+			return "an IPsec SA pair without a block of numbers of its own";
 	pc = ipsec_conf_peer(s->ic, m->rec.home_addr);
 	if (pc == NULL || pc->id.len != m->mn_id_len ||
 	    memcmp(pc->id.data, m->mn_id, m->mn_id_len) != 0)
@@ -102,7 +153,7 @@ static bool fa_offer_room(struct fa_sec *s, uint64_t now_ms)
 	if (u32map_len(&s->offers) < FA_OFFERS_MAX)
 		return true;
 	while (n < sizeof(gone) / sizeof(gone[0]) && u32map_next(&s->offers, &it, &k, &v))
-		if (((struct fa_offer *)v)->isakmp.expires_ms <= now_ms)
+		if (((struct fa_offer *)v)->rec.isakmp.expires_ms <= now_ms)
 			gone[n++] = k;
 	for (size_t i = 0; i < n; i++)
 		fa_offer_drop(u32map_del(&s->offers, gone[i]));
@@ -133,13 +184,13 @@ void fa_offer_in(struct fa_sec *s, const struct sax_msg *m)
 	}
 	o->from = m->sender;
 	o->sent_ms = m->timestamp_ms;
-	o->isakmp = m->rec.isakmp;
+	o->rec = m->rec;
 	s->reuse.offers_kept++;
 	log_debug("offer from %s for %s kept", IP4_STR(m->sender), IP4_STR(home));
 }
 
 enum fa_offer_found fa_offer_take(struct fa_sec *s, struct in_addr home, struct in_addr from,
-				  struct sax_isakmp *out)
+				  struct sax_record *out)
 {
 	struct fa_offer *o = u32map_del(&s->offers, home.s_addr);
 	enum fa_offer_found r;
@@ -149,9 +200,58 @@ enum fa_offer_found fa_offer_take(struct fa_sec *s, struct in_addr home, struct 
 	/* one that has ended is ike_import's to refuse */
 	r = o->from.s_addr == from.s_addr ? FA_OFFER_OK : FA_OFFER_STALE;
 	if (r == FA_OFFER_OK)
-		*out = o->isakmp;
+		*out = o->rec;
 	fa_offer_drop(o);
 	return r;
+}
+
+/* Room for one more: those past FA_RELEASED_KEEP_MS go first.  False: full. */
+static bool fa_released_room(struct fa_sec *s, uint64_t now_ms)
+{
+	uint32_t gone[64];
+	size_t it = 0, n = 0;
+	uint32_t k;
+	void *v;
+
+	if (u32map_len(&s->released) < FA_RELEASED_MAX)
+		return true;
+	while (n < sizeof(gone) / sizeof(gone[0]) && u32map_next(&s->released, &it, &k, &v))
+		if (now_ms - ((struct fa_released *)v)->at_ms > FA_RELEASED_KEEP_MS)
+			gone[n++] = k;
+	for (size_t i = 0; i < n; i++)
+		free(u32map_del(&s->released, gone[i]));
+	return n > 0;
+}
+
+void fa_offer_released(struct fa_sec *s, struct in_addr home, struct in_addr to, uint64_t top)
+{
+	uint64_t now_ms = ev_loop_now_ms(s->loop);
+	struct fa_released *r = u32map_get(&s->released, home.s_addr);
+
+	if (r == NULL) {
+		r = fa_released_room(s, now_ms) ? calloc(1, sizeof(*r)) : NULL;
+		if (r == NULL || u32map_put(&s->released, home.s_addr, r) < 0) {
+			/* forgotten, a repeated confirmation gets no top: its sender renegotiates
+			 */
+			log_rl_warn("no room to remember whom %s's SAs went to", IP4_STR(home));
+			free(r);
+			return;
+		}
+	}
+	*r = (struct fa_released){.to = to, .top = top, .at_ms = now_ms};
+}
+
+uint64_t fa_offer_released_top(struct fa_sec *s, struct in_addr home, struct in_addr to)
+{
+	struct fa_released *r = u32map_get(&s->released, home.s_addr);
+
+	if (r == NULL)
+		return 0;
+	if (ev_loop_now_ms(s->loop) - r->at_ms > FA_RELEASED_KEEP_MS) {
+		free(u32map_del(&s->released, home.s_addr));
+		return 0;
+	}
+	return r->to.s_addr == to.s_addr ? r->top : 0;
 }
 
 void fa_offer_free_all(struct fa_sec *s)
@@ -163,4 +263,8 @@ void fa_offer_free_all(struct fa_sec *s)
 	while (u32map_next(&s->offers, &it, &k, &v))
 		fa_offer_drop(v);
 	u32map_free(&s->offers);
+	it = 0;
+	while (u32map_next(&s->released, &it, &k, &v))
+		free(v);
+	u32map_free(&s->released);
 }

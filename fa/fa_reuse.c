@@ -357,7 +357,9 @@ static int fa_sax_send(struct fa_sec *s, struct in_addr to, struct sax_msg *m,
 
 bool fa_offers_on(const struct fa_domain *dom)
 {
-	return dom->reuse == FA_REUSE_PARTIAL && dom->direct && dom->offers;
+	/* full reuse: a store copy would promise numbers the offers gave away */
+	return dom->direct && dom->offers &&
+	       (dom->reuse == FA_REUSE_PARTIAL || (dom->reuse == FA_REUSE_FULL && !dom->store));
 }
 
 /* ---- the store's copy ---- */
@@ -543,6 +545,21 @@ void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home)
 {
 	if (fa_uses_store(s) && !fa_first_copy_pending(s, home))
 		fa_store_write(s, home, NULL, 1000);
+}
+
+void fa_reuse_renew_offers(struct fa_sec *s, struct ipsec_pair *p)
+{
+	enum esp_err e;
+
+	if (!fa_offers_on(s->dom) || p->offer_top == 0)
+		return;
+	e = ipsec_offer_renew(p, s->dom->seq_reserve);
+	if (e != ESP_OK) {
+		log_rl_notice("pair 0x%08x of %s: no numbers above our offers (%s)", p->in.spi,
+			      IP4_STR(p->remote_net), esp_err_name(e));
+		return;
+	}
+	fa_offer_push(s, p->remote_net);
 }
 
 /* New IPsec SAs with the node in place of ones we cannot send on (Quick Mode, as responder too). */
@@ -1135,12 +1152,14 @@ static void fa_xfer_ask(struct fa_xfer *x)
 }
 
 /*
- * Partial reuse from the copy of the ISAKMP SA the FA the node names
- * offered us (fa_offer.c): the node's claim must check out against it,
- * name that FA and the node, and be within the window of our clock.  What
- * the previous FA would check beyond (newer than the node's last accepted
- * registration there) the home agent checks: nothing we take in counts
- * before it accepts.  False: no usable offer, ask as without one.
+ * Reuse from the copy of the SAs the FA the node names offered us
+ * (fa_offer.c): the node's claim must check out against it, name that FA
+ * and the node, and be within the window of our clock.  What the previous
+ * FA would check beyond (newer than the node's last accepted registration
+ * there) the home agent checks: nothing we take in counts before it
+ * accepts.  With full reuse the pairs come with our block of numbers: a
+ * loan until the previous FA answers our confirmation with its top.
+ * False: no usable offer, ask as without one.
  */
 static bool fa_xfer_offered(struct fa_xfer *x)
 {
@@ -1149,10 +1168,11 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 	const char *why = "it is from another FA";
 	enum fa_offer_found f;
 	struct sax_record *rec;
+	bool full = false;
 
 	if (!fa_offers_on(s->dom) || pc == NULL || (rec = calloc(1, sizeof(*rec))) == NULL)
 		return false;
-	f = fa_offer_take(s, x->home, x->req.prev_coa, &rec->isakmp);
+	f = fa_offer_take(s, x->home, x->req.prev_coa, rec);
 	if (f == FA_OFFER_OK) {
 		struct reuse_holder h = {.sa = &rec->isakmp,
 					 .home = x->home,
@@ -1166,9 +1186,12 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 
 		rec->home_addr = x->home;
 		rec->prev_coa = x->req.prev_coa;
-		why = v != REUSE_OK                                   ? reuse_verdict_name(v)
-		      : ike_import(s->ep.ike, rec, pc, false) == NULL ? "its ISAKMP SA has ended"
-								      : NULL;
+		full = s->dom->reuse == FA_REUSE_FULL && rec->n_children > 0;
+		why = v != REUSE_OK                                  ? reuse_verdict_name(v)
+		      : ike_import(s->ep.ike, rec, pc, full) == NULL ? "its ISAKMP SA has ended"
+								     : NULL;
+		/* every pair ended (or none could go on): Quick Mode under the ISAKMP SA */
+		full = why == NULL && full && fa_xfer_seq(x, rec) > 0;
 	}
 	sax_record_wipe(rec);
 	free(rec);
@@ -1182,7 +1205,9 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 	}
 	x->offered = true;
 	s->reuse.reuse_offered++;
-	fa_xfer_finish(x, MIP_REUSE_PARTIAL, 0, "ISAKMP SA from the previous FA's offer");
+	fa_xfer_finish(x, full ? MIP_REUSE_FULL : MIP_REUSE_PARTIAL, 0,
+		       full ? "ISAKMP and IPsec SAs from the previous FA's offer"
+			    : "ISAKMP SA from the previous FA's offer");
 	return true;
 }
 
@@ -1547,8 +1572,14 @@ static void fa_serve_request(struct fa_sec *s, const struct sax_msg *req)
 	free(m);
 }
 
-/* Answer a confirmation: RELEASED, or REFUSED with why. */
-static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_t refused)
+/*
+ * Answer a confirmation: RELEASED, or REFUSED with why.  A RELEASED with a
+ * top (ours, or the one we told its sender before) carries it and the
+ * confirmation's registration back: an FA that took the SAs from our
+ * offer goes on above it (fa_confirm_answer).
+ */
+static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_t refused,
+			    uint64_t top)
 {
 	struct sax_msg *m = calloc(1, sizeof(*m));
 
@@ -1561,7 +1592,12 @@ static void fa_taken_answer(struct fa_sec *s, const struct sax_msg *del, uint16_
 	m->mn_id_len = del->mn_id_len;
 	m->type = refused != SAX_OK ? SAX_REFUSED : SAX_RELEASED;
 	m->flags = refused;
+	if (m->type == SAX_RELEASED && top != 0 && del->req.reg_len > 0) {
+		m->req = del->req;
+		m->req.seq_top = top;
+	}
 	fa_sax_send(s, del->sender, m, sax_ring_keys(&s->dom->fa_keys, s->rx_slot));
+	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
 }
 
@@ -1587,6 +1623,28 @@ static bool fa_confirm_stale(const struct fa_sec *s, struct in_addr home, const 
 }
 
 /*
+ * The last outbound number we sent or gave away on any of the node's pairs
+ * (ipsec_top), for the FA we release them to; 0 (none to tell) while one
+ * of them is on a loan of ours: numbers above its cap are not ours to
+ * promise.
+ */
+static uint64_t fa_node_top(struct fa_sec *s, struct in_addr home)
+{
+	uint64_t top = 0;
+
+	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
+		if (c->peer.s_addr != home.s_addr || p == NULL)
+			continue;
+		if (p->loan_cap != 0)
+			return 0;
+		if (ipsec_top(p) > top)
+			top = ipsec_top(p);
+	}
+	return top;
+}
+
+/*
  * The new FA has the node (possession proved, registration accepted): the
  * SAs are its alone, unless we took a loan to it back, or lent them to
  * another FA meanwhile.  Without SAs for the node we have nothing to send
@@ -1598,6 +1656,7 @@ static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 {
 	struct fa_handed *h;
 	struct in_addr home;
+	uint64_t top;
 
 	if (!fa_member(s->dom, m->sender) || s->ep.ike == NULL || !fa_home_of(s, m, &home))
 		return;
@@ -1615,17 +1674,22 @@ static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 		log_rl_notice("%s confirms taking the SAs of %s, %s", IP4_STR(m->sender),
 			      IP4_STR(home),
 			      h->reclaimed ? "but we took them back" : "lent to another FA");
-		fa_taken_answer(s, m, h->reclaimed ? SAX_R_RECLAIMED : SAX_R_UNKNOWN);
+		fa_taken_answer(s, m, h->reclaimed ? SAX_R_RECLAIMED : SAX_R_UNKNOWN, 0);
 		return;
 	}
 	if (h != NULL)
 		fa_handed_free(h);
 	if (ike_sa_find_peer(s->ep.ike, home) != NULL) {
+		top = fa_node_top(s, home);
+		fa_offer_released(s, home, m->sender, top);
 		ike_forget_peer(s->ep.ike, home, "taken over by the next foreign agent");
 		log_info("SAs of %s now with %s", IP4_STR(home), IP4_STR(m->sender));
+	} else {
+		/* released before: the same top to the same FA; to another, none */
+		top = fa_offer_released_top(s, home, m->sender);
 	}
 	s->reuse.served_released++;
-	fa_taken_answer(s, m, SAX_OK);
+	fa_taken_answer(s, m, SAX_OK, top);
 }
 
 /* A transfer at this FA that an answer from sender for the node m names belongs to. */
@@ -1647,26 +1711,61 @@ static struct fa_xfer *fa_xfer_for(struct fa_sec *s, const struct sax_msg *m,
 }
 
 /*
+ * Our pairs with the node after the previous FA released them: no cap, and
+ * (taken from its offer) above its top.  A pair that cannot go on above it
+ * goes; false when none is left.
+ */
+static bool fa_xfer_released(struct fa_xfer *x, uint64_t top)
+{
+	struct fa_sec *s = x->s;
+	size_t n = 0;
+
+	for (struct ike_child *c = ike_children(s->ep.ike), *nx; c != NULL; c = nx) {
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
+		nx = c->next;
+		if (c->peer.s_addr != x->home.s_addr || p == NULL)
+			continue;
+		if (ipsec_released(p, top) == ESP_OK)
+			n++;
+		else
+			ike_child_delete(s->ep.ike, c, "no numbers left above the previous FA's");
+	}
+	return n > 0;
+}
+
+/*
  * The previous FA's answer to our confirmation.  RELEASED: the SAs are ours
  * alone (a loan's cap goes); REFUSED: it took them back or lent them to
- * another FA meanwhile, so new IPsec SAs.
+ * another FA meanwhile, so new IPsec SAs.  Taken from its offer, a
+ * RELEASED without its top is no release: another member took the same
+ * offer (the node's reply from it was lost) and confirmed first, so new
+ * IPsec SAs too, staying in our block meanwhile.
  */
 static void fa_confirm_answer(struct fa_sec *s, struct fa_xfer *x, const struct sax_msg *m)
 {
+	bool offered = x->offered && x->loan;
+
 	if (!x->confirming)
 		return;
 	x->confirming = false;
-	if (m->type == SAX_RELEASED) {
-		for (struct ike_child *c = ike_children(s->ep.ike); x->loan && c != NULL;
-		     c = c->next) {
-			struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
-			if (c->peer.s_addr == x->home.s_addr && p != NULL)
-				ipsec_released(p);
-		}
+	if (m->type == SAX_RELEASED && (!offered || m->req.seq_top != 0)) {
+		bool left = !x->loan || fa_xfer_released(x, offered ? m->req.seq_top : 0);
+
 		x->loan = false;
 		s->reuse.taken_released++;
-		log_info("SA reuse for %s: %s released the SAs", IP4_STR(x->home),
-			 IP4_STR(m->sender));
+		log_info("SA reuse for %s: %s released the SAs%s", IP4_STR(x->home),
+			 IP4_STR(m->sender), offered ? "; we go on above its numbers" : "");
+		if (offered && left && fa_offers_out(s, x->home))
+			fa_offer_push(s, x->home); /* blocks above its numbers now */
+		else if (!left)
+			fa_rekey_node(s, x->home, "no numbers left above the previous FA's");
+	} else if (m->type == SAX_RELEASED) {
+		x->loan = false;
+		s->reuse.taken_twice++;
+		log_notice("SA reuse for %s: %s released the SAs without its numbers (to another "
+			   "FA that took the same offer): new IPsec SAs",
+			   IP4_STR(x->home), IP4_STR(m->sender));
+		fa_rekey_node(s, x->home, "another FA took the same offer");
 	} else {
 		x->loan = false;
 		s->reuse.taken_reclaimed++;

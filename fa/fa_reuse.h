@@ -54,7 +54,7 @@ struct fa_domain {
 	X(reuse_partial)                                                                           \
 	X(reuse_refused)                                                                           \
 	X(reuse_reassociated)                                                                      \
-	X(reuse_offered) /* partial reuse from the previous FA's offer, without asking it */       \
+	X(reuse_offered) /* reuse from the previous FA's offer, without asking it */               \
 	X(offer_unused)  /* an offer kept for the node that did not serve its hand-over */         \
 	X(offers_sent)                                                                             \
 	X(offers_kept)                                                                             \
@@ -82,6 +82,7 @@ struct fa_domain {
 	X(taken_released)                                                                          \
 	X(taken_reclaimed)                                                                         \
 	X(taken_unconfirmed)                                                                       \
+	X(taken_twice) /* another FA took the same offer, and its confirmation came first */       \
 	X(taken_denied)                                                                            \
 	X(stale_dropped) /* SAs of a node's earlier visit dropped: a refused reuse, accepted */    \
 	X(sax_bad_messages)                                                                        \
@@ -133,6 +134,12 @@ void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g);
  */
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home);
 /*
+ * p reached half its limit while offers with blocks above it are out (full
+ * reuse): go on above them, and offer new blocks above that.
+ */
+struct ipsec_pair;
+void fa_reuse_renew_offers(struct fa_sec *s, struct ipsec_pair *p);
+/*
  * A hand-over of the node is taking its SAs in and has not counted yet
  * (the home agent has not accepted): its pairs get their host route when
  * it counts, after the reply (fa_sec_route_node), not on the reply's path.
@@ -155,7 +162,10 @@ void fa_reuse_store_connected(void *arg);
 
 /* Shared with fa_offer.c. */
 bool fa_member(const struct fa_domain *dom, struct in_addr a);
-/* Offers are sent and taken: partial reuse, the direct technique, domain.offers. */
+/*
+ * Offers are sent and taken: domain.offers, the direct technique, and
+ * partial reuse, or full reuse without a store (fa_offer.h).
+ */
 bool fa_offers_on(const struct fa_domain *dom);
 /*
  * m, built once (stamped, under k: the keys of the message answered, or

@@ -78,12 +78,13 @@ struct fa_sec {
 	/* SA reuse within the domain (fa_reuse.c) */
 	struct fa_reuse_counters reuse;
 	struct sax_replay *replay;
-	struct fa_store store; /* get NULL: no store */
-	struct u32map xfers;   /* home address -> transfer in progress */
-	struct u32map handed;  /* home address -> the FA we lent its SAs to */
-	struct u32map took;    /* home address -> the FA we took its SAs from */
-	struct u32map offers;  /* home address -> the ISAKMP SA another member offered */
-	struct fa_put *puts;   /* store writes awaiting their answer */
+	struct fa_store store;  /* get NULL: no store */
+	struct u32map xfers;    /* home address -> transfer in progress */
+	struct u32map handed;   /* home address -> the FA we lent its SAs to */
+	struct u32map took;     /* home address -> the FA we took its SAs from */
+	struct u32map offers;   /* home address -> the SAs another member offered */
+	struct u32map released; /* home address -> whom we released its SAs to, our top */
+	struct fa_put *puts;    /* store writes awaiting their answer */
 	/* The keys of the FA-to-FA message being handled: its answer goes under them. */
 	enum sax_ring_slot rx_slot;
 	struct ev_timer rekey_timer;   /* after a key rotation: our store copies, written again */

@@ -719,7 +719,7 @@ static void nh_domain(struct nh_fa *f, const struct nh_conf *c)
 	d->timeout_ms = 100;
 	d->window_ms = 30000;
 	d->lend_ms = c->lend_ms != 0 ? c->lend_ms : 1000;
-	d->seq_reserve = 1u << 20;
+	d->seq_reserve = a && c->seq_reserve != 0 ? c->seq_reserve : 1u << 20;
 }
 
 static void nh_fa_start(struct nh *n, int i)

@@ -152,7 +152,8 @@ struct nh_conf {
 	enum fa_reuse_mode reuse; /* both domains */
 	bool direct, store;       /* domain A's technique */
 	uint32_t lend_ms;         /* domain A; 0: 1000 */
-	bool offers;              /* domain A: partial reuse's offers (fa_offer.h) */
+	bool offers;              /* domain A: offers (fa_offer.h) */
+	uint64_t seq_reserve;     /* domain A; 0: 2^20 */
 };
 
 struct nh {

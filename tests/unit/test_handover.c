@@ -29,6 +29,9 @@
  *                 confirmation refused, new IPsec SAs by Quick Mode;
  *  offers         partial reuse from the ISAKMP SA fa1 offered fa2 ahead,
  *                 and each check of an offer and of the claim against it;
+ *  full_offers    full reuse from the SAs fa1 offered fa2 ahead with a
+ *                 block of numbers; the same offer taken twice; renewal
+ *                 above the blocks; an offer without a block;
  *  hold           data for the node held at fa2 during its Quick Mode, or
  *                 while it takes the SAs over, sent through the pair; the
  *                 hold's bounds.
@@ -2101,7 +2104,16 @@ START_TEST(test_offer_handover)
 }
 END_TEST
 
-enum offer_forgery { OF_NONE, OF_COOKIES, OF_SKEYID_A, OF_WRITER, OF_CHILD, OF_NODE, OF_OLDER };
+enum offer_forgery {
+	OF_NONE,
+	OF_COOKIES,
+	OF_SKEYID_A,
+	OF_WRITER,
+	OF_CHILD,    /* the IPsec SA pairs too, each with a block of numbers */
+	OF_NO_BLOCK, /* the IPsec SA pairs too, without a block */
+	OF_NODE,
+	OF_OLDER
+};
 
 /* An OFFER of the node's ISAKMP SA at fa1 to fa2 from src, under domain A's FA keys, but for f. */
 static void offer_to_fa2(const char *src, enum offer_forgery f)
@@ -2112,8 +2124,11 @@ static void offer_to_fa2(const char *src, enum offer_forgery f)
 	struct buf b;
 
 	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(
-		ike_export(n->fa[NH_FA1].sec.ep.ike, ah_ip(AH_ALICE), f == OF_CHILD, &m->rec), 0);
+	ck_assert_int_eq(ike_export(n->fa[NH_FA1].sec.ep.ike, ah_ip(AH_ALICE),
+				    f == OF_CHILD || f == OF_NO_BLOCK, &m->rec),
+			 0);
+	for (size_t i = 0; f == OF_CHILD && i < m->rec.n_children; i++)
+		m->rec.children[i].loan_cap = m->rec.children[i].seq_out + 1000;
 	m->version = SAX_VERSION;
 	m->type = SAX_OFFER;
 	m->has_record = true;
@@ -2223,6 +2238,181 @@ START_TEST(test_offer_claim)
 	ck_assert(nh_fa_holds(&n->fa[NH_FA1]));
 	ck_assert(!nh_fa_holds(&n->fa[NH_FA2]));
 	assert_flows(offer_claims[_i].what);
+}
+END_TEST
+
+/* ---- full offers: the IPsec SAs offered ahead, each member with a block of numbers ---- */
+
+static struct nh_conf full_offer_conf(uint64_t seq_reserve)
+{
+	struct nh_conf c = conf(FA_REUSE_FULL, true, false);
+
+	c.offers = true;
+	c.seq_reserve = seq_reserve;
+	return c;
+}
+
+static struct ipsec_pair *pair_at(int fa)
+{
+	return ipsec_find(&n->fa[fa].sec.ep.sas, ah_ip(AH_ALICE).s_addr);
+}
+
+/* The seq_top of a RELEASED fa1 sent to `to` since first (opened under domain A's FA keys). */
+static uint64_t released_top(const char *to, size_t first)
+{
+	const struct nh_sax *r = nh_sax_last(n, SAX_RELEASED, ah_ip(to), first);
+	struct sax_msg *m = calloc(1, sizeof(*m));
+	uint64_t top;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(
+		sax_parse(r->d, r->len, nh_fa_keys_a(), ev_loop_wall_ms(n->loop), 30000, NULL, m),
+		SAX_E_OK);
+	top = m->req.seq_top;
+	free(m);
+	return top;
+}
+
+/*
+ * The node moves from `from` to `to`, which takes its SAs from from's
+ * offer: no IKE, nothing asked, the hand-over confirmed and released.
+ */
+static void offered_move(int to, int from)
+{
+	size_t mark = nh_mark(n);
+
+	move_to(to);
+	nh_settle(n);
+	ck_assert_uint_eq(nh_ike_since(n, to, mark), 0);
+	ck_assert_uint_eq(RC(to).reuse_offered, 1);
+	ck_assert_uint_eq(RC(to).reuse_full, 1);
+	ck_assert_uint_eq(RC(from).served_records + RC(from).served_refused, 0);
+	ck_assert_uint_eq(RC(from).served_released, 1);
+	ck_assert_uint_eq(RC(to).taken_released, 1);
+}
+
+/*
+ * Full reuse with offers: fa1 offers fa2 (and fa4) the node's SAs with a
+ * block of outbound numbers each; moving to fa2, the node runs no IKE and
+ * fa2 asks fa1 for nothing.  fa2 sends in its block until fa1 answers its
+ * confirmation with its top, then above that top, and offers on.  The way
+ * back to fa1 takes fa2's offer the same way.
+ */
+START_TEST(test_full_offer_handover)
+{
+	struct nh_conf c = full_offer_conf(0);
+	uint64_t fa1_top;
+	size_t first;
+
+	start(&c);
+	ck_assert_uint_eq(RC(NH_FA1).offers_sent, 2);
+	ck_assert_uint_eq(RC(NH_FA2).offers_kept, 1);
+	fa1_top = pair_at(NH_FA1)->offer_top;
+	ck_assert_uint_gt(fa1_top, 0);
+	first = n->n_saxs;
+	offered_move(NH_FA2, NH_FA1);
+	ck_assert_uint_eq(MNC.reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	ck_assert_uint_ge(released_top(AH_COA2, first), fa1_top);
+	ck_assert(!nh_fa_holds(&n->fa[NH_FA1]));
+	ck_assert_uint_eq(pair_at(NH_FA2)->loan_cap, 0);
+	assert_flows("at fa2");
+	/* above everything fa1 sent or gave away, and offering on */
+	ck_assert_uint_gt(pair_at(NH_FA2)->out.seq_out, fa1_top);
+	ck_assert_uint_eq(RC(NH_FA2).offers_sent, 2);
+	ck_assert_uint_eq(RC(NH_FA1).offers_kept, 1);
+	offered_move(NH_FA1, NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA1).offers_refused + RC(NH_FA2).offers_refused, 0);
+	assert_flows("back at fa1");
+}
+END_TEST
+
+/*
+ * Two members took one offer of fa1 (the node's reply from the first was
+ * lost, and it named fa1 again at the second): fa4's confirmation reaches
+ * fa1 before fa2's (whose first is lost).  fa1 releases the SAs to fa4
+ * with its top, and to fa2's confirmation, later, answers RELEASED without
+ * one: fa2 makes new IPsec SAs by Quick Mode (taken_twice), and never went
+ * above its block meanwhile.  Without the check both would have gone on
+ * above fa1's top.
+ */
+START_TEST(test_full_offer_taken_twice)
+{
+	struct nh_conf c = full_offer_conf(0);
+	uint8_t reg[600], msg[SAX_MSG_MAX];
+	size_t mark, first, len;
+	unsigned dropped = 0;
+
+	start(&c);
+	n->filter = drop_first_del_to_fa1;
+	n->filter_arg = &dropped;
+	move_to(NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
+	ck_assert_uint_ne(pair_at(NH_FA2)->loan_cap, 0);
+	/* fa4 took its block of the same offer, and confirms first */
+	len = claim_reg(&(struct claim){0}, reg, sizeof(reg));
+	len = sax_msg(msg, sizeof(msg), SAX_STORE_DEL, NH_COA4, nh_fa_keys_a(), reg, len, 0);
+	first = n->n_saxs;
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA1, msg, len);
+	mark = nh_mark(n);
+	nh_run(n, 1000, NULL, NULL); /* fa2's confirmation is retried transfer_timeout_ms later */
+	n->filter = NULL;
+	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_ne(released_top(NH_COA4, first), 0);
+	ck_assert_uint_eq(released_top(AH_COA2, first), 0);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 2);
+	ck_assert_uint_eq(RC(NH_FA2).taken_twice, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 0);
+	/* the Delete of the pair in fa4's place, and Quick Mode */
+	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 4);
+	assert_flows("at fa2, new IPsec SAs");
+}
+END_TEST
+
+/*
+ * Our limit reached with offers out (a small seq_reserve): fa1 goes on
+ * above every block it gave and offers new blocks above that, dropping
+ * nothing; the node moving to fa2 then takes the newest offer.
+ */
+START_TEST(test_full_offer_renewed)
+{
+	struct nh_conf c = full_offer_conf(16);
+	uint64_t sent, top;
+
+	start(&c);
+	sent = RC(NH_FA1).offers_sent;
+	top = pair_at(NH_FA1)->offer_top;
+	for (int i = 0; i < 40; i++)
+		ck_assert_msg(nh_cn_send(n), "packet %d", i);
+	ck_assert_uint_eq(EP(NH_FA1).esp_drop_reserved, 0);
+	ck_assert_uint_gt(RC(NH_FA1).offers_sent, sent);
+	ck_assert_uint_gt(pair_at(NH_FA1)->offer_top, top);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	assert_flows("at fa2");
+}
+END_TEST
+
+/*
+ * An offer whose pair has no block of its own (no loan cap above its
+ * number) is refused; fa1's own stays and serves the hand-over.
+ */
+START_TEST(test_full_offer_without_block)
+{
+	struct nh_conf c = full_offer_conf(0);
+
+	start(&c);
+	offer_to_fa2(AH_COA1, OF_NO_BLOCK);
+	ck_assert_uint_eq(RC(NH_FA2).offers_refused, 1);
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_full, 1);
+	assert_flows("at fa2");
 }
 END_TEST
 
@@ -2425,6 +2615,10 @@ static Suite *handover_suite(void)
 	add_case(s, "offers", test_offer_handover, 2);
 	add_case(s, "offers", test_offer_checks, sizeof(offer_cases) / sizeof(offer_cases[0]));
 	add_case(s, "offers", test_offer_claim, 2);
+	add_case(s, "full_offers", test_full_offer_handover, 1);
+	add_case(s, "full_offers", test_full_offer_taken_twice, 1);
+	add_case(s, "full_offers", test_full_offer_renewed, 1);
+	add_case(s, "full_offers", test_full_offer_without_block, 1);
 	add_case(s, "hold", test_hold_quick_mode, 3);
 	add_case(s, "hold", test_hold_transfer, 2);
 	return s;

@@ -6,7 +6,8 @@
  *  1. seq_table: a numbered table of cases for the sequence-number
  *     hand-off (ipsec_next_seq, ipsec_hand_over, ipsec_lend,
  *     ipsec_reclaim, ipsec_released, ipsec_reserve, ipsec_reserve_done,
- *     ipsec_take_over, ipsec_may_send) on an ESP pair built by hand (FA
+ *     ipsec_take_over, ipsec_offer, ipsec_offer_renew, ipsec_top,
+ *     ipsec_may_send) on an ESP pair built by hand (FA
  *     side and node side), with ESP seal/open for real.
  *  4. possession: the registration request with the SA reuse extension,
  *     built as mn_ipsec_extend does, checked by reuse_claim_check (both
@@ -343,7 +344,10 @@ enum seq_op {
 	S_HAND,       /* ipsec_hand_over(p, v0) */
 	S_LEND,       /* ipsec_lend(p, v0, v1) == v2 */
 	S_RECLAIM,    /* ipsec_reclaim(p, flag) == err */
-	S_RELEASED,   /* ipsec_released(p) */
+	S_RELEASED,   /* ipsec_released(p, v0) == err; refused: the cap stays */
+	S_OFFER,      /* ipsec_offer(p, v0, v1) == v2; 0: nothing changed */
+	S_RENEW,      /* ipsec_offer_renew(p, v0) == err; refused: nothing changed */
+	S_TOP,        /* ipsec_top(p) == v0 */
 	S_TAKE,       /* ipsec_take_over(p, v0..v3, flag, cap) == err; refused: nothing changed */
 	S_MAY,        /* ipsec_may_send(p) == flag */
 	S_LAST,       /* the last number p sent == v0 */
@@ -380,6 +384,10 @@ struct seq_case {
 #define LEND(s, block, want) {.op = S_LEND, .v = {(s), (block), (want)}}
 #define RECLAIM(hold, e) {.op = S_RECLAIM, .flag = (hold), .err = (e)}
 #define RELEASED     {.op = S_RELEASED}
+#define RELEASED_AT(top, e) {.op = S_RELEASED, .v = {(top)}, .err = (e)}
+#define OFFER(block, n, want) {.op = S_OFFER, .v = {(block), (n), (want)}}
+#define RENEW(block, e) {.op = S_RENEW, .v = {(block)}, .err = (e)}
+#define TOP(n)        {.op = S_TOP, .v = {(n)}}
 #define MAY(b)        {.op = S_MAY, .flag = (b)}
 #define LAST(n)       {.op = S_LAST, .v = {(n)}}
 #define PEER(seq, b)  {.op = S_PEER, .v = {(seq)}, .flag = (b)}
@@ -523,6 +531,50 @@ static const struct seq_case seq_cases[] = {
 	{"a cap below the record's number is refused and changes nothing",
 	 false,
 	 {SEND(3), TAKE_CAP(100, false, 99, ESP_E_INVAL), LAST(3), MAY(true), SEND(1)}},
+	/* 25 */
+	{"offer: we send up to our limit, the members' blocks lie above it, a lend above them",
+	 false,
+	 {SEND(5), OFFER(R, 2, 5 + R), TOP(5 + 3 * R), MAY(true), NEXT(0, 5 + 3 * R),
+	  NEXT(R, 5 + 3 * R), SEND_LIMIT(R), LAST(5 + R), MAY(false), TOP(5 + 3 * R)}},
+	/* 26 */
+	{"a second offer gives new blocks above the first, and our limit stays",
+	 false,
+	 {SEND(5), OFFER(R, 2, 5 + R), OFFER(R, 2, 5 + 3 * R), OFFER(R, 1, 5 + 5 * R),
+	  TOP(5 + 6 * R), SEND_LIMIT(R), LAST(5 + R), MAY(false)}},
+	/* 27 */
+	{"our limit reached: renewal goes on above every block offered",
+	 false,
+	 {SEND(5), OFFER(R, 2, 5 + R), SEND_LIMIT(R), MAY(false), RENEW(R, ESP_OK), MAY(true),
+	  LAST(5 + 3 * R), SEND(1), LAST(6 + 3 * R), SEND_LIMIT(R - 1), MAY(false),
+	  OFFER(R, 1, 5 + 4 * R), TOP(5 + 5 * R), SEND_LIMIT(0)}},
+	/* 28 */
+	{"no renewal without offers, nor after a lend; no offers while lent",
+	 false,
+	 {RENEW(R, ESP_E_INVAL), SEND(3), OFFER(R, 1, 3 + R), LEND(3 + 2 * R, R, 3 + 3 * R),
+	  RENEW(R, ESP_E_INVAL), OFFER(R, 1, 0), TOP(3 + 3 * R), MAY(true), SEND_LIMIT(R),
+	  LAST(3 + R)}},
+	/* 29 */
+	{"taken from an offer: no offers on the loan; released, above the holder's top",
+	 false,
+	 {TAKE_CAP(100, false, 100 + R, ESP_OK), OFFER(R, 2, 0), SEND(5),
+	  RELEASED_AT(100 + 3 * R, ESP_OK), LAST(100 + 3 * R), MAY(true), SEND(1),
+	  LAST(101 + 3 * R), OFFER(R, 2, 101 + 4 * R), TOP(101 + 6 * R)}},
+	/* 30 */
+	{"released below what we sent: no number changes",
+	 false,
+	 {TAKE_CAP(100, false, 100 + R, ESP_OK), SEND(10), RELEASED_AT(50, ESP_OK), LAST(110),
+	  MAY(true), SEND(R), LAST(110 + R)}},
+	/* 31 */
+	{"released past the last number is refused: the cap stays",
+	 false,
+	 {TAKE_CAP(100, false, 100 + R, ESP_OK), RELEASED_AT(TOO_BIG, ESP_E_SEQ_OVERFLOW),
+	  SEND_LIMIT(R), MAY(false), LAST(100 + R)}},
+	/* 32 */
+	{"blocks that do not fit below the last number are not given",
+	 false,
+	 {TAKE(ESP_SEQ_MAX - 3 * R, 0, 0, 0, false, ESP_OK), OFFER(R, 3, 0),
+	  TOP(ESP_SEQ_MAX - 3 * R), OFFER(R, 2, ESP_SEQ_MAX - 2 * R), TOP(ESP_SEQ_MAX),
+	  RENEW(R, ESP_E_SEQ_OVERFLOW), SEND_LIMIT(R), MAY(false)}},
 };
 
 #define N_SEQ_CASES ((int)(sizeof(seq_cases) / sizeof(seq_cases[0])))
@@ -601,8 +653,41 @@ static void seq_step(struct duo *d, int ci, size_t si, const struct seq_step *s)
 				      WHERE "a refused reclaim changed the outbound state", AT);
 		break;
 	}
-	case S_RELEASED:
-		ipsec_released(p);
+	case S_RELEASED: {
+		uint64_t cap = p->loan_cap;
+		enum esp_err e = ipsec_released(p, s->v[0]);
+		ck_assert_msg(e == s->err, WHERE "released: %s, want %s", AT, esp_err_name(e),
+			      esp_err_name(s->err));
+		ck_assert_msg(p->loan_cap == (e == ESP_OK ? 0 : cap),
+			      WHERE "released: cap %" PRIu64, AT, p->loan_cap);
+		break;
+	}
+	case S_OFFER: {
+		struct ipsec_pair before = *p;
+		uint64_t first = ipsec_offer(p, s->v[0], s->v[1]);
+		ck_assert_msg(first == s->v[2], WHERE "offer: first %" PRIu64 ", want %" PRIu64, AT,
+			      first, s->v[2]);
+		if (first == 0)
+			ck_assert_msg(p->offer_top == before.offer_top &&
+					      p->reserved_seq == before.reserved_seq &&
+					      p->seq_limited == before.seq_limited,
+				      WHERE "a refused offer changed the pair", AT);
+		break;
+	}
+	case S_RENEW: {
+		struct ipsec_pair before = *p;
+		enum esp_err e = ipsec_offer_renew(p, s->v[0]);
+		ck_assert_msg(e == s->err, WHERE "renew: %s, want %s", AT, esp_err_name(e),
+			      esp_err_name(s->err));
+		if (e != ESP_OK)
+			ck_assert_msg(last_sent(p) == last_sent(&before) &&
+					      p->reserved_seq == before.reserved_seq,
+				      WHERE "a refused renewal changed the pair", AT);
+		break;
+	}
+	case S_TOP:
+		ck_assert_msg(ipsec_top(p) == s->v[0], WHERE "top %" PRIu64 ", want %" PRIu64, AT,
+			      ipsec_top(p), s->v[0]);
 		break;
 	case S_TAKE: {
 		struct ipsec_pair before = *p;

@@ -357,6 +357,7 @@ static void request_eq(const struct sax_request *a, const struct sax_request *b)
 {
 	ck_assert_uint_eq(a->reg_len, b->reg_len);
 	ck_assert_mem_eq(a->reg, b->reg, SAX_REG_MAX);
+	ck_assert_uint_eq(a->seq_top, b->seq_top);
 }
 
 static void header_eq(const struct sax_msg *a, const struct sax_msg *b)
@@ -854,13 +855,14 @@ END_TEST
 /*
  * A STORE_DEL between FAs carries the registration whose hand-over it
  * confirms, sealed as a REQUEST's; one to the store carries none (Sealed
- * length 0, as before).  Only a STORE_DEL may carry one, and only sealed
+ * length 0, as before).  Only a STORE_DEL (and the RELEASED that answers it:
+ * test_released_top) may carry one, and only sealed
  * under K_SA; a Sealed length short of IV and tag is refused in any
  * STORE_DEL; the store authenticates one without opening it.
  */
 START_TEST(test_store_del_registration)
 {
-	static const uint8_t others[] = {SAX_REFUSED, SAX_STORE_GET, SAX_STORE_ACK, SAX_RELEASED};
+	static const uint8_t others[] = {SAX_REFUSED, SAX_STORE_GET, SAX_STORE_ACK};
 	static struct sax_msg m, got;
 	static uint8_t msg[SAX_MSG_MAX], cut[SAX_MSG_MAX];
 	struct sax_keys k, store;
@@ -912,6 +914,55 @@ START_TEST(test_store_del_registration)
 		buf_init_write(&b, msg, sizeof(msg));
 		ck_assert_msg(sax_build(&b, &m, &k) == SAX_E_ATTR, "type %u", others[i]);
 	}
+}
+END_TEST
+
+/*
+ * The RELEASED that answers a confirmation: the confirmation's
+ * registration back and the previous FA's last sequence number (12 bytes
+ * more: an optional TLV), sealed; without a top, the registration alone;
+ * neither, as before.  A top without a registration is refused by the
+ * builder, and a receiver without K_SA leaves it sealed.
+ */
+START_TEST(test_released_top)
+{
+	static struct sax_msg m, got;
+	static uint8_t msg[SAX_MSG_MAX];
+	struct sax_keys k, store;
+	struct buf b;
+	size_t len;
+
+	keys_init(&k);
+	store = store_keys(&k);
+	msg_init(&m, SAX_REQUEST); /* its registration */
+	m.type = SAX_RELEASED;
+	m.req.seq_top = 0x123456789aULL;
+	len = build(&m, &k, msg);
+	ck_assert_uint_eq(len, REQ_LEN + 12);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
+	ck_assert_uint_eq(got.type, SAX_RELEASED);
+	request_eq(&m.req, &got.req);
+	ck_assert_int_eq(parse(msg, len, &store, &got), SAX_E_OK);
+	ck_assert_uint_eq(got.req.seq_top, 0);
+	/* the registration alone */
+	m.req.seq_top = 0;
+	len = build(&m, &k, msg);
+	ck_assert_uint_eq(len, REQ_LEN);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
+	request_eq(&m.req, &got.req);
+	/* neither */
+	m.req.reg_len = 0;
+	len = build(&m, &k, msg);
+	ck_assert_uint_eq(len, PLAIN_LEN);
+	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
+	ck_assert_uint_eq(got.req.seq_top, 0);
+	/* a top needs the registration it answers */
+	m.req.seq_top = 7;
+	buf_init_write(&b, msg, sizeof(msg));
+	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
+	ck_assert_uint_eq(buf_used(&b), 0);
+	m.type = SAX_STORE_GET;
+	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
 }
 END_TEST
 
@@ -1006,6 +1057,12 @@ static bool has_sealed(uint8_t type)
 	       type == SAX_OFFER;
 }
 
+/* A type whose Sealed field may also be empty: STORE_DEL, RELEASED (test_released_top). */
+static bool may_seal(uint8_t type)
+{
+	return has_sealed(type) || type == SAX_STORE_DEL || type == SAX_RELEASED;
+}
+
 static bool has_reason(uint8_t type)
 {
 	return type == SAX_REFUSED || type == SAX_STORE_ACK;
@@ -1030,7 +1087,7 @@ static enum sax_err flip_expect(uint8_t type, uint16_t flags, size_t i, uint8_t 
 			return SAX_E_TYPE;
 		if (flags != 0 && !has_reason(t2))
 			return SAX_E_ATTR; /* a reason where none belongs */
-		if (has_sealed(type) != has_sealed(t2))
+		if (((msg[56] | msg[57]) != 0) ? !may_seal(t2) : has_sealed(t2))
 			return SAX_E_ATTR; /* the Sealed length is wrong for the new type */
 		return SAX_E_MAC;
 	}
@@ -1045,7 +1102,7 @@ static enum sax_err flip_expect(uint8_t type, uint16_t flags, size_t i, uint8_t 
 	if (i == 56 || i == 57) {
 		was = (size_t)msg[56] << 8 | msg[57];
 		now = was ^ (i == 56 ? (size_t)mask << 8 : mask);
-		if (!has_sealed(type) || now < SAX_SEALED_MIN || now > SAX_SEALED_MAX)
+		if (!may_seal(type) || now < SAX_SEALED_MIN || now > SAX_SEALED_MAX)
 			return SAX_E_ATTR; /* not 0, or out of range */
 		/* longer: the HMAC runs past the end; shorter: bytes left over */
 		return 58 + now + SAX_MAC_LEN > len ? SAX_E_TRUNCATED : SAX_E_TRAILING;
@@ -1097,17 +1154,20 @@ START_TEST(test_flip_every_byte)
 	/*
 	 * Every byte from the timestamp on but the three length bytes (and the
 	 * flags of a reason) went to the HMAC check, with each of the three
-	 * masks; no type flip did (each lands on a check before it).
+	 * masks; one type flip did (OFFER ^ 0x01: a RELEASED, which may have a
+	 * Sealed field), the others land on a check before it.
 	 */
-	ck_assert_uint_eq(n_mac, 3 * (len - 7) + (has_reason(type) ? 6 : 0));
+	ck_assert_uint_eq(n_mac,
+			  3 * (len - 7) + (has_reason(type) ? 6 : 0) + (type == SAX_OFFER ? 1 : 0));
 	/*
 	 * A Sealed length made shorter leaves bytes over, a longer one runs
 	 * past the end: the low byte's three flips (a record 501: 500, 373, 266;
 	 * REQUEST 175: 174, 47, 80) and the high byte's 0x01 (RECORD: 245;
-	 * REQUEST: 431).
+	 * REQUEST: 431).  A RELEASED without one (0) made 256, 128 or 255
+	 * runs past the end.
 	 */
 	ck_assert_uint_eq(n_trail, m.has_record ? 4 : type == SAX_REQUEST ? 3 : 0);
-	ck_assert_uint_eq(n_trunc, type == SAX_REQUEST ? 1 : 0);
+	ck_assert_uint_eq(n_trunc, type == SAX_REQUEST ? 1 : type == SAX_RELEASED ? 3 : 0);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_OK);
 }
 END_TEST
@@ -1552,7 +1612,7 @@ START_TEST(test_header_values)
 	 */
 	len = hand(msg, 1, SAX_STORE_GET, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
-	len = hand(msg, 1, SAX_RELEASED, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
+	len = hand(msg, 1, SAX_STORE_ACK, 0, (const uint8_t *)"abc", 3, 3, 28, 28, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
 	len = hand(msg, 1, SAX_RECORD, 0, (const uint8_t *)"abc", 3, 3, 0, 0, &k);
 	ck_assert_int_eq(parse(msg, len, &k, &got), SAX_E_ATTR);
@@ -1620,8 +1680,8 @@ START_TEST(test_build_refuses)
 	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
 	m.type = SAX_REQUEST;
 	ck_assert_int_eq(sax_build(&b, &m, &k), SAX_E_ATTR);
-	/* no Sealed field in a RELEASED (a STORE_DEL may have one: test_store_del_registration) */
-	m.type = SAX_RELEASED;
+	/* no Sealed field in a STORE_GET (a STORE_DEL may have one: test_store_del_registration) */
+	m.type = SAX_STORE_GET;
 	m.flags = 0;
 	m.sealed = out;
 	m.sealed_len = 28;
@@ -2497,6 +2557,7 @@ static Suite *sax_suite(void)
 	tcase_add_test(tc, test_store_role);
 	tcase_add_test(tc, test_request_store_role);
 	tcase_add_test(tc, test_store_del_registration);
+	tcase_add_test(tc, test_released_top);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("authentication and freshness");
