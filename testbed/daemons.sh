@@ -42,6 +42,7 @@ TB_SANDBOX=${TB_SANDBOX:-1}
 TB_TIME_FACTOR=${TB_TIME_FACTOR:-1}
 # optional: TB_DBS_COMPACT_MIN (dbs.log_compact_min_bytes),
 # TB_SEQ_RESERVE (fa.domain.seq_reserve), TB_LEND_MS (lend_timeout_ms),
+# TB_OFFERS (fa.domain.offers: false to make every hand-over ask),
 # TB_DELIVERY_A (fa.visitor_delivery of domain A's FAs: "route" when charon
 # protects the access link, testbed/swan.sh)
 
@@ -140,6 +141,7 @@ _tb_domain_conf() {
 	printf '    transfer_timeout_ms = %s;\n' "$TB_XFER_TIMEOUT_MS"
 	[[ -z ${TB_SEQ_RESERVE:-} ]] || printf '    seq_reserve = %s;\n' "$TB_SEQ_RESERVE"
 	[[ -z ${TB_LEND_MS:-} ]] || printf '    lend_timeout_ms = %s;\n' "$TB_LEND_MS"
+	[[ -z ${TB_OFFERS:-} ]] || printf '    offers = %s;\n' "$TB_OFFERS"
 	if [[ $tech != direct ]]; then
 		if [[ $TB_STORE == sentinel ]]; then
 			printf '    store = { backend = "redis"; master_name = "mipsa";\n'

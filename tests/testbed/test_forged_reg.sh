@@ -166,7 +166,8 @@ tb_down
 
 # ---- a loan not confirmed in time ----
 echo "--- a loan not confirmed in time"
-export TB_TECHNIQUE=direct TB_LEND_MS=1500
+# without offers: with them fa2 would take the SAs without a loan to reclaim
+export TB_TECHNIQUE=direct TB_LEND_MS=1500 TB_OFFERS=false
 unset TB_SEQ_RESERVE
 tb_up
 tb_start_daemons

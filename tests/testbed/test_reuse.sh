@@ -6,11 +6,13 @@
 #     mipsa-dbs and with Redis: after each hand-over the MN exchanged no IKE
 #     message (full) or only a Quick Mode (partial), traffic flows both ways,
 #     the new FA counted the reuse and no fallback, the old FA gave the SAs
-#     up; partial with the direct technique takes the ISAKMP SA the old FA
-#     offered ahead (reuse_offered), and the old FA serves no request;
-#  2. captures: no ESP sequence number repeats on an SPI across the FAs of
-#     the domain, and a packet captured before the hand-over and replayed
-#     into the new FA (and one replayed to the MN) is dropped;
+#     up; with the direct technique, partial reuse takes the ISAKMP SA the
+#     old FA offered ahead, and full reuse without a store its SAs
+#     (reuse_offered), and the old FA serves no request;
+#  2. captures, full reuse with the store as fallback and with offers: no
+#     ESP sequence number repeats on an SPI across the FAs of the domain,
+#     and a packet captured before the hand-over and replayed into the new
+#     FA (and one replayed to the MN) is dropped;
 #  3. fallbacks, each counted under its reason: previous FA silent (and, with
 #     the store as fallback, the old FA dead in the middle of the hand-over),
 #     store down, a record that fails its authenticator, previous FA outside
@@ -71,8 +73,8 @@ counters() {
 matrix_case() {
 	local reuse=$1 tech=$2 store=$3 qm=0 kind=reuse_full offer=0
 	[[ $reuse == partial ]] && qm=3 kind=reuse_partial
-	# partial and direct: the FA the node leaves offered its ISAKMP SA ahead
-	[[ $reuse == partial && $tech != store ]] && offer=1
+	# direct: the FA the node leaves offered its SAs ahead (full: no store)
+	[[ ($reuse == partial && $tech != store) || ($reuse == full && $tech == direct) ]] && offer=1
 	export TB_REUSE=$reuse TB_TECHNIQUE=$tech TB_STORE=$store
 	start "$reuse reuse, technique $tech, store $store"
 	((offer == 0)) || jqa_within 5 fa2 sas '.reuse_counters.offers_kept >= 1'
@@ -100,39 +102,6 @@ matrix_case full store redis
 matrix_case partial both redis
 
 # ---- 2. captures: sequence numbers across FAs, replays ----
-echo "--- captures: full reuse, both, UDP encapsulation"
-export TB_REUSE=full TB_TECHNIQUE=both TB_STORE=dbs TB_UDP_ENCAP=true
-tb_up
-mkdir -p "$TB_RUN"
-cap_pids=()
-for fa in fa1 fa2; do
-	capture "$fa" "$TB_RUN/$fa.pcapng"
-	cap_pids+=("$cap_pid")
-done
-tb_start_daemons
-tb_wait_registered fa1 15 || fail "no registration through fa1"
-# steady traffic both ways across three hand-overs
-tb_exec cn ping -i 0.01 -W 1 -q "$TB_MN_HOME" >/dev/null 2>&1 &
-ping_cn=$!
-tb_exec mn ping -i 0.01 -W 1 -q "$TB_CN_ADDR" >/dev/null 2>&1 &
-ping_mn=$!
-traffic fa1
-for to in fa2 fa1 fa2; do
-	tb_move "$to" >/dev/null
-	tb_wait_registered "$to" 15 || fail "no registration through $to"
-	traffic "$to"
-done
-kill "$ping_cn" "$ping_mn" 2>/dev/null || true
-wait "$ping_cn" "$ping_mn" 2>/dev/null || true
-capture_stop fa1 "$TB_RUN/fa1.pcapng" "${cap_pids[0]}"
-capture_stop fa2 "$TB_RUN/fa2.pcapng" "${cap_pids[1]}"
-counters fa2 reuse_full=2
-counters fa1 reuse_full=1
-# one registration line per hand-over, saying where the SAs came from
-n=$(grep -c "registration node=$TB_MN_HOME .* reuse=full sas=previous-fa prev=$TB_FA1_COA " \
-	"$TB_RUN/fa2.log") || true
-[[ $n -eq 2 ]] || fail "fa2 logged $n full-reuse registrations from fa1, expected 2"
-
 # esp_frames FA SRC FIELD...: the fields (-e ...) of every ESP frame SRC sent in FA's capture
 esp_frames() {
 	tshark -r "$TB_RUN/$1.pcapng" -Y "esp && ip.src == $2 && !icmp" -T fields "${@:3}" 2>/dev/null
@@ -161,21 +130,6 @@ fields() {
 			printf "0x%s\t%d\n", spi, hex(substr(p, 2 * off + 9, 8))
 	}'
 }
-fields fa1 "$TB_ALIAS_A" >"$TB_RUN/seq.fa1"
-fields fa2 "$TB_ALIAS_A" >"$TB_RUN/seq.fa2"
-spi=$(sort "$TB_RUN/seq.fa1" | awk 'NR == 1 { print $1 }')
-[[ -n $spi ]] || fail "no ESP from fa1 in the capture"
-grep -q "^$spi" "$TB_RUN/seq.fa2" || fail "fa2 never sent on fa1's SPI $spi: no reuse to check"
-n=$(cat "$TB_RUN/seq.fa1" "$TB_RUN/seq.fa2" | wc -l)
-dups=$(cat "$TB_RUN/seq.fa1" "$TB_RUN/seq.fa2" | sort | uniq -d | wc -l)
-[[ $n -ge 200 ]] || fail "only $n ESP packets from the FAs captured"
-[[ $dups -eq 0 ]] || fail "$dups (SPI, sequence number) pairs used twice across the FAs"
-echo "    $n ESP packets from fa1 and fa2 on SPI $spi and others: no sequence number used twice"
-# and what the MN sent: every number once, whichever FA received it
-fields fa1 "$TB_MN_HOME" >"$TB_RUN/mnseq.fa1"
-fields fa2 "$TB_MN_HOME" >"$TB_RUN/mnseq.fa2"
-dups=$(cat "$TB_RUN/mnseq.fa1" "$TB_RUN/mnseq.fa2" | sort | uniq -d | wc -l)
-[[ $dups -eq 0 ]] || fail "the MN used $dups (SPI, sequence number) pairs twice"
 
 # esp_sample FA SRC: the UDP payload of one ESP packet SRC sent, from FA's
 # capture: the fifth frame of the most common length (a ping's). A sender's
@@ -187,24 +141,84 @@ esp_sample() {
 		awk '{ len[NR] = $1; pl[NR] = $2; if (++seen[$1] > most) { most = seen[$1]; mode = $1 } }
 		     END { for (i = 1; i <= NR; i++) if (len[i] == mode && ++k == 5) print pl[i] }'
 }
-# a packet the MN sent to fa1 before the first hand-over, replayed into fa2
-old_mn=$(esp_sample fa1 "$TB_MN_HOME")
-[[ -n $old_mn ]] || fail "no ESP from the MN in fa1's capture"
-before=$(jqv fa2 sas '.esp_counters.esp_drop_replay')
-tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
-	--dst "$TB_ALIAS_A" --sport 4500 --dport 4500 --hex "${old_mn//:/}"
-jqa_within 5 fa2 sas ".esp_counters.esp_drop_replay == $((before + 1))"
-# a packet fa1 sent to the MN before the hand-over, replayed to the MN from fa2's link
-old_fa=$(esp_sample fa1 "$TB_ALIAS_A")
-[[ -n $old_fa ]] || fail "no ESP from fa1 in its capture"
-mn_mac=$(ip -n "$(tb_ns mn)" -j link show eth0 | jq -r '.[0].address')
-before=$(jqv mn sas '.esp_counters.esp_drop_replay')
-tb_exec fa2 "$inject" udp --dev acc0 --dst-mac "$mn_mac" --src "$TB_ALIAS_A" \
-	--dst "$TB_MN_HOME" --sport 4500 --dport 4500 --hex "${old_fa//:/}"
-jqa_within 5 mn sas ".esp_counters.esp_drop_replay == $((before + 1))"
-pings
-echo "    replayed ESP dropped by the new FA and by the MN"
-tb_down
+
+# captures TECHNIQUE SAS: three hand-overs under traffic both ways with
+# full reuse, fa2's registrations naming where the SAs came from (SAS), and
+# every ESP frame on both access links checked
+captures() {
+	local tech=$1 sas=$2 n dups spi old_mn old_fa before mn_mac ping_cn ping_mn fa to
+	local cap_pids=()
+	echo "--- captures: full reuse, technique $tech, UDP encapsulation"
+	export TB_REUSE=full TB_TECHNIQUE=$tech TB_STORE=dbs TB_UDP_ENCAP=true
+	tb_up
+	mkdir -p "$TB_RUN"
+	for fa in fa1 fa2; do
+		capture "$fa" "$TB_RUN/$fa.pcapng"
+		cap_pids+=("$cap_pid")
+	done
+	tb_start_daemons
+	tb_wait_registered fa1 15 || fail "no registration through fa1"
+	# steady traffic both ways across three hand-overs
+	tb_exec cn ping -i 0.01 -W 1 -q "$TB_MN_HOME" >/dev/null 2>&1 &
+	ping_cn=$!
+	tb_exec mn ping -i 0.01 -W 1 -q "$TB_CN_ADDR" >/dev/null 2>&1 &
+	ping_mn=$!
+	traffic fa1
+	for to in fa2 fa1 fa2; do
+		tb_move "$to" >/dev/null
+		tb_wait_registered "$to" 15 || fail "no registration through $to"
+		traffic "$to"
+	done
+	kill "$ping_cn" "$ping_mn" 2>/dev/null || true
+	wait "$ping_cn" "$ping_mn" 2>/dev/null || true
+	capture_stop fa1 "$TB_RUN/fa1.pcapng" "${cap_pids[0]}"
+	capture_stop fa2 "$TB_RUN/fa2.pcapng" "${cap_pids[1]}"
+	counters fa2 reuse_full=2
+	counters fa1 reuse_full=1
+	# one registration line per hand-over, saying where the SAs came from
+	n=$(grep -c "registration node=$TB_MN_HOME .* reuse=full sas=$sas prev=$TB_FA1_COA " \
+		"$TB_RUN/fa2.log") || true
+	[[ $n -eq 2 ]] || fail "fa2 logged $n full-reuse registrations from fa1, expected 2"
+
+	fields fa1 "$TB_ALIAS_A" >"$TB_RUN/seq.fa1"
+	fields fa2 "$TB_ALIAS_A" >"$TB_RUN/seq.fa2"
+	spi=$(sort "$TB_RUN/seq.fa1" | awk 'NR == 1 { print $1 }')
+	[[ -n $spi ]] || fail "no ESP from fa1 in the capture"
+	grep -q "^$spi" "$TB_RUN/seq.fa2" || fail "fa2 never sent on fa1's SPI $spi: no reuse to check"
+	n=$(cat "$TB_RUN/seq.fa1" "$TB_RUN/seq.fa2" | wc -l)
+	dups=$(cat "$TB_RUN/seq.fa1" "$TB_RUN/seq.fa2" | sort | uniq -d | wc -l)
+	[[ $n -ge 200 ]] || fail "only $n ESP packets from the FAs captured"
+	[[ $dups -eq 0 ]] || fail "$dups (SPI, sequence number) pairs used twice across the FAs"
+	echo "    $n ESP packets from fa1 and fa2 on SPI $spi and others: no sequence number used twice"
+	# and what the MN sent: every number once, whichever FA received it
+	fields fa1 "$TB_MN_HOME" >"$TB_RUN/mnseq.fa1"
+	fields fa2 "$TB_MN_HOME" >"$TB_RUN/mnseq.fa2"
+	dups=$(cat "$TB_RUN/mnseq.fa1" "$TB_RUN/mnseq.fa2" | sort | uniq -d | wc -l)
+	[[ $dups -eq 0 ]] || fail "the MN used $dups (SPI, sequence number) pairs twice"
+
+	# a packet the MN sent to fa1 before the first hand-over, replayed into fa2
+	old_mn=$(esp_sample fa1 "$TB_MN_HOME")
+	[[ -n $old_mn ]] || fail "no ESP from the MN in fa1's capture"
+	before=$(jqv fa2 sas '.esp_counters.esp_drop_replay')
+	tb_exec mn "$inject" udp --dev eth0 --dst-mac "$TB_MAC_A" --src "$TB_MN_HOME" \
+		--dst "$TB_ALIAS_A" --sport 4500 --dport 4500 --hex "${old_mn//:/}"
+	jqa_within 5 fa2 sas ".esp_counters.esp_drop_replay == $((before + 1))"
+	# a packet fa1 sent to the MN before the hand-over, replayed to the MN from fa2's link
+	old_fa=$(esp_sample fa1 "$TB_ALIAS_A")
+	[[ -n $old_fa ]] || fail "no ESP from fa1 in its capture"
+	mn_mac=$(ip -n "$(tb_ns mn)" -j link show eth0 | jq -r '.[0].address')
+	before=$(jqv mn sas '.esp_counters.esp_drop_replay')
+	tb_exec fa2 "$inject" udp --dev acc0 --dst-mac "$mn_mac" --src "$TB_ALIAS_A" \
+		--dst "$TB_MN_HOME" --sport 4500 --dport 4500 --hex "${old_fa//:/}"
+	jqa_within 5 mn sas ".esp_counters.esp_drop_replay == $((before + 1))"
+	pings
+	echo "    replayed ESP dropped by the new FA and by the MN"
+	tb_down
+}
+captures both previous-fa
+# offers: the new FA sends in its own block of fa1's numbers, then above
+# fa1's top once released
+captures direct offer
 export TB_UDP_ENCAP=false
 
 # ---- 3. fallbacks ----
@@ -217,8 +231,9 @@ fallback_move() {
 	echo "    registered through fa2 and traffic flowing $(((t1 - t0) / 1000000)) ms after the move"
 }
 
-export TB_REUSE=full TB_TECHNIQUE=direct TB_STORE=dbs TB_XFER_TIMEOUT_MS=200
-start "fallback: previous FA silent (direct only)"
+# without offers: with them fa2 would not ask the silent FA at all
+export TB_REUSE=full TB_TECHNIQUE=direct TB_STORE=dbs TB_XFER_TIMEOUT_MS=200 TB_OFFERS=false
+start "fallback: previous FA silent (direct only, no offers)"
 kill -STOP "$(cat "$TB_RUN/fa1.pid")"
 fallback_move
 kill -CONT "$(cat "$TB_RUN/fa1.pid")"
@@ -238,6 +253,7 @@ held=${line##* held_us=} total=${line##* time_us=} total=${total%% *}
 	fail "fa2 held the reply ${held} us of ${total} us, the transfer timed out after 200 ms"
 tb_down
 
+unset TB_OFFERS
 export TB_TECHNIQUE=both
 start "fallback: the old FA dies in the middle of the hand-over (direct, then the store)"
 kill -KILL "$(cat "$TB_RUN/fa1.pid")"
