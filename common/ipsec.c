@@ -390,7 +390,8 @@ enum esp_err ipsec_take_over(struct ipsec_pair *p, uint64_t rec_seq_out, uint64_
 			     uint64_t mn_sent, uint64_t mn_received, bool hold, uint64_t loan_cap)
 {
 	struct esp_sa_state in, out;
-	uint64_t seq = ipsec_max(rec_seq_out, mn_received);
+	/* above the blocks we offered too: the SAs came back to us on a loan (ipsec_offer) */
+	uint64_t seq = ipsec_max(ipsec_max(rec_seq_out, mn_received), p->offer_top);
 	uint64_t top = ipsec_max(mn_sent, rec_replay_top);
 	enum esp_err e;
 

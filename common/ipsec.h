@@ -132,7 +132,8 @@ int ipsec_export_esp(const struct ipsec *ip, char *out, size_t cap);
  *  - ipsec_take_over: the new FA's side.  Its inbound window starts at
  *    what the node reports it sent (or the record's replay top, whichever
  *    is higher: nothing captured before can be replayed into it); it sends
- *    above the record's seq_out and above what the node has received.
+ *    above the record's seq_out and above what the node has received,
+ *    and above the blocks it offered itself, if the SAs were ours before.
  *    hold: send nothing until a store write replaces the previous FA's
  *    copy (whose reader would start where we start).
  *    loan_cap (0: none): send no number above it until ipsec_released.

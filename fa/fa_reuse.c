@@ -902,11 +902,29 @@ static void fa_xfer_fail(struct fa_xfer *x, uint64_t *counter, const char *why)
 }
 
 /*
+ * The last number of the blocks we offered on the node's pairs (0: none):
+ * SAs coming back to us are imported as new pairs, which must still go on
+ * above them (fa_xfer_seq).
+ */
+static uint64_t fa_node_offer_top(struct fa_sec *s, struct in_addr home)
+{
+	uint64_t top = 0;
+
+	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
+		if (c->peer.s_addr == home.s_addr && p != NULL && p->offer_top > top)
+			top = p->offer_top;
+	}
+	return top;
+}
+
+/*
  * Sequence numbers and replay windows of the pairs taken over
  * (ipsec_take_over): nothing goes out until the take-over counts, with a
- * store until our copy is there, and on a loan below its cap.
+ * store until our copy is there, and on a loan below its cap; above the
+ * blocks we offered ourselves before (offer_top, from fa_node_offer_top).
  */
-static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
+static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec, uint64_t offer_top)
 {
 	struct fa_sec *s = x->s;
 	size_t n = 0;
@@ -916,6 +934,8 @@ static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec)
 		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
 		if (p == NULL)
 			continue;
+		if (p->offer_top < offer_top)
+			p->offer_top = offer_top;
 		if (ipsec_take_over(p, c->seq_out, c->replay_top, x->req.mn_sent,
 				    x->req.mn_received, fa_uses_store(s), c->loan_cap) == ESP_OK) {
 			n++;
@@ -936,6 +956,7 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 	bool full = s->dom->reuse == FA_REUSE_FULL && rec->n_children > 0;
 	struct mip_reg_request rq;
 	enum reuse_verdict v;
+	uint64_t offer_top;
 
 	if (!m->has_record || rec->home_addr.s_addr != x->home.s_addr || pc == NULL) {
 		fa_xfer_fail(x, &s->reuse.fallback_bad_record, "record for another node");
@@ -946,11 +967,12 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 		fa_xfer_fail(x, &s->reuse.fallback_possession, reuse_verdict_name(v));
 		return;
 	}
+	offer_top = fa_node_offer_top(s, x->home);
 	if (ike_import(s->ep.ike, rec, pc, full) == NULL) {
 		fa_xfer_fail(x, &s->reuse.fallback_expired, "the ISAKMP SA has ended");
 		return;
 	}
-	if (full && fa_xfer_seq(x, rec) == 0) {
+	if (full && fa_xfer_seq(x, rec, offer_top) == 0) {
 		/* Every pair had ended: Quick Mode under the ISAKMP SA. */
 		full = false;
 		s->reuse.fallback_expired++;
@@ -1184,6 +1206,8 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 					 .window_s = s->dom->window_ms / 1000};
 		enum reuse_verdict v = reuse_claim_serve(x->reg, x->reg_len, &h);
 
+		uint64_t top = fa_node_offer_top(s, x->home);
+
 		rec->home_addr = x->home;
 		rec->prev_coa = x->req.prev_coa;
 		full = s->dom->reuse == FA_REUSE_FULL && rec->n_children > 0;
@@ -1191,7 +1215,7 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 		      : ike_import(s->ep.ike, rec, pc, full) == NULL ? "its ISAKMP SA has ended"
 								     : NULL;
 		/* every pair ended (or none could go on): Quick Mode under the ISAKMP SA */
-		full = why == NULL && full && fa_xfer_seq(x, rec) > 0;
+		full = why == NULL && full && fa_xfer_seq(x, rec, top) > 0;
 	}
 	sax_record_wipe(rec);
 	free(rec);
@@ -1392,6 +1416,29 @@ static bool fa_home_of(struct fa_sec *s, const struct sax_msg *m, struct in_addr
 	return false;
 }
 
+/* One of our pairs with the node is on a loan: taken over, its lender has not released it. */
+static bool fa_node_on_loan(struct fa_sec *s, struct in_addr home)
+{
+	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
+		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
+		if (c->peer.s_addr == home.s_addr && p != NULL && p->loan_cap != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * On a loan, the numbers above our cap are the lender's (and, from an
+ * offer, other members' blocks): only the lender may have the SAs from us
+ * (the node went back to it); anyone else is refused and falls back.
+ */
+static bool fa_loan_not_ours(struct fa_sec *s, struct in_addr home, struct in_addr asker)
+{
+	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
+
+	return fa_node_on_loan(s, home) && (t == NULL || t->from.s_addr != asker.s_addr);
+}
+
 static void fa_handed_free(struct fa_handed *h)
 {
 	ev_timer_stop(h->s->loop, &h->timer);
@@ -1546,6 +1593,7 @@ static void fa_serve_request(struct fa_sec *s, const struct sax_msg *req)
 		m->flags = SAX_R_NOT_MEMBER;
 	} else if (s->ep.ike == NULL || !fa_home_of(s, req, &home) ||
 		   fa_handed_elsewhere(s, home, req->sender) ||
+		   fa_loan_not_ours(s, home, req->sender) ||
 		   ike_export(s->ep.ike, home, s->dom->reuse == FA_REUSE_FULL, &m->rec) < 0) {
 		s->reuse.served_refused++;
 		log_rl_info("SA request from %s for %.*s: none to give", IP4_STR(req->sender),
@@ -1632,13 +1680,11 @@ static uint64_t fa_node_top(struct fa_sec *s, struct in_addr home)
 {
 	uint64_t top = 0;
 
+	if (fa_node_on_loan(s, home))
+		return 0;
 	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
 		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
-		if (c->peer.s_addr != home.s_addr || p == NULL)
-			continue;
-		if (p->loan_cap != 0)
-			return 0;
-		if (ipsec_top(p) > top)
+		if (c->peer.s_addr == home.s_addr && p != NULL && ipsec_top(p) > top)
 			top = ipsec_top(p);
 	}
 	return top;

@@ -31,7 +31,8 @@
  *                 and each check of an offer and of the claim against it;
  *  full_offers    full reuse from the SAs fa1 offered fa2 ahead with a
  *                 block of numbers; the same offer taken twice; renewal
- *                 above the blocks; an offer without a block;
+ *                 above the blocks; an offer without a block; a taker on
+ *                 its loan, lending only back to its lender;
  *  hold           data for the node held at fa2 during its Quick Mode, or
  *                 while it takes the SAs over, sent through the pair; the
  *                 hold's bounds.
@@ -1057,15 +1058,15 @@ static const struct {
 	{"an Identification a minute ahead", {.id_offset_s = 60}, true},
 };
 
-/* fa4 asks fa1 with the claim: fa1's answer, a RECORD or REFUSED (flags in *why). */
-static uint8_t fa4_asks(const struct claim *cl, uint8_t *why)
+/* fa4 asks fa with the claim: its answer, a RECORD or REFUSED (flags in *why). */
+static uint8_t fa4_asks_at(int fa, const struct claim *cl, uint8_t *why)
 {
 	uint8_t msg[SAX_MSG_MAX], reg[600];
 	size_t first = n->n_saxs, len = claim_reg(cl, reg, sizeof(reg));
 	const struct nh_sax *ans;
 
 	len = sax_msg(msg, sizeof(msg), SAX_REQUEST, NH_COA4, nh_fa_keys_a(), reg, len, 0);
-	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA1, msg, len);
+	nh_inject_sax(n, ah_ip(NH_COA4), fa, msg, len);
 	nh_settle(n);
 	if ((ans = nh_sax_last(n, SAX_RECORD, ah_ip(NH_COA4), first)) != NULL)
 		return SAX_RECORD;
@@ -1073,6 +1074,11 @@ static uint8_t fa4_asks(const struct claim *cl, uint8_t *why)
 	ck_assert_ptr_nonnull(ans);
 	*why = sax_flags(ans, nh_fa_keys_a());
 	return SAX_REFUSED;
+}
+
+static uint8_t fa4_asks(const struct claim *cl, uint8_t *why)
+{
+	return fa4_asks_at(NH_FA1, cl, why);
 }
 
 START_TEST(test_holder_claim_checks)
@@ -2370,6 +2376,50 @@ START_TEST(test_full_offer_taken_twice)
 }
 END_TEST
 
+/* Every confirmation fa2 sends to fa1 is lost: fa2 stays on its loan. */
+static bool drop_del_to_fa1(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	(void)net;
+	(void)arg;
+	return e->kind == NH_EV_SAX && e->to.s_addr == ah_ip(AH_COA1).s_addr && e->len >= 2 &&
+	       e->d[1] == SAX_STORE_DEL;
+}
+
+/*
+ * fa2 took the SAs from fa1's offer and is not released (its confirmations
+ * are lost): the numbers above its block are fa1's and fa4's.  fa4 asking
+ * fa2 for them is refused (served_refused); the node going back to fa1
+ * (naming fa2) gets them lent back, and fa1 sends above every block it
+ * offered.  Without the refusal fa2 lent fa4 numbers of another block;
+ * without the skip fa1 sent in fa4's block.
+ */
+START_TEST(test_full_offer_on_loan)
+{
+	struct nh_conf c = full_offer_conf(0);
+	uint8_t why = 0;
+	uint64_t top;
+
+	start(&c);
+	top = pair_at(NH_FA1)->offer_top;
+	n->filter = drop_del_to_fa1;
+	move_to(NH_FA2);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
+	ck_assert_uint_ne(pair_at(NH_FA2)->loan_cap, 0);
+	ck_assert_uint_eq(fa4_asks_at(NH_FA2, &(struct claim){.prev = AH_COA2}, &why), SAX_REFUSED);
+	ck_assert_uint_eq(why, SAX_R_UNKNOWN);
+	ck_assert_uint_eq(RC(NH_FA2).served_refused, 1);
+	assert_flows("at fa2, on its loan");
+	move_to(NH_FA1);
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_eq(RC(NH_FA2).served_records, 1);
+	ck_assert_uint_eq(RC(NH_FA1).reuse_full, 1);
+	assert_flows("back at fa1");
+	ck_assert_uint_gt(pair_at(NH_FA1)->out.seq_out, top);
+}
+END_TEST
+
 /*
  * Our limit reached with offers out (a small seq_reserve): fa1 goes on
  * above every block it gave and offers new blocks above that, dropping
@@ -2619,6 +2669,7 @@ static Suite *handover_suite(void)
 	add_case(s, "full_offers", test_full_offer_taken_twice, 1);
 	add_case(s, "full_offers", test_full_offer_renewed, 1);
 	add_case(s, "full_offers", test_full_offer_without_block, 1);
+	add_case(s, "full_offers", test_full_offer_on_loan, 1);
 	add_case(s, "hold", test_hold_quick_mode, 3);
 	add_case(s, "hold", test_hold_transfer, 2);
 	return s;

@@ -575,6 +575,11 @@ static const struct seq_case seq_cases[] = {
 	 {TAKE(ESP_SEQ_MAX - 3 * R, 0, 0, 0, false, ESP_OK), OFFER(R, 3, 0),
 	  TOP(ESP_SEQ_MAX - 3 * R), OFFER(R, 2, ESP_SEQ_MAX - 2 * R), TOP(ESP_SEQ_MAX),
 	  RENEW(R, ESP_E_SEQ_OVERFLOW), SEND_LIMIT(R), MAY(false)}},
+	/* 33 */
+	{"the SAs come back on a loan within a block we offered: we go on above our blocks",
+	 false,
+	 {SEND(5), OFFER(R, 2, 5 + R), TAKE_CAP(5 + 2 * R, false, 5 + 4 * R, ESP_OK),
+	  LAST(5 + 3 * R), MAY(true), SEND_LIMIT(R), LAST(5 + 4 * R), MAY(false)}},
 };
 
 #define N_SEQ_CASES ((int)(sizeof(seq_cases) / sizeof(seq_cases[0])))
