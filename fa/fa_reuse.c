@@ -72,7 +72,8 @@ struct fa_xfer {
 	uint8_t status, reason;
 	bool denied;       /* the home agent said no before the transfer ended */
 	bool own;          /* the node came back to us with SAs we still hold */
-	bool offered;      /* the ISAKMP SA came from the previous FA's offer */
+	bool offered;      /* the SAs came from the previous FA's offer */
+	bool after_reply;  /* the commit's own work waits for the next turn of the loop */
 	bool loan;         /* the previous FA lent the pairs: RELEASED lifts their cap */
 	bool confirming;   /* our STORE_DEL waits for the previous FA's RELEASED */
 	bool storing;      /* our first store copy is being written */
@@ -674,14 +675,44 @@ static void fa_xfer_confirm(struct fa_xfer *x)
 /* Nothing more to wait for: the store has our copy (or none is kept), the previous FA answered. */
 static void fa_xfer_settled(struct fa_xfer *x)
 {
-	if (x->state == FA_XF_CONFIRM && !x->storing && !x->confirming)
+	if (x->state == FA_XF_CONFIRM && !x->storing && !x->confirming && !x->after_reply)
 		fa_xfer_free(x);
+}
+
+static bool fa_offers_out(const struct fa_sec *s, struct in_addr home);
+
+/*
+ * What a hand-over that counted does once the node's data already queued
+ * has gone (fa_xfer_commit): the host route to the node (a netlink
+ * request: a few hundred microseconds of this thread), our offers, the
+ * first confirmation.
+ */
+static void fa_xfer_after_reply(struct fa_xfer *x)
+{
+	struct fa_sec *s = x->s;
+
+	x->after_reply = false;
+	if (x->status == MIP_REUSE_FULL)
+		fa_sec_route_node(s, x->home);
+	if (fa_offers_out(s, x->home))
+		fa_offer_push(s, x->home);
+	if (x->confirming)
+		fa_xfer_confirm(x);
 }
 
 static void fa_xfer_confirm_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct fa_xfer *x = arg;
 	struct fa_sec *s = x->s;
+
+	(void)t;
+	if (x->after_reply) {
+		fa_xfer_after_reply(x);
+		if (x->confirming) {
+			ev_timer_start(loop, &x->timer, s->dom->timeout_ms);
+			return;
+		}
+	}
 
 	/*
 	 * Retried, loan or not: a previous FA that missed it would keep a stale
@@ -754,9 +785,9 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 	 * left us: a confirmation of an older hand-over is stale (fa_confirm_stale).
 	 */
 	fa_note_took(s, x->home, x->req.prev_coa, x->id);
-	if (fa_offers_out(s, x->home))
-		fa_offer_push(s, x->home);
 	if (x->own) {
+		if (fa_offers_out(s, x->home))
+			fa_offer_push(s, x->home);
 		/* a loan of ours stays: only its timeout lifts the numbers we lent */
 		fa_xfer_free(x);
 		fa_hold_flush(s, home);
@@ -766,15 +797,16 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 	x->state = FA_XF_CONFIRM;
 	x->confirming = fa_xfer_has_prev(x);
 	x->loan = x->loan && full && x->confirming;
+	/*
+	 * The node's data first: what is held now, then (the timer runs after
+	 * the loop's next poll) what has reached us meanwhile; the route, the
+	 * offers and the confirmation after it (fa_xfer_after_reply).
+	 */
+	x->after_reply = true;
 	ev_timer_init(&x->timer, fa_xfer_confirm_timer, x);
-	if (x->confirming) {
-		fa_xfer_confirm(x);
-		ev_timer_start(s->loop, &x->timer, s->dom->timeout_ms);
-	}
-	if (full) {
-		fa_sec_route_node(s, x->home);
+	ev_timer_start(s->loop, &x->timer, 0);
+	if (full)
 		fa_hold_flush(s, x->home); /* after the reply: our data waited for the hand-over */
-	}
 	if (full && fa_uses_store(s)) {
 		x->storing = fa_store_write(s, x->home, x, s->dom->timeout_ms) == 0;
 		if (!x->storing) {
