@@ -11,9 +11,9 @@
 #   partial reuse       the new FA takes the ISAKMP SA over; Quick Mode only
 #   full reuse          the new FA takes ISAKMP and IPsec SAs over; no IKE
 #
-# each reuse mode with each transfer technique: direct (the new FA asks the
-# previous one; with partial reuse it holds the ISAKMP SA the previous one
-# offered ahead, and asks nothing), store (mipsa-dbs; full reuse also
+# each reuse mode with each transfer technique: direct (the new FA holds
+# the SAs the previous one offered ahead, the ISAKMP SA for partial reuse,
+# and asks nothing), store (mipsa-dbs; full reuse also
 # through Redis) and both (direct, the store as fallback).
 #
 #   testbed/demo.sh [-n HANDOVERS] [-o DIR]

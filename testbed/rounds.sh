@@ -5,8 +5,8 @@
 # in every mode in turn (plain, none, partial, full, plain, ...), so that a
 # slow spell of this shared machine falls on every mode alike instead of on
 # whichever mode the demo happened to run then.  Partial and full reuse use
-# the direct technique (the new FA asks the previous one; for partial reuse
-# it has the ISAKMP SA the previous one offered ahead, doc/sa-reuse.md).
+# the direct technique (the new FA holds the SAs the previous one offered
+# ahead: the ISAKMP SA, and for full reuse the IPsec SAs; doc/sa-reuse.md).
 #
 #   testbed/rounds.sh -o DIR [-n HANDOVERS] [-k PER_ROUND] [-m MODES] [-d DELAY_US]
 #
