@@ -32,7 +32,8 @@
  *  full_offers    full reuse from the SAs fa1 offered fa2 ahead with a
  *                 block of numbers; the same offer taken twice; renewal
  *                 above the blocks; an offer without a block; a taker on
- *                 its loan, lending only back to its lender;
+ *                 its loan, lending only back to its lender, and telling
+ *                 no top;
  *  hold           data for the node held at fa2 during its Quick Mode, or
  *                 while it takes the SAs over, sent through the pair; the
  *                 hold's bounds.
@@ -2420,6 +2421,49 @@ START_TEST(test_full_offer_on_loan)
 }
 END_TEST
 
+/* Every confirmation between fa1 and fa2 is lost: each taker stays on its loan. */
+static bool drop_every_del(struct nh *net, const struct nh_ev *e, void *arg)
+{
+	(void)net;
+	(void)arg;
+	return e->kind == NH_EV_SAX && e->len >= 2 && e->d[1] == SAX_STORE_DEL &&
+	       e->from.s_addr != ah_ip(NH_COA4).s_addr;
+}
+
+/*
+ * A holder on a loan tells no top: fa1 offered, fa2 took the offer, the
+ * node went back to fa1, which took the SAs back from fa2 on a loan of
+ * fa2's (no confirmation gets through).  A confirmation from fa4 (it took
+ * fa1's offer too) then gets a RELEASED without SEQ_TOP: the numbers
+ * above fa1's cap are fa2's to give, not fa1's.
+ */
+START_TEST(test_full_offer_holder_on_loan)
+{
+	struct nh_conf c = full_offer_conf(0);
+	uint8_t reg[600], msg[SAX_MSG_MAX];
+	size_t first, len;
+	uint64_t released;
+
+	start(&c);
+	n->filter = drop_every_del;
+	move_to(NH_FA2);
+	nh_settle(n);
+	move_to(NH_FA1);
+	nh_settle(n);
+	ck_assert_uint_eq(RC(NH_FA2).served_records, 1);
+	ck_assert_uint_ne(pair_at(NH_FA1)->loan_cap, 0);
+	released = RC(NH_FA1).served_released;
+	len = claim_reg(&(struct claim){0}, reg, sizeof(reg));
+	len = sax_msg(msg, sizeof(msg), SAX_STORE_DEL, NH_COA4, nh_fa_keys_a(), reg, len, 0);
+	first = n->n_saxs;
+	nh_inject_sax(n, ah_ip(NH_COA4), NH_FA1, msg, len);
+	nh_settle(n);
+	n->filter = NULL;
+	ck_assert_uint_eq(RC(NH_FA1).served_released, released + 1);
+	ck_assert_uint_eq(released_top(NH_COA4, first), 0);
+}
+END_TEST
+
 /*
  * Our limit reached with offers out (a small seq_reserve): fa1 goes on
  * above every block it gave and offers new blocks above that, dropping
@@ -2670,6 +2714,7 @@ static Suite *handover_suite(void)
 	add_case(s, "full_offers", test_full_offer_renewed, 1);
 	add_case(s, "full_offers", test_full_offer_without_block, 1);
 	add_case(s, "full_offers", test_full_offer_on_loan, 1);
+	add_case(s, "full_offers", test_full_offer_holder_on_loan, 1);
 	add_case(s, "hold", test_hold_quick_mode, 3);
 	add_case(s, "hold", test_hold_transfer, 2);
 	return s;
