@@ -184,16 +184,19 @@ static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *
 		return;
 	/*
 	 * The store's copy, or the blocks of our offers, limit our outbound
-	 * numbers to reserved_seq: renew half-way (one store write at a time),
-	 * but only while the node is still with us (it sent lately) and the
-	 * SAs are still ours.
+	 * numbers to reserved_seq: renew half-way while the SAs are still
+	 * ours.  A store copy one write at a time, and only while the node is
+	 * still with us (it sent lately): a copy written after it left would
+	 * replace the new FA's.  Offers whatever the node sends: a node that
+	 * only receives must not run into the limit, and numbers given after
+	 * it left are above what the FA it went to goes on from only once we
+	 * released the SAs, with a top that counts them.
 	 */
 	if (p->seq_limited && !p->handed_over && p->reserve_pending == 0 &&
-	    p->out.seq_out + s->dom->seq_reserve / 2 > p->reserved_seq &&
-	    ev_loop_now_ms(s->loop) - p->last_in_ms < FA_REUSE_ACTIVE_MS) {
+	    p->out.seq_out + s->dom->seq_reserve / 2 > p->reserved_seq) {
 		if (p->offer_top != 0 && fa_offers_on(s->dom))
 			fa_reuse_renew_offers(s, p);
-		else
+		else if (ev_loop_now_ms(s->loop) - p->last_in_ms < FA_REUSE_ACTIVE_MS)
 			fa_reuse_note_pair(s, p->remote_net);
 	}
 }

@@ -2467,7 +2467,9 @@ END_TEST
 /*
  * Our limit reached with offers out (a small seq_reserve): fa1 goes on
  * above every block it gave and offers new blocks above that, dropping
- * nothing; the node moving to fa2 then takes the newest offer.
+ * nothing, also for a node that has sent nothing for longer than
+ * FA_REUSE_ACTIVE_MS (it only receives); the node moving to fa2 then
+ * takes the newest offer.
  */
 START_TEST(test_full_offer_renewed)
 {
@@ -2475,6 +2477,7 @@ START_TEST(test_full_offer_renewed)
 	uint64_t sent, top;
 
 	start(&c);
+	nh_run(n, FA_REUSE_ACTIVE_MS + 1000, NULL, NULL); /* the node sends nothing meanwhile */
 	sent = RC(NH_FA1).offers_sent;
 	top = pair_at(NH_FA1)->offer_top;
 	for (int i = 0; i < 40; i++)
