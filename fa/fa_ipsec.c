@@ -193,12 +193,10 @@ static void fa_seal_send(struct fa_sec *s, struct ipsec_pair *p, const uint8_t *
 	 * released the SAs, with a top that counts them.
 	 */
 	if (p->seq_limited && !p->handed_over && p->reserve_pending == 0 &&
-	    p->out.seq_out + s->dom->seq_reserve / 2 > p->reserved_seq) {
-		if (p->offer_top != 0 && fa_offers_on(s->dom))
-			fa_reuse_renew_offers(s, p);
-		else if (ev_loop_now_ms(s->loop) - p->last_in_ms < FA_REUSE_ACTIVE_MS)
-			fa_reuse_note_pair(s, p->remote_net);
-	}
+	    p->out.seq_out + s->dom->seq_reserve / 2 > p->reserved_seq &&
+	    !fa_reuse_renew_offers(s, p) &&
+	    ev_loop_now_ms(s->loop) - p->last_in_ms < FA_REUSE_ACTIVE_MS)
+		fa_reuse_note_pair(s, p->remote_net);
 }
 
 bool fa_sec_to_node(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const uint8_t *pkt,

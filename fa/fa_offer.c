@@ -39,9 +39,10 @@ struct fa_released {
 	uint64_t at_ms;
 };
 
-static void fa_offer_drop(struct fa_offer *o)
+/* void *: it is also fa_map_room's drop() */
+static void fa_offer_drop(void *o)
 {
-	OPENSSL_cleanse(o, sizeof(*o));
+	OPENSSL_cleanse(o, sizeof(struct fa_offer));
 	free(o);
 }
 
@@ -142,22 +143,32 @@ static const char *fa_offer_refusal(const struct fa_sec *s, const struct sax_msg
 	return NULL;
 }
 
-/* Room for one more offer: expired ones go first.  False: full. */
-static bool fa_offer_room(struct fa_sec *s, uint64_t now_ms)
+/*
+ * Room for one more in m, which holds at most max: up to 64 of those that
+ * gone() says have ended leave first, through drop().  False: full.
+ */
+static bool fa_map_room(struct u32map *m, size_t max, bool (*gone)(const void *v, uint64_t now_ms),
+			void (*drop)(void *v), uint64_t now_ms)
 {
-	uint32_t gone[64];
+	uint32_t keys[64];
 	size_t it = 0, n = 0;
 	uint32_t k;
 	void *v;
 
-	if (u32map_len(&s->offers) < FA_OFFERS_MAX)
+	if (u32map_len(m) < max)
 		return true;
-	while (n < sizeof(gone) / sizeof(gone[0]) && u32map_next(&s->offers, &it, &k, &v))
-		if (((struct fa_offer *)v)->rec.isakmp.expires_ms <= now_ms)
-			gone[n++] = k;
+	while (n < sizeof(keys) / sizeof(keys[0]) && u32map_next(m, &it, &k, &v))
+		if (gone(v, now_ms))
+			keys[n++] = k;
 	for (size_t i = 0; i < n; i++)
-		fa_offer_drop(u32map_del(&s->offers, gone[i]));
+		drop(u32map_del(m, keys[i]));
 	return n > 0;
+}
+
+/* An offer whose SA has ended. */
+static bool fa_offer_ended(const void *v, uint64_t now_ms)
+{
+	return ((const struct fa_offer *)v)->rec.isakmp.expires_ms <= now_ms;
 }
 
 void fa_offer_in(struct fa_sec *s, const struct sax_msg *m)
@@ -169,7 +180,10 @@ void fa_offer_in(struct fa_sec *s, const struct sax_msg *m)
 	if (why == NULL && o != NULL && o->sent_ms > m->timestamp_ms)
 		return; /* overtaken on the way by a later one */
 	if (why == NULL && o == NULL) {
-		o = fa_offer_room(s, ev_loop_wall_ms(s->loop)) ? calloc(1, sizeof(*o)) : NULL;
+		o = fa_map_room(&s->offers, FA_OFFERS_MAX, fa_offer_ended, fa_offer_drop,
+				ev_loop_wall_ms(s->loop))
+			    ? calloc(1, sizeof(*o))
+			    : NULL;
 		if (o == NULL || u32map_put(&s->offers, home.s_addr, o) < 0) {
 			free(o);
 			o = NULL;
@@ -205,22 +219,10 @@ enum fa_offer_found fa_offer_take(struct fa_sec *s, struct in_addr home, struct 
 	return r;
 }
 
-/* Room for one more: those past FA_RELEASED_KEEP_MS go first.  False: full. */
-static bool fa_released_room(struct fa_sec *s, uint64_t now_ms)
+/* Whom we released a node's SAs to, longer ago than a repeated confirmation comes. */
+static bool fa_released_old(const void *v, uint64_t now_ms)
 {
-	uint32_t gone[64];
-	size_t it = 0, n = 0;
-	uint32_t k;
-	void *v;
-
-	if (u32map_len(&s->released) < FA_RELEASED_MAX)
-		return true;
-	while (n < sizeof(gone) / sizeof(gone[0]) && u32map_next(&s->released, &it, &k, &v))
-		if (now_ms - ((struct fa_released *)v)->at_ms > FA_RELEASED_KEEP_MS)
-			gone[n++] = k;
-	for (size_t i = 0; i < n; i++)
-		free(u32map_del(&s->released, gone[i]));
-	return n > 0;
+	return now_ms - ((const struct fa_released *)v)->at_ms > FA_RELEASED_KEEP_MS;
 }
 
 void fa_offer_released(struct fa_sec *s, struct in_addr home, struct in_addr to, uint64_t top)
@@ -229,7 +231,9 @@ void fa_offer_released(struct fa_sec *s, struct in_addr home, struct in_addr to,
 	struct fa_released *r = u32map_get(&s->released, home.s_addr);
 
 	if (r == NULL) {
-		r = fa_released_room(s, now_ms) ? calloc(1, sizeof(*r)) : NULL;
+		r = fa_map_room(&s->released, FA_RELEASED_MAX, fa_released_old, free, now_ms)
+			    ? calloc(1, sizeof(*r))
+			    : NULL;
 		if (r == NULL || u32map_put(&s->released, home.s_addr, r) < 0) {
 			/* forgotten, a repeated confirmation gets no top: its sender renegotiates
 			 */

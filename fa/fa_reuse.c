@@ -548,19 +548,19 @@ void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home)
 		fa_store_write(s, home, NULL, 1000);
 }
 
-void fa_reuse_renew_offers(struct fa_sec *s, struct ipsec_pair *p)
+bool fa_reuse_renew_offers(struct fa_sec *s, struct ipsec_pair *p)
 {
 	enum esp_err e;
 
 	if (!fa_offers_on(s->dom) || p->offer_top == 0)
-		return;
+		return false;
 	e = ipsec_offer_renew(p, s->dom->seq_reserve);
-	if (e != ESP_OK) {
+	if (e != ESP_OK)
 		log_rl_notice("pair 0x%08x of %s: no numbers above our offers (%s)", p->in.spi,
 			      IP4_STR(p->remote_net), esp_err_name(e));
-		return;
-	}
-	fa_offer_push(s, p->remote_net);
+	else
+		fa_offer_push(s, p->remote_net);
+	return true;
 }
 
 /* New IPsec SAs with the node in place of ones we cannot send on (Quick Mode, as responder too). */
@@ -933,28 +933,38 @@ static void fa_xfer_fail(struct fa_xfer *x, uint64_t *counter, const char *why)
 	fa_xfer_finish(x, MIP_REUSE_REFUSED, 0, why);
 }
 
-/*
- * The last number of the blocks we offered on the node's pairs (0: none):
- * SAs coming back to us are imported as new pairs, which must still go on
- * above them (fa_xfer_seq).
- */
-static uint64_t fa_node_offer_top(struct fa_sec *s, struct in_addr home)
+/* What the node's pairs say of their outbound numbers, all of them at once (fa_node_seq). */
+struct fa_node_seq {
+	uint64_t top;       /* the last number sent or given away on any (ipsec_top) */
+	uint64_t offer_top; /* the last of the blocks we offered on any (0: none) */
+	bool on_loan;       /* one is on a loan: taken over, its lender has not released it */
+};
+
+static struct fa_node_seq fa_node_seq(struct fa_sec *s, struct in_addr home)
 {
-	uint64_t top = 0;
+	struct fa_node_seq q = {0};
 
 	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
 		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
-		if (c->peer.s_addr == home.s_addr && p != NULL && p->offer_top > top)
-			top = p->offer_top;
+		uint64_t top;
+
+		if (c->peer.s_addr != home.s_addr || p == NULL)
+			continue;
+		top = ipsec_top(p);
+		q.top = top > q.top ? top : q.top;
+		q.offer_top = p->offer_top > q.offer_top ? p->offer_top : q.offer_top;
+		q.on_loan = q.on_loan || p->loan_cap != 0;
 	}
-	return top;
+	return q;
 }
 
 /*
  * Sequence numbers and replay windows of the pairs taken over
  * (ipsec_take_over): nothing goes out until the take-over counts, with a
  * store until our copy is there, and on a loan below its cap; above the
- * blocks we offered ourselves before (offer_top, from fa_node_offer_top).
+ * blocks we offered ourselves before (offer_top: SAs coming back to us
+ * are imported as new pairs, so the caller reads it from the old ones
+ * first, fa_node_seq).
  */
 static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec, uint64_t offer_top)
 {
@@ -999,7 +1009,7 @@ static void fa_xfer_install(struct fa_xfer *x, const struct sax_msg *m)
 		fa_xfer_fail(x, &s->reuse.fallback_possession, reuse_verdict_name(v));
 		return;
 	}
-	offer_top = fa_node_offer_top(s, x->home);
+	offer_top = fa_node_seq(s, x->home).offer_top;
 	if (ike_import(s->ep.ike, rec, pc, full) == NULL) {
 		fa_xfer_fail(x, &s->reuse.fallback_expired, "the ISAKMP SA has ended");
 		return;
@@ -1238,7 +1248,7 @@ static bool fa_xfer_offered(struct fa_xfer *x)
 					 .window_s = s->dom->window_ms / 1000};
 		enum reuse_verdict v = reuse_claim_serve(x->reg, x->reg_len, &h);
 
-		uint64_t top = fa_node_offer_top(s, x->home);
+		uint64_t top = fa_node_seq(s, x->home).offer_top;
 
 		rec->home_addr = x->home;
 		rec->prev_coa = x->req.prev_coa;
@@ -1448,17 +1458,6 @@ static bool fa_home_of(struct fa_sec *s, const struct sax_msg *m, struct in_addr
 	return false;
 }
 
-/* One of our pairs with the node is on a loan: taken over, its lender has not released it. */
-static bool fa_node_on_loan(struct fa_sec *s, struct in_addr home)
-{
-	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
-		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
-		if (c->peer.s_addr == home.s_addr && p != NULL && p->loan_cap != 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * On a loan, the numbers above our cap are the lender's (and, from an
  * offer, other members' blocks): only the lender may have the SAs from us
@@ -1468,7 +1467,7 @@ static bool fa_loan_not_ours(struct fa_sec *s, struct in_addr home, struct in_ad
 {
 	const struct fa_took *t = u32map_get(&s->took, home.s_addr);
 
-	return fa_node_on_loan(s, home) && (t == NULL || t->from.s_addr != asker.s_addr);
+	return fa_node_seq(s, home).on_loan && (t == NULL || t->from.s_addr != asker.s_addr);
 }
 
 static void fa_handed_free(struct fa_handed *h)
@@ -1703,26 +1702,6 @@ static bool fa_confirm_stale(const struct fa_sec *s, struct in_addr home, const 
 }
 
 /*
- * The last outbound number we sent or gave away on any of the node's pairs
- * (ipsec_top), for the FA we release them to; 0 (none to tell) while one
- * of them is on a loan of ours: numbers above its cap are not ours to
- * promise.
- */
-static uint64_t fa_node_top(struct fa_sec *s, struct in_addr home)
-{
-	uint64_t top = 0;
-
-	if (fa_node_on_loan(s, home))
-		return 0;
-	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
-		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
-		if (c->peer.s_addr == home.s_addr && p != NULL && ipsec_top(p) > top)
-			top = ipsec_top(p);
-	}
-	return top;
-}
-
-/*
  * The new FA has the node (possession proved, registration accepted): the
  * SAs are its alone, unless we took a loan to it back, or lent them to
  * another FA meanwhile.  Without SAs for the node we have nothing to send
@@ -1758,7 +1737,11 @@ static void fa_taken(struct fa_sec *s, const struct sax_msg *m)
 	if (h != NULL)
 		fa_handed_free(h);
 	if (ike_sa_find_peer(s->ep.ike, home) != NULL) {
-		top = fa_node_top(s, home);
+		struct fa_node_seq q = fa_node_seq(s, home);
+
+		/* none to tell while on a loan of ours: numbers above its cap are not ours to give
+		 */
+		top = q.on_loan ? 0 : q.top;
 		fa_offer_released(s, home, m->sender, top);
 		ike_forget_peer(s->ep.ike, home, "taken over by the next foreign agent");
 		log_info("SAs of %s now with %s", IP4_STR(home), IP4_STR(m->sender));

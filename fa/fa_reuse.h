@@ -134,11 +134,12 @@ void fa_reuse_guard(struct fa_sec *s, struct fa_guard *g);
  */
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home);
 /*
- * p reached half its limit while offers with blocks above it are out (full
- * reuse): go on above them, and offer new blocks above that.
+ * p reached half its limit: if offers with blocks above it are out (full
+ * reuse), go on above them and offer new blocks above that, and true;
+ * false when the limit is not our offers' (a store copy's).
  */
 struct ipsec_pair;
-void fa_reuse_renew_offers(struct fa_sec *s, struct ipsec_pair *p);
+bool fa_reuse_renew_offers(struct fa_sec *s, struct ipsec_pair *p);
 /*
  * A hand-over of the node is taking its SAs in and has not counted yet
  * (the home agent has not accepted): its pairs get their host route when
