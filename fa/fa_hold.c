@@ -101,22 +101,25 @@ void fa_hold_drop(struct fa_sec *s, struct in_addr dst)
 	fa_hold_q_free(q);
 }
 
-void fa_hold_flush(struct fa_sec *s, struct in_addr dst)
+size_t fa_hold_flush(struct fa_sec *s, struct in_addr dst)
 {
 	struct fa_hold_q *q = s->held.len == 0 ? NULL : u32map_get(&s->held, dst.s_addr);
 	struct ipsec_pair *p = q == NULL ? NULL : ipsec_find(&s->ep.sas, dst.s_addr);
+	size_t sent = 0;
 
 	/* a pair taken over may not send yet (our store copy first): they wait for that */
 	if (p == NULL || !ipsec_may_send(p))
-		return;
+		return 0;
 	/* unhooked first: a packet sent here cannot come back to this queue */
 	u32map_del(&s->held, dst.s_addr);
 	for (size_t i = 0; i < q->n; i++)
 		if (fa_sec_to_node(s, q->p[i].mac, dst, q->p[i].pkt, q->p[i].len))
-			s->ctr.held_sent++;
+			sent++;
 		else
 			s->ctr.held_dropped++;
+	s->ctr.held_sent += sent;
 	fa_hold_q_free(q);
+	return sent;
 }
 
 void fa_hold_free_all(struct fa_sec *s)

@@ -30,8 +30,8 @@ bool fa_hold(struct fa_sec *s, const uint8_t mac[6], struct in_addr dst, const u
 	     size_t len);
 /* A hand-over of dst did not count: what we held for it goes. */
 void fa_hold_drop(struct fa_sec *s, struct in_addr dst);
-/* dst's pair is up, or may send now: what we held for it goes through it. */
-void fa_hold_flush(struct fa_sec *s, struct in_addr dst);
+/* dst's pair is up, or may send now: what we held for it goes through it (how many). */
+size_t fa_hold_flush(struct fa_sec *s, struct in_addr dst);
 void fa_hold_free_all(struct fa_sec *s);
 
 #endif

@@ -238,6 +238,8 @@ static void fa_guard_to_link(void *arg, const uint8_t mac[6], struct in_addr dst
 	p = ipsec_find(&s->ep.sas, dst.s_addr);
 	if (p != NULL && (ipsec_may_send(p) || kind != FA_OUT_REPLY)) {
 		fa_seal_send(s, p, mac, pkt, len);
+		if (kind != FA_OUT_REPLY && s->xfers.len > 0)
+			fa_reuse_data_out(s, dst);
 		return;
 	}
 	if (s->ep.ike != NULL && ipsec_conf_peer(s->ic, dst) != NULL && kind != FA_OUT_REPLY) {

@@ -73,7 +73,7 @@ struct fa_xfer {
 	bool denied;       /* the home agent said no before the transfer ended */
 	bool own;          /* the node came back to us with SAs we still hold */
 	bool offered;      /* the SAs came from the previous FA's offer */
-	bool after_reply;  /* the commit's own work waits for the next turn of the loop */
+	bool after_reply;  /* the commit's own work waits for the node's first datagram */
 	bool loan;         /* the previous FA lent the pairs: RELEASED lifts their cap */
 	bool confirming;   /* our STORE_DEL waits for the previous FA's RELEASED */
 	bool storing;      /* our first store copy is being written */
@@ -542,6 +542,15 @@ bool fa_reuse_importing(const struct fa_sec *s, struct in_addr home)
 	return fa_xfer_importing(u32map_get(&s->xfers, home.s_addr));
 }
 
+void fa_reuse_data_out(struct fa_sec *s, struct in_addr home)
+{
+	struct fa_xfer *x = u32map_get(&s->xfers, home.s_addr);
+
+	/* due now: it runs once the loop has sent what it queued (fa_xfer_commit) */
+	if (x != NULL && x->after_reply)
+		ev_timer_start(s->loop, &x->timer, 0);
+}
+
 void fa_reuse_note_pair(struct fa_sec *s, struct in_addr home)
 {
 	if (fa_uses_store(s) && !fa_first_copy_pending(s, home))
@@ -798,15 +807,19 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 	x->confirming = fa_xfer_has_prev(x);
 	x->loan = x->loan && full && x->confirming;
 	/*
-	 * The node's data first: what is held now, then (the timer runs after
-	 * the loop's next poll) what has reached us meanwhile; the route, the
-	 * offers and the confirmation after it (fa_xfer_after_reply).
+	 * The node's data first: the route, the offers and the confirmation
+	 * (fa_xfer_after_reply) wait until a datagram has gone to the node,
+	 * what we held or the first the home agent tunnels to us now, or
+	 * FA_AFTER_REPLY_MS when none comes.  A timer due now would run before
+	 * the loop reads the data that reached us while we sent the reply, and
+	 * the route alone holds this thread a few hundred microseconds.
 	 */
 	x->after_reply = true;
 	ev_timer_init(&x->timer, fa_xfer_confirm_timer, x);
-	ev_timer_start(s->loop, &x->timer, 0);
-	if (full)
-		fa_hold_flush(s, x->home); /* after the reply: our data waited for the hand-over */
+	ev_timer_start(s->loop, &x->timer, FA_AFTER_REPLY_MS);
+	/* after the reply: our data waited for the hand-over */
+	if (full && fa_hold_flush(s, x->home) > 0)
+		ev_timer_start(s->loop, &x->timer, 0);
 	if (full && fa_uses_store(s)) {
 		x->storing = fa_store_write(s, x->home, x, s->dom->timeout_ms) == 0;
 		if (!x->storing) {

@@ -26,6 +26,12 @@ enum fa_reuse_mode {
 };
 
 #define FA_MAX_MEMBERS 64
+/*
+ * After a hand-over's reply, its own work (the host route, the offers, the
+ * confirmation to the previous FA) waits for the node's first datagram, or
+ * this long when none comes.
+ */
+#define FA_AFTER_REPLY_MS 5
 
 struct fa_domain {
 	bool enabled;
@@ -146,6 +152,8 @@ bool fa_reuse_renew_offers(struct fa_sec *s, struct ipsec_pair *p);
  * it counts, after the reply (fa_sec_route_node), not on the reply's path.
  */
 bool fa_reuse_importing(const struct fa_sec *s, struct in_addr home);
+/* A datagram went to the node: a hand-over's own work after the reply may run now. */
+void fa_reuse_data_out(struct fa_sec *s, struct in_addr home);
 void fa_reuse_ctl(struct fa_sec *s, struct ctl_out *o);
 /*
  * After fa_domain_rotate rotated s->dom's keys (returned > 0): once we send

@@ -277,8 +277,10 @@ static void nh_fa_route(void *arg, struct in_addr addr, bool add)
 
 	if (addr.s_addr != ah_ip(AH_ALICE).s_addr)
 		return;
-	if (add && !f->routed)
+	if (add && !f->routed) {
 		f->route_frame = f->n->n_frames;
+		f->route_ms = nh_now_ms(f->n);
+	}
 	f->routed = add;
 }
 
@@ -659,7 +661,7 @@ bool nh_run(struct nh *n, uint64_t max_ms, nh_cond cond, void *arg)
 
 void nh_settle(struct nh *n)
 {
-	nh_run(n, 0, NULL, NULL);
+	nh_run(n, FA_AFTER_REPLY_MS, NULL, NULL);
 }
 
 /* ---- set-up ---- */

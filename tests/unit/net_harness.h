@@ -92,6 +92,7 @@ struct nh_fa {
 	/* the host route to the node through this FA (fa_sec_ops.route) */
 	bool routed;
 	size_t route_frame; /* n_frames when it was added: what had been sent by then */
+	uint64_t route_ms;  /* and the loop's clock then */
 };
 
 struct nh_mn {
@@ -195,8 +196,9 @@ uint64_t nh_now_ntp(const struct nh *n);
 /*
  * Deliver the queue and run the loop until cond holds (true), or max_ms
  * passed (then false; true when cond is NULL), and nothing more is due
- * now.  nh_settle: max_ms 0 and no cond, i.e. until everything that
- * follows now from what was sent has happened.
+ * now.  nh_settle: max_ms FA_AFTER_REPLY_MS and no cond, i.e. until
+ * everything that follows now from what was sent has happened, with the
+ * work a hand-over leaves until after the node's data.
  */
 bool nh_run(struct nh *n, uint64_t max_ms, nh_cond cond, void *arg);
 void nh_settle(struct nh *n);

@@ -2355,6 +2355,8 @@ START_TEST(test_full_offer_taken_twice)
 	n->filter = drop_first_del_to_fa1;
 	n->filter_arg = &dropped;
 	move_to(NH_FA2);
+	nh_settle(n); /* fa2's first confirmation, lost */
+	ck_assert_uint_eq(dropped, 1);
 	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
 	ck_assert_uint_ne(pair_at(NH_FA2)->loan_cap, 0);
 	/* fa4 took its block of the same offer, and confirms first */
@@ -2374,6 +2376,48 @@ START_TEST(test_full_offer_taken_twice)
 	/* the Delete of the pair in fa4's place, and Quick Mode */
 	ck_assert_uint_eq(nh_ike_since(n, NH_FA2, mark), 4);
 	assert_flows("at fa2, new IPsec SAs");
+}
+END_TEST
+
+/*
+ * After the reply the new FA's own work (the node's host route, its offers,
+ * the confirmation to the previous FA) waits for the node's first datagram,
+ * or FA_AFTER_REPLY_MS when none comes: the route alone holds the FA's
+ * thread a few hundred microseconds, and data the home agent tunnelled
+ * meanwhile waited behind it.  _i: 0 a datagram for the node right after
+ * the reply, 1 none.
+ */
+START_TEST(test_full_offer_data_first)
+{
+	struct nh_conf c = full_offer_conf(0);
+	const struct nh_fa *f;
+	uint64_t at;
+	size_t mark;
+
+	start(&c);
+	f = &n->fa[NH_FA2];
+	move_to(NH_FA2);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
+	at = nh_now_ms(n);
+	mark = n->n_frames;
+	ck_assert(!f->routed);
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 0);
+	if (_i == 0) {
+		ck_assert(nh_cn_send(n));
+		ck_assert(f->routed);
+		ck_assert_uint_eq(f->route_ms, at);
+		ck_assert_uint_gt(f->route_frame, mark); /* the datagram went first */
+	} else {
+		nh_run(n, FA_AFTER_REPLY_MS - 1, NULL, NULL);
+		ck_assert(!f->routed);
+		ck_assert_uint_eq(RC(NH_FA1).served_released, 0);
+		nh_run(n, 1, NULL, NULL);
+		ck_assert(f->routed);
+		ck_assert_uint_eq(f->route_ms, at + FA_AFTER_REPLY_MS);
+	}
+	ck_assert_uint_eq(RC(NH_FA1).served_released, 1);
+	ck_assert_uint_eq(RC(NH_FA2).taken_released, 1);
+	assert_flows("at fa2");
 }
 END_TEST
 
@@ -2718,6 +2762,7 @@ static Suite *handover_suite(void)
 	add_case(s, "full_offers", test_full_offer_without_block, 1);
 	add_case(s, "full_offers", test_full_offer_on_loan, 1);
 	add_case(s, "full_offers", test_full_offer_holder_on_loan, 1);
+	add_case(s, "full_offers", test_full_offer_data_first, 2);
 	add_case(s, "hold", test_hold_quick_mode, 3);
 	add_case(s, "hold", test_hold_transfer, 2);
 	return s;
