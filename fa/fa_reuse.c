@@ -795,11 +795,11 @@ static void fa_xfer_commit(struct fa_xfer *x, const uint8_t *reply, size_t len)
 	 */
 	fa_note_took(s, x->home, x->req.prev_coa, x->id);
 	if (x->own) {
-		if (fa_offers_out(s, x->home))
-			fa_offer_push(s, x->home);
 		/* a loan of ours stays: only its timeout lifts the numbers we lent */
 		fa_xfer_free(x);
 		fa_hold_flush(s, home);
+		if (fa_offers_out(s, home))
+			fa_offer_push(s, home);
 		return;
 	}
 	fa_handed_taken_back(s, x->home);
