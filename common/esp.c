@@ -410,6 +410,11 @@ static int esp_sa_bind(struct esp_sa *sa)
 	return 0;
 }
 
+int esp_sa_prepare(struct esp_sa *sa)
+{
+	return sa->cache == NULL || sa->slot != NULL ? 0 : esp_sa_bind(sa);
+}
+
 void esp_sa_clear(struct esp_sa *sa)
 {
 	if (sa->slot != NULL) {

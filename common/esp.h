@@ -199,7 +199,7 @@ struct esp_cache_stats {
 	size_t slots;       /* the bound */
 	size_t bound;       /* slots held by an SA now */
 	uint64_t hits;      /* packets whose SA held a slot */
-	uint64_t misses;    /* packets that keyed a slot */
+	uint64_t misses;    /* slots keyed: for a packet, or ahead of one (esp_sa_prepare) */
 	uint64_t evictions; /* misses that took a slot from another SA */
 };
 
@@ -216,6 +216,13 @@ void esp_cache_get_stats(const struct esp_cache *c, struct esp_cache_stats *st);
 enum esp_err esp_sa_init_cached(struct esp_sa *sa, struct esp_cache *cache, enum esp_dir dir,
 				uint32_t spi, enum esp_alg alg, const uint8_t *enc_key,
 				size_t enc_len, const uint8_t *auth_key, size_t auth_len);
+/*
+ * Key sa's contexts now instead of at its first packet (0; -1 when they
+ * cannot be keyed): an SA that will carry a packet soon, when there is
+ * time now (a hand-over's pair, while the home agent answers).  Nothing
+ * to do without a cache or when sa holds a slot already.
+ */
+int esp_sa_prepare(struct esp_sa *sa);
 
 /* IV bytes on the wire: 16 for CBC, 8 for GCM. */
 size_t esp_iv_len(enum esp_alg alg);

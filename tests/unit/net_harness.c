@@ -680,6 +680,8 @@ static void nh_ike_conf(struct ipsec_conf *ic, const char *local_id)
 	ic->ike.dpd_interval_s = 0;
 	ic->ike.retrans_ms = 500;
 	ic->ike.retrans_tries = 3;
+	/* as the daemons run: keyed contexts lent to the SAs that carry packets (esp.h) */
+	ic->esp_cache_pairs = IPSEC_CACHE_PAIRS;
 }
 
 static void nh_peer(struct ike_peer *p, const char *addr, const char *id, const char *psk,

@@ -1517,6 +1517,44 @@ START_TEST(test_cache_evicts)
 }
 END_TEST
 
+/*
+ * esp_sa_prepare keys an SA ahead of its first packet: a miss then, a hit
+ * at the packet; again on an SA that holds a slot, or one without a
+ * cache, it does nothing.
+ */
+START_TEST(test_cache_prepare)
+{
+	struct esp_cache *c = esp_cache_new(2);
+	struct esp_sa out, peer, own;
+	struct esp_cache_stats st;
+
+	ck_assert_ptr_nonnull(c);
+	cfg_sa_in(_i, &out, 0x1000, c, ESP_DIR_OUT, 0);
+	cfg_sa_in(_i, &peer, 0x1000, NULL, ESP_DIR_IN, 0);
+	cfg_sa_in(_i, &own, 0x2000, NULL, ESP_DIR_OUT, 1);
+	ck_assert_ptr_null(out.slot);
+	ck_assert_int_eq(esp_sa_prepare(&out), 0);
+	ck_assert_ptr_nonnull(out.slot);
+	ck_assert_ptr_nonnull(out.enc);
+	ck_assert_int_eq(esp_sa_prepare(&out), 0);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.misses, 1);
+	ck_assert_uint_eq(st.hits, 0);
+	ck_assert_uint_eq(st.bound, 1);
+	cache_pass(&out, &peer, 7);
+	esp_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.misses, 1);
+	ck_assert_uint_eq(st.hits, 1);
+	/* its own contexts, keyed at init: nothing to do */
+	ck_assert_int_eq(esp_sa_prepare(&own), 0);
+	ck_assert_ptr_null(own.slot);
+	esp_sa_clear(&out);
+	esp_sa_clear(&peer);
+	esp_sa_clear(&own);
+	esp_cache_free(c);
+}
+END_TEST
+
 /* Slots move between algorithms and key sizes: CBC after GCM after CBC, both ways. */
 START_TEST(test_cache_mixed_algs)
 {
@@ -1711,6 +1749,7 @@ static Suite *esp_suite(void)
 	tcase_add_test(tc, test_init_refuses);
 	tcase_add_loop_test(tc, test_clear_wipes_keys, 0, N_CFGS);
 	tcase_add_loop_test(tc, test_cache_evicts, 0, N_CFGS);
+	tcase_add_loop_test(tc, test_cache_prepare, 0, N_CFGS);
 	tcase_add_test(tc, test_cache_mixed_algs);
 	tcase_add_test(tc, test_cache_refuses);
 	tcase_add_test(tc, test_sa_size);

@@ -2421,6 +2421,35 @@ START_TEST(test_full_offer_data_first)
 }
 END_TEST
 
+/*
+ * The pairs taken from an offer are keyed while the home agent answers,
+ * not at the reply, their first packet out: with the home agent's first
+ * reply lost, fa2 holds keyed contexts for both directions already.
+ */
+START_TEST(test_full_offer_keyed_ahead)
+{
+	struct nh_conf c = full_offer_conf(0);
+	struct reply_order o = {0};
+	const struct ipsec_pair *p;
+
+	start(&c);
+	n->filter = order_after_lost_reply;
+	n->filter_arg = &o;
+	nh_move(n, NH_FA2);
+	ck_assert_uint_eq(o.dropped, 1);
+	ck_assert_uint_eq(RC(NH_FA2).reuse_offered, 1);
+	ck_assert_uint_eq(o.reply_at, 0);
+	p = pair_at(NH_FA2);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(p->out.slot);
+	ck_assert_ptr_nonnull(p->in.slot);
+	n->filter = NULL;
+	ck_assert(nh_run(n, WAIT_MS, registered_at, (void *)(intptr_t)NH_FA2));
+	nh_settle(n);
+	assert_flows("at fa2");
+}
+END_TEST
+
 /* Every confirmation fa2 sends to fa1 is lost: fa2 stays on its loan. */
 static bool drop_del_to_fa1(struct nh *net, const struct nh_ev *e, void *arg)
 {
@@ -2763,6 +2792,7 @@ static Suite *handover_suite(void)
 	add_case(s, "full_offers", test_full_offer_on_loan, 1);
 	add_case(s, "full_offers", test_full_offer_holder_on_loan, 1);
 	add_case(s, "full_offers", test_full_offer_data_first, 2);
+	add_case(s, "full_offers", test_full_offer_keyed_ahead, 1);
 	add_case(s, "hold", test_hold_quick_mode, 3);
 	add_case(s, "hold", test_hold_transfer, 2);
 	return s;
