@@ -884,32 +884,11 @@ static void fa_xfer_drop_stale(struct fa_xfer *x)
 	ike_forget_peer(s->ep.ike, x->home, "the node left them behind and negotiates anew");
 }
 
-/*
- * Key the contexts of the node's pairs now: the transfer runs while the
- * home agent answers, and the reply is the first packet out on them (the
- * node's first packet in comes right after it).
- */
-static void fa_node_keyed(struct fa_sec *s, struct in_addr home)
-{
-	for (struct ike_child *c = ike_children(s->ep.ike); c != NULL; c = c->next) {
-		struct ipsec_pair *p = ipsec_find_spi(&s->ep.sas, c->spi_in);
-
-		if (c->peer.s_addr != home.s_addr || p == NULL)
-			continue;
-		/* esp logs a failure; the first packet then tries again, and is dropped */
-		(void)esp_sa_prepare(&p->out);
-		(void)esp_sa_prepare(&p->in);
-	}
-}
-
 static void fa_xfer_finish(struct fa_xfer *x, uint8_t status, uint8_t reason, const char *why)
 {
 	struct fa_sec *s = x->s;
-	uint64_t now_us;
+	uint64_t now_us = ev_loop_now_us(s->loop);
 
-	if (status == MIP_REUSE_FULL)
-		fa_node_keyed(s, x->home);
-	now_us = ev_loop_now_us(s->loop);
 	fa_xfer_note(x, status, now_us);
 	x->state = FA_XF_DONE;
 	x->status = status;
@@ -1016,6 +995,13 @@ static size_t fa_xfer_seq(struct fa_xfer *x, const struct sax_record *rec, uint6
 				    x->req.mn_received, fa_uses_store(s), c->loan_cap) == ESP_OK) {
 			n++;
 			x->loan = x->loan || c->loan_cap != 0;
+			/*
+			 * Keyed now, while the home agent answers, not at the
+			 * reply, the first packet out on it (esp logs a failure;
+			 * the first packet then tries again, and is dropped).
+			 */
+			(void)esp_sa_prepare(&p->out);
+			(void)esp_sa_prepare(&p->in);
 		} else if (p->child != NULL) {
 			ike_child_forget(s->ep.ike, p->child,
 					 "its sequence numbers cannot be taken over");
